@@ -1,0 +1,136 @@
+/*
+ * wordbench/store.h — open and read an embedding store.
+ *
+ * A store is a directory written once by wb_convert() and never modified
+ * after it is published (docs/store-format.md):
+ *   vectors.npy   NPY v1.0 matrix (rows, dim), '<f4' or '<f2', data at byte 4096
+ *   norms.npy     NPY v1.0 vector (rows,), '<f4': L2 norm of each stored row
+ *   index.lmdb/   LMDB environment (data.mdb) with databases words, rows, meta
+ *
+ * Opening maps both matrices read-only (MAP_SHARED, so every process that maps
+ * the same store shares its page-cache pages), advises the matrix MADV_RANDOM
+ * (no read-ahead of rows nobody asked for), and opens the index with
+ * MDB_RDONLY|MDB_NOLOCK: a published store has no writer, so no lock file is
+ * needed and a read-only directory or file system works.  Opening checks the
+ * NPY headers against the file sizes and the meta database, so a truncated or
+ * mismatched file is an error at open, never a SIGBUS later.
+ *
+ * Not here: building stores (convert.h), similarity search (similar.h),
+ * writing any file.
+ *
+ * Threads: wb_store_row, wb_store_norms, wb_store_gather and wb_store_info_get
+ * are safe from any number of threads.  The look-up functions
+ * (wb_store_lookup*, wb_store_word) share one LMDB read transaction and must
+ * be called from one thread at a time per handle; open one handle per thread
+ * for parallel look-ups (opening is cheap: the pages are shared).
+ *
+ * Ownership: pointers returned by the store (rows, norms, words) are borrowed
+ * and valid until wb_store_close().  wb_store_close(NULL) and closing a
+ * handle whose open failed are both safe.
+ */
+#ifndef WORDBENCH_STORE_H
+#define WORDBENCH_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "wordbench/err.h"
+#include "wordbench/npy.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define WB_STORE_FORMAT_VERSION 1u
+#define WB_STORE_BLOCK_BYTES (64ull << 20) /* vector data hashed per 64 MiB block */
+#define WB_STORE_MAX_KEY 511u              /* LMDB's default key limit */
+
+typedef struct wb_store wb_store;
+
+/* What the meta database says about a store, plus file sizes. */
+typedef struct wb_store_info {
+    uint32_t format_version;   /* WB_STORE_FORMAT_VERSION */
+    uint64_t rows;             /* number of vectors */
+    uint32_t dim;              /* floats per vector */
+    wb_dtype dtype;            /* element type of vectors.npy */
+    int normalized;            /* 1 when rows were scaled to unit length */
+    char source[512];          /* base name of the input file ("-" for stdin) */
+    uint64_t source_bytes;     /* bytes read from the input (after gunzip: see source_gzip) */
+    int source_gzip;           /* 1 when the input was gzip-compressed */
+    char source_format[16];    /* "glove", "word2vec", "word2vec-bin" */
+    uint64_t duplicates;       /* duplicate words met (and resolved by policy) */
+    uint64_t skipped;          /* bad lines skipped with --skip-bad */
+    uint64_t invalid_utf8;     /* words kept as raw bytes that are not valid UTF-8 */
+    uint64_t long_words;       /* words longer than WB_STORE_MAX_KEY (hashed keys) */
+    uint64_t created;          /* creation time, seconds since the Epoch (UTC) */
+    uint64_t fingerprint;      /* XXH3-64 over the block hashes */
+    uint64_t nblocks;          /* number of 64 MiB blocks hashed */
+    uint64_t vectors_bytes;    /* size of vectors.npy */
+    uint64_t norms_bytes;      /* size of norms.npy */
+    uint64_t index_bytes;      /* size of index.lmdb/data.mdb */
+} wb_store_info;
+
+/* Open the store directory `dir` read-only.  On success *out is a handle to
+ * release with wb_store_close.  Errors: positive errno (missing files),
+ * WB_ECORRUPT (truncated or inconsistent files, with the file named in err),
+ * WB_EVERSION (format version newer than this build), WB_ELMDB. */
+int wb_store_open(wb_store **out, const char *dir, wb_err *err);
+
+/* Release everything; NULL is a no-op. */
+void wb_store_close(wb_store *st);
+
+/* The store's description (borrowed, valid until close). */
+const wb_store_info *wb_store_info_get(const wb_store *st);
+
+/* Row of one word (len bytes, need not be NUL-terminated).
+ * Returns 0 and *row, or WB_ENOTFOUND, or WB_ELMDB. */
+int wb_store_lookup(wb_store *st, const char *word, size_t len, uint32_t *row);
+
+/* Look up n words: rows[i] = row or -1 when missing.  *found (may be NULL)
+ * gets the number found.  Returns 0 or WB_ELMDB (missing words are not errors). */
+int wb_store_lookup_many(wb_store *st, size_t n, const char *const *words,
+                         const size_t *lens, int64_t *rows, size_t *found);
+
+/* The word of a row: *word points into the index map (borrowed, not
+ * NUL-terminated), *len its length.  Returns 0, WB_ENOTFOUND, WB_ELMDB. */
+int wb_store_word(wb_store *st, uint32_t row, const char **word, size_t *len);
+
+/* Pointer to row `row` in the mapped matrix, in the store's dtype
+ * (float for f32, uint16_t for f16).  NULL if row >= rows. */
+const void *wb_store_row(const wb_store *st, uint64_t row);
+
+/* The mapped norms (rows floats). */
+const float *wb_store_norms(const wb_store *st);
+
+/* Copy n rows (any order, repeats allowed) into out[n][dim] as float32,
+ * converting f16.  Returns 0, or WB_EUSAGE if a row is out of range (out is
+ * then partly written). */
+int wb_store_gather(const wb_store *st, size_t n, const uint32_t *rows, float *out);
+
+/* Advise the kernel how the matrix will be read next: 0 = random (the
+ * default after open), 1 = sequential (for whole-matrix scans: verify,
+ * export, neighbors).  Returns 0 or errno. */
+int wb_store_advise(wb_store *st, int sequential);
+
+/* Result of a verification. */
+typedef struct wb_verify_report {
+    uint64_t blocks_checked;   /* 64 MiB blocks hashed */
+    int64_t first_bad_block;   /* -1 when all vector blocks match */
+    int norms_ok;              /* norms.npy hash matches */
+    int index_ok;              /* words <-> rows agree for every row */
+    uint64_t index_bad_row;    /* first row whose index entries disagree */
+} wb_verify_report;
+
+/* Recompute the vector block hashes, the norms hash and check that the
+ * words and rows databases are inverse of each other.  Returns 0 when all
+ * match, WB_ECORRUPT with err naming the first bad block / row otherwise
+ * (*rep filled in both cases).  `progress` (may be NULL) is called with the
+ * bytes hashed so far and the total. */
+int wb_store_verify(wb_store *st, wb_verify_report *rep,
+                    void (*progress)(void *ud, uint64_t done, uint64_t total),
+                    void *ud, wb_err *err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* WORDBENCH_STORE_H */

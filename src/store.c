@@ -1,0 +1,565 @@
+/*
+ * store.c — open, read and verify an embedding store (see wordbench/store.h).
+ *
+ * Contains: the opener (NPY headers checked against file sizes and the meta
+ * database, LMDB opened read-only without a lock file), word/row look-ups,
+ * gather into float32, verification, and the meta parser shared with the
+ * converter.  Leaves out: writing stores (convert.c) and similarity search
+ * (similar.c).
+ */
+#include "wordbench/store.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <lmdb.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <xxhash.h>
+
+#include "store_int.h"
+#include "wordbench/floatparse.h"
+#include "wordbench/npy.h"
+
+/* One open store.  Invariant: when open succeeded every field is valid; when
+ * it failed, whatever was set is released by wb_store_close. */
+struct wb_store {
+    char *dir;                  /* store directory path (owned) */
+    wb_store_info info;         /* from meta + file sizes */
+    void *vmap;                 /* mapping of vectors.npy (whole file) */
+    size_t vmap_len;            /* its length */
+    const uint8_t *vdata;       /* first element: vmap + data offset */
+    size_t row_bytes;           /* dim * element size */
+    void *nmap;                 /* mapping of norms.npy */
+    size_t nmap_len;            /* its length */
+    const float *norms;         /* (rows) */
+    MDB_env *env;               /* index environment */
+    MDB_txn *txn;               /* one read transaction for the handle's life */
+    MDB_dbi words, rows, meta;  /* database handles */
+    uint8_t *block_hashes;      /* copy of meta block_hashes (nblocks*8) */
+    uint64_t norms_hash;        /* XXH3-64 of the norms data */
+};
+
+/* ---- keys and meta ------------------------------------------------------ */
+
+size_t wb_store_key(const char *word, size_t len, char *key) {
+    if (len < WB_STORE_MAX_KEY) {
+        memcpy(key, word, len);
+        return len;
+    }
+    uint64_t h = XXH3_64bits(word, len);
+    memcpy(key, word, WB_STORE_MAX_KEY - 8);
+    for (int i = 0; i < 8; i++) key[WB_STORE_MAX_KEY - 8 + i] = (char)(h >> (8 * i));
+    return WB_STORE_MAX_KEY;
+}
+
+enum {
+    SEEN_VERSION = 1 << 0, SEEN_ROWS = 1 << 1, SEEN_DIM = 1 << 2, SEEN_DTYPE = 1 << 3,
+    SEEN_BLOCKB = 1 << 4, SEEN_HASHES = 1 << 5, SEEN_NORMSH = 1 << 6, SEEN_FPR = 1 << 7,
+    SEEN_REQUIRED = (1 << 8) - 1
+};
+
+void wb_meta_init(wb_meta *m) {
+    memset(m, 0, sizeof *m);
+}
+
+/* Parse an ASCII decimal u64 of exactly vlen bytes. */
+static int meta_u64(const void *val, size_t vlen, uint64_t *out) {
+    const char *s = val;
+    if (vlen == 0 || vlen > 20) return -1;
+    uint64_t v = 0;
+    for (size_t i = 0; i < vlen; i++) {
+        if (s[i] < '0' || s[i] > '9') return -1;
+        uint64_t d = (uint64_t)(s[i] - '0');
+        if (v > (UINT64_MAX - d) / 10) return -1;
+        v = v * 10 + d;
+    }
+    *out = v;
+    return 0;
+}
+
+/* Parse exactly 16 lower/upper-case hex digits. */
+static int meta_hex64(const void *val, size_t vlen, uint64_t *out) {
+    const char *s = val;
+    if (vlen != 16) return -1;
+    uint64_t v = 0;
+    for (size_t i = 0; i < 16; i++) {
+        int c = s[i], d;
+        if (c >= '0' && c <= '9') d = c - '0';
+        else if (c >= 'a' && c <= 'f') d = c - 'a' + 10;
+        else if (c >= 'A' && c <= 'F') d = c - 'A' + 10;
+        else return -1;
+        v = (v << 4) | (uint64_t)d;
+    }
+    *out = v;
+    return 0;
+}
+
+static int key_is(const void *key, size_t klen, const char *name) {
+    return klen == strlen(name) && memcmp(key, name, klen) == 0;
+}
+
+static void meta_text(char *dst, size_t cap, const void *val, size_t vlen) {
+    size_t n = vlen < cap - 1 ? vlen : cap - 1;
+    memcpy(dst, val, n);
+    dst[n] = 0;
+}
+
+int wb_meta_take(wb_meta *m, const void *key, size_t klen, const void *val,
+                 size_t vlen, wb_err *err) {
+    wb_store_info *in = &m->info;
+    uint64_t v = 0;
+    /* numeric keys: name, destination, seen bit */
+    struct { const char *name; uint64_t *dst; uint32_t bit; } nums[] = {
+        {WB_META_ROWS, &in->rows, SEEN_ROWS},
+        {WB_META_SOURCE_BYTES, &in->source_bytes, 0},
+        {WB_META_DUPLICATES, &in->duplicates, 0},
+        {WB_META_SKIPPED, &in->skipped, 0},
+        {WB_META_INVALID_UTF8, &in->invalid_utf8, 0},
+        {WB_META_LONG_WORDS, &in->long_words, 0},
+        {WB_META_CREATED, &in->created, 0},
+        {WB_META_BLOCK_BYTES, &m->block_bytes, SEEN_BLOCKB},
+    };
+    for (size_t i = 0; i < sizeof nums / sizeof nums[0]; i++) {
+        if (!key_is(key, klen, nums[i].name)) continue;
+        if (meta_u64(val, vlen, nums[i].dst))
+            return wb_err_set(err, WB_ECORRUPT, "meta '%s' is not a number", nums[i].name);
+        m->seen |= nums[i].bit;
+        return 0;
+    }
+    if (key_is(key, klen, WB_META_FORMAT_VERSION) || key_is(key, klen, WB_META_DIM) ||
+        key_is(key, klen, WB_META_NORMALIZED) || key_is(key, klen, WB_META_SOURCE_GZIP)) {
+        if (meta_u64(val, vlen, &v) || v > UINT32_MAX)
+            return wb_err_set(err, WB_ECORRUPT, "meta '%.*s' is not a small number", (int)klen,
+                              (const char *)key);
+        if (key_is(key, klen, WB_META_FORMAT_VERSION)) in->format_version = (uint32_t)v, m->seen |= SEEN_VERSION;
+        else if (key_is(key, klen, WB_META_DIM)) in->dim = (uint32_t)v, m->seen |= SEEN_DIM;
+        else if (key_is(key, klen, WB_META_NORMALIZED)) in->normalized = v != 0;
+        else in->source_gzip = v != 0;
+        return 0;
+    }
+    if (key_is(key, klen, WB_META_DTYPE)) {
+        if (vlen == 3 && !memcmp(val, "f32", 3)) in->dtype = WB_DTYPE_F32;
+        else if (vlen == 3 && !memcmp(val, "f16", 3)) in->dtype = WB_DTYPE_F16;
+        else return wb_err_set(err, WB_ECORRUPT, "meta 'dtype' is neither f32 nor f16");
+        m->seen |= SEEN_DTYPE;
+        return 0;
+    }
+    if (key_is(key, klen, WB_META_SOURCE)) { meta_text(in->source, sizeof in->source, val, vlen); return 0; }
+    if (key_is(key, klen, WB_META_SOURCE_FORMAT)) {
+        meta_text(in->source_format, sizeof in->source_format, val, vlen);
+        return 0;
+    }
+    if (key_is(key, klen, WB_META_BLOCK_HASHES)) {
+        if (vlen % 8) return wb_err_set(err, WB_ECORRUPT, "meta 'block_hashes' length %zu is not a multiple of 8", vlen);
+        m->block_hashes = val;
+        in->nblocks = vlen / 8;
+        m->seen |= SEEN_HASHES;
+        return 0;
+    }
+    if (key_is(key, klen, WB_META_NORMS_XXH3) || key_is(key, klen, WB_META_FINGERPRINT)) {
+        int fpr = key_is(key, klen, WB_META_FINGERPRINT);
+        if (meta_hex64(val, vlen, fpr ? &in->fingerprint : &m->norms_hash))
+            return wb_err_set(err, WB_ECORRUPT, "meta '%s' is not 16 hex digits",
+                              fpr ? WB_META_FINGERPRINT : WB_META_NORMS_XXH3);
+        m->seen |= fpr ? SEEN_FPR : SEEN_NORMSH;
+        return 0;
+    }
+    return 0; /* unknown key: ignored */
+}
+
+int wb_meta_finish(wb_meta *m, wb_err *err) {
+    wb_store_info *in = &m->info;
+    if ((m->seen & SEEN_VERSION) && in->format_version > WB_STORE_FORMAT_VERSION)
+        return wb_err_set(err, WB_EVERSION,
+                          "store format version %u is newer than this build reads (%u): upgrade wordbench",
+                          in->format_version, WB_STORE_FORMAT_VERSION);
+    if ((m->seen & SEEN_REQUIRED) != SEEN_REQUIRED) {
+        static const char *names[] = {WB_META_FORMAT_VERSION, WB_META_ROWS, WB_META_DIM, WB_META_DTYPE,
+                                      WB_META_BLOCK_BYTES, WB_META_BLOCK_HASHES, WB_META_NORMS_XXH3,
+                                      WB_META_FINGERPRINT};
+        for (int i = 0; i < 8; i++)
+            if (!(m->seen & (1u << i)))
+                return wb_err_set(err, WB_ECORRUPT, "meta key '%s' is missing", names[i]);
+    }
+    if (in->format_version == 0)
+        return wb_err_set(err, WB_ECORRUPT, "meta 'format_version' is 0");
+    if (m->block_bytes != WB_STORE_BLOCK_BYTES)
+        return wb_err_set(err, WB_ECORRUPT, "meta 'block_bytes' is %" PRIu64 ", expected %llu",
+                          m->block_bytes, WB_STORE_BLOCK_BYTES);
+    if (in->dim == 0) return wb_err_set(err, WB_ECORRUPT, "meta 'dim' is 0");
+    if (in->rows > UINT32_MAX)
+        return wb_err_set(err, WB_ECORRUPT, "meta 'rows' %" PRIu64 " exceeds 2^32-1", in->rows);
+    /* rows * dim * esize fits easily in u64 (2^32 * 2^32 * 4 would not: check). */
+    if ((unsigned __int128)in->rows * in->dim * wb_dtype_size(in->dtype) > (unsigned __int128)UINT64_MAX / 2)
+        return wb_err_set(err, WB_ECORRUPT, "meta 'rows' x 'dim' is too large");
+    uint64_t data = in->rows * in->dim * wb_dtype_size(in->dtype);
+    uint64_t want = data ? (data + m->block_bytes - 1) / m->block_bytes : 0;
+    if (in->nblocks != want)
+        return wb_err_set(err, WB_ECORRUPT, "meta has %" PRIu64 " block hashes, the data needs %" PRIu64,
+                          in->nblocks, want);
+    uint64_t fpr = XXH3_64bits(m->block_hashes, in->nblocks * 8);
+    if (fpr != in->fingerprint)
+        return wb_err_set(err, WB_ECORRUPT, "meta 'fingerprint' does not match the block hashes");
+    return 0;
+}
+
+/* ---- open / close ------------------------------------------------------- */
+
+static char *join(const char *a, const char *b) {
+    size_t n = strlen(a) + strlen(b) + 2;
+    char *p = malloc(n);
+    if (p) snprintf(p, n, "%s/%s", a, b);
+    return p;
+}
+
+/* Map one NPY file read-only after checking its header and size.
+ * want_ndim 2 for vectors, 1 for norms. */
+static int map_npy(const char *dir, const char *name, int want_ndim, wb_npy_info *ni,
+                   void **map, size_t *maplen, uint64_t *fsize, wb_err *err) {
+    char *path = join(dir, name);
+    if (!path) return wb_err_set(err, WB_ENOMEM, "out of memory");
+    int rc = 0, fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        rc = errno;
+        wb_err_at(err, rc, path, 0, -1, "cannot open: %s", strerror(rc));
+        goto out;
+    }
+    struct stat sb;
+    if (fstat(fd, &sb)) {
+        rc = errno;
+        wb_err_at(err, rc, path, 0, -1, "cannot stat: %s", strerror(rc));
+        goto out;
+    }
+    uint8_t head[WB_NPY_DATA_OFFSET];
+    ssize_t got = pread(fd, head, sizeof head, 0);
+    if (got < 0) {
+        rc = errno;
+        wb_err_at(err, rc, path, 0, -1, "cannot read: %s", strerror(rc));
+        goto out;
+    }
+    if ((rc = wb_npy_header_parse(head, (size_t)got, ni, err))) {
+        if (err) snprintf(err->file, sizeof err->file, "%s", path);
+        goto out;
+    }
+    if (ni->ndim != want_ndim) {
+        rc = wb_err_at(err, WB_ECORRUPT, path, 0, -1, "has %d dimensions, expected %d", ni->ndim, want_ndim);
+        goto out;
+    }
+    uint64_t need = ni->data_offset + ni->rows * ni->cols * wb_dtype_size(ni->dtype);
+    if ((uint64_t)sb.st_size != need) {
+        rc = wb_err_at(err, WB_ECORRUPT, path, 0, -1,
+                       "%s: header says %" PRIu64 " x %" PRIu64 " %s (%" PRIu64 " bytes) but the file has %lld bytes",
+                       (uint64_t)sb.st_size < need ? "truncated" : "trailing bytes", ni->rows, ni->cols,
+                       wb_dtype_name(ni->dtype), need, (long long)sb.st_size);
+        goto out;
+    }
+    *fsize = need;
+    *maplen = (size_t)need;
+    *map = mmap(NULL, *maplen, PROT_READ, MAP_SHARED, fd, 0);
+    if (*map == MAP_FAILED) {
+        *map = NULL;
+        rc = errno;
+        wb_err_at(err, rc, path, 0, -1, "cannot map: %s", strerror(rc));
+    }
+out:
+    if (fd >= 0) close(fd);
+    free(path);
+    return rc;
+}
+
+static int lmdb_err(wb_err *err, const char *what, int mrc) {
+    return wb_err_set(err, WB_ELMDB, "%s: %s", what, mdb_strerror(mrc));
+}
+
+void wb_store_close(wb_store *st) {
+    if (!st) return;
+    if (st->txn) mdb_txn_abort(st->txn);
+    if (st->env) mdb_env_close(st->env);
+    if (st->vmap) munmap(st->vmap, st->vmap_len);
+    if (st->nmap) munmap(st->nmap, st->nmap_len);
+    free(st->block_hashes);
+    free(st->dir);
+    free(st);
+}
+
+/* Open the LMDB index: read-only, no lock file, and make sure the data file
+ * covers every page LMDB believes it has (a truncated data.mdb would
+ * otherwise SIGBUS on first touch). */
+static int open_index(wb_store *st, wb_err *err) {
+    char *path = join(st->dir, WB_STORE_INDEX);
+    char *data = path ? join(path, "data.mdb") : NULL;
+    int rc = 0, mrc;
+    struct stat sb;
+    if (!data) { rc = wb_err_set(err, WB_ENOMEM, "out of memory"); goto out; }
+    if (stat(data, &sb)) {
+        rc = errno;
+        wb_err_at(err, rc, data, 0, -1, "cannot open the index: %s", strerror(rc));
+        goto out;
+    }
+    st->info.index_bytes = (uint64_t)sb.st_size;
+    if ((mrc = mdb_env_create(&st->env))) { rc = lmdb_err(err, "mdb_env_create", mrc); goto out; }
+    mdb_env_set_maxdbs(st->env, 4);
+    if ((mrc = mdb_env_open(st->env, path, MDB_RDONLY | MDB_NOLOCK | MDB_NOTLS, 0444))) {
+        rc = wb_err_at(err, mrc == MDB_INVALID || mrc == MDB_VERSION_MISMATCH ? WB_ECORRUPT : WB_ELMDB,
+                       data, 0, -1, "cannot open the LMDB index: %s", mdb_strerror(mrc));
+        goto out;
+    }
+    MDB_envinfo ei;
+    MDB_stat es;
+    mdb_env_info(st->env, &ei);
+    mdb_env_stat(st->env, &es);
+    if ((uint64_t)(ei.me_last_pgno + 1) * es.ms_psize > (uint64_t)sb.st_size) {
+        rc = wb_err_at(err, WB_ECORRUPT, data, 0, -1,
+                       "truncated: LMDB uses %zu pages of %u bytes but the file has %lld bytes",
+                       ei.me_last_pgno + 1, es.ms_psize, (long long)sb.st_size);
+        goto out;
+    }
+    if ((mrc = mdb_txn_begin(st->env, NULL, MDB_RDONLY, &st->txn))) {
+        rc = lmdb_err(err, "mdb_txn_begin", mrc);
+        goto out;
+    }
+    struct { const char *name; MDB_dbi *dbi; unsigned flags; } dbs[] = {
+        {WB_DB_META, &st->meta, 0}, {WB_DB_WORDS, &st->words, 0}, {WB_DB_ROWS, &st->rows, MDB_INTEGERKEY}};
+    for (int i = 0; i < 3; i++) {
+        if ((mrc = mdb_dbi_open(st->txn, dbs[i].name, dbs[i].flags, dbs[i].dbi))) {
+            rc = wb_err_at(err, WB_ECORRUPT, data, 0, -1, "the index has no '%s' database: %s", dbs[i].name,
+                           mdb_strerror(mrc));
+            goto out;
+        }
+    }
+out:
+    free(data);
+    free(path);
+    return rc;
+}
+
+/* Read every meta pair, check them, copy the block hashes. */
+static int read_meta(wb_store *st, wb_err *err) {
+    MDB_cursor *cur;
+    MDB_val k, v;
+    int mrc = mdb_cursor_open(st->txn, st->meta, &cur), rc = 0;
+    if (mrc) return lmdb_err(err, "mdb_cursor_open", mrc);
+    wb_meta m;
+    wb_meta_init(&m);
+    while ((mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) == 0)
+        if ((rc = wb_meta_take(&m, k.mv_data, k.mv_size, v.mv_data, v.mv_size, err))) break;
+    mdb_cursor_close(cur);
+    if (rc) return rc;
+    if (mrc != MDB_NOTFOUND) return lmdb_err(err, "reading meta", mrc);
+    if ((rc = wb_meta_finish(&m, err))) return rc;
+    uint64_t vb = st->info.vectors_bytes, nb = st->info.norms_bytes, ib = st->info.index_bytes;
+    st->info = m.info;
+    st->info.vectors_bytes = vb, st->info.norms_bytes = nb, st->info.index_bytes = ib;
+    st->norms_hash = m.norms_hash;
+    st->block_hashes = malloc(m.info.nblocks * 8 + 1);
+    if (!st->block_hashes) return wb_err_set(err, WB_ENOMEM, "out of memory");
+    memcpy(st->block_hashes, m.block_hashes, m.info.nblocks * 8);
+    return 0;
+}
+
+int wb_store_open(wb_store **out, const char *dir, wb_err *err) {
+    *out = NULL;
+    wb_store *st = calloc(1, sizeof *st);
+    if (!st || !(st->dir = strdup(dir))) {
+        free(st);
+        return wb_err_set(err, WB_ENOMEM, "out of memory");
+    }
+    int rc;
+    wb_npy_info vi, ni;
+    struct stat sb;
+    if (stat(dir, &sb)) {
+        rc = errno;
+        wb_err_at(err, rc, dir, 0, -1, "cannot open the store: %s", strerror(rc));
+        goto fail;
+    }
+    if (!S_ISDIR(sb.st_mode)) {
+        rc = wb_err_at(err, WB_ECORRUPT, dir, 0, -1, "not a store directory");
+        goto fail;
+    }
+    if ((rc = map_npy(dir, WB_STORE_VECTORS, 2, &vi, &st->vmap, &st->vmap_len, &st->info.vectors_bytes, err)))
+        goto fail;
+    if ((rc = map_npy(dir, WB_STORE_NORMS, 1, &ni, &st->nmap, &st->nmap_len, &st->info.norms_bytes, err)))
+        goto fail;
+    if ((rc = open_index(st, err)) || (rc = read_meta(st, err))) {
+        if (err && !err->file[0]) snprintf(err->file, sizeof err->file, "%s/%s", dir, WB_STORE_INDEX);
+        goto fail;
+    }
+    char where[600];
+    snprintf(where, sizeof where, "%s", dir);
+    if (vi.rows != st->info.rows || vi.cols != st->info.dim || vi.dtype != st->info.dtype) {
+        rc = wb_err_at(err, WB_ECORRUPT, where, 0, -1,
+                       "vectors.npy is %" PRIu64 " x %" PRIu64 " %s but the index says %" PRIu64 " x %u %s", vi.rows,
+                       vi.cols, wb_dtype_name(vi.dtype), st->info.rows, st->info.dim,
+                       wb_dtype_name(st->info.dtype));
+        goto fail;
+    }
+    if (ni.rows != st->info.rows || ni.dtype != WB_DTYPE_F32) {
+        rc = wb_err_at(err, WB_ECORRUPT, where, 0, -1, "norms.npy has %" PRIu64 " %s values, expected %" PRIu64 " f32",
+                       ni.rows, wb_dtype_name(ni.dtype), st->info.rows);
+        goto fail;
+    }
+    MDB_stat ws, rs;
+    mdb_stat(st->txn, st->words, &ws);
+    mdb_stat(st->txn, st->rows, &rs);
+    if (ws.ms_entries != st->info.rows || rs.ms_entries != st->info.rows) {
+        rc = wb_err_at(err, WB_ECORRUPT, where, 0, -1,
+                       "the index has %zu words and %zu rows, the store %" PRIu64 " vectors", ws.ms_entries,
+                       rs.ms_entries, st->info.rows);
+        goto fail;
+    }
+    st->vdata = (const uint8_t *)st->vmap + vi.data_offset;
+    st->norms = (const float *)((const uint8_t *)st->nmap + ni.data_offset);
+    st->row_bytes = (size_t)st->info.dim * wb_dtype_size(st->info.dtype);
+    madvise(st->vmap, st->vmap_len, MADV_RANDOM);
+    *out = st;
+    return 0;
+fail:
+    wb_store_close(st);
+    return rc;
+}
+
+const wb_store_info *wb_store_info_get(const wb_store *st) {
+    return &st->info;
+}
+
+/* ---- look-ups ----------------------------------------------------------- */
+
+static int row_word(wb_store *st, uint32_t row, MDB_val *v) {
+    MDB_val k = {sizeof row, &row};
+    int mrc = mdb_get(st->txn, st->rows, &k, v);
+    if (mrc == MDB_NOTFOUND) return WB_ENOTFOUND;
+    return mrc ? WB_ELMDB : 0;
+}
+
+int wb_store_lookup(wb_store *st, const char *word, size_t len, uint32_t *row) {
+    char kb[WB_STORE_MAX_KEY];
+    MDB_val k, v;
+    k.mv_size = wb_store_key(word, len, kb);
+    k.mv_data = kb;
+    if (k.mv_size == 0) return WB_ENOTFOUND; /* LMDB has no empty keys */
+    int mrc = mdb_get(st->txn, st->words, &k, &v);
+    if (mrc == MDB_NOTFOUND) return WB_ENOTFOUND;
+    if (mrc || v.mv_size != 4) return mrc ? WB_ELMDB : WB_ECORRUPT;
+    uint32_t r;
+    memcpy(&r, v.mv_data, 4);
+    if (k.mv_size == WB_STORE_MAX_KEY) { /* hashed or exactly-511 key: confirm the word */
+        MDB_val w;
+        int rc = row_word(st, r, &w);
+        if (rc) return rc == WB_ENOTFOUND ? WB_ECORRUPT : rc;
+        if (w.mv_size != len || memcmp(w.mv_data, word, len)) return WB_ENOTFOUND;
+    }
+    *row = r;
+    return 0;
+}
+
+int wb_store_lookup_many(wb_store *st, size_t n, const char *const *words,
+                         const size_t *lens, int64_t *rows, size_t *found) {
+    size_t nf = 0;
+    for (size_t i = 0; i < n; i++) {
+        uint32_t r;
+        int rc = wb_store_lookup(st, words[i], lens[i], &r);
+        if (rc == 0) rows[i] = r, nf++;
+        else if (rc == WB_ENOTFOUND) rows[i] = -1;
+        else return rc;
+    }
+    if (found) *found = nf;
+    return 0;
+}
+
+int wb_store_word(wb_store *st, uint32_t row, const char **word, size_t *len) {
+    MDB_val v;
+    int rc = row_word(st, row, &v);
+    if (rc) return rc;
+    *word = v.mv_data;
+    *len = v.mv_size;
+    return 0;
+}
+
+const void *wb_store_row(const wb_store *st, uint64_t row) {
+    if (row >= st->info.rows) return NULL;
+    return st->vdata + row * st->row_bytes;
+}
+
+const float *wb_store_norms(const wb_store *st) {
+    return st->norms;
+}
+
+int wb_store_gather(const wb_store *st, size_t n, const uint32_t *rows, float *out) {
+    const size_t E = st->info.dim;
+    for (size_t i = 0; i < n; i++) {
+        if (rows[i] >= st->info.rows) return WB_EUSAGE;
+        const uint8_t *src = st->vdata + (size_t)rows[i] * st->row_bytes;
+        if (st->info.dtype == WB_DTYPE_F32) memcpy(out + i * E, src, st->row_bytes);
+        else wb_f16_to_f32_n(out + i * E, (const uint16_t *)src, E);
+    }
+    return 0;
+}
+
+int wb_store_advise(wb_store *st, int sequential) {
+    return madvise(st->vmap, st->vmap_len, sequential ? MADV_SEQUENTIAL : MADV_RANDOM) ? errno : 0;
+}
+
+/* ---- verification ------------------------------------------------------- */
+
+int wb_store_verify(wb_store *st, wb_verify_report *rep,
+                    void (*progress)(void *ud, uint64_t done, uint64_t total),
+                    void *ud, wb_err *err) {
+    memset(rep, 0, sizeof *rep);
+    rep->first_bad_block = -1;
+    const uint64_t total = st->info.rows * st->row_bytes;
+    wb_store_advise(st, 1);
+    for (uint64_t b = 0; b < st->info.nblocks; b++) {
+        uint64_t off = b * WB_STORE_BLOCK_BYTES;
+        uint64_t len = total - off < WB_STORE_BLOCK_BYTES ? total - off : WB_STORE_BLOCK_BYTES;
+        uint64_t h = XXH3_64bits(st->vdata + off, len), want = 0;
+        for (int i = 0; i < 8; i++) want |= (uint64_t)st->block_hashes[b * 8 + i] << (8 * i);
+        rep->blocks_checked++;
+        if (h != want && rep->first_bad_block < 0) rep->first_bad_block = (int64_t)b;
+        /* Drop the pages we just hashed from this process (they stay cached). */
+        madvise((void *)((uintptr_t)(st->vdata + off) & ~(uintptr_t)4095), len, MADV_DONTNEED);
+        if (progress) progress(ud, off + len, total);
+    }
+    wb_store_advise(st, 0);
+    rep->norms_ok = XXH3_64bits(st->norms, st->info.rows * sizeof(float)) == st->norms_hash;
+
+    /* Every row r has a word w, and w looks up to r. */
+    rep->index_ok = 1;
+    MDB_cursor *cur;
+    MDB_val k, v;
+    int mrc = mdb_cursor_open(st->txn, st->rows, &cur);
+    if (mrc) return lmdb_err(err, "mdb_cursor_open", mrc);
+    uint64_t expect = 0;
+    while ((mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) == 0) {
+        uint32_t r = 0, got;
+        if (k.mv_size == 4) memcpy(&r, k.mv_data, 4);
+        if (k.mv_size != 4 || r != expect ||
+            wb_store_lookup(st, v.mv_data, v.mv_size, &got) || got != r) {
+            rep->index_ok = 0;
+            rep->index_bad_row = expect;
+            break;
+        }
+        expect++;
+    }
+    mdb_cursor_close(cur);
+    if (rep->index_ok && expect != st->info.rows) rep->index_ok = 0, rep->index_bad_row = expect;
+
+    if (rep->first_bad_block >= 0) {
+        uint64_t first = (uint64_t)rep->first_bad_block * WB_STORE_BLOCK_BYTES / st->row_bytes;
+        return wb_err_at(err, WB_ECORRUPT, st->dir, 0, -1,
+                         "vectors.npy block %" PRId64 " (bytes %" PRIu64 ".., rows from %" PRIu64
+                         ") does not match its hash",
+                         rep->first_bad_block,
+                         (uint64_t)(WB_NPY_DATA_OFFSET + (uint64_t)rep->first_bad_block * WB_STORE_BLOCK_BYTES), first);
+    }
+    if (!rep->norms_ok)
+        return wb_err_at(err, WB_ECORRUPT, st->dir, 0, -1, "norms.npy does not match its hash");
+    if (!rep->index_ok)
+        return wb_err_at(err, WB_ECORRUPT, st->dir, 0, -1, "the index disagrees with itself at row %" PRIu64,
+                         rep->index_bad_row);
+    return 0;
+}

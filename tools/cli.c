@@ -1,0 +1,217 @@
+/*
+ * cli.c — option tables, parsing, diagnostics and output helpers for the
+ * wordbench command (see cli.h).  Leaves out: the commands themselves.
+ */
+#include "cli.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static int opt_index(const cli_cmd *cmd, const char *name) {
+    for (int i = 0; cmd->opts[i].name; i++)
+        if (!strcmp(cmd->opts[i].name, name)) return i;
+    return -1;
+}
+
+void cli_help(const cli_cmd *cmd, FILE *f) {
+    fprintf(f, "usage: wordbench %s %s\n\n%s\n\noptions:\n", cmd->name, cmd->synopsis, cmd->summary);
+    for (int i = 0; cmd->opts[i].name; i++) {
+        const cli_opt *o = &cmd->opts[i];
+        char left[64];
+        if (o->shortc)
+            snprintf(left, sizeof left, "-%c, --%s%s%s", o->shortc, o->name, o->arg ? " " : "", o->arg ? o->arg : "");
+        else
+            snprintf(left, sizeof left, "    --%s%s%s", o->name, o->arg ? " " : "", o->arg ? o->arg : "");
+        fprintf(f, "  %-28s %s", left, o->help);
+        if (o->def) fprintf(f, " (default: %s)", o->def);
+        if (o->repeat) fprintf(f, " (repeatable)");
+        fputc('\n', f);
+    }
+    fprintf(f, "\nexit status: 0 success, 1 failure, 2 usage error. See docs/cli.md.\n");
+}
+
+int cli_usage(const cli *c, const char *fmt, ...) {
+    va_list ap;
+    fprintf(stderr, "wordbench %s: ", c->cmd->name);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "\nTry 'wordbench %s --help'.\n", c->cmd->name);
+    return EXIT_USAGE;
+}
+
+void cli_warn(const char *fmt, ...) {
+    va_list ap;
+    fputs("wordbench: ", stderr);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+}
+
+int cli_fail(const wb_err *e, int rc) {
+    char buf[2048];
+    if (e && e->code) {
+        wb_err_format(e, buf, sizeof buf);
+        cli_warn("%s", buf);
+    } else {
+        cli_warn("%s", wb_strerror(rc));
+    }
+    return EXIT_FAIL;
+}
+
+int cli_parse(cli *c, const cli_cmd *cmd, int argc, char **argv) {
+    memset(c, 0, sizeof *c);
+    c->cmd = cmd;
+    struct option lo[CLI_MAX_OPTS + 1];
+    char so[3 * CLI_MAX_OPTS + 2] = "";
+    int n = 0;
+    for (; cmd->opts[n].name; n++) {
+        const cli_opt *o = &cmd->opts[n];
+        lo[n].name = o->name;
+        lo[n].has_arg = o->arg ? required_argument : no_argument;
+        lo[n].flag = NULL;
+        lo[n].val = 1000 + n;
+        c->val[n] = o->def;
+        if (o->shortc) {
+            size_t k = strlen(so);
+            so[k] = (char)o->shortc;
+            so[k + 1] = 0;
+            if (o->arg) strcat(so, ":");
+        }
+    }
+    memset(&lo[n], 0, sizeof lo[n]);
+    optind = 1;
+    opterr = 0;
+    int ch;
+    while ((ch = getopt_long(argc, argv, so, lo, NULL)) != -1) {
+        int i = -1;
+        if (ch >= 1000) i = ch - 1000;
+        else if (ch != '?' && ch != ':')
+            for (int j = 0; j < n; j++)
+                if (cmd->opts[j].shortc == ch) i = j;
+        if (i < 0) {
+            const char *bad = argv[optind - 1];
+            if (ch == ':' || (optopt && strchr(so, optopt)))
+                return cli_usage(c, "option '%s' needs a value", bad);
+            return cli_usage(c, "unknown option '%s'", bad);
+        }
+        const cli_opt *o = &cmd->opts[i];
+        if (!strcmp(o->name, "help")) {
+            cli_help(cmd, stdout);
+            return -1;
+        }
+        if (o->repeat && c->given[i]) {
+            size_t len = strlen(c->val[i]) + strlen(optarg) + 2;
+            char *j = malloc(len);
+            snprintf(j, len, "%s\n%s", c->val[i], optarg);
+            free(c->owned[i]);
+            c->owned[i] = j;
+            c->val[i] = j;
+        } else {
+            c->val[i] = o->arg ? optarg : "1";
+        }
+        c->given[i] = 1;
+    }
+    c->argc = argc - optind;
+    c->argv = argv + optind;
+    if (c->argc < cmd->min_args) return cli_usage(c, "missing argument (usage: wordbench %s %s)", cmd->name, cmd->synopsis);
+    if (cmd->max_args >= 0 && c->argc > cmd->max_args)
+        return cli_usage(c, "too many arguments: '%s'", c->argv[cmd->max_args]);
+    c->quiet = cli_flag(c, "quiet");
+    c->json = cli_flag(c, "json");
+    c->progress = !c->quiet && isatty(2);
+    return 0;
+}
+
+void cli_free(cli *c) {
+    for (int i = 0; i < CLI_MAX_OPTS; i++) free(c->owned[i]);
+}
+
+const char *cli_str(const cli *c, const char *name) {
+    int i = opt_index(c->cmd, name);
+    return i < 0 ? NULL : c->val[i];
+}
+
+int cli_given(const cli *c, const char *name) {
+    int i = opt_index(c->cmd, name);
+    return i >= 0 && c->given[i];
+}
+
+int cli_flag(const cli *c, const char *name) {
+    return cli_given(c, name);
+}
+
+int cli_u64(const cli *c, const char *name, uint64_t min, uint64_t max, uint64_t *out) {
+    const char *s = cli_str(c, name);
+    if (!s) { *out = min; return 0; }
+    char *end;
+    errno = 0;
+    if (*s == '-' || *s == 0) return cli_usage(c, "--%s must be a number from %llu to %llu, not '%s'", name,
+                                               (unsigned long long)min, (unsigned long long)max, s);
+    unsigned long long v = strtoull(s, &end, 10);
+    if (errno || *end || v < min || v > max)
+        return cli_usage(c, "--%s must be a number from %llu to %llu, not '%s'", name, (unsigned long long)min,
+                         (unsigned long long)max, s);
+    *out = v;
+    return 0;
+}
+
+int cli_choice(const cli *c, const char *name, const char *choices) {
+    const char *s = cli_str(c, name);
+    int idx = 0;
+    for (const char *p = choices; s && *p; idx++) {
+        const char *e = strchr(p, '|');
+        size_t n = e ? (size_t)(e - p) : strlen(p);
+        if (strlen(s) == n && !strncmp(s, p, n)) return idx;
+        p += n + (e ? 1 : 0);
+    }
+    cli_usage(c, "--%s must be one of %s, not '%s'", name, choices, s ? s : "");
+    return -1;
+}
+
+void json_str(FILE *f, const char *s, size_t n) {
+    fputc('"', f);
+    const unsigned char *p = (const unsigned char *)s, *e = p + n;
+    while (p < e) {
+        unsigned c = *p;
+        if (c == '"' || c == '\\') fprintf(f, "\\%c", c), p++;
+        else if (c == '\n') fputs("\\n", f), p++;
+        else if (c == '\t') fputs("\\t", f), p++;
+        else if (c == '\r') fputs("\\r", f), p++;
+        else if (c < 0x20 || c == 0x7f) fprintf(f, "\\u%04x", c), p++;
+        else if (c < 0x80) fputc((int)c, f), p++;
+        else {
+            /* copy a valid UTF-8 sequence, else escape the byte */
+            size_t k = (c & 0xe0) == 0xc0 ? 2 : (c & 0xf0) == 0xe0 ? 3 : (c & 0xf8) == 0xf0 ? 4 : 0;
+            int ok = k && (size_t)(e - p) >= k;
+            for (size_t i = 1; ok && i < k; i++) ok = (p[i] & 0xc0) == 0x80;
+            if (ok) fwrite(p, 1, k, f), p += k;
+            else fprintf(f, "\\u%04x", c), p++;
+        }
+    }
+    fputc('"', f);
+}
+
+void cli_progress(const cli *c, int done, const char *fmt, ...) {
+    if (!c->progress) return;
+    char line[256];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "\r%-79.79s%s", line, done ? "\n" : "");
+    fflush(stderr);
+}
+
+const char *cli_bytes(char *buf, size_t n, double b) {
+    const char *u[] = {"B", "KB", "MB", "GB", "TB"};
+    int i = 0;
+    while (b >= 1000 && i < 4) b /= 1000, i++;
+    snprintf(buf, n, i ? "%.1f %s" : "%.0f %s", b, u[i]);
+    return buf;
+}

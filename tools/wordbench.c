@@ -1,0 +1,54 @@
+/*
+ * wordbench.c — the command-line entry point: picks the command, runs it,
+ * and owns the exit status (0 ok, 1 failure, 2 usage).  The commands live
+ * in cli_*.c; the work itself is in the library (include/wordbench/).
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+
+static const cli_cmd *const commands[] = {&cmd_convert, &cmd_info, &cmd_lookup, &cmd_neighbors,
+                                          &cmd_verify, &cmd_export};
+#define NCMD (sizeof commands / sizeof commands[0])
+
+static void usage(FILE *f) {
+    fprintf(f, "usage: wordbench <command> [options] <args>\n\ncommands:\n");
+    for (size_t i = 0; i < NCMD; i++) fprintf(f, "  %-10s %s\n", commands[i]->name, commands[i]->summary);
+    fprintf(f, "\n'wordbench <command> --help' shows a command's options and defaults; see docs/cli.md.\n");
+}
+
+int main(int argc, char **argv) {
+    if (argc < 2) {
+        usage(stderr);
+        return EXIT_USAGE;
+    }
+    const char *name = argv[1];
+    if (!strcmp(name, "--help") || !strcmp(name, "-h") || !strcmp(name, "help")) {
+        if (argc > 2) {
+            for (size_t i = 0; i < NCMD; i++)
+                if (!strcmp(argv[2], commands[i]->name)) return cli_help(commands[i], stdout), EXIT_OK;
+        }
+        usage(stdout);
+        return EXIT_OK;
+    }
+    if (!strcmp(name, "--version")) {
+        printf("wordbench %s\n", WB_VERSION);
+        return EXIT_OK;
+    }
+    for (size_t i = 0; i < NCMD; i++) {
+        if (strcmp(name, commands[i]->name)) continue;
+        cli c;
+        int rc = cli_parse(&c, commands[i], argc - 1, argv + 1);
+        if (rc == 0) rc = commands[i]->run(&c);
+        else if (rc < 0) rc = EXIT_OK; /* --help */
+        cli_free(&c);
+        if (fflush(stdout)) {
+            cli_warn("cannot write the output");
+            return EXIT_FAIL;
+        }
+        return rc;
+    }
+    fprintf(stderr, "wordbench: unknown command '%s'\nTry 'wordbench --help'.\n", name);
+    return EXIT_USAGE;
+}
