@@ -358,7 +358,7 @@ typedef struct ctx {
     pthread_cond_t cv;       /* any state change */
     chunk slots[NSLOT_MAX];
     int nslot;
-    uint64_t next_fill, next_parse;  /* next seq for reader / parsers */
+    uint64_t next_parse;     /* next chunk a parser claims */
     int reader_done;         /* reader produced its last chunk (or failed) */
     uint64_t nchunks;        /* total chunks when reader_done */
     int stop;                /* writer asks everyone to stop */
@@ -523,12 +523,17 @@ static void *parser_main(void *arg) {
     float *tmp = malloc((size_t)x->dim * sizeof(float));
     pthread_mutex_lock(&x->mu);
     for (;;) {
-        uint64_t seq = x->next_parse;
-        chunk *c = &x->slots[seq % (uint64_t)x->nslot];
-        while (!x->stop && !(c->state == SLOT_FILLED && c->seq == seq) &&
-               !(x->reader_done && seq >= x->nchunks))
+        /* Claim the next chunk in stream order; re-read next_parse after every
+         * wait, since another parser may have claimed it meanwhile. */
+        uint64_t seq;
+        chunk *c;
+        for (;;) {
+            seq = x->next_parse;
+            c = &x->slots[seq % (uint64_t)x->nslot];
+            if (x->stop || (x->reader_done && seq >= x->nchunks)) goto done;
+            if (c->state == SLOT_FILLED && c->seq == seq) break;
             pthread_cond_wait(&x->cv, &x->mu);
-        if (x->stop || (x->reader_done && seq >= x->nchunks)) break;
+        }
         x->next_parse++;
         pthread_mutex_unlock(&x->mu);
         c->nrec = c->lines = 0;
@@ -546,6 +551,7 @@ static void *parser_main(void *arg) {
         c->state = SLOT_PARSED;
         pthread_cond_broadcast(&x->cv);
     }
+done:
     pthread_mutex_unlock(&x->mu);
     free(tmp);
     return NULL;
@@ -642,9 +648,9 @@ static void *reader_main(void *arg) {
         c->len = cut;
         c->text_off = off;
         off += cut;
-        c->seq = seq;
         c->last = end_stream || (eof && x->carry_len == 0);
         pthread_mutex_lock(&x->mu);
+        c->seq = seq;
         c->state = SLOT_FILLED;
         seq++;
         if (c->last) {
@@ -994,6 +1000,7 @@ static int writer_finish(writer *w, const char *source_name, wb_err *err) {
     return rc;
 }
 
+/* Release the writer's files and buffers; safe to call again. */
 static void writer_close(writer *w) {
     if (w->txn) mdb_txn_abort(w->txn);
     if (w->env) mdb_env_close(w->env);
@@ -1004,8 +1011,12 @@ static void writer_close(writer *w) {
     free(w->vec.buf);
     free(w->nrm.buf);
     free(w->vec.hashes);
+    w->vec.buf = w->nrm.buf = NULL;
+    w->vec.hashes = NULL;
     if (w->vec.hs) XXH3_freeState(w->vec.hs);
+    w->vec.hs = NULL;
     if (w->badf) fclose(w->badf);
+    w->badf = NULL;
 }
 
 /* ---- stale temporaries and publication ---------------------------------- */

@@ -17,6 +17,7 @@
 #include "floatparse_int.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <locale.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -86,6 +87,52 @@ int wb_parse_f32(const char *s, size_t n, float *out) {
         wb_ff_parse_f32(s, n, out))
         return 1;
     return wb_parse_f32_slow(s, n, out);
+}
+
+static inline int wb_is_tok_end(char c) {
+    return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
+/* Powers of ten that are exact in binary32 (10^10 < 2^34 has 10 trailing zero
+ * bits: 5^10 < 2^24, so it fits the 24-bit significand). */
+static const float wb_pow10f[11] = {1e0f, 1e1f, 1e2f, 1e3f, 1e4f, 1e5f,
+                                    1e6f, 1e7f, 1e8f, 1e9f, 1e10f};
+
+const char *wb_parse_f32_token(const char *s, const char *end, float *out) {
+    const char *p = s;
+    int neg = 0;
+    if (*p == '-') neg = 1, p++;
+    uint32_t m = 0;
+    int nd = 0, frac = 0, any = 0;
+    /* Leading zeros do not count as significant digits. */
+    while (p < end && *p == '0') p++, any = 1;
+    while (p < end && (unsigned)(*p - '0') < 10u) m = m * 10 + (uint32_t)(*p++ - '0'), nd++, any = 1;
+    if (p < end && *p == '.') {
+        p++;
+        if (m == 0)
+            while (p < end && *p == '0') p++, frac++, any = 1;
+        while (p < end && (unsigned)(*p - '0') < 10u) m = m * 10 + (uint32_t)(*p++ - '0'), nd++, frac++, any = 1;
+    }
+    int e10 = -frac;
+    if (any && nd <= 7 && p < end && (*p == 'e' || *p == 'E')) {
+        const char *q = p + 1;
+        int eneg = 0, ev = 0, ed = 0;
+        if (q < end && (*q == '-' || *q == '+')) eneg = *q == '-', q++;
+        while (q < end && (unsigned)(*q - '0') < 10u && ed < 4) ev = ev * 10 + (*q++ - '0'), ed++;
+        if (ed && ed < 4) e10 += eneg ? -ev : ev, p = q;
+        else nd = 99; /* odd exponent: let the general path decide */
+    }
+    /* nd <= 7 keeps m < 10^7 < 2^24: exact as a float. */
+    if (any && nd <= 7 && (p == end || wb_is_tok_end(*p)) && e10 >= -10 && e10 <= 10) {
+        float v = (float)m;
+        v = e10 < 0 ? v / wb_pow10f[-e10] : v * wb_pow10f[e10];
+        *out = neg ? -v : v;
+        return p;
+    }
+    /* General path: the whole token through wb_parse_f32. */
+    p = s;
+    while (p < end && !wb_is_tok_end(*p)) p++;
+    return wb_parse_f32(s, (size_t)(p - s), out) ? p : NULL;
 }
 
 /* ---- binary16 <-> binary32 ------------------------------------------- */

@@ -290,7 +290,7 @@ static int npy_skip_nested(npy_cur *c, npy_span *text) {
             return wb_err_at(c->err, WB_ECORRUPT, NULL, 0, (long long)text->off,
                              "NPY header: unterminated 'descr' list starting at byte %zu", text->off);
         } else if (ch == '\'' || ch == '"') {
-            npy_span s;
+            npy_span s = {0, 0};
             int rc = npy_string(c, &s);
             if (rc) return rc;
             continue;
@@ -333,7 +333,7 @@ static int npy_key_is(const npy_cur *c, const npy_span *k, const char *name) {
 
 /* One "key: value" pair. */
 static int npy_item(npy_cur *c, npy_dict *d) {
-    npy_span key;
+    npy_span key = {0, 0};
     int rc = npy_string(c, &key);
     if (rc) return rc;
     size_t key_at = key.off - 1;

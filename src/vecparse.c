@@ -39,13 +39,15 @@ static int parse_values(const char *p, const char *end, uint32_t dim, int allow_
                         char *why, size_t whylen) {
     uint32_t k = 0;
     while (p < end) {
-        const char *t = p;
-        while (p < end && !is_sep(*p)) p++;
         if (k == dim) {
             snprintf(why, whylen, "expected %u numbers after the word, found more", dim);
             return -1;
         }
-        if (!wb_parse_f32(t, (size_t)(p - t), &vec[k])) {
+        const char *t = p;
+        p = wb_parse_f32_token(t, end, &vec[k]);
+        if (!p) {
+            p = t;
+            while (p < end && !is_sep(*p)) p++;
             char tok[128];
             show_token(tok, sizeof tok, t, (size_t)(p - t));
             snprintf(why, whylen, "value %u '%s' is not a number", k + 1, tok);

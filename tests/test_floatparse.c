@@ -410,6 +410,66 @@ static void test_property_vs_strtof(void **state) {
     assert_true(accepted > count / 2); /* the generator mostly makes numbers */
 }
 
+
+/* wb_parse_f32_token (the converter's hot path) must agree with strtof on
+ * the whole token, wherever the token ends: at a separator or at `end`. */
+static int check_token_vs_strtof(const char *tok, size_t n, const char *tail) {
+    char buf[1200];
+    memcpy(buf, tok, n);
+    size_t tl = strlen(tail);
+    memcpy(buf + n, tail, tl + 1);
+    float got = 0, want;
+    char *end;
+    want = n ? strtof(tok, &end) : 0;
+    const int whole = n > 0 && end == tok + n && !(tok[0] == ' ' || tok[0] == '\t');
+    const char *r = wb_parse_f32_token(buf, buf + n + tl, &got);
+    if (!whole) {
+        if (r != NULL) { print_message("token '%s' accepted, strtof does not\n", tok); return -1; }
+        return 0;
+    }
+    if (r != buf + n) { print_message("token '%s' (tail '%s'): wrong end\n", tok, tail); return -1; }
+    if (memcmp(&got, &want, 4)) {
+        print_message("token '%s': got %a, strtof %a\n", tok, (double)got, (double)want);
+        return -1;
+    }
+    return 1;
+}
+
+static void test_token_vs_strtof(void **state) {
+    (void)state;
+    static const char *const tails[] = {"", " ", "\t0.5", "\r\n", "\n", " x"};
+    static const char *const edges[] = {"0", "-0", "-0.0", "0.", ".5", "-.5", "5.", "1e", "1e+", "1e-", "1e5", "1E-10",
+        "1e-11", "1e10", "1e11", "9999999", "99999999", "0.1234567", "0.12345678", "1234567e3", "0.000000001",
+        "00001", "-00.0500", "1.5x", ".", "-", "", "nan", "-inf", "+1", "0x10", "1e0010", "3.4028235e38",
+        "1.4e-45", "0.0041564", "-0.63527", "1.2345e-05", "-1e-10"};
+    char tok[1024];
+    size_t bad = 0;
+    for (size_t i = 0; i < sizeof edges / sizeof edges[0]; i++)
+        for (size_t j = 0; j < sizeof tails / sizeof tails[0]; j++) {
+            if (!edges[i][0] && tails[j][0]) continue; /* an empty token is never passed */
+            if (!edges[i][0]) continue;
+            bad += check_token_vs_strtof(edges[i], strlen(edges[i]), tails[j]) < 0;
+        }
+    uint64_t rs = test_seed() ^ 0x70c3u;
+    const size_t count = scaled(2000000);
+    size_t accepted = 0;
+    for (size_t i = 0; i < count && bad < 20; i++) {
+        size_t n;
+        if (rng_below(&rs, 2)) { /* the converter's common case: short decimals */
+            const double v = ((double)rng_below(&rs, 20000001) - 10000000) / (double)(1u << rng_below(&rs, 24));
+            static const char *const fmts[] = {"%.5g", "%.6g", "%.7g", "%.8g", "%.4f", "%.7f", "%.3e", "%.6e"};
+            n = (size_t)snprintf(tok, 64, fmts[rng_below(&rs, 8)], v);
+        } else {
+            n = gen_token(tok, &rs);
+        }
+        const int r = check_token_vs_strtof(tok, n, tails[rng_below(&rs, 6)]);
+        bad += r < 0;
+        accepted += r > 0;
+    }
+    print_message("token: %zu random tokens, %zu numbers\n", count, accepted);
+    assert_int_equal(bad, 0);
+}
+
 /* ---- wb_parse_f32: locale and threads ----------------------------------- */
 
 /* A process locale with a decimal comma does not change the answer. */
@@ -620,6 +680,7 @@ int main(void) {
         cmocka_unit_test(test_fast_path_takes_plain_decimals),
         cmocka_unit_test(test_long_tokens),
         cmocka_unit_test(test_property_vs_strtof),
+        cmocka_unit_test(test_token_vs_strtof),
         cmocka_unit_test(test_locale_independent),
         cmocka_unit_test(test_f16_exhaustive_round_trip),
         cmocka_unit_test(test_f16_ties),

@@ -27,6 +27,16 @@ extern "C" {
  * 0 otherwise (*out untouched).  s need not be NUL-terminated; n may be 0. */
 int wb_parse_f32(const char *s, size_t n, float *out);
 
+/* Parse the number that starts at s and ends at the next ' ', '\t', '\r',
+ * '\n' or at end, exactly as wb_parse_f32 would parse that token.  Returns
+ * the pointer just past the token, or NULL when the token is not a number
+ * (*out untouched).  s < end.  The converter's hot loop: plain decimals with
+ * at most 7 significant digits and a power of ten within 10^-10..10^10 (the
+ * shape of GloVe and fastText values) take Clinger's exact path (the digits
+ * and the power of ten are both exact floats, so one IEEE division rounds
+ * correctly), everything else goes through wb_parse_f32. */
+const char *wb_parse_f32_token(const char *s, const char *end, float *out);
+
 /* IEEE 754 binary16 <-> binary32.  f32 → f16 rounds to nearest even,
  * overflows to ±inf, keeps NaN a NaN (quiet), handles subnormals.
  * f16 → f32 is exact. */

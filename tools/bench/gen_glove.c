@@ -11,7 +11,7 @@
  *   ascii     99.00%  lower-case a-z, consonants and vowels alternating
  *                     ("bakuro", "eti"), 1..15 letters
  *   accented   0.60%  an ascii-class string with one letter accented
- *                     ("café", "naïve", "ñoba"), 2..15 letters
+ *                     ("tirùl", "ñoba": "café"-like), 2..15 letters
  *   cyrillic   0.15%  an ascii-class string spelled letter by letter in
  *                     Cyrillic ("бакуро"), 1..15 letters
  *   cjk        0.25%  1..4 ideographs from U+4E00..U+9FFF
@@ -23,29 +23,32 @@
  * like a frequency-sorted vocabulary: short words first, a mean near 8 after
  * the first ten thousand rows.
  *
- * Numbers.  Each value is drawn from a normal distribution (std 0.4 by
- * default; piecewise-uniform over 4096 equal-probability bins, which is
- * normal to the eye and to any histogram of a benchmark file) and printed as
- * C's "%.5g" would print it, like GloVe's own files: "-0.12345", "0.0067192",
- * "1.2345", "0.418" (trailing zeros dropped) and, for |x| < 1e-4 (about 2 in
- * 10000 values), "1.2345e-05".  The digits are formatted by hand into a large
- * buffer that is written with write(2) in multi-megabyte blocks: no printf
- * per number.
+ * Numbers.  Each value follows a normal distribution (std 0.4 by default)
+ * and is printed as C's "%.5g" would print it, like GloVe's own files:
+ * "-0.12345", "0.0067192", "1.2345", "0.418" (trailing zeros dropped) and,
+ * for |x| < 1e-4 (about 2 in 10000 values), "1.2345e-05".  For 3 <= P <= 6
+ * significant digits the text itself is drawn from a table of printed
+ * prefixes with their exact normal probabilities plus a uniform tail of
+ * digits (see "Fast values" below: ~3 ns a number); other P draw a double
+ * and format it by hand (put_g, ~12 ns).  Either way no printf per number:
+ * the text goes into 16 MiB buffers that a second thread hands to write(2).
  *
  * Determinism.  The output depends only on --rows, --dim, --seed, --digits,
  * --std and --header: two runs give identical bytes, and the file for N rows
  * is a prefix of the file for M > N rows (the row streams do not look ahead).
- * The only libm call on the value path is log() in the tails of the quantile
- * table, computed once at start-up.
+ * The tables, word lengths and values beyond 100 use libm (erfc, log,
+ * log2), so another libm could in principle change a rare value or length.
  *
  * Not here: reading files, other formats (binary word2vec), duplicates or
  * malformed lines (those belong in the converter's tests and fixtures).
  */
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <math.h>
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -84,7 +87,7 @@ static void usage(FILE *f)
         "Write a synthetic GloVe text file (WORD X1 ... XD per line), deterministic in its options.\n"
         "  --rows N         rows to write (1..%llu; default %" PRIu64 ")\n"
         "  --dim D          numbers per row (1..%u; default %u)\n"
-        "  --seed S         random seed, decimal or 0x hex (default %" PRIu64 ")\n"
+        "  --seed S         random seed, decimal or 0x-prefixed hex (default %" PRIu64 ")\n"
         "  --header         write the word2vec/fastText header line \"ROWS DIM\" first\n"
         "  --digits P       significant digits per number, as printf \"%%.Pg\" (1..9; default %d)\n"
         "  --std X          standard deviation of the values (0.001..100; default %g)\n"
@@ -97,11 +100,15 @@ static void usage(FILE *f)
         DEFAULTS.digits, DEFAULTS.std, DEFAULTS.out);
 }
 
-static _Noreturn void usage_error(const char *fmt, const char *a, const char *b)
+static _Noreturn void usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static _Noreturn void usage_error(const char *fmt, ...)
 {
+    va_list ap;
+    va_start(ap, fmt);
     fprintf(stderr, PROG ": ");
-    fprintf(stderr, fmt, a, b);
+    vfprintf(stderr, fmt, ap);
     fprintf(stderr, "\n" PROG ": try --help\n");
+    va_end(ap);
     exit(2);
 }
 
@@ -109,16 +116,15 @@ static uint64_t parse_u64(const char *opt, const char *s, uint64_t lo, uint64_t 
 {
     char *end;
     errno = 0;
-    if (s[0] == '-' || s[0] == '\0')
+    if (s[0] < '0' || s[0] > '9') /* strtoull would take "-1" and " 1" */
         usage_error("%s: expected a non-negative integer, found '%s'", opt, s);
-    unsigned long long v = strtoull(s, &end, 0);
-    if (errno || *end != '\0')
+    int hex = s[0] == '0' && (s[1] == 'x' || s[1] == 'X');
+    const char *digits = hex ? s + 2 : s;
+    unsigned long long v = strtoull(digits, &end, hex ? 16 : 10);
+    if (errno == ERANGE || *end != '\0' || !isxdigit((unsigned char)digits[0]))
         usage_error("%s: expected an integer, found '%s'", opt, s);
-    if (v < lo || v > hi) {
-        char range[96];
-        snprintf(range, sizeof range, "%s (allowed %" PRIu64 "..%" PRIu64 ")", s, lo, hi);
-        usage_error("%s: out of range: %s", opt, range);
-    }
+    if (v < lo || v > hi)
+        usage_error("%s: out of range: %s (allowed %" PRIu64 "..%" PRIu64 ")", opt, s, lo, hi);
     return v;
 }
 
@@ -129,11 +135,8 @@ static double parse_double(const char *opt, const char *s, double lo, double hi)
     double v = strtod(s, &end);
     if (errno || *end != '\0' || s[0] == '\0')
         usage_error("%s: expected a number, found '%s'", opt, s);
-    if (!(v >= lo && v <= hi)) {
-        char range[96];
-        snprintf(range, sizeof range, "%s (allowed %g..%g)", s, lo, hi);
-        usage_error("%s: out of range: %s", opt, range);
-    }
+    if (!(v >= lo && v <= hi))
+        usage_error("%s: out of range: %s (allowed %g..%g)", opt, s, lo, hi);
     return v;
 }
 
@@ -145,7 +148,7 @@ static void parse_args(int argc, char **argv, gen_opts *o)
         const char *a = argv[i];
         if (strcmp(a, "--") == 0) {
             if (i + 1 < argc)
-                usage_error("unexpected argument '%s'%s", argv[i + 1], "");
+                usage_error("unexpected argument '%s'", argv[i + 1]);
             break;
         }
         if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
@@ -170,12 +173,12 @@ static void parse_args(int argc, char **argv, gen_opts *o)
                 else if (i + 1 < argc)
                     val = argv[++i];
                 else
-                    usage_error("%s needs a value%s", name, "");
+                    usage_error("%s needs a value", name);
                 break;
             }
         }
         if (!name)
-            usage_error("unknown option or argument '%s'%s", a, "");
+            usage_error("unknown option or argument '%s'", a);
         if (strcmp(name, "--rows") == 0)
             o->rows = parse_u64(name, val, 1, MAX_ROWS);
         else if (strcmp(name, "--dim") == 0)
@@ -196,11 +199,11 @@ static void parse_args(int argc, char **argv, gen_opts *o)
         }
     }
     if (o->out[0] == '\0' || (o->words_out && o->words_out[0] == '\0'))
-        usage_error("empty file name%s%s", "", "");
+        usage_error("empty file name");
     if (sample_given && !o->words_out)
-        usage_error("--sample needs --words-out%s%s", "", "");
+        usage_error("--sample needs --words-out");
     if (o->words_out && strcmp(o->words_out, "-") == 0 && strcmp(o->out, "-") == 0)
-        usage_error("--out and --words-out cannot both be stdout%s%s", "", "");
+        usage_error("--out and --words-out cannot both be stdout");
 }
 
 /* ------------------------------------------------------------------ */
@@ -241,7 +244,8 @@ static inline uint64_t rng_next(rng *r)
 }
 
 /* ------------------------------------------------------------------ */
-/* Normal deviates: a table of quantiles at i/NQ, linear in between.    */
+/* Normal deviates (word lengths; values when P is not 3..6): a table of  */
+/* quantiles at i/NQ, linear in between.                               */
 
 #define NQ_BITS 12
 #define NQ (1u << NQ_BITS)
@@ -402,6 +406,198 @@ static inline char *put_g(char *p, double v, int P)
     }
     memcpy(p, DIG2 + 2 * ae, 2);
     return p + 2;
+}
+
+/* ------------------------------------------------------------------ */
+/* Fast values: the printed text drawn directly from a table.          */
+/*
+ * Formatting a double costs ~12 ns a number, half the budget of a
+ * 500 MB/s generator, so for 3 <= P <= 6 the text is drawn instead of
+ * computed.  A printed value with exponent e (10^e <= |x| < 10^(e+1)) is
+ * a prefix holding the sign, the point and the first 3 significant digits
+ * ("-0.00123", "1.23", "12.3") followed by a tail of P-3 digits.  For the
+ * fast range 1e-4 <= |x| < 100 (e = -4..1: the point never falls inside
+ * the tail) there are 2 x 6 x 900 prefixes, each a "group"; a group is
+ * drawn with its exact normal probability (alias method) and its tail
+ * uniformly, which is the normal density to within 1% over each group's
+ * width (a group spans 1% of its own value).  Trailing zeros are dropped
+ * as "%.Pg" drops them: a tail without them is precomputed, an all-zero
+ * tail also strips the prefix ("0.100"+"00" -> "0.1", "10.0"+"00" -> "10").
+ * Two more groups per sign take the rest: |x| < 1e-4 (uniform there, as
+ * the density is flat near 0; printed by put_g, mostly "1.2345e-05") and
+ * |x| >= 100 (the normal tail by inversion, printed by put_g).
+ * One 64-bit draw per number: 32 bits pick a slot, 16 accept the slot or
+ * its alias, 16 pick the tail.  Cost: ~3 ns a number.
+ */
+
+#define VFAST_EMIN (-4)
+#define VFAST_EMAX 1
+#define VFAST_GROUPS (2 * (VFAST_EMAX - VFAST_EMIN + 1) * 900 + 4)
+
+enum { VG_TEXT, VG_SMALL, VG_BIG };
+
+/* One group, 20 bytes.  Invariant: pre[plen..16) are NUL. */
+typedef struct vgroup {
+    char pre[16];     /* sign, digits and point up to the 3rd significant digit */
+    uint8_t plen;     /* bytes of pre */
+    uint8_t plen0;    /* bytes kept when the tail is all zeros */
+    uint8_t kind;     /* VG_TEXT, or VG_SMALL / VG_BIG printed by put_g */
+    uint8_t neg;      /* 1 for negative values */
+} vgroup;
+
+/* One slot of the alias table, kept apart from the groups so that the
+ * uniformly hit slots fit in 43 KB while the groups are hit by probability. */
+typedef struct vslot {
+    uint16_t thr;     /* keep the slot's own group when 16 random bits < thr */
+    uint16_t alias;   /* ... else take this group (itself for a full slot) */
+} vslot;
+
+typedef struct vtail {
+    char txt[4];      /* the tail's digits, trailing zeros dropped */
+    uint32_t len;     /* bytes of txt; 0 for the all-zero tail */
+} vtail;
+
+typedef struct vfast {
+    vgroup g[VFAST_GROUPS]; /* the groups, in no particular order */
+    vslot slot[VFAST_GROUPS]; /* slot i: group i or its alias */
+    uint32_t ng;            /* groups (and slots) used */
+    vtail tail[1000];       /* every tail of P-3 digits */
+    uint32_t ntail;         /* 10^(P-3) */
+    double std;             /* standard deviation */
+    double big_q;           /* P(x >= 100): upper tail mass per sign */
+} vfast;
+
+/* P(x >= t) for x ~ N(0, std^2). */
+static double upper_mass(double t, double std) { return 0.5 * erfc(t / (std * sqrt(2.0))); }
+
+static void vgroup_set(vgroup *g, int neg, int kind, const char *digits)
+{
+    memset(g, 0, sizeof *g);
+    g->neg = (uint8_t)neg;
+    g->kind = (uint8_t)kind;
+    if (kind != VG_TEXT)
+        return;
+    int n = snprintf(g->pre, sizeof g->pre, "%s%s", neg ? "-" : "", digits);
+    g->plen = (uint8_t)n;
+    int n0 = n; /* strip zeros after the point, then the point */
+    if (strchr(g->pre, '.')) {
+        while (g->pre[n0 - 1] == '0')
+            n0--;
+        if (g->pre[n0 - 1] == '.')
+            n0--;
+    }
+    g->plen0 = (uint8_t)n0;
+}
+
+static void vfast_init(vfast *vf, int P, double std)
+{
+    static double prob[VFAST_GROUPS];
+    static uint32_t small_[VFAST_GROUPS], large_[VFAST_GROUPS];
+    uint32_t ng = 0;
+    vf->std = std;
+    for (int neg = 0; neg <= 1; neg++) {
+        for (int e = VFAST_EMIN; e <= VFAST_EMAX; e++) {
+            for (int hi = 100; hi <= 999; hi++) {
+                double lo = hi * P10[P10_OFF + e - 2], up = (hi + 1) * P10[P10_OFF + e - 2];
+                char digits[16];
+                if (e < 0)
+                    snprintf(digits, sizeof digits, "0.%.*s%d", -e - 1, "000", hi);
+                else if (e == 0)
+                    snprintf(digits, sizeof digits, "%d.%02d", hi / 100, hi % 100);
+                else
+                    snprintf(digits, sizeof digits, "%d.%d", hi / 10, hi % 10);
+                vgroup_set(&vf->g[ng], neg, VG_TEXT, digits);
+                prob[ng++] = upper_mass(lo, std) - upper_mass(up, std);
+            }
+        }
+        vgroup_set(&vf->g[ng], neg, VG_SMALL, NULL);
+        prob[ng++] = 0.5 - upper_mass(P10[P10_OFF + VFAST_EMIN], std);
+        vgroup_set(&vf->g[ng], neg, VG_BIG, NULL);
+        prob[ng++] = upper_mass(P10[P10_OFF + VFAST_EMAX + 1], std);
+    }
+    vf->ng = ng;
+    vf->big_q = upper_mass(P10[P10_OFF + VFAST_EMAX + 1], std);
+
+    /* Vose's alias method: scale to mean 1, pair each light group with a
+     * heavy one that lends it the rest of its slot. */
+    double total = 0;
+    for (uint32_t i = 0; i < ng; i++)
+        total += prob[i];
+    uint32_t ns = 0, nl = 0;
+    for (uint32_t i = 0; i < ng; i++) {
+        prob[i] = prob[i] / total * ng;
+        if (prob[i] < 1.0)
+            small_[ns++] = i;
+        else
+            large_[nl++] = i;
+    }
+    while (ns > 0 && nl > 0) {
+        uint32_t s = small_[--ns], l = large_[nl - 1];
+        double t = prob[s] * 65536.0 + 0.5;
+        vf->slot[s].thr = (uint16_t)(t < 65535.0 ? t : 65535.0); /* off by 2^-16 at worst */
+        vf->slot[s].alias = (uint16_t)l;
+        prob[l] -= 1.0 - prob[s];
+        if (prob[l] < 1.0) {
+            nl--;
+            small_[ns++] = l;
+        }
+    }
+    /* Full slots (and rounding leftovers): the alias is the group itself. */
+    while (nl > 0) {
+        nl--;
+        vf->slot[large_[nl]].thr = 0;
+        vf->slot[large_[nl]].alias = (uint16_t)large_[nl];
+    }
+    while (ns > 0) {
+        ns--;
+        vf->slot[small_[ns]].thr = 0;
+        vf->slot[small_[ns]].alias = (uint16_t)small_[ns];
+    }
+
+    int T = P - 3;
+    vf->ntail = P10I[T];
+    for (uint32_t t = 0; t < vf->ntail; t++) {
+        vtail *tl = &vf->tail[t];
+        memset(tl, 0, sizeof *tl);
+        char d[8];
+        snprintf(d, sizeof d, "%0*u", T, t);
+        int n = T;
+        while (n > 0 && d[n - 1] == '0')
+            n--;
+        memcpy(tl->txt, d, (size_t)n);
+        tl->len = (uint32_t)n;
+    }
+}
+
+/* A value of the two put_g groups: |x| < 1e-4 uniform, or the tail.  The
+ * randomness is a hash of the draw x (its bits chose the group; hashing
+ * makes fresh ones) so that the generator state never leaves registers. */
+static char *put_slow(char *p, const vfast *vf, const vgroup *g, uint64_t x, int P)
+{
+    double u = (double)(splitmix64(&x) >> 11) * (1.0 / 9007199254740992.0); /* [0, 1) */
+    double a;
+    if (g->kind == VG_SMALL)
+        a = u * P10[P10_OFF + VFAST_EMIN];
+    else /* upper tail: P(X >= a) = big_q * (1 - u) > 0 */
+        a = -inv_norm(vf->big_q * (1.0 - u)) * vf->std;
+    return put_g(p, g->neg ? -a : a, P);
+}
+
+/* One value from one 64-bit draw. */
+static inline char *put_fast(char *p, const vfast *vf, rng *r, int P)
+{
+    uint64_t x = rng_next(r);
+    uint32_t s = (uint32_t)(((x >> 32) * vf->ng) >> 32);
+    const vslot *sl = &vf->slot[s];
+    const vgroup *g = &vf->g[((x >> 16) & 0xffff) < sl->thr ? s : sl->alias];
+    if (g->kind != VG_TEXT)
+        return put_slow(p, vf, g, x, P);
+    const vtail *tl = &vf->tail[((x & 0xffff) * vf->ntail) >> 16];
+    memcpy(p, g->pre, 16);
+    if (tl->len == 0)
+        return p + g->plen0;
+    memcpy(p + g->plen, tl->txt, 4);
+    return p + g->plen + tl->len;
 }
 
 /* ------------------------------------------------------------------ */
@@ -800,8 +996,16 @@ int main(int argc, char **argv)
     parse_args(argc, argv, &o);
     p10_init();
 
+    /* Values: drawn as text for 3 <= P <= 6, else drawn and formatted. */
     static qbin vals[NQ];
-    qtable_init(vals, o.std);
+    static vfast vfast_table;
+    vfast *vf = NULL;
+    if (o.digits >= 3 && o.digits <= 6) {
+        vf = &vfast_table;
+        vfast_init(vf, o.digits, o.std);
+    } else {
+        qtable_init(vals, o.std);
+    }
     static wordgen wg;
     wordgen_init(&wg, o.seed);
     rng vr;
@@ -844,19 +1048,26 @@ int main(int argc, char **argv)
             words.len += n + 1;
             listed++;
         }
-        /* One 64-bit draw gives two values. */
-        uint32_t j = 0;
-        for (; j + 2 <= o.dim; j += 2) {
-            uint64_t r = rng_next(&vr);
-            *p++ = ' ';
-            p = put_g(p, qdraw(vals, (uint32_t)(r >> 32)), P);
-            *p++ = ' ';
-            p = put_g(p, qdraw(vals, (uint32_t)r), P);
-        }
-        if (j < o.dim) {
-            uint64_t r = rng_next(&vr);
-            *p++ = ' ';
-            p = put_g(p, qdraw(vals, (uint32_t)(r >> 32)), P);
+        if (vf) {
+            for (uint32_t j = 0; j < o.dim; j++) {
+                *p++ = ' ';
+                p = put_fast(p, vf, &vr, P);
+            }
+        } else {
+            /* One 64-bit draw gives two values. */
+            uint32_t j = 0;
+            for (; j + 2 <= o.dim; j += 2) {
+                uint64_t r = rng_next(&vr);
+                *p++ = ' ';
+                p = put_g(p, qdraw(vals, (uint32_t)(r >> 32)), P);
+                *p++ = ' ';
+                p = put_g(p, qdraw(vals, (uint32_t)r), P);
+            }
+            if (j < o.dim) {
+                uint64_t r = rng_next(&vr);
+                *p++ = ' ';
+                p = put_g(p, qdraw(vals, (uint32_t)(r >> 32)), P);
+            }
         }
         *p++ = '\n';
         out.len = (size_t)(p - out.buf);
