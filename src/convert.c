@@ -19,7 +19,6 @@
 #include <ftw.h>
 #include <inttypes.h>
 #include <libgen.h>
-#include <lmdb.h>
 #include <math.h>
 #include <pthread.h>
 #include <signal.h>
@@ -36,13 +35,12 @@
 #include <zlib.h>
 
 #include "convert_int.h"
+#include "index_build.h"
 #include "store_int.h"
 #include "wordbench/floatparse.h"
 
-#define CHUNK_BYTES (4u << 20)       /* target input bytes per chunk */
+#define CHUNK_BYTES (2u << 20)       /* target input bytes per chunk */
 #define MAX_RECORD (1u << 30)        /* longest line / record we accept */
-#define TXN_ROWS 50000u              /* LMDB puts per write transaction */
-#define INDEX_MAPSIZE (1ull << 37)   /* virtual size of the build environment */
 #define WHY 200                      /* room for one reason */
 
 /* ---- small helpers ------------------------------------------------------ */
@@ -188,20 +186,23 @@ static void input_close(input *in) {
     free(in->raw);
 }
 
-/* Read up to n decompressed bytes.  Returns bytes (0 = end) or -errcode. */
-static long input_read(input *in, char *dst, size_t n, wb_err *err) {
+/* Read up to n decompressed bytes into dst; *got = bytes (0 = end).
+ * Returns 0 or an error code (wordbench code or errno) with err set. */
+static int input_read(input *in, char *dst, size_t n, size_t *got, wb_err *err) {
+    *got = 0;
     if (!in->gz) {
         if (in->raw_pos == in->raw_len) {
             if (in->raw_eof) return 0;
             int rc = input_fill_raw(in);
-            if (rc) return -wb_err_at(err, rc, in->name, 0, -1, "cannot read: %s", strerror(rc));
+            if (rc) return wb_err_at(err, rc, in->name, 0, -1, "cannot read: %s", strerror(rc));
             if (in->raw_len == 0) return 0;
         }
         size_t k = in->raw_len - in->raw_pos < n ? in->raw_len - in->raw_pos : n;
         memcpy(dst, in->raw + in->raw_pos, k);
         in->raw_pos += k;
         in->text_read += k;
-        return (long)k;
+        *got = k;
+        return 0;
     }
     if (in->z_end) return 0;
     const uInt want = (uInt)(n > (1u << 30) ? (1u << 30) : n);
@@ -210,10 +211,10 @@ static long input_read(input *in, char *dst, size_t n, wb_err *err) {
     while (in->zs.avail_out == want) { /* until some output, the end, or an error */
         if (in->zs.avail_in == 0) {
             if (in->raw_eof)
-                return -wb_err_at(err, WB_EIO, in->name, 0, (long long)in->raw_read,
+                return wb_err_at(err, WB_EIO, in->name, 0, (long long)in->raw_read,
                                   "truncated gzip stream (it ends without its trailer)");
             int rc = input_fill_raw(in);
-            if (rc) return -wb_err_at(err, rc, in->name, 0, -1, "cannot read: %s", strerror(rc));
+            if (rc) return wb_err_at(err, rc, in->name, 0, -1, "cannot read: %s", strerror(rc));
             in->zs.next_in = in->raw, in->zs.avail_in = (uInt)in->raw_len;
             continue;
         }
@@ -222,7 +223,7 @@ static long input_read(input *in, char *dst, size_t n, wb_err *err) {
             /* Another member may follow (concatenated gzip files). */
             if (in->zs.avail_in == 0 && !in->raw_eof) {
                 int rc = input_fill_raw(in);
-                if (rc) return -wb_err_at(err, rc, in->name, 0, -1, "cannot read: %s", strerror(rc));
+                if (rc) return wb_err_at(err, rc, in->name, 0, -1, "cannot read: %s", strerror(rc));
                 in->zs.next_in = in->raw, in->zs.avail_in = (uInt)in->raw_len;
             }
             if (in->zs.avail_in == 0) {
@@ -231,13 +232,14 @@ static long input_read(input *in, char *dst, size_t n, wb_err *err) {
             }
             inflateReset(&in->zs);
         } else if (zr != Z_OK && zr != Z_BUF_ERROR) {
-            return -wb_err_at(err, WB_EIO, in->name, 0, (long long)(in->raw_read - in->zs.avail_in),
+            return wb_err_at(err, WB_EIO, in->name, 0, (long long)(in->raw_read - in->zs.avail_in),
                               "corrupt gzip data: %s", in->zs.msg ? in->zs.msg : "inflate failed");
         }
     }
     size_t k = (size_t)((char *)in->zs.next_out - dst);
     in->text_read += k;
-    return (long)k;
+    *got = k;
+    return 0;
 }
 
 /* ---- vocabulary filter (--vocab) ---------------------------------------- */
@@ -333,6 +335,7 @@ typedef struct chunk {
     uint64_t text_off;   /* offset of buf[0] in the decompressed stream */
     /* parser output */
     uint32_t nrec, lines;/* records kept, records (lines) seen */
+    uint32_t blank;      /* blank lines among them (skipped, not records) */
     size_t rcap;         /* capacity of recs/vals/norms in records */
     rec *recs;           /* (nrec) */
     uint8_t *vals;       /* (nrec, row_bytes) in the store's dtype */
@@ -452,7 +455,9 @@ static int parse_text_chunk(ctx *x, chunk *c, float *tmp) {
                 c->lines = rel + 1;
                 return 0;
             }
-        } else if (!ln.blank && keep_word(x, c, ln.word, ln.wlen)) {
+        } else if (ln.blank) {
+            c->blank++;
+        } else if (keep_word(x, c, ln.word, ln.wlen)) {
             rec *r = &c->recs[c->nrec];
             r->woff = (uint32_t)(ln.word - c->buf);
             r->wlen = (uint32_t)ln.wlen;
@@ -468,6 +473,13 @@ static int parse_text_chunk(ctx *x, chunk *c, float *tmp) {
     return 0;
 }
 
+/* Binary files may end with extra newlines after the last record. */
+static int only_newlines(const char *p, size_t n) {
+    for (size_t i = 0; i < n; i++)
+        if (p[i] != '\n') return 0;
+    return 1;
+}
+
 static int parse_bin_chunk(ctx *x, chunk *c, float *tmp) {
     size_t pos = 0;
     uint32_t rel = 0;
@@ -475,6 +487,7 @@ static int parse_bin_chunk(ctx *x, chunk *c, float *tmp) {
     while (pos < c->len) {
         const char *w, *vals;
         size_t wlen;
+        if (only_newlines(c->buf + pos, c->len - pos)) break;
         long n = wb_frame_bin_record(c->buf + pos, c->len - pos, x->dim, 1, &w, &wlen, &vals, why, sizeof why);
         if (n <= 0) { /* framing failed: the reader ended the stream here */
             if (chunk_bad(c, rel, (uint32_t)pos, n == 0 ? "truncated record" : why)) return WB_ENOMEM;
@@ -536,7 +549,7 @@ static void *parser_main(void *arg) {
         }
         x->next_parse++;
         pthread_mutex_unlock(&x->mu);
-        c->nrec = c->lines = 0;
+        c->nrec = c->lines = c->blank = 0;
         c->nbad = 0;
         c->fatal = 0;
         c->not_in_vocab = 0;
@@ -573,6 +586,7 @@ static size_t find_cut(ctx *x, const char *buf, size_t len, int eof, int *end_st
     size_t pos = 0;
     char why[WHY];
     while (pos < len) {
+        if (eof && only_newlines(buf + pos, len - pos)) return len;
         const char *w, *v;
         size_t wl;
         long n = wb_frame_bin_record(buf + pos, len - pos, x->dim, eof, &w, &wl, &v, why, sizeof why);
@@ -615,10 +629,10 @@ static void *reader_main(void *arg) {
         int end_stream = 0;
         for (;;) {
             while (!eof && c->len < c->cap) {
-                long n = input_read(&x->in, c->buf + c->len, c->cap - c->len, &x->reader_err);
-                if (n < 0) { rc = (int)-n; break; }
+                size_t n;
+                if ((rc = input_read(&x->in, c->buf + c->len, c->cap - c->len, &n, &x->reader_err))) break;
                 if (n == 0) eof = 1;
-                c->len += (size_t)n;
+                c->len += n;
                 if (c->len >= CHUNK_BYTES) break;
             }
             if (rc) break;
@@ -757,59 +771,13 @@ typedef struct writer {
     ctx *x;
     const char *tmp;        /* temporary store directory */
     obuf vec, nrm;          /* vectors.npy, norms.npy */
-    MDB_env *env;
-    MDB_txn *txn;
-    MDB_dbi words, rows, meta;
-    uint32_t in_txn;        /* puts in the current transaction */
+    wb_ixb *ix;             /* the index being built */
     uint64_t rows_n;        /* rows written */
     int rewrote;            /* --duplicates last rewrote a row */
     FILE *badf;             /* --bad-lines file */
     uint64_t line_base;     /* lines (records) before the current chunk */
     wb_convert_stats *st;
 } writer;
-
-static int lmdb_fail(wb_err *err, const char *what, int mrc) {
-    return wb_err_set(err, WB_ELMDB, "LMDB %s: %s", what, mdb_strerror(mrc));
-}
-
-/* Commit the current transaction and start the next; drop the index pages
- * this process touched (they stay in the page cache) to bound its RSS. */
-static int writer_cycle(writer *w, int reopen, wb_err *err) {
-    int mrc = mdb_txn_commit(w->txn);
-    w->txn = NULL;
-    if (mrc) return lmdb_fail(err, "commit", mrc);
-    MDB_envinfo ei;
-    if (!mdb_env_info(w->env, &ei) && ei.me_mapaddr) {
-        MDB_stat es;
-        mdb_env_stat(w->env, &es);
-        size_t used = (size_t)(ei.me_last_pgno + 1) * es.ms_psize;
-        madvise(ei.me_mapaddr, used, MADV_DONTNEED);
-    }
-    w->in_txn = 0;
-    if (reopen && (mrc = mdb_txn_begin(w->env, NULL, 0, &w->txn))) return lmdb_fail(err, "txn_begin", mrc);
-    return 0;
-}
-
-static int writer_open(writer *w, wb_err *err) {
-    char *idx = join(w->tmp, "index.build");
-    int mrc, rc = 0;
-    if (!idx) return wb_err_set(err, WB_ENOMEM, "out of memory");
-    if (mkdir(idx, 0755)) {
-        rc = wb_err_at(err, errno, idx, 0, -1, "cannot create: %s", strerror(errno));
-        free(idx);
-        return rc;
-    }
-    if ((mrc = mdb_env_create(&w->env)) || (mrc = mdb_env_set_maxdbs(w->env, 4)) ||
-        (mrc = mdb_env_set_mapsize(w->env, INDEX_MAPSIZE)) ||
-        (mrc = mdb_env_open(w->env, idx, MDB_NOSYNC | MDB_NOMETASYNC | MDB_NOLOCK, 0644)) ||
-        (mrc = mdb_txn_begin(w->env, NULL, 0, &w->txn)) ||
-        (mrc = mdb_dbi_open(w->txn, WB_DB_WORDS, MDB_CREATE, &w->words)) ||
-        (mrc = mdb_dbi_open(w->txn, WB_DB_ROWS, MDB_CREATE | MDB_INTEGERKEY, &w->rows)) ||
-        (mrc = mdb_dbi_open(w->txn, WB_DB_META, MDB_CREATE, &w->meta)))
-        rc = lmdb_fail(err, "open", mrc);
-    free(idx);
-    return rc;
-}
 
 static const char *show_word(char *dst, size_t cap, const char *w, size_t n) {
     size_t k = 0;
@@ -841,23 +809,11 @@ static int writer_put(writer *w, const chunk *c, size_t i, wb_err *err) {
     const rec *r = &c->recs[i];
     const char *word = c->buf + r->woff;
     const uint8_t *vals = c->vals + i * x->row_bytes;
-    char kb[WB_STORE_MAX_KEY];
-    MDB_val k, v;
-    k.mv_size = wb_store_key(word, r->wlen, kb);
-    k.mv_data = kb;
-    uint32_t row = (uint32_t)w->rows_n;
-    v.mv_size = 4, v.mv_data = &row;
     if (w->rows_n >= UINT32_MAX) return wb_err_set(err, WB_EUSAGE, "more than 2^32-1 rows");
-    int mrc = mdb_put(w->txn, w->words, &k, &v, MDB_NOOVERWRITE);
-    if (mrc == MDB_KEYEXIST) {
-        uint32_t old;
-        memcpy(&old, v.mv_data, 4);
-        if (k.mv_size == WB_STORE_MAX_KEY) { /* confirm the same word, not a hash twin */
-            MDB_val rk = {4, &old}, rv;
-            if ((mrc = mdb_get(w->txn, w->rows, &rk, &rv))) return lmdb_fail(err, "get", mrc);
-            if (rv.mv_size != r->wlen || memcmp(rv.mv_data, word, r->wlen))
-                return wb_err_set(err, WB_EFORMAT, "two long words share a hashed key (XXH3 collision)");
-        }
+    uint32_t old;
+    int rc = wb_ixb_add(w->ix, word, r->wlen, (uint32_t)w->rows_n, &old, err);
+    if (rc) return rc;
+    if (old != UINT32_MAX) {
         w->st->duplicates++;
         if (x->o->duplicates == WB_DUP_ERROR) {
             long long line, off;
@@ -868,30 +824,24 @@ static int writer_put(writer *w, const chunk *c, size_t i, wb_err *err) {
                              show_word(shown, sizeof shown, word, r->wlen), old);
         }
         if (x->o->duplicates == WB_DUP_LAST) {
-            int rc = obuf_patch(&w->vec, (uint64_t)old * x->row_bytes, vals, x->row_bytes);
+            rc = obuf_patch(&w->vec, (uint64_t)old * x->row_bytes, vals, x->row_bytes);
             if (!rc) rc = obuf_patch(&w->nrm, (uint64_t)old * 4, &c->norms[i], 4);
             if (rc) return wb_err_set(err, rc, "writing the store: %s", strerror(rc));
             w->rewrote = 1;
         }
         return 0;
     }
-    if (mrc) return lmdb_fail(err, "put", mrc);
-    MDB_val rk = {4, &row}, rv = {r->wlen, (void *)word};
-    if ((mrc = mdb_put(w->txn, w->rows, &rk, &rv, MDB_APPEND))) return lmdb_fail(err, "put", mrc);
-    int rc = obuf_put(&w->vec, vals, x->row_bytes);
+    rc = obuf_put(&w->vec, vals, x->row_bytes);
     if (!rc) rc = obuf_put(&w->nrm, &c->norms[i], 4);
     if (rc) return wb_err_set(err, rc, "writing the store: %s", rc > 0 ? strerror(rc) : wb_strerror(rc));
     w->rows_n++;
     w->st->invalid_utf8 += r->bad_utf8;
-    w->st->long_words += r->wlen >= WB_STORE_MAX_KEY;
-    if (++w->in_txn == TXN_ROWS) return writer_cycle(w, 1, err);
+    w->st->long_words += r->wlen > WB_STORE_MAX_KEY;
     return 0;
 }
 
 static int put_meta_str(writer *w, const char *key, const char *val, size_t n, wb_err *err) {
-    MDB_val k = {strlen(key), (void *)key}, v = {n, (void *)val};
-    int mrc = mdb_put(w->txn, w->meta, &k, &v, 0);
-    return mrc ? lmdb_fail(err, "put meta", mrc) : 0;
+    return wb_ixb_put_meta(w->ix, key, val, n, err);
 }
 
 static int put_meta_u64(writer *w, const char *key, uint64_t val, wb_err *err) {
@@ -984,27 +934,18 @@ static int writer_finish(writer *w, const char *source_name, wb_err *err) {
     if (!rc) rc = put_meta_hex(w, WB_META_FINGERPRINT, fpr, err);
     free(le);
     if (rc) return rc;
-    if ((rc = writer_cycle(w, 0, err))) return rc;
-    /* Shrink the map to what is used so readers map little, then copy compacted. */
-    MDB_envinfo ei;
-    MDB_stat es;
-    mdb_env_info(w->env, &ei);
-    mdb_env_stat(w->env, &es);
-    mdb_env_set_mapsize(w->env, (size_t)(ei.me_last_pgno + 64) * es.ms_psize);
     char *dst = join(w->tmp, WB_STORE_INDEX);
     if (!dst) return wb_err_set(err, WB_ENOMEM, "out of memory");
-    int mrc;
     if (mkdir(dst, 0755)) rc = wb_err_at(err, errno, dst, 0, -1, "cannot create: %s", strerror(errno));
-    else if ((mrc = mdb_env_copy2(w->env, dst, MDB_CP_COMPACT))) rc = lmdb_fail(err, "compacting copy", mrc);
+    else rc = wb_ixb_finish(w->ix, dst, err);
     free(dst);
     return rc;
 }
 
 /* Release the writer's files and buffers; safe to call again. */
 static void writer_close(writer *w) {
-    if (w->txn) mdb_txn_abort(w->txn);
-    if (w->env) mdb_env_close(w->env);
-    w->txn = NULL, w->env = NULL;
+    wb_ixb_close(w->ix);
+    w->ix = NULL;
     if (w->vec.fd > 0) close(w->vec.fd);
     if (w->nrm.fd > 0) close(w->nrm.fd);
     w->vec.fd = w->nrm.fd = -1;
@@ -1101,10 +1042,11 @@ static int prefetch_lines(ctx *x, int lines, int *eof, wb_err *err) {
             if (!b) return wb_err_set(err, WB_ENOMEM, "out of memory");
             x->carry = b, x->carry_cap = cap;
         }
-        long n = input_read(&x->in, x->carry + x->carry_len, x->carry_cap - x->carry_len, err);
-        if (n < 0) return (int)-n;
+        size_t n;
+        int rc = input_read(&x->in, x->carry + x->carry_len, x->carry_cap - x->carry_len, &n, err);
+        if (rc) return rc;
         if (n == 0) *eof = 1;
-        x->carry_len += (size_t)n;
+        x->carry_len += n;
     }
 }
 
@@ -1263,6 +1205,7 @@ int wb_convert(const char *input_path, const char *store, const wb_convert_opts 
     if ((rc = input_open(&x->in, input_path, err))) goto out;
     uint64_t line_base = 0;
     if ((rc = detect(x, st, &line_base, err))) goto out;
+    const uint64_t header_lines = line_base;
     st->format = x->fmt;
     st->dim = x->dim;
     st->gzip = x->in.gz;
@@ -1285,12 +1228,14 @@ int wb_convert(const char *input_path, const char *store, const wb_convert_opts 
         rc = wb_err_set(err, WB_ENOMEM, "out of memory");
         goto out;
     }
-    if ((rc = writer_open(&w, err))) goto out;
+    uint64_t expect = st->header_rows;
+    if (!expect && x->in.size && !x->in.gz) expect = x->in.size / ((uint64_t)x->dim * 8 + 8);
+    if ((rc = wb_ixb_open(&w.ix, tmp, expect, err))) goto out;
 
     /* Threads. */
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
     nparsers = opts->threads ? opts->threads : (int)(cores > 0 ? cores : 1);
-    x->nslot = 2 * nparsers + 2 < NSLOT_MAX ? 2 * nparsers + 2 : NSLOT_MAX;
+    x->nslot = 2 * nparsers + 1 < NSLOT_MAX ? 2 * nparsers + 1 : NSLOT_MAX;
     if (pthread_create(&reader, NULL, reader_main, x)) {
         rc = wb_err_set(err, WB_ENOMEM, "cannot start the reader thread");
         nparsers = 0;
@@ -1343,6 +1288,7 @@ int wb_convert(const char *input_path, const char *store, const wb_convert_opts 
                 break;
             }
             if ((rc = writer_put(&w, c, i, err))) goto out;
+            if (opts->limit && w.rows_n >= opts->limit) done = 1;
         }
         if (!done) {
             for (; bi < c->nbad; bi++) {
@@ -1353,7 +1299,8 @@ int wb_convert(const char *input_path, const char *store, const wb_convert_opts 
                         rc = wb_err_set(err, c->fatal, "%s", c->bads[bi].why);
                     } else if (x->fmt == WB_FMT_WORD2VEC_BIN) {
                         rc = wb_err_at(err, WB_EFORMAT, x->in.name, 0, off, "record %llu: %s",
-                                       (unsigned long long)(w.line_base + c->bads[bi].rel + 1), c->bads[bi].why);
+                                       (unsigned long long)(w.line_base - header_lines + c->bads[bi].rel + 1),
+                                       c->bads[bi].why);
                     } else {
                         rc = wb_err_at(err, WB_EFORMAT, x->in.name, line, -1, "%s", c->bads[bi].why);
                     }
@@ -1367,7 +1314,7 @@ int wb_convert(const char *input_path, const char *store, const wb_convert_opts 
             }
             if (opts->limit && w.rows_n >= opts->limit) done = 1;
         }
-        st->lines += c->lines;
+        st->lines += c->lines - c->blank;
         st->not_in_vocab += c->not_in_vocab;
         w.line_base += c->lines;
         int last = c->last;
@@ -1420,12 +1367,11 @@ int wb_convert(const char *input_path, const char *store, const wb_convert_opts 
     }
     writer_close(&w);
     {
-        char *idx = join(tmp, WB_STORE_INDEX), *data = idx ? join(idx, "data.mdb") : NULL, *build = join(tmp, "index.build");
-        if (!data || !build) rc = wb_err_set(err, WB_ENOMEM, "out of memory");
-        if (!rc) rmrf(build);
+        char *idx = join(tmp, WB_STORE_INDEX), *data = idx ? join(idx, "data.mdb") : NULL;
+        if (!data) rc = wb_err_set(err, WB_ENOMEM, "out of memory");
         if (!rc && (fsync_path(data, 0) || fsync_path(idx, 1) || fsync_path(tmp, 1)))
             rc = wb_err_set(err, errno, "fsync: %s", strerror(errno));
-        free(idx), free(data), free(build);
+        free(idx), free(data);
         if (rc) goto out;
     }
     if ((rc = publish(tmp, store, parent, opts->force, err))) goto out;

@@ -33,7 +33,7 @@ uint32_t wb_text_line_dim(const char *line, size_t len);
 /* Parse a "rows dim" header line.  Returns 0 and sets rows/dim, or -1. */
 int wb_parse_header_line(const char *line, size_t len, uint64_t *rows, uint32_t *dim);
 
-/* Frame one word2vec binary record at p[0..avail): optional leading '\n',
+/* Frame one word2vec binary record at p[0..avail): optional leading '\n's,
  * word bytes up to a space, then the vector of little-endian float32, an optional
  * '\n' (consumed when present).  `eof` says no more bytes follow avail.
  * Returns the record length (> 0) and sets *word, *wlen and *vals, 0 when more

@@ -63,6 +63,12 @@ int wb_export(wb_store *st, const char *output, wb_format format,
             wb_err_set(err, rc, "row %" PRIu64 " has no word in the index", r);
             break;
         }
+        if (format == WB_FMT_WORD2VEC_BIN && (memchr(w, ' ', wl) || (wl && w[0] == '\n'))) {
+            rc = wb_err_set(err, WB_EFORMAT,
+                            "row %" PRIu64 ": the word contains a space, which word2vec-bin cannot represent; "
+                            "export as glove or word2vec text", r);
+            break;
+        }
         if (format != WB_FMT_WORD2VEC_BIN && (memchr(w, '\n', wl) || (wl && w[wl - 1] == '\r'))) {
             rc = wb_err_set(err, WB_EFORMAT, "row %" PRIu64 ": the word contains a line break; export as word2vec-bin", r);
             break;

@@ -47,7 +47,7 @@ struct wb_store {
 /* ---- keys and meta ------------------------------------------------------ */
 
 size_t wb_store_key(const char *word, size_t len, char *key) {
-    if (len < WB_STORE_MAX_KEY) {
+    if (len <= WB_STORE_MAX_KEY) {
         memcpy(key, word, len);
         return len;
     }
@@ -447,7 +447,7 @@ int wb_store_lookup(wb_store *st, const char *word, size_t len, uint32_t *row) {
     if (mrc || v.mv_size != 4) return mrc ? WB_ELMDB : WB_ECORRUPT;
     uint32_t r;
     memcpy(&r, v.mv_data, 4);
-    if (k.mv_size == WB_STORE_MAX_KEY) { /* hashed or exactly-511 key: confirm the word */
+    if (k.mv_size == WB_STORE_MAX_KEY) { /* a 511-byte word or a hashed long word: confirm */
         MDB_val w;
         int rc = row_word(st, r, &w);
         if (rc) return rc == WB_ENOTFOUND ? WB_ECORRUPT : rc;

@@ -41,11 +41,11 @@
 #define WB_META_FINGERPRINT    "fingerprint"
 
 /* Map a word to its LMDB key in `key` (WB_STORE_MAX_KEY bytes of room) and
- * return the key length.  Words up to 510 bytes are their own key.  Longer
- * words become their first 503 bytes followed by the little-endian XXH3-64 of
- * the whole word (511 bytes); since a 511-byte key may also be a plain
- * 511-byte word, look-ups of 511-byte keys confirm the word in the rows
- * database. */
+ * return the key length.  Words up to 511 bytes (LMDB's key limit) are their
+ * own key.  Longer words become their first 503 bytes followed by the
+ * little-endian XXH3-64 of the whole word (511 bytes); since a 511-byte key
+ * may also be a plain 511-byte word, look-ups of 511-byte keys confirm the
+ * word in the rows database. */
 size_t wb_store_key(const char *word, size_t len, char *key);
 
 /* Meta values parsed so far; `seen` bits record which required keys came. */

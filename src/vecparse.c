@@ -190,7 +190,8 @@ long wb_frame_bin_record(const char *p, size_t avail, uint32_t dim, int eof,
                          const char **word, size_t *wlen, const char **vals,
                          char *why, size_t whylen) {
     size_t i = 0;
-    if (i < avail && p[i] == '\n') i++; /* newline left by the previous record */
+    while (i < avail && p[i] == '\n') i++; /* newline(s) left by the previous record */
+    if (i == avail && !eof) return 0;
     size_t lim = avail - i < WB_MAX_BIN_WORD ? avail - i : WB_MAX_BIN_WORD;
     const char *sp = memchr(p + i, ' ', lim);
     if (!sp) {
@@ -229,7 +230,7 @@ int wb_looks_binary(const char *p, size_t n, uint32_t dim) {
     for (size_t i = off; i < off + m; i++) {
         unsigned char c = (unsigned char)p[i];
         if (c == '\n') break; /* end of a text line */
-        if (!((c >= '0' && c <= '9') || strchr(" .-+eEnaifNAIFty\r\t", c))) return 1;
+        if (!((c >= '0' && c <= '9') || (c && strchr(" .-+eEnaifNAIFty\r\t", c)))) return 1;
     }
     return 0;
 }

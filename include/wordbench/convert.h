@@ -92,7 +92,7 @@ typedef struct wb_convert_stats {
     uint32_t dim;           /* vector length */
     wb_format format;       /* detected or given format */
     int gzip;               /* input was gzip-compressed */
-    uint64_t lines;         /* records read (lines, or binary records) */
+    uint64_t lines;         /* records read (non-blank lines, or binary records) */
     uint64_t header_rows;   /* rows announced by the header (0 if none) */
     uint64_t duplicates;    /* duplicate words met */
     uint64_t skipped;       /* bad records skipped (--skip-bad) */
