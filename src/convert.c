@@ -402,8 +402,10 @@ static int chunk_bad(chunk *c, uint32_t rel, uint32_t off, const char *why) {
 
 /* ---- parser threads ----------------------------------------------------- */
 
-/* Finish a parsed row in place: normalise, convert to f16, compute the norm. */
-static float finish_row(const ctx *x, float *v, uint8_t *dst) {
+/* Finish a parsed row in place: normalise, convert to f16, compute the norm.
+ * Returns -1 with why set when a finite value overflows float16 and
+ * non-finite values are not allowed. */
+static int finish_row(const ctx *x, float *v, uint8_t *dst, float *norm, char *why, size_t whylen) {
     const uint32_t E = x->dim;
     double ss = 0;
     for (uint32_t i = 0; i < E; i++) ss += (double)v[i] * v[i];
@@ -417,6 +419,11 @@ static float finish_row(const ctx *x, float *v, uint8_t *dst) {
         ss = 0;
         for (uint32_t i = 0; i < E; i++) {
             double f = wb_f16_to_f32(h[i]);
+            if (!x->o->allow_nonfinite && isinf(f) && isfinite(v[i])) {
+                snprintf(why, whylen, "value %u (%g) overflows float16 (use --dtype f32, or --allow-nonfinite)",
+                         i + 1, (double)v[i]);
+                return -1;
+            }
             ss += f * f;
         }
     } else {
@@ -426,15 +433,36 @@ static float finish_row(const ctx *x, float *v, uint8_t *dst) {
             for (uint32_t i = 0; i < E; i++) ss += (double)v[i] * v[i];
         }
     }
-    return (float)sqrt(ss);
+    *norm = (float)sqrt(ss);
+    return 0;
 }
 
-static int keep_word(const ctx *x, chunk *c, const char *w, size_t n) {
-    if (x->voc && !vocab_has(x->voc, w, n)) {
+/* Note a bad record; returns 1 when it stops the parse (no --skip-bad),
+ * 0 to go on, WB_ENOMEM. */
+static int bad_record(const ctx *x, chunk *c, uint32_t rel, uint32_t off, const char *why) {
+    if (chunk_bad(c, rel, off, why)) return WB_ENOMEM;
+    if (x->o->skip_bad) return 0;
+    c->fatal = 1;
+    c->lines = rel + 1;
+    return 1;
+}
+
+/* Keep a parsed record (unless --vocab drops it): finish its row and append
+ * it to the chunk's output.  Returns like bad_record. */
+static int keep_record(const ctx *x, chunk *c, uint32_t rel, uint32_t off, const char *w, size_t wlen, float *v) {
+    if (x->voc && !vocab_has(x->voc, w, wlen)) {
         c->not_in_vocab++;
         return 0;
     }
-    return 1;
+    char why[WHY];
+    if (finish_row(x, v, c->vals + (size_t)c->nrec * x->row_bytes, &c->norms[c->nrec], why, sizeof why))
+        return bad_record(x, c, rel, off, why);
+    rec *r = &c->recs[c->nrec++];
+    r->woff = (uint32_t)(w - c->buf);
+    r->wlen = (uint32_t)wlen;
+    r->rel = rel;
+    r->bad_utf8 = !wb_utf8_valid(w, wlen);
+    return 0;
 }
 
 static int parse_text_chunk(ctx *x, chunk *c, float *tmp) {
@@ -448,24 +476,15 @@ static int parse_text_chunk(ctx *x, chunk *c, float *tmp) {
         if (chunk_reserve(c, c->nrec + 1, x->row_bytes)) return WB_ENOMEM;
         wb_line ln;
         float *v = f32 ? (float *)(c->vals + (size_t)c->nrec * x->row_bytes) : tmp;
-        if (wb_parse_text_line(p, (size_t)(le - p), x->dim, x->o->allow_nonfinite, &ln, v, why, sizeof why)) {
-            if (chunk_bad(c, rel, (uint32_t)(p - c->buf), why)) return WB_ENOMEM;
-            if (!x->o->skip_bad) {
-                c->fatal = 1;
-                c->lines = rel + 1;
-                return 0;
-            }
-        } else if (ln.blank) {
+        const uint32_t off = (uint32_t)(p - c->buf);
+        int rc = 0;
+        if (wb_parse_text_line(p, (size_t)(le - p), x->dim, x->o->allow_nonfinite, &ln, v, why, sizeof why))
+            rc = bad_record(x, c, rel, off, why);
+        else if (ln.blank)
             c->blank++;
-        } else if (keep_word(x, c, ln.word, ln.wlen)) {
-            rec *r = &c->recs[c->nrec];
-            r->woff = (uint32_t)(ln.word - c->buf);
-            r->wlen = (uint32_t)ln.wlen;
-            r->rel = rel;
-            r->bad_utf8 = !wb_utf8_valid(ln.word, ln.wlen);
-            c->norms[c->nrec] = finish_row(x, v, c->vals + (size_t)c->nrec * x->row_bytes);
-            c->nrec++;
-        }
+        else
+            rc = keep_record(x, c, rel, off, ln.word, ln.wlen, v);
+        if (rc) return rc == 1 ? 0 : rc;
         rel++;
         p = le + 1;
     }
@@ -508,22 +527,8 @@ static int parse_bin_chunk(ctx *x, chunk *c, float *tmp) {
                 }
             }
         }
-        if (!ok) {
-            if (chunk_bad(c, rel, (uint32_t)pos, why)) return WB_ENOMEM;
-            if (!x->o->skip_bad) {
-                c->fatal = 1;
-                c->lines = rel + 1;
-                return 0;
-            }
-        } else if (keep_word(x, c, w, wlen)) {
-            rec *r = &c->recs[c->nrec];
-            r->woff = (uint32_t)(w - c->buf);
-            r->wlen = (uint32_t)wlen;
-            r->rel = rel;
-            r->bad_utf8 = !wb_utf8_valid(w, wlen);
-            c->norms[c->nrec] = finish_row(x, tmp, c->vals + (size_t)c->nrec * x->row_bytes);
-            c->nrec++;
-        }
+        int rc = ok ? keep_record(x, c, rel, (uint32_t)pos, w, wlen, tmp) : bad_record(x, c, rel, (uint32_t)pos, why);
+        if (rc) return rc == 1 ? 0 : rc;
         rel++;
         pos += (size_t)n;
     }
@@ -775,6 +780,7 @@ typedef struct writer {
     uint64_t rows_n;        /* rows written */
     int rewrote;            /* --duplicates last rewrote a row */
     FILE *badf;             /* --bad-lines file */
+    int badf_made;          /* we created it (removed again on failure) */
     uint64_t line_base;     /* lines (records) before the current chunk */
     wb_convert_stats *st;
 } writer;
@@ -983,7 +989,8 @@ static void clean_stale(const char *parent, const char *base) {
     closedir(d);
 }
 
-/* A directory we may replace with --force: empty, or holding a store's files. */
+/* A directory we may replace with --force: empty, or holding nothing but a
+ * store's files (so --force never deletes anything else). */
 static int looks_like_store(const char *dir) {
     DIR *d = opendir(dir);
     if (!d) return 0;
@@ -998,7 +1005,8 @@ static int looks_like_store(const char *dir) {
             other = 1;
     }
     closedir(d);
-    return !other || store;
+    (void)store;
+    return !other; /* empty, or nothing but a store's files */
 }
 
 static int rename2(const char *from, const char *to, unsigned flags) {
@@ -1210,9 +1218,12 @@ int wb_convert(const char *input_path, const char *store, const wb_convert_opts 
     st->dim = x->dim;
     st->gzip = x->in.gz;
     x->row_bytes = (size_t)x->dim * wb_dtype_size(opts->dtype);
-    if (opts->bad_lines_path && !(w.badf = fopen(opts->bad_lines_path, "w"))) {
-        rc = wb_err_at(err, errno, opts->bad_lines_path, 0, -1, "cannot create: %s", strerror(errno));
-        goto out;
+    if (opts->bad_lines_path) {
+        if (!(w.badf = fopen(opts->bad_lines_path, "w"))) {
+            rc = wb_err_at(err, errno, opts->bad_lines_path, 0, -1, "cannot create: %s", strerror(errno));
+            goto out;
+        }
+        w.badf_made = 1;
     }
 
     /* Output files and index. */
@@ -1405,6 +1416,7 @@ out:
     writer_close(&w);
     vocab_free(&voc);
     if (rc && tmp_made) rmrf(tmp);
+    if (rc && opts->bad_lines_path && w.badf_made) unlink(opts->bad_lines_path);
     free(s1);
     free(s2);
     if (!st->seconds) st->seconds = now_s() - t0;

@@ -44,7 +44,10 @@ int wb_export(wb_store *st, const char *output, wb_format format,
     if (to_stdout) {
         f = stdout;
     } else {
-        snprintf(tmp, sizeof tmp, "%s.wbtmp-%ld", output, (long)getpid());
+        /* hidden sibling: DIR/.NAME.wbtmp-PID */
+        const char *slash = strrchr(output, '/');
+        int dl = slash ? (int)(slash - output + 1) : 0;
+        snprintf(tmp, sizeof tmp, "%.*s.%s.wbtmp-%ld", dl, output, output + dl, (long)getpid());
         f = fopen(tmp, "wbx");
         if (!f) return wb_err_at(err, errno, tmp, 0, -1, "cannot create: %s", strerror(errno));
     }

@@ -243,7 +243,13 @@ static int map_npy(const char *dir, const char *name, int want_ndim, wb_npy_info
         goto out;
     }
     if ((rc = wb_npy_header_parse(head, (size_t)got, ni, err))) {
-        if (err) snprintf(err->file, sizeof err->file, "%s", path);
+        if (rc == WB_EFORMAT) rc = WB_ECORRUPT; /* a store never holds another dtype */
+        if (err) err->code = rc, snprintf(err->file, sizeof err->file, "%s", path);
+        goto out;
+    }
+    if (ni->data_offset % 64) { /* numpy aligns data to 64; rows must be float-aligned */
+        rc = wb_err_at(err, WB_ECORRUPT, path, 0, -1, "NPY data offset %" PRIu64 " is not a multiple of 64",
+                       ni->data_offset);
         goto out;
     }
     if (ni->ndim != want_ndim) {

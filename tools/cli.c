@@ -95,10 +95,11 @@ int cli_parse(cli *c, const cli_cmd *cmd, int argc, char **argv) {
             for (int j = 0; j < n; j++)
                 if (cmd->opts[j].shortc == ch) i = j;
         if (i < 0) {
-            const char *bad = argv[optind - 1];
-            if (ch == ':' || (optopt && strchr(so, optopt)))
+            char shortopt[3] = {'-', (char)optopt, 0};
+            const char *bad = optopt ? shortopt : argv[optind - 1];
+            if (optopt && strchr(so, optopt))
                 return cli_usage(c, "option '%s' needs a value", bad);
-            return cli_usage(c, "unknown option '%s'", bad);
+            return cli_usage(c, "unknown option '%s' (an argument that starts with '-' goes after '--')", bad);
         }
         const cli_opt *o = &cmd->opts[i];
         if (!strcmp(o->name, "help")) {
@@ -174,6 +175,24 @@ int cli_choice(const cli *c, const char *name, const char *choices) {
     return -1;
 }
 
+/* Length of the valid UTF-8 sequence at p (no overlongs, surrogates or
+ * code points above U+10FFFF), or 0. */
+static size_t utf8_seq(const unsigned char *p, const unsigned char *e) {
+    unsigned c = p[0], cp, min;
+    size_t k;
+    if ((c & 0xe0) == 0xc0) k = 2, cp = c & 0x1f, min = 0x80;
+    else if ((c & 0xf0) == 0xe0) k = 3, cp = c & 0x0f, min = 0x800;
+    else if ((c & 0xf8) == 0xf0) k = 4, cp = c & 0x07, min = 0x10000;
+    else return 0;
+    if ((size_t)(e - p) < k) return 0;
+    for (size_t i = 1; i < k; i++) {
+        if ((p[i] & 0xc0) != 0x80) return 0;
+        cp = cp << 6 | (p[i] & 0x3f);
+    }
+    if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return 0;
+    return k;
+}
+
 void json_str(FILE *f, const char *s, size_t n) {
     fputc('"', f);
     const unsigned char *p = (const unsigned char *)s, *e = p + n;
@@ -186,15 +205,17 @@ void json_str(FILE *f, const char *s, size_t n) {
         else if (c < 0x20 || c == 0x7f) fprintf(f, "\\u%04x", c), p++;
         else if (c < 0x80) fputc((int)c, f), p++;
         else {
-            /* copy a valid UTF-8 sequence, else escape the byte */
-            size_t k = (c & 0xe0) == 0xc0 ? 2 : (c & 0xf0) == 0xe0 ? 3 : (c & 0xf8) == 0xf0 ? 4 : 0;
-            int ok = k && (size_t)(e - p) >= k;
-            for (size_t i = 1; ok && i < k; i++) ok = (p[i] & 0xc0) == 0x80;
-            if (ok) fwrite(p, 1, k, f), p += k;
-            else fprintf(f, "\\u%04x", c), p++;
+            size_t k = utf8_seq(p, e);
+            if (k) fwrite(p, 1, k, f), p += k;
+            else fputs("\\ufffd", f), p++; /* not UTF-8: U+FFFD, as most decoders do */
         }
     }
     fputc('"', f);
+}
+
+void json_num(FILE *f, double v) {
+    if (v != v || v - v != 0) fputs("null", f); /* JSON has no NaN or Inf */
+    else fprintf(f, "%.9g", v);
 }
 
 void cli_progress(const cli *c, int done, const char *fmt, ...) {

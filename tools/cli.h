@@ -68,9 +68,12 @@ void cli_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Print a library error as "wordbench: file:line: msg"; returns EXIT_FAIL. */
 int cli_fail(const wb_err *e, int rc);
 
-/* JSON string (with quotes) of n bytes, escaping as RFC 8259 requires;
- * invalid UTF-8 bytes are written as \u00XX of the byte (lossless for display). */
+/* JSON string (with quotes) of n bytes, escaping as RFC 8259 requires; a
+ * byte that is not part of valid UTF-8 becomes U+FFFD (words are bytes, JSON
+ * is Unicode: such words are shown, not round-tripped, in JSON). */
 void json_str(FILE *f, const char *s, size_t n);
+/* A float as JSON: %.9g, or null for NaN and Inf. */
+void json_num(FILE *f, double v);
 
 /* Progress line on stderr: "\r<text>" padded; call with done=1 to end the line. */
 void cli_progress(const cli *c, int done, const char *fmt, ...) __attribute__((format(printf, 3, 4)));

@@ -8,6 +8,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "cli.h"
@@ -172,7 +173,7 @@ static int run_info(cli *c) {
         printf("dtype        %s%s\n", wb_dtype_name(in->dtype), in->normalized ? " (unit-length rows)" : "");
         printf("source       %s (%s%s, %s)\n", in->source, in->source_format, in->source_gzip ? "+gzip" : "",
                cli_bytes(s, sizeof s, (double)in->source_bytes));
-        printf("duplicates   %" PRIu64 "\nskipped      %" PRIu64 "\ninvalid UTF-8 %" PRIu64 "\nlong words   %" PRIu64 "\n",
+        printf("duplicates   %" PRIu64 "\nskipped      %" PRIu64 "\nbad UTF-8    %" PRIu64 "\nlong words   %" PRIu64 "\n",
                in->duplicates, in->skipped, in->invalid_utf8, in->long_words);
         printf("sizes        vectors.npy %s, norms.npy %s, index %s\n", cli_bytes(a, sizeof a, (double)in->vectors_bytes),
                cli_bytes(b, sizeof b, (double)in->norms_bytes), cli_bytes(d, sizeof d, (double)in->index_bytes));
@@ -213,7 +214,7 @@ static int run_lookup(cli *c) {
         if (rc == WB_ENOTFOUND) {
             missing++;
             if (c->json) printf(", \"row\": null}");
-            else cli_warn("'%s' is not in the store", w);
+            cli_warn("'%s' is not in the store", w);
             continue;
         }
         if (rc) {
@@ -228,7 +229,10 @@ static int run_lookup(cli *c) {
             printf(", \"row\": %u", row);
             if (!novec) {
                 printf(", \"vector\": [");
-                for (size_t j = 0; j < E; j++) printf(j ? ", %.9g" : "%.9g", (double)v[j]);
+                for (size_t j = 0; j < E; j++) {
+                    if (j) fputs(", ", stdout);
+                    json_num(stdout, v[j]);
+                }
                 printf("]");
             }
             printf("}");
@@ -374,6 +378,7 @@ const cli_cmd cmd_verify = {"verify", "[options] STORE",
 
 static const cli_opt export_opts[] = {
     {"format", 'f', "FMT", "glove", "output format: glove|word2vec|word2vec-bin", 0},
+    {"force", 0, NULL, NULL, "replace an existing OUTPUT", 0},
     {"quiet", 'q', NULL, NULL, "no progress line on stderr", 0},
     {"help", 'h', NULL, NULL, "show this help", 0},
     {0}};
@@ -386,6 +391,11 @@ static void export_progress(void *ud, uint64_t done, uint64_t total) {
 static int run_export(cli *c) {
     int f = cli_choice(c, "format", "glove|word2vec|word2vec-bin");
     if (f < 0) return EXIT_USAGE;
+    struct stat sb;
+    if (strcmp(c->argv[1], "-") && !cli_flag(c, "force") && stat(c->argv[1], &sb) == 0) {
+        cli_warn("%s: exists (use --force to replace it)", c->argv[1]);
+        return EXIT_FAIL;
+    }
     wb_store *st;
     if (open_store(c->argv[0], &st)) return EXIT_FAIL;
     wb_err e;

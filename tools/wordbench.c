@@ -21,6 +21,7 @@ static void usage(FILE *f) {
 int main(int argc, char **argv) {
     if (argc < 2) {
         usage(stderr);
+        fprintf(stderr, "Try 'wordbench --help'.\n");
         return EXIT_USAGE;
     }
     const char *name = argv[1];

@@ -116,8 +116,10 @@ int wb_convert(const char *input, const char *store, const wb_convert_opts *opts
 /* Write the store as `format` (not AUTO) to `output` ("-" = stdout).
  * Text values are printed with the shortest decimal that strtof reads back to
  * the same float, so convert(export(store)) reproduces every value bit for
- * bit.  The output file is written to a temporary sibling and renamed into
- * place.  Returns 0, WB_EUSAGE, WB_ELMDB, or errno. */
+ * bit.  The output file is written to a hidden temporary sibling
+ * (.NAME.wbtmp-PID) and renamed into place, replacing an existing file
+ * (the CLI asks for --force first).  Returns 0, WB_EUSAGE, WB_EFORMAT (a word
+ * the format cannot represent), WB_ELMDB, or errno. */
 int wb_export(wb_store *st, const char *output, wb_format format,
               void (*progress)(void *ud, uint64_t done, uint64_t total),
               void *ud, wb_err *err);

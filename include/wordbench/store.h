@@ -55,7 +55,7 @@ typedef struct wb_store_info {
     wb_dtype dtype;            /* element type of vectors.npy */
     int normalized;            /* 1 when rows were scaled to unit length */
     char source[512];          /* base name of the input file ("-" for stdin) */
-    uint64_t source_bytes;     /* bytes read from the input (after gunzip: see source_gzip) */
+    uint64_t source_bytes;     /* bytes read from the input (the compressed size when source_gzip) */
     int source_gzip;           /* 1 when the input was gzip-compressed */
     char source_format[16];    /* "glove", "word2vec", "word2vec-bin" */
     uint64_t duplicates;       /* duplicate words met (and resolved by policy) */
