@@ -20,7 +20,7 @@
 
 #define IXB_TXN_ROWS 50000u          /* puts per write transaction */
 #define IXB_MAPSIZE (1ull << 37)     /* virtual size of the build environment */
-#define IXB_RUN_BYTES (16u << 20)    /* (key, row) bytes buffered before a spill */
+#define IXB_RUN_BYTES (8u << 20)     /* (key, row) bytes buffered before a spill */
 #define IXB_REC_HEAD 6               /* u16 key length + u32 row */
 
 struct wb_ixb {
@@ -30,11 +30,13 @@ struct wb_ixb {
     MDB_txn *txn;            /* current write transaction */
     MDB_dbi words, rows, meta;
     uint32_t in_txn;         /* puts in txn */
-    /* duplicate table: slot = fingerprint << 32 | (row + 1); 0 = empty.
-     * The slot index is fingerprint & mask, so the table can grow from the
-     * slots alone. */
-    uint64_t *slots;
-    size_t mask, count;
+    /* duplicate table, open addressing: hash[i] = XXH3-64 of the key with the
+     * low bit forced to 1 (0 = empty), row[i] its row.  The slot index is
+     * derived from the full hash (fastrange), so the table grows from its own
+     * contents; a full 64-bit match is confirmed in the rows database. */
+    uint64_t *hash;
+    uint32_t *row;
+    size_t size, count;
     /* current run: records [u16 klen][u32 row][key], and their offsets */
     char *run;
     size_t run_len;
@@ -85,12 +87,11 @@ int wb_ixb_open(wb_ixb **out, const char *dir, uint64_t expect_rows, wb_err *err
     *out = b;
     b->dir = strdup(dir);
     b->envdir = path_of(dir, "index.build");
-    size_t size = 1 << 16;
-    while (expect_rows && size < expect_rows * 3 / 2 && size < ((size_t)1 << 31)) size <<= 1;
-    b->slots = calloc(size, sizeof *b->slots);
-    b->mask = size - 1;
+    b->size = expect_rows ? (size_t)(expect_rows * 5 / 4) + 1024 : 1 << 16;
+    b->hash = calloc(b->size, sizeof *b->hash);
+    b->row = malloc(b->size * sizeof *b->row);
     b->run = malloc(IXB_RUN_BYTES);
-    if (!b->dir || !b->envdir || !b->slots || !b->run) return wb_err_set(err, WB_ENOMEM, "out of memory");
+    if (!b->dir || !b->envdir || !b->hash || !b->row || !b->run) return wb_err_set(err, WB_ENOMEM, "out of memory");
     if (mkdir(b->envdir, 0755))
         return wb_err_at(err, errno, b->envdir, 0, -1, "cannot create: %s", strerror(errno));
     int mrc;
@@ -107,20 +108,27 @@ int wb_ixb_open(wb_ixb **out, const char *dir, uint64_t expect_rows, wb_err *err
 
 /* ---- duplicate table ---------------------------------------------------- */
 
+/* Slot of a hash: fastrange over the high bits (any table size). */
+static inline size_t slot_of(uint64_t h, size_t size) {
+    return (size_t)(((unsigned __int128)h * size) >> 64);
+}
+
 static int grow(wb_ixb *b) {
-    size_t size = (b->mask + 1) * 2;
-    uint64_t *s = calloc(size, sizeof *s);
-    if (!s) return WB_ENOMEM;
-    for (size_t i = 0; i <= b->mask; i++) {
-        uint64_t v = b->slots[i];
-        if (!v) continue;
-        size_t j = (size_t)(v >> 32) & (size - 1);
-        while (s[j]) j = (j + 1) & (size - 1);
-        s[j] = v;
+    size_t size = b->size * 2;
+    uint64_t *h = calloc(size, sizeof *h);
+    uint32_t *r = malloc(size * sizeof *r);
+    if (!h || !r) {
+        free(h), free(r);
+        return WB_ENOMEM;
     }
-    free(b->slots);
-    b->slots = s;
-    b->mask = size - 1;
+    for (size_t i = 0; i < b->size; i++) {
+        if (!b->hash[i]) continue;
+        size_t j = slot_of(b->hash[i], size);
+        while (h[j]) j = j + 1 == size ? 0 : j + 1;
+        h[j] = b->hash[i], r[j] = b->row[i];
+    }
+    free(b->hash), free(b->row);
+    b->hash = h, b->row = r, b->size = size;
     return 0;
 }
 
@@ -195,12 +203,12 @@ int wb_ixb_add(wb_ixb *b, const char *word, size_t len, uint32_t row, uint32_t *
     size_t klen = wb_store_key(word, len, key);
     *dup_row = UINT32_MAX;
     if (klen == 0) return wb_err_set(err, WB_EFORMAT, "empty word");
-    const uint64_t fp = XXH3_64bits(key, klen) >> 32;
-    size_t i = (size_t)fp & b->mask;
-    for (; b->slots[i]; i = (i + 1) & b->mask) {
-        if (b->slots[i] >> 32 != fp) continue;
-        /* Same fingerprint: the same word only if the rows database says so. */
-        uint32_t old = (uint32_t)b->slots[i] - 1;
+    const uint64_t h = XXH3_64bits(key, klen) | 1;
+    size_t i = slot_of(h, b->size);
+    for (; b->hash[i]; i = i + 1 == b->size ? 0 : i + 1) {
+        if (b->hash[i] != h) continue;
+        /* Same 64-bit hash: the same word only if the rows database says so. */
+        uint32_t old = b->row[i];
         MDB_val k = {4, &old}, v;
         int mrc = mdb_get(b->txn, b->rows, &k, &v);
         if (mrc) return lmdb_fail(err, "get", mrc);
@@ -208,14 +216,12 @@ int wb_ixb_add(wb_ixb *b, const char *word, size_t len, uint32_t row, uint32_t *
             *dup_row = old;
             return 0;
         }
-        if (klen == WB_STORE_MAX_KEY) {
-            char okey[WB_STORE_MAX_KEY];
-            if (wb_store_key(v.mv_data, v.mv_size, okey) == klen && !memcmp(okey, key, klen))
-                return wb_err_set(err, WB_EFORMAT, "two long words share a hashed key (XXH3 collision)");
-        }
+        char okey[WB_STORE_MAX_KEY];
+        if (wb_store_key(v.mv_data, v.mv_size, okey) == klen && !memcmp(okey, key, klen))
+            return wb_err_set(err, WB_EFORMAT, "two long words share a hashed key (XXH3 collision)");
     }
-    b->slots[i] = fp << 32 | ((uint64_t)row + 1);
-    if (++b->count * 10 > (b->mask + 1) * 7 && grow(b)) return wb_err_set(err, WB_ENOMEM, "out of memory");
+    b->hash[i] = h, b->row[i] = row;
+    if (++b->count * 5 > b->size * 4 && grow(b)) return wb_err_set(err, WB_ENOMEM, "out of memory");
     MDB_val rk = {4, &row}, rv = {len, (void *)word};
     int mrc = mdb_put(b->txn, b->rows, &rk, &rv, MDB_APPEND);
     if (mrc) return lmdb_fail(err, "put", mrc);
@@ -315,18 +321,23 @@ int wb_ixb_finish(wb_ixb *b, const char *dst, wb_err *err) {
     /* The duplicate table and run buffer are no longer needed: free them
      * before the merge so the peak stays where it was. */
     if ((rc = spill(b, err))) return rc;
-    free(b->slots), b->slots = NULL;
+    free(b->hash), b->hash = NULL;
+    free(b->row), b->row = NULL;
     free(b->run), b->run = NULL;
     free(b->recs), b->recs = NULL;
     if ((rc = merge_runs(b, err)) || (rc = cycle(b, 0, err))) return rc;
-    /* Shrink the map to what is used so readers map little, then copy compacted. */
-    MDB_envinfo ei;
-    MDB_stat es;
-    mdb_env_info(b->env, &ei);
-    mdb_env_stat(b->env, &es);
-    mdb_env_set_mapsize(b->env, (size_t)(ei.me_last_pgno + 64) * es.ms_psize);
-    int mrc = mdb_env_copy2(b->env, dst, MDB_CP_COMPACT);
-    return mrc ? lmdb_fail(err, "compacting copy", mrc) : 0;
+    /* Both trees were built by appends, so the file is already dense: the
+     * only free pages are the few copy-on-write leftovers of the last
+     * commits.  Moving the file (instead of mdb_env_copy2 with compaction,
+     * which would read the whole index through this process's map) keeps
+     * the converter's RSS bounded. */
+    mdb_env_close(b->env);
+    b->env = NULL;
+    char *from = path_of(b->envdir, "data.mdb"), *to = path_of(dst, "data.mdb");
+    rc = !from || !to ? wb_err_set(err, WB_ENOMEM, "out of memory")
+         : rename(from, to) ? wb_err_at(err, errno, to, 0, -1, "cannot move the index: %s", strerror(errno)) : 0;
+    free(from), free(to);
+    return rc;
 }
 
 void wb_ixb_close(wb_ixb *b) {
@@ -345,7 +356,8 @@ void wb_ixb_close(wb_ixb *b) {
         free(d), free(l);
         rmdir(b->envdir);
     }
-    free(b->slots);
+    free(b->hash);
+    free(b->row);
     free(b->run);
     free(b->recs);
     free(b->envdir);

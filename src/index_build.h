@@ -7,9 +7,9 @@
  * database is not built by random inserts.  Instead:
  *   - rows (row -> word) is appended in row order (MDB_APPEND: one dirty
  *     path, pages written once);
- *   - duplicates are found with an in-memory table of 8 bytes per slot
- *     (32-bit fingerprint + row), confirmed against the rows database, so a
- *     fingerprint collision never merges two words;
+ *   - duplicates are found with an in-memory table of 12 bytes per slot
+ *     (XXH3-64 of the key + row), confirmed against the rows database, so a
+ *     hash collision never merges two words;
  *   - (key, row) pairs go to a bounded buffer that is sorted and spilled to
  *     run files; at the end the runs are merged and appended to words in key
  *     order (MDB_APPEND again), giving a dense, compact tree.
@@ -40,8 +40,8 @@ int wb_ixb_add(wb_ixb *b, const char *word, size_t len, uint32_t row, uint32_t *
 /* Set a meta key (written with the last transaction). */
 int wb_ixb_put_meta(wb_ixb *b, const char *key, const void *val, size_t n, wb_err *err);
 
-/* Merge the runs into the words database, commit, and write a compacted
- * copy of the environment into the existing empty directory `dst`. */
+/* Merge the runs into the words database, commit, close the environment
+ * and move its data file into the existing empty directory `dst`. */
 int wb_ixb_finish(wb_ixb *b, const char *dst, wb_err *err);
 
 /* Release everything and remove dir/index.build and the run files; NULL ok. */

@@ -8,6 +8,11 @@
 
 #include "cli.h"
 
+/* jemalloc (the process allocator, linked by the library) keeps freed pages
+ * for 10 s by default; the converter frees and reuses large buffers, so
+ * return them to the system sooner to keep peak RSS near what is in use. */
+const char *malloc_conf = "dirty_decay_ms:1000,muzzy_decay_ms:0";
+
 static const cli_cmd *const commands[] = {&cmd_convert, &cmd_info, &cmd_lookup, &cmd_neighbors,
                                           &cmd_verify, &cmd_export};
 #define NCMD (sizeof commands / sizeof commands[0])

@@ -1,0 +1,172 @@
+/*
+ * test_fuzz_regress.c — replays the fuzz targets' saved inputs without
+ * libFuzzer: every file of tests/fuzz/regress/ (inputs that once crashed or
+ * broke an invariant, named <target>-<sha1>.bin) and every seed of
+ * tests/fuzz/corpus/{text,bin,store}/, through the same harness code the
+ * fuzzers run.
+ *
+ * Contains: one test per seed corpus and one for the regression inputs.  The
+ * harness bodies are not copied: tests/fuzz/fuzz_{text,bin,store}.c are
+ * included with WB_FUZZ_NO_MAIN defined, which leaves out their libFuzzer
+ * entry points and keeps fuzz_text_one(), fuzz_bin_one() and
+ * fuzz_store_one() as static functions of this file, so the replay can never
+ * drift from the fuzzers.  A broken invariant fails the test with the file
+ * named; memory errors need a sanitizer build (-DWB_SANITIZE=ON).
+ *
+ * Known, unfixed bugs (tests/fuzz/README.md lists them) make this test fail
+ * until they are fixed; WB_FUZZ_SKIP=align,efmt downgrades those checks.
+ *
+ * Leaves out: fuzzing itself (tests/fuzz/README.md).  The directory is found
+ * from __FILE__, so the test needs no CMake variable.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "testutil.h"
+
+static const char *wb_regress_current = "?"; /* the input being replayed */
+
+#define WB_FUZZ_NO_MAIN 1
+#define WB_FUZZ_ABORT() fail_msg("while replaying %s", wb_regress_current)
+#include "fuzz/fuzz_text.c"
+#include "fuzz/fuzz_bin.c"
+#include "fuzz/fuzz_store.c"
+
+/* tests/fuzz, from this file's path (CMake compiles it by absolute path). */
+static char *fuzz_dir(const char *sub) {
+    const char *slash = strrchr(__FILE__, '/');
+    size_t n = slash ? (size_t)(slash - __FILE__) : 1;
+    const char *base = slash ? __FILE__ : ".";
+    size_t cap = n + strlen("/fuzz/") + strlen(sub) + 1;
+    char *d = malloc(cap);
+    assert_non_null(d);
+    snprintf(d, cap, "%.*s/fuzz/%s", (int)n, base, sub);
+    return d;
+}
+
+static int cmp_names(const void *a, const void *b) {
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Sorted regular-file names of dir (no dot files); *n gets the count. */
+static char **list_dir(const char *dir, size_t *n) {
+    DIR *d = opendir(dir);
+    *n = 0;
+    if (!d) return NULL;
+    size_t cap = 16;
+    char **names = malloc(cap * sizeof *names);
+    assert_non_null(names);
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        if (e->d_name[0] == '.') continue;
+        if (*n == cap) {
+            names = realloc(names, (cap *= 2) * sizeof *names);
+            assert_non_null(names);
+        }
+        names[(*n)++] = strdup(e->d_name);
+    }
+    closedir(d);
+    qsort(names, *n, sizeof *names, cmp_names);
+    return names;
+}
+
+typedef int (*harness_fn)(const uint8_t *data, size_t size);
+
+/* Replay one file; the harness fails the test on a broken invariant. */
+static void replay(const char *dir, const char *name, harness_fn fn) {
+    char *path = tu_path(dir, name);
+    size_t n = 0;
+    char *data = tu_read_file(path, &n);
+    if (!data) fail_msg("cannot read %s", path);
+    /* An exact heap copy, as libFuzzer hands it over. */
+    uint8_t *copy = malloc(n ? n : 1);
+    assert_non_null(copy);
+    memcpy(copy, data, n);
+    wb_regress_current = path;
+    fn(copy, n);
+    wb_regress_current = "?";
+    free(copy);
+    free(data);
+    free(path);
+}
+
+/* Every seed of corpus/<target>; there must be some. */
+static void replay_corpus(const char *target, harness_fn fn) {
+    char sub[64];
+    snprintf(sub, sizeof sub, "corpus/%s", target);
+    char *dir = fuzz_dir(sub);
+    size_t n;
+    char **names = list_dir(dir, &n);
+    if (n == 0) fail_msg("no seed inputs in %s", dir);
+    for (size_t i = 0; i < n; i++) {
+        replay(dir, names[i], fn);
+        free(names[i]);
+    }
+    free(names);
+    free(dir);
+}
+
+static void test_corpus_text(void **state) {
+    (void)state;
+    replay_corpus("text", fuzz_text_one);
+}
+
+static void test_corpus_bin(void **state) {
+    (void)state;
+    replay_corpus("bin", fuzz_bin_one);
+}
+
+static void test_corpus_store(void **state) {
+    (void)state;
+    replay_corpus("store", fuzz_store_one);
+}
+
+/* One regression input (*state is its file name), replayed through the
+ * target its name starts with. */
+static void test_regress_file(void **state) {
+    const char *name = *state;
+    static const struct {
+        const char *prefix;
+        harness_fn fn;
+    } targets[] = {{"text-", fuzz_text_one}, {"bin-", fuzz_bin_one}, {"store-", fuzz_store_one}};
+    char *dir = fuzz_dir("regress");
+    harness_fn fn = NULL;
+    for (size_t t = 0; t < sizeof targets / sizeof targets[0]; t++)
+        if (!strncmp(name, targets[t].prefix, strlen(targets[t].prefix))) fn = targets[t].fn;
+    if (!fn) fail_msg("%s/%s: name does not start with text-, bin- or store-", dir, name);
+    replay(dir, name, fn);
+    free(dir);
+}
+
+int main(void) {
+    /* The three seed corpora, then one test per regression input so that
+     * each failing input is reported by name. */
+    char *dir = fuzz_dir("regress");
+    size_t n;
+    char **names = list_dir(dir, &n);
+    struct CMUnitTest *tests = calloc(3 + n, sizeof *tests);
+    assert_non_null(tests);
+    tests[0] = (struct CMUnitTest)cmocka_unit_test(test_corpus_text);
+    tests[1] = (struct CMUnitTest)cmocka_unit_test(test_corpus_bin);
+    tests[2] = (struct CMUnitTest)cmocka_unit_test(test_corpus_store);
+    for (size_t i = 0; i < n; i++) {
+        tests[3 + i].name = names[i];
+        tests[3 + i].test_func = test_regress_file;
+        tests[3 + i].initial_state = names[i];
+    }
+    int failed = _cmocka_run_group_tests("test_fuzz_regress", tests, 3 + n, NULL, NULL);
+    for (size_t i = 0; i < n; i++) free(names[i]);
+    free(names);
+    free(tests);
+    free(dir);
+    return failed;
+}

@@ -1,0 +1,1017 @@
+/*
+ * test_store.c — specification of the store reader (src/store.c).
+ *
+ * Contains: stores built with wb_convert from small texts written here, then
+ * opened and read back: every wb_store_info field, word -> row and row ->
+ * word look-ups (found, missing, empty, not NUL-terminated, hashed long
+ * keys), rows, norms (the L2 norm of each row), gather in f32 and f16,
+ * verification; opening read-only stores (permission bits, and a child that
+ * drops root so they really bind) and never creating an LMDB lock file;
+ * damaged stores — truncated, extended, bad magic, missing files, truncated or
+ * garbage LMDB data, not a store, missing — each of which must give a clear
+ * error and never crash (every damaged open runs in a forked child, so a
+ * SIGBUS or SIGSEGV is reported as a failure instead of killing the runner);
+ * verification catching a flipped byte in the vectors and in the norms; and
+ * numpy reading vectors.npy / norms.npy (skipped without /usr/bin/python3 +
+ * numpy).
+ *
+ * Leaves out: the converter's parsing rules (test_convert.c), similarity
+ * search, the CLI (the scripts in tests/cli).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "testutil.h"
+#include "wordbench/convert.h"
+#include "wordbench/err.h"
+#include "wordbench/npy.h"
+#include "wordbench/store.h"
+
+#ifndef WB_PYTHON
+#define WB_PYTHON "/usr/bin/python3" /* the system python, where numpy is installed */
+#endif
+
+/* ---- the test data ------------------------------------------------------ */
+
+/* Words of the small store, in input (= row) order.  "café" is UTF-8. */
+static const char *const WORDS[] = {"the", "of", "king", "queen", "caf\xc3\xa9", "a_b-c", "x", "w1"};
+#define R ((uint32_t)(sizeof WORDS / sizeof WORDS[0]))
+#define D 5u
+
+/* Value (i, j): a multiple of 1/8 in [-1.125, 1.375], never 0, exact in f16
+ * and printed exactly by %g, so f32 and f16 stores hold it bit for bit. */
+static float value(uint32_t i, uint32_t j) {
+    return (float)((int)((i * 3 + j * 7) % 11) - 5) * 0.25f + 0.125f;
+}
+
+static double l2(uint32_t i) {
+    double s = 0;
+    for (uint32_t j = 0; j < D; j++) s += (double)value(i, j) * value(i, j);
+    return sqrt(s);
+}
+
+/* The glove text of the small store (malloc'd). */
+static char *small_text(size_t *len) {
+    size_t cap = 4096, n = 0;
+    char *t = malloc(cap);
+    assert_non_null(t);
+    for (uint32_t i = 0; i < R; i++) {
+        n += (size_t)snprintf(t + n, cap - n, "%s", WORDS[i]);
+        for (uint32_t j = 0; j < D; j++) n += (size_t)snprintf(t + n, cap - n, " %g", (double)value(i, j));
+        n += (size_t)snprintf(t + n, cap - n, "\n");
+        assert_true(n < cap);
+    }
+    *len = n;
+    return t;
+}
+
+/* Every temporary directory made here, removed again by the group teardown
+ * even when a test failed half-way (fail_msg leaves the test by longjmp). */
+static char *g_dirs[256];
+static int g_ndirs;
+
+static char *tmpdir_tracked(void) {
+    char *d = tu_tmpdir();
+    assert_non_null(d);
+    if (g_ndirs < (int)(sizeof g_dirs / sizeof g_dirs[0])) g_dirs[g_ndirs++] = strdup(d);
+    return d;
+}
+
+/* Make a tree writable again (a test may have made it read-only) and remove it. */
+static void rm_tree(const char *dir) {
+    char cmd[1200];
+    snprintf(cmd, sizeof cmd, "chmod -R u+rwX '%s' 2>/dev/null", dir);
+    (void)tu_run(cmd, NULL, NULL);
+    tu_rmrf(dir);
+}
+
+static int remove_all_dirs(void **state) {
+    (void)state;
+    for (int i = 0; i < g_ndirs; i++) {
+        if (access(g_dirs[i], F_OK) == 0) rm_tree(g_dirs[i]);
+        free(g_dirs[i]);
+    }
+    g_ndirs = 0;
+    return 0;
+}
+
+/* One test's working directory with a store built in it. */
+typedef struct fx {
+    char *dir;       /* temp dir (0755 so an unprivileged child can enter) */
+    char *store;     /* dir/store */
+    size_t text_len; /* bytes of the input */
+    time_t t0, t1;   /* around the convert */
+    wb_convert_stats stats;
+} fx;
+
+/* Write `text` to dir/input.txt and convert it into dir/<name>. */
+static char *convert_text(fx *f, const char *name, const char *text, size_t len, wb_dtype dt, int normalize) {
+    char *in = tu_path(f->dir, "input.txt");
+    assert_int_equal(tu_write_file(in, text, len), 0);
+    char *store = tu_path(f->dir, name);
+    wb_convert_opts o;
+    wb_convert_opts_init(&o);
+    o.dtype = dt;
+    o.normalize = normalize;
+    o.threads = 2;
+    wb_err e;
+    wb_err_clear(&e);
+    f->t0 = time(NULL);
+    int rc = wb_convert(in, store, &o, &f->stats, &e);
+    f->t1 = time(NULL);
+    if (rc) fail_msg("wb_convert(%s) failed: %d %s: %s", in, rc, wb_strerror(rc), e.msg);
+    free(in);
+    return store;
+}
+
+static fx *fx_new(wb_dtype dt) {
+    fx *f = calloc(1, sizeof *f);
+    assert_non_null(f);
+    f->dir = tmpdir_tracked();
+    chmod(f->dir, 0755);
+    char *text = small_text(&f->text_len);
+    f->store = convert_text(f, "store", text, f->text_len, dt, 0);
+    free(text);
+    return f;
+}
+
+/* Undo any chmod a test made, then remove everything. */
+static void fx_free(fx *f) {
+    if (!f) return;
+    rm_tree(f->dir);
+    free(f->store);
+    free(f->dir);
+    free(f);
+}
+
+static wb_store *open_ok(const char *dir) {
+    wb_store *st = NULL;
+    wb_err e;
+    wb_err_clear(&e);
+    int rc = wb_store_open(&st, dir, &e);
+    if (rc) fail_msg("wb_store_open(%s): %d %s: %s: %s", dir, rc, wb_strerror(rc), e.file, e.msg);
+    assert_non_null(st);
+    return st;
+}
+
+static char *spath(const char *store, const char *rel) {
+    return tu_path(store, rel);
+}
+
+static off_t file_size(const char *path) {
+    struct stat sb;
+    if (stat(path, &sb)) fail_msg("stat %s: %s", path, strerror(errno));
+    return sb.st_size;
+}
+
+/* ---- open and info ------------------------------------------------------ */
+
+static void test_open_info(void **state) {
+    (void)state;
+    fx *f = fx_new(WB_DTYPE_F32);
+    wb_store *st = open_ok(f->store);
+    const wb_store_info *in = wb_store_info_get(st);
+    assert_int_equal(in->format_version, WB_STORE_FORMAT_VERSION);
+    assert_int_equal(in->rows, R);
+    assert_int_equal(in->dim, D);
+    assert_int_equal(in->dtype, WB_DTYPE_F32);
+    assert_int_equal(in->normalized, 0);
+    assert_string_equal(in->source, "input.txt"); /* base name only */
+    assert_string_equal(in->source_format, "glove");
+    assert_int_equal(in->source_bytes, f->text_len);
+    assert_int_equal(in->source_gzip, 0);
+    assert_int_equal(in->duplicates, 0);
+    assert_int_equal(in->skipped, 0);
+    assert_int_equal(in->invalid_utf8, 0);
+    assert_int_equal(in->long_words, 0);
+    if ((time_t)in->created < f->t0 || (time_t)in->created > f->t1)
+        fail_msg("created %llu is not within the convert [%lld, %lld]", (unsigned long long)in->created,
+                 (long long)f->t0, (long long)f->t1);
+    assert_true(in->fingerprint != 0);
+    assert_true(in->fingerprint == f->stats.fingerprint);
+    assert_int_equal(in->nblocks, 1);
+
+    char *v = spath(f->store, "vectors.npy"), *n = spath(f->store, "norms.npy"),
+         *d = spath(f->store, "index.lmdb/data.mdb");
+    assert_int_equal(in->vectors_bytes, WB_NPY_DATA_OFFSET + R * D * 4);
+    assert_int_equal(in->vectors_bytes, file_size(v));
+    assert_int_equal(in->norms_bytes, WB_NPY_DATA_OFFSET + R * 4);
+    assert_int_equal(in->norms_bytes, file_size(n));
+    assert_int_equal(in->index_bytes, file_size(d));
+    wb_store_close(st);
+
+    /* Same store, same fingerprint; another content, another fingerprint. */
+    st = open_ok(f->store);
+    uint64_t fp1 = wb_store_info_get(st)->fingerprint;
+    wb_store_close(st);
+    assert_true(fp1 == f->stats.fingerprint);
+    const char other[] = "a 1 2 3 4 5\nb 5 4 3 2 1\n";
+    char *s2 = convert_text(f, "other", other, sizeof other - 1, WB_DTYPE_F32, 0);
+    st = open_ok(s2);
+    assert_true(wb_store_info_get(st)->fingerprint != fp1);
+    assert_int_equal(wb_store_info_get(st)->rows, 2);
+    wb_store_close(st);
+    free(s2);
+    free(v), free(n), free(d);
+    fx_free(f);
+}
+
+static void test_open_normalized(void **state) {
+    (void)state;
+    fx *f = calloc(1, sizeof *f);
+    f->dir = tmpdir_tracked();
+    size_t len;
+    char *text = small_text(&len);
+    char *s = convert_text(f, "norm", text, len, WB_DTYPE_F32, 1);
+    wb_store *st = open_ok(s);
+    const wb_store_info *in = wb_store_info_get(st);
+    assert_int_equal(in->normalized, 1);
+    const float *nr = wb_store_norms(st);
+    for (uint32_t i = 0; i < R; i++) {
+        if (fabs(nr[i] - 1.0) > 1e-6) fail_msg("normalized row %u has stored norm %.9g", i, nr[i]);
+        const float *row = wb_store_row(st, i);
+        for (uint32_t j = 0; j < D; j++)
+            if (fabs(row[j] - value(i, j) / l2(i)) > 1e-6)
+                fail_msg("normalized [%u][%u] = %.9g, expected %.9g", i, j, row[j], value(i, j) / l2(i));
+    }
+    wb_store_close(st);
+    free(s);
+    free(text);
+    f->store = NULL;
+    fx_free(f);
+}
+
+/* ---- look-ups ----------------------------------------------------------- */
+
+static void test_lookup(void **state) {
+    (void)state;
+    fx *f = fx_new(WB_DTYPE_F32);
+    wb_store *st = open_ok(f->store);
+    for (uint32_t i = 0; i < R; i++) {
+        uint32_t row = 12345;
+        int rc = wb_store_lookup(st, WORDS[i], strlen(WORDS[i]), &row);
+        if (rc) fail_msg("lookup '%s': %d %s", WORDS[i], rc, wb_strerror(rc));
+        if (row != i) fail_msg("lookup '%s' gave row %u, expected %u (input order)", WORDS[i], row, i);
+    }
+    static const char *const missing[] = {"King", "kin", "kings", "cafe", "caf\xc3", "w", "w10", " the", "the "};
+    for (size_t k = 0; k < sizeof missing / sizeof missing[0]; k++) {
+        uint32_t row = 777;
+        int rc = wb_store_lookup(st, missing[k], strlen(missing[k]), &row);
+        if (rc != WB_ENOTFOUND) fail_msg("lookup of missing '%s' returned %d, expected WB_ENOTFOUND", missing[k], rc);
+        assert_int_equal(row, 777); /* untouched */
+    }
+    uint32_t row = 777;
+    assert_int_equal(wb_store_lookup(st, "", 0, &row), WB_ENOTFOUND);
+    assert_int_equal(wb_store_lookup(st, "king", 0, &row), WB_ENOTFOUND); /* len 0 is empty */
+    assert_int_equal(row, 777);
+    /* len counts, not the NUL: "kingdom" with len 4 is "king", "w1xyz" len 2 is "w1" */
+    assert_int_equal(wb_store_lookup(st, "kingdom", 4, &row), 0);
+    assert_int_equal(row, 2);
+    assert_int_equal(wb_store_lookup(st, "w1xyz", 2, &row), 0);
+    assert_int_equal(row, 7);
+
+    /* lookup_many: found and missing mixed */
+    const char *q[] = {"queen", "nope", "the", "", "caf\xc3\xa9", "queen"};
+    size_t lens[6];
+    for (int i = 0; i < 6; i++) lens[i] = strlen(q[i]);
+    int64_t rows[6];
+    size_t found = 99;
+    assert_int_equal(wb_store_lookup_many(st, 6, q, lens, rows, &found), 0);
+    assert_int_equal(found, 4);
+    const int64_t want[6] = {3, -1, 0, -1, 4, 3};
+    for (int i = 0; i < 6; i++)
+        if (rows[i] != want[i]) fail_msg("lookup_many[%d] '%s' = %lld, expected %lld", i, q[i], (long long)rows[i],
+                                         (long long)want[i]);
+    /* found may be NULL; n = 0 is fine */
+    assert_int_equal(wb_store_lookup_many(st, 2, q, lens, rows, NULL), 0);
+    assert_int_equal(rows[0], 3);
+    assert_int_equal(rows[1], -1);
+    found = 99;
+    assert_int_equal(wb_store_lookup_many(st, 0, q, lens, rows, &found), 0);
+    assert_int_equal(found, 0);
+    wb_store_close(st);
+    fx_free(f);
+}
+
+/* Words longer than the LMDB key limit are hashed; a 511-byte word, two long
+ * words sharing their first 503 bytes, and a prefix of a long word. */
+static void test_lookup_long_words(void **state) {
+    (void)state;
+    fx *f = calloc(1, sizeof *f);
+    f->dir = tmpdir_tracked();
+    enum { NW = 5 };
+    size_t lens[NW] = {510, 511, 600, 600, 2000};
+    char *w[NW];
+    for (int k = 0; k < NW; k++) {
+        w[k] = malloc(lens[k] + 1);
+        memset(w[k], 'a' + k, lens[k]);
+        w[k][lens[k]] = 0;
+    }
+    memset(w[3], 'a' + 2, 590); /* w[2] and w[3] share 590 bytes, differ after */
+    size_t cap = 16384, n = 0;
+    char *text = malloc(cap);
+    for (int k = 0; k < NW; k++) n += (size_t)snprintf(text + n, cap - n, "%s %d 1\n", w[k], k + 1);
+    char *s = convert_text(f, "long", text, n, WB_DTYPE_F32, 0);
+    wb_store *st = open_ok(s);
+    assert_int_equal(wb_store_info_get(st)->rows, NW);
+    assert_true(wb_store_info_get(st)->long_words >= 3); /* 600, 600, 2000 (511 is the limit itself) */
+    for (int k = 0; k < NW; k++) {
+        uint32_t row = 999;
+        int rc = wb_store_lookup(st, w[k], lens[k], &row);
+        if (rc || row != (uint32_t)k) fail_msg("long word %d (%zu bytes): rc %d row %u", k, lens[k], rc, row);
+        const char *word;
+        size_t wl;
+        assert_int_equal(wb_store_word(st, row, &word, &wl), 0);
+        assert_int_equal(wl, lens[k]);
+        assert_memory_equal(word, w[k], wl);
+        const float *v = wb_store_row(st, row);
+        assert_true(v[0] == (float)(k + 1));
+    }
+    uint32_t row;
+    /* prefixes of long words, and a long word that is not there */
+    assert_int_equal(wb_store_lookup(st, w[2], 599, &row), WB_ENOTFOUND);
+    assert_int_equal(wb_store_lookup(st, w[4], 1999, &row), WB_ENOTFOUND);
+    assert_int_equal(wb_store_lookup(st, w[4], 511, &row), WB_ENOTFOUND);
+    char *other = strdup(w[3]);
+    other[599] = 'z';
+    assert_int_equal(wb_store_lookup(st, other, 600, &row), WB_ENOTFOUND);
+    wb_verify_report rep;
+    wb_err e;
+    wb_err_clear(&e);
+    assert_int_equal(wb_store_verify(st, &rep, NULL, NULL, &e), 0);
+    wb_store_close(st);
+    free(other);
+    for (int k = 0; k < NW; k++) free(w[k]);
+    free(text);
+    free(s);
+    fx_free(f);
+}
+
+static void test_word_row_norms(void **state) {
+    (void)state;
+    fx *f = fx_new(WB_DTYPE_F32);
+    wb_store *st = open_ok(f->store);
+    const float *nr = wb_store_norms(st);
+    assert_non_null(nr);
+    for (uint32_t i = 0; i < R; i++) {
+        const char *w = NULL;
+        size_t wl = 0;
+        assert_int_equal(wb_store_word(st, i, &w, &wl), 0);
+        if (wl != strlen(WORDS[i]) || memcmp(w, WORDS[i], wl))
+            fail_msg("word of row %u is '%.*s', expected '%s'", i, (int)wl, w, WORDS[i]);
+        const float *row = wb_store_row(st, i);
+        assert_non_null(row);
+        for (uint32_t j = 0; j < D; j++)
+            if (row[j] != value(i, j)) fail_msg("row %u [%u] = %.9g, expected %.9g", i, j, row[j], value(i, j));
+        double want = l2(i);
+        if (fabs(nr[i] - want) > 1e-6 * want) fail_msg("norm of row %u = %.9g, expected %.9g", i, nr[i], want);
+    }
+    /* rows are contiguous, row-major */
+    assert_ptr_equal((const float *)wb_store_row(st, 1), (const float *)wb_store_row(st, 0) + D);
+    assert_null(wb_store_row(st, R));
+    assert_null(wb_store_row(st, UINT64_MAX));
+    const char *w = "unchanged";
+    size_t wl = 42;
+    assert_int_equal(wb_store_word(st, R, &w, &wl), WB_ENOTFOUND);
+    assert_int_equal(wb_store_word(st, UINT32_MAX, &w, &wl), WB_ENOTFOUND);
+    assert_string_equal(w, "unchanged");
+    /* wb_store_advise both ways succeeds */
+    assert_int_equal(wb_store_advise(st, 1), 0);
+    assert_int_equal(wb_store_advise(st, 0), 0);
+    wb_store_close(st);
+    fx_free(f);
+}
+
+static void gather_check(wb_dtype dt) {
+    fx *f = fx_new(dt);
+    wb_store *st = open_ok(f->store);
+    const wb_store_info *in = wb_store_info_get(st);
+    assert_int_equal(in->dtype, dt);
+    assert_int_equal(in->vectors_bytes, WB_NPY_DATA_OFFSET + R * D * wb_dtype_size(dt));
+    const uint32_t rows[] = {7, 0, 3, 3, 5, 0, 1, 2, 4, 6};
+    const size_t n = sizeof rows / sizeof rows[0];
+    float out[sizeof rows / sizeof rows[0] * D + 1];
+    out[n * D] = -42.0f; /* canary */
+    assert_int_equal(wb_store_gather(st, n, rows, out), 0);
+    for (size_t k = 0; k < n; k++)
+        for (uint32_t j = 0; j < D; j++)
+            if (out[k * D + j] != value(rows[k], j))
+                fail_msg("%s gather[%zu] (row %u) [%u] = %.9g, expected %.9g", wb_dtype_name(dt), k, rows[k], j,
+                         out[k * D + j], value(rows[k], j));
+    assert_true(out[n * D] == -42.0f);
+    assert_int_equal(wb_store_gather(st, 0, rows, out), 0);
+    const uint32_t bad[] = {1, R};
+    assert_int_equal(wb_store_gather(st, 2, bad, out), WB_EUSAGE);
+    const uint32_t bad2[] = {UINT32_MAX};
+    assert_int_equal(wb_store_gather(st, 1, bad2, out), WB_EUSAGE);
+    /* f16 rows are raw halves in the map; norms are f32 of the stored values */
+    if (dt == WB_DTYPE_F16) {
+        const uint16_t *h = wb_store_row(st, 0);
+        assert_non_null(h);
+        /* value(0,0) = -1.125: sign 1, exponent 15, mantissa 0x080 -> 0xbc80 */
+        assert_true(value(0, 0) == -1.125f);
+        assert_int_equal(h[0], 0xbc80);
+    }
+    const float *nr = wb_store_norms(st);
+    for (uint32_t i = 0; i < R; i++)
+        if (fabs(nr[i] - l2(i)) > 1e-6 * l2(i)) fail_msg("%s norm %u = %.9g", wb_dtype_name(dt), i, nr[i]);
+    wb_verify_report rep;
+    wb_err e;
+    wb_err_clear(&e);
+    assert_int_equal(wb_store_verify(st, &rep, NULL, NULL, &e), 0);
+    wb_store_close(st);
+    fx_free(f);
+}
+
+static void test_gather_f32(void **state) {
+    (void)state;
+    gather_check(WB_DTYPE_F32);
+}
+
+static void test_gather_f16(void **state) {
+    (void)state;
+    gather_check(WB_DTYPE_F16);
+}
+
+/* ---- verify ------------------------------------------------------------- */
+
+typedef struct prog {
+    int calls;
+    uint64_t last_done, last_total;
+} prog;
+
+static void on_progress(void *ud, uint64_t done, uint64_t total) {
+    prog *p = ud;
+    p->calls++;
+    p->last_done = done, p->last_total = total;
+}
+
+static void test_verify_ok(void **state) {
+    (void)state;
+    fx *f = fx_new(WB_DTYPE_F32);
+    wb_store *st = open_ok(f->store);
+    wb_verify_report rep;
+    memset(&rep, 0x5a, sizeof rep);
+    prog p = {0, 0, 0};
+    wb_err e;
+    wb_err_clear(&e);
+    int rc = wb_store_verify(st, &rep, on_progress, &p, &e);
+    if (rc) fail_msg("verify of a fresh store: %d %s", rc, e.msg);
+    assert_int_equal(rep.blocks_checked, 1);
+    assert_int_equal(rep.first_bad_block, -1);
+    assert_int_equal(rep.norms_ok, 1);
+    assert_int_equal(rep.index_ok, 1);
+    assert_int_equal(e.code, 0);
+    assert_true(p.calls >= 1);
+    assert_int_equal(p.last_total, R * D * 4);
+    assert_int_equal(p.last_done, p.last_total);
+    /* twice in a row, and look-ups still work after it (pages were dropped) */
+    assert_int_equal(wb_store_verify(st, &rep, NULL, NULL, NULL), 0);
+    uint32_t row;
+    assert_int_equal(wb_store_lookup(st, "queen", 5, &row), 0);
+    assert_int_equal(row, 3);
+    assert_true(((const float *)wb_store_row(st, 3))[1] == value(3, 1));
+    wb_store_close(st);
+    fx_free(f);
+}
+
+/* Flip one byte of `file` (relative to the store) at `off`. */
+static void flip_byte(const char *store, const char *file, off_t off) {
+    char *p = spath(store, file);
+    int fd = open(p, O_RDWR);
+    if (fd < 0) fail_msg("open %s: %s", p, strerror(errno));
+    unsigned char b;
+    assert_int_equal(pread(fd, &b, 1, off), 1);
+    b ^= 0x01;
+    assert_int_equal(pwrite(fd, &b, 1, off), 1);
+    close(fd);
+    free(p);
+}
+
+static void test_verify_detects_flipped_vector_byte(void **state) {
+    (void)state;
+    fx *f = fx_new(WB_DTYPE_F32);
+    flip_byte(f->store, "vectors.npy", WB_NPY_DATA_OFFSET + 4 * D * 3 + 2); /* row 3 */
+    wb_store *st = open_ok(f->store); /* sizes are right: open succeeds */
+    wb_verify_report rep;
+    wb_err e;
+    wb_err_clear(&e);
+    int rc = wb_store_verify(st, &rep, NULL, NULL, &e);
+    if (rc != WB_ECORRUPT) fail_msg("verify after a flipped vector byte returned %d (%s), expected WB_ECORRUPT", rc,
+                                    wb_strerror(rc));
+    assert_int_equal(e.code, WB_ECORRUPT);
+    assert_int_equal(rep.first_bad_block, 0);
+    assert_int_equal(rep.blocks_checked, 1);
+    assert_int_equal(rep.norms_ok, 1);
+    assert_int_equal(rep.index_ok, 1);
+    if (!strstr(e.msg, "vectors.npy") || !strstr(e.msg, "block 0"))
+        fail_msg("verify message does not name vectors.npy block 0: %s", e.msg);
+    wb_store_close(st);
+    fx_free(f);
+}
+
+static void test_verify_detects_flipped_norm_byte(void **state) {
+    (void)state;
+    fx *f = fx_new(WB_DTYPE_F32);
+    flip_byte(f->store, "norms.npy", WB_NPY_DATA_OFFSET + 4 * 5 + 1);
+    wb_store *st = open_ok(f->store);
+    wb_verify_report rep;
+    wb_err e;
+    wb_err_clear(&e);
+    int rc = wb_store_verify(st, &rep, NULL, NULL, &e);
+    if (rc != WB_ECORRUPT) fail_msg("verify after a flipped norm byte returned %d, expected WB_ECORRUPT", rc);
+    assert_int_equal(rep.norms_ok, 0);
+    assert_int_equal(rep.first_bad_block, -1);
+    assert_int_equal(rep.index_ok, 1);
+    if (!strstr(e.msg, "norms.npy")) fail_msg("verify message does not name norms.npy: %s", e.msg);
+    wb_store_close(st);
+    fx_free(f);
+}
+
+/* ---- read-only stores and the lock file ---------------------------------- */
+
+static int exists(const char *path) {
+    struct stat sb;
+    return lstat(path, &sb) == 0;
+}
+
+/* Open, look up every word, gather, verify, close: 0 when all worked, else a
+ * short description in why. */
+static int use_store(const char *dir, char *why, size_t n) {
+    wb_store *st = NULL;
+    wb_err e;
+    wb_err_clear(&e);
+    int rc = wb_store_open(&st, dir, &e);
+    if (rc) {
+        snprintf(why, n, "open: %d %s: %s: %s", rc, wb_strerror(rc), e.file, e.msg);
+        wb_store_close(st);
+        return 1;
+    }
+    for (uint32_t i = 0; i < R; i++) {
+        uint32_t row;
+        if (wb_store_lookup(st, WORDS[i], strlen(WORDS[i]), &row) || row != i) {
+            snprintf(why, n, "lookup '%s' failed", WORDS[i]);
+            wb_store_close(st);
+            return 1;
+        }
+        float v[D];
+        if (wb_store_gather(st, 1, &row, v) || v[D - 1] != value(i, D - 1)) {
+            snprintf(why, n, "gather of row %u failed", i);
+            wb_store_close(st);
+            return 1;
+        }
+    }
+    wb_verify_report rep;
+    rc = wb_store_verify(st, &rep, NULL, NULL, &e);
+    wb_store_close(st);
+    if (rc) {
+        snprintf(why, n, "verify: %s", e.msg);
+        return 1;
+    }
+    return 0;
+}
+
+static void test_no_lock_file(void **state) {
+    (void)state;
+    fx *f = fx_new(WB_DTYPE_F32);
+    char *lock = spath(f->store, "index.lmdb/lock.mdb");
+    assert_false(exists(lock)); /* the converter leaves none either */
+    char why[2048];
+    if (use_store(f->store, why, sizeof why)) fail_msg("%s", why);
+    if (exists(lock)) fail_msg("opening the store created %s (the index must be opened with MDB_NOLOCK)", lock);
+    /* two handles at once */
+    wb_store *a = open_ok(f->store), *b = open_ok(f->store);
+    assert_false(exists(lock));
+    wb_store_close(a);
+    wb_store_close(b);
+    free(lock);
+    fx_free(f);
+}
+
+/* Make the store read-only: files 0444, directories 0555. */
+static void make_readonly(const char *store) {
+    static const char *const files[] = {"vectors.npy", "norms.npy", "index.lmdb/data.mdb"};
+    for (int i = 0; i < 3; i++) {
+        char *p = spath(store, files[i]);
+        assert_int_equal(chmod(p, 0444), 0);
+        free(p);
+    }
+    char *idx = spath(store, "index.lmdb");
+    assert_int_equal(chmod(idx, 0555), 0);
+    assert_int_equal(chmod(store, 0555), 0);
+    free(idx);
+}
+
+/* Shared between a forked child and the parent. */
+typedef struct child_result {
+    int reached;      /* the child got to the end of its work */
+    int rc;           /* the code it reports */
+    int skipped;      /* it could not set itself up (e.g. drop privileges) */
+    wb_err err;       /* details */
+    char why[2048];   /* free text */
+} child_result;
+
+static child_result *shared_result(void) {
+    child_result *r = mmap(NULL, sizeof *r, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    assert_true(r != MAP_FAILED);
+    memset(r, 0, sizeof *r);
+    return r;
+}
+
+/* In a forked child: let fatal signals kill the process (cmocka's handlers,
+ * inherited through fork, would otherwise longjmp into a second copy of the
+ * test runner), so that the parent sees the signal. */
+static void child_default_signals(void) {
+    static const int sigs[] = {SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT};
+    for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++) signal(sigs[i], SIG_DFL);
+}
+
+/* Wait for a child; fail if it died from a signal or did not reach the end. */
+static void reap(pid_t pid, child_result *r, const char *what) {
+    int status = 0;
+    while (waitpid(pid, &status, 0) < 0)
+        if (errno != EINTR) fail_msg("waitpid: %s", strerror(errno));
+    if (WIFSIGNALED(status))
+        fail_msg("%s: the process was killed by signal %d (%s) instead of returning an error", what,
+                 WTERMSIG(status), strsignal(WTERMSIG(status)));
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 || !r->reached)
+        fail_msg("%s: the process exited with status %d before finishing (a sanitizer report?)", what,
+                 WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+}
+
+static void test_readonly_store(void **state) {
+    (void)state;
+    fx *f = fx_new(WB_DTYPE_F32);
+    make_readonly(f->store);
+    char *lock = spath(f->store, "index.lmdb/lock.mdb");
+    char why[2048];
+    if (use_store(f->store, why, sizeof why)) fail_msg("read-only store (mode bits): %s", why);
+    assert_false(exists(lock));
+
+    /* As root the mode bits do not bind: drop to nobody in a child so they do. */
+    child_result *r = shared_result();
+    fflush(NULL);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        child_default_signals();
+        if (getuid() == 0 && (setgid(65534) || setuid(65534))) {
+            r->skipped = 1, r->reached = 1;
+            _exit(0);
+        }
+        /* sanity: this process really cannot write into the store */
+        char *probe = tu_path(f->store, "probe");
+        int fd = open(probe, O_CREAT | O_WRONLY, 0644);
+        if (fd >= 0) {
+            close(fd);
+            unlink(probe);
+            r->skipped = 2;
+        }
+        free(probe);
+        r->rc = use_store(f->store, r->why, sizeof r->why);
+        r->reached = 1;
+        _exit(0);
+    }
+    reap(pid, r, "read-only store opened by an unprivileged process");
+    if (r->skipped == 1) print_message("note: could not drop privileges; read-only check ran as root only\n");
+    if (r->skipped == 2) print_message("note: the mode bits did not stop writes; read-only check is weaker\n");
+    if (r->rc) fail_msg("unprivileged read of a read-only store failed: %s", r->why);
+    assert_false(exists(lock));
+    munmap(r, sizeof *r);
+    free(lock);
+    fx_free(f);
+}
+
+/* ---- damaged stores ----------------------------------------------------- */
+
+/* Open `dir` in a forked child, and when that succeeds also use the store
+ * (look-ups, gather, verify) so that a bad mapping would fault.  Returns the
+ * open's code and copies its error into *e.  Fails the test on a crash. */
+static int open_isolated(const char *dir, wb_err *e, const char *what) {
+    child_result *r = shared_result();
+    fflush(NULL);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        child_default_signals();
+        wb_store *st = (wb_store *)(uintptr_t)1; /* must be reset to NULL on failure */
+        wb_err_clear(&r->err);
+        r->rc = wb_store_open(&st, dir, &r->err);
+        if (r->rc == 0) {
+            uint32_t row;
+            for (uint32_t i = 0; i < R; i++) {
+                if (wb_store_lookup(st, WORDS[i], strlen(WORDS[i]), &row) == 0) {
+                    float v[D];
+                    (void)wb_store_gather(st, 1, &row, v);
+                }
+                const char *w;
+                size_t wl;
+                (void)wb_store_word(st, i, &w, &wl);
+            }
+            wb_verify_report rep;
+            wb_err ve;
+            (void)wb_store_verify(st, &rep, NULL, NULL, &ve);
+        } else if (st != NULL) {
+            snprintf(r->why, sizeof r->why, "failed open left *out = %p, expected NULL", (void *)st);
+        }
+        wb_store_close(r->rc == 0 ? st : NULL);
+        r->reached = 1;
+        _exit(0);
+    }
+    reap(pid, r, what);
+    if (r->why[0]) fail_msg("%s: %s", what, r->why);
+    *e = r->err;
+    int rc = r->rc;
+    munmap(r, sizeof *r);
+    return rc;
+}
+
+/* The rendered error ("file: msg") must name `needle1` and `needle2` (either
+ * may be NULL), and the code must be `code` (0 = any error). */
+static void expect_open_error(const char *dir, int code, const char *needle1, const char *needle2,
+                              const char *what) {
+    wb_err e;
+    wb_err_clear(&e);
+    int rc = open_isolated(dir, &e, what);
+    char buf[2048];
+    wb_err_format(&e, buf, sizeof buf);
+    if (rc == 0) fail_msg("%s: open succeeded, expected an error", what);
+    if (code && rc != code)
+        fail_msg("%s: open returned %d (%s), expected %d (%s); message: %s", what, rc, wb_strerror(rc), code,
+                 wb_strerror(code), buf);
+    if (e.code != rc) fail_msg("%s: err.code %d differs from the returned %d", what, e.code, rc);
+    if (!e.msg[0]) fail_msg("%s: empty error message", what);
+    if (needle1 && !strstr(buf, needle1)) fail_msg("%s: message \"%s\" does not mention \"%s\"", what, buf, needle1);
+    if (needle2 && !strstr(buf, needle2)) fail_msg("%s: message \"%s\" does not mention \"%s\"", what, buf, needle2);
+}
+
+static void set_size(const char *store, const char *file, off_t size) {
+    char *p = spath(store, file);
+    if (truncate(p, size)) fail_msg("truncate %s: %s", p, strerror(errno));
+    free(p);
+}
+
+static void test_truncated_vectors(void **state) {
+    (void)state;
+    fx *f = fx_new(WB_DTYPE_F32);
+    const off_t full = (off_t)(WB_NPY_DATA_OFFSET + R * D * 4);
+    /* shrinking sizes only (truncate() would zero-fill a growth) */
+    set_size(f->store, "vectors.npy", full - 1);
+    expect_open_error(f->store, WB_ECORRUPT, "truncated", "vectors.npy", "vectors.npy 1 byte short");
+    set_size(f->store, "vectors.npy", (off_t)(WB_NPY_DATA_OFFSET + R * D * 2));
+    expect_open_error(f->store, WB_ECORRUPT, "truncated", "vectors.npy", "vectors.npy data cut in half");
+    set_size(f->store, "vectors.npy", WB_NPY_DATA_OFFSET);
+    expect_open_error(f->store, WB_ECORRUPT, "truncated", "vectors.npy", "vectors.npy header only");
+    set_size(f->store, "vectors.npy", full / 2);
+    expect_open_error(f->store, WB_ECORRUPT, "truncated", "vectors.npy", "vectors.npy file cut in half");
+    set_size(f->store, "vectors.npy", 9);
+    expect_open_error(f->store, WB_ECORRUPT, "vectors.npy", NULL, "vectors.npy cut inside the magic");
+    set_size(f->store, "vectors.npy", 0);
+    expect_open_error(f->store, WB_ECORRUPT, "vectors.npy", NULL, "vectors.npy empty");
+    fx_free(f);
+}
+
+static void test_truncated_norms(void **state) {
+    (void)state;
+    fx *f = fx_new(WB_DTYPE_F32);
+    set_size(f->store, "norms.npy", (off_t)(WB_NPY_DATA_OFFSET + R * 4 - 1));
+    expect_open_error(f->store, WB_ECORRUPT, "truncated", "norms.npy", "norms.npy 1 byte short");
+    fx_free(f);
+}
+
+static void test_extended_vectors(void **state) {
+    (void)state;
+    fx *f = fx_new(WB_DTYPE_F32);
+    char *p = spath(f->store, "vectors.npy");
+    FILE *fp = fopen(p, "ab");
+    assert_non_null(fp);
+    fputc(0, fp);
+    fclose(fp);
+    expect_open_error(f->store, WB_ECORRUPT, "vectors.npy", "trailing", "vectors.npy with one byte appended");
+    free(p);
+    fx_free(f);
+}
+
+static void test_bad_magic(void **state) {
+    (void)state;
+    fx *f = fx_new(WB_DTYPE_F32);
+    flip_byte(f->store, "vectors.npy", 1); /* "\x93NUMPY" -> "\x93OUMPY" */
+    expect_open_error(f->store, WB_ECORRUPT, "vectors.npy", NULL, "vectors.npy with a bad magic");
+    fx_free(f);
+}
+
+/* A header that disagrees with the index: vectors.npy of another store with
+ * the same dim but fewer rows. */
+static void test_mismatched_vectors(void **state) {
+    (void)state;
+    fx *f = fx_new(WB_DTYPE_F32);
+    const char other[] = "a 1 2 3 4 5\nb 5 4 3 2 1\n";
+    char *s2 = convert_text(f, "other", other, sizeof other - 1, WB_DTYPE_F32, 0);
+    char *from = spath(s2, "vectors.npy"), *to = spath(f->store, "vectors.npy");
+    assert_int_equal(rename(from, to), 0);
+    expect_open_error(f->store, WB_ECORRUPT, "vectors.npy", NULL, "vectors.npy of another store");
+    free(from), free(to), free(s2);
+    fx_free(f);
+}
+
+static void test_missing_norms(void **state) {
+    (void)state;
+    fx *f = fx_new(WB_DTYPE_F32);
+    char *p = spath(f->store, "norms.npy");
+    assert_int_equal(unlink(p), 0);
+    expect_open_error(f->store, ENOENT, "norms.npy", NULL, "norms.npy deleted");
+    free(p);
+    fx_free(f);
+}
+
+static void test_missing_index(void **state) {
+    (void)state;
+    fx *f = fx_new(WB_DTYPE_F32);
+    char *p = spath(f->store, "index.lmdb/data.mdb");
+    assert_int_equal(unlink(p), 0);
+    expect_open_error(f->store, ENOENT, "data.mdb", NULL, "index.lmdb/data.mdb deleted");
+    free(p);
+    fx_free(f);
+}
+
+static void test_truncated_index(void **state) {
+    (void)state;
+    fx *f = fx_new(WB_DTYPE_F32);
+    char *d = spath(f->store, "index.lmdb/data.mdb");
+    off_t full = file_size(d);
+    assert_true(full >= 3 * 4096);
+    const off_t sizes[] = {full - 4096, full - 1, full / 2, 2 * 4096, 4096 + 17, 4096, 100, 0};
+    for (size_t k = 0; k < sizeof sizes / sizeof sizes[0]; k++) {
+        set_size(f->store, "index.lmdb/data.mdb", sizes[k]);
+        char what[128];
+        snprintf(what, sizeof what, "data.mdb truncated from %lld to %lld bytes", (long long)full,
+                 (long long)sizes[k]);
+        expect_open_error(f->store, 0, "data.mdb", NULL, what);
+    }
+    free(d);
+    fx_free(f);
+}
+
+/* Deterministic garbage (xorshift). */
+static void fill_garbage(unsigned char *b, size_t n, uint64_t seed) {
+    uint64_t x = seed | 1;
+    for (size_t i = 0; i < n; i++) {
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        b[i] = (unsigned char)(x >> 24);
+    }
+}
+
+static void test_garbage_index(void **state) {
+    (void)state;
+    fx *f = fx_new(WB_DTYPE_F32);
+    char *d = spath(f->store, "index.lmdb/data.mdb");
+    size_t n = (size_t)file_size(d);
+    unsigned char *b = malloc(n);
+    fill_garbage(b, n, 12345);
+    assert_int_equal(tu_write_file(d, b, n), 0);
+    expect_open_error(f->store, 0, "data.mdb", NULL, "data.mdb full of garbage");
+    /* all zeros */
+    memset(b, 0, n);
+    assert_int_equal(tu_write_file(d, b, n), 0);
+    expect_open_error(f->store, 0, "data.mdb", NULL, "data.mdb all zero bytes");
+    /* not LMDB at all: a text file */
+    assert_int_equal(tu_write_file(d, "hello\n", 6), 0);
+    expect_open_error(f->store, 0, "data.mdb", NULL, "data.mdb is a short text file");
+    free(b);
+    free(d);
+    fx_free(f);
+}
+
+static void test_not_a_store(void **state) {
+    (void)state;
+    char *dir = tmpdir_tracked();
+    assert_non_null(dir);
+    /* an empty directory: some error naming it (today ENOENT for vectors.npy) */
+    expect_open_error(dir, 0, dir, NULL, "an empty directory");
+    /* a directory with unrelated files */
+    char *p = tu_path(dir, "README");
+    assert_int_equal(tu_write_file(p, "hi\n", 3), 0);
+    expect_open_error(dir, 0, dir, NULL, "a directory with unrelated files");
+    /* a regular file */
+    expect_open_error(p, WB_ECORRUPT, "README", "not a store", "a regular file");
+    /* a missing directory */
+    char *missing = tu_path(dir, "no-such-store");
+    expect_open_error(missing, ENOENT, "no-such-store", NULL, "a missing directory");
+    /* vectors.npy is a directory */
+    char *sub = tu_path(dir, "sub");
+    assert_int_equal(mkdir(sub, 0755), 0);
+    char *v = tu_path(sub, "vectors.npy");
+    assert_int_equal(mkdir(v, 0755), 0);
+    expect_open_error(sub, 0, "vectors.npy", NULL, "vectors.npy is a directory");
+    free(v), free(sub), free(missing), free(p);
+    tu_rmrf(dir);
+    free(dir);
+}
+
+static void test_close_null(void **state) {
+    (void)state;
+    wb_store_close(NULL);
+    wb_store *st = (wb_store *)(uintptr_t)1;
+    wb_err e;
+    wb_err_clear(&e);
+    int rc = wb_store_open(&st, "/nonexistent/wordbench/store", &e);
+    assert_int_equal(rc, ENOENT);
+    assert_null(st);
+    wb_store_close(st);
+    /* err may be NULL */
+    st = (wb_store *)(uintptr_t)1;
+    assert_int_equal(wb_store_open(&st, "/nonexistent/wordbench/store", NULL), ENOENT);
+    assert_null(st);
+}
+
+/* ---- numpy interop ------------------------------------------------------- */
+
+static const char numpy_py[] =
+    "import sys, numpy as np\n"
+    "store, dt, R, D = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])\n"
+    "i = np.arange(R)[:, None]; j = np.arange(D)[None, :]\n"
+    "want = (((i * 3 + j * 7) % 11) - 5) * 0.25 + 0.125\n"
+    "v = np.load(store + '/vectors.npy', mmap_mode='r')\n"
+    "assert isinstance(v, np.memmap), type(v)\n"
+    "assert v.shape == (R, D), v.shape\n"
+    "assert v.dtype == np.dtype(dt), v.dtype\n"
+    "assert v.offset == 4096, v.offset\n"
+    "assert np.array_equal(np.asarray(v, dtype=np.float64), want), np.asarray(v)\n"
+    "n = np.load(store + '/norms.npy', mmap_mode='r')\n"
+    "assert n.shape == (R,) and n.dtype == np.dtype('<f4'), (n.shape, n.dtype)\n"
+    "assert np.allclose(n, np.linalg.norm(want, axis=1), rtol=1e-6), n\n"
+    "print('numpy ok')\n";
+
+static void numpy_check(wb_dtype dt) {
+    fx *f = fx_new(dt);
+    char *script = tu_path(f->dir, "check.py");
+    assert_int_equal(tu_write_file(script, numpy_py, strlen(numpy_py)), 0);
+    char cmd[2048];
+    snprintf(cmd, sizeof cmd, WB_PYTHON " '%s' '%s' '%s' %u %u", script, f->store,
+             dt == WB_DTYPE_F32 ? "<f4" : "<f2", R, D);
+    char *out = NULL, *errout = NULL;
+    int rc = tu_run(cmd, &out, &errout);
+    int ok = rc == 0 && out && strstr(out, "numpy ok");
+    if (!ok)
+        print_error("numpy could not read the %s store (exit %d):\n%s%s", wb_dtype_name(dt), rc, out ? out : "",
+                    errout ? errout : "");
+    free(out), free(errout), free(script);
+    fx_free(f);
+    assert_true(ok);
+}
+
+static void test_numpy_reads_store(void **state) {
+    (void)state;
+    if (access(WB_PYTHON, X_OK) != 0 || tu_run(WB_PYTHON " -c 'import numpy'", NULL, NULL) != 0) {
+        print_message("numpy interop skipped: " WB_PYTHON " with numpy not available\n");
+        skip();
+    }
+    numpy_check(WB_DTYPE_F32);
+    numpy_check(WB_DTYPE_F16);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_open_info),
+        cmocka_unit_test(test_open_normalized),
+        cmocka_unit_test(test_lookup),
+        cmocka_unit_test(test_lookup_long_words),
+        cmocka_unit_test(test_word_row_norms),
+        cmocka_unit_test(test_gather_f32),
+        cmocka_unit_test(test_gather_f16),
+        cmocka_unit_test(test_verify_ok),
+        cmocka_unit_test(test_verify_detects_flipped_vector_byte),
+        cmocka_unit_test(test_verify_detects_flipped_norm_byte),
+        cmocka_unit_test(test_no_lock_file),
+        cmocka_unit_test(test_readonly_store),
+        cmocka_unit_test(test_truncated_vectors),
+        cmocka_unit_test(test_truncated_norms),
+        cmocka_unit_test(test_extended_vectors),
+        cmocka_unit_test(test_bad_magic),
+        cmocka_unit_test(test_mismatched_vectors),
+        cmocka_unit_test(test_missing_norms),
+        cmocka_unit_test(test_missing_index),
+        cmocka_unit_test(test_truncated_index),
+        cmocka_unit_test(test_garbage_index),
+        cmocka_unit_test(test_not_a_store),
+        cmocka_unit_test(test_close_null),
+        cmocka_unit_test(test_numpy_reads_store),
+    };
+    return cmocka_run_group_tests_name("store", tests, NULL, remove_all_dirs);
+}
