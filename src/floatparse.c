@@ -98,6 +98,32 @@ static inline int wb_is_tok_end(char c) {
 static const float wb_pow10f[11] = {1e0f, 1e1f, 1e2f, 1e3f, 1e4f, 1e5f,
                                     1e6f, 1e7f, 1e8f, 1e9f, 1e10f};
 
+static const uint32_t wb_pow10u[9] = {1, 10, 100, 1000, 10000, 100000, 1000000, 10000000, 100000000};
+
+/* The leading ASCII digits among the 8 bytes at p (SWAR: no per-byte loop):
+ * returns how many there are (0..8) and their value in *v. */
+static inline int wb_swar_digits(const char *p, uint32_t *v) {
+    uint64_t x;
+    memcpy(&x, p, 8); /* little-endian: p[0] is the low byte */
+    /* A byte is a digit iff its high nibble is 3 and adding 6 keeps it 3
+     * (0x30..0x39).  A carry out of a non-digit byte can only disturb the
+     * bytes after it, which are never counted. */
+    const uint64_t t = (x & 0xF0F0F0F0F0F0F0F0u) | (((x + 0x0606060606060606u) & 0xF0F0F0F0F0F0F0F0u) >> 4);
+    const uint64_t nd = t ^ 0x3333333333333333u; /* zero bytes = digits */
+    const int n = nd ? __builtin_ctzll(nd) >> 3 : 8;
+    if (n == 0) return 0;
+    /* Keep the n digits, move them to the top, fill the bottom with '0's
+     * (leading zeros), then combine 8 digits in three multiplies. */
+    const int sh = 8 * (8 - n);
+    if (sh) x = (x << sh) | (0x3030303030303030u >> (64 - sh));
+    x -= 0x3030303030303030u;
+    x = (x * 10) + (x >> 8);
+    x = (((x & 0x000000FF000000FFu) * 0x000F424000000064u) +
+         (((x >> 16) & 0x000000FF000000FFu) * 0x0000271000000001u)) >> 32;
+    *v = (uint32_t)x;
+    return n;
+}
+
 const char *wb_parse_f32_token(const char *s, const char *end, float *out) {
     const char *p = s;
     int neg = 0;
@@ -111,6 +137,14 @@ const char *wb_parse_f32_token(const char *s, const char *end, float *out) {
         p++;
         if (m == 0)
             while (p < end && *p == '0') p++, frac++, any = 1;
+        if (end - p >= 8) { /* up to 8 fraction digits at once */
+            uint32_t v;
+            const int n = wb_swar_digits(p, &v);
+            if (n) {
+                m = m * wb_pow10u[n] + v; /* may wrap when nd + n > 9: then nd > 7 below */
+                p += n, nd += n, frac += n, any = 1;
+            }
+        }
         while (p < end && (unsigned)(*p - '0') < 10u) m = m * 10 + (uint32_t)(*p++ - '0'), nd++, frac++, any = 1;
     }
     int e10 = -frac;
