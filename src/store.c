@@ -18,6 +18,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #include <xxhash.h>
 
@@ -219,11 +220,11 @@ static char *join(const char *a, const char *b) {
 
 /* Map one NPY file read-only after checking its header and size.
  * want_ndim 2 for vectors, 1 for norms. */
-static int map_npy(const char *dir, const char *name, int want_ndim, wb_npy_info *ni,
+static int map_npy(int dfd, const char *dir, const char *name, int want_ndim, wb_npy_info *ni,
                    void **map, size_t *maplen, uint64_t *fsize, wb_err *err) {
     char *path = join(dir, name);
     if (!path) return wb_err_set(err, WB_ENOMEM, "out of memory");
-    int rc = 0, fd = open(path, O_RDONLY | O_CLOEXEC);
+    int rc = 0, fd = openat(dfd, name, O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
         rc = errno;
         wb_err_at(err, rc, path, 0, -1, "cannot open: %s", strerror(rc));
@@ -282,13 +283,11 @@ static int lmdb_err(wb_err *err, const char *what, int mrc) {
     return wb_err_set(err, WB_ELMDB, "%s: %s", what, mdb_strerror(mrc));
 }
 
+static void store_release(wb_store *st);
+
 void wb_store_close(wb_store *st) {
     if (!st) return;
-    if (st->txn) mdb_txn_abort(st->txn);
-    if (st->env) mdb_env_close(st->env);
-    if (st->vmap) munmap(st->vmap, st->vmap_len);
-    if (st->nmap) munmap(st->nmap, st->nmap_len);
-    free(st->block_hashes);
+    store_release(st);
     free(st->dir);
     free(st);
 }
@@ -296,15 +295,22 @@ void wb_store_close(wb_store *st) {
 /* Open the LMDB index: read-only, no lock file, and make sure the data file
  * covers every page LMDB believes it has (a truncated data.mdb would
  * otherwise SIGBUS on first touch). */
-static int open_index(wb_store *st, wb_err *err) {
-    char *path = join(st->dir, WB_STORE_INDEX);
+static int open_index(wb_store *st, int dfd, wb_err *err) {
+    /* LMDB takes a path: reach the index through the directory descriptor
+     * (/proc/self/fd/N) so that it comes from the same directory as the
+     * matrices even if the store is replaced meanwhile. */
+    char viafd[64];
+    snprintf(viafd, sizeof viafd, "/proc/self/fd/%d", dfd);
+    struct stat sb;
+    const int proc = stat(viafd, &sb) == 0 && S_ISDIR(sb.st_mode);
+    char *path = proc ? join(viafd, WB_STORE_INDEX) : join(st->dir, WB_STORE_INDEX);
+    char *shown = join(st->dir, WB_STORE_INDEX "/data.mdb");
     char *data = path ? join(path, "data.mdb") : NULL;
     int rc = 0, mrc;
-    struct stat sb;
-    if (!data) { rc = wb_err_set(err, WB_ENOMEM, "out of memory"); goto out; }
+    if (!data || !shown) { rc = wb_err_set(err, WB_ENOMEM, "out of memory"); goto out; }
     if (stat(data, &sb)) {
         rc = errno;
-        wb_err_at(err, rc, data, 0, -1, "cannot open the index: %s", strerror(rc));
+        wb_err_at(err, rc, shown, 0, -1, "cannot open the index: %s", strerror(rc));
         goto out;
     }
     st->info.index_bytes = (uint64_t)sb.st_size;
@@ -312,7 +318,7 @@ static int open_index(wb_store *st, wb_err *err) {
     mdb_env_set_maxdbs(st->env, 4);
     if ((mrc = mdb_env_open(st->env, path, MDB_RDONLY | MDB_NOLOCK | MDB_NOTLS, 0444))) {
         rc = wb_err_at(err, mrc == MDB_INVALID || mrc == MDB_VERSION_MISMATCH ? WB_ECORRUPT : WB_ELMDB,
-                       data, 0, -1, "cannot open the LMDB index: %s", mdb_strerror(mrc));
+                       shown, 0, -1, "cannot open the LMDB index: %s", mdb_strerror(mrc));
         goto out;
     }
     MDB_envinfo ei;
@@ -320,7 +326,7 @@ static int open_index(wb_store *st, wb_err *err) {
     mdb_env_info(st->env, &ei);
     mdb_env_stat(st->env, &es);
     if ((uint64_t)(ei.me_last_pgno + 1) * es.ms_psize > (uint64_t)sb.st_size) {
-        rc = wb_err_at(err, WB_ECORRUPT, data, 0, -1,
+        rc = wb_err_at(err, WB_ECORRUPT, shown, 0, -1,
                        "truncated: LMDB uses %zu pages of %u bytes but the file has %lld bytes",
                        ei.me_last_pgno + 1, es.ms_psize, (long long)sb.st_size);
         goto out;
@@ -333,7 +339,7 @@ static int open_index(wb_store *st, wb_err *err) {
         {WB_DB_META, &st->meta, 0}, {WB_DB_WORDS, &st->words, 0}, {WB_DB_ROWS, &st->rows, MDB_INTEGERKEY}};
     for (int i = 0; i < 3; i++) {
         if ((mrc = mdb_dbi_open(st->txn, dbs[i].name, dbs[i].flags, dbs[i].dbi))) {
-            rc = wb_err_at(err, WB_ECORRUPT, data, 0, -1, "the index has no '%s' database: %s", dbs[i].name,
+            rc = wb_err_at(err, WB_ECORRUPT, shown, 0, -1, "the index has no '%s' database: %s", dbs[i].name,
                            mdb_strerror(mrc));
             goto out;
         }
@@ -341,6 +347,7 @@ static int open_index(wb_store *st, wb_err *err) {
 out:
     free(data);
     free(path);
+    free(shown);
     return rc;
 }
 
@@ -368,6 +375,65 @@ static int read_meta(wb_store *st, wb_err *err) {
     return 0;
 }
 
+/* Release what one open attempt acquired; keep dir. */
+static void store_release(wb_store *st) {
+    if (st->txn) mdb_txn_abort(st->txn);
+    if (st->env) mdb_env_close(st->env);
+    if (st->vmap) munmap(st->vmap, st->vmap_len);
+    if (st->nmap) munmap(st->nmap, st->nmap_len);
+    free(st->block_hashes);
+    char *dir = st->dir;
+    memset(st, 0, sizeof *st);
+    st->dir = dir;
+}
+
+/* One attempt: every file through one directory descriptor, so all of them
+ * come from the same store even while `convert --force` swaps in another. */
+static int open_attempt(wb_store *st, const char *dir, wb_err *err) {
+    int rc, dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    wb_npy_info vi, ni;
+    if (dfd < 0) {
+        rc = errno;
+        if (rc == ENOTDIR) return wb_err_at(err, WB_ECORRUPT, dir, 0, -1, "not a store directory");
+        return wb_err_at(err, rc, dir, 0, -1, "cannot open the store: %s", strerror(rc));
+    }
+    if ((rc = map_npy(dfd, dir, WB_STORE_VECTORS, 2, &vi, &st->vmap, &st->vmap_len, &st->info.vectors_bytes, err)) ||
+        (rc = map_npy(dfd, dir, WB_STORE_NORMS, 1, &ni, &st->nmap, &st->nmap_len, &st->info.norms_bytes, err)))
+        goto out;
+    if ((rc = open_index(st, dfd, err)) || (rc = read_meta(st, err))) {
+        if (err && !err->file[0]) snprintf(err->file, sizeof err->file, "%s/%s", dir, WB_STORE_INDEX);
+        goto out;
+    }
+    if (vi.rows != st->info.rows || vi.cols != st->info.dim || vi.dtype != st->info.dtype) {
+        rc = wb_err_at(err, WB_ECORRUPT, dir, 0, -1,
+                       "vectors.npy is %" PRIu64 " x %" PRIu64 " %s but the index says %" PRIu64 " x %u %s", vi.rows,
+                       vi.cols, wb_dtype_name(vi.dtype), st->info.rows, st->info.dim,
+                       wb_dtype_name(st->info.dtype));
+        goto out;
+    }
+    if (ni.rows != st->info.rows || ni.dtype != WB_DTYPE_F32) {
+        rc = wb_err_at(err, WB_ECORRUPT, dir, 0, -1, "norms.npy has %" PRIu64 " %s values, expected %" PRIu64 " f32",
+                       ni.rows, wb_dtype_name(ni.dtype), st->info.rows);
+        goto out;
+    }
+    MDB_stat ws, rs;
+    mdb_stat(st->txn, st->words, &ws);
+    mdb_stat(st->txn, st->rows, &rs);
+    if (ws.ms_entries != st->info.rows || rs.ms_entries != st->info.rows) {
+        rc = wb_err_at(err, WB_ECORRUPT, dir, 0, -1,
+                       "the index has %zu words and %zu rows, the store %" PRIu64 " vectors", ws.ms_entries,
+                       rs.ms_entries, st->info.rows);
+        goto out;
+    }
+    st->vdata = (const uint8_t *)st->vmap + vi.data_offset;
+    st->norms = (const float *)((const uint8_t *)st->nmap + ni.data_offset);
+    st->row_bytes = (size_t)st->info.dim * wb_dtype_size(st->info.dtype);
+    madvise(st->vmap, st->vmap_len, MADV_RANDOM);
+out:
+    close(dfd);
+    return rc;
+}
+
 int wb_store_open(wb_store **out, const char *dir, wb_err *err) {
     *out = NULL;
     wb_store *st = calloc(1, sizeof *st);
@@ -376,57 +442,23 @@ int wb_store_open(wb_store **out, const char *dir, wb_err *err) {
         return wb_err_set(err, WB_ENOMEM, "out of memory");
     }
     int rc;
-    wb_npy_info vi, ni;
-    struct stat sb;
-    if (stat(dir, &sb)) {
-        rc = errno;
-        wb_err_at(err, rc, dir, 0, -1, "cannot open the store: %s", strerror(rc));
-        goto fail;
+    /* A file that vanishes under us means the store we opened was just
+     * replaced and is being removed: open the new one (a few tries). */
+    for (int attempt = 0;; attempt++) {
+        rc = open_attempt(st, dir, err);
+        if (rc != ENOENT || attempt == 8) break;
+        struct stat sb;
+        if (stat(dir, &sb) || !S_ISDIR(sb.st_mode)) break; /* really missing */
+        store_release(st);
+        struct timespec ts = {0, 1000000L << (attempt < 6 ? attempt : 6)};
+        nanosleep(&ts, NULL);
     }
-    if (!S_ISDIR(sb.st_mode)) {
-        rc = wb_err_at(err, WB_ECORRUPT, dir, 0, -1, "not a store directory");
-        goto fail;
+    if (rc) {
+        wb_store_close(st);
+        return rc;
     }
-    if ((rc = map_npy(dir, WB_STORE_VECTORS, 2, &vi, &st->vmap, &st->vmap_len, &st->info.vectors_bytes, err)))
-        goto fail;
-    if ((rc = map_npy(dir, WB_STORE_NORMS, 1, &ni, &st->nmap, &st->nmap_len, &st->info.norms_bytes, err)))
-        goto fail;
-    if ((rc = open_index(st, err)) || (rc = read_meta(st, err))) {
-        if (err && !err->file[0]) snprintf(err->file, sizeof err->file, "%s/%s", dir, WB_STORE_INDEX);
-        goto fail;
-    }
-    char where[600];
-    snprintf(where, sizeof where, "%s", dir);
-    if (vi.rows != st->info.rows || vi.cols != st->info.dim || vi.dtype != st->info.dtype) {
-        rc = wb_err_at(err, WB_ECORRUPT, where, 0, -1,
-                       "vectors.npy is %" PRIu64 " x %" PRIu64 " %s but the index says %" PRIu64 " x %u %s", vi.rows,
-                       vi.cols, wb_dtype_name(vi.dtype), st->info.rows, st->info.dim,
-                       wb_dtype_name(st->info.dtype));
-        goto fail;
-    }
-    if (ni.rows != st->info.rows || ni.dtype != WB_DTYPE_F32) {
-        rc = wb_err_at(err, WB_ECORRUPT, where, 0, -1, "norms.npy has %" PRIu64 " %s values, expected %" PRIu64 " f32",
-                       ni.rows, wb_dtype_name(ni.dtype), st->info.rows);
-        goto fail;
-    }
-    MDB_stat ws, rs;
-    mdb_stat(st->txn, st->words, &ws);
-    mdb_stat(st->txn, st->rows, &rs);
-    if (ws.ms_entries != st->info.rows || rs.ms_entries != st->info.rows) {
-        rc = wb_err_at(err, WB_ECORRUPT, where, 0, -1,
-                       "the index has %zu words and %zu rows, the store %" PRIu64 " vectors", ws.ms_entries,
-                       rs.ms_entries, st->info.rows);
-        goto fail;
-    }
-    st->vdata = (const uint8_t *)st->vmap + vi.data_offset;
-    st->norms = (const float *)((const uint8_t *)st->nmap + ni.data_offset);
-    st->row_bytes = (size_t)st->info.dim * wb_dtype_size(st->info.dtype);
-    madvise(st->vmap, st->vmap_len, MADV_RANDOM);
     *out = st;
     return 0;
-fail:
-    wb_store_close(st);
-    return rc;
 }
 
 const wb_store_info *wb_store_info_get(const wb_store *st) {
