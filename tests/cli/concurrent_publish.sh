@@ -23,14 +23,8 @@
 # Exit 0 pass, 1 fail, 77 skip.
 set -u
 
-if [ -z "${WB:-}" ]; then
-    echo "concurrent_publish.sh: set WB (ctest does); skipping" >&2
-    exit 77
-fi
-if [ ! -x "$WB" ]; then
-    echo "concurrent_publish.sh: FAIL: WB=$WB is not an executable" >&2
-    exit 1
-fi
+. "$(dirname "$0")/lib.bash"
+need_wb concurrent_publish.sh
 
 T=$(mktemp -d "${TMPDIR:-/tmp}/wb-concurrent.XXXXXX") || exit 1
 READERS=()
@@ -43,13 +37,6 @@ cleanup() {
 trap cleanup EXIT
 cd "$T" || exit 1
 
-pass=0
-fail=0
-ok() { pass=$((pass + 1)); }
-bad() {
-    fail=$((fail + 1))
-    echo "FAIL: $*" >&2
-}
 
 N=3000                 # rows (the export, ~150 KB, must not fit in a 64 KB pipe)
 D=8                    # dims
@@ -223,5 +210,4 @@ left=$(find . -maxdepth 1 -name '.STORE.wbtmp-*' | head -3 | tr '\n' ' ')
 [ -z "$left" ] && ok || bad "temporary directories left behind: $left"
 
 echo "concurrent_publish.sh: $total reader invocations, $published republishes in ${SECONDS}s"
-echo "concurrent_publish.sh: $pass passed, $fail failed"
-[ "$fail" -eq 0 ] && exit 0 || exit 1
+finish concurrent_publish.sh

@@ -20,14 +20,8 @@
 # Exit 0 pass, 1 fail, 77 skip.
 set -u
 
-if [ -z "${WB:-}" ]; then
-    echo "kill9.sh: set WB (ctest does); skipping" >&2
-    exit 77
-fi
-if [ ! -x "$WB" ]; then
-    echo "kill9.sh: FAIL: WB=$WB is not an executable" >&2
-    exit 1
-fi
+. "$(dirname "$0")/lib.bash"
+need_wb kill9.sh
 
 T=$(mktemp -d "${TMPDIR:-/tmp}/wb-kill9.XXXXXX") || exit 1
 BGPID=
@@ -39,13 +33,6 @@ cleanup() {
 trap cleanup EXIT
 cd "$T" || exit 1
 
-pass=0
-fail=0
-ok() { pass=$((pass + 1)); }
-bad() {
-    fail=$((fail + 1))
-    echo "FAIL: $*" >&2
-}
 TO=60 # seconds any single command may take before it counts as hung
 
 ROWS=200000
@@ -189,5 +176,4 @@ wait "$LIVE" 2>/dev/null
 rmdir ".STORE.wbtmp-$LIVE" 2>/dev/null
 
 echo "kill9.sh: $round kills over an existing store ($killed_early before the publish), ${SECONDS}s"
-echo "kill9.sh: $pass passed, $fail failed"
-[ "$fail" -eq 0 ] && exit 0 || exit 1
+finish kill9.sh

@@ -17,14 +17,12 @@
 # 77 skip.
 set -u
 
-if [ -z "${WB:-}" ] || [ -z "${WB_FIXTURES:-}" ]; then
-    echo "store_commands.sh: set WB and WB_FIXTURES (ctest does); skipping" >&2
+. "$(dirname "$0")/lib.bash"
+if [ -z "${WB_FIXTURES:-}" ]; then
+    echo "store_commands.sh: set WB_FIXTURES (ctest does); skipping" >&2
     exit 77
 fi
-if [ ! -x "$WB" ]; then
-    echo "store_commands.sh: FAIL: WB=$WB is not an executable" >&2
-    exit 1
-fi
+need_wb store_commands.sh
 DEMO=$WB_FIXTURES/vectors/demo.glove.txt
 if [ ! -r "$DEMO" ]; then
     echo "store_commands.sh: FAIL: fixture $DEMO is missing" >&2
@@ -37,13 +35,6 @@ T=$(mktemp -d "${TMPDIR:-/tmp}/wb-store-cmds.XXXXXX") || exit 1
 trap 'chmod -R u+rwX "$T" 2>/dev/null; rm -rf "$T"' EXIT
 cd "$T" || exit 1
 
-pass=0
-fail=0
-ok() { pass=$((pass + 1)); }
-bad() {
-    fail=$((fail + 1))
-    echo "FAIL: $*" >&2
-}
 
 # run CMD...: run with stdin from /dev/null (unless RUN_STDIN is set), stdout
 # to $T/out, stderr to $T/err; the exit status in $rc.
@@ -504,5 +495,4 @@ expect_rc 0 "verify of a read-only store"
 [ -e sro/index.lmdb/lock.mdb ] && bad "reading a store created index.lmdb/lock.mdb" || ok
 [ -e s/index.lmdb/lock.mdb ] && bad "reading a store created index.lmdb/lock.mdb" || ok
 
-echo "store_commands.sh: $pass passed, $fail failed"
-[ "$fail" -eq 0 ] && exit 0 || exit 1
+finish store_commands.sh
