@@ -9,6 +9,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <lmdb.h>
+
 #include "wordbench/err.h"
 #include "wordbench/store.h"
 
@@ -47,6 +49,13 @@
  * may also be a plain 511-byte word, look-ups of 511-byte keys confirm the
  * word in the rows database. */
 size_t wb_store_key(const char *word, size_t len, char *key);
+
+/* Where LMDB mapped the environment's data file in this process, and how
+ * much of it is in use ((last page + 1) x page size).  LMDB does not say
+ * (mdb_env_info's me_mapaddr is only set for MDB_FIXEDMAP), so this finds
+ * the mapping of mdb_env_get_fd's file in /proc/self/maps.  Returns 0, or -1
+ * when it cannot tell (then callers skip their madvise). */
+int wb_lmdb_map(MDB_env *env, void **addr, size_t *used);
 
 /* Meta values parsed so far; `seen` bits record which required keys came. */
 typedef struct wb_meta {

@@ -87,7 +87,10 @@ const wb_store_info *wb_store_info_get(const wb_store *st);
 int wb_store_lookup(wb_store *st, const char *word, size_t len, uint32_t *row);
 
 /* Look up n words: rows[i] = row or -1 when missing.  *found (may be NULL)
- * gets the number found.  Returns 0 or WB_ELMDB (missing words are not errors). */
+ * gets the number found.  Returns 0 or WB_ELMDB (missing words are not errors).
+ * For n >= 4096 the index is first mapped whole (MADV_POPULATE_READ): a big
+ * batch touches most of its pages anyway, and one call is much cheaper than
+ * thousands of page faults; the pages are shared page-cache pages. */
 int wb_store_lookup_many(wb_store *st, size_t n, const char *const *words,
                          const size_t *lens, int64_t *rows, size_t *found);
 
