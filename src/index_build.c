@@ -43,8 +43,6 @@ struct wb_ixb {
     uint32_t *recs;
     size_t nrec, rec_cap;
     int nruns;               /* run files written */
-    void *map;               /* LMDB's map of data.mdb in this process (NULL = unknown) */
-    size_t map_used;         /* its used size when found */
 };
 
 static int lmdb_fail(wb_err *err, const char *what, int mrc) {
@@ -64,18 +62,13 @@ static char *run_path(const wb_ixb *b, int i) {
     return path_of(b->dir, name);
 }
 
-/* Commit; drop the map pages this process touched; optionally start again. */
+/* Commit; optionally start the next transaction.  (Dropping the map pages
+ * touched so far with MADV_DONTNEED after each commit was measured: 6% less
+ * peak RSS for 2.2M words, 75% more system time, so it is not done.) */
 static int cycle(wb_ixb *b, int reopen, wb_err *err) {
     int mrc = mdb_txn_commit(b->txn);
     b->txn = NULL;
     if (mrc) return lmdb_fail(err, "commit", mrc);
-    if (!b->map && wb_lmdb_map(b->env, &b->map, &b->map_used)) b->map = NULL;
-    if (b->map) {
-        MDB_envinfo ei;
-        MDB_stat es;
-        if (!mdb_env_info(b->env, &ei) && !mdb_env_stat(b->env, &es))
-            madvise(b->map, (size_t)(ei.me_last_pgno + 1) * es.ms_psize, MADV_DONTNEED);
-    }
     b->in_txn = 0;
     if (reopen && (mrc = mdb_txn_begin(b->env, NULL, 0, &b->txn))) return lmdb_fail(err, "txn_begin", mrc);
     return 0;

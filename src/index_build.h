@@ -13,8 +13,8 @@
  *   - (key, row) pairs go to a bounded buffer that is sorted and spilled to
  *     run files; at the end the runs are merged and appended to words in key
  *     order (MDB_APPEND again), giving a dense, compact tree.
- * Each commit drops the pages this process touched in LMDB's map
- * (MADV_DONTNEED: they stay in the page cache) so RSS stays bounded.
+ * Appends touch only the right edge of each tree, so LMDB's map adds little
+ * to the converter's RSS.
  */
 #ifndef WB_INDEX_BUILD_H
 #define WB_INDEX_BUILD_H

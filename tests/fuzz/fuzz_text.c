@@ -31,7 +31,9 @@
  *     leaves errno alone, and leaves *out alone on failure; so does
  *     wb_parse_f32_token (the converter's hot loop, tokens ending at ' ',
  *     '\t', '\r', '\n') at every token start, and it returns the token end.
- * A broken invariant aborts, so libFuzzer saves the input.
+ * A broken invariant aborts, so libFuzzer saves the input.  Known, unfixed
+ * library bugs can be made non-fatal with WB_FUZZ_SKIP=tag[,tag] (tag: ws);
+ * they stay fatal by default.
  *
  * Leaves out: chunking and threads of the converter (convert.c).  The
  * harness body is fuzz_text_one(); tests/test_fuzz_regress.c includes this
@@ -59,6 +61,24 @@ static void ft_fail(const char *what, int line) {
     WB_FUZZ_ABORT();
 }
 #define FT_CHECK(c) ((c) ? (void)0 : ft_fail(#c, __LINE__))
+
+/* A check for a known bug: fatal unless its tag is in $WB_FUZZ_SKIP. */
+static int ft_skipped(const char *tag) {
+    const char *s = getenv("WB_FUZZ_SKIP");
+    size_t n = strlen(tag);
+    while (s && *s) {
+        if (!strncmp(s, tag, n) && (s[n] == 0 || s[n] == ',')) return 1;
+        s = strchr(s, ',');
+        if (s) s++;
+    }
+    return 0;
+}
+#define FT_CHECK_KNOWN(tag, c) (((c) || ft_skipped(tag)) ? (void)0 : ft_fail(#c " [" tag "]", __LINE__))
+
+/* White space as strtof skips it in the "C" locale. */
+static int ft_is_space(char c) {
+    return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r';
+}
 
 static int ft_is_sep(char c) {
     return c == ' ' || c == '\t';
@@ -142,7 +162,9 @@ static int ft_float_token(const char *t, size_t n, float *out) {
     int ok = wb_parse_f32(t, n, &got);
     FT_CHECK(errno == 4242);           /* errno preserved */
     FT_CHECK(ok == 0 || ok == 1);
-    FT_CHECK(ok == ref_ok);            /* same acceptance as strtof */
+    /* Same acceptance as strtof; a token that starts with white space may
+     * also be refused (floatparse.h: "it does not skip white space"). */
+    FT_CHECK(ok == ref_ok || (!ok && n > 0 && ft_is_space(t[0])));
     if (ok) FT_CHECK(ft_bits(got) == ft_bits(ref)); /* same bits */
     else FT_CHECK(ft_bits(got) == sentinel);        /* *out untouched */
     free(z);
@@ -169,6 +191,7 @@ static void ft_token_fn(const char *s, size_t n) {
     errno = 4242;
     const char *e = wb_parse_f32_token(s, s + n, &got);
     FT_CHECK(errno == 4242);
+    if (ref_ok && e == NULL && ft_is_space(s[0])) ref_ok = 0; /* may refuse leading white space */
     if (ref_ok) {
         FT_CHECK(e == s + len);
         FT_CHECK(ft_bits(got) == ft_bits(ref));
@@ -331,9 +354,15 @@ static void ft_line(const char *src, size_t n, uint32_t dim, int allow, size_t w
         char whyd[256];
         wb_line lnd;
         if (vd) {
-            FT_CHECK(wb_parse_text_line(s, n, d, 1, &lnd, vd, whyd, sizeof whyd) == 0);
-            FT_CHECK(!lnd.blank);
-            ft_check_success(s, n, d, 1, &lnd, vd);
+            /* Known bug "ws": wb_text_line_dim counts a token such as "\r2"
+             * as a number (wb_parse_f32 lets strtof skip the '\r') while
+             * the parser's wb_parse_f32_token ends the token at the '\r'. */
+            int drc = wb_parse_text_line(s, n, d, 1, &lnd, vd, whyd, sizeof whyd);
+            FT_CHECK_KNOWN("ws", drc == 0);
+            if (drc == 0) {
+                FT_CHECK(!lnd.blank);
+                ft_check_success(s, n, d, 1, &lnd, vd);
+            }
         }
         free(vd);
     }
