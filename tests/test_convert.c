@@ -158,9 +158,11 @@ static void dir_listing(const char *path, char *out, size_t cap) {
             memcpy(names[j - 1], t, sizeof t);
         }
     out[0] = 0;
-    for (int i = 0; i < n; i++) {
-        if (i) strncat(out, ",", cap - strlen(out) - 1);
-        strncat(out, names[i], cap - strlen(out) - 1);
+    size_t len = 0;
+    for (int i = 0; i < n && len + 1 < cap; i++) {
+        int w = snprintf(out + len, cap - len, "%s%s", i ? "," : "", names[i]);
+        if (w < 0) break;
+        len += (size_t)w < cap - len ? (size_t)w : cap - len - 1;
     }
 }
 
