@@ -75,6 +75,8 @@ static int wb_parse_f32_slow(const char *s, size_t n, float *out) {
 
 int wb_parse_f32(const char *s, size_t n, float *out) {
     if (n == 0) return 0;
+    /* strtof would skip leading white space; a token never starts with it. */
+    if (s[0] == ' ' || (s[0] >= '\t' && s[0] <= '\r')) return 0;
     /* Only plain decimals go to fast_float: first a digit or '.', possibly
      * after one '-'.  Everything else (nan, inf, '+', white space) is rare in
      * vector files and is the fallback's.  fast_float may also stop short of

@@ -77,6 +77,9 @@ static size_t scaled(size_t base) {
 static int strtof_ref(const char *s, size_t n, float *out) {
     char *end;
     *out = strtof(s, &end);
+    /* The contract (floatparse.h): a token that starts with white space is
+     * not a number, although strtof would skip the white space. */
+    if (n > 0 && (s[0] == ' ' || (s[0] >= '\t' && s[0] <= '\r'))) return 0;
     return n > 0 && end == s + n;
 }
 
@@ -130,8 +133,9 @@ static const struct edge edges[] = {
     {"1.4e-45", 1, 0x00000001},      {"7e-46", 1, 0x00000000},
     {"7.1e-46", 1, 0x00000001},      {"1e99999999999", 1, 0x7f800000},
     {"1e-99999999999", 1, 0x00000000}, {"0e99999999999", 1, 0x00000000},
-    /* strtof skips leading white space, so it consumes all of " 1" */
-    {" 1", 1, 0x3f800000},
+    /* strtof would skip leading white space; wb_parse_f32 refuses it (a token
+     * never starts with it, and the converter's dim detection relies on that) */
+    {" 1", 0, 0}, {"\r2", 0, 0}, {"\v3", 0, 0}, {"\n5", 0, 0},
     /* strtof consumes less than the whole token */
     {"1e", 0, 0},  {"1e+", 0, 0}, {"1e-", 0, 0}, {"e5", 0, 0}, {"", 0, 0},
     {"-", 0, 0},   {"+", 0, 0},   {".", 0, 0},   {"-.", 0, 0}, {".e5", 0, 0},

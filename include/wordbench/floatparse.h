@@ -24,7 +24,8 @@ extern "C" {
 
 /* Parse the token s[0..n) as strtof would.  Returns 1 and sets *out when
  * strtof would consume exactly the n bytes (the whole token is a number),
- * 0 otherwise (*out untouched).  s need not be NUL-terminated; n may be 0. */
+ * 0 otherwise (*out untouched).  A token starting with white space is not a
+ * number (strtof would skip it).  s need not be NUL-terminated; n may be 0. */
 int wb_parse_f32(const char *s, size_t n, float *out);
 
 /* Parse the number that starts at s and ends at the next ' ', '\t', '\r',
