@@ -90,18 +90,6 @@ static char *join(const char *a, const char *b) {
     return p;
 }
 
-static int write_all(int fd, const void *buf, size_t n) {
-    const char *p = buf;
-    while (n) {
-        ssize_t w = write(fd, p, n);
-        if (w < 0) {
-            if (errno == EINTR) continue;
-            return errno;
-        }
-        p += w, n -= (size_t)w;
-    }
-    return 0;
-}
 
 static int pwrite_all(int fd, const void *buf, size_t n, uint64_t off) {
     const char *p = buf;
@@ -695,7 +683,8 @@ static void *reader_main(void *arg) {
 
 typedef struct obuf {
     int fd;               /* output file */
-    char *buf;            /* pending bytes */
+    int dfd;              /* the same file opened O_DIRECT, or -1 (see obuf_flush) */
+    char *buf;            /* pending bytes (4096-aligned for O_DIRECT) */
     size_t len, cap;      /* used / allocated */
     uint64_t flushed;     /* data bytes written to the file so far */
     /* vectors only: streaming block hashes */
@@ -726,15 +715,36 @@ static int obuf_hash(obuf *o, const char *p, size_t n) {
     return 0;
 }
 
-static int obuf_flush(obuf *o) {
+/* Write the pending bytes at data offset `flushed`.  Through the O_DIRECT
+ * descriptor when there is one: only whole 4 KiB pages go that way (the
+ * rest waits in the buffer), unless `final`, when the tail goes through the
+ * ordinary descriptor.  Direct writes skip the page cache: on the machines
+ * measured, a buffered write of 1.26 GB cost 3.1 s of system time and a
+ * direct one 0.13 s (docs/benchmarks.md). */
+static int obuf_flush(obuf *o, int final) {
     if (!o->len) return 0;
-    int rc = write_all(o->fd, o->buf, o->len);
-    if (rc) return rc;
+    size_t direct = o->dfd >= 0 ? o->len & ~(size_t)4095 : 0;
+    if (direct) {
+        int rc = pwrite_all(o->dfd, o->buf, direct, WB_NPY_DATA_OFFSET + o->flushed);
+        if (rc == EINVAL) { /* the file system refuses O_DIRECT here: stay buffered */
+            close(o->dfd);
+            o->dfd = -1;
+            direct = 0;
+        } else if (rc) {
+            return rc;
+        }
+    }
+    size_t plain = o->dfd >= 0 && !final ? 0 : o->len - direct;
+    if (plain) {
+        int rc = pwrite_all(o->fd, o->buf + direct, plain, WB_NPY_DATA_OFFSET + o->flushed + direct);
+        if (rc) return rc;
+    }
     uint64_t before = o->flushed;
-    o->flushed += o->len;
-    o->len = 0;
-    /* Start write-back of each finished 64 MiB so the final fsync is short. */
-    if (o->hashing && before / WB_STORE_BLOCK_BYTES != o->flushed / WB_STORE_BLOCK_BYTES) {
+    o->flushed += direct + plain;
+    o->len -= direct + plain;
+    if (o->len) memmove(o->buf, o->buf + direct + plain, o->len);
+    /* Buffered: start write-back of each finished 64 MiB so the final fsync is short. */
+    if (o->dfd < 0 && o->hashing && before / WB_STORE_BLOCK_BYTES != o->flushed / WB_STORE_BLOCK_BYTES) {
         uint64_t b = (o->flushed / WB_STORE_BLOCK_BYTES - 1) * WB_STORE_BLOCK_BYTES;
         sync_file_range(o->fd, (off_t)(WB_NPY_DATA_OFFSET + b), WB_STORE_BLOCK_BYTES, SYNC_FILE_RANGE_WRITE);
     }
@@ -747,9 +757,14 @@ static int obuf_put(obuf *o, const void *p, size_t n) {
         if (rc) return rc;
     }
     if (o->len + n > o->cap) {
-        int rc = obuf_flush(o);
+        int rc = obuf_flush(o, 0);
         if (rc) return rc;
-        if (n > o->cap) return write_all(o->fd, p, n) ? errno : (o->flushed += n, 0);
+        if (o->len + n > o->cap) { /* a row larger than the buffer */
+            if ((rc = obuf_flush(o, 1))) return rc;
+            if ((rc = pwrite_all(o->fd, p, n, WB_NPY_DATA_OFFSET + o->flushed))) return rc;
+            o->flushed += n;
+            return 0;
+        }
     }
     memcpy(o->buf + o->len, p, n);
     o->len += n;
@@ -884,7 +899,7 @@ static int hash_range(int fd, uint64_t off, uint64_t n, uint64_t *out) {
 static int writer_finish(writer *w, const char *source_name, wb_err *err) {
     ctx *x = w->x;
     int rc;
-    if ((rc = obuf_flush(&w->vec)) || (rc = obuf_flush(&w->nrm)))
+    if ((rc = obuf_flush(&w->vec, 1)) || (rc = obuf_flush(&w->nrm, 1)))
         return wb_err_set(err, rc, "writing the store: %s", strerror(rc));
     /* the last partial block */
     if (w->vec.in_block) {
@@ -954,7 +969,8 @@ static void writer_close(writer *w) {
     w->ix = NULL;
     if (w->vec.fd > 0) close(w->vec.fd);
     if (w->nrm.fd > 0) close(w->nrm.fd);
-    w->vec.fd = w->nrm.fd = -1;
+    if (w->vec.dfd > 0) close(w->vec.dfd);
+    w->vec.fd = w->nrm.fd = w->vec.dfd = -1;
     free(w->vec.buf);
     free(w->nrm.buf);
     free(w->vec.hashes);
@@ -1137,19 +1153,21 @@ static void stop_all(ctx *x) {
     pthread_mutex_unlock(&x->mu);
 }
 
-static int open_out(const char *tmp, const char *name, obuf *o, size_t cap, wb_err *err) {
+static int open_out(const char *tmp, const char *name, obuf *o, size_t cap, int direct, wb_err *err) {
     char *p = join(tmp, name);
     if (!p) return wb_err_set(err, WB_ENOMEM, "out of memory");
     o->fd = open(p, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    o->dfd = -1;
     int rc = 0;
     if (o->fd < 0) rc = wb_err_at(err, errno, p, 0, -1, "cannot create: %s", strerror(errno));
+    else if (direct) o->dfd = open(p, O_WRONLY | O_DIRECT | O_CLOEXEC); /* -1: not supported here */
     free(p);
     if (rc) return rc;
-    o->buf = malloc(cap);
+    if (posix_memalign((void **)&o->buf, 4096, cap)) o->buf = NULL;
     o->cap = cap;
     if (!o->buf) return wb_err_set(err, WB_ENOMEM, "out of memory");
     char zero[WB_NPY_DATA_OFFSET] = {0}; /* header placeholder, rewritten at the end */
-    if ((rc = write_all(o->fd, zero, sizeof zero))) return wb_err_set(err, rc, "writing: %s", strerror(rc));
+    if ((rc = pwrite_all(o->fd, zero, sizeof zero, 0))) return wb_err_set(err, rc, "writing: %s", strerror(rc));
     return 0;
 }
 
@@ -1173,7 +1191,7 @@ int wb_convert(const char *input_path, const char *store, const wb_convert_opts 
     ctx *x = calloc(1, sizeof *x);
     writer w;
     memset(&w, 0, sizeof w);
-    w.vec.fd = w.nrm.fd = -1;
+    w.vec.fd = w.nrm.fd = w.vec.dfd = w.nrm.dfd = -1;
     vocab voc;
     memset(&voc, 0, sizeof voc);
     pthread_t reader, parsers[256];
@@ -1231,8 +1249,8 @@ int wb_convert(const char *input_path, const char *store, const wb_convert_opts 
     w.tmp = tmp;
     w.st = st;
     w.line_base = line_base;
-    if ((rc = open_out(tmp, WB_STORE_VECTORS, &w.vec, 8u << 20, err)) ||
-        (rc = open_out(tmp, WB_STORE_NORMS, &w.nrm, 1u << 20, err)))
+    if ((rc = open_out(tmp, WB_STORE_VECTORS, &w.vec, 8u << 20, 1, err)) ||
+        (rc = open_out(tmp, WB_STORE_NORMS, &w.nrm, 1u << 20, 0, err)))
         goto out;
     w.vec.hashing = 1;
     if (!(w.vec.hs = XXH3_createState())) {

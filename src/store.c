@@ -318,7 +318,9 @@ static int open_index(wb_store *st, int dfd, wb_err *err) {
     if ((mrc = mdb_env_create(&st->env))) { rc = lmdb_err(err, "mdb_env_create", mrc); goto out; }
     mdb_env_set_maxdbs(st->env, 4);
     if ((mrc = mdb_env_open(st->env, path, MDB_RDONLY | MDB_NOLOCK | MDB_NOTLS, 0444))) {
-        rc = wb_err_at(err, mrc == MDB_INVALID || mrc == MDB_VERSION_MISMATCH ? WB_ECORRUPT : WB_ELMDB,
+        /* errno values pass through (ENOENT lets wb_store_open retry a
+         * store that was replaced under it); LMDB's own codes are wrapped. */
+        rc = wb_err_at(err, mrc > 0 ? mrc : mrc == MDB_INVALID || mrc == MDB_VERSION_MISMATCH ? WB_ECORRUPT : WB_ELMDB,
                        shown, 0, -1, "cannot open the LMDB index: %s", mdb_strerror(mrc));
         goto out;
     }
