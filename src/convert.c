@@ -895,7 +895,19 @@ static int hash_range(int fd, uint64_t off, uint64_t n, uint64_t *out) {
     return rc;
 }
 
-/* Finish the files: NPY headers, block hashes, meta, compacted index. */
+typedef struct fsync_job {
+    int fd[2];   /* files to fsync */
+    int rc;      /* first errno, 0 if all went well */
+} fsync_job;
+
+static void *fsync_main(void *arg) {
+    fsync_job *j = arg;
+    for (int i = 0; i < 2; i++)
+        if (fsync(j->fd[i]) && !j->rc) j->rc = errno;
+    return NULL;
+}
+
+/* Finish the files: NPY headers, block hashes, meta, the index. */
 static int writer_finish(writer *w, const char *source_name, wb_err *err) {
     ctx *x = w->x;
     int rc;
@@ -955,11 +967,19 @@ static int writer_finish(writer *w, const char *source_name, wb_err *err) {
     if (!rc) rc = put_meta_hex(w, WB_META_FINGERPRINT, fpr, err);
     free(le);
     if (rc) return rc;
+    /* The matrices are complete: make them durable on another thread while
+     * this one merges the index (an fsync mostly waits for the journal). */
+    fsync_job job = {{w->vec.fd, w->nrm.fd}, 0};
+    pthread_t th;
+    int threaded = pthread_create(&th, NULL, fsync_main, &job) == 0;
+    if (!threaded) fsync_main(&job);
     char *dst = join(w->tmp, WB_STORE_INDEX);
-    if (!dst) return wb_err_set(err, WB_ENOMEM, "out of memory");
-    if (mkdir(dst, 0755)) rc = wb_err_at(err, errno, dst, 0, -1, "cannot create: %s", strerror(errno));
+    if (!dst) rc = wb_err_set(err, WB_ENOMEM, "out of memory");
+    else if (mkdir(dst, 0755)) rc = wb_err_at(err, errno, dst, 0, -1, "cannot create: %s", strerror(errno));
     else rc = wb_ixb_finish(w->ix, dst, err);
     free(dst);
+    if (threaded) pthread_join(th, NULL);
+    if (!rc && job.rc) rc = wb_err_set(err, job.rc, "fsync: %s", strerror(job.rc));
     return rc;
 }
 
@@ -1389,11 +1409,8 @@ int wb_convert(const char *input_path, const char *store, const wb_convert_opts 
             goto out;
         }
     }
-    /* Durability: files, the index, the directory; then the rename. */
-    if (fsync(w.vec.fd) || fsync(w.nrm.fd)) {
-        rc = wb_err_set(err, errno, "fsync: %s", strerror(errno));
-        goto out;
-    }
+    /* Durability: the matrices were fsynced in writer_finish; now the
+     * index, the directory; then the rename. */
     writer_close(&w);
     {
         char *idx = join(tmp, WB_STORE_INDEX), *data = idx ? join(idx, "data.mdb") : NULL;

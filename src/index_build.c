@@ -317,6 +317,22 @@ int wb_ixb_finish(wb_ixb *b, const char *dst, wb_err *err) {
     int rc;
     /* The duplicate table and run buffer are no longer needed: free them
      * before the merge so the peak stays where it was. */
+    if (b->nruns == 0) { /* everything fits in one run: sort it and append from memory */
+        free(b->hash), b->hash = NULL;
+        free(b->row), b->row = NULL;
+        g_run = b->run;
+        qsort(b->recs, b->nrec, sizeof *b->recs, rec_cmp);
+        for (size_t i = 0; i < b->nrec; i++) {
+            const char *r = b->run + b->recs[i];
+            uint32_t row;
+            memcpy(&row, r + 2, 4);
+            MDB_val k = {rec_klen(r), (void *)(r + IXB_REC_HEAD)}, v = {4, &row};
+            int mrc = mdb_put(b->txn, b->words, &k, &v, MDB_APPEND);
+            if (mrc) return lmdb_fail(err, "put", mrc);
+            if ((rc = bump(b, err))) return rc;
+        }
+        b->nrec = 0;
+    }
     if ((rc = spill(b, err))) return rc;
     free(b->hash), b->hash = NULL;
     free(b->row), b->row = NULL;
