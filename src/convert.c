@@ -797,6 +797,7 @@ typedef struct writer {
     FILE *badf;             /* --bad-lines file */
     int badf_made;          /* we created it (removed again on failure) */
     uint64_t line_base;     /* lines (records) before the current chunk */
+    uint64_t header_lines;  /* 1 when the input has a "rows dim" header */
     wb_convert_stats *st;
 } writer;
 
@@ -858,6 +859,29 @@ static int writer_put(writer *w, const chunk *c, size_t i, wb_err *err) {
     w->rows_n++;
     w->st->invalid_utf8 += r->bad_utf8;
     w->st->long_words += r->wlen > WB_STORE_MAX_KEY;
+    return 0;
+}
+
+/* Bad record bi of chunk c: the error that stops the conversion (the last
+ * one of a chunk whose parse stopped), or a skipped record (counted, listed
+ * in --bad-lines).  Returns 0 or the error code with err set. */
+static int writer_bad(writer *w, const chunk *c, size_t bi, wb_err *err) {
+    const badrec *b = &c->bads[bi];
+    const ctx *x = w->x;
+    long long line, off;
+    locate(w, c, b->rel, b->off, &line, &off);
+    if (c->fatal && bi + 1 == c->nbad) {
+        if (c->fatal != 1) return wb_err_set(err, c->fatal, "%s", b->why);
+        if (x->fmt == WB_FMT_WORD2VEC_BIN)
+            return wb_err_at(err, WB_EFORMAT, x->in.name, 0, off, "record %llu: %s",
+                             (unsigned long long)(w->line_base - w->header_lines + b->rel + 1), b->why);
+        return wb_err_at(err, WB_EFORMAT, x->in.name, line, -1, "%s", b->why);
+    }
+    w->st->skipped++;
+    if (w->badf) {
+        if (line) fprintf(w->badf, "%lld\t%s\n", line, b->why);
+        else fprintf(w->badf, "byte %lld\t%s\n", off, b->why);
+    }
     return 0;
 }
 
@@ -1031,18 +1055,14 @@ static int looks_like_store(const char *dir) {
     DIR *d = opendir(dir);
     if (!d) return 0;
     struct dirent *e;
-    int other = 0, store = 0;
-    while ((e = readdir(d))) {
-        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
-        if (!strcmp(e->d_name, WB_STORE_VECTORS) || !strcmp(e->d_name, WB_STORE_NORMS) ||
-            !strcmp(e->d_name, WB_STORE_INDEX))
-            store = 1;
-        else
-            other = 1;
+    int other = 0;
+    while (!other && (e = readdir(d))) {
+        const char *n = e->d_name;
+        other = strcmp(n, ".") && strcmp(n, "..") && strcmp(n, WB_STORE_VECTORS) && strcmp(n, WB_STORE_NORMS) &&
+                strcmp(n, WB_STORE_INDEX);
     }
     closedir(d);
-    (void)store;
-    return !other; /* empty, or nothing but a store's files */
+    return !other;
 }
 
 static int rename2(const char *from, const char *to, unsigned flags) {
@@ -1251,7 +1271,7 @@ int wb_convert(const char *input_path, const char *store, const wb_convert_opts 
     if ((rc = input_open(&x->in, input_path, err))) goto out;
     uint64_t line_base = 0;
     if ((rc = detect(x, st, &line_base, err))) goto out;
-    const uint64_t header_lines = line_base;
+
     st->format = x->fmt;
     st->dim = x->dim;
     st->gzip = x->in.gz;
@@ -1269,6 +1289,7 @@ int wb_convert(const char *input_path, const char *store, const wb_convert_opts 
     w.tmp = tmp;
     w.st = st;
     w.line_base = line_base;
+    w.header_lines = line_base;
     if ((rc = open_out(tmp, WB_STORE_VECTORS, &w.vec, 8u << 20, 1, err)) ||
         (rc = open_out(tmp, WB_STORE_NORMS, &w.nrm, 1u << 20, 0, err)))
         goto out;
@@ -1322,16 +1343,8 @@ int wb_convert(const char *input_path, const char *store, const wb_convert_opts 
         size_t bi = 0;
         for (size_t i = 0; i < c->nrec && !done; i++) {
             /* bad records before this one, in order */
-            for (; bi < c->nbad && c->bads[bi].rel < c->recs[i].rel; bi++) {
-                if (c->fatal && bi + 1 == c->nbad) break;
-                long long line, off;
-                locate(&w, c, c->bads[bi].rel, c->bads[bi].off, &line, &off);
-                st->skipped++;
-                if (w.badf) {
-                    if (line) fprintf(w.badf, "%lld\t%s\n", line, c->bads[bi].why);
-                    else fprintf(w.badf, "byte %lld\t%s\n", off, c->bads[bi].why);
-                }
-            }
+            for (; bi < c->nbad && c->bads[bi].rel < c->recs[i].rel; bi++)
+                if ((rc = writer_bad(&w, c, bi, err))) goto out;
             if (opts->limit && w.rows_n >= opts->limit) {
                 done = 1;
                 break;
@@ -1340,27 +1353,8 @@ int wb_convert(const char *input_path, const char *store, const wb_convert_opts 
             if (opts->limit && w.rows_n >= opts->limit) done = 1;
         }
         if (!done) {
-            for (; bi < c->nbad; bi++) {
-                long long line, off;
-                locate(&w, c, c->bads[bi].rel, c->bads[bi].off, &line, &off);
-                if (c->fatal && bi + 1 == c->nbad) {
-                    if (c->fatal != 1) {
-                        rc = wb_err_set(err, c->fatal, "%s", c->bads[bi].why);
-                    } else if (x->fmt == WB_FMT_WORD2VEC_BIN) {
-                        rc = wb_err_at(err, WB_EFORMAT, x->in.name, 0, off, "record %llu: %s",
-                                       (unsigned long long)(w.line_base - header_lines + c->bads[bi].rel + 1),
-                                       c->bads[bi].why);
-                    } else {
-                        rc = wb_err_at(err, WB_EFORMAT, x->in.name, line, -1, "%s", c->bads[bi].why);
-                    }
-                    goto out;
-                }
-                st->skipped++;
-                if (w.badf) {
-                    if (line) fprintf(w.badf, "%lld\t%s\n", line, c->bads[bi].why);
-                    else fprintf(w.badf, "byte %lld\t%s\n", off, c->bads[bi].why);
-                }
-            }
+            for (; bi < c->nbad; bi++)
+                if ((rc = writer_bad(&w, c, bi, err))) goto out;
             if (opts->limit && w.rows_n >= opts->limit) done = 1;
         }
         st->lines += c->lines - c->blank;
