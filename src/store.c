@@ -480,8 +480,13 @@ static int row_word(wb_store *st, uint32_t row, MDB_val *v) {
 int wb_store_lookup(wb_store *st, const char *word, size_t len, uint32_t *row) {
     char kb[WB_STORE_MAX_KEY];
     MDB_val k, v;
-    k.mv_size = wb_store_key(word, len, kb);
-    k.mv_data = kb;
+    if (len <= WB_STORE_MAX_KEY) { /* the word is its own key: no copy */
+        k.mv_size = len;
+        k.mv_data = (void *)word;
+    } else {
+        k.mv_size = wb_store_key(word, len, kb);
+        k.mv_data = kb;
+    }
     if (k.mv_size == 0) return WB_ENOTFOUND; /* LMDB has no empty keys */
     int mrc = mdb_get(st->txn, st->words, &k, &v);
     if (mrc == MDB_NOTFOUND) return WB_ENOTFOUND;
