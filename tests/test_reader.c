@@ -347,9 +347,10 @@ static void big_one(const char *dir, const char *name, const char *head, const c
     assert_int_equal(rc, 0);
     assert_int_equal(b.records, 1);
     assert_int_equal(b.len, mb << 20);
-#if !defined(__SANITIZE_ADDRESS__)
-    assert_true(s < 1.0);
-#endif
+    /* Not a speed test (benchmarks measure speed): quadratic behaviour on
+     * 20 MB would take hours, so a generous bound tells the two apart even
+     * on a loaded machine or under sanitizers. */
+    assert_true(s < 30.0);
     free(path);
 }
 
