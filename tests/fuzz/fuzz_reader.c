@@ -18,7 +18,9 @@
  * a file, a line >= 1 and a message) or WB_EUSAGE (only for a CSV column
  * given two roles); stats.records equals the callbacks made.
  */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
