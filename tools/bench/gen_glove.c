@@ -559,7 +559,7 @@ static void vfast_init(vfast *vf, int P, double std)
     for (uint32_t t = 0; t < vf->ntail; t++) {
         vtail *tl = &vf->tail[t];
         memset(tl, 0, sizeof *tl);
-        char d[8];
+        char d[16]; /* T <= 3 digits here; room for any unsigned so no truncation is possible */
         snprintf(d, sizeof d, "%0*u", T, t);
         int n = T;
         while (n > 0 && d[n - 1] == '0')
