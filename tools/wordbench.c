@@ -14,7 +14,7 @@
 const char *malloc_conf = "dirty_decay_ms:1000,muzzy_decay_ms:0";
 
 static const cli_cmd *const commands[] = {&cmd_convert, &cmd_info, &cmd_lookup, &cmd_neighbors,
-                                          &cmd_verify, &cmd_export};
+                                          &cmd_verify, &cmd_export, &cmd_data};
 #define NCMD (sizeof commands / sizeof commands[0])
 
 static void usage(FILE *f) {
