@@ -127,6 +127,7 @@ static int rd_sb_reserve(rd *r, size_t more) {
  * subpart, as in Unicode §3.9) replaced by U+FFFD, then a NUL.
  * *out gets the span (the NUL not counted). */
 static int rd_utf8_valid(const char *s, size_t n);
+static size_t rd_utf8_seq(const unsigned char *u, size_t i, size_t n, int *ok);
 
 static int rd_append_utf8(rd *r, const char *s, size_t n, rd_piece *out) {
     if (n > (SIZE_MAX - 1) / 3) return WB_ENOMEM;
@@ -162,25 +163,9 @@ static int rd_append_utf8(rd *r, const char *s, size_t n, rd_piece *out) {
             i = j;
             if (i == n) break;
         }
-        unsigned char c = u[i];
-        size_t need;
-        unsigned char lo = 0x80, hi = 0xBF;
-        if (c >= 0xC2 && c <= 0xDF) need = 1;
-        else if (c == 0xE0) { need = 2; lo = 0xA0; }
-        else if ((c >= 0xE1 && c <= 0xEC) || c == 0xEE || c == 0xEF) need = 2;
-        else if (c == 0xED) { need = 2; hi = 0x9F; }
-        else if (c == 0xF0) { need = 3; lo = 0x90; }
-        else if (c >= 0xF1 && c <= 0xF3) need = 3;
-        else if (c == 0xF4) { need = 3; hi = 0x8F; }
-        else need = 0;
-        size_t k = 1; /* bytes of the (maybe partial) sequence that are valid */
-        if (need) {
-            if (i + 1 < n && u[i + 1] >= lo && u[i + 1] <= hi) {
-                k = 2;
-                while (k <= need && i + k < n && u[i + k] >= 0x80 && u[i + k] <= 0xBF) k++;
-            }
-        }
-        if (need && k == need + 1) {
+        int ok;
+        size_t k = rd_utf8_seq(u, i, n, &ok);
+        if (ok) {
             memcpy(d, u + i, k);
             d += k;
         } else {
@@ -197,6 +182,31 @@ static int rd_append_utf8(rd *r, const char *s, size_t n, rd_piece *out) {
     return 0;
 }
 
+/* The UTF-8 sequence that starts at u[i] (u[i] >= 0x80) in u[0..n): *ok = 1
+ * and its length when it is well formed (no overlongs, surrogates or code
+ * points above U+10FFFF); otherwise *ok = 0 and the length of the maximal
+ * ill-formed prefix, which is replaced by one U+FFFD (as Python's
+ * decode(errors="replace") does). */
+static size_t rd_utf8_seq(const unsigned char *u, size_t i, size_t n, int *ok) {
+    unsigned char c = u[i], lo = 0x80, hi = 0xBF;
+    size_t need;
+    if (c >= 0xC2 && c <= 0xDF) need = 1;
+    else if (c == 0xE0) need = 2, lo = 0xA0;
+    else if ((c >= 0xE1 && c <= 0xEC) || c == 0xEE || c == 0xEF) need = 2;
+    else if (c == 0xED) need = 2, hi = 0x9F;
+    else if (c == 0xF0) need = 3, lo = 0x90;
+    else if (c >= 0xF1 && c <= 0xF3) need = 3;
+    else if (c == 0xF4) need = 3, hi = 0x8F;
+    else need = 0;
+    size_t k = 1;
+    if (need && i + 1 < n && u[i + 1] >= lo && u[i + 1] <= hi) {
+        k = 2;
+        while (k <= need && i + k < n && u[i + k] >= 0x80 && u[i + k] <= 0xBF) k++;
+    }
+    *ok = need && k == need + 1;
+    return k;
+}
+
 /* 1 when s[0..n) is valid UTF-8 (the same rules as rd_append_utf8). */
 static int rd_utf8_valid(const char *s, size_t n) {
     const unsigned char *u = (const unsigned char *)s;
@@ -209,22 +219,10 @@ static int rd_utf8_valid(const char *s, size_t n) {
             i += 8;
         }
         if (i >= n) break;
-        unsigned char c = u[i];
-        if (c < 0x80) { i++; continue; }
-        size_t need;
-        unsigned char lo = 0x80, hi = 0xBF;
-        if (c >= 0xC2 && c <= 0xDF) need = 1;
-        else if (c == 0xE0) { need = 2; lo = 0xA0; }
-        else if ((c >= 0xE1 && c <= 0xEC) || c == 0xEE || c == 0xEF) need = 2;
-        else if (c == 0xED) { need = 2; hi = 0x9F; }
-        else if (c == 0xF0) { need = 3; lo = 0x90; }
-        else if (c >= 0xF1 && c <= 0xF3) need = 3;
-        else if (c == 0xF4) { need = 3; hi = 0x8F; }
-        else return 0;
-        if (i + need >= n || u[i + 1] < lo || u[i + 1] > hi) return 0;
-        for (size_t k = 2; k <= need; k++)
-            if (u[i + k] < 0x80 || u[i + k] > 0xBF) return 0;
-        i += need + 1;
+        if (u[i] < 0x80) { i++; continue; }
+        int ok;
+        i += rd_utf8_seq(u, i, n, &ok);
+        if (!ok) return 0;
     }
     return 1;
 }
