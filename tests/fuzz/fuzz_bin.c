@@ -40,30 +40,13 @@
 
 #include "convert_int.h"
 
-#ifndef WB_FUZZ_ABORT
-#define WB_FUZZ_ABORT() abort()
-#endif
+#include "fuzz_common.h"
 
 #define FB_LONG_WORD 65520u /* shortest prepended word: 16 below the limit */
 
-static void fb_fail(const char *what, int line) {
-    fprintf(stderr, "fuzz_bin.c:%d: invariant broken: %s\n", line, what);
-    WB_FUZZ_ABORT();
-}
-#define FB_CHECK(c) ((c) ? (void)0 : fb_fail(#c, __LINE__))
+#define FB_CHECK(c) ((c) ? (void)0 : wbf_fail("fuzz_bin.c", #c, __LINE__))
 
-/* A check for a known bug: fatal unless its tag is in $WB_FUZZ_SKIP. */
-static int fb_skipped(const char *tag) {
-    const char *s = getenv("WB_FUZZ_SKIP");
-    size_t n = strlen(tag);
-    while (s && *s) {
-        if (!strncmp(s, tag, n) && (s[n] == 0 || s[n] == ',')) return 1;
-        s = strchr(s, ',');
-        if (s) s++;
-    }
-    return 0;
-}
-#define FB_CHECK_KNOWN(tag, c) (((c) || fb_skipped(tag)) ? (void)0 : fb_fail(#c " [" tag "]", __LINE__))
+#define FB_CHECK_KNOWN(tag, c) (((c) || wbf_skipped(tag)) ? (void)0 : wbf_fail("fuzz_bin.c", #c " [" tag "]", __LINE__))
 
 /* Must wb_looks_binary say binary?  Yes when a NUL byte comes among the
  * first dim*4 bytes after the first space (within 4 KiB) before any '\n':
@@ -79,32 +62,6 @@ static int fb_must_be_binary(const char *p, size_t n, uint32_t dim) {
         if (p[i] == 0) return 1;
     }
     return 0;
-}
-
-/* Reference UTF-8 validation (Unicode table 3-7), as in fuzz_text.c. */
-static int fb_utf8_ref(const unsigned char *s, size_t n) {
-    size_t i = 0;
-    while (i < n) {
-        unsigned c = s[i];
-        size_t k;
-        unsigned lo = 0x80, hi = 0xbf;
-        if (c <= 0x7f) { i++; continue; }
-        if (c >= 0xc2 && c <= 0xdf) k = 1;
-        else if (c == 0xe0) k = 2, lo = 0xa0;
-        else if (c >= 0xe1 && c <= 0xec) k = 2;
-        else if (c == 0xed) k = 2, hi = 0x9f;
-        else if (c >= 0xee && c <= 0xef) k = 2;
-        else if (c == 0xf0) k = 3, lo = 0x90;
-        else if (c >= 0xf1 && c <= 0xf3) k = 3;
-        else if (c == 0xf4) k = 3, hi = 0x8f;
-        else return 0;
-        if (n - i <= k) return 0;
-        if (s[i + 1] < lo || s[i + 1] > hi) return 0;
-        for (size_t j = 2; j <= k; j++)
-            if (s[i + j] < 0x80 || s[i + j] > 0xbf) return 0;
-        i += k + 1;
-    }
-    return 1;
 }
 
 /* One framed record: offsets from the start of the stream. */
@@ -173,7 +130,7 @@ static void fb_stream(const char *buf, size_t n, uint32_t dim, uint32_t seed) {
         long len = fb_frame(buf, pos, n, dim, 1, &r);
         if (len < 0) { failed = 1; break; }
         FB_CHECK(wb_utf8_valid(buf + r.woff, r.wlen) ==
-                 fb_utf8_ref((const unsigned char *)buf + r.woff, r.wlen));
+                 wbf_utf8_ref((const unsigned char *)buf + r.woff, r.wlen));
         recs[nrec++] = r;
         pos += (size_t)len;
     }

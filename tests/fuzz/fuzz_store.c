@@ -76,28 +76,11 @@
 #include "wordbench/npy.h"
 #include "wordbench/store.h"
 
-#ifndef WB_FUZZ_ABORT
-#define WB_FUZZ_ABORT() abort()
-#endif
+#include "fuzz_common.h"
 
-static void fs_fail(const char *what, int line) {
-    fprintf(stderr, "fuzz_store.c:%d: invariant broken: %s\n", line, what);
-    WB_FUZZ_ABORT();
-}
-#define FS_CHECK(c) ((c) ? (void)0 : fs_fail(#c, __LINE__))
+#define FS_CHECK(c) ((c) ? (void)0 : wbf_fail("fuzz_store.c", #c, __LINE__))
 
-/* A check for a known bug: fatal unless its tag is in $WB_FUZZ_SKIP. */
-static int fs_skipped(const char *tag) {
-    const char *s = getenv("WB_FUZZ_SKIP");
-    size_t n = strlen(tag);
-    while (s && *s) {
-        if (!strncmp(s, tag, n) && (s[n] == 0 || s[n] == ',')) return 1;
-        s = strchr(s, ',');
-        if (s) s++;
-    }
-    return 0;
-}
-#define FS_CHECK_KNOWN(tag, c) (((c) || fs_skipped(tag)) ? (void)0 : fs_fail(#c " [" tag "]", __LINE__))
+#define FS_CHECK_KNOWN(tag, c) (((c) || wbf_skipped(tag)) ? (void)0 : wbf_fail("fuzz_store.c", #c " [" tag "]", __LINE__))
 
 /* Index modes (flags bits 5-7). */
 enum {
@@ -756,7 +739,7 @@ static void fs_disk(const fs_input *in) {
     if (rc) {
         FS_CHECK(st == NULL);
         FS_CHECK(rc > 0 || rc == WB_ECORRUPT || rc == WB_EVERSION || rc == WB_ELMDB || rc == WB_ENOMEM ||
-                 (rc == WB_EFORMAT && fs_skipped("efmt")));
+                 (rc == WB_EFORMAT && wbf_skipped("efmt")));
         fs_check_err(rc, &err);
         FS_CHECK(changed); /* the pristine store opens */
         wb_store_close(st);

@@ -50,30 +50,13 @@
 #include "convert_int.h"
 #include "wordbench/floatparse.h"
 
-#ifndef WB_FUZZ_ABORT
-#define WB_FUZZ_ABORT() abort()
-#endif
+#include "fuzz_common.h"
 
 #define FT_MAX_DIM 64
 
-static void ft_fail(const char *what, int line) {
-    fprintf(stderr, "fuzz_text.c:%d: invariant broken: %s\n", line, what);
-    WB_FUZZ_ABORT();
-}
-#define FT_CHECK(c) ((c) ? (void)0 : ft_fail(#c, __LINE__))
+#define FT_CHECK(c) ((c) ? (void)0 : wbf_fail("fuzz_text.c", #c, __LINE__))
 
-/* A check for a known bug: fatal unless its tag is in $WB_FUZZ_SKIP. */
-static int ft_skipped(const char *tag) {
-    const char *s = getenv("WB_FUZZ_SKIP");
-    size_t n = strlen(tag);
-    while (s && *s) {
-        if (!strncmp(s, tag, n) && (s[n] == 0 || s[n] == ',')) return 1;
-        s = strchr(s, ',');
-        if (s) s++;
-    }
-    return 0;
-}
-#define FT_CHECK_KNOWN(tag, c) (((c) || ft_skipped(tag)) ? (void)0 : ft_fail(#c " [" tag "]", __LINE__))
+#define FT_CHECK_KNOWN(tag, c) (((c) || wbf_skipped(tag)) ? (void)0 : wbf_fail("fuzz_text.c", #c " [" tag "]", __LINE__))
 
 /* White space as strtof skips it in the "C" locale. */
 static int ft_is_space(char c) {
@@ -88,33 +71,6 @@ static uint32_t ft_bits(float f) {
     uint32_t u;
     memcpy(&u, &f, 4);
     return u;
-}
-
-/* Reference UTF-8 validation by the table of well-formed byte sequences
- * (Unicode 15, table 3-7). */
-static int ft_utf8_ref(const unsigned char *s, size_t n) {
-    size_t i = 0;
-    while (i < n) {
-        unsigned c = s[i];
-        size_t k;
-        unsigned lo = 0x80, hi = 0xbf;
-        if (c <= 0x7f) { i++; continue; }
-        if (c >= 0xc2 && c <= 0xdf) k = 1;
-        else if (c == 0xe0) k = 2, lo = 0xa0;
-        else if (c >= 0xe1 && c <= 0xec) k = 2;
-        else if (c == 0xed) k = 2, hi = 0x9f;
-        else if (c >= 0xee && c <= 0xef) k = 2;
-        else if (c == 0xf0) k = 3, lo = 0x90;
-        else if (c >= 0xf1 && c <= 0xf3) k = 3;
-        else if (c == 0xf4) k = 3, hi = 0x8f;
-        else return 0;
-        if (n - i <= k) return 0;
-        if (s[i + 1] < lo || s[i + 1] > hi) return 0;
-        for (size_t j = 2; j <= k; j++)
-            if (s[i + j] < 0x80 || s[i + j] > 0xbf) return 0;
-        i += k + 1;
-    }
-    return 1;
 }
 
 /* Reference for wb_parse_header_line: after dropping trailing ' ', '\t',
@@ -261,7 +217,7 @@ static void ft_check_success(const char *s, size_t n, uint32_t dim, int allow, c
 
     /* wb_utf8_valid on the word agrees with the reference. */
     FT_CHECK(wb_utf8_valid(ln->word, ln->wlen) ==
-             ft_utf8_ref((const unsigned char *)ln->word, ln->wlen));
+             wbf_utf8_ref((const unsigned char *)ln->word, ln->wlen));
 
     /* Round trip through "%.9g" (exact for every float). */
     if (!memchr(ln->word, '\n', ln->wlen)) {
@@ -307,7 +263,7 @@ static void ft_line(const char *src, size_t n, uint32_t dim, int allow, size_t w
             ft_token_fn(s + t, n - t);
         }
     }
-    FT_CHECK(wb_utf8_valid(s, n) == ft_utf8_ref((const unsigned char *)s, n));
+    FT_CHECK(wb_utf8_valid(s, n) == wbf_utf8_ref((const unsigned char *)s, n));
 
     /* wb_parse_text_line, twice. */
     wb_line ln, ln2;
