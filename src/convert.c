@@ -26,7 +26,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -81,13 +80,6 @@ static int rm_cb(const char *path, const struct stat *sb, int flag, struct FTW *
 
 static void rmrf(const char *path) {
     nftw(path, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
-}
-
-static char *join(const char *a, const char *b) {
-    size_t n = strlen(a) + strlen(b) + 2;
-    char *p = malloc(n);
-    if (p) snprintf(p, n, "%s/%s", a, b);
-    return p;
 }
 
 
@@ -997,7 +989,7 @@ static int writer_finish(writer *w, const char *source_name, wb_err *err) {
     pthread_t th;
     int threaded = pthread_create(&th, NULL, fsync_main, &job) == 0;
     if (!threaded) fsync_main(&job);
-    char *dst = join(w->tmp, WB_STORE_INDEX);
+    char *dst = wb_path_join(w->tmp, WB_STORE_INDEX);
     if (!dst) rc = wb_err_set(err, WB_ENOMEM, "out of memory");
     else if (mkdir(dst, 0755)) rc = wb_err_at(err, errno, dst, 0, -1, "cannot create: %s", strerror(errno));
     else rc = wb_ixb_finish(w->ix, dst, err);
@@ -1042,7 +1034,7 @@ static void clean_stale(const char *parent, const char *base) {
         if (*endp || pid <= 0) continue;
         if (pid != getpid() && kill((pid_t)pid, 0) == 0) continue; /* a live convert owns it */
         if (pid != getpid() && errno == EPERM) continue;
-        char *p = join(parent, e->d_name);
+        char *p = wb_path_join(parent, e->d_name);
         if (p) rmrf(p);
         free(p);
     }
@@ -1194,7 +1186,7 @@ static void stop_all(ctx *x) {
 }
 
 static int open_out(const char *tmp, const char *name, obuf *o, size_t cap, int direct, wb_err *err) {
-    char *p = join(tmp, name);
+    char *p = wb_path_join(tmp, name);
     if (!p) return wb_err_set(err, WB_ENOMEM, "out of memory");
     o->fd = open(p, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
     o->dfd = -1;
@@ -1407,7 +1399,7 @@ int wb_convert(const char *input_path, const char *store, const wb_convert_opts 
      * index, the directory; then the rename. */
     writer_close(&w);
     {
-        char *idx = join(tmp, WB_STORE_INDEX), *data = idx ? join(idx, "data.mdb") : NULL;
+        char *idx = wb_path_join(tmp, WB_STORE_INDEX), *data = idx ? wb_path_join(idx, "data.mdb") : NULL;
         if (!data) rc = wb_err_set(err, WB_ENOMEM, "out of memory");
         if (!rc && (fsync_path(data, 0) || fsync_path(idx, 1) || fsync_path(tmp, 1)))
             rc = wb_err_set(err, errno, "fsync: %s", strerror(errno));

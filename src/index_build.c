@@ -48,17 +48,10 @@ static int lmdb_fail(wb_err *err, const char *what, int mrc) {
     return wb_err_set(err, WB_ELMDB, "LMDB %s: %s", what, mdb_strerror(mrc));
 }
 
-static char *path_of(const char *dir, const char *name) {
-    size_t n = strlen(dir) + strlen(name) + 2;
-    char *p = malloc(n);
-    if (p) snprintf(p, n, "%s/%s", dir, name);
-    return p;
-}
-
 static char *run_path(const wb_ixb *b, int i) {
     char name[32];
     snprintf(name, sizeof name, "run-%d", i);
-    return path_of(b->dir, name);
+    return wb_path_join(b->dir, name);
 }
 
 /* Commit; optionally start the next transaction.  (Dropping the map pages
@@ -83,7 +76,7 @@ int wb_ixb_open(wb_ixb **out, const char *dir, uint64_t expect_rows, wb_err *err
     if (!b) return wb_err_set(err, WB_ENOMEM, "out of memory");
     *out = b;
     b->dir = strdup(dir);
-    b->envdir = path_of(dir, "index.build");
+    b->envdir = wb_path_join(dir, "index.build");
     b->size = expect_rows ? (size_t)(expect_rows * 5 / 4) + 1024 : 1 << 16;
     b->hash = calloc(b->size, sizeof *b->hash);
     b->row = malloc(b->size * sizeof *b->row);
@@ -346,7 +339,7 @@ int wb_ixb_finish(wb_ixb *b, const char *dst, wb_err *err) {
      * the converter's RSS bounded. */
     mdb_env_close(b->env);
     b->env = NULL;
-    char *from = path_of(b->envdir, "data.mdb"), *to = path_of(dst, "data.mdb");
+    char *from = wb_path_join(b->envdir, "data.mdb"), *to = wb_path_join(dst, "data.mdb");
     rc = !from || !to ? wb_err_set(err, WB_ENOMEM, "out of memory")
          : rename(from, to) ? wb_err_at(err, errno, to, 0, -1, "cannot move the index: %s", strerror(errno)) : 0;
     free(from), free(to);
@@ -363,7 +356,7 @@ void wb_ixb_close(wb_ixb *b) {
         free(p);
     }
     if (b->envdir) {
-        char *d = path_of(b->envdir, "data.mdb"), *l = path_of(b->envdir, "lock.mdb");
+        char *d = wb_path_join(b->envdir, "data.mdb"), *l = wb_path_join(b->envdir, "lock.mdb");
         if (d) unlink(d);
         if (l) unlink(l);
         free(d), free(l);

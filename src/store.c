@@ -212,7 +212,7 @@ int wb_meta_finish(wb_meta *m, wb_err *err) {
 
 /* ---- open / close ------------------------------------------------------- */
 
-static char *join(const char *a, const char *b) {
+char *wb_path_join(const char *a, const char *b) {
     size_t n = strlen(a) + strlen(b) + 2;
     char *p = malloc(n);
     if (p) snprintf(p, n, "%s/%s", a, b);
@@ -223,7 +223,7 @@ static char *join(const char *a, const char *b) {
  * want_ndim 2 for vectors, 1 for norms. */
 static int map_npy(int dfd, const char *dir, const char *name, int want_ndim, wb_npy_info *ni,
                    void **map, size_t *maplen, uint64_t *fsize, wb_err *err) {
-    char *path = join(dir, name);
+    char *path = wb_path_join(dir, name);
     if (!path) return wb_err_set(err, WB_ENOMEM, "out of memory");
     int rc = 0, fd = openat(dfd, name, O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
@@ -304,9 +304,9 @@ static int open_index(wb_store *st, int dfd, wb_err *err) {
     snprintf(viafd, sizeof viafd, "/proc/self/fd/%d", dfd);
     struct stat sb;
     const int proc = stat(viafd, &sb) == 0 && S_ISDIR(sb.st_mode);
-    char *path = proc ? join(viafd, WB_STORE_INDEX) : join(st->dir, WB_STORE_INDEX);
-    char *shown = join(st->dir, WB_STORE_INDEX "/data.mdb");
-    char *data = path ? join(path, "data.mdb") : NULL;
+    char *path = proc ? wb_path_join(viafd, WB_STORE_INDEX) : wb_path_join(st->dir, WB_STORE_INDEX);
+    char *shown = wb_path_join(st->dir, WB_STORE_INDEX "/data.mdb");
+    char *data = path ? wb_path_join(path, "data.mdb") : NULL;
     int rc = 0, mrc;
     if (!data || !shown) { rc = wb_err_set(err, WB_ENOMEM, "out of memory"); goto out; }
     if (stat(data, &sb)) {

@@ -50,6 +50,9 @@
  * word in the rows database. */
 size_t wb_store_key(const char *word, size_t len, char *key);
 
+/* "dir/name" in a malloc'd string (NULL when out of memory). */
+char *wb_path_join(const char *dir, const char *name);
+
 /* Where LMDB mapped the environment's data file in this process, and how
  * much of it is in use ((last page + 1) x page size).  LMDB does not say
  * (mdb_env_info's me_mapaddr is only set for MDB_FIXEDMAP), so this finds
