@@ -3,7 +3,7 @@
  * task, split and vocabulary, with an XXH3-keyed on-disk cache
  * (see include/wordbench/dataset.h for the contract and the file format).
  *
- * Leaves out: several text fields, numeric features, k-fold (see header).
+ * Leaves out: several text fields, k-fold (see header).
  */
 #include "wordbench/dataset.h"
 
@@ -20,7 +20,7 @@
 #include "wordbench/split.h"
 
 static const char DS_MAGIC[8] = {'W', 'B', 'D', 'S', 'E', 'T', 0, 0};
-#define DS_HEADER 72
+#define DS_HEADER 104
 
 struct wb_dataset {
     size_t n;            /* examples */
@@ -35,6 +35,12 @@ struct wb_dataset {
     char *lnames;        /* label names back to back, each NUL-terminated */
     size_t *lname_off;   /* (nlabels+1) start of name i in lnames; length = next - this - 1 */
     uint64_t skipped_unknown; /* valid/test records skipped */
+    uint32_t *len;       /* (n) tokens of each example before padding/truncating */
+    size_t nfeat;        /* numeric features per example */
+    double *feat;        /* (n, nfeat) row-major; NULL when nfeat is 0 */
+    uint64_t skipped_bad;  /* records the reader skipped (skip_bad), all files */
+    uint64_t invalid_utf8; /* invalid UTF-8 sequences the reader replaced, all files */
+    wb_reader_format format; /* format of the training file as read */
 };
 
 /* ---- small helpers ----------------------------------------------------- */
@@ -119,6 +125,8 @@ void wb_dataset_destroy(wb_dataset *ds) {
     free(ds->loff);
     free(ds->lids);
     free(ds->split);
+    free(ds->len);
+    free(ds->feat);
     wb_vocab_destroy(ds->vocab);
     free(ds->lnames);
     free(ds->lname_off);
@@ -129,6 +137,12 @@ size_t wb_dataset_n(const wb_dataset *ds) { return ds->n; }
 size_t wb_dataset_maxlen(const wb_dataset *ds) { return ds->maxlen; }
 const int32_t *wb_dataset_x(const wb_dataset *ds) { return ds->x; }
 const uint8_t *wb_dataset_split(const wb_dataset *ds) { return ds->split; }
+const uint32_t *wb_dataset_lengths(const wb_dataset *ds) { return ds->len; }
+
+const double *wb_dataset_features(const wb_dataset *ds, size_t *nfeat) {
+    if (nfeat) *nfeat = ds->nfeat;
+    return ds->feat;
+}
 const wb_vocab *wb_dataset_vocab(const wb_dataset *ds) { return ds->vocab; }
 wb_task wb_dataset_task(const wb_dataset *ds) { return ds->task; }
 uint32_t wb_dataset_nlabels(const wb_dataset *ds) { return ds->nlabels; }
@@ -173,6 +187,9 @@ typedef struct docs {
     size_t dtok_cap;
     long long *line;     /* (n) line of each record in its file */
     size_t line_cap;
+    double *feat;        /* (n, nfeat) numeric features */
+    size_t feat_cap;
+    size_t nfeat;        /* features per document, set by the first one */
     size_t n;            /* documents */
     /* training file: label names as read (per document: labels [dls[d], dls[d+1])) */
     char *ls;            /* label bytes */
@@ -193,6 +210,7 @@ static void docs_free(docs *d) {
     free(d->toff);
     free(d->dtok);
     free(d->line);
+    free(d->feat);
     free(d->ls);
     free(d->lsoff);
     free(d->dls);
@@ -215,9 +233,16 @@ typedef struct rctx {
     wb_err *err;
 } rctx;
 
-/* Append the tokens of ex->texts[0] as a new document (line recorded). */
+/* Append the tokens of ex->texts[0] as a new document (line and features
+ * recorded). */
 static int add_tokens(rctx *c, const wb_example *ex) {
     docs *d = c->d;
+    if (d->n == 0) d->nfeat = ex->n_features;
+    if (ex->n_features != d->nfeat)
+        return wb_err_at(c->err, WB_EFORMAT, c->path, ex->line, -1,
+                         "%zu numeric features here but %zu in the first record of %s "
+                         "(are all files in the same format?)",
+                         ex->n_features, d->nfeat, c->o->train_path);
     int rc = wb_tokenize(&c->o->tok, ex->texts[0].ptr, ex->texts[0].len, &c->tl, c->err);
     if (rc) return rc;
     const wb_token_list *t = &c->tl;
@@ -225,8 +250,11 @@ static int add_tokens(rctx *c, const wb_example *ex) {
     if (grow(&d->tb, &d->tb_cap, d->tb_len + bytes + 1, 1) ||
         grow(&d->toff, &d->toff_cap, d->ntok + t->n + 1, sizeof *d->toff) ||
         grow(&d->dtok, &d->dtok_cap, d->n + 2, sizeof *d->dtok) ||
-        grow(&d->line, &d->line_cap, d->n + 1, sizeof *d->line))
+        grow(&d->line, &d->line_cap, d->n + 1, sizeof *d->line) ||
+        grow(&d->feat, &d->feat_cap, (d->n + 1) * ex->n_features + 1, sizeof *d->feat))
         return wb_err_set(c->err, WB_ENOMEM, "out of memory holding %zu documents", d->n);
+    if (ex->n_features)
+        memcpy(d->feat + d->n * ex->n_features, ex->features, ex->n_features * sizeof *d->feat);
     if (d->n == 0) {
         d->dtok[0] = 0;
         d->toff[0] = 0;
@@ -535,7 +563,8 @@ static int cache_write(const wb_dataset *ds, const char *dir, uint64_t key) {
     size_t names = 0;
     for (uint32_t i = 0; i < ds->nlabels; i++)
         names += 4 + (ds->lname_off[i + 1] - ds->lname_off[i] - 1);
-    size_t total = DS_HEADER + names + vlen + n * ds->maxlen * 4 + (n + 1) * 8 + nnz * 4 + n + 8;
+    size_t total = DS_HEADER + names + vlen + n * ds->maxlen * 4 + (n + 1) * 8 + nnz * 4 + n +
+                   n * 4 + n * ds->nfeat * 8 + 8;
     unsigned char *b = malloc(total);
     if (!b) {
         free(vb);
@@ -552,6 +581,11 @@ static int cache_write(const wb_dataset *ds, const char *dir, uint64_t key) {
     put64(b + 48, nnz);
     put64(b + 56, ds->skipped_unknown);
     put64(b + 64, vlen);
+    put64(b + 72, ds->nfeat);
+    put64(b + 80, ds->skipped_bad);
+    put64(b + 88, ds->invalid_utf8);
+    put32(b + 96, (uint32_t)ds->format);
+    put32(b + 100, 0);
     unsigned char *p = b + DS_HEADER;
     for (uint32_t i = 0; i < ds->nlabels; i++) {
         size_t l = ds->lname_off[i + 1] - ds->lname_off[i] - 1;
@@ -567,6 +601,12 @@ static int cache_write(const wb_dataset *ds, const char *dir, uint64_t key) {
     for (size_t i = 0; i < nnz; i++, p += 4) put32(p, ds->lids[i]);
     memcpy(p, ds->split, n);
     p += n;
+    for (size_t i = 0; i < n; i++, p += 4) put32(p, ds->len[i]);
+    for (size_t i = 0; i < n * ds->nfeat; i++, p += 8) {
+        uint64_t bits;
+        memcpy(&bits, &ds->feat[i], 8);
+        put64(p, bits);
+    }
     put64(p, XXH3_64bits(b, total - 8));
 
     char *final = cache_path(dir, key);
@@ -634,12 +674,15 @@ static int cache_parse(const unsigned char *b, size_t len, uint64_t key, size_t 
     if (memcmp(b, DS_MAGIC, 8) || get32(b + 8) != WB_DATASET_VERSION || get64(b + 16) != key)
         return -1;
     uint64_t n = get64(b + 24), ml = get64(b + 32), nnz = get64(b + 48), vlen = get64(b + 64);
-    uint32_t task = get32(b + 40), nl = get32(b + 44);
+    uint64_t nfeat = get64(b + 72);
+    uint32_t task = get32(b + 40), nl = get32(b + 44), fmt = get32(b + 96);
     if (ml != maxlen || task < WB_TASK_BINARY || task > WB_TASK_MULTILABEL) return -1;
+    if (fmt > WB_READER_CSV || get32(b + 100) != 0 || get32(b + 12) != 0) return -1;
     size_t avail = len - 8 - DS_HEADER;
     /* every size is bounded by the file length before any multiplication */
     if (n > avail || nnz > avail / 4 || vlen > avail || nl > avail / 4) return -1;
     if (ml && n > avail / ml / 4) return -1;
+    if (nfeat > avail / 8 || (nfeat && n > avail / nfeat / 8)) return -1;
     const unsigned char *p = b + DS_HEADER, *end = b + len - 8;
     wb_dataset *ds = calloc(1, sizeof *ds);
     if (!ds) return -1;
@@ -648,6 +691,10 @@ static int cache_parse(const unsigned char *b, size_t len, uint64_t key, size_t 
     ds->task = (wb_task)task;
     ds->nlabels = nl;
     ds->skipped_unknown = get64(b + 56);
+    ds->nfeat = (size_t)nfeat;
+    ds->skipped_bad = get64(b + 80);
+    ds->invalid_utf8 = get64(b + 88);
+    ds->format = (wb_reader_format)fmt;
     /* label names */
     size_t bytes = 0;
     const unsigned char *q = p;
@@ -676,7 +723,8 @@ static int cache_parse(const unsigned char *b, size_t len, uint64_t key, size_t 
     }
     ds->lname_off[nl] = at;
     /* remaining fixed-size sections */
-    size_t need = (size_t)vlen + (size_t)n * ml * 4 + ((size_t)n + 1) * 8 + (size_t)nnz * 4 + (size_t)n;
+    size_t need = (size_t)vlen + (size_t)n * ml * 4 + ((size_t)n + 1) * 8 + (size_t)nnz * 4 + (size_t)n +
+                  (size_t)n * 4 + (size_t)n * (size_t)nfeat * 8;
     if ((size_t)(end - p) != need) goto bad;
     if (wb_vocab_load_buf(&ds->vocab, p, (size_t)vlen, NULL)) goto bad;
     p += vlen;
@@ -685,7 +733,9 @@ static int cache_parse(const unsigned char *b, size_t len, uint64_t key, size_t 
     ds->loff = malloc(((size_t)n + 1) * sizeof *ds->loff);
     ds->lids = malloc((nnz ? nnz : 1) * sizeof *ds->lids);
     ds->split = malloc(n ? n : 1);
-    if (!ds->x || !ds->loff || !ds->lids || !ds->split) goto bad;
+    ds->len = malloc((n ? n : 1) * sizeof *ds->len);
+    if (nfeat) ds->feat = malloc((size_t)n * (size_t)nfeat * sizeof *ds->feat);
+    if (!ds->x || !ds->loff || !ds->lids || !ds->split || !ds->len || (nfeat && !ds->feat)) goto bad;
     for (size_t i = 0; i < n * ml; i++, p += 4) {
         uint32_t v = get32(p);
         if (v >= vsize) goto bad;
@@ -706,8 +756,21 @@ static int cache_parse(const unsigned char *b, size_t len, uint64_t key, size_t 
             if (ds->lids[j] <= ds->lids[j - 1]) goto bad;
     }
     memcpy(ds->split, p, n);
+    p += n;
     for (size_t i = 0; i < n; i++)
         if (ds->split[i] > WB_DS_VALID) goto bad;
+    /* lengths: a row holds min(length, maxlen) non-zero ids (tokens are never 0) */
+    for (size_t i = 0; i < n; i++, p += 4) {
+        ds->len[i] = get32(p);
+        size_t nz = 0;
+        for (size_t j = 0; j < ml; j++) nz += ds->x[i * ml + j] != 0;
+        if (nz != (ds->len[i] < ml ? ds->len[i] : ml)) goto bad;
+    }
+    for (size_t i = 0; i < n * nfeat; i++, p += 8) {
+        uint64_t bits = get64(p);
+        memcpy(&ds->feat[i], &bits, 8);
+        if (ds->feat[i] != ds->feat[i] || ds->feat[i] - ds->feat[i] != 0) goto bad; /* finite only */
+    }
     *out = ds;
     return 0;
 bad:
@@ -719,6 +782,9 @@ bad:
 
 static void fill_counts(const wb_dataset *ds, wb_dataset_stats *st) {
     st->skipped_unknown = ds->skipped_unknown;
+    st->skipped_bad = ds->skipped_bad;
+    st->invalid_utf8 = ds->invalid_utf8;
+    st->format = ds->format;
     st->n_train = st->n_valid = st->n_test = 0;
     for (size_t i = 0; i < ds->n; i++) {
         if (ds->split[i] == WB_DS_TRAIN) st->n_train++;
@@ -747,8 +813,12 @@ static int build_fresh(wb_dataset *ds, const wb_dataset_opts *o, wb_err *err) {
     c.err = err;
     c.path = o->train_path;
     wb_token_list_init(&c.tl);
-    int rc = wb_reader_read(o->train_path, &o->reader, on_train, &c, NULL, err);
+    wb_read_stats rs;
+    int rc = wb_reader_read(o->train_path, &o->reader, on_train, &c, &rs, err);
     if (rc) goto done;
+    ds->format = rs.format;
+    ds->skipped_bad = rs.skipped;
+    ds->invalid_utf8 = rs.invalid_utf8;
     size_t ntrain = d.n;
     if (ntrain == 0) {
         rc = wb_err_at(err, WB_EFORMAT, o->train_path, 0, -1, "no records in the training file");
@@ -765,8 +835,10 @@ static int build_fresh(wb_dataset *ds, const wb_dataset_opts *o, wb_err *err) {
     for (int k = 0; k < 2; k++) {
         if (others[k]) {
             c.path = others[k];
-            rc = wb_reader_read(others[k], &o->reader, on_other, &c, NULL, err);
+            rc = wb_reader_read(others[k], &o->reader, on_other, &c, &rs, err);
             if (rc) goto done;
+            ds->skipped_bad += rs.skipped;
+            ds->invalid_utf8 += rs.invalid_utf8;
         }
         ends[k] = d.n;
     }
@@ -777,7 +849,8 @@ static int build_fresh(wb_dataset *ds, const wb_dataset_opts *o, wb_err *err) {
     ds->maxlen = o->maxlen;
     ds->split = calloc(n, 1);
     ds->x = malloc(n * o->maxlen * sizeof *ds->x);
-    if (!ds->split || !ds->x) {
+    ds->len = malloc(n * sizeof *ds->len);
+    if (!ds->split || !ds->x || !ds->len) {
         rc = wb_err_set(err, WB_ENOMEM, "out of memory for %zu x %zu ids", n, o->maxlen);
         goto done;
     }
@@ -798,6 +871,8 @@ static int build_fresh(wb_dataset *ds, const wb_dataset_opts *o, wb_err *err) {
     }
     if ((rc = wb_vocab_finish(ds->vocab, o->num_words, o->min_count, err))) goto done;
     for (size_t i = 0; i < n; i++) {
+        size_t k = d.dtok[i + 1] - d.dtok[i];
+        ds->len[i] = k > UINT32_MAX ? UINT32_MAX : (uint32_t)k;
         wb_token_list t = doc_view(&d, i);
         if ((rc = wb_vocab_encode(ds->vocab, &t, o->maxlen, o->padding, o->truncating,
                                   ds->x + i * o->maxlen, NULL, NULL))) {
@@ -809,6 +884,11 @@ static int build_fresh(wb_dataset *ds, const wb_dataset_opts *o, wb_err *err) {
     ds->lids = d.lids;
     d.loff = NULL;
     d.lids = NULL;
+    ds->nfeat = d.nfeat;
+    if (d.nfeat) {
+        ds->feat = d.feat;
+        d.feat = NULL;
+    }
 done:
     wb_token_list_free(&c.tl);
     free(c.tmp);

@@ -4,8 +4,9 @@
  * Contains: task detection on the text fixtures, label id order, the binary
  * override error, a vocabulary built from the training part only, split
  * proportions, valid/test files with unknown labels (error and skip), the
- * cache (hit, miss on a changed byte or option, corrupt file rebuilt), and
- * the shared cooking data set when present.
+ * cache (hit, miss on a changed byte or option, corrupt file rebuilt),
+ * token counts before truncation and numeric features (also through the
+ * cache), and the shared cooking data set when present.
  *
  * Leaves out: the CLI that will call this module.
  */

@@ -5,9 +5,10 @@
  *
  * wb_dataset_build(opts) does, in this order:
  *   1. reads the training FILE with the reader (reader.h) and tokenizes the
- *      FIRST text field of every record (tokenize.h).  Further text fields
- *      (CSV with several --text-col) and numeric features are read but not
- *      used yet;
+ *      FIRST text field of every record (tokenize.h), keeping its token
+ *      count (wb_dataset_lengths) and its numeric features (CSV
+ *      feature_cols; wb_dataset_features).  Further text fields (CSV with
+ *      several text columns) are read but not used yet;
  *   2. builds the label table from the labels of the training FILE (both
  *      parts of a test_fraction split) and decides the task (below);
  *   3. reads the optional valid and test files with the same reader and
@@ -53,9 +54,9 @@
  * disables the cache (the input cannot be read twice).  Inputs are hashed
  * before they are read: a file changed between the two is not detected.
  *
- * Cache file format (version 1; integers little-endian):
+ * Cache file format (version 2; integers little-endian):
  *   0    8 bytes  magic "WBDSET\0\0"
- *   8    u32      version (1)
+ *   8    u32      version (2; version 1 files are ignored and rewritten)
  *   12   u32      flags (0)
  *   16   u64      key
  *   24   u64      n examples
@@ -65,23 +66,31 @@
  *   48   u64      label ids in the CSR, nnz
  *   56   u64      skipped_unknown
  *   64   u64      vocabulary bytes VB
- *   72   L times: u32 len, len bytes (label names, id order)
+ *   72   u64      features per example NF
+ *   80   u64      records skipped by the reader (skip_bad), all files
+ *   88   u64      invalid UTF-8 sequences replaced by the reader, all files
+ *   96   u32      format of the training file (wb_reader_format)
+ *   100  u32      reserved (0)
+ *   104  L times: u32 len, len bytes (label names, id order)
  *        VB bytes: the vocabulary (wb_vocab_save_buf format)
  *        n*maxlen i32: X, row-major
  *        (n+1) u64: label offsets
  *        nnz u32: label ids
  *        n u8: split
+ *        n u32: token counts before padding and truncating
+ *        n*NF f64: features, row-major, IEEE-754 bits as u64
  *   end  u64      XXH3-64 of every preceding byte
  * It is written to a temporary file in cache_dir and renamed into place, so
  * a reader sees either no file or a whole one.  On build, an existing file is
  * used only if its size, checksum, magic, version and key are right and its
  * contents are consistent (label CSR, ids, split values, X ids below the
- * vocabulary size); otherwise it is ignored (stats->cache_rejected = 1),
+ * vocabulary size, each row holding min(length, maxlen) non-zero ids, finite
+ * features); otherwise it is ignored (stats->cache_rejected = 1),
  * rebuilt and overwritten.  Never trusted blindly.  A failure to WRITE the
  * cache does not fail the build: it is reported in stats->cache_write_error.
  *
  * Deliberately not here (dropped for now): several text fields per example
- * and numeric features (only texts[0] is used), k-fold, per-example source
+ * (only texts[0] is used), k-fold, per-example source
  * lines, cache eviction, fault-injection sites for the cache's I/O paths,
  * multi-threaded tokenizing.  The cache assumes nothing about the host's byte
  * order (explicit little-endian encoding).
@@ -112,7 +121,7 @@
 extern "C" {
 #endif
 
-#define WB_DATASET_VERSION 1u      /* cache file format version */
+#define WB_DATASET_VERSION 2u      /* cache file format version */
 
 /* The learning task. */
 typedef enum wb_task {
@@ -163,6 +172,9 @@ typedef struct wb_dataset_stats {
     uint64_t n_train;           /* examples with split WB_DS_TRAIN */
     uint64_t n_valid;           /* ... WB_DS_VALID */
     uint64_t n_test;            /* ... WB_DS_TEST */
+    uint64_t skipped_bad;       /* records the reader skipped (reader.skip_bad), all files */
+    uint64_t invalid_utf8;      /* invalid UTF-8 sequences the reader replaced, all files */
+    wb_reader_format format;    /* format of the training file as read */
 } wb_dataset_stats;
 
 typedef struct wb_dataset wb_dataset;
@@ -196,6 +208,19 @@ size_t wb_dataset_labels(const wb_dataset *ds, const size_t **offsets, const uin
 
 /* Split membership (n,): WB_DS_TRAIN, WB_DS_TEST or WB_DS_VALID.  Borrowed. */
 const uint8_t *wb_dataset_split(const wb_dataset *ds);
+
+/* Token count of every example (n,) BEFORE padding and truncating (the
+ * tokenizer's output for texts[0], OOV tokens included; saturated at
+ * UINT32_MAX): what to look at when choosing maxlen.  Row i of X holds
+ * min(len[i], maxlen) non-zero ids.  Borrowed. */
+const uint32_t *wb_dataset_lengths(const wb_dataset *ds);
+
+/* Numeric features (n, *nfeat) row-major, columns in reader.feature_cols
+ * order, all finite; NULL with *nfeat = 0 when there are none (only CSV
+ * files have features).  nfeat may be NULL.  Borrowed.  Every file must give
+ * the same number of features (a CSV training file with a TSV valid file and
+ * feature columns is WB_EFORMAT). */
+const double *wb_dataset_features(const wb_dataset *ds, size_t *nfeat);
 
 /* The vocabulary (finished; borrowed until destroy). */
 const wb_vocab *wb_dataset_vocab(const wb_dataset *ds);
