@@ -1,0 +1,417 @@
+/*
+ * test_optim.c — specification of the optimizers (src/optim.c,
+ * include/wordbench/optim.h).
+ *
+ * Contains: the defaults table; name/parse round trip; nstate; the first two
+ * steps of every rule on a scalar, against values worked out by hand in
+ * double (the arithmetic is in the comments); global-norm scaling
+ * (wb_optim_begin), element clipping, L2 and their order; max-norm; the
+ * lazy sparse update: one call per row with its own state equals one dense
+ * call when every row is touched every step, rows not touched keep their
+ * weights and state bit for bit, and Adam's bias correction of a row first
+ * touched at step t uses the global t.
+ *
+ * Leaves out: agreement with PyTorch over several steps (tests/test_parity.c
+ * against fixtures/torch/).
+ */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "wordbench/optim.h"
+
+/* |a - b| <= tol·max(1, |b|), reporting both values on failure. */
+#define assert_close(a, b, tol) assert_close_at((a), (b), (tol), #a, __FILE__, __LINE__)
+static void assert_close_at(double a, double b, double tol, const char *what, const char *file,
+                            int line) {
+    double lim = tol * (fabs(b) > 1 ? fabs(b) : 1);
+    if (!(fabs(a - b) <= lim)) {
+        print_error("%s = %.9g, expected %.9g (|diff| %.3g > %.3g)\n", what, a, b, fabs(a - b), lim);
+        _fail(file, line);
+    }
+}
+
+static uint64_t rng(uint64_t *s) {
+    uint64_t z = (*s += 0x9e3779b97f4a7c15u);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9u;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebu;
+    return z ^ (z >> 31);
+}
+/* Uniform in [-1, 1). */
+static float urand(uint64_t *s) { return (float)((double)(rng(s) >> 11) / 9007199254740992.0 * 2 - 1); }
+
+/* One step of o on a scalar. */
+static void step1(wb_optim *o, float *w, float g, float *state) {
+    wb_optim_begin(o, 0);
+    wb_optim_update(o, w, &g, state, 1);
+}
+
+static void test_defaults(void **unused) {
+    (void)unused;
+    wb_optim o;
+    wb_optim_init(&o, WB_OPT_ADAM);
+    assert_int_equal(o.kind, WB_OPT_ADAM);
+    assert_true(o.lr == 1e-3f && o.beta1 == 0.9f && o.beta2 == 0.999f && o.eps == 1e-7f);
+    assert_true(o.l2 == 0 && o.clipnorm == 0 && o.clipvalue == 0 && o.scale == 1.0f);
+    assert_int_equal(o.t, 0);
+    wb_optim_init(&o, WB_OPT_SGD);
+    assert_true(o.lr == 0.01f && o.momentum == 0);
+    wb_optim_init(&o, WB_OPT_RMSPROP);
+    assert_true(o.lr == 1e-3f && o.rho == 0.9f && o.eps == 1e-7f);
+    wb_optim_init(&o, WB_OPT_ADAGRAD);
+    assert_true(o.lr == 1e-2f && o.eps == 1e-7f);
+    wb_optim_init(&o, WB_OPT_ADADELTA);
+    assert_true(o.lr == 1.0f && o.rho == 0.95f && o.eps == 1e-7f);
+    assert_int_equal(o.t, 0);
+    assert_true(o.scale == 1.0f);
+}
+
+static void test_names(void **unused) {
+    (void)unused;
+    const char *names[] = {"adam", "sgd", "rmsprop", "adagrad", "adadelta"};
+    for (int k = WB_OPT_ADAM; k <= WB_OPT_ADADELTA; k++) {
+        assert_string_equal(wb_optim_name((wb_opt_kind)k), names[k]);
+        assert_int_equal(wb_optim_parse(wb_optim_name((wb_opt_kind)k)), k);
+    }
+    assert_int_equal(wb_optim_parse("nadam"), -1);
+    assert_int_equal(wb_optim_parse(""), -1);
+    assert_int_equal(wb_optim_parse("adam "), -1);
+    assert_int_equal(wb_optim_parse("ADAM"), -1);
+}
+
+static void test_nstate(void **unused) {
+    (void)unused;
+    assert_int_equal(wb_optim_nstate(WB_OPT_ADAM), 2);
+    assert_int_equal(wb_optim_nstate(WB_OPT_SGD), 1);
+    assert_int_equal(wb_optim_nstate(WB_OPT_RMSPROP), 1);
+    assert_int_equal(wb_optim_nstate(WB_OPT_ADAGRAD), 1);
+    assert_int_equal(wb_optim_nstate(WB_OPT_ADADELTA), 2);
+}
+
+/* Defaults, w = 1, g = 0.5 then -0.25.
+ * t=1: m = 0.05, v = 0.00025; m̂ = 0.5, v̂ = 0.25;
+ *      w = 1 - 1e-3·0.5/(0.5 + 1e-7) = 0.9990000002
+ * t=2: m = 0.9·0.05 - 0.1·0.25 = 0.02, v = 0.999·0.00025 + 0.001·0.0625 = 0.00031225;
+ *      m̂ = 0.02/0.19, v̂ = 0.00031225/0.001999;
+ *      w = 0.9990000002 - 1e-3·0.1052632/(0.3952254 + 1e-7) = 0.9987336632 */
+static void test_adam_steps(void **unused) {
+    (void)unused;
+    wb_optim o;
+    wb_optim_init(&o, WB_OPT_ADAM);
+    float w = 1, st[2] = {0, 0};
+    step1(&o, &w, 0.5f, st);
+    assert_int_equal(o.t, 1);
+    assert_close(st[0], 0.05, 1e-6);
+    assert_close(st[1], 0.00025, 1e-6);
+    assert_close(w, 0.9990000002, 1e-6);
+    step1(&o, &w, -0.25f, st);
+    assert_close(st[0], 0.02, 1e-6);
+    assert_close(st[1], 0.00031225, 1e-6);
+    assert_close(w, 0.9987336632, 1e-6);
+}
+
+/* lr 0.1, momentum 0.9, w = 1, g = 0.5 twice: buf 0.5 then 0.95;
+ * w = 1 - 0.05 = 0.95, then 0.95 - 0.095 = 0.855.  Momentum 0: w -= lr·g. */
+static void test_sgd_steps(void **unused) {
+    (void)unused;
+    wb_optim o;
+    wb_optim_init(&o, WB_OPT_SGD);
+    o.lr = 0.1f;
+    o.momentum = 0.9f;
+    float w = 1, buf = 0;
+    step1(&o, &w, 0.5f, &buf);
+    assert_close(buf, 0.5, 1e-7);
+    assert_close(w, 0.95, 1e-7);
+    step1(&o, &w, 0.5f, &buf);
+    assert_close(buf, 0.95, 1e-7);
+    assert_close(w, 0.855, 1e-7);
+
+    wb_optim_init(&o, WB_OPT_SGD);
+    w = 1;
+    buf = 0;
+    step1(&o, &w, 0.5f, &buf);
+    assert_close(w, 0.995, 1e-7);
+    step1(&o, &w, -1.0f, &buf);
+    assert_close(w, 1.005, 1e-7);
+}
+
+/* Defaults (lr 1e-3, rho 0.9), w = 1, g = 0.5 twice:
+ * v = 0.025, w = 1 - 1e-3·0.5/(0.1581139 + 1e-7) = 0.9968377243;
+ * v = 0.0225 + 0.025 = 0.0475, w -= 1e-3·0.5/(0.2179449 + 1e-7) -> 0.9945435681. */
+static void test_rmsprop_steps(void **unused) {
+    (void)unused;
+    wb_optim o;
+    wb_optim_init(&o, WB_OPT_RMSPROP);
+    float w = 1, v = 0;
+    step1(&o, &w, 0.5f, &v);
+    assert_close(v, 0.025, 1e-6);
+    assert_close(w, 0.9968377243, 1e-6);
+    step1(&o, &w, 0.5f, &v);
+    assert_close(v, 0.0475, 1e-6);
+    assert_close(w, 0.9945435681, 1e-6);
+}
+
+/* Defaults (lr 1e-2), w = 1, g = 0.5 twice:
+ * s = 0.25, w = 1 - 0.01·0.5/(0.5 + 1e-7) = 0.990000002;
+ * s = 0.5,  w -= 0.01·0.5/(0.7071068 + 1e-7) -> 0.9829289352. */
+static void test_adagrad_steps(void **unused) {
+    (void)unused;
+    wb_optim o;
+    wb_optim_init(&o, WB_OPT_ADAGRAD);
+    float w = 1, s = 0;
+    step1(&o, &w, 0.5f, &s);
+    assert_close(s, 0.25, 1e-7);
+    assert_close(w, 0.990000002, 1e-6);
+    step1(&o, &w, 0.5f, &s);
+    assert_close(s, 0.5, 1e-7);
+    assert_close(w, 0.9829289352, 1e-6);
+}
+
+/* Defaults (lr 1, rho 0.95, eps 1e-7), w = 1, g = 0.5 twice:
+ * t=1: v = 0.0125, d = sqrt(1e-7)/sqrt(0.0125001)·0.5 = 0.0014142079,
+ *      u = 0.05·d² = 9.99992e-8, w = 0.9985857921
+ * t=2: v = 0.024375, d = sqrt(1.999992e-7)/sqrt(0.0243751)·0.5 = 0.0014322239,
+ *      u = 1.9756251e-7, w = 0.9971535681 */
+static void test_adadelta_steps(void **unused) {
+    (void)unused;
+    wb_optim o;
+    wb_optim_init(&o, WB_OPT_ADADELTA);
+    float w = 1, st[2] = {0, 0};
+    step1(&o, &w, 0.5f, st);
+    assert_close(st[0], 0.0125, 1e-6);
+    assert_close(st[1] * 1e7, 0.999992, 1e-5);
+    assert_close(w, 0.9985857921, 1e-6);
+    step1(&o, &w, 0.5f, st);
+    assert_close(st[0], 0.024375, 1e-6);
+    assert_close(st[1] * 1e7, 1.9756251, 1e-5);
+    assert_close(w, 0.9971535681, 1e-6);
+}
+
+/* begin: t counts steps; scale = clipnorm/‖g‖ only when ‖g‖ > clipnorm. */
+static void test_clipnorm(void **unused) {
+    (void)unused;
+    wb_optim o;
+    wb_optim_init(&o, WB_OPT_SGD);
+    o.lr = 1;
+    wb_optim_begin(&o, 16.0); /* clipnorm 0: off whatever the norm */
+    assert_true(o.scale == 1.0f);
+    o.clipnorm = 1;
+    wb_optim_begin(&o, 16.0); /* ‖g‖ = 4 */
+    assert_close(o.scale, 0.25, 1e-7);
+    wb_optim_begin(&o, 0.25); /* ‖g‖ = 0.5 <= 1 */
+    assert_true(o.scale == 1.0f);
+    wb_optim_begin(&o, 1.0); /* ‖g‖ = clipnorm exactly: unchanged */
+    assert_true(o.scale == 1.0f);
+    wb_optim_begin(&o, 0.0);
+    assert_true(o.scale == 1.0f);
+    assert_int_equal(o.t, 5);
+
+    /* g = (3, 4), ‖g‖ = 5, clipnorm 1: the step uses (0.6, 0.8). */
+    float w[2] = {0, 0}, g[2] = {3, 4}, buf[2] = {0, 0};
+    assert_close(wb_sqnorm(g, 2), 25.0, 0);
+    wb_optim_begin(&o, wb_sqnorm(g, 2));
+    wb_optim_update(&o, w, g, buf, 2);
+    assert_close(w[0], -0.6, 1e-7);
+    assert_close(w[1], -0.8, 1e-7);
+}
+
+static void test_clipvalue(void **unused) {
+    (void)unused;
+    wb_optim o;
+    wb_optim_init(&o, WB_OPT_SGD);
+    o.lr = 1;
+    o.clipvalue = 1;
+    float w[4] = {0, 0, 0, 0}, g[4] = {2, -3, 0.5f, -1}, buf[4] = {0};
+    wb_optim_begin(&o, 0);
+    wb_optim_update(&o, w, g, buf, 4);
+    assert_close(w[0], -1, 0);
+    assert_close(w[1], 1, 0);
+    assert_close(w[2], -0.5, 0);
+    assert_close(w[3], 1, 0);
+}
+
+/* l2 adds l2·w to the (scaled, clipped) gradient: scale, then clip, then L2. */
+static void test_l2_and_order(void **unused) {
+    (void)unused;
+    wb_optim o;
+    wb_optim_init(&o, WB_OPT_SGD);
+    o.lr = 0.1f;
+    o.l2 = 0.5f;
+    float w = 2, buf = 0;
+    step1(&o, &w, 1.0f, &buf); /* g = 1 + 0.5·2 = 2 */
+    assert_close(w, 1.8, 1e-7);
+
+    /* g = 4, clipnorm 2 (scale 0.5) -> 2, clipvalue 1.5 -> 1.5, + 0.5·w (w = 2) -> 2.5 */
+    wb_optim_init(&o, WB_OPT_SGD);
+    o.lr = 1;
+    o.l2 = 0.5f;
+    o.clipnorm = 2;
+    o.clipvalue = 1.5f;
+    w = 2;
+    float g = 4;
+    wb_optim_begin(&o, 16.0);
+    wb_optim_update(&o, &w, &g, &buf, 1);
+    assert_close(w, -0.5, 1e-7);
+
+    /* L2 also reaches the adaptive rules: adagrad's s sees (g + l2·w)². */
+    wb_optim_init(&o, WB_OPT_ADAGRAD);
+    o.l2 = 0.25f;
+    w = 2;
+    float s = 0;
+    step1(&o, &w, 0.5f, &s); /* g = 1 */
+    assert_close(s, 1.0, 1e-7);
+    assert_close(w, 2 - 0.01 / (1 + 1e-7), 1e-7);
+}
+
+static void test_maxnorm(void **unused) {
+    (void)unused;
+    float W[4][2] = {{3, 4}, {0.6f, 0.8f}, {0, 0}, {0, -3}};
+    wb_maxnorm_rows(&W[0][0], 4, 2, 3.0f);
+    assert_close(W[0][0], 1.8, 1e-6); /* norm 5 -> 3 */
+    assert_close(W[0][1], 2.4, 1e-6);
+    assert_true(W[1][0] == 0.6f && W[1][1] == 0.8f); /* norm 1: untouched */
+    assert_true(W[2][0] == 0 && W[2][1] == 0);
+    assert_true(W[3][0] == 0 && W[3][1] == -3); /* norm exactly c: untouched */
+}
+
+/* Rows of V x E updated one call per row with their own state equal one
+ * dense call over the whole matrix, bit for bit, when every row is touched
+ * every step (the rules are elementwise; slot-major per span). */
+enum { V = 6, E = 5, STEPS = 5 };
+
+static void configure(wb_optim *o, wb_opt_kind k, int extras) {
+    wb_optim_init(o, k);
+    if (k == WB_OPT_SGD) {
+        o->lr = 0.1f;
+        o->momentum = 0.9f;
+    }
+    if (extras) {
+        o->l2 = 0.01f;
+        o->clipvalue = 0.8f;
+        o->clipnorm = 2.0f;
+    }
+}
+
+static void test_sparse_equals_dense(void **unused) {
+    (void)unused;
+    for (int k = WB_OPT_ADAM; k <= WB_OPT_ADADELTA; k++) {
+        for (int extras = 0; extras < 2; extras++) {
+            size_t ns = wb_optim_nstate((wb_opt_kind)k);
+            float wd[V * E], ws[V * E], g[V * E];
+            float *sd = calloc(ns * V * E, sizeof(float)), *ss = calloc(ns * V * E, sizeof(float));
+            assert_non_null(sd);
+            assert_non_null(ss);
+            uint64_t seed = 7;
+            for (int i = 0; i < V * E; i++) wd[i] = ws[i] = urand(&seed);
+            wb_optim od, os;
+            configure(&od, (wb_opt_kind)k, extras);
+            configure(&os, (wb_opt_kind)k, extras);
+            for (int s = 0; s < STEPS; s++) {
+                for (int i = 0; i < V * E; i++) g[i] = urand(&seed);
+                double sq = wb_sqnorm(g, V * E);
+                wb_optim_begin(&od, sq);
+                wb_optim_update(&od, wd, g, sd, V * E);
+                /* Sparse: the norm is accumulated row by row, as the trainer does. */
+                double sqr = 0;
+                for (int r = 0; r < V; r++) sqr += wb_sqnorm(g + r * E, E);
+                wb_optim_begin(&os, sqr);
+                for (int r = 0; r < V; r++)
+                    wb_optim_update(&os, ws + r * E, g + r * E, ss + r * ns * E, E);
+            }
+            for (int i = 0; i < V * E; i++) {
+                if (wd[i] != ws[i]) fail_msg("%s extras=%d: w[%d] dense %.9g sparse %.9g",
+                                             wb_optim_name((wb_opt_kind)k), extras, i, wd[i], ws[i]);
+            }
+            /* and the state, slot j of element (r, e): dense sd[j·V·E + r·E + e],
+             * per row ss[r·ns·E + j·E + e]. */
+            for (size_t j = 0; j < ns; j++)
+                for (int r = 0; r < V; r++)
+                    for (int e = 0; e < E; e++)
+                        assert_true(sd[j * V * E + r * E + e] == ss[r * ns * E + j * E + e]);
+            free(sd);
+            free(ss);
+        }
+    }
+}
+
+/* Rows not passed to update keep weights and state bit for bit, whatever
+ * the other rows do; a row's history only depends on the steps it was in. */
+static void test_untouched_rows(void **unused) {
+    (void)unused;
+    for (int k = WB_OPT_ADAM; k <= WB_OPT_ADADELTA; k++) {
+        size_t ns = wb_optim_nstate((wb_opt_kind)k);
+        float w[V * E], w0[V * E], g[E];
+        float *st = calloc(ns * V * E, sizeof(float));
+        assert_non_null(st);
+        uint64_t seed = 99;
+        for (int i = 0; i < V * E; i++) w0[i] = w[i] = urand(&seed);
+        wb_optim o;
+        configure(&o, (wb_opt_kind)k, 0);
+        /* rows 0 and 3 every step, row 1 on odd steps, rows 2, 4, 5 never */
+        for (int s = 0; s < STEPS; s++) {
+            wb_optim_begin(&o, 0);
+            for (int r = 0; r < 4; r++) {
+                if (r == 2 || (r == 1 && s % 2 == 0)) continue;
+                for (int e = 0; e < E; e++) g[e] = urand(&seed);
+                wb_optim_update(&o, w + r * E, g, st + r * ns * E, E);
+            }
+        }
+        for (int r = 0; r < V; r++) {
+            int touched = r == 0 || r == 1 || r == 3;
+            for (int e = 0; e < E; e++) {
+                if (touched) assert_true(w[r * E + e] != w0[r * E + e]);
+                else assert_true(w[r * E + e] == w0[r * E + e]);
+                for (size_t j = 0; j < ns; j++) {
+                    float sv = st[r * ns * E + j * E + e];
+                    if (!touched) assert_true(sv == 0.0f);
+                }
+            }
+        }
+        free(st);
+    }
+}
+
+/* Lazy Adam: a row first touched at step 3 (zero moments) is corrected
+ * with t = 3, not with its own count of 1: with g = 0.5, m = 0.05,
+ * v = 0.00025, the change is 1e-3·(0.05/(1-0.9³))/(sqrt(0.00025/(1-0.999³)) + 1e-7)
+ * = 6.388133782e-4 (with t = 1 it would be 1e-3). */
+static void test_adam_lazy_global_t(void **unused) {
+    (void)unused;
+    wb_optim o;
+    wb_optim_init(&o, WB_OPT_ADAM);
+    float w = 1, st[2] = {0, 0};
+    wb_optim_begin(&o, 0);
+    wb_optim_begin(&o, 0);
+    step1(&o, &w, 0.5f, st);
+    assert_int_equal(o.t, 3);
+    assert_close(1.0 - w, 6.388133782e-4, 1e-6);
+    assert_true(fabs((1.0 - w) - 1e-3) > 1e-4); /* not the t = 1 correction */
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_defaults),
+        cmocka_unit_test(test_names),
+        cmocka_unit_test(test_nstate),
+        cmocka_unit_test(test_adam_steps),
+        cmocka_unit_test(test_sgd_steps),
+        cmocka_unit_test(test_rmsprop_steps),
+        cmocka_unit_test(test_adagrad_steps),
+        cmocka_unit_test(test_adadelta_steps),
+        cmocka_unit_test(test_clipnorm),
+        cmocka_unit_test(test_clipvalue),
+        cmocka_unit_test(test_l2_and_order),
+        cmocka_unit_test(test_maxnorm),
+        cmocka_unit_test(test_sparse_equals_dense),
+        cmocka_unit_test(test_untouched_rows),
+        cmocka_unit_test(test_adam_lazy_global_t),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
