@@ -332,7 +332,85 @@ static int same_dataset(const wb_dataset *a, const wb_dataset *b) {
     int same = la == lb && !memcmp(va, vb, la);
     free(va);
     free(vb);
+    if (memcmp(wb_dataset_lengths(a), wb_dataset_lengths(b), n * sizeof(uint32_t))) return 0;
+    size_t fa, fb;
+    const double *xa = wb_dataset_features(a, &fa), *xb = wb_dataset_features(b, &fb);
+    if (fa != fb || (fa && memcmp(xa, xb, n * fa * sizeof *xa))) return 0;
     return same;
+}
+
+static void test_lengths_and_features(void **state) {
+    (void)state;
+    char *dir = tu_tmpdir();
+    char *cdir = tu_path(dir, "cache");
+    assert_int_equal(mkdir(cdir, 0700), 0);
+    static const char *const body[] = {"body"};
+    static const char *const score[] = {"score", "id"};
+    wb_dataset_opts o;
+    wb_dataset_opts_init(&o);
+    o.train_path = FX "basic.csv";
+    o.reader.text_cols = body;
+    o.reader.n_text_cols = 1;
+    o.reader.label_col = "tags";
+    o.reader.label_sep = " ";
+    o.reader.feature_cols = score;
+    o.reader.n_feature_cols = 2;
+    o.maxlen = 2;
+    o.cache_dir = cdir;
+    wb_dataset_stats st;
+    wb_dataset *a = build_ok(&o, &st);
+    assert_int_equal(st.cache_written, 1);
+    assert_int_equal(st.format, WB_READER_CSV);
+    assert_int_equal(wb_dataset_n(a), 3);
+    /* "He said ""hi""\nand left." / "multi\n\nline, body" / "short": untruncated counts */
+    const uint32_t *len = wb_dataset_lengths(a);
+    assert_int_equal(len[0], 5);
+    assert_int_equal(len[1], 3);
+    assert_int_equal(len[2], 1);
+    const int32_t *x = wb_dataset_x(a);
+    assert_true(x[0] >= 2 && x[1] >= 2); /* truncated to 2 */
+    assert_true(x[4] >= 2 && x[5] == 0); /* padded */
+    size_t nf;
+    const double *f = wb_dataset_features(a, &nf);
+    assert_int_equal(nf, 2);
+    assert_non_null(f);
+    const double want[6] = {1.5, 1, -2000, 2, 0, 3};
+    for (int i = 0; i < 6; i++) assert_true(f[i] == want[i]);
+
+    /* the cache keeps both */
+    wb_dataset *b = build_ok(&o, &st);
+    assert_int_equal(st.cache_hit, 1);
+    assert_int_equal(st.format, WB_READER_CSV);
+    assert_true(same_dataset(a, b));
+    wb_dataset_destroy(b);
+
+    /* without feature columns: none */
+    o.reader.n_feature_cols = 0;
+    o.reader.feature_cols = NULL;
+    b = build_ok(&o, &st);
+    assert_null(wb_dataset_features(b, &nf));
+    assert_int_equal(nf, 0);
+    wb_dataset_destroy(b);
+
+    /* a valid file that gives no features (TSV) next to a CSV training file */
+    char *va = tu_path(dir, "valid.tsv");
+    const char *vt = "body\ttags\nnice oven\toven\n";
+    assert_int_equal(tu_write_file(va, vt, strlen(vt)), 0);
+    o.reader.feature_cols = score;
+    o.reader.n_feature_cols = 2;
+    o.valid_path = va;
+    o.cache_dir = NULL;
+    wb_err e;
+    wb_err_clear(&e);
+    assert_int_equal(wb_dataset_build(&b, &o, NULL, &e), WB_EFORMAT);
+    assert_string_equal(e.file, va);
+    assert_non_null(strstr(e.msg, "features"));
+
+    wb_dataset_destroy(a);
+    tu_rmrf(dir);
+    free(va);
+    free(cdir);
+    free(dir);
 }
 
 static void test_cache(void **state) {
@@ -457,6 +535,7 @@ int main(void) {
         cmocka_unit_test(test_train_only_vocab_and_split),
         cmocka_unit_test(test_valid_test_files),
         cmocka_unit_test(test_cache),
+        cmocka_unit_test(test_lengths_and_features),
         cmocka_unit_test(test_shared_cooking),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
