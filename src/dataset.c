@@ -20,7 +20,7 @@
 #include "wordbench/split.h"
 
 static const char DS_MAGIC[8] = {'W', 'B', 'D', 'S', 'E', 'T', 0, 0};
-#define DS_HEADER 104
+#define DS_HEADER 112
 
 struct wb_dataset {
     size_t n;            /* examples */
@@ -41,6 +41,7 @@ struct wb_dataset {
     uint64_t skipped_bad;  /* records the reader skipped (skip_bad), all files */
     uint64_t invalid_utf8; /* invalid UTF-8 sequences the reader replaced, all files */
     wb_reader_format format; /* format of the training file as read */
+    uint64_t distinct;   /* distinct training words before min_count / num_words */
 };
 
 /* ---- small helpers ----------------------------------------------------- */
@@ -138,6 +139,7 @@ size_t wb_dataset_maxlen(const wb_dataset *ds) { return ds->maxlen; }
 const int32_t *wb_dataset_x(const wb_dataset *ds) { return ds->x; }
 const uint8_t *wb_dataset_split(const wb_dataset *ds) { return ds->split; }
 const uint32_t *wb_dataset_lengths(const wb_dataset *ds) { return ds->len; }
+size_t wb_dataset_vocab_distinct(const wb_dataset *ds) { return (size_t)ds->distinct; }
 
 const double *wb_dataset_features(const wb_dataset *ds, size_t *nfeat) {
     if (nfeat) *nfeat = ds->nfeat;
@@ -586,6 +588,7 @@ static int cache_write(const wb_dataset *ds, const char *dir, uint64_t key) {
     put64(b + 88, ds->invalid_utf8);
     put32(b + 96, (uint32_t)ds->format);
     put32(b + 100, 0);
+    put64(b + 104, ds->distinct);
     unsigned char *p = b + DS_HEADER;
     for (uint32_t i = 0; i < ds->nlabels; i++) {
         size_t l = ds->lname_off[i + 1] - ds->lname_off[i] - 1;
@@ -695,6 +698,7 @@ static int cache_parse(const unsigned char *b, size_t len, uint64_t key, size_t 
     ds->skipped_bad = get64(b + 80);
     ds->invalid_utf8 = get64(b + 88);
     ds->format = (wb_reader_format)fmt;
+    ds->distinct = get64(b + 104);
     /* label names */
     size_t bytes = 0;
     const unsigned char *q = p;
@@ -729,6 +733,7 @@ static int cache_parse(const unsigned char *b, size_t len, uint64_t key, size_t 
     if (wb_vocab_load_buf(&ds->vocab, p, (size_t)vlen, NULL)) goto bad;
     p += vlen;
     size_t vsize = wb_vocab_size(ds->vocab);
+    if (ds->distinct < vsize - 2) goto bad;
     ds->x = malloc((n ? n * ml : 1) * sizeof *ds->x);
     ds->loff = malloc(((size_t)n + 1) * sizeof *ds->loff);
     ds->lids = malloc((nnz ? nnz : 1) * sizeof *ds->lids);
@@ -869,6 +874,7 @@ static int build_fresh(wb_dataset *ds, const wb_dataset_opts *o, wb_err *err) {
         wb_token_list t = doc_view(&d, i);
         if ((rc = wb_vocab_add(ds->vocab, &t, err))) goto done;
     }
+    ds->distinct = wb_vocab_distinct(ds->vocab);
     if ((rc = wb_vocab_finish(ds->vocab, o->num_words, o->min_count, err))) goto done;
     for (size_t i = 0; i < n; i++) {
         size_t k = d.dtok[i + 1] - d.dtok[i];

@@ -333,6 +333,7 @@ static int same_dataset(const wb_dataset *a, const wb_dataset *b) {
     free(va);
     free(vb);
     if (memcmp(wb_dataset_lengths(a), wb_dataset_lengths(b), n * sizeof(uint32_t))) return 0;
+    if (wb_dataset_vocab_distinct(a) != wb_dataset_vocab_distinct(b)) return 0;
     size_t fa, fb;
     const double *xa = wb_dataset_features(a, &fa), *xb = wb_dataset_features(b, &fb);
     if (fa != fb || (fa && memcmp(xa, xb, n * fa * sizeof *xa))) return 0;
@@ -383,6 +384,20 @@ static void test_lengths_and_features(void **state) {
     assert_int_equal(st.format, WB_READER_CSV);
     assert_true(same_dataset(a, b));
     wb_dataset_destroy(b);
+
+    /* distinct words survive the cache even when num_words cuts them */
+    o.num_words = 3;
+    b = build_ok(&o, &st);
+    assert_int_equal(st.cache_written, 1);
+    size_t distinct = wb_dataset_vocab_distinct(b);
+    assert_true(distinct > 1);
+    assert_int_equal(wb_vocab_size(wb_dataset_vocab(b)), 3);
+    wb_dataset_destroy(b);
+    b = build_ok(&o, &st);
+    assert_int_equal(st.cache_hit, 1);
+    assert_int_equal(wb_dataset_vocab_distinct(b), distinct);
+    wb_dataset_destroy(b);
+    o.num_words = 0;
 
     /* without feature columns: none */
     o.reader.n_feature_cols = 0;

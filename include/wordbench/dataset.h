@@ -71,7 +71,8 @@
  *   88   u64      invalid UTF-8 sequences replaced by the reader, all files
  *   96   u32      format of the training file (wb_reader_format)
  *   100  u32      reserved (0)
- *   104  L times: u32 len, len bytes (label names, id order)
+ *   104  u64      distinct training words before min_count / num_words
+ *   112  L times: u32 len, len bytes (label names, id order)
  *        VB bytes: the vocabulary (wb_vocab_save_buf format)
  *        n*maxlen i32: X, row-major
  *        (n+1) u64: label offsets
@@ -221,6 +222,11 @@ const uint32_t *wb_dataset_lengths(const wb_dataset *ds);
  * the same number of features (a CSV training file with a TSV valid file and
  * feature columns is WB_EFORMAT). */
 const double *wb_dataset_features(const wb_dataset *ds, size_t *nfeat);
+
+/* Distinct words of the training part before min_count and num_words cut
+ * them (wb_vocab_distinct of the vocabulary as built; kept in the cache,
+ * where the saved vocabulary holds only the kept words). */
+size_t wb_dataset_vocab_distinct(const wb_dataset *ds);
 
 /* The vocabulary (finished; borrowed until destroy). */
 const wb_vocab *wb_dataset_vocab(const wb_dataset *ds);
