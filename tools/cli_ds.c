@@ -1,0 +1,203 @@
+/*
+ * cli_ds.c — the shared data-set options (see cli_ds.h): parsed values to a
+ * range-checked wb_dataset_opts, and the dataset-cache report.  Leaves out
+ * the commands; they build and use the data set themselves.
+ */
+#include "cli_ds.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "wordbench/split.h"
+
+/* Copy a repeated option's '\n'-joined values into *buf and point out[] at
+ * them.  Returns the count, or -1 after printing (too many, or empty). */
+static int split_values(const cli *c, const char *name, char **buf, const char **out) {
+    const char *v = cli_str(c, name);
+    if (!v) return 0;
+    *buf = strdup(v);
+    if (!*buf) return cli_usage(c, "out of memory"), -1;
+    int n = 0;
+    char *p = *buf;
+    for (;;) {
+        char *e = strchr(p, '\n');
+        if (e) *e = 0;
+        if (!*p) return cli_usage(c, "--%s: an empty column name", name), -1;
+        if (n == CLI_DS_MAX_COLS) return cli_usage(c, "--%s: more than %d columns", name, CLI_DS_MAX_COLS), -1;
+        out[n++] = p;
+        if (!e) break;
+        p = e + 1;
+    }
+    return n;
+}
+
+/* --name as a double in [0, 1). */
+static int parse_fraction(const cli *c, const char *name, double *out) {
+    const char *s = cli_str(c, name);
+    *out = 0;
+    if (!s) return 0;
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (!*s || *end || errno || !(v >= 0 && v < 1))
+        return cli_usage(c, "--%s must be a number from 0 up to (not including) 1, not '%s'", name, s);
+    *out = v;
+    return 0;
+}
+
+void cli_ds_strings_free(cli_ds_strings *s) {
+    if (!s) return;
+    free(s->text_buf);
+    free(s->feat_buf);
+    s->text_buf = s->feat_buf = NULL;
+}
+
+int cli_ds_opts(const cli *c, const char *train_path, unsigned flags, wb_dataset_opts *o,
+                cli_ds_strings *s) {
+    memset(s, 0, sizeof *s);
+    wb_dataset_opts_init(o);
+    o->train_path = train_path;
+
+    int fmt = cli_choice(c, "format", "auto|tsv|fasttext|csv");
+    if (fmt < 0) return EXIT_USAGE;
+    int tok = cli_choice(c, "tokenizer", "keras|fasttext|unicode|char");
+    if (tok < 0) return EXIT_USAGE;
+    int pad = cli_choice(c, "padding", "pre|post");
+    if (pad < 0) return EXIT_USAGE;
+    int trunc = cli_choice(c, "truncating", "pre|post");
+    if (trunc < 0) return EXIT_USAGE;
+    int mode = cli_choice(c, "split-mode", "random|stratify|iterative");
+    if (mode < 0) return EXIT_USAGE;
+    int task = cli_choice(c, "task", "auto|binary|multiclass|multilabel");
+    if (task < 0) return EXIT_USAGE;
+    int unk = cli_choice(c, "unknown-label", "error|skip");
+    if (unk < 0) return EXIT_USAGE;
+
+    uint64_t mdc, nw, mc, ml, seed;
+    if (cli_u64(c, "max-doc-chars", 0, UINT32_MAX, &mdc) || cli_u64(c, "num-words", 0, INT32_MAX, &nw) ||
+        cli_u64(c, "min-count", 0, UINT32_MAX, &mc) ||
+        cli_u64(c, "maxlen", (flags & CLI_DS_MAXLEN0) ? 0 : 1, 1u << 24, &ml) ||
+        cli_u64(c, "seed", 0, UINT64_MAX, &seed) || parse_fraction(c, "test-size", &o->test_fraction))
+        return EXIT_USAGE;
+
+    /* reader */
+    static const wb_reader_format fmts[] = {WB_READER_AUTO, WB_READER_TSV, WB_READER_FASTTEXT, WB_READER_CSV};
+    o->reader.format = fmts[fmt];
+    o->reader.label_prefix = cli_str(c, "label-prefix");
+    o->reader.label_col = cli_str(c, "label-col");
+    o->reader.label_sep = cli_str(c, "label-sep");
+    o->reader.skip_bad = cli_flag(c, "skip-bad");
+    if (o->reader.label_prefix && !*o->reader.label_prefix) return cli_usage(c, "--label-prefix must not be empty");
+    int nt = split_values(c, "text-col", &s->text_buf, s->text_cols);
+    if (nt < 0) return EXIT_USAGE;
+    int nf = split_values(c, "feature-col", &s->feat_buf, s->feature_cols);
+    if (nf < 0) return EXIT_USAGE;
+    if (nt) {
+        o->reader.text_cols = s->text_cols;
+        o->reader.n_text_cols = (size_t)nt;
+    }
+    if (nf) {
+        o->reader.feature_cols = s->feature_cols;
+        o->reader.n_feature_cols = (size_t)nf;
+    }
+    if (nt > 1 && !c->quiet)
+        cli_warn("only the first --text-col ('%s') is used; several text fields per example are not "
+                 "supported yet", s->text_cols[0]);
+
+    /* tokenizer */
+    wb_tokenize_opts_init(&o->tok, (wb_tok_kind)tok);
+    if (cli_flag(c, "no-lower")) o->tok.lower = 0;
+    o->tok.max_doc_chars = (size_t)mdc;
+    o->tok.strip_html = cli_flag(c, "strip-html");
+    const char *alpha = cli_str(c, "alphabet");
+    if (alpha) {
+        if (tok != WB_TOK_CHAR) return cli_usage(c, "--alphabet needs --tokenizer char");
+        if (!*alpha) return cli_usage(c, "--alphabet must not be empty");
+        o->tok.alphabet = alpha;
+    }
+
+    /* vocabulary and sequences */
+    o->num_words = nw;
+    o->min_count = mc;
+    o->maxlen = (size_t)ml;
+    o->padding = pad ? WB_PAD_POST : WB_PAD_PRE;
+    o->truncating = trunc ? WB_PAD_POST : WB_PAD_PRE;
+
+    /* splits */
+    o->valid_path = cli_str(c, "valid");
+    o->test_path = cli_str(c, "test");
+    o->seed = seed;
+    static const int modes[] = {WB_SPLIT_RANDOM, WB_SPLIT_STRATIFY, WB_SPLIT_ITERATIVE};
+    o->split_mode = modes[mode];
+    o->task = (wb_task)task; /* the choices are in wb_task order */
+    o->unknown_skip = unk == 1;
+    if (o->test_fraction > 0 && o->test_path)
+        return cli_usage(c, "give --test FILE or --test-size F, not both");
+    int stdin_uses = !strcmp(train_path, "-") + (o->valid_path && !strcmp(o->valid_path, "-")) +
+                     (o->test_path && !strcmp(o->test_path, "-"));
+    if (stdin_uses > 1) return cli_usage(c, "only one of FILE, --valid and --test can be '-' (stdin)");
+    if ((o->valid_path && !*o->valid_path) || (o->test_path && !*o->test_path))
+        return cli_usage(c, "--valid and --test need a file name");
+
+    /* cache */
+    const char *dir = cli_str(c, "cache-dir");
+    if (dir) {
+        struct stat sb;
+        if (!*dir) return cli_usage(c, "--cache-dir needs a directory name");
+        if (stat(dir, &sb) != 0) {
+            if (errno != ENOENT || mkdir(dir, 0777) != 0) {
+                cli_warn("%s: cannot create the cache directory: %s", dir, strerror(errno));
+                return EXIT_FAIL;
+            }
+        } else if (!S_ISDIR(sb.st_mode)) {
+            return cli_usage(c, "--cache-dir %s is not a directory", dir);
+        }
+        o->cache_dir = dir;
+    }
+    return 0;
+}
+
+char *cli_ds_cache_file(const wb_dataset_opts *o, const wb_dataset_stats *st) {
+    if (!o->cache_dir || !st->key) return NULL;
+    size_t n = strlen(o->cache_dir) + 32;
+    char *p = malloc(n);
+    if (p) snprintf(p, n, "%s/%016llx.wbds", o->cache_dir, (unsigned long long)st->key);
+    return p;
+}
+
+void cli_ds_report(const cli *c, const wb_dataset_opts *o, const wb_dataset_stats *st) {
+    if (c->quiet) return;
+    if (st->skipped_unknown)
+        cli_warn("%llu valid/test records skipped: a label never seen in %s (--unknown-label skip)",
+                 (unsigned long long)st->skipped_unknown, o->train_path);
+    char *f = cli_ds_cache_file(o, st);
+    if (!f) return;
+    if (st->cache_hit) cli_warn("dataset cache hit: %s", f);
+    else if (st->cache_written) cli_warn("dataset cache written: %s%s", f,
+                                          st->cache_rejected ? " (replaced an invalid cache file)" : "");
+    else if (st->cache_write_error) cli_warn("dataset cache not written: %s: %s", f, wb_strerror(st->cache_write_error));
+    free(f);
+}
+
+void cli_ds_json_cache(FILE *f, const wb_dataset_opts *o, const wb_dataset_stats *st) {
+    char *p = cli_ds_cache_file(o, st);
+    if (!p) {
+        fputs("null", f);
+        return;
+    }
+    fputs("{\"file\": ", f);
+    json_str(f, p, strlen(p));
+    fprintf(f, ", \"key\": \"%016llx\", \"hit\": %s, \"written\": %s, \"rejected\": %s, \"write_error\": ",
+            (unsigned long long)st->key, st->cache_hit ? "true" : "false", st->cache_written ? "true" : "false",
+            st->cache_rejected ? "true" : "false");
+    if (st->cache_write_error) {
+        const char *m = wb_strerror(st->cache_write_error);
+        json_str(f, m, strlen(m));
+    } else {
+        fputs("null", f);
+    }
+    fputc('}', f);
+    free(p);
+}
