@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "cli_train.h"
 
 /* jemalloc (the process allocator, linked by the library) keeps freed pages
  * for 10 s by default; the converter frees and reuses large buffers, so
@@ -14,7 +15,8 @@
 const char *malloc_conf = "dirty_decay_ms:1000,muzzy_decay_ms:0";
 
 static const cli_cmd *const commands[] = {&cmd_convert, &cmd_info, &cmd_lookup, &cmd_neighbors,
-                                          &cmd_verify, &cmd_export, &cmd_data};
+                                          &cmd_verify, &cmd_export, &cmd_data, &cmd_train,
+                                          &cmd_eval, &cmd_predict, &cmd_summary};
 #define NCMD (sizeof commands / sizeof commands[0])
 
 static void usage(FILE *f) {

@@ -1,0 +1,104 @@
+/*
+ * wordbench/bundle.h — a trained model together with everything needed to
+ * use it on raw text: its vocabulary, label names, tokenizer, sequence and
+ * reader options, and its embedding source (the store it was trained with,
+ * checked by fingerprint, or the vectors embedded in the model file).
+ *
+ * The model file's META text (model.h) holds the options as "key value"
+ * lines; values are escaped (%XX for bytes below 0x21, '%' and 0x7F), so
+ * any bytes round-trip:
+ *   tokenizer keras|fasttext|unicode|char   lower 0|1   max_doc_chars N
+ *   strip_html 0|1   alphabet S (char only)   maxlen N   padding pre|post
+ *   truncating pre|post   format auto|tsv|fasttext|csv   label_prefix P
+ *   text_col NAME (first only)   label_col NAME   label_sep S
+ *   store PATH (absolute, as trained)   label NAME (one line per label, in
+ *   id order)
+ *
+ * Deliberately not here: several text inputs, numeric features.
+ */
+#ifndef WORDBENCH_BUNDLE_H
+#define WORDBENCH_BUNDLE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "wordbench/dataset.h"
+#include "wordbench/model.h"
+#include "wordbench/reader.h"
+#include "wordbench/store.h"
+#include "wordbench/tokenize.h"
+#include "wordbench/vocab.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* The META text of a model trained on `ds` built with options `o`, with the
+ * store at store_path (NULL = none).  malloc'd; NULL when out of memory. */
+char *wb_bundle_meta(const wb_dataset_opts *o, const wb_dataset *ds, const char *store_path);
+
+/* A loaded model and its preprocessing.  Fields are read-only for callers. */
+typedef struct wb_bundle {
+    wb_model *model;            /* owned */
+    wb_vocab *vocab;            /* owned */
+    char **labels;              /* (nlabels) owned, NUL-terminated */
+    size_t *label_len;          /* (nlabels) */
+    uint32_t nlabels;
+    wb_tokenize_opts tok;       /* alphabet points into `strings` */
+    size_t maxlen;
+    wb_pad_side padding, truncating;
+    wb_reader_opts reader;      /* strings point into `strings` */
+    const char *text_col;       /* the reader's text column (one) */
+    const char *store_path;     /* as recorded, or NULL */
+    uint64_t fingerprint;       /* store fingerprint recorded (0 = none) */
+    wb_store *store;            /* opened by wb_bundle_attach_store, owned */
+    char *strings;              /* owned: unescaped option values */
+    wb_token_list tl;           /* scratch for encode */
+} wb_bundle;
+
+/* Load a model file.  Errors: those of wb_model_load, WB_ECORRUPT for bad
+ * META or vocabulary. */
+int wb_bundle_load(wb_bundle **out, const char *path, size_t max_batch, wb_err *e);
+
+/* Make the model runnable: nothing when it needs no store or has embedded
+ * vectors; else open `store_dir` (NULL = the recorded path), check that its
+ * fingerprint is the recorded one and its dim the model's, resolve the
+ * vocabulary.  Errors: the store's open errors, WB_EUSAGE for a different
+ * store (the message gives both fingerprints) or no store at all. */
+int wb_bundle_attach_store(wb_bundle *b, const char *store_dir, wb_err *e);
+
+/* Release everything; NULL is a no-op. */
+void wb_bundle_destroy(wb_bundle *b);
+
+/* Tokenize and encode one text into out (maxlen ids).  *n_tokens (may be
+ * NULL) gets the token count before truncation.  Returns 0 or the
+ * tokenizer's errors. */
+int wb_bundle_encode(wb_bundle *b, const char *text, size_t len, int32_t *out, size_t *n_tokens, wb_err *e);
+
+/* Labelled examples read with the bundle's preprocessing. */
+typedef struct wb_labelled {
+    size_t n;                   /* examples */
+    int32_t *X;                 /* (n, maxlen) */
+    size_t *loff;               /* (n+1) label CSR offsets */
+    uint32_t *lids;             /* label ids */
+    long long *line;            /* (n) source line of each example */
+    char **text;                /* (n) the text (first field), if keep_text */
+    uint64_t skipped_unknown;   /* records dropped for unknown labels */
+} wb_labelled;
+
+/* Read a labelled file with reader options `ro` (NULL = the model's) and
+ * the bundle's tokenizer and vocabulary; labels map by name to the model's
+ * ids.  A label the model does not know is WB_EFORMAT naming file:line, or
+ * (unknown_skip) the record is skipped and counted.  A binary or
+ * multiclass record with several labels is WB_EFORMAT. */
+int wb_bundle_read(wb_bundle *b, const char *path, const wb_reader_opts *ro, int unknown_skip, int keep_text,
+                   wb_labelled *out, wb_err *e);
+void wb_labelled_free(wb_labelled *l);
+
+/* Id of a label name, or -1. */
+int64_t wb_bundle_label(const wb_bundle *b, const char *name, size_t len);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* WORDBENCH_BUNDLE_H */

@@ -1,0 +1,63 @@
+/*
+ * wordbench/eval.h — running a model over labelled examples: targets from
+ * label sets, loss, accuracy and the multi-label metrics.
+ *
+ * Metrics (wb_metrics):
+ *   loss      mean loss (the training loss: nn.h, without class weights);
+ *   acc       binary: prob >= threshold equals the label; multiclass:
+ *             argmax equals the label; multilabel: the predicted set
+ *             {c : prob_c >= threshold} equals the true set (exact match);
+ *   p_at_k, r_at_k   fastText's `test` definitions: over all examples, the
+ *             k highest-probability labels (ties: lower id first) are
+ *             predicted; P@k = correct predictions / (k · N), R@k = correct
+ *             predictions / number of true labels (multilabel and
+ *             multiclass; for binary they equal acc-like figures and are
+ *             reported as computed);
+ *   precision, recall, f1   micro-averaged over labels with the threshold
+ *             rule (multilabel; binary: of the positive class).
+ *
+ * Deliberately not here: macro averages, ROC curves, plots (later issue).
+ */
+#ifndef WORDBENCH_EVAL_H
+#define WORDBENCH_EVAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "wordbench/model.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Targets of a minibatch from label sets in CSR form (dataset.h):
+ * example j of the batch is idx[j].  Multiclass fills y[B] with the first
+ * (only) label id; binary and multilabel fill t[B, C] with 0/1 (binary:
+ * label id 1 is the positive class).  Pass NULL for the unused one. */
+void wb_targets(wb_task task, size_t C, const size_t *loff, const uint32_t *lids, const uint32_t *idx,
+                size_t B, int32_t *y, float *t);
+
+typedef struct wb_metrics {
+    size_t n;                /* examples */
+    double loss;             /* mean loss */
+    double acc;              /* accuracy (file comment) */
+    size_t k;                /* k of P@k, R@k */
+    double p_at_k, r_at_k;   /* fastText's P@k and R@k */
+    double precision, recall, f1; /* micro, at the threshold */
+    float threshold;         /* sigmoid threshold used */
+} wb_metrics;
+
+/* Run the model over examples idx[0..nidx) of X (rows of T ids) with
+ * labels (loff, lids); minibatches of the model's max batch.  probs (may be
+ * NULL) gets (nidx, C) probabilities.  Returns 0 or the model's errors. */
+int wb_eval_run(wb_model *m, const int32_t *X, const size_t *loff, const uint32_t *lids, const uint32_t *idx,
+                size_t nidx, size_t batch, size_t k, float threshold, wb_metrics *out, float *probs, wb_err *e);
+
+/* The k best labels of one probability row (ties: lower id first) into
+ * top[0..k) (k <= C). */
+void wb_topk(const float *p, size_t C, size_t k, uint32_t *top);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* WORDBENCH_EVAL_H */

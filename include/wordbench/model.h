@@ -1,0 +1,243 @@
+/*
+ * wordbench/model.h — the CNN text classifiers: configuration, the
+ * parameter block, the embedding sources (store rows, per-run overlay,
+ * learned rows), one training step, inference, and the model file.
+ *
+ * Architectures (the feature extractor, then a small head):
+ *   dense     Embedding → Flatten (T·E) → [dropout] → Dense H relu → Dense C
+ *   pool      Embedding → GlobalMaxPool (E) → [dropout] → Dense H relu → Dense C
+ *   tutorial  Embedding → Conv1D F×K relu → GlobalMaxPool (F) → [dropout]
+ *             → Dense H relu → Dense C
+ *   kim       Embedding → Conv1D F×K_i relu for each width K_i → GlobalMaxPool
+ *             → concat (F·nwidths) → dropout → Dense C (max-norm on its rows)
+ * Defaults (wb_model_cfg_init): dense/pool/tutorial H = 10, dropout 0;
+ * tutorial F = 128, widths {5}; kim F = 100, widths {3,4,5}, H = 0,
+ * dropout 0.5, max-norm 3.  Dropout, when > 0, acts on the feature vector
+ * (the input of the first Dense).  C = 1 for a binary task (one sigmoid),
+ * the number of labels otherwise (softmax for multiclass, one sigmoid per
+ * label for multilabel).  Weights start as Keras' defaults: Glorot-uniform
+ * kernels (Conv1D fan_in = K·E, fan_out = K·F), zero biases.
+ *
+ * Conv1D + ReLU + GlobalMaxPool is computed as max-pool of the bias-free
+ * convolution, then + bias, then ReLU: equal (max commutes with adding a
+ * per-filter constant and with the monotone ReLU), and the backward pass
+ * touches only the argmax window of each filter (nn.h).
+ *
+ * Embeddings (ids from vocab.h: 0 = padding, 1 = OOV, 2.. words):
+ *   frozen        rows read from the store (or the model's embedded copy);
+ *                 no gradient is computed below the first layer.
+ *   finetune      rows read from the store until first updated; the update
+ *                 copies the row into the per-run OVERLAY and changes only
+ *                 the overlay.  The store is never written.
+ *   learned       one trainable row per id, no store; a row starts as
+ *                 U(-0.05, 0.05) (Keras' Embedding default) drawn from a
+ *                 generator seeded by (seed, id): independent of the order
+ *                 rows are first touched.
+ *   multichannel  Kim's two channels: each token's vector is the frozen row
+ *                 followed by the fine-tuned row (E_in = 2E); every filter
+ *                 has weights for both halves.
+ * Ids the store lacks (and id 1) follow the oov mode: zero (a zero row;
+ * trainable in finetune/multichannel's tuned half), random (U(-a, a) with
+ * a = sqrt(3·var), var the variance of the store values of the resolved
+ * rows, as Kim 2014; seeded by (seed, id)), learn (random, and trainable
+ * even when frozen).  The padding row 0 is always zero and never updated
+ * (as if masked); it is counted in the parameter table, as Keras counts it.
+ * Embedding rows are updated lazily (optim.h): only rows of the minibatch.
+ *
+ * Memory.  The model block holds dense parameters, gradients and optimizer
+ * state (one allocation).  Per id: 24 bytes of bookkeeping.  The overlay
+ * grows by chunks of rows (weights + optimizer state) as rows are first
+ * updated.  Every step's activations and gathered rows live in a step
+ * arena (arena.h) reset at the start of each step.
+ *
+ * Threads: one model is used by one thread at a time; OpenBLAS may use
+ * its own threads inside a step.
+ */
+#ifndef WORDBENCH_MODEL_H
+#define WORDBENCH_MODEL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "wordbench/dataset.h"
+#include "wordbench/err.h"
+#include "wordbench/optim.h"
+#include "wordbench/split.h"
+#include "wordbench/store.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define WB_MODEL_VERSION 1u   /* model file format version */
+#define WB_MAX_WIDTHS 8       /* Conv1D widths per model */
+
+typedef enum wb_model_kind { WB_MODEL_DENSE = 0, WB_MODEL_POOL, WB_MODEL_TUTORIAL, WB_MODEL_KIM } wb_model_kind;
+typedef enum wb_emb_mode { WB_EMB_FROZEN = 0, WB_EMB_FINETUNE, WB_EMB_LEARNED, WB_EMB_MULTICHANNEL } wb_emb_mode;
+typedef enum wb_oov_mode { WB_OOV_ZERO = 0, WB_OOV_RANDOM, WB_OOV_LEARN } wb_oov_mode;
+
+/* Everything that fixes the shapes and the computation.  Invariants (checked
+ * by wb_model_cfg_check): V >= 2, E >= 1, T >= every width, F >= 1 for conv
+ * models, 1 <= nwidths <= WB_MAX_WIDTHS, 0 <= dropout < 1, C >= 1, task not
+ * AUTO, C == 1 exactly for binary. */
+typedef struct wb_model_cfg {
+    wb_model_kind kind;
+    wb_emb_mode emb;
+    wb_oov_mode oov;
+    wb_task task;           /* binary, multiclass or multilabel */
+    size_t V;               /* vocabulary size incl. padding and OOV ids */
+    size_t E;               /* embedding dimension (per channel) */
+    size_t T;               /* sequence length (maxlen) */
+    size_t F;               /* filters per width (conv models) */
+    size_t nwidths;         /* number of Conv1D widths (conv models) */
+    size_t widths[WB_MAX_WIDTHS]; /* the widths K */
+    size_t H;               /* hidden Dense units, 0 = none */
+    float dropout;          /* drop probability on the feature vector */
+    size_t C;               /* outputs */
+    float maxnorm;          /* max-norm of the output Dense rows, 0 = off */
+    uint64_t seed;          /* initialisation seed */
+} wb_model_cfg;
+
+/* Defaults of `kind` (file comment); V, E, T, C, task left 0 / AUTO for
+ * the caller. */
+void wb_model_cfg_init(wb_model_cfg *c, wb_model_kind kind);
+
+/* 0, or WB_EUSAGE naming the first broken invariant. */
+int wb_model_cfg_check(const wb_model_cfg *c, wb_err *e);
+
+/* Names and back (-1 when unknown): "dense" "pool" "tutorial" "kim";
+ * "frozen" "finetune" "learned" "multichannel"; "zero" "random" "learn". */
+const char *wb_model_kind_name(wb_model_kind k);
+int wb_model_kind_parse(const char *s);
+const char *wb_emb_mode_name(wb_emb_mode m);
+int wb_emb_mode_parse(const char *s);
+const char *wb_oov_mode_name(wb_oov_mode m);
+int wb_oov_mode_parse(const char *s);
+
+/* One row of the Keras-style summary table. */
+typedef struct wb_layer_info {
+    char name[32];          /* "embedding", "conv1d_1", ... */
+    char type[32];          /* "Embedding", "Conv1D", "GlobalMaxPooling1D", ... */
+    size_t shape[3];        /* output shape without the batch dimension */
+    int ndim;               /* entries used in shape */
+    uint64_t params;        /* parameters of this layer */
+    uint64_t trainable;     /* of which trainable */
+} wb_layer_info;
+
+/* Fill up to cap rows of the layer table of `c`; returns the number of
+ * layers (call with cap 0 to size).  Totals are the sums of the rows. */
+size_t wb_model_layers(const wb_model_cfg *c, wb_layer_info *out, size_t cap);
+
+typedef struct wb_model wb_model;
+
+/* Create a model for minibatches of at most `max_batch` examples, with
+ * initialised weights, an optimizer `opt` (copied; its state is allocated
+ * here) and no embedding source yet.  Returns 0, WB_EUSAGE, WB_ENOMEM. */
+int wb_model_create(wb_model **out, const wb_model_cfg *c, const wb_optim *opt,
+                    size_t max_batch, wb_err *e);
+
+/* Release everything (not the store); NULL is a no-op. */
+void wb_model_destroy(wb_model *m);
+
+/* The configuration (borrowed) and the optimizer (mutable: lr schedules). */
+const wb_model_cfg *wb_model_cfg_get(const wb_model *m);
+wb_optim *wb_model_optim(wb_model *m);
+
+/* Attach the store the frozen / fine-tuned rows come from: rows[V] is the
+ * store row of every id or -1 (vocab.h wb_vocab_rows).  The store must
+ * stay open while the model uses it.  Errors: WB_EUSAGE when the store's
+ * dim differs from E (message names both) or the mode needs no store,
+ * WB_ENOMEM.  Computes the variance used by oov random. */
+int wb_model_attach_store(wb_model *m, wb_store *st, const int64_t *rows, wb_err *e);
+
+/* Give dst the embedding source of src (its store and store rows, or its
+ * embedded rows are NOT shared: only a store).  Used when a checkpoint is
+ * loaded over a model that has its store attached.  Errors: WB_EUSAGE when
+ * the two configurations differ (the message names the first field). */
+int wb_model_adopt_store(wb_model *dst, const wb_model *src, wb_err *e);
+
+/* Instead of a store: the embedded rows loaded from a model file (see
+ * wb_model_load).  1 when the model can run (its mode needs no store, or
+ * a store or embedded rows are attached). */
+int wb_model_ready(const wb_model *m);
+
+/* One training step on a minibatch of B <= max_batch examples:
+ *   X   (B, T) ids < V;
+ *   y   (B) class ids for multiclass, or NULL;
+ *   t   (B, C) 0/1 targets for binary / multilabel, or NULL;
+ *   cw  (C) class weights or NULL (nn.h semantics);
+ *   rng dropout generator.
+ * Forward, loss, backward, optimizer step (dense tensors, then the
+ * embedding rows of the minibatch), max-norm.  *loss gets the mean loss,
+ * *correct (may be NULL) the number of examples whose prediction is right
+ * (argmax for multiclass, threshold 0.5 for binary, all labels right for
+ * multilabel).  Returns 0 or WB_ENOMEM (arena growth). */
+int wb_model_train_step(wb_model *m, const int32_t *X, size_t B, const int32_t *y,
+                        const float *t, const float *cw, wb_rng *rng, float *loss,
+                        size_t *correct, wb_err *e);
+
+/* Inference on B <= max_batch examples: prob (B, C) gets probabilities
+ * (softmax rows or sigmoids).  When y or t is given (as for train_step),
+ * *loss (may be NULL) gets the mean loss.  No dropout, no update. */
+int wb_model_predict(wb_model *m, const int32_t *X, size_t B, const int32_t *y,
+                     const float *t, const float *cw, float *prob, float *loss, wb_err *e);
+
+/* Memory figures for --mem-report. */
+typedef struct wb_model_mem {
+    uint64_t block_bytes;     /* parameters + gradients + optimizer state */
+    uint64_t overlay_rows;    /* rows in the overlay */
+    uint64_t overlay_bytes;   /* their weights + optimizer state */
+    uint64_t arena_bytes;     /* step arena capacity */
+    uint64_t embedded_bytes;  /* embedded frozen rows (loaded models) */
+} wb_model_mem;
+void wb_model_mem_get(const wb_model *m, wb_model_mem *out);
+
+/* ---- model file -----------------------------------------------------------
+ * A model file carries, besides the model: `meta`, a caller-owned text of
+ * "key value" lines (tokenizer and reader options, label names...), the
+ * vocabulary blob (vocab.h save format) and the store fingerprint.
+ *
+ * Format (version 1, little-endian):
+ *   0   8   magic "WBMODEL\0"
+ *   8   u32 version, u32 flags (bit 0: checkpoint state present,
+ *           bit 1: embedded frozen rows present)
+ *   16  u64 store fingerprint (0 = none)
+ *   24  then sections, each: u32 tag, u32 reserved, u64 length, bytes
+ *       (tags: 'CONF' config, 'META' text, 'VOCB' vocabulary, 'PARM' dense
+ *       parameters, 'OPTS' optimizer state of the dense parameters,
+ *       'OVLY' overlay rows (+ their state), 'EMBD' embedded rows, 'TRST'
+ *       trainer state (opaque to the model));
+ *   end u64 XXH3-64 of every preceding byte.
+ * Written to a temporary file in the same directory, fsync'ed and renamed:
+ * a reader sees the old or the new file, never a partial one. */
+typedef struct wb_model_file {
+    const char *meta;         /* text, NUL-terminated */
+    const void *vocab;        /* vocabulary blob */
+    size_t vocab_len;
+    uint64_t fingerprint;     /* store fingerprint or 0 */
+    const void *trainer;      /* trainer state blob or NULL */
+    size_t trainer_len;
+    int with_optimizer;       /* 1: save optimizer state (checkpoints) */
+    int embed_vectors;        /* 1: save the frozen rows the vocabulary needs */
+} wb_model_file;
+
+/* Save to `path` atomically.  Errors: positive errno, WB_ENOMEM. */
+int wb_model_save(wb_model *m, const char *path, const wb_model_file *f, wb_err *e);
+
+/* Load a model file into a new model.  out_file gets the meta text,
+ * vocabulary blob and trainer blob: pointers into *blob, which the caller
+ * frees with free() after use.  The optimizer state is restored when
+ * present; the optimizer kind and settings are part of the config.
+ * Errors: positive errno, WB_ECORRUPT (bad magic, checksum, sizes: the
+ * message says what), WB_EVERSION, WB_ENOMEM. */
+int wb_model_load(wb_model **out, const char *path, size_t max_batch, wb_model_file *out_file,
+                  void **blob, wb_err *e);
+
+/* 1 when the file had embedded frozen rows (the model runs without store). */
+int wb_model_has_embedded(const wb_model *m);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* WORDBENCH_MODEL_H */

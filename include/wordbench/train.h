@@ -1,0 +1,99 @@
+/*
+ * wordbench/train.h — the training loop: shuffled minibatches of the
+ * training split, one model step each, validation after every epoch,
+ * early stopping with restore-best, an atomic checkpoint every epoch and
+ * exact resume, a history.
+ *
+ * Determinism: epoch e shuffles with a generator seeded by (seed, e) and
+ * draws dropout masks from another seeded by (seed, e); nothing else is
+ * random after the model's initialisation.  So the same seed and OpenBLAS
+ * thread count give bit-identical weights, and a run resumed from the
+ * checkpoint of epoch e continues exactly as the uninterrupted run.
+ *
+ * Validation examples: the split WB_DS_VALID when the data set has any,
+ * else WB_DS_TEST (as the Keras tutorial passes its test set as
+ * validation_data).  Early stopping (patience > 0) watches the validation
+ * loss; the best epoch's model is written to out_path when it improves,
+ * and with restore_best the final out_path is that model.  Without
+ * validation examples there is no early stopping and out_path gets the
+ * last epoch's weights.
+ *
+ * Checkpoint (ckpt_path): after every epoch, the model file with the
+ * optimizer state and the trainer state (epoch, best loss, patience
+ * counter, best epoch, history), written atomically.  resume = 1 loads it
+ * (the model passed in is replaced by the checkpoint's) and continues with
+ * the next epoch.
+ */
+#ifndef WORDBENCH_TRAIN_H
+#define WORDBENCH_TRAIN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "wordbench/dataset.h"
+#include "wordbench/model.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* One epoch's figures. */
+typedef struct wb_epoch {
+    size_t epoch;           /* 1-based */
+    double loss, acc;       /* training loss / accuracy (running, with dropout) */
+    int has_val;            /* validation figures present */
+    double val_loss, val_acc;
+    double seconds;         /* wall time of the epoch */
+    size_t examples;        /* training examples seen */
+} wb_epoch;
+
+/* Progress callback: after every `done` of `total` examples of the epoch
+ * (every few batches) and once at the epoch's end with ep filled (ep is
+ * NULL in the middle). */
+typedef void (*wb_train_progress)(void *ctx, size_t epoch, size_t epochs, size_t done, size_t total,
+                                  double loss, double acc, const wb_epoch *ep);
+
+typedef struct wb_train_opts {
+    size_t epochs;            /* default 10 */
+    size_t batch;             /* minibatch size, = the model's max batch (default 32) */
+    uint64_t seed;            /* shuffling and dropout (default 1) */
+    size_t patience;          /* 0 = no early stopping */
+    int restore_best;         /* 1 = out_path ends as the best validation epoch */
+    const float *class_weights; /* (C) or NULL */
+    const char *out_path;     /* model file written (required) */
+    const char *ckpt_path;    /* checkpoint file or NULL */
+    int resume;               /* 1 = continue from ckpt_path */
+    const wb_model_file *file;/* meta, vocabulary, fingerprint, embed_vectors for out_path */
+    wb_train_progress progress; /* or NULL */
+    void *ctx;
+    int (*should_stop)(void *ctx); /* polled between batches (signals) or NULL */
+} wb_train_opts;
+
+void wb_train_opts_init(wb_train_opts *o);
+
+typedef struct wb_train_result {
+    size_t epochs_run;        /* epochs completed (all, including resumed ones) */
+    size_t best_epoch;        /* epoch of the best validation loss (0 = none) */
+    double best_val_loss;
+    wb_epoch *history;        /* (epochs_run) owned: free() */
+    double train_seconds;     /* wall time of this call's epochs */
+    double first_batch_seconds; /* from the call to the end of the first step */
+    uint64_t examples;        /* training examples processed in this call */
+    int stopped_early;
+    int interrupted;          /* should_stop said so */
+} wb_train_result;
+
+/* Train *m (replaced when resuming) on ds.  Returns 0, WB_EUSAGE (no
+ * training examples, bad options), the model's errors, errors writing
+ * out_path / ckpt_path, WB_ECORRUPT for a bad checkpoint. */
+int wb_train_run(wb_model **m, const wb_dataset *ds, const wb_train_opts *o, wb_train_result *res, wb_err *e);
+
+/* Indices of the examples of one split value (WB_DS_*) into a malloc'ed
+ * array; *n its length.  NULL with *n = 0 when none (or out of memory:
+ * then *n = SIZE_MAX). */
+uint32_t *wb_split_indices(const wb_dataset *ds, int split, size_t *n);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* WORDBENCH_TRAIN_H */

@@ -1,0 +1,102 @@
+/*
+ * arena.c — the step arena (arena.h): chunks from a private jemalloc arena,
+ * bump allocation, reset by rewinding.  Leaves out thread safety and
+ * per-allocation frees.
+ */
+#include "wordbench/arena.h"
+
+#include <jemalloc/jemalloc.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define ARENA_ALIGN 64u
+
+typedef struct chunk {
+    struct chunk *next;  /* older chunk */
+    size_t cap;          /* usable bytes after the header */
+    size_t used;         /* bytes handed out */
+} chunk;
+
+struct wb_arena {
+    chunk *head;         /* current chunk (newest) */
+    unsigned ind;        /* jemalloc arena index */
+    int flags;           /* mallocx flags */
+    size_t total;        /* bytes reserved in all chunks */
+    size_t step_used;    /* bytes handed out since the last reset */
+    size_t peak;         /* max step_used */
+};
+
+#define HDR (((sizeof(chunk) + ARENA_ALIGN - 1) / ARENA_ALIGN) * ARENA_ALIGN)
+
+static chunk *chunk_new(wb_arena *a, size_t cap) {
+    chunk *c = mallocx(HDR + cap, a->flags | MALLOCX_ALIGN(ARENA_ALIGN));
+    if (!c) return NULL;
+    c->next = NULL, c->cap = cap, c->used = 0;
+    a->total += cap;
+    return c;
+}
+
+wb_arena *wb_arena_create(size_t initial) {
+    wb_arena *a = calloc(1, sizeof *a);
+    if (!a) return NULL;
+    size_t sz = sizeof a->ind;
+    if (mallctl("arenas.create", &a->ind, &sz, NULL, 0) == 0)
+        a->flags = (int)MALLOCX_ARENA(a->ind) | MALLOCX_TCACHE_NONE;
+    else
+        a->flags = 0; /* fall back to the default arena */
+    a->head = chunk_new(a, initial ? initial : (1u << 20));
+    if (!a->head) { free(a); return NULL; }
+    return a;
+}
+
+void wb_arena_destroy(wb_arena *a) {
+    if (!a) return;
+    for (chunk *c = a->head, *n; c; c = n) n = c->next, dallocx(c, a->flags);
+    free(a);
+}
+
+void *wb_arena_alloc(wb_arena *a, size_t n) {
+    size_t need = (n + ARENA_ALIGN - 1) / ARENA_ALIGN * ARENA_ALIGN;
+    if (need == 0) need = ARENA_ALIGN;
+    if (need < n) return NULL; /* overflow */
+    chunk *c = a->head;
+    if (c->cap - c->used < need) {
+        size_t cap = c->cap * 2 > need ? c->cap * 2 : need;
+        chunk *nc = chunk_new(a, cap);
+        if (!nc) return NULL;
+        nc->next = c, a->head = c = nc;
+    }
+    void *p = (char *)c + HDR + c->used;
+    c->used += need;
+    a->step_used += need;
+    if (a->step_used > a->peak) a->peak = a->step_used;
+    return p;
+}
+
+void *wb_arena_calloc(wb_arena *a, size_t n) {
+    void *p = wb_arena_alloc(a, n);
+    if (p) memset(p, 0, n);
+    return p;
+}
+
+void wb_arena_reset(wb_arena *a) {
+    if (a->head->next) {
+        /* Several chunks: replace them by one of their total size.  If that
+         * allocation fails, keep the chunks and rewind them all. */
+        size_t total = a->total;
+        chunk *one = mallocx(HDR + total, a->flags | MALLOCX_ALIGN(ARENA_ALIGN));
+        if (one) {
+            for (chunk *c = a->head, *n; c; c = n) n = c->next, dallocx(c, a->flags);
+            one->next = NULL, one->cap = total, one->used = 0;
+            a->head = one;
+        } else {
+            for (chunk *c = a->head; c; c = c->next) c->used = 0;
+        }
+    }
+    a->head->used = 0;
+    a->step_used = 0;
+}
+
+size_t wb_arena_capacity(const wb_arena *a) { return a->total; }
+size_t wb_arena_peak(const wb_arena *a) { return a->peak; }

@@ -1,0 +1,147 @@
+/*
+ * fileio.c — atomic checksummed file writing and whole-file reading
+ * (fileio.h).  Leaves out: Windows, byte order other than little-endian for
+ * the float arrays callers append raw.
+ */
+#include "fileio.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "wordbench/err.h"
+
+int wb_aw_open(wb_awriter *w, const char *path) {
+    w->fd = -1, w->err = 0, w->n = 0;
+    w->path = strdup(path);
+    size_t tl = strlen(path) + 16;
+    w->tmp = malloc(tl);
+    w->h = XXH3_createState();
+    if (!w->path || !w->tmp || !w->h) {
+        wb_aw_abort(w);
+        return WB_ENOMEM;
+    }
+    snprintf(w->tmp, tl, "%s.tmpXXXXXX", path);
+    w->fd = mkstemp(w->tmp);
+    if (w->fd < 0) {
+        int rc = errno;
+        free(w->tmp), w->tmp = NULL;
+        wb_aw_abort(w);
+        return rc;
+    }
+    XXH3_64bits_reset(w->h);
+    return 0;
+}
+
+static void flush(wb_awriter *w) {
+    size_t done = 0;
+    while (!w->err && done < w->n) {
+        ssize_t k = write(w->fd, w->buf + done, w->n - done);
+        if (k < 0) {
+            if (errno != EINTR) w->err = errno;
+            continue;
+        }
+        done += (size_t)k;
+    }
+    w->n = 0;
+}
+
+void wb_aw_write(wb_awriter *w, const void *p, size_t n) {
+    if (w->err || !n) return;
+    XXH3_64bits_update(w->h, p, n);
+    const unsigned char *s = p;
+    while (n) {
+        if (w->n == sizeof w->buf) flush(w);
+        size_t k = sizeof w->buf - w->n < n ? sizeof w->buf - w->n : n;
+        memcpy(w->buf + w->n, s, k);
+        w->n += k, s += k, n -= k;
+    }
+}
+
+void wb_aw_u32(wb_awriter *w, uint32_t v) {
+    unsigned char b[4] = {(unsigned char)v, (unsigned char)(v >> 8), (unsigned char)(v >> 16), (unsigned char)(v >> 24)};
+    wb_aw_write(w, b, 4);
+}
+
+void wb_aw_u64(wb_awriter *w, uint64_t v) {
+    wb_aw_u32(w, (uint32_t)v);
+    wb_aw_u32(w, (uint32_t)(v >> 32));
+}
+
+int wb_aw_commit(wb_awriter *w) {
+    uint64_t h = XXH3_64bits_digest(w->h);
+    unsigned char b[8];
+    for (int i = 0; i < 8; i++) b[i] = (unsigned char)(h >> (8 * i));
+    if (!w->err) {
+        if (w->n + 8 > sizeof w->buf) flush(w);
+        memcpy(w->buf + w->n, b, 8);
+        w->n += 8;
+        flush(w);
+    }
+    if (!w->err && fsync(w->fd)) w->err = errno;
+    if (close(w->fd) && !w->err) w->err = errno;
+    w->fd = -1;
+    if (!w->err && rename(w->tmp, w->path)) w->err = errno;
+    int rc = w->err;
+    if (!rc) {
+        /* Make the rename durable. */
+        char *d = strdup(w->path);
+        if (d) {
+            int dfd = open(dirname(d), O_RDONLY | O_DIRECTORY);
+            if (dfd >= 0) fsync(dfd), close(dfd);
+            free(d);
+        }
+        free(w->tmp), w->tmp = NULL;
+    }
+    wb_aw_abort(w);
+    return rc;
+}
+
+void wb_aw_abort(wb_awriter *w) {
+    if (w->fd >= 0) close(w->fd), w->fd = -1;
+    if (w->tmp) unlink(w->tmp);
+    free(w->tmp), w->tmp = NULL;
+    free(w->path), w->path = NULL;
+    if (w->h) XXH3_freeState(w->h), w->h = NULL;
+}
+
+int wb_read_file(const char *path, unsigned char **out, size_t *len) {
+    *out = NULL, *len = 0;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return errno;
+    struct stat sb;
+    if (fstat(fd, &sb)) {
+        int rc = errno;
+        close(fd);
+        return rc;
+    }
+    if (!S_ISREG(sb.st_mode)) {
+        close(fd);
+        return EISDIR;
+    }
+    size_t n = (size_t)sb.st_size, done = 0;
+    unsigned char *b = malloc(n ? n : 1);
+    if (!b) {
+        close(fd);
+        return WB_ENOMEM;
+    }
+    while (done < n) {
+        ssize_t k = read(fd, b + done, n - done);
+        if (k < 0 && errno == EINTR) continue;
+        if (k <= 0) {
+            int rc = k < 0 ? errno : EIO;
+            free(b);
+            close(fd);
+            return rc;
+        }
+        done += (size_t)k;
+    }
+    close(fd);
+    *out = b, *len = n;
+    return 0;
+}

@@ -1,0 +1,886 @@
+/*
+ * cli_train.c — the model commands: train, eval, predict, summary.  Each
+ * parses its options (tables below), calls the library (dataset, model,
+ * train, eval, bundle) and prints results on stdout (one JSON document with
+ * --json); progress and diagnostics go to stderr.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <jemalloc/jemalloc.h>
+#include <limits.h>
+#include <math.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cblas.h>
+
+#include "cli.h"
+#include "cli_ds.h"
+#include "cli_train.h"
+#include "wordbench/bundle.h"
+#include "wordbench/eval.h"
+#include "wordbench/model.h"
+#include "wordbench/train.h"
+
+static double now_s(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* --name as a float in [lo, hi]; *out unchanged when not given. */
+static int opt_float(const cli *c, const char *name, double lo, double hi, float *out) {
+    const char *s = cli_str(c, name);
+    if (!s) return 0;
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (!*s || *end || errno || !(v >= lo && v <= hi))
+        return cli_usage(c, "--%s must be a number in [%g, %g], not '%s'", name, lo, hi, s);
+    *out = (float)v;
+    return 0;
+}
+
+static int opt_size(const cli *c, const char *name, uint64_t lo, uint64_t hi, size_t *out) {
+    if (!cli_str(c, name)) return 0;
+    uint64_t v;
+    if (cli_u64(c, name, lo, hi, &v)) return EXIT_USAGE;
+    *out = (size_t)v;
+    return 0;
+}
+
+/* --widths "3,4,5". */
+static int opt_widths(const cli *c, wb_model_cfg *mc) {
+    const char *s = cli_str(c, "widths");
+    if (!s) return 0;
+    size_t n = 0;
+    for (const char *p = s; *p;) {
+        char *end;
+        errno = 0;
+        unsigned long v = strtoul(p, &end, 10);
+        if (end == p || errno || v < 1 || v > 1000 || n == WB_MAX_WIDTHS || (*end && *end != ','))
+            return cli_usage(c, "--widths takes 1 to %d widths in 1..1000 separated by commas, not '%s'", WB_MAX_WIDTHS, s);
+        mc->widths[n++] = v;
+        p = *end ? end + 1 : end;
+    }
+    if (!n) return cli_usage(c, "--widths is empty");
+    mc->nwidths = n;
+    return 0;
+}
+
+/* The architecture options shared by train and summary. */
+#define MODEL_OPTS                                                                                             \
+    {"model", 'm', "NAME", "tutorial", "dense|pool|tutorial|kim", 0},                                          \
+    {"embeddings", 'e', "MODE", NULL, "frozen|finetune|learned|multichannel (default: frozen with --store, else learned)", 0}, \
+    {"oov", 0, "MODE", "zero", "words the store lacks: zero|random|learn", 0},                                 \
+    {"emb-dim", 0, "N", NULL, "embedding dimension (default: the store's, else 100)", 0},                       \
+    {"filters", 0, "N", NULL, "filters per width (default: tutorial 128, kim 100)", 0},                        \
+    {"widths", 0, "K,K,..", NULL, "Conv1D widths (default: tutorial 5, kim 3,4,5)", 0},                         \
+    {"hidden", 0, "N", NULL, "hidden Dense units, 0 = none (default: kim 0, others 10)", 0},                    \
+    {"dropout", 0, "P", NULL, "dropout on the features (default: kim 0.5, others 0)", 0},                       \
+    {"max-norm", 0, "C", NULL, "max-norm of the output rows, 0 = off (default: kim 3, others 0)", 0}
+
+/* Fill the architecture part of mc from the options; E = 0 when not given. */
+static int model_opts(const cli *c, wb_model_cfg *mc, int have_store) {
+    int k = cli_choice(c, "model", "dense|pool|tutorial|kim");
+    if (k < 0) return EXIT_USAGE;
+    wb_model_cfg_init(mc, (wb_model_kind)k);
+    if (cli_str(c, "embeddings")) {
+        int m = cli_choice(c, "embeddings", "frozen|finetune|learned|multichannel");
+        if (m < 0) return EXIT_USAGE;
+        mc->emb = (wb_emb_mode)m;
+    } else {
+        mc->emb = have_store ? WB_EMB_FROZEN : WB_EMB_LEARNED;
+    }
+    int o = cli_choice(c, "oov", "zero|random|learn");
+    if (o < 0) return EXIT_USAGE;
+    mc->oov = (wb_oov_mode)o;
+    if (opt_size(c, "emb-dim", 1, 65536, &mc->E) || opt_size(c, "filters", 1, 100000, &mc->F) ||
+        opt_size(c, "hidden", 0, 100000, &mc->H) || opt_widths(c, mc) ||
+        opt_float(c, "dropout", 0, 0.99, &mc->dropout) || opt_float(c, "max-norm", 0, 1e6, &mc->maxnorm))
+        return EXIT_USAGE;
+    return 0;
+}
+
+/* ---- summary ------------------------------------------------------------- */
+
+static void group(char *out, size_t n, uint64_t v) {
+    char tmp[32];
+    int len = snprintf(tmp, sizeof tmp, "%" PRIu64, v), o = 0;
+    for (int i = 0; i < len && (size_t)o + 2 < n; i++) {
+        if (i && (len - i) % 3 == 0) out[o++] = ',';
+        out[o++] = tmp[i];
+    }
+    out[o] = 0;
+}
+
+static void print_summary(const cli *c, const wb_model_cfg *mc, const char *title) {
+    size_t n = wb_model_layers(mc, NULL, 0);
+    wb_layer_info *l = calloc(n ? n : 1, sizeof *l);
+    if (!l) return;
+    wb_model_layers(mc, l, n);
+    uint64_t total = 0, tr = 0;
+    for (size_t i = 0; i < n; i++) total += l[i].params, tr += l[i].trainable;
+    if (c->json) {
+        printf("{\"model\": \"%s\", \"embeddings\": \"%s\", \"layers\": [", wb_model_kind_name(mc->kind),
+               wb_emb_mode_name(mc->emb));
+        for (size_t i = 0; i < n; i++) {
+            printf("%s{\"name\": \"%s\", \"type\": \"%s\", \"shape\": [null", i ? ", " : "", l[i].name, l[i].type);
+            for (int d = 0; d < l[i].ndim; d++) printf(", %zu", l[i].shape[d]);
+            printf("], \"params\": %" PRIu64 ", \"trainable\": %" PRIu64 "}", l[i].params, l[i].trainable);
+        }
+        printf("], \"total\": %" PRIu64 ", \"trainable\": %" PRIu64 ", \"non_trainable\": %" PRIu64 "}\n", total, tr,
+               total - tr);
+        free(l);
+        return;
+    }
+    int nw = 28; /* the name column grows with the longest "name (Type)" */
+    for (size_t i = 0; i < n; i++) {
+        int w = (int)(strlen(l[i].name) + strlen(l[i].type)) + 4;
+        if (w > nw) nw = w;
+    }
+    char rule[160], dbl[160];
+    int rl = nw + 37 < 150 ? nw + 37 : 150;
+    memset(rule, '_', (size_t)rl), rule[rl] = 0;
+    memset(dbl, '=', (size_t)rl), dbl[rl] = 0;
+    printf("Model: \"%s\"\n%s\n %-*s%-26sParam #\n%s\n", title, rule, nw, "Layer (type)", "Output Shape", dbl);
+    for (size_t i = 0; i < n; i++) {
+        char name[80], shape[64], num[32];
+        snprintf(name, sizeof name, "%s (%s)", l[i].name, l[i].type);
+        int o = snprintf(shape, sizeof shape, "(None");
+        for (int d = 0; d < l[i].ndim; d++) o += snprintf(shape + o, sizeof shape - (size_t)o, ", %zu", l[i].shape[d]);
+        snprintf(shape + o, sizeof shape - (size_t)o, ")");
+        group(num, sizeof num, l[i].params);
+        printf(" %-*s%-26s%s\n", nw, name, shape, num);
+        if (i + 1 < n) printf("\n");
+    }
+    char a[32], b[32], d[32];
+    group(a, sizeof a, total), group(b, sizeof b, tr), group(d, sizeof d, total - tr);
+    printf("%s\nTotal params: %s\nTrainable params: %s\nNon-trainable params: %s\n%s\n", dbl, a, b, d, rule);
+    free(l);
+}
+
+static const cli_opt summary_opts[] = {
+    MODEL_OPTS,
+    {"vocab-size", 0, "N", "20000", "without MODEL: vocabulary size (ids incl. padding)", 0},
+    {"maxlen", 0, "N", "100", "without MODEL: sequence length", 0},
+    {"classes", 0, "N", "2", "without MODEL: number of labels (2 = binary, one sigmoid)", 0},
+    {"multilabel", 0, NULL, NULL, "without MODEL: one sigmoid per label", 0},
+    {"json", 0, NULL, NULL, "one JSON document", 0},
+    {"quiet", 'q', NULL, NULL, "accepted for symmetry", 0},
+    {"help", 'h', NULL, NULL, "show this help", 0},
+    {0}};
+
+static int run_summary(cli *c) {
+    wb_model_cfg mc;
+    if (c->argc == 1) {
+        wb_bundle *b;
+        wb_err e;
+        wb_err_clear(&e);
+        int rc = wb_bundle_load(&b, c->argv[0], 1, &e);
+        if (rc) return cli_fail(&e, rc);
+        mc = *wb_model_cfg_get(b->model);
+        print_summary(c, &mc, wb_model_kind_name(mc.kind));
+        wb_bundle_destroy(b);
+        return EXIT_OK;
+    }
+    if (model_opts(c, &mc, 0)) return EXIT_USAGE;
+    if (cli_str(c, "embeddings") == NULL) mc.emb = WB_EMB_LEARNED;
+    if (!mc.E) mc.E = 100;
+    uint64_t V, T, C;
+    if (cli_u64(c, "vocab-size", 2, INT32_MAX, &V) || cli_u64(c, "maxlen", 1, 1000000, &T) ||
+        cli_u64(c, "classes", 1, 1000000, &C))
+        return EXIT_USAGE;
+    mc.V = V, mc.T = T;
+    if (cli_flag(c, "multilabel")) mc.task = WB_TASK_MULTILABEL, mc.C = C;
+    else if (C <= 2) mc.task = WB_TASK_BINARY, mc.C = 1;
+    else mc.task = WB_TASK_MULTICLASS, mc.C = C;
+    wb_err e;
+    wb_err_clear(&e);
+    if (wb_model_cfg_check(&mc, &e)) return cli_usage(c, "%s", e.msg);
+    print_summary(c, &mc, wb_model_kind_name(mc.kind));
+    return EXIT_OK;
+}
+
+const cli_cmd cmd_summary = {"summary", "[options] [MODEL]",
+                             "Keras-style layer table of a model file or of --model with sizes", summary_opts, 0, 1,
+                             run_summary};
+
+/* ---- train ------------------------------------------------------------------ */
+
+static const cli_opt train_opts[] = {
+    {"data", 'd', "FILE", NULL, "training file (required)", 0},
+    CLI_DATASET_OPTS("100", "pad or truncate every text to N tokens"),
+    {"store", 's', "STORE", NULL, "pretrained vectors (a store made by 'wordbench convert')", 0},
+    MODEL_OPTS,
+    {"output", 'o', "MODEL", NULL, "model file to write (required)", 0},
+    {"epochs", 0, "N", "10", "passes over the training split", 0},
+    {"batch-size", 'b', "N", "32", "examples per minibatch", 0},
+    {"optimizer", 0, "NAME", "adam", "adam|sgd|rmsprop|adagrad|adadelta", 0},
+    {"lr", 0, "X", NULL, "learning rate (default: adam/rmsprop 0.001, sgd/adagrad 0.01, adadelta 1)", 0},
+    {"momentum", 0, "X", "0", "sgd momentum", 0},
+    {"l2", 0, "X", "0", "L2 weight decay added to every gradient", 0},
+    {"clipnorm", 0, "X", "0", "clip the global gradient norm (0 = off)", 0},
+    {"clipvalue", 0, "X", "0", "clip every gradient element to [-X, X] (0 = off)", 0},
+    {"class-weights", 0, "MODE", "none", "none|balanced (n / (classes * count))", 0},
+    {"patience", 0, "N", "0", "stop after N epochs without a better validation loss (0 = never)", 0},
+    {"no-restore-best", 0, NULL, NULL, "keep the last epoch's weights, not the best validation epoch's", 0},
+    {"checkpoint", 0, "FILE", NULL, "checkpoint after every epoch (default MODEL.ckpt)", 0},
+    {"resume", 0, NULL, NULL, "continue from the checkpoint", 0},
+    {"history", 0, "FILE", NULL, "write the per-epoch history as CSV", 0},
+    {"threads", 0, "N", "2", "OpenBLAS threads", 0},
+    {"embed-vectors", 0, NULL, NULL, "store the frozen rows in the model file (runs without the store)", 0},
+    {"mem-report", 0, NULL, NULL, "print memory figures at the end (stderr, or in --json)", 0},
+    {"quiet", 'q', NULL, NULL, "no progress, no epoch lines", 0},
+    {"json", 0, NULL, NULL, "one JSON document on stdout", 0},
+    {"help", 'h', NULL, NULL, "show this help", 0},
+    {0}};
+
+static volatile sig_atomic_t stop_flag;
+static void on_signal(int sig) {
+    (void)sig;
+    stop_flag = 1;
+}
+static int should_stop(void *ctx) {
+    (void)ctx;
+    return stop_flag != 0;
+}
+
+typedef struct tctx {
+    cli *c;
+    double t_epoch;
+} tctx;
+
+static void progress(void *ud, size_t epoch, size_t epochs, size_t done, size_t total, double loss, double acc,
+                     const wb_epoch *ep) {
+    tctx *t = ud;
+    cli *c = t->c;
+    if (!ep) {
+        int w = (int)(30.0 * (double)done / (double)(total ? total : 1));
+        char bar[32];
+        for (int i = 0; i < 30; i++) bar[i] = i < w ? '=' : (i == w ? '>' : '.');
+        bar[30] = 0;
+        cli_progress(c, 0, "Epoch %zu/%zu %zu/%zu [%s] loss %.4f acc %.4f", epoch, epochs, done, total, bar, loss, acc);
+        return;
+    }
+    if (c->quiet) return;
+    char line[256];
+    int n = snprintf(line, sizeof line, "Epoch %zu/%zu %zu/%zu [==============================] %.0fs loss %.4f acc %.4f",
+                     epoch, epochs, done, total, ep->seconds, ep->loss, ep->acc);
+    if (ep->has_val) snprintf(line + n, sizeof line - (size_t)n, " val_loss %.4f val_acc %.4f", ep->val_loss, ep->val_acc);
+    if (c->progress) fprintf(stderr, "\r%-79s\n", line);
+    else fprintf(stderr, "%s\n", line);
+}
+
+/* RssAnon of this process in bytes (0 when unknown). */
+static uint64_t rss_anon(void) {
+    FILE *f = fopen("/proc/self/status", "r");
+    if (!f) return 0;
+    char line[256];
+    uint64_t kb = 0;
+    while (fgets(line, sizeof line, f))
+        if (sscanf(line, "RssAnon: %" SCNu64, &kb) == 1) break;
+    fclose(f);
+    return kb * 1024;
+}
+
+/* Resident bytes of [p, p+n) (mincore). */
+static uint64_t resident(const void *p, size_t n) {
+    long pg = sysconf(_SC_PAGESIZE);
+    uintptr_t a = (uintptr_t)p & ~(uintptr_t)(pg - 1), end = (uintptr_t)p + n;
+    size_t pages = (end - a + (size_t)pg - 1) / (size_t)pg;
+    unsigned char *v = malloc(pages ? pages : 1);
+    if (!v) return 0;
+    uint64_t r = 0;
+    if (mincore((void *)a, end - a, v) == 0)
+        for (size_t i = 0; i < pages; i++) r += v[i] & 1;
+    free(v);
+    return r * (uint64_t)pg;
+}
+
+typedef struct memrep {
+    uint64_t rss_anon, je_allocated, je_resident, store_resident, store_bytes;
+    wb_model_mem mm;
+} memrep;
+
+static void mem_measure(memrep *r, wb_model *m, wb_store *st) {
+    memset(r, 0, sizeof *r);
+    r->rss_anon = rss_anon();
+    uint64_t ep = 1;
+    size_t sz = sizeof ep;
+    mallctl("epoch", &ep, &sz, &ep, sz);
+    size_t v;
+    sz = sizeof v;
+    if (!mallctl("stats.allocated", &v, &sz, NULL, 0)) r->je_allocated = v;
+    sz = sizeof v;
+    if (!mallctl("stats.resident", &v, &sz, NULL, 0)) r->je_resident = v;
+    if (st) {
+        const wb_store_info *in = wb_store_info_get(st);
+        size_t el = in->dtype == WB_DTYPE_F16 ? 2 : 4;
+        r->store_bytes = in->rows * in->dim * el;
+        if (in->rows) r->store_resident = resident(wb_store_row(st, 0), r->store_bytes);
+    }
+    wb_model_mem_get(m, &r->mm);
+}
+
+static int write_history(const char *path, const wb_train_result *r) {
+    FILE *f = fopen(path, "w");
+    if (!f) return errno;
+    fprintf(f, "epoch,loss,acc,val_loss,val_acc,seconds\n");
+    for (size_t i = 0; i < r->epochs_run; i++) {
+        const wb_epoch *h = &r->history[i];
+        fprintf(f, "%zu,%.6f,%.6f,", h->epoch, h->loss, h->acc);
+        if (h->has_val) fprintf(f, "%.6f,%.6f,", h->val_loss, h->val_acc);
+        else fprintf(f, ",,");
+        fprintf(f, "%.3f\n", h->seconds);
+    }
+    int rc = ferror(f) ? EIO : 0;
+    if (fclose(f) && !rc) rc = errno;
+    return rc;
+}
+
+static int run_train(cli *c) {
+    double t_start = now_s();
+    const char *data = cli_str(c, "data"), *out = cli_str(c, "output"), *store_dir = cli_str(c, "store");
+    if (!data) return cli_usage(c, "--data FILE is required");
+    if (!out) return cli_usage(c, "-o MODEL is required");
+    wb_model_cfg mc;
+    if (model_opts(c, &mc, store_dir != NULL)) return EXIT_USAGE;
+    if (mc.emb != WB_EMB_LEARNED && !store_dir)
+        return cli_usage(c, "--embeddings %s needs --store", wb_emb_mode_name(mc.emb));
+    if (mc.emb == WB_EMB_LEARNED && store_dir) return cli_usage(c, "--embeddings learned uses no --store");
+    int ok = cli_choice(c, "optimizer", "adam|sgd|rmsprop|adagrad|adadelta");
+    if (ok < 0) return EXIT_USAGE;
+    wb_optim opt;
+    wb_optim_init(&opt, (wb_opt_kind)ok);
+    if (opt_float(c, "lr", 1e-9, 100, &opt.lr) || opt_float(c, "momentum", 0, 0.9999, &opt.momentum) ||
+        opt_float(c, "l2", 0, 10, &opt.l2) || opt_float(c, "clipnorm", 0, 1e9, &opt.clipnorm) ||
+        opt_float(c, "clipvalue", 0, 1e9, &opt.clipvalue))
+        return EXIT_USAGE;
+    wb_train_opts to;
+    wb_train_opts_init(&to);
+    uint64_t ep, bs, pat, thr, seed;
+    if (cli_u64(c, "epochs", 1, 100000, &ep) || cli_u64(c, "batch-size", 1, 65536, &bs) ||
+        cli_u64(c, "patience", 0, 100000, &pat) || cli_u64(c, "threads", 1, 256, &thr) ||
+        cli_u64(c, "seed", 0, UINT64_MAX, &seed))
+        return EXIT_USAGE;
+    int cwmode = cli_choice(c, "class-weights", "none|balanced");
+    if (cwmode < 0) return EXIT_USAGE;
+    to.epochs = ep, to.batch = bs, to.patience = pat, to.seed = seed ? seed : 1;
+    to.restore_best = !cli_flag(c, "no-restore-best");
+    to.resume = cli_flag(c, "resume");
+    mc.seed = to.seed;
+    openblas_set_num_threads((int)thr);
+
+    /* The data set. */
+    wb_dataset_opts dso;
+    cli_ds_strings dss;
+    int rc = cli_ds_opts(c, data, 0, &dso, &dss);
+    if (rc) {
+        cli_ds_strings_free(&dss);
+        return rc;
+    }
+    wb_err e;
+    wb_err_clear(&e);
+    wb_dataset *ds = NULL;
+    wb_dataset_stats dst;
+    wb_store *st = NULL;
+    wb_model *m = NULL;
+    int64_t *rows = NULL;
+    char *meta = NULL, *ckpt = NULL, *store_abs = NULL;
+    void *vblob = NULL;
+    float *cw = NULL;
+    wb_train_result res;
+    memset(&res, 0, sizeof res);
+    int lrc = wb_dataset_build(&ds, &dso, &dst, &e);
+    cli_ds_report(c, &dso, &dst);
+    if (lrc) {
+        rc = cli_fail(&e, lrc);
+        goto out;
+    }
+    double t_data = now_s();
+    const wb_vocab *v = wb_dataset_vocab(ds);
+    mc.V = wb_vocab_size(v);
+    mc.T = wb_dataset_maxlen(ds);
+    mc.task = wb_dataset_task(ds);
+    mc.C = mc.task == WB_TASK_BINARY ? 1 : wb_dataset_nlabels(ds);
+    if (mc.task == WB_TASK_BINARY && wb_dataset_nlabels(ds) != 2) {
+        rc = cli_usage(c, "a binary task needs two labels; the training file has %u", wb_dataset_nlabels(ds));
+        goto out;
+    }
+    size_t found = 0;
+    if (store_dir) {
+        if ((lrc = wb_store_open(&st, store_dir, &e))) {
+            rc = cli_fail(&e, lrc);
+            goto out;
+        }
+        uint32_t dim = wb_store_info_get(st)->dim;
+        if (!mc.E) mc.E = dim;
+        rows = malloc(mc.V * sizeof *rows);
+        if (!rows) {
+            rc = cli_fail(&e, wb_err_set(&e, WB_ENOMEM, "out of memory"));
+            goto out;
+        }
+        if ((lrc = wb_vocab_rows(v, st, rows, &found, &e))) {
+            rc = cli_fail(&e, lrc);
+            goto out;
+        }
+        store_abs = realpath(store_dir, NULL);
+    }
+    if (!mc.E) mc.E = 100;
+    if ((lrc = wb_model_create(&m, &mc, &opt, to.batch, &e))) {
+        rc = lrc == WB_EUSAGE ? cli_usage(c, "%s", e.msg) : cli_fail(&e, lrc);
+        goto out;
+    }
+    if (st && (lrc = wb_model_attach_store(m, st, rows, &e))) {
+        rc = lrc == WB_EUSAGE ? cli_usage(c, "%s", e.msg) : cli_fail(&e, lrc);
+        goto out;
+    }
+    double t_model = now_s();
+    if (cwmode == 1) { /* balanced: n / (classes · count) over the training split */
+        size_t C = mc.task == WB_TASK_BINARY ? 2 : mc.C, n = 0;
+        double *cnt = calloc(C, sizeof *cnt);
+        cw = calloc(C, sizeof *cw);
+        if (!cnt || !cw) {
+            free(cnt);
+            rc = cli_fail(&e, wb_err_set(&e, WB_ENOMEM, "out of memory"));
+            goto out;
+        }
+        const size_t *lo;
+        const uint32_t *li;
+        wb_dataset_labels(ds, &lo, &li);
+        const uint8_t *sp = wb_dataset_split(ds);
+        for (size_t i = 0; i < wb_dataset_n(ds); i++) {
+            if (sp[i] != WB_DS_TRAIN) continue;
+            n++;
+            for (size_t q = lo[i]; q < lo[i + 1]; q++) cnt[li[q]] += 1;
+        }
+        for (size_t k = 0; k < C; k++) cw[k] = cnt[k] > 0 ? (float)((double)n / ((double)C * cnt[k])) : 1.0f;
+        if (mc.task == WB_TASK_BINARY) cw[0] = cw[1] / cw[0]; /* positive weight relative to the negative class */
+        free(cnt);
+        to.class_weights = cw;
+    }
+    meta = wb_bundle_meta(&dso, ds, store_abs);
+    size_t vlen;
+    if (!meta || wb_vocab_save_buf(v, &vblob, &vlen, &e)) {
+        rc = cli_fail(&e, wb_err_set(&e, WB_ENOMEM, "out of memory"));
+        goto out;
+    }
+    wb_model_file mf = {.meta = meta, .vocab = vblob, .vocab_len = vlen,
+                        .fingerprint = st ? wb_store_info_get(st)->fingerprint : 0,
+                        .embed_vectors = cli_flag(c, "embed-vectors")};
+    if (cli_str(c, "checkpoint")) ckpt = strdup(cli_str(c, "checkpoint"));
+    else if (asprintf(&ckpt, "%s.ckpt", out) < 0) ckpt = NULL;
+    if (!ckpt) {
+        rc = cli_fail(&e, wb_err_set(&e, WB_ENOMEM, "out of memory"));
+        goto out;
+    }
+    to.out_path = out, to.ckpt_path = ckpt, to.file = &mf;
+    tctx tc = {.c = c};
+    to.progress = progress, to.ctx = &tc, to.should_stop = should_stop;
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    double t_train = now_s();
+    lrc = wb_train_run(&m, ds, &to, &res, &e);
+    cli_progress(c, 1, " ");
+    if (lrc) {
+        rc = cli_fail(&e, lrc);
+        goto out;
+    }
+    if (res.interrupted) {
+        cli_warn("interrupted after %zu complete epochs; resume with --resume (checkpoint %s)", res.epochs_run, ckpt);
+        rc = EXIT_FAIL;
+        goto out;
+    }
+    if (cli_str(c, "history") && (lrc = write_history(cli_str(c, "history"), &res))) {
+        cli_warn("%s: %s", cli_str(c, "history"), strerror(lrc));
+        rc = EXIT_FAIL;
+        goto out;
+    }
+    /* Test figures of the saved model. */
+    size_t ntest;
+    uint32_t *tidx = wb_split_indices(ds, WB_DS_TEST, &ntest);
+    wb_metrics tm;
+    memset(&tm, 0, sizeof tm);
+    if (ntest && ntest != SIZE_MAX) {
+        wb_model *fm = NULL;
+        wb_model_file ff;
+        void *blob = NULL;
+        lrc = wb_model_load(&fm, out, to.batch, &ff, &blob, &e);
+        if (!lrc && st && !wb_model_has_embedded(fm)) lrc = wb_model_attach_store(fm, st, rows, &e);
+        const size_t *lo;
+        const uint32_t *li;
+        wb_dataset_labels(ds, &lo, &li);
+        if (!lrc) lrc = wb_eval_run(fm, wb_dataset_x(ds), lo, li, tidx, ntest, to.batch, 1, 0.5f, &tm, NULL, &e);
+        wb_model_destroy(fm);
+        free(blob);
+        free(tidx);
+        if (lrc) {
+            rc = cli_fail(&e, lrc);
+            goto out;
+        }
+    }
+    double eps = res.train_seconds > 0 ? (double)res.examples / res.train_seconds : 0;
+    memrep mr;
+    int want_mem = cli_flag(c, "mem-report");
+    if (want_mem) mem_measure(&mr, m, st);
+    const wb_epoch *last = res.epochs_run ? &res.history[res.epochs_run - 1] : NULL;
+    int tmain = mc.task == WB_TASK_MULTILABEL;
+    if (c->json) {
+        printf("{\"model\": \"%s\", \"embeddings\": \"%s\", \"task\": \"%s\", \"output\": ", wb_model_kind_name(mc.kind),
+               wb_emb_mode_name(mc.emb), wb_task_name(mc.task));
+        json_str(stdout, out, strlen(out));
+        printf(", \"train\": %" PRIu64 ", \"valid\": %" PRIu64 ", \"test\": %" PRIu64 ", \"vocab\": %zu, \"labels\": %zu"
+               ", \"store_found\": %zu, \"epochs\": %zu, \"best_epoch\": %zu, \"stopped_early\": %s",
+               dst.n_train, dst.n_valid, dst.n_test, mc.V, (size_t)wb_dataset_nlabels(ds), found, res.epochs_run,
+               res.best_epoch, res.stopped_early ? "true" : "false");
+        printf(", \"seconds\": ");
+        json_num(stdout, res.train_seconds);
+        printf(", \"examples_per_s\": ");
+        json_num(stdout, eps);
+        printf(", \"data_s\": ");
+        json_num(stdout, t_data - t_start);
+        printf(", \"setup_s\": ");
+        json_num(stdout, t_model - t_data);
+        printf(", \"first_batch_s\": ");
+        json_num(stdout, (t_train - t_start) + res.first_batch_seconds);
+        if (last) {
+            printf(", \"loss\": ");
+            json_num(stdout, last->loss);
+            printf(", \"acc\": ");
+            json_num(stdout, last->acc);
+            if (last->has_val) {
+                printf(", \"val_loss\": ");
+                json_num(stdout, last->val_loss);
+                printf(", \"val_acc\": ");
+                json_num(stdout, last->val_acc);
+            }
+        }
+        if (tm.n) {
+            printf(", \"test_loss\": ");
+            json_num(stdout, tm.loss);
+            printf(", \"test_acc\": ");
+            json_num(stdout, tm.acc);
+            if (tmain) {
+                printf(", \"test_p_at_1\": ");
+                json_num(stdout, tm.p_at_k);
+                printf(", \"test_r_at_1\": ");
+                json_num(stdout, tm.r_at_k);
+            }
+        }
+        if (want_mem)
+            printf(", \"mem\": {\"rss_anon\": %" PRIu64 ", \"jemalloc_allocated\": %" PRIu64 ", \"jemalloc_resident\": %" PRIu64
+                   ", \"model_block\": %" PRIu64 ", \"overlay_rows\": %" PRIu64 ", \"overlay_bytes\": %" PRIu64
+                   ", \"arena_bytes\": %" PRIu64 ", \"store_resident\": %" PRIu64 ", \"store_bytes\": %" PRIu64 "}",
+                   mr.rss_anon, mr.je_allocated, mr.je_resident, mr.mm.block_bytes, mr.mm.overlay_rows, mr.mm.overlay_bytes,
+                   mr.mm.arena_bytes, mr.store_resident, mr.store_bytes);
+        printf("}\n");
+    } else {
+        printf("model %s (%s, %s embeddings, %s): %zu epochs, %.1f s, %.0f examples/s\n", out, wb_model_kind_name(mc.kind),
+               wb_emb_mode_name(mc.emb), wb_task_name(mc.task), res.epochs_run, res.train_seconds, eps);
+        if (res.best_epoch) printf("best validation loss %.4f at epoch %zu%s\n", res.best_val_loss, res.best_epoch,
+                                   to.restore_best ? " (saved)" : "");
+        if (tm.n) {
+            printf("test: %zu examples, loss %.4f, accuracy %.4f", tm.n, tm.loss, tm.acc);
+            if (tmain) printf(", P@1 %.4f, R@1 %.4f", tm.p_at_k, tm.r_at_k);
+            printf("\n");
+        }
+        if (want_mem) {
+            char a[32], b[32], d[32], f[32], g[32], h[32];
+            fprintf(stderr,
+                    "memory: anonymous RSS %s; jemalloc allocated %s, resident %s; overlay %" PRIu64
+                    " rows (%s); store resident %s of %s\n",
+                    cli_bytes(a, sizeof a, (double)mr.rss_anon), cli_bytes(b, sizeof b, (double)mr.je_allocated),
+                    cli_bytes(d, sizeof d, (double)mr.je_resident), mr.mm.overlay_rows,
+                    cli_bytes(f, sizeof f, (double)mr.mm.overlay_bytes), cli_bytes(g, sizeof g, (double)mr.store_resident),
+                    cli_bytes(h, sizeof h, (double)mr.store_bytes));
+        }
+    }
+    rc = EXIT_OK;
+out:
+    free(res.history);
+    free(cw);
+    free(vblob);
+    free(meta);
+    free(ckpt);
+    free(store_abs);
+    free(rows);
+    wb_model_destroy(m);
+    wb_store_close(st);
+    wb_dataset_destroy(ds);
+    cli_ds_strings_free(&dss);
+    return rc;
+}
+
+const cli_cmd cmd_train = {"train", "--data FILE -o MODEL [options]",
+                           "train a CNN text classifier (frozen, fine-tuned or learned embeddings)", train_opts, 0, 0,
+                           run_train};
+
+/* ---- eval and predict ---------------------------------------------------------- */
+
+/* Load MODEL and make it runnable (store from --store or as recorded). */
+static int load_bundle(cli *c, const char *path, size_t batch, wb_bundle **b) {
+    wb_err e;
+    wb_err_clear(&e);
+    int rc = wb_bundle_load(b, path, batch, &e);
+    if (!rc) rc = wb_bundle_attach_store(*b, cli_str(c, "store"), &e);
+    if (rc) {
+        wb_bundle_destroy(*b);
+        *b = NULL;
+        return cli_fail(&e, rc);
+    }
+    return 0;
+}
+
+static const cli_opt eval_opts[] = {
+    {"store", 's', "STORE", NULL, "the store the model was trained with (default: the recorded path)", 0},
+    {"k", 'k', "K", "1", "P@K and R@K (fastText's definitions)", 0},
+    {"threshold", 0, "T", "0.5", "sigmoid threshold for accuracy, precision, recall, F1", 0},
+    {"unknown-label", 0, "WHAT", "error", "error|skip: a label the model does not know", 0},
+    {"errors", 0, "FILE", NULL, "list misclassified examples to FILE ('-' = stdout): file:line, truth, prediction, text", 0},
+    {"batch-size", 'b', "N", "256", "examples per forward pass", 0},
+    {"threads", 0, "N", "2", "OpenBLAS threads", 0},
+    {"json", 0, NULL, NULL, "one JSON document", 0},
+    {"quiet", 'q', NULL, NULL, "no warnings", 0},
+    {"help", 'h', NULL, NULL, "show this help", 0},
+    {0}};
+
+static void print_labels(FILE *f, const wb_bundle *b, const size_t *lo, const uint32_t *li, size_t i) {
+    for (size_t q = lo[i]; q < lo[i + 1]; q++) fprintf(f, "%s%s", q > lo[i] ? "," : "", b->labels[li[q]]);
+}
+
+static int run_eval(cli *c) {
+    uint64_t k, bs, thr;
+    float th = 0.5f;
+    if (cli_u64(c, "k", 1, 1000, &k) || cli_u64(c, "batch-size", 1, 65536, &bs) || cli_u64(c, "threads", 1, 256, &thr) ||
+        opt_float(c, "threshold", 0, 1, &th))
+        return EXIT_USAGE;
+    int unk = cli_choice(c, "unknown-label", "error|skip");
+    if (unk < 0) return EXIT_USAGE;
+    openblas_set_num_threads((int)thr);
+    wb_bundle *b;
+    int rc = load_bundle(c, c->argv[0], bs, &b);
+    if (rc) return rc;
+    wb_err e;
+    wb_err_clear(&e);
+    wb_labelled l;
+    const char *errs = cli_str(c, "errors");
+    int lrc = wb_bundle_read(b, c->argv[1], NULL, unk, errs != NULL, &l, &e);
+    if (lrc) {
+        wb_bundle_destroy(b);
+        return cli_fail(&e, lrc);
+    }
+    if (l.skipped_unknown && !c->quiet)
+        cli_warn("%" PRIu64 " records skipped: labels the model does not know", l.skipped_unknown);
+    const wb_model_cfg *mc = wb_model_cfg_get(b->model);
+    uint32_t *idx = malloc(l.n * sizeof *idx);
+    float *probs = malloc(l.n * mc->C * sizeof *probs);
+    if (!idx || !probs) {
+        free(idx), free(probs), wb_labelled_free(&l), wb_bundle_destroy(b);
+        return cli_fail(&e, wb_err_set(&e, WB_ENOMEM, "out of memory"));
+    }
+    for (size_t i = 0; i < l.n; i++) idx[i] = (uint32_t)i;
+    wb_metrics m;
+    lrc = wb_eval_run(b->model, l.X, l.loff, l.lids, idx, l.n, bs, k, th, &m, probs, &e);
+    if (lrc) rc = cli_fail(&e, lrc);
+    size_t nerr = 0;
+    if (!lrc && errs) {
+        FILE *f = strcmp(errs, "-") ? fopen(errs, "w") : stdout;
+        if (!f) {
+            cli_warn("%s: %s", errs, strerror(errno));
+            rc = EXIT_FAIL;
+        } else {
+            size_t C = mc->C;
+            for (size_t i = 0; i < l.n; i++) {
+                const float *p = probs + i * C;
+                int wrong;
+                uint32_t top;
+                wb_topk(p, C, 1, &top);
+                if (mc->task == WB_TASK_MULTICLASS) wrong = top != l.lids[l.loff[i]];
+                else if (mc->task == WB_TASK_BINARY) wrong = (p[0] >= th) != (l.lids[l.loff[i]] == 1);
+                else {
+                    wrong = 0;
+                    for (size_t q = 0; q < C; q++) {
+                        int truth = 0;
+                        for (size_t r = l.loff[i]; r < l.loff[i + 1]; r++) truth |= l.lids[r] == q;
+                        wrong |= (p[q] >= th) != truth;
+                    }
+                }
+                if (!wrong) continue;
+                nerr++;
+                fprintf(f, "%s:%lld\t", c->argv[1], l.line[i]);
+                print_labels(f, b, l.loff, l.lids, i);
+                if (mc->task == WB_TASK_BINARY) fprintf(f, "\t%s %.4f\t", b->labels[p[0] >= th], (double)p[0]);
+                else fprintf(f, "\t%s %.4f\t", b->labels[top], (double)p[top]);
+                const char *t = l.text[i];
+                for (size_t q = 0; t[q] && q < 200; q++) fputc(t[q] == '\n' || t[q] == '\t' || t[q] == '\r' ? ' ' : t[q], f);
+                fputc('\n', f);
+            }
+            if (f != stdout && fclose(f)) {
+                cli_warn("%s: %s", errs, strerror(errno));
+                rc = EXIT_FAIL;
+            }
+        }
+    }
+    if (!lrc) {
+        if (c->json) {
+            printf("{\"examples\": %zu, \"task\": \"%s\", \"loss\": ", m.n, wb_task_name(mc->task));
+            json_num(stdout, m.loss);
+            printf(", \"acc\": ");
+            json_num(stdout, m.acc);
+            printf(", \"k\": %zu, \"p_at_k\": ", m.k);
+            json_num(stdout, m.p_at_k);
+            printf(", \"r_at_k\": ");
+            json_num(stdout, m.r_at_k);
+            printf(", \"threshold\": ");
+            json_num(stdout, m.threshold);
+            printf(", \"precision\": ");
+            json_num(stdout, m.precision);
+            printf(", \"recall\": ");
+            json_num(stdout, m.recall);
+            printf(", \"f1\": ");
+            json_num(stdout, m.f1);
+            printf(", \"skipped_unknown\": %" PRIu64 "%s", l.skipped_unknown, errs ? ", \"errors\": " : "");
+            if (errs) printf("%zu", nerr);
+            printf("}\n");
+        } else {
+            printf("examples\t%zu\nloss\t%.4f\naccuracy\t%.4f\n", m.n, m.loss, m.acc);
+            if (mc->task != WB_TASK_BINARY) printf("P@%zu\t%.4f\nR@%zu\t%.4f\n", m.k, m.p_at_k, m.k, m.r_at_k);
+            if (mc->task != WB_TASK_MULTICLASS)
+                printf("precision\t%.4f\nrecall\t%.4f\nF1\t%.4f\n", m.precision, m.recall, m.f1);
+        }
+    }
+    free(idx);
+    free(probs);
+    wb_labelled_free(&l);
+    wb_bundle_destroy(b);
+    return rc;
+}
+
+const cli_cmd cmd_eval = {"eval", "[options] MODEL FILE", "loss, accuracy, P@k, R@k, F1 of a model on a labelled file",
+                          eval_opts, 2, 2, run_eval};
+
+static const cli_opt predict_opts[] = {
+    {"store", 's', "STORE", NULL, "the store the model was trained with (default: the recorded path)", 0},
+    {"top-k", 'k', "K", "1", "labels per line, best first", 0},
+    {"threshold", 0, "T", NULL, "multi-label: every label with probability >= T (instead of --top-k)", 0},
+    {"batch-size", 'b', "N", "64", "lines per forward pass", 0},
+    {"threads", 0, "N", "2", "OpenBLAS threads", 0},
+    {"json", 0, NULL, NULL, "one JSON object per line", 0},
+    {"quiet", 'q', NULL, NULL, "accepted for symmetry", 0},
+    {"help", 'h', NULL, NULL, "show this help", 0},
+    {0}};
+
+static void predict_print(cli *c, const wb_bundle *b, const float *p, size_t k, float th, int use_th, long long line) {
+    const wb_model_cfg *mc = wb_model_cfg_get(b->model);
+    size_t C = mc->C;
+    /* binary: two classes from one sigmoid */
+    float two[2];
+    const float *pp = p;
+    size_t n = C;
+    if (mc->task == WB_TASK_BINARY) two[0] = 1 - p[0], two[1] = p[0], pp = two, n = 2;
+    uint32_t top[1024];
+    size_t kk = k > n ? n : k;
+    if (kk > 1024) kk = 1024;
+    wb_topk(pp, n, kk, top);
+    if (use_th) {
+        kk = 0;
+        for (size_t q = 0; q < n && kk < 1024; q++)
+            if (pp[q] >= th) top[kk++] = (uint32_t)q;
+    }
+    if (c->json) printf("{\"line\": %lld, \"labels\": [", line);
+    for (size_t i = 0; i < kk; i++) {
+        if (c->json) {
+            printf("%s{\"label\": ", i ? ", " : "");
+            json_str(stdout, b->labels[top[i]], b->label_len[top[i]]);
+            printf(", \"prob\": ");
+            json_num(stdout, pp[top[i]]);
+            printf("}");
+        } else {
+            printf("%s%s\t%.6f", i ? "\t" : "", b->labels[top[i]], (double)pp[top[i]]);
+        }
+    }
+    printf(c->json ? "]}\n" : "\n");
+}
+
+static int run_predict(cli *c) {
+    uint64_t k, bs, thr;
+    float th = 0.5f;
+    if (cli_u64(c, "top-k", 1, 1000, &k) || cli_u64(c, "batch-size", 1, 65536, &bs) ||
+        cli_u64(c, "threads", 1, 256, &thr) || opt_float(c, "threshold", 0, 1, &th))
+        return EXIT_USAGE;
+    openblas_set_num_threads((int)thr);
+    const char *in = c->argc > 1 ? c->argv[1] : "-";
+    FILE *f = strcmp(in, "-") ? fopen(in, "r") : stdin;
+    if (!f) {
+        cli_warn("%s: %s", in, strerror(errno));
+        return EXIT_FAIL;
+    }
+    wb_bundle *b;
+    int rc = load_bundle(c, c->argv[0], bs, &b);
+    if (rc) {
+        if (f != stdin) fclose(f);
+        return rc;
+    }
+    const wb_model_cfg *mc = wb_model_cfg_get(b->model);
+    if (cli_str(c, "threshold") && mc->task != WB_TASK_MULTILABEL) {
+        wb_bundle_destroy(b);
+        if (f != stdin) fclose(f);
+        return cli_usage(c, "--threshold is for multi-label models");
+    }
+    size_t T = mc->T, C = mc->C;
+    int32_t *X = malloc(bs * T * sizeof *X);
+    float *p = malloc(bs * C * sizeof *p);
+    char *line = NULL;
+    size_t cap = 0, nb = 0;
+    long long ln = 0, first = 1;
+    wb_err e;
+    wb_err_clear(&e);
+    rc = EXIT_OK;
+    if (!X || !p) rc = cli_fail(&e, wb_err_set(&e, WB_ENOMEM, "out of memory"));
+    for (;;) {
+        ssize_t n = rc ? -1 : getline(&line, &cap, f);
+        if (n >= 0) {
+            ln++;
+            while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r')) n--;
+            int lrc = wb_bundle_encode(b, line, (size_t)n, X + nb * T, NULL, &e);
+            if (lrc) {
+                wb_err_at(&e, lrc, in, ln, -1, "%s", e.msg);
+                rc = cli_fail(&e, lrc);
+                break;
+            }
+            if (++nb < bs) continue;
+        }
+        if (nb) {
+            int lrc = wb_model_predict(b->model, X, nb, NULL, NULL, NULL, p, NULL, &e);
+            if (lrc) {
+                rc = cli_fail(&e, lrc);
+                break;
+            }
+            for (size_t i = 0; i < nb; i++) predict_print(c, b, p + i * C, k, th, cli_str(c, "threshold") != NULL, first + (long long)i);
+            first += (long long)nb;
+            nb = 0;
+        }
+        if (n < 0) break;
+    }
+    if (!rc && ferror(f)) {
+        cli_warn("%s: read error", in);
+        rc = EXIT_FAIL;
+    }
+    free(line);
+    free(X);
+    free(p);
+    if (f != stdin) fclose(f);
+    wb_bundle_destroy(b);
+    return rc;
+}
+
+const cli_cmd cmd_predict = {"predict", "[options] MODEL [FILE|-]",
+                             "label(s) and probabilities for each line of raw text", predict_opts, 1, 2, run_predict};
