@@ -8,6 +8,12 @@
  * step costs O(rows touched · dim), not O(vocabulary · dim).  This lazy
  * update is torch.optim.SparseAdam's: moments of untouched rows do not
  * decay, and Adam's bias correction uses the global step count o->t.
+ * One difference: SparseAdam adds eps before the bias correction,
+ * w -= lr·sqrt(1-β2^t)/(1-β1^t) · m/(sqrt(v) + eps), so its eps acts as
+ * eps/sqrt(1-β2^t) in the formula below (about 32·eps at t = 1); wordbench
+ * uses torch.optim.Adam's placement for dense and sparse spans alike.  A
+ * step then differs by about lr·eps/(sqrt(1-β2^t)·|g|): 3e-6 for lr 0.01,
+ * eps 1e-7, |g| 0.01 at t = 1 (tests/test_parity.c, sparse_adam).
  *
  * Update rules (PyTorch's formulas; defaults are Keras 2's values, which is
  * what the tutorials our users follow assume).  g is the gradient after
@@ -81,7 +87,9 @@ size_t wb_optim_nstate(wb_opt_kind kind);
 /* Begin a step: t += 1; scale = clipnorm / sqrt(grad_sqnorm) when
  * clipnorm > 0 and sqrt(grad_sqnorm) > clipnorm, else 1.  grad_sqnorm is
  * the sum of squares of EVERY gradient of the step (dense tensors and
- * touched rows: see wb_sqnorm); pass 0 when clipnorm is 0. */
+ * touched rows: see wb_sqnorm); pass 0 when clipnorm is 0.  (PyTorch's
+ * clip_grad_norm_ divides by norm + 1e-6 instead: a relative difference of
+ * 1e-6/norm.) */
 void wb_optim_begin(wb_optim *o, double grad_sqnorm);
 
 /* Update n parameters w with gradients g and state (nstate·n floats,
