@@ -371,6 +371,11 @@ static int run_data(cli *c) {
         if (!rc && !show && cli_given(c, "split"))
             rc = cli_usage(c, "--split picks the rows of 'show'; 'stats' reports every split");
     }
+    /* show --maxlen 0 reads the files a second time: stdin cannot be */
+    if (!rc && show && !o.maxlen &&
+        (!strcmp(o.train_path, "-") || (o.valid_path && !strcmp(o.valid_path, "-")) ||
+         (o.test_path && !strcmp(o.test_path, "-"))))
+        rc = cli_usage(c, "'show' of stdin ('-') needs --maxlen N (as is, it would read the input twice)");
     if (rc) {
         cli_ds_strings_free(&s);
         return rc;

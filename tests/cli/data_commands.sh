@@ -130,6 +130,16 @@ run "$WB" data show --maxlen 1 --split valid --valid "$T/valid.tsv" --test "$T/t
 run "$WB" data show --split test --test "$T/test.tsv" "$T/train.tsv"
 [ "$(cat "$T/out")" = "$(printf 'neg\tgood')" ] && ok || bad "show --split test: '$(cat "$T/out")'"
 
+run "$WB" data stats --maxlen 1 "$T/train.tsv"
+grep -q '^truncated       3 rows (100.0%) are longer than --maxlen 1; 50.0% of tokens cut$' "$T/out" && ok ||
+    bad "stats --maxlen 1: $(cat "$T/out")"
+run "$WB" data show --split test --test-size 0.3 --seed 5 --split-mode random "$rows"
+expect_rc 0 "--split-mode random"
+[ "$(wc -l <"$T/out")" -eq 15 ] && ok || bad "--split-mode random: $(wc -l <"$T/out") test rows"
+run "$WB" data show --text-col body --text-col title --label-col tags --head 1 "$TX/basic.csv"
+expect_rc 0 "several --text-col"
+grep -q 'only the first --text-col' "$T/err" && ok || bad "several --text-col: no warning: $(cat "$T/err")"
+
 run "$WB" data stats --task binary "$TX/cooking.txt"
 expect_rc 1 "--task binary on multi-label data"
 grep -q 'cooking.txt:1: .*multilabel' "$T/err" && ok || bad "--task binary: $(cat "$T/err")"
@@ -197,6 +207,12 @@ for args in "--test-size 1" "--test-size -0.1" "--test-size x" "--test-size 0.2 
 done
 run "$WB" data stats --split test "$T/train.tsv"
 expect_rc 2 "stats --split"
+run "$WB" data show -
+expect_rc 2 "show of stdin without --maxlen"
+"$WB" data show --maxlen 5 - <"$T/train.tsv" >"$T/out" 2>"$T/err"
+[ "$(head -n 1 "$T/out")" = "$(printf 'pos\tgood film')" ] && ok || bad "show --maxlen 5 of stdin: '$(cat "$T/out")'"
+"$WB" data stats - <"$T/train.tsv" >"$T/out" 2>"$T/err"
+grep -q '^rows            3 ' "$T/out" && ok || bad "stats of stdin: '$(cat "$T/out")'"
 run "$WB" data show --tokenizer char --alphabet abc --head 1 "$T/train.tsv"
 expect_rc 0 "--alphabet with the char tokenizer"
 [ "$(cat "$T/out")" = "$(printf 'pos\t<oov> <oov> <oov> <oov> <oov> <oov> <oov> <oov> <oov>')" ] && ok ||
