@@ -1,0 +1,322 @@
+#!/usr/bin/env bash
+# bench_train.sh — `wordbench train` side by side with the same CNNs in PyTorch 1.13 (issue 5, Figures).
+#
+# For every data set × model (tutorial, kim) × embeddings (frozen, finetune) it runs `wordbench train` and
+# tools/bench/torch_train.py on the same files with the same seed, one after the other, alternating which
+# goes first, and prints a markdown report: examples/s of both, their ratio against the issue's targets
+# (≥ 3× frozen, ≥ 10× fine-tuned), test accuracy or P@1 of both, the machine line and every command.
+#
+# Data sets (--data, default "synthetic spam cooking"):
+#   synthetic  wb_gen_glove writes a 20000 × 300 GloVe file, converted to a store; --syn-rows lines of
+#              100 words drawn uniformly from its words, TAB, a random label (pos/neg), plus a test file of
+#              a quarter as many lines: both sides see a 20k vocabulary, maxlen 100, dim 300. Throughput
+#              only: the labels are random, so accuracy is ~50% by construction.
+#   spam       spamassassin/emails.csv split once (seeded, stratified, 80/20) by torch_train.py
+#              --write-split into WORKDIR/spam-{train,test}.csv; both sides get --valid spam-test.csv.
+#              Vectors: make_vec.sh on the training split.
+#   cooking    cooking.train with --valid cooking.valid (multi-label, P@1). Vectors: make_vec.sh.
+# Everything big goes to --workdir (default /tmp/wb-bench), never into the repository.
+#
+# Not here: multichannel/learned embeddings, the memory figures of issue 5, perf profiles.
+set -euo pipefail
+
+usage() {
+    cat <<'EOF'
+usage: tools/bench/bench_train.sh [options]
+
+  --data LIST        data sets, space or comma separated: synthetic spam cooking (default: all three)
+  --models LIST      tutorial kim (default: both)
+  --embeddings LIST  frozen finetune (default: both)
+  --epochs N         epochs on spam and cooking (default: 3)
+  --syn-rows N       synthetic training lines (default: 3200)
+  --syn-epochs N     epochs on the synthetic set (default: 1)
+  --threads N        threads for both trainers (default: 2)
+  --seed S           seed for both trainers and the synthetic data (default: 1)
+  --nice N           run the trainers under nice -n N (default: 10; 0 = off)
+  --torch-only       skip wordbench train (still needs wb_gen_glove for the synthetic set)
+  --sparse           PyTorch fine-tuning with sparse gradients + SparseAdam instead of dense Adam
+  --build DIR        build directory with wordbench and wb_gen_glove (default: ./build)
+  --workdir DIR      data, vectors, stores, models, logs (default: /tmp/wb-bench)
+  -h, --help         this help
+
+The report is printed and saved as WORKDIR/report-train.md; each run's stdout/stderr stay in
+WORKDIR/train-*.{out,err}, one JSON record per run in WORKDIR/train-results.jsonl.
+EOF
+}
+
+here=$(cd "$(dirname "$0")" && pwd)
+repo=$(cd "$here/../.." && pwd)
+shared="$repo/../shared/data"
+datasets="synthetic spam cooking"
+models="tutorial kim"
+embs="frozen finetune"
+epochs=3
+syn_rows=3200
+syn_epochs=1
+threads=2
+seed=1
+nicen=10
+torch_only=0
+sparse=0
+build="$repo/build"
+work=/tmp/wb-bench
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --data) datasets=${2//,/ }; shift 2 ;;
+        --models) models=${2//,/ }; shift 2 ;;
+        --embeddings) embs=${2//,/ }; shift 2 ;;
+        --epochs) epochs=$2; shift 2 ;;
+        --syn-rows) syn_rows=$2; shift 2 ;;
+        --syn-epochs) syn_epochs=$2; shift 2 ;;
+        --threads) threads=$2; shift 2 ;;
+        --seed) seed=$2; shift 2 ;;
+        --nice) nicen=$2; shift 2 ;;
+        --torch-only) torch_only=1; shift ;;
+        --sparse) sparse=1; shift ;;
+        --build) build=$(cd "$2" && pwd); shift 2 ;;
+        --workdir) work=$2; shift 2 ;;
+        -h|--help) usage; exit 0 ;;
+        *) echo "bench_train.sh: unknown option '$1'" >&2; echo "try --help" >&2; exit 2 ;;
+    esac
+done
+for n in "$epochs" "$syn_rows" "$syn_epochs" "$threads"; do
+    case "$n" in ''|*[!0-9]*|0) echo "bench_train.sh: '$n' is not a positive integer" >&2; exit 2 ;; esac
+done
+case "$seed$nicen" in *[!0-9]*) echo "bench_train.sh: --seed and --nice take integers >= 0" >&2; exit 2 ;; esac
+for d in $datasets; do case $d in synthetic|spam|cooking) ;; *) echo "bench_train.sh: unknown data set '$d'" >&2; exit 2 ;; esac; done
+for m in $models; do case $m in tutorial|kim) ;; *) echo "bench_train.sh: unknown model '$m'" >&2; exit 2 ;; esac; done
+for e in $embs; do case $e in frozen|finetune) ;; *) echo "bench_train.sh: unknown embeddings '$e'" >&2; exit 2 ;; esac; done
+case "$work" in "$repo"|"$repo"/*) echo "bench_train.sh: --workdir must be outside the repository" >&2; exit 2 ;; esac
+
+py=/usr/bin/python3          # Debian's interpreter: the one with python3-torch
+wb="$build/wordbench"
+gen="$build/wb_gen_glove"
+tt="$here/torch_train.py"
+mkdir -p "$work"
+work=$(cd "$work" && pwd)
+results="$work/train-results.jsonl"
+cmds="$work/train-commands.txt"
+: > "$results"
+: > "$cmds"
+pre=()
+[ "$nicen" = 0 ] || pre=(nice -n "$nicen")
+
+die() { echo "bench_train.sh: $*" >&2; exit 1; }
+"$py" -c 'import torch, keras_preprocessing' 2>/dev/null ||
+    die "$py lacks torch or keras_preprocessing (Debian: python3-torch python3-keras-preprocessing)"
+[ "$torch_only" = 1 ] || [ -x "$wb" ] || die "$wb not found: cmake --build $build --target wordbench_cli"
+# The test file goes to `wordbench train` as --test when the CLI has it (--valid is then its validation
+# set), else as --valid (the contract the harness was first written against).
+wb_test=--valid
+wb_unknown=0
+if [ "$torch_only" = 0 ]; then
+    wbhelp=$("$wb" train --help 2>&1) ||
+        die "'$wb train' is not available in this build (use --torch-only, or build a wordbench with train)"
+    case "$wbhelp" in *"--test FILE"*) wb_test=--test ;; esac
+    case "$wbhelp" in *"--unknown-label"*) wb_unknown=1 ;; esac
+fi
+
+log() { echo "bench_train.sh: $*" >&2; }
+record_cmd() { printf '%s\n' "$*" >> "$cmds"; }
+
+convert() { # vec store
+    if [ "$torch_only" = 1 ]; then return; fi
+    if [ -d "$2" ] && [ "$2.src" -nt "$1" ] && [ "$(cat "$2.src" 2>/dev/null)" = "$1" ]; then return; fi
+    record_cmd "$wb convert --force --quiet $1 $2"
+    "$wb" convert --force --quiet "$1" "$2" >/dev/null
+    echo "$1" > "$2.src"
+}
+
+# ---- data --------------------------------------------------------------------------------------------
+
+declare -A D_TRAIN D_VALID D_FMT D_VEC D_STORE D_EPOCHS D_WBOPTS D_TTOPTS
+for ds in $datasets; do
+    case $ds in
+    synthetic)
+        [ -x "$gen" ] || die "$gen not found: cmake --build $build --target wb_gen_glove"
+        g="$work/syn-glove-20000x300-s$seed.txt"
+        if [ ! -s "$g" ]; then
+            record_cmd "$gen --rows 20000 --dim 300 --seed $seed --out $g"
+            "$gen" --rows 20000 --dim 300 --seed "$seed" --out "$g.tmp" && mv "$g.tmp" "$g"
+        fi
+        tr="$work/syn-train-$syn_rows-s$seed.tsv"
+        te="$work/syn-test-$syn_rows-s$seed.tsv"
+        record_cmd "$py - $g $tr $te $syn_rows $seed   # 100 uniform random words per line, random pos/neg label"
+        "$py" - "$g" "$tr" "$te" "$syn_rows" "$seed" <<'PY'
+import random, sys
+from keras_preprocessing.text import text_to_word_sequence
+g, tr, te, n, seed = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5])
+with open(g, encoding="utf-8") as f:
+    words = [line.split(" ", 1)[0] for line in f]
+# only words that Keras' tokenizer keeps as they are (all of wb_gen_glove's should be)
+words = [w for w in words if text_to_word_sequence(w) == [w]]
+rng = random.Random(seed)
+for path, rows in ((tr, n), (te, max(1, n // 4))):
+    with open(path, "w", encoding="utf-8") as out:
+        for _ in range(rows):
+            out.write(" ".join(rng.choice(words) for _ in range(100)) + "\t" + rng.choice(("pos", "neg")) + "\n")
+print("bench_train.sh: synthetic: %d words, %d + %d lines" % (len(words), n, max(1, n // 4)), file=sys.stderr)
+PY
+        D_TRAIN[$ds]=$tr; D_VALID[$ds]=$te; D_FMT[$ds]=tsv; D_VEC[$ds]=$g
+        D_STORE[$ds]="$work/syn-20000x300-s$seed.store"; D_EPOCHS[$ds]=$syn_epochs; D_WBOPTS[$ds]=""; D_TTOPTS[$ds]=""
+        ;;
+    spam)
+        csv="$shared/spamassassin/emails.csv"
+        [ -r "$csv" ] || die "$csv not found"
+        if [ ! -s "$work/spam-test.csv" ] || [ "$work/spam-test.csv" -ot "$csv" ]; then
+            record_cmd "$py $tt --train $csv --format csv --test-size 0.2 --seed 1 --write-split $work/spam"
+            "$py" "$tt" --train "$csv" --format csv --test-size 0.2 --seed 1 --write-split "$work/spam" >&2
+        fi
+        record_cmd "$here/make_vec.sh --out $work --spam-csv $work/spam-train.csv spam"
+        vec=$("$here/make_vec.sh" --out "$work" --spam-csv "$work/spam-train.csv" spam)
+        D_TRAIN[$ds]="$work/spam-train.csv"; D_VALID[$ds]="$work/spam-test.csv"; D_FMT[$ds]=csv
+        D_VEC[$ds]=$vec; D_STORE[$ds]="$work/spam-300.store"; D_EPOCHS[$ds]=$epochs
+        D_WBOPTS[$ds]="--text-col text --label-col label"; D_TTOPTS[$ds]="--text-col text --label-col label"
+        ;;
+    cooking)
+        [ -r "$shared/cooking/cooking.train" ] || die "$shared/cooking/cooking.train not found"
+        record_cmd "$here/make_vec.sh --out $work cooking"
+        vec=$("$here/make_vec.sh" --out "$work" cooking)
+        D_TRAIN[$ds]="$shared/cooking/cooking.train"; D_VALID[$ds]="$shared/cooking/cooking.valid"
+        D_FMT[$ds]=fasttext; D_VEC[$ds]=$vec; D_STORE[$ds]="$work/cooking-300.store"
+        D_EPOCHS[$ds]=$epochs; D_WBOPTS[$ds]=""; D_TTOPTS[$ds]="--unknown-label skip"
+        # cooking.valid has tags cooking.train lacks: both sides drop those records from the test set
+        [ "$wb_unknown" = 0 ] || D_WBOPTS[$ds]="--unknown-label skip"
+        ;;
+    esac
+    convert "${D_VEC[$ds]}" "${D_STORE[$ds]}"
+done
+
+# ---- runs --------------------------------------------------------------------------------------------
+
+run() { # impl ds model emb
+    local impl=$1 ds=$2 m=$3 e=$4 base cmd rc t0 t1
+    base="$work/train-$ds-$m-$e-$impl"
+    if [ "$impl" = wordbench ]; then
+        # shellcheck disable=SC2206
+        cmd=("${pre[@]}" "$wb" train --data "${D_TRAIN[$ds]}" "$wb_test" "${D_VALID[$ds]}" --format "${D_FMT[$ds]}"
+             ${D_WBOPTS[$ds]} --store "${D_STORE[$ds]}" --model "$m" --embeddings "$e"
+             --epochs "${D_EPOCHS[$ds]}" --batch-size 32 --threads "$threads" --seed "$seed"
+             -o "$work/model-$ds-$m-$e.wbm" --json --quiet)
+    else
+        # shellcheck disable=SC2206
+        cmd=("${pre[@]}" "$py" "$tt" --train "${D_TRAIN[$ds]}" --valid "${D_VALID[$ds]}" --format "${D_FMT[$ds]}"
+             ${D_TTOPTS[$ds]} --vectors "${D_VEC[$ds]}" --model "$m" --embeddings "$e" --epochs "${D_EPOCHS[$ds]}"
+             --batch-size 32 --threads "$threads" --seed "$seed" --quiet)
+        [ "$sparse" = 0 ] || cmd+=(--sparse)
+    fi
+    record_cmd "${cmd[*]}"
+    log "$ds $m $e: $impl"
+    t0=$(date +%s.%N)
+    set +e
+    "${cmd[@]}" > "$base.out" 2> "$base.err"
+    rc=$?
+    set -e
+    t1=$(date +%s.%N)
+    [ "$rc" = 0 ] || log "$impl failed (exit $rc): see $base.err"
+    "$py" - "$impl" "$ds" "$m" "$e" "$rc" "$t0" "$t1" "$base.out" >> "$results" <<'PY'
+import json, sys
+impl, ds, m, e, rc, t0, t1, out = sys.argv[1:9]
+res = None
+try:
+    for line in open(out, encoding="utf-8", errors="replace"):
+        line = line.strip()
+        if line.startswith("{"):
+            try:
+                res = json.loads(line)      # the last JSON document on stdout
+            except ValueError:
+                pass
+except OSError:
+    pass
+print(json.dumps({"impl": impl, "data": ds, "model": m, "embeddings": e, "rc": int(rc),
+                  "wall": round(float(t1) - float(t0), 3), "result": res}))
+PY
+}
+
+i=0
+for ds in $datasets; do
+    for m in $models; do
+        for e in $embs; do
+            if [ "$torch_only" = 1 ]; then
+                run torch "$ds" "$m" "$e"
+            elif [ $((i % 2)) = 0 ]; then
+                run wordbench "$ds" "$m" "$e"; run torch "$ds" "$m" "$e"
+            else
+                run torch "$ds" "$m" "$e"; run wordbench "$ds" "$m" "$e"
+            fi
+            i=$((i + 1))
+        done
+    done
+done
+
+# ---- report ------------------------------------------------------------------------------------------
+
+machine="$(lscpu | sed -n 's/^Model name:[[:space:]]*//p' | head -1) · $(nproc) CPUs ($(lscpu | sed -n 's/^Core(s) per socket:[[:space:]]*//p' | head -1) cores/socket) · Linux $(uname -r) $(uname -m) · $(date -u '+%Y-%m-%d %H:%M UTC')"
+versions="$("$py" -c 'import torch, numpy, platform; print("torch %s, numpy %s, Python %s (/usr/bin/python3)" % (torch.__version__, numpy.__version__, platform.python_version()))')"
+load="$(cut -d' ' -f1-3 /proc/loadavg)"
+"$py" - "$results" "$cmds" "$machine" "$versions" "$load" "$threads" "$sparse" "$torch_only" <<'PY' | tee "$work/report-train.md"
+import json, sys
+results, cmds, machine, versions, load, threads, sparse, torch_only = sys.argv[1:9]
+rows = [json.loads(l) for l in open(results)]
+by = {}
+for r in rows:
+    by.setdefault((r["data"], r["model"], r["embeddings"]), {})[r["impl"]] = r
+
+def metric(r):
+    res = (r or {}).get("result") or {}
+    for k in ("test_acc", "test_p_at_1"):
+        if k in res:
+            return res[k], ("acc" if k == "test_acc" else "P@1")
+    return None, None
+
+def eps(r):
+    res = (r or {}).get("result") or {}
+    return res.get("examples_per_s")
+
+def f(x, fmt):
+    return "—" if x is None else fmt % x
+
+print("## Training throughput: wordbench train vs PyTorch 1.13\n")
+print("**Machine:** %s · load average before the report %s · %s threads per trainer" % (machine, load, threads))
+print("**Peer:** %s; %s\n" % (versions,
+      "fine-tuning with sparse gradients + SparseAdam" if sparse == "1" else
+      "fine-tuning with dense torch.optim.Adam over all parameters (PyTorch's default)"))
+print("| data | model | embeddings | wordbench ex/s | torch ex/s | ratio | target | metric | wordbench | torch | Δ points | torch epochs s |")
+print("|---|---|---|---:|---:|---:|---|---|---:|---:|---:|---|")
+for (ds, m, e), d in by.items():
+    w, t = d.get("wordbench"), d.get("torch")
+    we, te = eps(w), eps(t)
+    ratio = we / te if we and te else None
+    target = 3.0 if e == "frozen" else 10.0
+    status = "—" if ratio is None else ("met" if ratio >= target else "not met")
+    wm, kind = metric(w)
+    tm, kind2 = metric(t)
+    kind = kind or kind2 or ""
+    delta = (wm - tm) * 100 if wm is not None and tm is not None else None
+    tres = (t or {}).get("result") or {}
+    eps_list = ", ".join("%.1f" % s for s in tres.get("epoch_seconds", []))
+    wtxt = f(wm, "%.4f") if w else ("not run" if torch_only == "1" else "—")
+    if w and w["rc"] != 0:
+        wtxt = "failed (%d)" % w["rc"]
+    ttxt = f(tm, "%.4f") if not (t and t["rc"] != 0) else "failed (%d)" % t["rc"]
+    print("| %s | %s | %s | %s | %s | %s | ≥ %g× %s | %s | %s | %s | %s | %s |" % (
+        ds, m, e, f(we, "%.0f"), f(te, "%.0f"), f(ratio, "%.2f×"), target, status,
+        kind, wtxt, ttxt, f(delta, "%+.1f"), eps_list))
+print()
+print("ex/s = training examples / seconds of the training loop (all epochs, evaluation excluded). "
+      "Accuracy (binary, multiclass) or P@1 (multilabel: correct top-1 / N) on the test split; "
+      "target also needs |Δ| ≤ 1 point on spam and cooking. Synthetic labels are random (accuracy ~0.5).")
+bl = {}
+for r in rows:
+    res = r.get("result") or {}
+    if r["impl"] == "torch" and "baseline" in res:
+        bl[r["data"]] = (res["baseline"], res.get("train"), res.get("test"), res.get("vocab"), res.get("coverage"), res.get("split"))
+if bl:
+    print("\n| data | train | test | vocabulary (Keras) | vectors cover | majority baseline | split |")
+    print("|---|---:|---:|---:|---:|---:|---|")
+    for ds, (b, ntr, nte, v, cov, split) in bl.items():
+        print("| %s | %s | %s | %s | %s | %.4f | %s |" % (ds, ntr, nte, v, ("—" if cov is None else "%.1f%%" % (100 * cov)), b, split))
+print("\nCommands, exactly as run:\n\n```")
+print(open(cmds).read().rstrip())
+print("```")
+PY
