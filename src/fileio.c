@@ -34,6 +34,15 @@ int wb_aw_open(wb_awriter *w, const char *path) {
         wb_aw_abort(w);
         return rc;
     }
+    /* mkstemp makes the file 0600; a model file is as readable as any file
+     * the user creates (0666 less the umask). */
+    mode_t um = umask(022);
+    umask(um);
+    if (fchmod(w->fd, 0666 & ~um)) {
+        int rc = errno;
+        wb_aw_abort(w);
+        return rc;
+    }
     XXH3_64bits_reset(w->h);
     return 0;
 }

@@ -25,6 +25,8 @@
 #include "wordbench/arena.h"
 #include "wordbench/nn.h"
 
+#include <cblas.h>
+
 #define OVL_CHUNK_ROWS 1024u /* overlay rows per chunk */
 
 /* One dense tensor of the parameter block.  w, g and s point into the
@@ -76,6 +78,9 @@ struct wb_model {
     size_t orow_floats;      /* floats per overlay row: (1 + nstate)·E */
 
     wb_arena *arena;         /* step arena */
+    int conv_windows;        /* 1: Conv1D as sgemms over the windows of the
+                                embedded batch (nn.h); 0: projection of the
+                                distinct rows (see conv_project) */
 };
 
 /* ---- names ------------------------------------------------------------- */
@@ -310,6 +315,8 @@ int wb_model_create(wb_model **out, const wb_model_cfg *c, const wb_optim *opt, 
     glorot(m->out_w.w, m->out_w.n, (double)m->Hin, (double)c->C, &r);
     m->oov_a = 0.05f;
     m->attached = 0;
+    const char *cp = getenv("WB_CONV");
+    m->conv_windows = cp && !strcmp(cp, "windows");
     *out = m;
     return 0;
 }
@@ -468,7 +475,8 @@ typedef struct fwd {
     size_t B, N;          /* examples, distinct ids */
     int32_t *ids;         /* (N) distinct ids in first-seen order */
     float *U;             /* (N, Ei) their vectors */
-    float *x;             /* (B, T, Ei) the embedded batch */
+    int32_t *lid;         /* (B, T) local index (into U) of every token */
+    float *x;             /* (B, T, Ei) the embedded batch (not for projected Conv1D) */
     float *y;             /* (B, T, F) Conv1D output scratch */
     int32_t *amax[WB_MAX_WIDTHS]; /* (B, F) argmax per width; [0] also pool's (B, Ei) */
     float *feat;          /* (B, Ff) features (after relu / dropout); x for dense */
@@ -544,11 +552,82 @@ static int embed(wb_model *m, fwd *f, const int32_t *X, wb_err *e) {
                 memcpy(u + E, tmp + i * E, E * sizeof(float)); /* tuned = store until updated */
         }
     }
-    ALLOC(f->x, BT * Ei);
-    for (size_t i = 0; i < BT; i++) memcpy(f->x + i * Ei, f->U + (size_t)m->local[X[i]] * Ei, Ei * sizeof(float));
+    ALLOC(f->lid, BT);
+    for (size_t i = 0; i < BT; i++) f->lid[i] = m->local[X[i]];
+    f->x = NULL;
+    if (!is_conv(&m->c) || m->conv_windows) { /* the embedded batch: pool, dense, or the sgemm Conv1D */
+        ALLOC(f->x, BT * Ei);
+        for (size_t i = 0; i < BT; i++) memcpy(f->x + i * Ei, f->U + (size_t)f->lid[i] * Ei, Ei * sizeof(float));
+    }
     return 0;
 nomem:
     return wb_err_set(e, WB_ENOMEM, "out of memory in the step arena");
+}
+
+/* Conv1D of width K = widths[w] + global max pool, by projecting the N
+ * distinct rows of the minibatch instead of its B·T positions:
+ *   P[n][t][f] = U[n] · W[f][t]          (K sgemms, N×F×Ei each)
+ *   y[b][s][f] = Σ_t P[lid(b, s+t)][t][f]  (vector adds)
+ *   pooled[b][f] = max_s y[b][s][f], amax[b][f] = the first such s.
+ * Equal to the convolution of the embedded batch (same products, another
+ * summation order), with N·K·F·Ei multiply-adds instead of B·T·K·F·Ei: a
+ * real minibatch repeats words and is mostly padding, so N is several
+ * times smaller than B·T.  No (B, T, Ei) copy and no (B, T, F) output are
+ * made.  Returns 0 or -1 (arena). */
+static int conv_project(wb_model *m, fwd *f, size_t w, float *pooled) {
+    size_t B = f->B, T = m->c.T, Ei = m->Ei, F = m->c.F, K = m->c.widths[w], N = f->N, KF = K * F;
+    const float *W = m->conv_w[w].w; /* (F, K, Ei) */
+    float *P = wb_arena_alloc(m->arena, N * KF * sizeof *P), *acc = wb_arena_alloc(m->arena, F * sizeof *acc);
+    if (!P || !acc) return -1;
+    for (size_t t = 0; t < K; t++)
+        /* P_t[N,F] = U[N,Ei] · W_t[F,Ei]ᵀ: A = U NoTrans lda Ei, B = W + t·Ei
+         * Trans ldb K·Ei (row f of W_t is W[f][t]), C = P + t·F ldc K·F. */
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)N, (int)F, (int)Ei, 1.0f, f->U, (int)Ei,
+                    W + t * Ei, (int)(K * Ei), 0.0f, P + t * F, (int)KF);
+    int32_t *amax = f->amax[w];
+    for (size_t b = 0; b < B; b++) {
+        const int32_t *lid = f->lid + b * T;
+        float *mx = pooled + b * F;
+        int32_t *am = amax + b * F;
+        for (size_t s = 0; s + K <= T; s++) {
+            const float *p0 = P + (size_t)lid[s] * KF;
+            for (size_t k = 0; k < F; k++) acc[k] = p0[k];
+            for (size_t t = 1; t < K; t++) {
+                const float *pt = P + (size_t)lid[s + t] * KF + t * F;
+                for (size_t k = 0; k < F; k++) acc[k] += pt[k];
+            }
+            if (s == 0) {
+                memcpy(mx, acc, F * sizeof *acc);
+                memset(am, 0, F * sizeof *am);
+                continue;
+            }
+            for (size_t k = 0; k < F; k++)
+                if (acc[k] > mx[k]) mx[k] = acc[k], am[k] = (int32_t)s;
+        }
+    }
+    return 0;
+}
+
+/* Backward of conv_project for the argmax windows only:
+ *   dW[f][t] += dpool[b][f] · U[lid(b, s*+t)]       (s* = amax[b][f])
+ *   dU[lid(b, s*+t)] += dpool[b][f] · W[f][t]       (tuned half; dU may be NULL)
+ * dU is (N, E): the last E columns of each Ei-wide token vector. */
+static void conv_project_backward(wb_model *m, const fwd *f, size_t w, const float *dpool, float *dU) {
+    size_t B = f->B, T = m->c.T, Ei = m->Ei, E = m->c.E, F = m->c.F, K = m->c.widths[w], off = Ei - E;
+    const float *W = m->conv_w[w].w;
+    float *dW = m->conv_w[w].g;
+    const int32_t *amax = f->amax[w];
+    for (size_t b = 0; b < B; b++)
+        for (size_t k = 0; k < F; k++) {
+            float g = dpool[b * F + k];
+            if (g == 0) continue;
+            const int32_t *lid = f->lid + b * T + amax[b * F + k];
+            for (size_t t = 0; t < K; t++) {
+                size_t l = (size_t)lid[t];
+                cblas_saxpy((int)Ei, g, f->U + l * Ei, 1, dW + (k * K + t) * Ei, 1);
+                if (dU) cblas_saxpy((int)E, g, W + (k * K + t) * Ei + off, 1, dU + l * E, 1);
+            }
+        }
 }
 
 /* Forward pass to the logits. */
@@ -557,16 +636,20 @@ static int forward(wb_model *m, fwd *f, const int32_t *X, int train, wb_rng *rng
     int rc = embed(m, f, X, e);
     if (rc) return rc;
     if (is_conv(&m->c)) {
-        ALLOC(f->y, B * T * F);
         ALLOC(f->feat, B * Ff);
         float *pooled;
         ALLOC(pooled, B * F);
+        if (m->conv_windows) ALLOC(f->y, B * T * F);
         for (size_t w = 0; w < m->c.nwidths; w++) {
             size_t K = m->c.widths[w];
             ALLOC(f->amax[w], B * F);
             /* relu(maxpool(conv(x)) + b) = maxpool(relu(conv(x) + b)) */
-            wb_conv1d_forward(f->x, B, T, Ei, m->conv_w[w].w, NULL, F, K, f->y);
-            wb_gmaxpool_forward(f->y, B, T, T - K + 1, F, pooled, f->amax[w]);
+            if (m->conv_windows) {
+                wb_conv1d_forward(f->x, B, T, Ei, m->conv_w[w].w, NULL, F, K, f->y);
+                wb_gmaxpool_forward(f->y, B, T, T - K + 1, F, pooled, f->amax[w]);
+            } else if (conv_project(m, f, w, pooled)) {
+                goto nomem;
+            }
             const float *bias = m->conv_b[w].w;
             for (size_t b = 0; b < B; b++)
                 for (size_t k = 0; k < F; k++) {
@@ -627,7 +710,7 @@ static size_t count_correct(const wb_model *m, const fwd *f, const int32_t *y, c
 }
 
 /* Backward pass and the optimizer step. */
-static int backward_update(wb_model *m, fwd *f, const int32_t *X, wb_err *e) {
+static int backward_update(wb_model *m, fwd *f, wb_err *e) {
     size_t B = f->B, T = m->c.T, E = m->c.E, Ei = m->Ei, F = m->c.F, Ff = m->Ff, C = m->c.C;
     memset(m->block + m->nparam, 0, m->nparam * sizeof(float)); /* gradients */
     float *dfeat, *dx = NULL;
@@ -646,10 +729,20 @@ static int backward_update(wb_model *m, fwd *f, const int32_t *X, wb_err *e) {
         wb_dense_backward(f->feat, f->dz, B, Ff, m->out_w.w, C, m->out_w.g, m->out_b.g, dfeat);
     }
     if (f->mask) wb_dropout_backward(dfeat, B * Ff, m->c.dropout, f->mask);
+    /* Gradient of the token vectors: dx (B, T, Ei) for pool and dense and
+     * the windowed Conv1D; the projected Conv1D writes the rows' gradient
+     * dU (N, E) directly. */
+    float *dU = NULL;
+    size_t N = f->N, BT = B * T, off = Ei - E;
+    int project = is_conv(&m->c) && !m->conv_windows;
+    if (need_dx && project) {
+        ALLOC(dU, N * E);
+        memset(dU, 0, N * E * sizeof(float));
+    }
     if (m->c.kind == WB_MODEL_DENSE) {
         dx = need_dx ? dfeat : NULL; /* Flatten: the same memory */
     } else {
-        if (need_dx) {
+        if (need_dx && !project) {
             ALLOC(dx, B * T * Ei);
             memset(dx, 0, B * T * Ei * sizeof(float));
         }
@@ -668,20 +761,21 @@ static int backward_update(wb_model *m, fwd *f, const int32_t *X, wb_err *e) {
                         dpool[b * F + k] = g;
                         db[k] += g;
                     }
-                wb_conv1d_backward_argmax(f->x, B, T, Ei, m->conv_w[w].w, F, m->c.widths[w], f->amax[w], dpool,
-                                          m->conv_w[w].g, NULL, dx);
+                if (project)
+                    conv_project_backward(m, f, w, dpool, dU);
+                else
+                    wb_conv1d_backward_argmax(f->x, B, T, Ei, m->conv_w[w].w, F, m->c.widths[w], f->amax[w], dpool,
+                                              m->conv_w[w].g, NULL, dx);
             }
         }
     }
     /* Embedding rows: dU[local(id)] += dx[token]; only the tuned half
      * (the last E columns of a token vector) of trainable ids matters. */
-    float *dU = NULL;
-    size_t N = f->N, BT = B * T, off = Ei - E;
     if (dx) {
         ALLOC(dU, N * E);
         memset(dU, 0, N * E * sizeof(float));
         for (size_t i = 0; i < BT; i++) {
-            float *d = dU + (size_t)m->local[X[i]] * E;
+            float *d = dU + (size_t)f->lid[i] * E;
             const float *g = dx + i * Ei + off;
             for (size_t k = 0; k < E; k++) d[k] += g[k];
         }
@@ -732,7 +826,7 @@ int wb_model_train_step(wb_model *m, const int32_t *X, size_t B, const int32_t *
     float l = loss_of(m, &f, y, t, cw);
     if (loss) *loss = l;
     if (correct) *correct = count_correct(m, &f, y, t);
-    return backward_update(m, &f, X, e);
+    return backward_update(m, &f, e);
 }
 
 int wb_model_predict(wb_model *m, const int32_t *X, size_t B, const int32_t *y, const float *t,
