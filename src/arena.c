@@ -30,6 +30,7 @@ struct wb_arena {
 #define HDR (((sizeof(chunk) + ARENA_ALIGN - 1) / ARENA_ALIGN) * ARENA_ALIGN)
 
 static chunk *chunk_new(wb_arena *a, size_t cap) {
+    if (cap > SIZE_MAX - HDR) return NULL; /* HDR + cap would wrap */
     chunk *c = mallocx(HDR + cap, a->flags | MALLOCX_ALIGN(ARENA_ALIGN));
     if (!c) return NULL;
     c->next = NULL, c->cap = cap, c->used = 0;
@@ -62,7 +63,7 @@ void *wb_arena_alloc(wb_arena *a, size_t n) {
     if (need < n) return NULL; /* overflow */
     chunk *c = a->head;
     if (c->cap - c->used < need) {
-        size_t cap = c->cap * 2 > need ? c->cap * 2 : need;
+        size_t cap = c->cap <= SIZE_MAX / 2 && c->cap * 2 > need ? c->cap * 2 : need;
         chunk *nc = chunk_new(a, cap);
         if (!nc) return NULL;
         nc->next = c, a->head = c = nc;
