@@ -574,6 +574,9 @@ nomem:
  * real minibatch repeats words and is mostly padding, so N is several
  * times smaller than B·T.  No (B, T, Ei) copy and no (B, T, F) output are
  * made.  Returns 0 or -1 (arena). */
+__attribute__((target_clones("avx2", "default"))) static void window_max(const float *P, const int32_t *lid, size_t T, size_t K,
+                                                                          size_t F, float *acc, float *mx, int32_t *am);
+
 static int conv_project(wb_model *m, fwd *f, size_t w, float *pooled) {
     size_t B = f->B, T = m->c.T, Ei = m->Ei, F = m->c.F, K = m->c.widths[w], N = f->N, KF = K * F;
     const float *W = m->conv_w[w].w; /* (F, K, Ei) */
@@ -584,28 +587,35 @@ static int conv_project(wb_model *m, fwd *f, size_t w, float *pooled) {
          * Trans ldb K·Ei (row f of W_t is W[f][t]), C = P + t·F ldc K·F. */
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)N, (int)F, (int)Ei, 1.0f, f->U, (int)Ei,
                     W + t * Ei, (int)(K * Ei), 0.0f, P + t * F, (int)KF);
-    int32_t *amax = f->amax[w];
-    for (size_t b = 0; b < B; b++) {
-        const int32_t *lid = f->lid + b * T;
-        float *mx = pooled + b * F;
-        int32_t *am = amax + b * F;
-        for (size_t s = 0; s + K <= T; s++) {
-            const float *p0 = P + (size_t)lid[s] * KF;
-            for (size_t k = 0; k < F; k++) acc[k] = p0[k];
-            for (size_t t = 1; t < K; t++) {
-                const float *pt = P + (size_t)lid[s + t] * KF + t * F;
-                for (size_t k = 0; k < F; k++) acc[k] += pt[k];
-            }
-            if (s == 0) {
-                memcpy(mx, acc, F * sizeof *acc);
-                memset(am, 0, F * sizeof *am);
-                continue;
-            }
-            for (size_t k = 0; k < F; k++)
-                if (acc[k] > mx[k]) mx[k] = acc[k], am[k] = (int32_t)s;
+    for (size_t b = 0; b < B; b++) window_max(P, f->lid + b * T, T, K, F, acc, pooled + b * F, f->amax[w] + b * F);
+    return 0;
+}
+
+/* One example of conv_project: the window sums of P over the T ids lid and
+ * their running max / first argmax over s.  Branch-free inner loops (the
+ * compiler vectorizes them; an AVX2 clone where the CPU has it). */
+__attribute__((target_clones("avx2", "default"))) static void window_max(const float *P, const int32_t *lid, size_t T, size_t K,
+                                                                          size_t F, float *acc, float *mx, int32_t *am) {
+    size_t KF = K * F;
+    for (size_t s = 0; s + K <= T; s++) {
+        const float *p0 = P + (size_t)lid[s] * KF;
+        for (size_t k = 0; k < F; k++) acc[k] = p0[k];
+        for (size_t t = 1; t < K; t++) {
+            const float *pt = P + (size_t)lid[s + t] * KF + t * F;
+            for (size_t k = 0; k < F; k++) acc[k] += pt[k];
+        }
+        if (s == 0) {
+            memcpy(mx, acc, F * sizeof *acc);
+            memset(am, 0, F * sizeof *am);
+            continue;
+        }
+        int32_t si = (int32_t)s;
+        for (size_t k = 0; k < F; k++) {
+            int gt = acc[k] > mx[k];
+            mx[k] = gt ? acc[k] : mx[k];
+            am[k] = gt ? si : am[k];
         }
     }
-    return 0;
 }
 
 /* Backward of conv_project for the argmax windows only:

@@ -90,13 +90,16 @@ static inline float effective_grad(const wb_optim *o, float g, float w) {
 /* Adam over n elements, written so that the compiler vectorizes it (no
  * branches, restrict pointers; sqrtf needs -fno-math-errno, set in
  * CMakeLists.txt): the same arithmetic as effective_grad + the rule, with
- * clipping as min/max against +-INFINITY when off and l2 = 0 adding 0. */
-static void adam_span(float *restrict w, const float *restrict g, float *restrict m, float *restrict v, size_t n,
+ * clipping as min/max against +-INFINITY when off and l2 = 0 adding 0;
+ * an AVX2 clone is picked at load time where the CPU has it. */
+__attribute__((target_clones("avx2", "default"))) static void adam_span(float *restrict w, const float *restrict g, float *restrict m, float *restrict v, size_t n,
                       float scale, float cv, float l2, float b1, float b2, float step, float bc2s, float eps) {
     float c1 = 1.0f - b1, c2 = 1.0f - b2;
     for (size_t i = 0; i < n; i++) {
-        float gi = fminf(fmaxf(g[i] * scale, -cv), cv);
-        if (l2 != 0) gi += l2 * w[i];
+        float gi = g[i] * scale;
+        gi = gi > cv ? cv : gi;
+        gi = gi < -cv ? -cv : gi;
+        gi += l2 * w[i];
         m[i] = b1 * m[i] + c1 * gi;
         v[i] = b2 * v[i] + c2 * (gi * gi);
         float denom = sqrtf(v[i]) / bc2s + eps;
