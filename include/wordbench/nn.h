@@ -19,6 +19,10 @@
  *     OpenBLAS thread count.
  *
  * Threads: every function is reentrant; OpenBLAS may use its own threads.
+ *
+ * Include order: <complex.h> (which OpenBLAS' <cblas.h> includes) defines a
+ * macro I, the name of the dense input size below, so include this header
+ * before either of them (src/nn.c #undefs I after <cblas.h>).
  */
 #ifndef WORDBENCH_NN_H
 #define WORDBENCH_NN_H
@@ -52,10 +56,15 @@ void wb_dense_backward(const float *x, const float *dy, size_t B, size_t I, cons
  * Output y[b][s][f] for s in [0, T), T = L-k+1, is stored at
  * y[(b*L + s)*F + f]: the output keeps an example stride of L rows, and
  * the k-1 rows s in [T, L) of every example are scratch (unspecified
- * values).  So y holds B*L*F floats.  This lets the whole batch be ONE
- * sgemm over the B*L-k+1 overlapping windows, each k*D contiguous floats
- * of x (lda = D, no im2col copy); windows crossing an example boundary
- * land in the scratch rows. */
+ * values, though always written, never left uninitialised).  So y holds
+ * B*L*F floats.  This lets the whole batch be computed over the
+ * M = B*L-k+1 overlapping windows, each k*D contiguous floats of x, with
+ * no im2col copy; windows crossing an example boundary land in the
+ * scratch rows.
+ * BLAS forbids the single product with lda = D < k*D (OpenBLAS rejects it
+ * as an illegal parameter), so it is k sgemms, one per kernel offset t:
+ * Y[M,F] += X_t[M,D] · W_t[F,D]ᵀ with X_t = x + t*D (lda D) and W_t the
+ * columns [t*D, t*D+D) of W (ldb k*D). */
 void wb_conv1d_forward(const float *x, size_t B, size_t L, size_t D, const float *W,
                        const float *b, size_t F, size_t k, float *y);
 
@@ -69,8 +78,9 @@ void wb_conv1d_backward(const float *x, float *dy, size_t B, size_t L, size_t D,
 /* Backward of Conv1D followed by a global max pool over time (the pool's
  * forward gave argmax[b][f] in [0, T)): only window argmax[b][f] of each
  * filter receives gradient dpool[b][f], so the cost is O(B·F·k·D) axpys
- * instead of sgemms.  dpool and argmax are [B, F].  The bias gradient is
- * db[f] += Σ_b dpool[b][f].  Any of dW, db, dx may be NULL.  Equal (to
+ * instead of sgemms; entries with dpool[b][f] == 0 (filters switched off
+ * by a ReLU) are skipped.  dpool and argmax are [B, F].  The bias
+ * gradient is db[f] += Σ_b dpool[b][f].  Any of dW, db, dx may be NULL.  Equal (to
  * rounding) to wb_gmaxpool_backward followed by wb_conv1d_backward. */
 void wb_conv1d_backward_argmax(const float *x, size_t B, size_t L, size_t D, const float *W,
                                size_t F, size_t k, const int32_t *argmax, const float *dpool,
@@ -114,9 +124,12 @@ void wb_relu_backward(const float *y, float *dy, size_t n);
 
 /* Inverted dropout in place with drop probability p in [0, 1): each x[i] is
  * zeroed with probability p (mask[i] = 0) or scaled by 1/(1-p)
- * (mask[i] = 1).  Draws from rng (deterministic for a seed).  p = 0 sets
- * every mask[i] = 1 and leaves x unchanged.  Backward in place on dy:
- * dy[i] = mask[i] ? dy[i]/(1-p) : 0. */
+ * (mask[i] = 1).  Draws from rng (deterministic for a seed): one
+ * wb_rng_next() per element in index order, element i dropped iff the draw
+ * is < floor(p * 2^64).  Kept values are multiplied by the float
+ * 1/(1-p), and backward multiplies by the same float.  p = 0 sets every
+ * mask[i] = 1, leaves x unchanged and does not advance rng.  Backward in
+ * place on dy: dy[i] = mask[i] ? dy[i]·(1/(1-p)) : 0. */
 void wb_dropout_forward(float *x, size_t n, float p, wb_rng *rng, uint8_t *mask);
 void wb_dropout_backward(float *dy, size_t n, float p, const uint8_t *mask);
 
