@@ -1209,3 +1209,49 @@ fail:
     free(b);
     return rc;
 }
+
+/* ---- low level ------------------------------------------------------------ */
+
+size_t wb_model_ntensors(const wb_model *m) { return m->nts; }
+
+const char *wb_model_tensor(wb_model *m, size_t i, float **w, float **g, size_t *n, size_t *rows, size_t *cols) {
+    if (i >= m->nts) return NULL;
+    tensor *t = m->ts[i];
+    if (w) *w = t->w;
+    if (g) *g = t->g;
+    if (n) *n = t->n;
+    if (rows) *rows = t->rows;
+    if (cols) *cols = t->cols;
+    return t->name;
+}
+
+int wb_model_get_row(wb_model *m, int32_t id, float *out, wb_err *e) {
+    if (id < 0 || (size_t)id >= m->c.V) return wb_err_set(e, WB_EUSAGE, "id %d out of range", id);
+    size_t E = m->c.E;
+    if (m->slot[id] >= 0) {
+        memcpy(out, ovl_row(m, m->slot[id]), E * sizeof *out);
+        return 0;
+    }
+    if (trainable(m, id) && m->c.emb == WB_EMB_LEARNED) {
+        random_row(m, id, 0.05f, out);
+        return 0;
+    }
+    if (fixed_value(m, id, out)) {
+        if (m->embedded) {
+            memcpy(out, m->embedded + (size_t)m->row[id] * E, E * sizeof *out);
+        } else {
+            uint32_t r = (uint32_t)m->row[id];
+            if (!m->st || wb_store_gather(m->st, 1, &r, out)) return wb_err_set(e, WB_EUSAGE, "no store attached");
+        }
+    }
+    return 0;
+}
+
+int wb_model_set_row(wb_model *m, int32_t id, const float *v, wb_err *e) {
+    if (id <= 0 || (size_t)id >= m->c.V) return wb_err_set(e, WB_EUSAGE, "id %d: not a settable row", id);
+    if (!trainable(m, id)) return wb_err_set(e, WB_EUSAGE, "row %d is not trainable with these embeddings", id);
+    int32_t s = ovl_get(m, id, v);
+    if (s < 0) return wb_err_set(e, WB_ENOMEM, "out of memory for the embedding overlay");
+    memcpy(ovl_row(m, s), v, m->c.E * sizeof *v);
+    return 0;
+}

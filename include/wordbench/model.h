@@ -183,6 +183,28 @@ int wb_model_train_step(wb_model *m, const int32_t *X, size_t B, const int32_t *
 int wb_model_predict(wb_model *m, const int32_t *X, size_t B, const int32_t *y,
                      const float *t, const float *cw, float *prob, float *loss, wb_err *e);
 
+/* ---- low level: direct access (tests, parity with PyTorch, import) ------ */
+
+/* Number of dense tensors, and tensor i: its name ("conv1/kernel",
+ * "conv1/bias", ..., "hidden/kernel", "hidden/bias", "output/kernel",
+ * "output/bias"), weights *w (mutable), gradients *g of the last training
+ * step (valid until the next step), element count *n, and *rows, *cols of
+ * its layout (kernels: nn.h layouts; biases: 1 × n).  NULL when i is out
+ * of range. */
+size_t wb_model_ntensors(const wb_model *m);
+const char *wb_model_tensor(wb_model *m, size_t i, float **w, float **g, size_t *n, size_t *rows,
+                            size_t *cols);
+
+/* The current embedding row of `id` as the model sees it (E floats; the
+ * tuned channel for multichannel) into out.  Returns 0, WB_EUSAGE (id out
+ * of range), or the store's gather error. */
+int wb_model_get_row(wb_model *m, int32_t id, float *out, wb_err *e);
+
+/* Set the trainable row of `id` (E floats): it goes into the overlay, as if
+ * trained.  Returns 0, WB_EUSAGE (id 0, out of range, or a row that is not
+ * trainable in this mode), WB_ENOMEM. */
+int wb_model_set_row(wb_model *m, int32_t id, const float *v, wb_err *e);
+
 /* Memory figures for --mem-report. */
 typedef struct wb_model_mem {
     uint64_t block_bytes;     /* parameters + gradients + optimizer state */
