@@ -276,14 +276,17 @@ static void progress(void *ud, size_t epoch, size_t epochs, size_t done, size_t 
     else fprintf(stderr, "%s\n", line);
 }
 
-/* RssAnon of this process in bytes (0 when unknown). */
-static uint64_t rss_anon(void) {
+/* A "Key:  N kB" line of /proc/self/status in bytes (0 when unknown):
+ * RssAnon (heap, stacks, anonymous maps), RssFile (mapped file pages this
+ * process has touched: the store's), VmHWM (peak RSS). */
+static uint64_t proc_status(const char *key) {
     FILE *f = fopen("/proc/self/status", "r");
     if (!f) return 0;
     char line[256];
     uint64_t kb = 0;
+    size_t kl = strlen(key);
     while (fgets(line, sizeof line, f))
-        if (sscanf(line, "RssAnon: %" SCNu64, &kb) == 1) break;
+        if (!strncmp(line, key, kl) && line[kl] == ':' && sscanf(line + kl + 1, "%" SCNu64, &kb) == 1) break;
     fclose(f);
     return kb * 1024;
 }
@@ -303,13 +306,15 @@ static uint64_t resident(const void *p, size_t n) {
 }
 
 typedef struct memrep {
-    uint64_t rss_anon, je_allocated, je_resident, store_resident, store_bytes;
+    uint64_t rss_anon, rss_file, hwm, je_allocated, je_resident, store_resident, store_bytes;
     wb_model_mem mm;
 } memrep;
 
 static void mem_measure(memrep *r, wb_model *m, wb_store *st) {
     memset(r, 0, sizeof *r);
-    r->rss_anon = rss_anon();
+    r->rss_anon = proc_status("RssAnon");
+    r->rss_file = proc_status("RssFile");
+    r->hwm = proc_status("VmHWM");
     uint64_t ep = 1;
     size_t sz = sizeof ep;
     mallctl("epoch", &ep, &sz, &ep, sz);
@@ -576,10 +581,10 @@ static int run_train(cli *c) {
             }
         }
         if (want_mem)
-            printf(", \"mem\": {\"rss_anon\": %" PRIu64 ", \"jemalloc_allocated\": %" PRIu64 ", \"jemalloc_resident\": %" PRIu64
+            printf(", \"mem\": {\"rss_anon\": %" PRIu64 ", \"rss_file\": %" PRIu64 ", \"peak_rss\": %" PRIu64 ", \"jemalloc_allocated\": %" PRIu64 ", \"jemalloc_resident\": %" PRIu64
                    ", \"model_block\": %" PRIu64 ", \"overlay_rows\": %" PRIu64 ", \"overlay_bytes\": %" PRIu64
                    ", \"arena_bytes\": %" PRIu64 ", \"store_resident\": %" PRIu64 ", \"store_bytes\": %" PRIu64 "}",
-                   mr.rss_anon, mr.je_allocated, mr.je_resident, mr.mm.block_bytes, mr.mm.overlay_rows, mr.mm.overlay_bytes,
+                   mr.rss_anon, mr.rss_file, mr.hwm, mr.je_allocated, mr.je_resident, mr.mm.block_bytes, mr.mm.overlay_rows, mr.mm.overlay_bytes,
                    mr.mm.arena_bytes, mr.store_resident, mr.store_bytes);
         printf("}\n");
     } else {
@@ -593,11 +598,12 @@ static int run_train(cli *c) {
             printf("\n");
         }
         if (want_mem) {
-            char a[32], b[32], d[32], f[32], g[32], h[32];
+            char a[32], b[32], d[32], f[32], g[32], h[32], i2[32], j2[32];
             fprintf(stderr,
-                    "memory: anonymous RSS %s; jemalloc allocated %s, resident %s; overlay %" PRIu64
-                    " rows (%s); store resident %s of %s\n",
-                    cli_bytes(a, sizeof a, (double)mr.rss_anon), cli_bytes(b, sizeof b, (double)mr.je_allocated),
+                    "memory: anonymous RSS %s, store pages mapped %s, peak RSS %s; jemalloc allocated %s, resident %s; "
+                    "overlay %" PRIu64 " rows (%s); store matrix in the page cache %s of %s\n",
+                    cli_bytes(a, sizeof a, (double)mr.rss_anon), cli_bytes(i2, sizeof i2, (double)mr.rss_file),
+                    cli_bytes(j2, sizeof j2, (double)mr.hwm), cli_bytes(b, sizeof b, (double)mr.je_allocated),
                     cli_bytes(d, sizeof d, (double)mr.je_resident), mr.mm.overlay_rows,
                     cli_bytes(f, sizeof f, (double)mr.mm.overlay_bytes), cli_bytes(g, sizeof g, (double)mr.store_resident),
                     cli_bytes(h, sizeof h, (double)mr.store_bytes));
