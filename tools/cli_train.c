@@ -600,7 +600,7 @@ static int run_train(cli *c) {
         if (want_mem) {
             char a[32], b[32], d[32], f[32], g[32], h[32], i2[32], j2[32];
             fprintf(stderr,
-                    "memory: anonymous RSS %s, store pages mapped %s, peak RSS %s; jemalloc allocated %s, resident %s; "
+                    "memory: anonymous RSS %s, file-backed RSS %s (libraries and store pages), peak RSS %s; jemalloc allocated %s, resident %s; "
                     "overlay %" PRIu64 " rows (%s); store matrix in the page cache %s of %s\n",
                     cli_bytes(a, sizeof a, (double)mr.rss_anon), cli_bytes(i2, sizeof i2, (double)mr.rss_file),
                     cli_bytes(j2, sizeof j2, (double)mr.hwm), cli_bytes(b, sizeof b, (double)mr.je_allocated),
