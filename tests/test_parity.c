@@ -1,19 +1,25 @@
 /*
- * test_parity.c — wordbench against PyTorch 1.13: reference values in
- * fixtures/torch/CASE.txt, written by tools/torch_ref.py (format in
- * fixtures/torch/README.md).
+ * test_parity.c — wordbench's layers (nn.h) and optimizers (optim.h)
+ * against PyTorch 1.13: reference inputs, weights, outputs and autograd
+ * gradients in fixtures/torch/CASE.txt, written by tools/torch_ref.py (format
+ * in fixtures/torch/README.md).
  *
- * Contains: five steps of each optimizer of optim.h against torch.optim
- * (Adam, Adam + weight decay, Adam after clip_grad_norm_, SGD, SGD +
- * momentum + weight decay, RMSprop, Adagrad, Adadelta) and the lazy row
- * updates against torch.optim.SparseAdam.
+ * Contains: per layer, forward and backward against torch (dense, Conv1D
+ * with k = 3, 1 and L, global max and average pool, max pool p = 2 and 3,
+ * ReLU, softmax cross-entropy with and without class weights, sigmoid BCE
+ * with and without pos_weight); the chain conv -> relu -> global max pool ->
+ * dense -> softmax cross-entropy, its conv gradient both through
+ * wb_conv1d_backward and through wb_conv1d_backward_argmax; five steps of
+ * each optimizer against torch.optim (Adam, Adam + weight decay, Adam after
+ * clip_grad_norm_, SGD, SGD + momentum + weight decay, RMSprop, Adagrad,
+ * Adadelta) and the lazy row updates against torch.optim.SparseAdam.
  *
  * Tolerance: every element, |ours - torch| <= 1e-4 · max(1, |torch|); the
  * largest difference of each tensor is printed, and any element outside
- * fails the test.
+ * fails the test.  Argmax indices must be equal.
  *
- * Leaves out, for now: the layers of nn.h (their fixtures are already in
- * fixtures/torch/; the checks come with src/nn.c).
+ * Leaves out: finite-difference gradient checks and the naive-loop twins
+ * (tests/test_nn.c); dropout (torch's RNG is not ours).
  */
 #include <math.h>
 #include <setjmp.h>
@@ -26,6 +32,7 @@
 
 #include <cmocka.h>
 
+#include "wordbench/nn.h"
 #include "wordbench/optim.h"
 
 #ifndef WB_FIXTURES
@@ -109,6 +116,12 @@ static const fx_arr *fx_get(const fx *f, const char *name) {
     return NULL;
 }
 
+static int fx_has(const fx *f, const char *name) {
+    for (int i = 0; i < f->na; i++)
+        if (strcmp(f->a[i].name, name) == 0) return 1;
+    return 0;
+}
+
 /* Values of `name`, which must hold exactly n of them. */
 static const float *fx_v(const fx *f, const char *name, size_t n) {
     const fx_arr *a = fx_get(f, name);
@@ -137,6 +150,13 @@ static float *copy(const float *src, size_t n) {
     return p;
 }
 
+static int32_t *ints(const float *src, size_t n) {
+    int32_t *p = calloc(n ? n : 1, sizeof(int32_t));
+    assert_non_null(p);
+    for (size_t i = 0; i < n; i++) p[i] = (int32_t)src[i];
+    return p;
+}
+
 /* got[i·gstride + j] for i < rows, j < cols vs want (rows·cols, dense):
  * prints the largest difference, fails on any element outside the
  * tolerance. */
@@ -162,6 +182,235 @@ static void check_strided(const fx *f, const char *what, const float *got, size_
         fail_msg("%s: %s: %zu of %zu elements differ beyond %g; first [%zu] = %.9g, torch %.9g",
                  f->path, what, bad, rows * cols, RTOL, first, got[first / cols * gstride + first % cols],
                  want[first]);
+}
+
+static void check(const fx *f, const char *name, const float *got) {
+    const fx_arr *a = fx_get(f, name);
+    check_strided(f, name, got, 1, a->n, a->n, a->v);
+}
+
+static void check_ints(const fx *f, const char *name, const int32_t *got) {
+    const fx_arr *a = fx_get(f, name);
+    for (size_t i = 0; i < a->n; i++)
+        if (got[i] != (int32_t)a->v[i])
+            fail_msg("%s: %s[%zu] = %d, torch %d", f->path, name, i, got[i], (int32_t)a->v[i]);
+}
+
+/* ---- layers ------------------------------------------------------------------ */
+
+static void test_dense(void **unused) {
+    (void)unused;
+    fx f;
+    fx_load(&f, "dense");
+    size_t B = fx_dim(&f, "x", 0), I = fx_dim(&f, "x", 1), O = fx_dim(&f, "W", 0);
+    const float *x = fx_v(&f, "x", B * I), *W = fx_v(&f, "W", O * I), *b = fx_v(&f, "b", O);
+    float *y = zeros(B * O), *dW = zeros(O * I), *db = zeros(O), *dx = zeros(B * I);
+    wb_dense_forward(x, B, I, W, b, O, y);
+    check(&f, "y", y);
+    wb_dense_backward(x, fx_v(&f, "dy", B * O), B, I, W, O, dW, db, dx);
+    check(&f, "dx", dx);
+    check(&f, "dW", dW);
+    check(&f, "db", db);
+    /* backward accumulates: a second call doubles every gradient */
+    wb_dense_backward(x, fx_v(&f, "dy", B * O), B, I, W, O, dW, db, dx);
+    for (size_t i = 0; i < B * I; i++) dx[i] *= 0.5f;
+    for (size_t i = 0; i < O * I; i++) dW[i] *= 0.5f;
+    for (size_t i = 0; i < O; i++) db[i] *= 0.5f;
+    check(&f, "dx", dx);
+    check(&f, "dW", dW);
+    check(&f, "db", db);
+    free(y), free(dW), free(db), free(dx);
+    fx_free(&f);
+}
+
+static void conv_case(const char *name) {
+    fx f;
+    fx_load(&f, name);
+    size_t B = fx_dim(&f, "x", 0), L = fx_dim(&f, "x", 1), D = fx_dim(&f, "x", 2);
+    size_t F = fx_dim(&f, "W", 0), k = fx_dim(&f, "W", 1), T = L - k + 1;
+    assert_int_equal(fx_dim(&f, "y", 1), T);
+    const float *x = fx_v(&f, "x", B * L * D), *W = fx_v(&f, "W", F * k * D), *b = fx_v(&f, "b", F);
+    float *y = zeros(B * L * F);
+    wb_conv1d_forward(x, B, L, D, W, b, F, k, y);
+    /* valid rows of each example: y[(b·L + s)·F + f], s < T */
+    const float *yref = fx_v(&f, "y", B * T * F), *dyref = fx_v(&f, "dy", B * T * F);
+    for (size_t bb = 0; bb < B; bb++)
+        check_strided(&f, "y", y + bb * L * F, 1, T * F, T * F, yref + bb * T * F);
+    /* dy in y's layout; the scratch rows hold garbage that must be ignored */
+    float *dy = zeros(B * L * F);
+    for (size_t i = 0; i < B * L * F; i++) dy[i] = 1e3f;
+    for (size_t bb = 0; bb < B; bb++)
+        memcpy(dy + bb * L * F, dyref + bb * T * F, T * F * sizeof(float));
+    float *dW = zeros(F * k * D), *db = zeros(F), *dx = zeros(B * L * D);
+    wb_conv1d_backward(x, dy, B, L, D, W, F, k, dW, db, dx);
+    check(&f, "dx", dx);
+    check(&f, "dW", dW);
+    check(&f, "db", db);
+    free(y), free(dy), free(dW), free(db), free(dx);
+    fx_free(&f);
+}
+
+static void test_conv1d_k3(void **unused) { (void)unused; conv_case("conv1d_k3"); }
+static void test_conv1d_k1(void **unused) { (void)unused; conv_case("conv1d_k1"); }
+static void test_conv1d_kL(void **unused) { (void)unused; conv_case("conv1d_kL"); }
+
+static void test_gmaxpool(void **unused) {
+    (void)unused;
+    fx f;
+    fx_load(&f, "gmaxpool");
+    size_t B = fx_dim(&f, "x", 0), L = fx_dim(&f, "x", 1), C = fx_dim(&f, "x", 2);
+    float *out = zeros(B * C), *dx = zeros(B * L * C);
+    int32_t *am = ints(fx_v(&f, "argmax", B * C), B * C);
+    wb_gmaxpool_forward(fx_v(&f, "x", B * L * C), B, L, L, C, out, am);
+    check(&f, "out", out);
+    check_ints(&f, "argmax", am);
+    wb_gmaxpool_backward(fx_v(&f, "dout", B * C), am, B, L, C, dx);
+    check(&f, "dx", dx);
+    free(out), free(dx), free(am);
+    fx_free(&f);
+}
+
+static void test_gavgpool(void **unused) {
+    (void)unused;
+    fx f;
+    fx_load(&f, "gavgpool");
+    size_t B = fx_dim(&f, "x", 0), L = fx_dim(&f, "x", 1), C = fx_dim(&f, "x", 2);
+    float *out = zeros(B * C), *dx = zeros(B * L * C);
+    wb_gavgpool_forward(fx_v(&f, "x", B * L * C), B, L, C, out);
+    check(&f, "out", out);
+    wb_gavgpool_backward(fx_v(&f, "dout", B * C), B, L, C, dx);
+    check(&f, "dx", dx);
+    free(out), free(dx);
+    fx_free(&f);
+}
+
+static void maxpool_case(const char *name) {
+    fx f;
+    fx_load(&f, name);
+    size_t B = fx_dim(&f, "x", 0), L = fx_dim(&f, "x", 1), C = fx_dim(&f, "x", 2);
+    size_t p = (size_t)fx_scalar(&f, "p"), J = L / p;
+    assert_int_equal(fx_dim(&f, "out", 1), J);
+    float *out = zeros(B * J * C), *dx = zeros(B * L * C);
+    int32_t *am = calloc(B * J * C, sizeof(int32_t));
+    assert_non_null(am);
+    wb_maxpool_forward(fx_v(&f, "x", B * L * C), B, L, C, p, out, am);
+    check(&f, "out", out);
+    check_ints(&f, "argmax", am);
+    wb_maxpool_backward(fx_v(&f, "dout", B * J * C), am, B, L, C, p, dx);
+    check(&f, "dx", dx);
+    free(out), free(dx), free(am);
+    fx_free(&f);
+}
+
+static void test_maxpool_p2(void **unused) { (void)unused; maxpool_case("maxpool_p2"); }
+static void test_maxpool_p3(void **unused) { (void)unused; maxpool_case("maxpool_p3"); }
+
+static void test_relu(void **unused) {
+    (void)unused;
+    fx f;
+    fx_load(&f, "relu");
+    size_t n = fx_get(&f, "x")->n;
+    float *y = copy(fx_v(&f, "x", n), n), *dy = copy(fx_v(&f, "dy", n), n);
+    wb_relu_forward(y, n);
+    check(&f, "y", y);
+    wb_relu_backward(y, dy, n);
+    check(&f, "dx", dy);
+    free(y), free(dy);
+    fx_free(&f);
+}
+
+static void xent_case(const char *name) {
+    fx f;
+    fx_load(&f, name);
+    size_t B = fx_dim(&f, "z", 0), C = fx_dim(&f, "z", 1);
+    int32_t *y = ints(fx_v(&f, "y", B), B);
+    const float *cw = fx_has(&f, "cw") ? fx_v(&f, "cw", C) : NULL;
+    float *dz = zeros(B * C), *prob = zeros(B * C);
+    for (size_t i = 0; i < B * C; i++) dz[i] = 7; /* overwritten, not accumulated */
+    float loss = wb_softmax_xent(fx_v(&f, "z", B * C), y, cw, B, C, dz, prob);
+    check(&f, "loss", &loss);
+    check(&f, "dz", dz);
+    check(&f, "prob", prob);
+    free(y), free(dz), free(prob);
+    fx_free(&f);
+}
+
+static void test_softmax_xent(void **unused) { (void)unused; xent_case("softmax_xent"); }
+static void test_softmax_xent_cw(void **unused) { (void)unused; xent_case("softmax_xent_cw"); }
+
+static void bce_case(const char *name) {
+    fx f;
+    fx_load(&f, name);
+    size_t B = fx_dim(&f, "z", 0), C = fx_dim(&f, "z", 1);
+    const float *cw = fx_has(&f, "cw") ? fx_v(&f, "cw", C) : NULL;
+    float *dz = zeros(B * C), *prob = zeros(B * C);
+    for (size_t i = 0; i < B * C; i++) dz[i] = 7;
+    float loss = wb_sigmoid_bce(fx_v(&f, "z", B * C), fx_v(&f, "t", B * C), cw, B, C, dz, prob);
+    check(&f, "loss", &loss);
+    check(&f, "dz", dz);
+    check(&f, "prob", prob);
+    free(dz), free(prob);
+    fx_free(&f);
+}
+
+static void test_sigmoid_bce(void **unused) { (void)unused; bce_case("sigmoid_bce"); }
+static void test_sigmoid_bce_pw(void **unused) { (void)unused; bce_case("sigmoid_bce_pw"); }
+
+/* conv -> relu -> global max pool -> dense -> softmax xent, forward and
+ * backward as the model will call them. */
+static void test_chain(void **unused) {
+    (void)unused;
+    fx f;
+    fx_load(&f, "chain");
+    size_t B = fx_dim(&f, "x", 0), L = fx_dim(&f, "x", 1), D = fx_dim(&f, "x", 2);
+    size_t F = fx_dim(&f, "Wc", 0), k = fx_dim(&f, "Wc", 1), C = fx_dim(&f, "Wd", 0);
+    size_t T = L - k + 1;
+    const float *x = fx_v(&f, "x", B * L * D), *Wc = fx_v(&f, "Wc", F * k * D);
+    const float *bc = fx_v(&f, "bc", F), *Wd = fx_v(&f, "Wd", C * F), *bd = fx_v(&f, "bd", C);
+    int32_t *y = ints(fx_v(&f, "y", B), B), *am = calloc(B * F, sizeof(int32_t));
+    assert_non_null(am);
+    float *h = zeros(B * L * F), *pool = zeros(B * F), *z = zeros(B * C), *dz = zeros(B * C);
+    wb_conv1d_forward(x, B, L, D, Wc, bc, F, k, h);
+    wb_relu_forward(h, B * L * F);
+    wb_gmaxpool_forward(h, B, L, T, F, pool, am);
+    check(&f, "pool", pool);
+    /* argmax must agree where the pooled value is positive; a filter that
+     * ReLU switched off everywhere ties at 0 and gets no gradient anyway */
+    const float *amref = fx_v(&f, "argmax", B * F);
+    for (size_t i = 0; i < B * F; i++)
+        if (pool[i] > 0 && am[i] != (int32_t)amref[i])
+            fail_msg("chain: argmax[%zu] = %d, torch %d", i, am[i], (int32_t)amref[i]);
+    wb_dense_forward(pool, B, F, Wd, bd, C, z);
+    check(&f, "z", z);
+    float loss = wb_softmax_xent(z, y, NULL, B, C, dz, NULL);
+    check(&f, "loss", &loss);
+
+    float *dWd = zeros(C * F), *dbd = zeros(C), *dpool = zeros(B * F);
+    wb_dense_backward(pool, dz, B, F, Wd, C, dWd, dbd, dpool);
+    check(&f, "dWd", dWd);
+    check(&f, "dbd", dbd);
+
+    /* general path: pool backward, relu backward, conv backward */
+    float *dh = zeros(B * L * F), *dWc = zeros(F * k * D), *dbc = zeros(F), *dx = zeros(B * L * D);
+    wb_gmaxpool_backward(dpool, am, B, L, F, dh);
+    wb_relu_backward(h, dh, B * L * F);
+    wb_conv1d_backward(x, dh, B, L, D, Wc, F, k, dWc, dbc, dx);
+    check(&f, "dWc", dWc);
+    check(&f, "dbc", dbc);
+    check(&f, "dx", dx);
+
+    /* argmax path: relu's mask applied to dpool, then the window axpys */
+    float *dWc2 = zeros(F * k * D), *dbc2 = zeros(F), *dx2 = zeros(B * L * D);
+    for (size_t i = 0; i < B * F; i++)
+        if (!(pool[i] > 0)) dpool[i] = 0;
+    wb_conv1d_backward_argmax(x, B, L, D, Wc, F, k, am, dpool, dWc2, dbc2, dx2);
+    check(&f, "dWc", dWc2);
+    check(&f, "dbc", dbc2);
+    check(&f, "dx", dx2);
+
+    free(y), free(am), free(h), free(pool), free(z), free(dz), free(dWd), free(dbd), free(dpool);
+    free(dh), free(dWc), free(dbc), free(dx), free(dWc2), free(dbc2), free(dx2);
+    fx_free(&f);
 }
 
 /* ---- optimizers ------------------------------------------------------------ */
@@ -239,6 +488,20 @@ static void test_sparse_adam(void **unused) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_dense),
+        cmocka_unit_test(test_conv1d_k3),
+        cmocka_unit_test(test_conv1d_k1),
+        cmocka_unit_test(test_conv1d_kL),
+        cmocka_unit_test(test_gmaxpool),
+        cmocka_unit_test(test_gavgpool),
+        cmocka_unit_test(test_maxpool_p2),
+        cmocka_unit_test(test_maxpool_p3),
+        cmocka_unit_test(test_relu),
+        cmocka_unit_test(test_softmax_xent),
+        cmocka_unit_test(test_softmax_xent_cw),
+        cmocka_unit_test(test_sigmoid_bce),
+        cmocka_unit_test(test_sigmoid_bce_pw),
+        cmocka_unit_test(test_chain),
         cmocka_unit_test(test_adam),
         cmocka_unit_test(test_adam_l2),
         cmocka_unit_test(test_adam_clipnorm),
