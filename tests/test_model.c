@@ -476,7 +476,7 @@ static void same_weights(wb_model *a, wb_model *b, float tol, const char *what) 
     size_t la, lb;
     unsigned char *ba = slurp(pa, &la), *bb = slurp(pb, &lb);
     assert_int_equal(la, lb);
-    uint64_t sa, sb;
+    uint64_t sa = 0, sb = 0;
     const unsigned char *xa = find_section(ba, la, "PARM", &sa), *xb = find_section(bb, lb, "PARM", &sb);
     assert_non_null(xa);
     assert_non_null(xb);
