@@ -235,13 +235,19 @@ int wb_bundle_attach_store(wb_bundle *b, const char *store_dir, wb_err *e) {
     if (wb_model_ready(b->model)) return 0;
     const char *dir = store_dir ? store_dir : b->store_path;
     if (!dir) return wb_err_set(e, WB_EUSAGE, "the model needs the store it was trained with (--store)");
+    wb_store_close(b->store); /* a store left by a failed earlier call */
+    b->store = NULL;
     int rc = wb_store_open(&b->store, dir, e);
     if (rc) return rc;
     const wb_store_info *in = wb_store_info_get(b->store);
-    if (b->fingerprint && in->fingerprint != b->fingerprint)
-        return wb_err_set(e, WB_EUSAGE,
-                          "%s is not the store this model was trained with (fingerprint %016" PRIx64 ", the model expects %016" PRIx64 ")",
-                          dir, in->fingerprint, b->fingerprint);
+    if (b->fingerprint && in->fingerprint != b->fingerprint) {
+        rc = wb_err_set(e, WB_EUSAGE,
+                        "%s is not the store this model was trained with (fingerprint %016" PRIx64 ", the model expects %016" PRIx64 ")",
+                        dir, in->fingerprint, b->fingerprint);
+        wb_store_close(b->store);
+        b->store = NULL;
+        return rc;
+    }
     size_t V = wb_vocab_size(b->vocab);
     int64_t *rows = malloc(V * sizeof *rows);
     if (!rows) return wb_err_set(e, WB_ENOMEM, "out of memory");

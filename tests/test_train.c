@@ -636,9 +636,8 @@ static void test_bundle_store(void **state) {
     assert_int_equal(wb_bundle_attach_store(b, odir, &e), WB_EUSAGE);
     assert_non_null(strstr(e.msg, "fingerprint"));
     assert_int_equal(wb_model_ready(b->model), 0);
-    wb_bundle_destroy(b);
-    /* the recorded store: the same predictions, bit for bit */
-    assert_int_equal(wb_bundle_load(&b, path, 32, &e), 0);
+    /* then the recorded store on the same bundle (the wrong one must not
+     * stay open or leak): the same predictions, bit for bit */
     assert_int_equal(wb_bundle_attach_store(b, NULL, &e), 0);
     assert_int_equal(wb_model_ready(b->model), 1);
     assert_int_equal(wb_model_predict(b->model, X, 32, NULL, NULL, NULL, q, NULL, &e), 0);
