@@ -34,6 +34,7 @@ usage: tools/bench/bench_train.sh [options]
   --seed S           seed for both trainers and the synthetic data (default: 1)
   --nice N           run the trainers under nice -n N (default: 10; 0 = off)
   --torch-only       skip wordbench train (still needs wb_gen_glove for the synthetic set)
+  --prepare-only     make the data, vectors and stores, print where they are, run no trainer
   --sparse           PyTorch fine-tuning with sparse gradients + SparseAdam instead of dense Adam
   --build DIR        build directory with wordbench and wb_gen_glove (default: ./build)
   --workdir DIR      data, vectors, stores, models, logs (default: /tmp/wb-bench)
@@ -57,6 +58,7 @@ threads=2
 seed=1
 nicen=10
 torch_only=0
+prepare_only=0
 sparse=0
 build="$repo/build"
 work=/tmp/wb-bench
@@ -72,6 +74,7 @@ while [ $# -gt 0 ]; do
         --seed) seed=$2; shift 2 ;;
         --nice) nicen=$2; shift 2 ;;
         --torch-only) torch_only=1; shift ;;
+        --prepare-only) prepare_only=1; shift ;;
         --sparse) sparse=1; shift ;;
         --build) build=$(cd "$2" && pwd); shift 2 ;;
         --workdir) work=$2; shift 2 ;;
@@ -185,7 +188,9 @@ PY
         ;;
     esac
     convert "${D_VEC[$ds]}" "${D_STORE[$ds]}"
+    log "$ds: train ${D_TRAIN[$ds]}, test ${D_VALID[$ds]}, format ${D_FMT[$ds]}, vectors ${D_VEC[$ds]}, store ${D_STORE[$ds]}"
 done
+[ "$prepare_only" = 0 ] || exit 0
 
 # ---- runs --------------------------------------------------------------------------------------------
 
