@@ -381,11 +381,10 @@ int wb_model_attach_store(wb_model *m, wb_store *st, const int64_t *rows, wb_err
     if (in->dim != m->c.E)
         return wb_err_set(e, WB_EUSAGE, "the store has dimension %u but the model's embedding dimension is %zu (--emb-dim)",
                           in->dim, m->c.E);
-    for (size_t i = 0; i < m->c.V; i++) {
-        int64_t r = i < 2 ? -1 : rows[i];
-        if (r >= (int64_t)in->rows) return wb_err_set(e, WB_EUSAGE, "row %lld of id %zu is beyond the store", (long long)r, i);
-        m->row[i] = r;
-    }
+    for (size_t i = 2; i < m->c.V; i++)
+        if (rows[i] >= (int64_t)in->rows)
+            return wb_err_set(e, WB_EUSAGE, "row %lld of id %zu is beyond the store", (long long)rows[i], i);
+    for (size_t i = 0; i < m->c.V; i++) m->row[i] = i < 2 ? -1 : rows[i];
     m->st = st;
     m->attached = 1;
     free(m->embedded);
@@ -399,7 +398,7 @@ int wb_model_adopt_store(wb_model *dst, const wb_model *src, wb_err *e) {
     const char *diff = a->kind != b->kind ? "model" : a->emb != b->emb ? "embeddings" : a->oov != b->oov ? "oov"
                      : a->task != b->task ? "task" : a->V != b->V ? "vocabulary size" : a->E != b->E ? "emb-dim"
                      : a->T != b->T ? "maxlen" : a->F != b->F ? "filters" : a->H != b->H ? "hidden"
-                     : a->C != b->C ? "labels" : a->nwidths != b->nwidths || memcmp(a->widths, b->widths, sizeof a->widths) ? "widths"
+                     : a->C != b->C ? "labels" : a->nwidths != b->nwidths || memcmp(a->widths, b->widths, a->nwidths * sizeof *a->widths) ? "widths"
                      : NULL;
     if (diff) return wb_err_set(e, WB_EUSAGE, "the checkpoint was made with a different %s", diff);
     if (!src->st) return 0;
@@ -842,6 +841,9 @@ int wb_model_train_step(wb_model *m, const int32_t *X, size_t B, const int32_t *
 int wb_model_predict(wb_model *m, const int32_t *X, size_t B, const int32_t *y, const float *t,
                      const float *cw, float *prob, float *loss, wb_err *e) {
     if (B < 1 || B > m->Bmax) return wb_err_set(e, WB_EUSAGE, "batch of %zu examples: the model takes 1..%zu", B, m->Bmax);
+    if (y && m->c.task == WB_TASK_MULTICLASS)
+        for (size_t b = 0; b < B; b++)
+            if (y[b] < 0 || (size_t)y[b] >= m->c.C) return wb_err_set(e, WB_EUSAGE, "class id %d out of range", y[b]);
     if (!wb_model_ready(m)) return wb_err_set(e, WB_EUSAGE, "the model needs its store (or embedded vectors)");
     wb_arena_reset(m->arena);
     fwd f = {.B = B};
@@ -1077,13 +1079,13 @@ int wb_model_load(wb_model **out, const char *path, size_t max_batch, wb_model_f
         rc = CORRUPT("not a wordbench model file (bad magic)");
         goto fail;
     }
+    if (XXH3_64bits(b, len - 8) != wb_get64(b + len - 8)) {
+        rc = CORRUPT("checksum mismatch: the model file is damaged or truncated");
+        goto fail;
+    }
     if (wb_get32(b + 8) != WB_MODEL_VERSION) {
         rc = wb_err_at(e, WB_EVERSION, path, 0, -1, "model file version %u; this build reads version %u: retrain the model",
                        wb_get32(b + 8), WB_MODEL_VERSION);
-        goto fail;
-    }
-    if (XXH3_64bits(b, len - 8) != wb_get64(b + len - 8)) {
-        rc = CORRUPT("checksum mismatch: the model file is damaged or truncated");
         goto fail;
     }
     of->fingerprint = wb_get64(b + 16);

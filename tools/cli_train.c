@@ -68,6 +68,7 @@ static int opt_widths(const cli *c, wb_model_cfg *mc) {
         p = *end ? end + 1 : end;
     }
     if (!n) return cli_usage(c, "--widths is empty");
+    for (size_t i = n; i < WB_MAX_WIDTHS; i++) mc->widths[i] = 0;
     mc->nwidths = n;
     return 0;
 }

@@ -98,6 +98,11 @@ echo "queen king castle" | "$WB" predict "$T/top.wbm" --threshold 0.5 >"$T/out" 
 grep -q '^royalty	' "$T/out" && ok || bad "predict --threshold: $(cat "$T/out" "$T/err")"
 
 # ---- determinism, kill -9 and --resume ----------------------------------------
+scale=${WB_TEST_SCALE:-1}
+slow=0 # sanitizer builds run with WB_TEST_SCALE < 1: shorter runs, no shared data
+awk -v s="$scale" 'BEGIN { exit !(s < 1) }' && slow=1
+long=40
+[ "$slow" -eq 1 ] && long=12
 K=(--data "$TX/demo_sentiment.tsv" --test-size 0.2 --maxlen 20 -q --store "$T/demo" --model kim --embeddings finetune --no-restore-best --seed 7)
 "$WB" train "${K[@]}" --epochs 8 -o "$T/a.wbm" >/dev/null 2>&1
 "$WB" train "${K[@]}" --epochs 8 -o "$T/b.wbm" >/dev/null 2>&1
@@ -110,17 +115,22 @@ expect_rc 0 "resume"
 cmp -s "$T/a.wbm" "$T/r.wbm" && ok || bad "resumed run differs from the uninterrupted one"
 # kill -9 at some moment of a longer run, then resume: same final model
 rm -f "$T/k.wbm" "$T/k.wbm.ckpt"
-"$WB" train "${K[@]}" --epochs 40 -o "$T/full.wbm" >/dev/null 2>&1
-"$WB" train "${K[@]}" --epochs 40 -o "$T/k.wbm" >/dev/null 2>&1 &
+"$WB" train "${K[@]}" --epochs "$long" -o "$T/full.wbm" >/dev/null 2>&1
+"$WB" train "${K[@]}" --epochs "$long" -o "$T/k.wbm" >/dev/null 2>&1 &
 pid=$!
 for _ in $(seq 1 100); do [ -e "$T/k.wbm.ckpt" ] && break; sleep 0.05; done
 sleep 0.2
 kill -9 "$pid" 2>/dev/null
 wait "$pid" 2>/dev/null
 ls "$T"/k.wbm*.tmp* >/dev/null 2>&1 && rm -f "$T"/k.wbm*.tmp* # a temporary the kill left: the next save replaces it
-run "$WB" train "${K[@]}" --epochs 40 -o "$T/k.wbm" --resume
+run "$WB" train "${K[@]}" --epochs "$long" -o "$T/k.wbm" --resume
 expect_rc 0 "resume after kill -9"
 cmp -s "$T/full.wbm" "$T/k.wbm" && ok || bad "kill -9 + resume differs from the uninterrupted run"
+
+# resume with fewer widths than kim's default three
+"$WB" train "${K[@]}" --widths 3,4 --epochs 2 -o "$T/w.wbm" >/dev/null 2>&1
+run "$WB" train "${K[@]}" --widths 3,4 --epochs 3 -o "$T/w.wbm" --resume
+expect_rc 0 "resume kim --widths 3,4"
 
 # early stopping: patience 1 with a learning rate far too high
 run "$WB" train "${TR[@]}" --store "$T/demo" --model kim --epochs 30 --patience 2 --lr 5 -o "$T/es.wbm" --json
@@ -180,10 +190,10 @@ expect_rc 2 "--threshold on a binary model"
 
 # ---- shared data (skipped when absent) -------------------------------------------------
 SD=${WB_SHARED_DATA:-}
-scale=${WB_TEST_SCALE:-1}
-if [ -n "$SD" ] && [ -f "$SD/spamassassin/emails.csv" ] && [ -f "$SD/cooking/cooking.train" ]; then
+if [ "$slow" -eq 1 ]; then
+    echo "train_commands.sh: WB_TEST_SCALE < 1 (sanitizer build): shared-data training skipped" >&2
+elif [ -n "$SD" ] && [ -f "$SD/spamassassin/emails.csv" ] && [ -f "$SD/cooking/cooking.train" ]; then
     ep=3
-    awk -v s="$scale" 'BEGIN { exit !(s < 1) }' && ep=1
     # spam: majority class share vs tutorial (learned embeddings: no pretrained vectors here)
     run "$WB" train --data "$SD/spamassassin/emails.csv" --test-size 0.2 --seed 1 --model tutorial --emb-dim 50 \
         --epochs "$ep" -o "$T/spam.wbm" --json -q
