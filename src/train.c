@@ -186,6 +186,7 @@ int wb_train_run(wb_model **mp, const wb_dataset *ds, const wb_train_opts *o, wb
             }
         }
         res->examples += seen;
+        res->train_seconds += now_s() - te; /* the training steps only */
         wb_epoch h = {.epoch = ep, .loss = lsum / (double)seen, .acc = csum / (double)seen, .examples = seen};
         if (nval) {
             wb_metrics vm;
@@ -194,7 +195,6 @@ int wb_train_run(wb_model **mp, const wb_dataset *ds, const wb_train_opts *o, wb
             h.has_val = 1, h.val_loss = vm.loss, h.val_acc = vm.acc;
         }
         h.seconds = now_s() - te;
-        res->train_seconds += h.seconds;
         if (hist_push(&st, &h)) {
             rc = wb_err_set(e, WB_ENOMEM, "out of memory");
             goto done;

@@ -43,7 +43,7 @@ typedef struct wb_epoch {
     double loss, acc;       /* training loss / accuracy (running, with dropout) */
     int has_val;            /* validation figures present */
     double val_loss, val_acc;
-    double seconds;         /* wall time of the epoch */
+    double seconds;         /* wall time of the epoch, validation included */
     size_t examples;        /* training examples seen */
 } wb_epoch;
 
@@ -76,7 +76,8 @@ typedef struct wb_train_result {
     size_t best_epoch;        /* epoch of the best validation loss (0 = none) */
     double best_val_loss;
     wb_epoch *history;        /* (epochs_run) owned: free() */
-    double train_seconds;     /* wall time of this call's epochs */
+    double train_seconds;     /* wall time of this call's training steps (validation,
+                                 checkpoints and saving excluded: examples/s) */
     double first_batch_seconds; /* from the call to the end of the first step */
     uint64_t examples;        /* training examples processed in this call */
     int stopped_early;
