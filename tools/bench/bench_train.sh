@@ -269,7 +269,7 @@ for r in rows:
 
 def metric(r):
     res = (r or {}).get("result") or {}
-    for k in ("test_acc", "test_p_at_1"):
+    for k in ("test_p_at_1", "test_acc"):  # multi-label: P@1 (wordbench also reports exact-match acc)
         if k in res:
             return res[k], ("acc" if k == "test_acc" else "P@1")
     return None, None
