@@ -208,7 +208,7 @@ static int run_summary(cli *c) {
 }
 
 const cli_cmd cmd_summary = {"summary", "[options] [MODEL]",
-                             "Keras-style layer table of a model file or of --model with sizes", summary_opts, 0, 1,
+                             "Keras-style layer table of a model file, or of --model with sizes.", summary_opts, 0, 1,
                              run_summary};
 
 /* ---- train ------------------------------------------------------------------ */
@@ -627,7 +627,7 @@ out:
 }
 
 const cli_cmd cmd_train = {"train", "--data FILE -o MODEL [options]",
-                           "train a CNN text classifier (frozen, fine-tuned or learned embeddings)", train_opts, 0, 0,
+                           "Train a CNN text classifier (frozen, fine-tuned or learned embeddings).", train_opts, 0, 0,
                            run_train};
 
 /* ---- eval and predict ---------------------------------------------------------- */
@@ -771,7 +771,7 @@ static int run_eval(cli *c) {
     return rc;
 }
 
-const cli_cmd cmd_eval = {"eval", "[options] MODEL FILE", "loss, accuracy, P@k, R@k, F1 of a model on a labelled file",
+const cli_cmd cmd_eval = {"eval", "[options] MODEL FILE", "Loss, accuracy, P@k, R@k, F1 of a model on a labelled file; list the errors.",
                           eval_opts, 2, 2, run_eval};
 
 static const cli_opt predict_opts[] = {
@@ -890,4 +890,4 @@ static int run_predict(cli *c) {
 }
 
 const cli_cmd cmd_predict = {"predict", "[options] MODEL [FILE|-]",
-                             "label(s) and probabilities for each line of raw text", predict_opts, 1, 2, run_predict};
+                             "Label(s) and probabilities for each line of raw text.", predict_opts, 1, 2, run_predict};
