@@ -563,36 +563,12 @@ nomem:
     return wb_err_set(e, WB_ENOMEM, "out of memory in the step arena");
 }
 
-/* Conv1D of width K = widths[w] + global max pool, by projecting the N
- * distinct rows of the minibatch instead of its B·T positions:
- *   P[n][t][f] = U[n] · W[f][t]          (K sgemms, N×F×Ei each)
- *   y[b][s][f] = Σ_t P[lid(b, s+t)][t][f]  (vector adds)
- *   pooled[b][f] = max_s y[b][s][f], amax[b][f] = the first such s.
- * Equal to the convolution of the embedded batch (same products, another
- * summation order), with N·K·F·Ei multiply-adds instead of B·T·K·F·Ei: a
- * real minibatch repeats words and is mostly padding, so N is several
- * times smaller than B·T.  No (B, T, Ei) copy and no (B, T, F) output are
- * made.  Returns 0 or -1 (arena). */
-__attribute__((target_clones("avx2", "default"))) static void window_max(const float *P, const int32_t *lid, size_t T, size_t K,
-                                                                          size_t F, float *acc, float *mx, int32_t *am);
-
-static int conv_project(wb_model *m, fwd *f, size_t w, float *pooled) {
-    size_t B = f->B, T = m->c.T, Ei = m->Ei, F = m->c.F, K = m->c.widths[w], N = f->N, KF = K * F;
-    const float *W = m->conv_w[w].w; /* (F, K, Ei) */
-    float *P = wb_arena_alloc(m->arena, N * KF * sizeof *P), *acc = wb_arena_alloc(m->arena, F * sizeof *acc);
-    if (!P || !acc) return -1;
-    for (size_t t = 0; t < K; t++)
-        /* P_t[N,F] = U[N,Ei] · W_t[F,Ei]ᵀ: A = U NoTrans lda Ei, B = W + t·Ei
-         * Trans ldb K·Ei (row f of W_t is W[f][t]), C = P + t·F ldc K·F. */
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)N, (int)F, (int)Ei, 1.0f, f->U, (int)Ei,
-                    W + t * Ei, (int)(K * Ei), 0.0f, P + t * F, (int)KF);
-    for (size_t b = 0; b < B; b++) window_max(P, f->lid + b * T, T, K, F, acc, pooled + b * F, f->amax[w] + b * F);
-    return 0;
-}
-
-/* One example of conv_project: the window sums of P over the T ids lid and
- * their running max / first argmax over s.  Branch-free inner loops (the
- * compiler vectorizes them; an AVX2 clone where the CPU has it). */
+/* One example of conv_project (below): the window sums of P over the T ids
+ * lid and their running max / first argmax over s.  Branch-free inner loops
+ * (the compiler vectorizes them; an AVX2 clone where the CPU has it).
+ * Defined before its use and never declared apart: clang 14 compiles both
+ * clones of a target_clones function that has a separate prototype to an
+ * empty body (a bare `ret`; with UBSan, an unconditional report). */
 __attribute__((target_clones("avx2", "default"))) static void window_max(const float *P, const int32_t *lid, size_t T, size_t K,
                                                                           size_t F, float *acc, float *mx, int32_t *am) {
     size_t KF = K * F;
@@ -615,6 +591,30 @@ __attribute__((target_clones("avx2", "default"))) static void window_max(const f
             am[k] = gt ? si : am[k];
         }
     }
+}
+
+/* Conv1D of width K = widths[w] + global max pool, by projecting the N
+ * distinct rows of the minibatch instead of its B·T positions:
+ *   P[n][t][f] = U[n] · W[f][t]          (K sgemms, N×F×Ei each)
+ *   y[b][s][f] = Σ_t P[lid(b, s+t)][t][f]  (vector adds)
+ *   pooled[b][f] = max_s y[b][s][f], amax[b][f] = the first such s.
+ * Equal to the convolution of the embedded batch (same products, another
+ * summation order), with N·K·F·Ei multiply-adds instead of B·T·K·F·Ei: a
+ * real minibatch repeats words and is mostly padding, so N is several
+ * times smaller than B·T.  No (B, T, Ei) copy and no (B, T, F) output are
+ * made.  Returns 0 or -1 (arena). */
+static int conv_project(wb_model *m, fwd *f, size_t w, float *pooled) {
+    size_t B = f->B, T = m->c.T, Ei = m->Ei, F = m->c.F, K = m->c.widths[w], N = f->N, KF = K * F;
+    const float *W = m->conv_w[w].w; /* (F, K, Ei) */
+    float *P = wb_arena_alloc(m->arena, N * KF * sizeof *P), *acc = wb_arena_alloc(m->arena, F * sizeof *acc);
+    if (!P || !acc) return -1;
+    for (size_t t = 0; t < K; t++)
+        /* P_t[N,F] = U[N,Ei] · W_t[F,Ei]ᵀ: A = U NoTrans lda Ei, B = W + t·Ei
+         * Trans ldb K·Ei (row f of W_t is W[f][t]), C = P + t·F ldc K·F. */
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)N, (int)F, (int)Ei, 1.0f, f->U, (int)Ei,
+                    W + t * Ei, (int)(K * Ei), 0.0f, P + t * F, (int)KF);
+    for (size_t b = 0; b < B; b++) window_max(P, f->lid + b * T, T, K, F, acc, pooled + b * F, f->amax[w] + b * F);
+    return 0;
 }
 
 /* Backward of conv_project for the argmax windows only:
@@ -1114,9 +1114,35 @@ int wb_model_load(wb_model **out, const char *path, size_t max_batch, wb_model_f
         rc = CORRUPT("configuration missing or unreadable");
         goto fail;
     }
-    rc = wb_model_create(&m, &c, &o, max_batch, e);
+    /* Bound what wb_model_create allocates by what the file holds, before
+     * allocating: the dense parameters must be exactly the PARM section
+     * (their count follows from the configuration: the non-embedding rows
+     * of the layer table), and every id costs at least one byte of the
+     * file (a vocabulary entry takes 12), so V cannot exceed its size.
+     * Without this a few edited CONF digits made the loader allocate and
+     * fill gigabytes (24 bytes per id, 2-4 floats per parameter). */
+    wb_err ce; /* not e: its message is an argument of the one formatted into e */
+    if (wb_model_cfg_check(&c, &ce)) {
+        rc = CORRUPT("bad configuration: %s", ce.msg);
+        goto fail;
+    }
+    if (c.V > len) {
+        rc = CORRUPT("vocabulary size %zu is larger than the file (%zu bytes)", c.V, len);
+        goto fail;
+    }
+    wb_layer_info li[4 + 2 * WB_MAX_WIDTHS + 4];
+    size_t nl = wb_model_layers(&c, li, sizeof li / sizeof li[0]);
+    uint64_t want = 0;
+    for (size_t i = 0; i < nl && i < sizeof li / sizeof li[0]; i++)
+        if (strcmp(li[i].type, "Embedding")) want += li[i].params;
+    if (!sec[3] || slen[3] % sizeof(float) || slen[3] / sizeof(float) != want) {
+        rc = CORRUPT("parameters missing or of the wrong size");
+        goto fail;
+    }
+    rc = wb_model_create(&m, &c, &o, max_batch, &ce);
     if (rc) {
-        if (rc == WB_EUSAGE) rc = CORRUPT("bad configuration: %s", e ? e->msg : "");
+        if (rc == WB_EUSAGE) rc = CORRUPT("bad configuration: %s", ce.msg);
+        else rc = wb_err_at(e, rc, path, 0, -1, "%s", ce.msg);
         goto fail;
     }
     m->opt = o;

@@ -883,6 +883,103 @@ static void test_corruption(void **state) {
     free(none), free(b), free(path), free(bad);
 }
 
+/* A copy of model file b (n bytes) whose CONF lines for the keys given
+ * (pairs key, value; NULL ends) are replaced, checksum recomputed; *outn
+ * gets its size. */
+static unsigned char *conf_edit(const unsigned char *b, size_t n, size_t *outn, ...) {
+    uint64_t clen;
+    const unsigned char *conf = find_section(b, n, "CONF", &clen);
+    assert_non_null(conf);
+    char *text = calloc(1, clen + 4096);
+    assert_non_null(text);
+    memcpy(text, conf, clen);
+    va_list ap;
+    va_start(ap, outn);
+    for (const char *k; (k = va_arg(ap, const char *));) {
+        const char *v = va_arg(ap, const char *);
+        char pat[64];
+        snprintf(pat, sizeof pat, "\n%s ", k);
+        char *at = strstr(text, pat);
+        assert_non_null(at);
+        char *eol = strchr(at + 1, '\n');
+        assert_non_null(eol);
+        char rest[4096];
+        snprintf(rest, sizeof rest, "%s", eol);
+        sprintf(at + strlen(pat), "%s%s", v, rest);
+    }
+    va_end(ap);
+    size_t tl = strlen(text), head = (size_t)(conf - b), tail = n - 8 - (head + clen);
+    *outn = head + tl + tail + 8;
+    unsigned char *o = malloc(*outn);
+    assert_non_null(o);
+    memcpy(o, b, head);
+    put64(o + head - 8, tl);
+    memcpy(o + head, text, tl);
+    memcpy(o + head + tl, conf + clen, tail);
+    put64(o + *outn - 8, XXH3_64bits(o, *outn - 8));
+    free(text);
+    return o;
+}
+
+/* A crafted configuration with a valid checksum must not make the loader
+ * allocate what the file cannot hold: a vocabulary larger than the file
+ * (24 bytes of bookkeeping per id), or dense parameters the PARM section
+ * does not have (the model block was allocated and initialised before the
+ * size check: T·E·H of a dense model is ~6.5e15 floats here). */
+static void test_load_bounds(void **state) {
+    (void)state;
+    wb_model_cfg c;
+    small_cfg(&c, WB_MODEL_DENSE, WB_EMB_LEARNED, WB_TASK_MULTICLASS, 4);
+    c.H = 2, c.V = 6;
+    wb_optim o;
+    wb_optim_init(&o, WB_OPT_SGD);
+    wb_model *m;
+    assert_int_equal(wb_model_create(&m, &c, &o, 4, NULL), 0);
+    char *path = tu_path(g_dir, "bounds.model"), *bad = tu_path(g_dir, "bounds-bad.model");
+    wb_model_file f = {.meta = "x 1\n"};
+    assert_int_equal(wb_model_save(m, path, &f, NULL), 0);
+    wb_model_destroy(m);
+    size_t n, bn;
+    unsigned char *b = slurp(path, &n);
+    assert_int_equal(load_rc(path), 0);
+    /* the edit alone keeps a loadable file */
+    unsigned char *x = conf_edit(b, n, &bn, "seed", "8", NULL);
+    assert_int_equal(tu_write_file(bad, x, bn), 0);
+    assert_int_equal(load_rc(bad), 0);
+    free(x);
+    wb_model *lm = NULL;
+    wb_model_file g;
+    void *blob = NULL;
+    wb_err e;
+    /* V: 1e6 exceeds the file; 2e9 ids would be 48 GB of bookkeeping (second,
+     * so that without the check the test fails at the first, cheaply) */
+    static const char *const vs[] = {"1000000", "2000000000"};
+    for (int i = 0; i < 2; i++) {
+        x = conf_edit(b, n, &bn, "V", vs[i], NULL);
+        assert_int_equal(tu_write_file(bad, x, bn), 0);
+        free(x);
+        wb_err_clear(&e);
+        assert_int_equal(wb_model_load(&lm, bad, 4, &g, &blob, &e), WB_ECORRUPT);
+        assert_non_null(strstr(e.msg, "vocabulary size"));
+        assert_null(lm);
+    }
+    /* a dense model of maxlen 1e6, dim 65536, 1e5 hidden units */
+    x = conf_edit(b, n, &bn, "T", "1000000", "E", "65536", "H", "100000", NULL);
+    assert_int_equal(tu_write_file(bad, x, bn), 0);
+    free(x);
+    wb_err_clear(&e);
+    assert_int_equal(wb_model_load(&lm, bad, 4, &g, &blob, &e), WB_ECORRUPT);
+    assert_non_null(strstr(e.msg, "parameters"));
+    /* a configuration the checks reject: the message is the check's */
+    x = conf_edit(b, n, &bn, "E", "0", NULL);
+    assert_int_equal(tu_write_file(bad, x, bn), 0);
+    free(x);
+    wb_err_clear(&e);
+    assert_int_equal(wb_model_load(&lm, bad, 4, &g, &blob, &e), WB_ECORRUPT);
+    assert_non_null(strstr(e.msg, "bad configuration: embedding dim 0"));
+    free(b), free(path), free(bad);
+}
+
 /* ---- eval.h ---- */
 
 static void test_targets(void **state) {
@@ -1044,6 +1141,7 @@ int main(void) {
         cmocka_unit_test(test_random_rows),
         cmocka_unit_test(test_save_load),
         cmocka_unit_test(test_corruption),
+        cmocka_unit_test(test_load_bounds),
         cmocka_unit_test(test_targets),
         cmocka_unit_test(test_topk),
         cmocka_unit_test(test_eval),
