@@ -7,6 +7,7 @@
 
 #include <jemalloc/jemalloc.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -22,6 +23,7 @@ struct wb_arena {
     chunk *head;         /* current chunk (newest) */
     unsigned ind;        /* jemalloc arena index */
     int flags;           /* mallocx flags */
+    int own;             /* 1: ind is our private arena, destroyed with us */
     size_t total;        /* bytes reserved in all chunks */
     size_t step_used;    /* bytes handed out since the last reset */
     size_t peak;         /* max step_used */
@@ -38,22 +40,42 @@ static chunk *chunk_new(wb_arena *a, size_t cap) {
     return c;
 }
 
+/* Give a private jemalloc arena back (its index is reused by the next
+ * arenas.create), so creating and destroying models does not pile up
+ * arenas. */
+static void arena_release(unsigned ind) {
+    char name[64];
+    snprintf(name, sizeof name, "arena.%u.destroy", ind);
+    mallctl(name, NULL, NULL, NULL, 0);
+}
+
 wb_arena *wb_arena_create(size_t initial) {
     wb_arena *a = calloc(1, sizeof *a);
     if (!a) return NULL;
     size_t sz = sizeof a->ind;
-    if (mallctl("arenas.create", &a->ind, &sz, NULL, 0) == 0)
-        a->flags = (int)MALLOCX_ARENA(a->ind) | MALLOCX_TCACHE_NONE;
-    else
-        a->flags = 0; /* fall back to the default arena */
+    a->own = 0;
+    a->flags = 0; /* the default arena unless a private one can be made */
+    if (mallctl("arenas.create", &a->ind, &sz, NULL, 0) == 0) {
+        if (a->ind < 2000) { /* MALLOCX_ARENA shifts ind + 1 left by 20 in an int */
+            a->flags = (int)MALLOCX_ARENA(a->ind) | MALLOCX_TCACHE_NONE;
+            a->own = 1;
+        } else {
+            arena_release(a->ind);
+        }
+    }
     a->head = chunk_new(a, initial ? initial : (1u << 20));
-    if (!a->head) { free(a); return NULL; }
+    if (!a->head) {
+        if (a->own) arena_release(a->ind);
+        free(a);
+        return NULL;
+    }
     return a;
 }
 
 void wb_arena_destroy(wb_arena *a) {
     if (!a) return;
     for (chunk *c = a->head, *n; c; c = n) n = c->next, dallocx(c, a->flags);
+    if (a->own) arena_release(a->ind);
     free(a);
 }
 

@@ -887,7 +887,7 @@ static void test_corruption(void **state) {
  * (pairs key, value; NULL ends) are replaced, checksum recomputed; *outn
  * gets its size. */
 static unsigned char *conf_edit(const unsigned char *b, size_t n, size_t *outn, ...) {
-    uint64_t clen;
+    uint64_t clen = 0;
     const unsigned char *conf = find_section(b, n, "CONF", &clen);
     assert_non_null(conf);
     char *text = calloc(1, clen + 4096);
