@@ -278,6 +278,8 @@ typedef struct rctx {
     int unknown_skip, keep_text;
     const char *path;
     wb_err *e;
+    uint32_t *ids;   /* scratch: the label ids of one record */
+    size_t ids_cap;
 } rctx;
 
 static int on_example(void *ud, const wb_example *ex) {
@@ -285,8 +287,13 @@ static int on_example(void *ud, const wb_example *ex) {
     wb_labelled *l = r->l;
     wb_task task = wb_model_cfg_get(r->b->model)->task;
     size_t T = r->b->maxlen;
-    uint32_t ids[64];
     size_t nid = 0;
+    if (ex->n_labels > r->ids_cap) { /* one slot per label of the record: none is dropped */
+        uint32_t *n = realloc(r->ids, ex->n_labels * sizeof *n);
+        if (!n) return wb_err_set(r->e, WB_ENOMEM, "out of memory");
+        r->ids = n, r->ids_cap = ex->n_labels;
+    }
+    uint32_t *ids = r->ids;
     for (size_t i = 0; i < ex->n_labels; i++) {
         int64_t id = wb_bundle_label(r->b, ex->labels[i].ptr, ex->labels[i].len);
         if (id < 0) {
@@ -299,7 +306,7 @@ static int on_example(void *ud, const wb_example *ex) {
         }
         int dup = 0;
         for (size_t q = 0; q < nid; q++) dup |= ids[q] == (uint32_t)id;
-        if (!dup && nid < 64) ids[nid++] = (uint32_t)id;
+        if (!dup) ids[nid++] = (uint32_t)id;
     }
     if (task != WB_TASK_MULTILABEL && nid != 1)
         return wb_err_at(r->e, WB_EFORMAT, r->path, ex->line, -1, "%zu labels on a record of a %s model", nid, wb_task_name(task));
@@ -346,6 +353,7 @@ int wb_bundle_read(wb_bundle *b, const char *path, const wb_reader_opts *ro, int
     memset(out, 0, sizeof *out);
     rctx r = {.b = b, .l = out, .unknown_skip = unknown_skip, .keep_text = keep_text, .path = path, .e = e};
     int rc = wb_reader_read(path, ro ? ro : &b->reader, on_example, &r, NULL, e);
+    free(r.ids);
     if (!rc && out->n == 0) rc = wb_err_at(e, WB_EFORMAT, path, 0, -1, "no examples");
     if (rc) wb_labelled_free(out);
     return rc;

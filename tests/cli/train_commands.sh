@@ -97,6 +97,17 @@ expect_rc 0 "eval multilabel -k 2"
 echo "queen king castle" | "$WB" predict "$T/top.wbm" --threshold 0.5 >"$T/out" 2>"$T/err"
 grep -q '^royalty	' "$T/out" && ok || bad "predict --threshold: $(cat "$T/out" "$T/err")"
 
+# a record with more labels than any small fixed buffer: eval must count all 80 (with k = C = 80 every
+# label is predicted, so P@80 = (80 + 1) / (2 * 80) exactly)
+{
+    for i in $(seq 1 80); do printf '__label__t%02d ' "$i"; done
+    printf 'queen king castle\n__label__t01 dog cat\n'
+} >"$T/many.txt"
+run "$WB" train --data "$T/many.txt" --model pool --emb-dim 4 --epochs 1 -o "$T/many.wbm" -q
+expect_rc 0 "train 80 labels"
+run "$WB" eval "$T/many.wbm" "$T/many.txt" -k 80 --json
+[ "$(json_get p_at_k)" = 0.50625 ] && ok || bad "eval of a record with 80 labels: $(cat "$T/out")"
+
 # ---- determinism, kill -9 and --resume ----------------------------------------
 scale=${WB_TEST_SCALE:-1}
 slow=0 # sanitizer builds run with WB_TEST_SCALE < 1: shorter runs, no shared data
