@@ -17,6 +17,7 @@
 
 #include <xxhash.h>
 
+#include "fileio.h"
 #include "wordbench/split.h"
 
 static const char DS_MAGIC[8] = {'W', 'B', 'D', 'S', 'E', 'T', 0, 0};
@@ -610,64 +611,25 @@ static int cache_write(const wb_dataset *ds, const char *dir, uint64_t key) {
         memcpy(&bits, &ds->feat[i], 8);
         put64(p, bits);
     }
-    put64(p, XXH3_64bits(b, total - 8));
-
+    /* The trailing XXH3-64 of every preceding byte is appended by the
+     * atomic writer (fileio.h): temporary file, fsync, rename. */
     char *final = cache_path(dir, key);
-    size_t tl = strlen(dir) + 48;
-    char *tmp = malloc(tl);
-    if (!final || !tmp) {
-        free(final);
-        free(tmp);
+    if (!final) {
         free(b);
         return WB_ENOMEM;
     }
-    snprintf(tmp, tl, "%s/.%016llx.wbds.XXXXXX", dir, (unsigned long long)key);
-    int fd = mkstemp(tmp);
-    rc = 0;
-    if (fd < 0) {
-        rc = errno;
-    } else {
-        size_t done = 0;
-        while (done < total) {
-            ssize_t w = write(fd, b + done, total - done);
-            if (w < 0) {
-                if (errno == EINTR) continue;
-                rc = errno;
-                break;
-            }
-            done += (size_t)w;
-        }
-        if (!rc && fsync(fd)) rc = errno;
-        if (close(fd) && !rc) rc = errno;
-        if (!rc && rename(tmp, final)) rc = errno;
-        if (rc) unlink(tmp);
+    wb_awriter w;
+    rc = wb_aw_open(&w, final);
+    if (!rc) {
+        wb_aw_write(&w, b, total - 8);
+        rc = wb_aw_commit(&w);
     }
     free(final);
-    free(tmp);
     free(b);
     return rc;
 }
 
 /* ---- cache read -------------------------------------------------------- */
-
-/* Read a whole file; NULL when missing or unreadable. */
-static unsigned char *slurp(const char *path, size_t *len) {
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    unsigned char *b = NULL;
-    struct stat sb;
-    if (fstat(fileno(f), &sb) == 0 && sb.st_size >= 0) {
-        size_t n = (size_t)sb.st_size;
-        b = malloc(n ? n : 1);
-        if (b && fread(b, 1, n, f) != n) {
-            free(b);
-            b = NULL;
-        }
-        *len = n;
-    }
-    fclose(f);
-    return b;
-}
 
 /* Parse and check a cache image; 0 and *out on success, -1 when invalid. */
 static int cache_parse(const unsigned char *b, size_t len, uint64_t key, size_t maxlen,
@@ -951,7 +913,8 @@ int wb_dataset_build(wb_dataset **out, const wb_dataset_opts *o, wb_dataset_stat
             goto end;
         }
         size_t len = 0;
-        unsigned char *b = slurp(path, &len);
+        unsigned char *b = NULL;
+        wb_read_file(path, &b, &len); /* missing or unreadable: no cache */
         free(path);
         if (b) {
             wb_dataset *ds = NULL;
