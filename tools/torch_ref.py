@@ -339,20 +339,27 @@ def fmt(v, is_float):
     return "%.9g" % v
 
 
+def write_arrays(f, arrays, all_float32=False):
+    """Write named arrays in the wbfix format: a line "name ndim d0 ...", then
+    the values 8 per line (%.9g for floats, which round-trips a float32).
+    float64 arrays stay float64 unless all_float32."""
+    for key, a in arrays.items():
+        t = torch.as_tensor(a).detach()
+        is_float = t.is_floating_point()
+        if is_float and (all_float32 or t.dtype != torch.float64):
+            t = t.to(torch.float32)  # written exactly: %.9g round-trips a float32
+        shape = list(t.shape) or [1]
+        f.write("%s %d %s\n" % (key, len(shape), " ".join(str(s) for s in shape)))
+        vals = [fmt(v, is_float) for v in t.reshape(-1).tolist()]
+        for i in range(0, len(vals), 8):
+            f.write(" ".join(vals[i:i + 8]) + "\n")
+
+
 def write_case(name, arrays, out):
     path = os.path.join(out, name + ".txt")
     with open(path, "w") as f:
         f.write("%s\n# case %s; torch %s; tools/torch_ref.py\n" % (FORMAT, name, torch.__version__))
-        for key, a in arrays.items():
-            t = torch.as_tensor(a).detach()
-            is_float = t.is_floating_point()
-            if is_float and t.dtype != torch.float64:
-                t = t.to(torch.float32)  # written exactly: %.9g round-trips a float32
-            shape = list(t.shape) or [1]
-            f.write("%s %d %s\n" % (key, len(shape), " ".join(str(s) for s in shape)))
-            vals = [fmt(v, is_float) for v in t.reshape(-1).tolist()]
-            for i in range(0, len(vals), 8):
-                f.write(" ".join(vals[i:i + 8]) + "\n")
+        write_arrays(f, arrays)
     return path
 
 

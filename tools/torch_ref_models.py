@@ -39,7 +39,8 @@ import sys
 
 import torch
 
-FORMAT = "wbfix 1"
+from torch_ref import FORMAT, write_arrays  # the fixture format of the layer references
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 OUT = os.path.join(HERE, "..", "fixtures", "torch")
 MARGIN = 1e-3
@@ -225,10 +226,6 @@ def run_case(name, cfg):
     return a, seed
 
 
-def fmt(v, is_float):
-    return "%.9g" % v if is_float else "%d" % v
-
-
 def write_case(name, cfg, arrays, seed, out):
     path = os.path.join(out, "model_" + name + ".txt")
     with open(path, "w") as f:
@@ -236,16 +233,7 @@ def write_case(name, cfg, arrays, seed, out):
         f.write("# %s %s, widths %s, seed %d; float32 inputs, float64 twin, written as float32\n"
                 % (cfg["kind"], cfg["task"], cfg["widths"], seed))
         f.write("# kind: 0 dense 1 pool 2 tutorial 3 kim; task: 1 binary 2 multiclass 3 multilabel\n")
-        for key, t in arrays.items():
-            t = torch.as_tensor(t).detach()
-            is_float = t.is_floating_point()
-            if is_float:
-                t = t.to(torch.float32)  # %.9g round-trips a float32
-            shape = list(t.shape) or [1]
-            f.write("%s %d %s\n" % (key, len(shape), " ".join(str(s) for s in shape)))
-            vals = [fmt(v, is_float) for v in t.reshape(-1).tolist()]
-            for i in range(0, len(vals), 8):
-                f.write(" ".join(vals[i:i + 8]) + "\n")
+        write_arrays(f, arrays, all_float32=True)
     return path
 
 
