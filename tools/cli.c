@@ -162,6 +162,20 @@ int cli_u64(const cli *c, const char *name, uint64_t min, uint64_t max, uint64_t
     return 0;
 }
 
+int cli_f64(const cli *c, const char *name, double lo, double hi, int hi_open, double *out) {
+    const char *s = cli_str(c, name);
+    if (!s) return 0;
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (!*s || *end || errno || !(v >= lo && (hi_open ? v < hi : v <= hi))) {
+        if (hi_open) return cli_usage(c, "--%s must be a number from %g up to (not including) %g, not '%s'", name, lo, hi, s);
+        return cli_usage(c, "--%s must be a number in [%g, %g], not '%s'", name, lo, hi, s);
+    }
+    *out = v;
+    return 0;
+}
+
 int cli_choice(const cli *c, const char *name, const char *choices) {
     const char *s = cli_str(c, name);
     int idx = 0;

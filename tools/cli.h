@@ -58,6 +58,9 @@ int cli_flag(const cli *c, const char *name);          /* 1 if given */
 int cli_given(const cli *c, const char *name);
 /* Range-checked numbers: 0 ok, else EXIT_USAGE after printing. */
 int cli_u64(const cli *c, const char *name, uint64_t min, uint64_t max, uint64_t *out);
+/* A number in [lo, hi] ([lo, hi) with hi_open); *out unchanged when the
+ * option has no value.  0 ok, else EXIT_USAGE after printing. */
+int cli_f64(const cli *c, const char *name, double lo, double hi, int hi_open, double *out);
 /* Value must be one of the '|'-separated choices; returns its index or prints and returns -1. */
 int cli_choice(const cli *c, const char *name, const char *choices);
 

@@ -33,20 +33,6 @@ static int split_values(const cli *c, const char *name, char **buf, const char *
     return n;
 }
 
-/* --name as a double in [0, 1). */
-static int parse_fraction(const cli *c, const char *name, double *out) {
-    const char *s = cli_str(c, name);
-    *out = 0;
-    if (!s) return 0;
-    char *end;
-    errno = 0;
-    double v = strtod(s, &end);
-    if (!*s || *end || errno || !(v >= 0 && v < 1))
-        return cli_usage(c, "--%s must be a number from 0 up to (not including) 1, not '%s'", name, s);
-    *out = v;
-    return 0;
-}
-
 void cli_ds_strings_free(cli_ds_strings *s) {
     if (!s) return;
     free(s->text_buf);
@@ -79,7 +65,7 @@ int cli_ds_opts(const cli *c, const char *train_path, unsigned flags, wb_dataset
     if (cli_u64(c, "max-doc-chars", 0, UINT32_MAX, &mdc) || cli_u64(c, "num-words", 0, INT32_MAX, &nw) ||
         cli_u64(c, "min-count", 0, UINT32_MAX, &mc) ||
         cli_u64(c, "maxlen", (flags & CLI_DS_MAXLEN0) ? 0 : 1, 1u << 24, &ml) ||
-        cli_u64(c, "seed", 0, UINT64_MAX, &seed) || parse_fraction(c, "test-size", &o->test_fraction))
+        cli_u64(c, "seed", 0, UINT64_MAX, &seed) || cli_f64(c, "test-size", 0, 1, 1, &o->test_fraction))
         return EXIT_USAGE;
 
     /* reader */

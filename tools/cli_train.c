@@ -34,13 +34,8 @@ static double now_s(void) {
 
 /* --name as a float in [lo, hi]; *out unchanged when not given. */
 static int opt_float(const cli *c, const char *name, double lo, double hi, float *out) {
-    const char *s = cli_str(c, name);
-    if (!s) return 0;
-    char *end;
-    errno = 0;
-    double v = strtod(s, &end);
-    if (!*s || *end || errno || !(v >= lo && v <= hi))
-        return cli_usage(c, "--%s must be a number in [%g, %g], not '%s'", name, lo, hi, s);
+    double v = *out;
+    if (cli_f64(c, name, lo, hi, 0, &v)) return EXIT_USAGE;
     *out = (float)v;
     return 0;
 }
