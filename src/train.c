@@ -114,10 +114,8 @@ int wb_train_run(wb_model **mp, const wb_dataset *ds, const wb_train_opts *o, wb
     if (o->resume && !o->ckpt_path) return wb_err_set(e, WB_EUSAGE, "resume needs a checkpoint path");
     size_t ntr, nval;
     uint32_t *tr = wb_split_indices(ds, WB_DS_TRAIN, &ntr);
-    int vsplit = WB_DS_VALID;
     uint32_t *val = wb_split_indices(ds, WB_DS_VALID, &nval);
-    if (!val && nval == 0) vsplit = WB_DS_TEST, val = wb_split_indices(ds, WB_DS_TEST, &nval);
-    (void)vsplit;
+    if (!val && nval == 0) val = wb_split_indices(ds, WB_DS_TEST, &nval); /* as the Keras tutorial */
     tstate st = {.best = INFINITY};
     int32_t *xb = malloc(B * T * sizeof *xb), *y = malloc(B * sizeof *y);
     float *t = malloc(B * C * sizeof *t);
