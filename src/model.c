@@ -814,11 +814,14 @@ nomem:
     return wb_err_set(e, WB_ENOMEM, "out of memory in the step arena");
 }
 
-static int check_batch(const wb_model *m, size_t B, const int32_t *y, const float *t, wb_err *e) {
+/* The checks of a minibatch shared by train_step (targets required) and
+ * predict (targets optional; class ids checked when given). */
+static int check_batch(const wb_model *m, size_t B, const int32_t *y, const float *t, int need_targets, wb_err *e) {
     if (B < 1 || B > m->Bmax) return wb_err_set(e, WB_EUSAGE, "batch of %zu examples: the model takes 1..%zu", B, m->Bmax);
     if (!wb_model_ready(m)) return wb_err_set(e, WB_EUSAGE, "the model needs its store (or embedded vectors)");
-    if (m->c.task == WB_TASK_MULTICLASS ? !y : !t) return wb_err_set(e, WB_EUSAGE, "targets missing for the task");
-    if (y)
+    if (need_targets && (m->c.task == WB_TASK_MULTICLASS ? !y : !t))
+        return wb_err_set(e, WB_EUSAGE, "targets missing for the task");
+    if (y && (need_targets || m->c.task == WB_TASK_MULTICLASS))
         for (size_t b = 0; b < B; b++)
             if (y[b] < 0 || (size_t)y[b] >= m->c.C) return wb_err_set(e, WB_EUSAGE, "class id %d out of range", y[b]);
     return 0;
@@ -826,7 +829,7 @@ static int check_batch(const wb_model *m, size_t B, const int32_t *y, const floa
 
 int wb_model_train_step(wb_model *m, const int32_t *X, size_t B, const int32_t *y, const float *t,
                         const float *cw, wb_rng *rng, float *loss, size_t *correct, wb_err *e) {
-    int rc = check_batch(m, B, y, t, e);
+    int rc = check_batch(m, B, y, t, 1, e);
     if (rc) return rc;
     wb_arena_reset(m->arena);
     fwd f = {.B = B};
@@ -840,14 +843,11 @@ int wb_model_train_step(wb_model *m, const int32_t *X, size_t B, const int32_t *
 
 int wb_model_predict(wb_model *m, const int32_t *X, size_t B, const int32_t *y, const float *t,
                      const float *cw, float *prob, float *loss, wb_err *e) {
-    if (B < 1 || B > m->Bmax) return wb_err_set(e, WB_EUSAGE, "batch of %zu examples: the model takes 1..%zu", B, m->Bmax);
-    if (y && m->c.task == WB_TASK_MULTICLASS)
-        for (size_t b = 0; b < B; b++)
-            if (y[b] < 0 || (size_t)y[b] >= m->c.C) return wb_err_set(e, WB_EUSAGE, "class id %d out of range", y[b]);
-    if (!wb_model_ready(m)) return wb_err_set(e, WB_EUSAGE, "the model needs its store (or embedded vectors)");
+    int rc = check_batch(m, B, y, t, 0, e);
+    if (rc) return rc;
     wb_arena_reset(m->arena);
     fwd f = {.B = B};
-    int rc = forward(m, &f, X, 0, NULL, e);
+    rc = forward(m, &f, X, 0, NULL, e);
     if (rc) return rc;
     size_t C = m->c.C;
     if ((m->c.task == WB_TASK_MULTICLASS && y) || (m->c.task != WB_TASK_MULTICLASS && t)) {
