@@ -30,7 +30,7 @@
 #include <string.h>
 
 #include "wordbench/floatparse.h"
-#include "floatparse_int.h"
+#include "store/floatparse_int.h"
 
 /* ---- helpers ---------------------------------------------------------- */
 

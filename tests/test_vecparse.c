@@ -26,7 +26,7 @@
 
 #include <cmocka.h>
 
-#include "convert_int.h"
+#include "store/convert_int.h"
 
 /* ---- helpers ----------------------------------------------------------- */
 

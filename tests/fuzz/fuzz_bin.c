@@ -38,7 +38,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "convert_int.h"
+#include "store/convert_int.h"
 
 #include "fuzz_common.h"
 

@@ -70,7 +70,7 @@
 #include <unistd.h>
 #include <xxhash.h>
 
-#include "store_int.h"
+#include "store/store_int.h"
 #include "wordbench/floatparse.h"
 #include "wordbench/err.h"
 #include "wordbench/npy.h"

@@ -47,7 +47,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "convert_int.h"
+#include "store/convert_int.h"
 #include "wordbench/floatparse.h"
 
 #include "fuzz_common.h"

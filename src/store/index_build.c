@@ -4,7 +4,7 @@
  * merged into the words database (see index_build.h for why).
  * Leaves out: the vectors and norms files (convert.c).
  */
-#include "index_build.h"
+#include "store/index_build.h"
 
 #include <errno.h>
 #include <lmdb.h>
@@ -15,7 +15,7 @@
 #include <unistd.h>
 #include <xxhash.h>
 
-#include "store_int.h"
+#include "store/store_int.h"
 
 #define IXB_TXN_ROWS 50000u          /* puts per write transaction */
 #define IXB_MAPSIZE (1ull << 37)     /* virtual size of the build environment */

@@ -23,7 +23,7 @@
 #include <unistd.h>
 #include <xxhash.h>
 
-#include "store_int.h"
+#include "store/store_int.h"
 #include "wordbench/floatparse.h"
 #include "wordbench/npy.h"
 

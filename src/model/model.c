@@ -21,7 +21,7 @@
 
 #include <xxhash.h>
 
-#include "fileio.h"
+#include "base/fileio.h"
 #include "wordbench/arena.h"
 #include "wordbench/nn.h"
 

@@ -33,9 +33,9 @@
 #include <xxhash.h>
 #include <zlib.h>
 
-#include "convert_int.h"
-#include "index_build.h"
-#include "store_int.h"
+#include "store/convert_int.h"
+#include "store/index_build.h"
+#include "store/store_int.h"
 #include "wordbench/floatparse.h"
 
 #define CHUNK_BYTES (2u << 20)       /* target input bytes per chunk */

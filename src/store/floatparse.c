@@ -14,7 +14,7 @@
  */
 #include "wordbench/floatparse.h"
 
-#include "floatparse_int.h"
+#include "store/floatparse_int.h"
 
 #include <errno.h>
 #include <stdint.h>

@@ -9,7 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "convert_int.h"
+#include "store/convert_int.h"
 #include "wordbench/floatparse.h"
 
 static inline int is_sep(char c) {

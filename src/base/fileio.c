@@ -3,7 +3,7 @@
  * (fileio.h).  Leaves out: Windows, byte order other than little-endian for
  * the float arrays callers append raw.
  */
-#include "fileio.h"
+#include "base/fileio.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -6,7 +6,7 @@
  * fast_float declines); floatparse.c makes those, so this file stays a few
  * lines that never need touching.
  */
-#include "floatparse_int.h"
+#include "store/floatparse_int.h"
 
 #include <fast_float/fast_float.h>
 

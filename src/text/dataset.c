@@ -17,7 +17,7 @@
 
 #include <xxhash.h>
 
-#include "fileio.h"
+#include "base/fileio.h"
 #include "wordbench/split.h"
 
 static const char DS_MAGIC[8] = {'W', 'B', 'D', 'S', 'E', 'T', 0, 0};
