@@ -1,5 +1,5 @@
 /*
- * test_arena.c — specification of the step arena (src/arena.c,
+ * test_arena.c — specification of the step arena (src/nn/arena.c,
  * wordbench/arena.h).
  *
  * Contains: 64-byte alignment of every allocation (odd sizes included),

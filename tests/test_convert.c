@@ -1,5 +1,5 @@
 /*
- * test_convert.c — specification of the converter (src/convert.c,
+ * test_convert.c — specification of the converter (src/store/convert.c,
  * wordbench/convert.h) end to end: input file → wb_convert → wb_store_open.
  *
  * Contains: every fixture of fixtures/vectors (tools/make_vec_fixtures.py)

@@ -1,5 +1,5 @@
 /*
- * test_dataset.c — specification of the dataset module (src/dataset.c).
+ * test_dataset.c — specification of the dataset module (src/text/dataset.c).
  *
  * Contains: task detection on the text fixtures, label id order, the binary
  * override error, a vocabulary built from the training part only, split

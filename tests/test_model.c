@@ -1,6 +1,6 @@
 /*
- * test_model.c — specification of the CNN text classifiers (src/model.c,
- * wordbench/model.h) and of the evaluation helpers (src/eval.c,
+ * test_model.c — specification of the CNN text classifiers (src/model/model.c,
+ * wordbench/model.h) and of the evaluation helpers (src/model/eval.c,
  * wordbench/eval.h).
  *
  * Contains: the Keras-style layer table (tutorial and pool figures from the

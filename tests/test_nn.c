@@ -1,5 +1,5 @@
 /*
- * test_nn.c — specification of the layers (src/nn.c, wordbench/nn.h).
+ * test_nn.c — specification of the layers (src/nn/nn.c, wordbench/nn.h).
  *
  * Contains:
  *   - naive-loop twins (double precision) of every sgemm-based function —

@@ -1,5 +1,5 @@
 /*
- * test_npy.c — specification of the NPY header module (src/npy.c).
+ * test_npy.c — specification of the NPY header module (src/store/npy.c).
  *
  * Contains: the exact bytes the writer emits, write→parse round trips for
  * both dtypes and both ndims, numpy loading what we write (skipped when

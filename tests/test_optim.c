@@ -1,5 +1,5 @@
 /*
- * test_optim.c — specification of the optimizers (src/optim.c,
+ * test_optim.c — specification of the optimizers (src/nn/optim.c,
  * include/wordbench/optim.h).
  *
  * Contains: the defaults table; name/parse round trip; nstate; the first two

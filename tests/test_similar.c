@@ -1,5 +1,5 @@
 /*
- * test_similar.c — specification of cosine neighbours (src/similar.c).
+ * test_similar.c — specification of cosine neighbours (src/store/similar.c).
  *
  * Contains: wb_similar against a naive double-precision twin (every row's
  * cosine, sorted) on stores of a few thousand random rows — f32 and f16,

@@ -1,5 +1,5 @@
 /*
- * test_split.c — specification of the split module (src/split.c).
+ * test_split.c — specification of the split module (src/text/split.c).
  *
  * Contains: the generator's reference values and determinism; exact test
  * set sizes; the per-class guarantee of stratified train/test over many

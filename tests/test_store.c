@@ -1,5 +1,5 @@
 /*
- * test_store.c — specification of the store reader (src/store.c).
+ * test_store.c — specification of the store reader (src/store/store.c).
  *
  * Contains: stores built with wb_convert from small texts written here, then
  * opened and read back: every wb_store_info field, word -> row and row ->

@@ -1,5 +1,5 @@
 /*
- * test_tokenize.c — specification of the tokenizers (src/tokenize.c,
+ * test_tokenize.c — specification of the tokenizers (src/text/tokenize.c,
  * wordbench/tokenize.h).
  *
  * Contains: every line of fixtures/keras/text_to_word_sequence.jsonl

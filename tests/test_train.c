@@ -1,6 +1,6 @@
 /*
- * test_train.c — specification of the training loop (src/train.c,
- * wordbench/train.h) and of bundles (src/bundle.c, wordbench/bundle.h), on
+ * test_train.c — specification of the training loop (src/model/train.c,
+ * wordbench/train.h) and of bundles (src/model/bundle.c, wordbench/bundle.h), on
  * data sets built from fixtures/text with dataset.h.
  *
  * Contains: determinism (same seed: byte-identical model files; another

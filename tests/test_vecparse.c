@@ -1,6 +1,6 @@
 /*
  * test_vecparse.c — specification of the converter's record parsers
- * (src/vecparse.c, declared in src/convert_int.h).
+ * (src/store/vecparse.c, declared in src/store/convert_int.h).
  *
  * Contains: GloVe / word2vec text lines (fast path, words with spaces versus
  * too many numbers, too few numbers, values that are not numbers, NaN and

@@ -1,5 +1,5 @@
 /*
- * test_vocab.c — specification of the vocabulary (src/vocab.c,
+ * test_vocab.c — specification of the vocabulary (src/text/vocab.c,
  * wordbench/vocab.h).
  *
  * Contains: equality with Keras' Tokenizer(num_words=N, oov_token='<oov>') +

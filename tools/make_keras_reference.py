@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """Write fixtures/keras/text_to_word_sequence.jsonl: the reference for the
-`keras` tokenizer (src/tokenize.c, tests/test_tokenize.c).
+`keras` tokenizer (src/text/tokenize.c, tests/test_tokenize.c).
 
 Runs Debian's python3-keras-preprocessing 1.1 (run with /usr/bin/python3):
 text_to_word_sequence(text) with its defaults on hand-picked lines plus

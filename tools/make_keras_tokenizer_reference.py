@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """Write fixtures/keras/tokenizer_reference.json: the reference for the
-vocabulary and index sequences (src/vocab.c, tests/test_vocab.c).
+vocabulary and index sequences (src/text/vocab.c, tests/test_vocab.c).
 
 Runs Debian's python3-keras-preprocessing 1.1 (run with /usr/bin/python3):
 Tokenizer(num_words=N, oov_token='<oov>').fit_on_texts(train), then

@@ -30,7 +30,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "wordbench/split.h" /* wb_rng */
+#include "wordbench/rng.h"
 
 #ifdef __cplusplus
 extern "C" {

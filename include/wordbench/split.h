@@ -65,6 +65,7 @@
 #include <stdint.h>
 
 #include "wordbench/err.h"
+#include "wordbench/rng.h" /* wb_rng, declared here before it had a module of its own */
 
 #ifdef __cplusplus
 extern "C" {
@@ -109,28 +110,6 @@ int wb_split_train_test(size_t n, const wb_split_labels *labels, double test_fra
  * or WB_ENOMEM. */
 int wb_split_kfold(size_t n, const wb_split_labels *labels, uint32_t k, uint64_t seed,
                    int mode, uint32_t *fold, wb_err *err);
-
-/* ---- low level: the generator ------------------------------------------ */
-
-/* xoshiro256** state.  Invariant: not all four words zero (wb_rng_init
- * guarantees it). */
-typedef struct wb_rng {
-    uint64_t s[4]; /* generator state */
-} wb_rng;
-
-/* Seed the generator: the four words are successive splitmix64 outputs of
- * `seed`.  Every seed, 0 included, is valid. */
-void wb_rng_init(wb_rng *r, uint64_t seed);
-
-/* Next 64 random bits. */
-uint64_t wb_rng_next(wb_rng *r);
-
-/* Uniform integer in [0, bound), unbiased (rejection); 0 when bound is 0. */
-uint64_t wb_rng_below(wb_rng *r, uint64_t bound);
-
-/* Fill perm[0..n) with a uniformly random permutation of 0..n-1
- * (Fisher-Yates, drawing from r). */
-void wb_rng_permutation(wb_rng *r, uint32_t *perm, uint32_t n);
 
 #ifdef __cplusplus
 }

@@ -1,6 +1,6 @@
 /*
  * floatparse_int.h — private to the floatparse module: the prototype of the
- * one C++ shim over fast_float (src/floatparse_ff.cc), so that floatparse.c
+ * one C++ shim over fast_float (src/store/floatparse_ff.cc), so that floatparse.c
  * and the tests can call it from C.
  *
  * Leaves out: everything public (see include/wordbench/floatparse.h).

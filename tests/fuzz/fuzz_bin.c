@@ -1,7 +1,7 @@
 /*
  * fuzz_bin.c — libFuzzer target for the word2vec binary record framer
  * (wb_frame_bin_record) and the text/binary sniffer (wb_looks_binary) of
- * src/vecparse.c.
+ * src/store/vecparse.c.
  *
  * Input layout:
  *   byte 0   bits 0-4: dim - 1 (dim 1..32); bit 5: start with '\n';

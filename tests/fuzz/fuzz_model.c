@@ -1,7 +1,7 @@
 /*
  * fuzz_model.c — libFuzzer target for the model file loaders: wb_model_load
- * (src/model.c: header, checksum, version, sections, the CONF text, PARM /
- * OPTS / OVLY / EMBD sizes and ids) and wb_bundle_load (src/bundle.c: the
+ * (src/model/model.c: header, checksum, version, sections, the CONF text, PARM /
+ * OPTS / OVLY / EMBD sizes and ids) and wb_bundle_load (src/model/bundle.c: the
  * same, then the vocabulary blob and the META text), on a valid model file
  * rewritten by a patch program.
  *

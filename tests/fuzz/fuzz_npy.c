@@ -1,5 +1,5 @@
 /*
- * fuzz_npy.c — libFuzzer target for the NPY header parser (src/npy.c).
+ * fuzz_npy.c — libFuzzer target for the NPY header parser (src/store/npy.c).
  *
  * Contains: one entry point that parses the input as a .npy header and
  * checks the parser's contract: it returns 0 or one of WB_ECORRUPT,

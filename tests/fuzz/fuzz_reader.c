@@ -1,6 +1,6 @@
 /*
  * fuzz_reader.c — libFuzzer target for the labelled-text readers of
- * src/reader.c (wb_reader_read on TSV, fastText and CSV input).
+ * src/text/reader.c (wb_reader_read on TSV, fastText and CSV input).
  *
  * Input layout:
  *   byte 0   bits 0-1: format (0 TSV, 1 fastText, 2 CSV, 3 auto);

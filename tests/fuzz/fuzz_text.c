@@ -1,5 +1,5 @@
 /*
- * fuzz_text.c — libFuzzer target for the text-line parsers of src/vecparse.c
+ * fuzz_text.c — libFuzzer target for the text-line parsers of src/store/vecparse.c
  * (wb_parse_text_line, wb_text_line_dim, wb_parse_header_line, wb_utf8_valid)
  * and the float parsers under them (wb_parse_f32, wb_parse_f32_token).
  *
