@@ -6,6 +6,6 @@
 
 #include "cli.h"
 
-extern const cli_cmd cmd_train, cmd_eval, cmd_predict, cmd_summary;
+extern const cli_cmd cmd_train, cmd_eval, cmd_predict;
 
 #endif
