@@ -6,13 +6,17 @@ Usage:
   /usr/bin/python3 tools/gensim_wordeval.py VECTORS [--analogies F]... [--pairs F]...
       [--restrict-vocab N] [--case-sensitive] [--dummy4unknown] [--method add|mul]
       [--format glove|word2vec|word2vec-bin|kv] [--compare WB.json [--view store|model]]
+      [--out FILE] [--save-kv FILE]
 
 VECTORS is read with KeyedVectors.load_word2vec_format (glove = no header)
 or KeyedVectors.load (kv, memory-mapped).  Prints one JSON document shaped
 like one entry of `wordbench evaluate --json`'s "results" (plus "seconds":
 the benchmark time, loading excluded, and "load_seconds").
 
---compare WB.json: instead of printing, compare with wordbench's --json
+--out FILE: write the JSON there instead of stdout.  --save-kv FILE: only
+load VECTORS and save them in gensim's own format (for --format kv).
+
+--compare WB.json: compare with wordbench's --json
 output (the result whose "view" is --view, default store): every section's
 correct / incorrect counts, the questions and out-of-vocabulary counts, and
 each pairs file's count, Pearson and Spearman correlations (to 1e-6) and
@@ -85,9 +89,15 @@ def run(kv, analogies, pairs, restrict, case_insensitive, dummy, method):
         out["analogies"].append({"file": path, "questions": questions, "oov": counter.oov,
                                  "oov_ratio": counter.ratio, "sections": secs, "total": total})
     for path in pairs:
-        pearson, spearman, oov_ratio = kv.evaluate_word_pairs(path, restrict_vocab=restrict or len(kv.index_to_key),
-                                                               case_insensitive=case_insensitive,
-                                                               dummy4unknown=dummy)
+        try:
+            pearson, spearman, oov_ratio = kv.evaluate_word_pairs(
+                path, restrict_vocab=restrict or len(kv.index_to_key), case_insensitive=case_insensitive,
+                dummy4unknown=dummy)
+        except ValueError as e:  # no pair in the vocabulary (or one): wordbench reports NaN there
+            nan = float("nan")
+            out["pairs"].append({"file": path, "pearson": nan, "pearson_p": nan, "spearman": nan, "spearman_p": nan,
+                                 "oov_ratio": None, "error": str(e)})
+            continue
         out["pairs"].append({"file": path, "pearson": float(pearson[0]), "pearson_p": float(pearson[1]),
                              "spearman": float(spearman[0]), "spearman_p": float(spearman[1]),
                              "oov_ratio": float(oov_ratio)})
@@ -113,10 +123,10 @@ class OovCounter(logging.Handler):
 
 
 def close(a, b, tol):
-    if a is None or b is None:
-        return a is None and b is None
-    if isinstance(a, float) and math.isnan(a):
-        return b is None or (isinstance(b, float) and math.isnan(b))
+    """a (gensim) equals b (wordbench) within tol; NaN equals NaN or JSON null."""
+    nan = [x is None or (isinstance(x, float) and math.isnan(x)) for x in (a, b)]
+    if nan[0] or nan[1]:
+        return nan[0] and nan[1]
     return abs(a - b) <= tol
 
 
@@ -141,6 +151,8 @@ def compare(ref, wb, path_of):
     for rp, wp in zip(ref["pairs"], wb["pairs"]):
         name = path_of(rp["file"])
         for k in ("pearson", "spearman", "oov_ratio"):
+            if rp[k] is None and "error" in rp:  # gensim raised: no ratio to compare
+                continue
             if not close(rp[k], wp[k], 1e-6):
                 bad.append("%s: %s gensim %r, wordbench %r" % (name, k, rp[k], wp[k]))
         for k in ("pearson_p", "spearman_p"):
@@ -164,16 +176,26 @@ def main():
     ap.add_argument("--format", choices=("glove", "word2vec", "word2vec-bin", "kv"), default="glove")
     ap.add_argument("--compare")
     ap.add_argument("--view", default="store")
+    ap.add_argument("--out")
+    ap.add_argument("--save-kv")
     a = ap.parse_args()
     logging.basicConfig(level=logging.WARNING)
     t0 = time.perf_counter()
     kv = load(a.vectors, a.format)
     load_s = time.perf_counter() - t0
+    if a.save_kv:
+        kv.save(a.save_kv)
+        return 0
     ref = run(kv, a.analogies, a.pairs, a.restrict_vocab, not a.case_sensitive, a.dummy4unknown, a.method)
     ref["load_seconds"] = load_s
-    if not a.compare:
+    if a.out:
+        with open(a.out, "w") as f:
+            json.dump(ref, f)
+            f.write("\n")
+    elif not a.compare:
         json.dump(ref, sys.stdout)
         print()
+    if not a.compare:
         return 0
     with open(a.compare) as f:
         wbj = json.load(f)

@@ -105,6 +105,8 @@ typedef struct wb_wordvecs {
     const size_t *lens;            /* without a store: (rows) their lengths */
 } wb_wordvecs;
 
+#define WB_WORDEVAL_MAX_THREADS 64
+
 typedef enum wb_analogy_method {
     WB_ANALOGY_ADD = 0, /* 3CosAdd: gensim's most_similar */
     WB_ANALOGY_MUL      /* 3CosMul: gensim's most_similar_cosmul */
@@ -114,12 +116,13 @@ typedef struct wb_wordeval_opts {
     uint64_t restrict_vocab;   /* rows that form the vocabulary (300000); 0 = all */
     int dummy4unknown;         /* count out-of-vocabulary questions / pairs (0) */
     wb_analogy_method method;  /* WB_ANALOGY_ADD */
+    unsigned threads;          /* threads scanning row blocks (1); 0 = one per core, at most WB_WORDEVAL_MAX_THREADS */
     /* Called after each block of rows with rows done and total; may be NULL. */
     void (*progress)(void *ud, uint64_t done, uint64_t total);
     void *ud;
 } wb_wordeval_opts;
 
-/* restrict_vocab 300000, the rest 0. */
+/* restrict_vocab 300000, threads 1, the rest 0. */
 void wb_wordeval_opts_init(wb_wordeval_opts *o);
 
 /* ---- results ------------------------------------------------------------------ */

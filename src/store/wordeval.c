@@ -15,10 +15,13 @@
 #include <cblas.h>
 #include <errno.h>
 #include <math.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 #include <xxhash.h>
 
 #include "store/convert_int.h"
@@ -377,6 +380,7 @@ void wb_wordeval_opts_init(wb_wordeval_opts *o) {
     memset(o, 0, sizeof *o);
     o->restrict_vocab = 300000;
     o->method = WB_ANALOGY_ADD;
+    o->threads = 1;
 }
 
 /* The vectors judged, with what the blocks need.  Invariant: onorm[i] is
@@ -390,7 +394,7 @@ typedef struct view {
     const float *norms;    /* (rows) the store's, or own_norms */
     float *own_norms;      /* matrix views: computed */
     float *onorm;          /* (noverride) */
-    float *scratch;        /* (BLOCK_ROWS, E) when blocks need a copy */
+    int needs_copy;        /* blocks are copied (f16 rows, replaced rows) into a scratch buffer */
 } view;
 
 static float row_norm(const float *x, size_t E) {
@@ -424,8 +428,7 @@ static int view_open(view *w, const wb_wordvecs *v, uint64_t restrict_vocab, wb_
             if (!(w->onorm = malloc(v->noverride * sizeof *w->onorm))) return wb_err_set(e, WB_ENOMEM, "out of memory");
             for (size_t i = 0; i < v->noverride; i++) w->onorm[i] = row_norm(v->override_vecs + i * w->E, w->E);
         }
-        if ((v->noverride || in->dtype != WB_DTYPE_F32) && !(w->scratch = malloc(BLOCK_ROWS * w->E * sizeof(float))))
-            return wb_err_set(e, WB_ENOMEM, "out of memory");
+        w->needs_copy = v->noverride || in->dtype != WB_DTYPE_F32;
     } else {
         if (!v->mat || !v->words || !v->lens || !v->dim) return wb_err_set(e, WB_EUSAGE, "no vectors to evaluate");
         w->rows = v->rows, w->E = v->dim;
@@ -439,7 +442,7 @@ static int view_open(view *w, const wb_wordvecs *v, uint64_t restrict_vocab, wb_
 }
 
 static void view_close(view *w) {
-    free(w->own_norms), free(w->onorm), free(w->scratch);
+    free(w->own_norms), free(w->onorm);
 }
 
 static float view_norm(const view *w, uint64_t r) {
@@ -458,8 +461,9 @@ static void view_row(const view *w, uint64_t r, float *out) {
 }
 
 /* Rows r0 .. r0 + m - 1 as float32 (m <= BLOCK_ROWS): the mapping itself
- * when it can be, else the scratch buffer; norms into nrm[m]. */
-static const float *view_block(view *w, uint64_t r0, size_t m, float *nrm) {
+ * when it can be, else a copy in scratch (BLOCK_ROWS x E floats, needed
+ * when w->needs_copy); norms into nrm[m].  Safe from several threads. */
+static const float *view_block(const view *w, uint64_t r0, size_t m, float *nrm, float *scratch) {
     const wb_wordvecs *v = w->v;
     memcpy(nrm, w->norms + r0, m * sizeof(float));
     if (!v->store) return v->mat + r0 * w->E;
@@ -471,14 +475,14 @@ static const float *view_block(view *w, uint64_t r0, size_t m, float *nrm) {
         else hi = mid;
     }
     int patched = lo < v->noverride && v->override_rows[lo] < r0 + m;
-    if (!w->scratch || (!patched && wb_store_info_get(v->store)->dtype == WB_DTYPE_F32)) return b;
-    if (wb_store_info_get(v->store)->dtype == WB_DTYPE_F16) wb_f16_to_f32_n(w->scratch, (const uint16_t *)(const void *)b, m * w->E);
-    else memcpy(w->scratch, b, m * w->E * sizeof(float));
+    if (!w->needs_copy || (!patched && wb_store_info_get(v->store)->dtype == WB_DTYPE_F32)) return b;
+    if (wb_store_info_get(v->store)->dtype == WB_DTYPE_F16) wb_f16_to_f32_n(scratch, (const uint16_t *)(const void *)b, m * w->E);
+    else memcpy(scratch, b, m * w->E * sizeof(float));
     for (size_t i = lo; i < v->noverride && v->override_rows[i] < r0 + m; i++) {
-        memcpy(w->scratch + (v->override_rows[i] - r0) * w->E, v->override_vecs + i * w->E, w->E * sizeof(float));
+        memcpy(scratch + (v->override_rows[i] - r0) * w->E, v->override_vecs + i * w->E, w->E * sizeof(float));
         nrm[v->override_rows[i] - r0] = w->onorm[i];
     }
-    return w->scratch;
+    return scratch;
 }
 
 /* ---- resolving words to rows ---------------------------------------------------- */
@@ -539,49 +543,84 @@ static void resolve_free(resolve *z) {
 
 /* ---- analogies --------------------------------------------------------------- */
 
-/* A question being searched: its rows, the columns of its a, b, c in the
- * word matrix, and its best rows so far (score descending). */
+/* A question being searched: its rows and the columns of its a, b, c in
+ * the word matrix.  Read-only during the scan. */
 typedef struct active {
     uint32_t file, index;  /* which question */
     uint32_t row[4];       /* rows of a, b, c, expected */
     uint32_t col[3];       /* columns of a, b, c in S */
-    uint32_t n;            /* entries in best */
-    float score[TOPK];     /* descending */
-    uint32_t best[TOPK];   /* rows */
 } active;
 
-static void topk_push(active *q, float s, uint32_t row) {
+/* The best rows of one question so far, score descending; on equal scores
+ * the lower row first (so the result does not depend on the threads). */
+typedef struct topk {
+    uint32_t n;            /* entries used */
+    float score[TOPK];
+    uint32_t row[TOPK];
+} topk;
+
+static void topk_push(topk *q, float s, uint32_t row) {
     uint32_t i = q->n < TOPK ? q->n++ : TOPK - 1;
-    while (i > 0 && q->score[i - 1] < s) {
-        q->score[i] = q->score[i - 1], q->best[i] = q->best[i - 1];
+    while (i > 0 && (q->score[i - 1] < s || (q->score[i - 1] == s && q->row[i - 1] > row))) {
+        q->score[i] = q->score[i - 1], q->row[i] = q->row[i - 1];
         i--;
     }
-    q->score[i] = s, q->best[i] = row;
+    q->score[i] = s, q->row[i] = row;
 }
 
+/* Eight floats as one vector (GCC/clang vector extension: SSE pairs, or
+ * one AVX register in the avx2 clone below). */
+typedef float v8f __attribute__((vector_size(32)));
+typedef int32_t v8i __attribute__((vector_size(32)));
+
+/* The avx2 clone where the CPU has it (not under the sanitizers, whose
+ * run-time cannot run ifunc resolvers that early, nor with clang). */
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && !defined(__SANITIZE_ADDRESS__)
+#define WB_CLONES __attribute__((target_clones("avx2", "default")))
+#else
+#define WB_CLONES
+#endif
+
 /* Scores of one question over a block of m rows, kept when among the best:
- *   add: (S_b + S_c - S_a) / |r|   (∝ cos(r, b̂ + ĉ - â), gensim's ranking)
- *   mul: P_b · P_c / (P_a + 1e-6)  with P = (1 + cos) / 2 precomputed in S.
- * inv[m] = 1 / |r| (NaN for rows of norm 0: never chosen, as in gensim
- * where such rows score NaN).  Scores are computed 16 at a time and the
- * heap is only touched when one beats the current 8th best. */
-static void score_block(active *q, const float *sa, const float *sb, const float *sc, const float *inv, size_t m,
+ *   add: (S_a' ...) t = (S_b + S_c - S_a) · inv   (∝ cos(r, b̂ + ĉ - â): gensim's ranking)
+ *   mul: t = P_b · P_c / (P_a + 1e-6)  with P = (1 + cos) / 2 already in S
+ * inv[m] = 1 / |r|, NaN for rows of norm 0 (never chosen: NaN compares
+ * false, as such rows score NaN in gensim).  Eight scores at a time; the
+ * heap is touched only when one beats the current 8th best. */
+WB_CLONES
+static void score_block(topk *q, const float *sa, const float *sb, const float *sc, const float *inv, size_t m,
                         uint32_t r0, int mul) {
     float thr = q->n < TOPK ? -INFINITY : q->score[TOPK - 1];
-    float t[16];
-    for (size_t i = 0; i < m; i += 16) {
-        size_t k = m - i < 16 ? m - i : 16;
-        int any = 0;
-        if (mul)
-            for (size_t j = 0; j < k; j++) t[j] = sb[i + j] * sc[i + j] / (sa[i + j] + 1e-6f), any |= t[j] > thr;
-        else
-            for (size_t j = 0; j < k; j++) t[j] = (sb[i + j] + sc[i + j] - sa[i + j]) * inv[i + j], any |= t[j] > thr;
-        if (!any) continue;
-        for (size_t j = 0; j < k; j++)
-            if (t[j] > thr) {
-                topk_push(q, t[j], r0 + (uint32_t)(i + j));
+    const v8f eps = {1e-6f, 1e-6f, 1e-6f, 1e-6f, 1e-6f, 1e-6f, 1e-6f, 1e-6f};
+    size_t i = 0;
+    for (; i + 8 <= m; i += 8) { /* (no helper functions: vector arguments would change the ABI) */
+        v8f a, b, c, t;
+        memcpy(&a, sa + i, sizeof a), memcpy(&b, sb + i, sizeof b), memcpy(&c, sc + i, sizeof c);
+        if (mul) t = b * c / (a + eps);
+        else {
+            v8f r;
+            memcpy(&r, inv + i, sizeof r);
+            t = (b + c - a) * r;
+        }
+        v8f th = {thr, thr, thr, thr, thr, thr, thr, thr};
+        v8i gt = t > th;
+        uint64_t u[4];
+        memcpy(u, &gt, sizeof u);
+        if (!(u[0] | u[1] | u[2] | u[3])) continue;
+        float ts[8];
+        memcpy(ts, &t, sizeof ts);
+        for (int j = 0; j < 8; j++)
+            if (ts[j] > thr) {
+                topk_push(q, ts[j], r0 + (uint32_t)(i + j));
                 if (q->n == TOPK) thr = q->score[TOPK - 1];
             }
+    }
+    for (; i < m; i++) {
+        float t = mul ? sb[i] * sc[i] / (sa[i] + 1e-6f) : (sb[i] + sc[i] - sa[i]) * inv[i];
+        if (t > thr) {
+            topk_push(q, t, r0 + (uint32_t)i);
+            if (q->n == TOPK) thr = q->score[TOPK - 1];
+        }
     }
 }
 
@@ -593,20 +632,81 @@ static int cmp_u32(const void *a, const void *b) {
 /* gensim's answer: of the best (TOPN + question words) rows, drop the rows
  * of a, b, c, keep the first TOPN, and take the first whose word is none of
  * A, B, C (else the last one looked at). */
-static int answer_right(const active *q, const question *qq, const int32_t *cls, int mul) {
+static int answer_right(const active *q, const topk *best, const question *qq, const int32_t *cls, int mul) {
     uint32_t distinct = 1 + (q->row[1] != q->row[0]) + (q->row[2] != q->row[0] && q->row[2] != q->row[1]);
     uint32_t k = TOPN + (mul ? distinct : 3);
-    if (k > q->n) k = q->n;
+    if (k > best->n) k = best->n;
     int64_t predicted = -2; /* none */
     uint32_t seen = 0;
     for (uint32_t i = 0; i < k && seen < TOPN; i++) {
-        uint32_t r = q->best[i];
+        uint32_t r = best->row[i];
         if (r == q->row[0] || r == q->row[1] || r == q->row[2]) continue;
         seen++;
         predicted = cls[r];
         if (predicted != qq->w[0] && predicted != qq->w[1] && predicted != qq->w[2]) break;
     }
     return predicted == qq->w[3];
+}
+
+/* The scan, shared by its threads: thread k takes the blocks k, k + T, ...
+ * with its own S, scratch and best rows, merged at the end. */
+typedef struct scan {
+    view *w;
+    const float *W;        /* (nw, E) unit vectors of the question words */
+    size_t nw;
+    const active *act;     /* (nact) */
+    const uint32_t *order; /* (nact) questions sorted by their b, a columns (cache reuse of S rows) */
+    size_t nact;
+    int mul;
+    size_t nthreads;
+    const wb_wordeval_opts *o;
+    _Atomic uint64_t done; /* rows scanned, for progress */
+} scan;
+
+typedef struct scan_thread {
+    scan *sc;
+    size_t id;
+    float *S;              /* (nw, BLOCK_ROWS) */
+    float *inv;            /* (BLOCK_ROWS) */
+    float *scratch;        /* (BLOCK_ROWS, E) block copies, or NULL */
+    topk *best;            /* (nact) */
+} scan_thread;
+
+static void *scan_main(void *arg) {
+    scan_thread *t = arg;
+    scan *sc = t->sc;
+    view *w = sc->w;
+    const size_t E = w->E, nw = sc->nw;
+    for (uint64_t r0 = t->id * BLOCK_ROWS; r0 < w->vocab; r0 += sc->nthreads * BLOCK_ROWS) {
+        size_t m = w->vocab - r0 < BLOCK_ROWS ? (size_t)(w->vocab - r0) : BLOCK_ROWS;
+        const float *B = view_block(w, r0, m, t->inv, t->scratch);
+        for (size_t i = 0; i < m; i++) t->inv[i] = t->inv[i] > 0 ? 1.0f / t->inv[i] : NAN;
+        float *S = t->S;
+        /* S (nw, m) = Ŵ (nw, E) · B (m, E)ᵀ   row-major, B transposed */
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)nw, (int)m, (int)E, 1.0f, sc->W, (int)E, B,
+                    (int)E, 0.0f, S, (int)m);
+        if (sc->mul) /* P = (1 + cos) / 2: gensim's shift of the cosines to [0, 1] */
+            for (size_t j = 0; j < nw; j++)
+                for (size_t i = 0; i < m; i++) S[j * m + i] = (1 + S[j * m + i] * t->inv[i]) / 2;
+        for (size_t k = 0; k < sc->nact; k++) {
+            uint32_t qi = sc->order[k];
+            const active *q = &sc->act[qi];
+            score_block(&t->best[qi], S + q->col[0] * m, S + q->col[1] * m, S + q->col[2] * m, t->inv, m,
+                        (uint32_t)r0, sc->mul);
+        }
+        if (w->v->store) wb_store_drop(w->v->store, r0, m);
+        uint64_t done = atomic_fetch_add(&sc->done, m) + m;
+        if (t->id == 0 && sc->o->progress) sc->o->progress(sc->o->ud, done, w->vocab);
+    }
+    return NULL;
+}
+
+static const uint32_t *sort_cols; /* for cmp_order: set before qsort, single-threaded */
+static int cmp_order(const void *a, const void *b) {
+    const uint32_t *x = sort_cols + 3 * (size_t)*(const uint32_t *)a, *y = sort_cols + 3 * (size_t)*(const uint32_t *)b;
+    if (x[1] != y[1]) return x[1] < y[1] ? -1 : 1;
+    if (x[0] != y[0]) return x[0] < y[0] ? -1 : 1;
+    return (x[2] > y[2]) - (x[2] < y[2]);
 }
 
 static int run_analogies(view *w, const wb_wordtests *t, const resolve *z, const wb_wordeval_opts *o,
@@ -646,10 +746,14 @@ static int run_analogies(view *w, const wb_wordtests *t, const resolve *z, const
         }
     }
     /* The distinct rows of the questions' a, b, c: the word matrix. */
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    size_t nw = 0, nthreads = o->threads ? o->threads : (size_t)(cores > 0 ? cores : 1);
+    if (nthreads > WB_WORDEVAL_MAX_THREADS) nthreads = WB_WORDEVAL_MAX_THREADS;
     uint32_t *cols = rc ? NULL : malloc((3 * nact + 1) * sizeof *cols);
-    size_t nw = 0;
-    float *W = NULL, *S = NULL, *inv = NULL;
-    if (!rc && !cols) rc = wb_err_set(e, WB_ENOMEM, "out of memory");
+    uint32_t *order = cols ? malloc((nact + 1) * sizeof *order) : NULL;
+    uint32_t *qcols = order ? malloc((3 * nact + 1) * sizeof *qcols) : NULL;
+    float *W = NULL;
+    if (!rc && !qcols) rc = wb_err_set(e, WB_ENOMEM, "out of memory");
     if (!rc && nact) {
         for (size_t i = 0; i < nact; i++)
             for (int j = 0; j < 3; j++) cols[nw++] = act[i].row[j];
@@ -658,15 +762,16 @@ static int run_analogies(view *w, const wb_wordtests *t, const resolve *z, const
         for (size_t i = 0; i < nw; i++)
             if (!u || cols[i] != cols[u - 1]) cols[u++] = cols[i];
         nw = u;
-        for (size_t i = 0; i < nact; i++)
+        for (size_t i = 0; i < nact; i++) {
             for (int j = 0; j < 3; j++) {
                 uint32_t *hit = bsearch(&act[i].row[j], cols, nw, sizeof *cols, cmp_u32);
-                act[i].col[j] = (uint32_t)(hit - cols);
+                act[i].col[j] = qcols[3 * i + j] = (uint32_t)(hit - cols);
             }
-        W = malloc(nw * E * sizeof *W);
-        S = malloc(nw * BLOCK_ROWS * sizeof *S);
-        inv = malloc(BLOCK_ROWS * sizeof *inv);
-        if (!W || !S || !inv) rc = wb_err_set(e, WB_ENOMEM, "out of memory");
+            order[i] = (uint32_t)i;
+        }
+        sort_cols = qcols;
+        qsort(order, nact, sizeof *order, cmp_order);
+        if (!(W = malloc(nw * E * sizeof *W))) rc = wb_err_set(e, WB_ENOMEM, "out of memory");
     }
     /* Ŵ: unit vectors of the question words (a zero vector stays zero). */
     for (size_t j = 0; !rc && j < nw; j++) {
@@ -675,23 +780,42 @@ static int run_analogies(view *w, const wb_wordtests *t, const resolve *z, const
         if (nr > 0)
             for (size_t i = 0; i < E; i++) W[j * E + i] /= nr;
     }
-    /* The scan: S = Ŵ · Bᵀ per block, then every question's scores. */
-    for (uint64_t r0 = 0; !rc && nact && r0 < w->vocab; r0 += BLOCK_ROWS) {
-        size_t m = w->vocab - r0 < BLOCK_ROWS ? (size_t)(w->vocab - r0) : BLOCK_ROWS;
-        const float *B = view_block(w, r0, m, inv);
-        for (size_t i = 0; i < m; i++) inv[i] = inv[i] > 0 ? 1.0f / inv[i] : NAN;
-        /* S (nw, m) = Ŵ (nw, E) · B (m, E)ᵀ   row-major, B transposed */
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)nw, (int)m, (int)E, 1.0f, W, (int)E, B, (int)E,
-                    0.0f, S, (int)m);
-        if (mul) /* P = (1 + cos) / 2, gensim's shift of the cosines to [0, 1] */
-            for (size_t j = 0; j < nw; j++)
-                for (size_t i = 0; i < m; i++) S[j * m + i] = (1 + S[j * m + i] * inv[i]) / 2;
-        for (size_t i = 0; i < nact; i++) {
-            active *q = &act[i];
-            score_block(q, S + q->col[0] * m, S + q->col[1] * m, S + q->col[2] * m, inv, m, (uint32_t)r0, mul);
-        }
-        if (w->v->store) wb_store_drop(w->v->store, r0, m);
-        if (o->progress) o->progress(o->ud, r0 + m, w->vocab);
+    /* The scan: threads over blocks of rows, OpenBLAS single-threaded in
+     * each (restored afterwards). */
+    uint64_t blocks = (w->vocab + BLOCK_ROWS - 1) / BLOCK_ROWS;
+    if (nthreads > blocks) nthreads = blocks ? (size_t)blocks : 1;
+    scan sc = {w, W, nw, act, order, nact, mul, nthreads, o, 0};
+    scan_thread *th = rc || !nact ? NULL : calloc(nthreads, sizeof *th);
+    if (!rc && nact && !th) rc = wb_err_set(e, WB_ENOMEM, "out of memory");
+    for (size_t k = 0; th && k < nthreads && !rc; k++) {
+        th[k].sc = &sc, th[k].id = k;
+        th[k].S = malloc(nw * BLOCK_ROWS * sizeof(float));
+        th[k].inv = malloc(BLOCK_ROWS * sizeof(float));
+        th[k].best = calloc(nact, sizeof(topk));
+        th[k].scratch = w->needs_copy ? malloc(BLOCK_ROWS * E * sizeof(float)) : NULL;
+        if (!th[k].S || !th[k].inv || !th[k].best || (w->needs_copy && !th[k].scratch))
+            rc = wb_err_set(e, WB_ENOMEM, "out of memory");
+    }
+    if (!rc && th) {
+        int blas = openblas_get_num_threads();
+        openblas_set_num_threads(1);
+        pthread_t tid[WB_WORDEVAL_MAX_THREADS];
+        size_t started = 1;
+        for (size_t k = 1; k < nthreads; k++, started++)
+            if (pthread_create(&tid[k], NULL, scan_main, &th[k])) break;
+        scan_main(&th[0]);
+        for (size_t k = started; k < nthreads; k++) scan_main(&th[k]); /* threads that could not start */
+        for (size_t k = 1; k < started; k++) pthread_join(tid[k], NULL);
+        openblas_set_num_threads(blas);
+        for (size_t k = 1; k < nthreads; k++) /* merge every thread's best rows into thread 0's */
+            for (size_t i = 0; i < nact; i++)
+                for (uint32_t j = 0; j < th[k].best[i].n; j++) {
+                    topk *q = &th[0].best[i];
+                    float s = th[k].best[i].score[j];
+                    uint32_t r = th[k].best[i].row[j];
+                    if (q->n < TOPK || s > q->score[TOPK - 1] || (s == q->score[TOPK - 1] && r < q->row[TOPK - 1]))
+                        topk_push(q, s, r);
+                }
     }
     /* gensim's choice among the best rows, per question. */
     for (size_t i = 0; !rc && i < nact; i++) {
@@ -699,7 +823,7 @@ static int run_analogies(view *w, const wb_wordtests *t, const resolve *z, const
         const question *qq = &t->af[q->file].q[q->index];
         wb_analogy_section *s = &res->analogies[q->file].sections[qq->section];
         int zero = !(view_norm(w, q->row[0]) > 0) || !(view_norm(w, q->row[1]) > 0) || !(view_norm(w, q->row[2]) > 0);
-        if (!zero && answer_right(q, qq, z->cls, mul)) s->correct++;
+        if (!zero && answer_right(q, &th[0].best[i], qq, z->cls, mul)) s->correct++;
         else s->incorrect++;
     }
     for (size_t f = 0; !rc && f < t->naf; f++) {
@@ -714,7 +838,8 @@ static int run_analogies(view *w, const wb_wordtests *t, const resolve *z, const
         ar->total.accuracy = n ? (double)ar->total.correct / (double)n : 0;
         ar->oov_ratio = ar->questions ? 100.0 * (double)ar->oov / (double)ar->questions : 0;
     }
-    free(act), free(cols), free(W), free(S), free(inv);
+    for (size_t k = 0; th && k < nthreads; k++) free(th[k].S), free(th[k].inv), free(th[k].best), free(th[k].scratch);
+    free(th), free(act), free(cols), free(order), free(qcols), free(W);
     return rc;
 }
 
