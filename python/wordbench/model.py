@@ -1,0 +1,1 @@
+from ._wordbench import _Model as Model

@@ -1,0 +1,1 @@
+from ._wordbench import _Store as Store
