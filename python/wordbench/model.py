@@ -6,6 +6,7 @@ the probabilities of `wordbench predict` for the same texts.  This module only t
 labels.  explain() comes with issue 10 (not yet in the library).
 """
 
+import operator
 import os
 
 import numpy as np
@@ -74,8 +75,8 @@ class Model(_Model):
             out = [[(self._labels[j], float(row[j])) for j in idx if row[j] >= threshold]
                    for row, idx in zip(p, order)]
         else:
-            if isinstance(top_k, bool) or int(top_k) < 1:
+            if isinstance(top_k, bool) or operator.index(top_k) < 1:
                 raise UsageError("top_k must be at least 1, got %r" % (top_k,))
-            top = _topk(p, int(top_k))
+            top = _topk(p, operator.index(top_k))
             out = [[(self._labels[j], float(row[j])) for j in idx] for row, idx in zip(p, top)]
         return out[0] if single else out

@@ -12,6 +12,7 @@ Differences from KeyedVectors, on purpose:
   are not supported (use kv.vectors with numpy for a full score vector).
 """
 
+import operator
 import os
 from collections.abc import Mapping, Sequence
 
@@ -194,11 +195,11 @@ class Store(_Store):
         return 1.0 - self.similarity(w1, w2)
 
     def n_similarity(self, ws1, ws2):
-        """Cosine similarity of the means of two lists of words."""
+        """Cosine similarity of the means of the vectors of two lists of words (as gensim 4, the
+        vectors as stored, not normalised)."""
         if not len(ws1) or not len(ws2):
             raise UsageError("at least one word is needed in each list")
-        a = np.mean([self._unit(w)[0] for w in ws1], axis=0)
-        b = np.mean([self._unit(w)[0] for w in ws2], axis=0)
+        a, b = self[list(ws1)].mean(axis=0), self[list(ws2)].mean(axis=0)
         return float(np.dot(a, b) / (np.linalg.norm(a) * np.linalg.norm(b)))
 
     def most_similar(self, positive=None, negative=None, topn=10):
@@ -213,7 +214,7 @@ class Store(_Store):
         positive, negative = list(positive or []), list(negative or [])
         if not positive and not negative:
             raise UsageError("most_similar needs at least one positive or negative word or vector")
-        if topn is None or isinstance(topn, bool) or int(topn) < 1:
+        if topn is None or isinstance(topn, bool) or operator.index(topn) < 1:
             raise UsageError("topn must be a positive integer (topn=None is not supported: score "
                              "kv.vectors with numpy for all similarities)")
         rows, signs, vecs = [], [], []
@@ -233,7 +234,7 @@ class Store(_Store):
         query = self._query(rows, signs)
         for v in vecs:
             query += v
-        found, scores = self._similar(query, int(topn), rows)
+        found, scores = self._similar(query, operator.index(topn), rows)
         return list(zip(self.words(found), (float(s) for s in scores)))
 
     def similar_by_key(self, key, topn=10):

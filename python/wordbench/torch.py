@@ -135,6 +135,7 @@ class StoreEmbedding(nn.Module):
             raise TypeError("ids must be an integer tensor (int64 or int32), got %s" % (ids.dtype,))
         if ids.numel() and (int(ids.min()) < 0 or int(ids.max()) >= self.num_embeddings):
             raise IndexError("id out of range: ids must be in [0, %d)" % self.num_embeddings)
+        return ids.to(torch.int64)
 
     def _initial(self, ids):
         """float32 (len(ids), dim): the rows of distinct ids as the store gives them (OOV rows by
@@ -151,7 +152,7 @@ class StoreEmbedding(nn.Module):
         return torch.from_numpy(out)
 
     def forward(self, ids):
-        self._check(ids)
+        ids = self._check(ids)
         if self.mode == "finetune":
             with torch.no_grad():
                 uniq = torch.unique(ids)
@@ -173,8 +174,7 @@ class StoreEmbedding(nn.Module):
     def embedding_rows(self, ids):
         """The current rows of `ids` (a LongTensor or list), float32 (len, dim), without gradient: what
         forward gives for them now (a finetune overlay row once it exists, else the store's row)."""
-        ids = torch.as_tensor(ids, dtype=torch.int64).reshape(-1)
-        self._check(ids)
+        ids = self._check(torch.as_tensor(ids, dtype=torch.int64).reshape(-1))
         with torch.no_grad():
             out = self._initial(ids)
             if self.weight is not None:
