@@ -12,7 +12,7 @@
  */
 #include "wbpy.h"
 
-#include <pythread.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -28,23 +28,11 @@ typedef struct {
     size_t batch;             /* texts per forward pass (the bundle's max batch) */
 } ModelObject;
 
-static void lock_model(ModelObject *o) {
-    if (PyThread_acquire_lock(o->lock, NOWAIT_LOCK)) return;
-    Py_BEGIN_ALLOW_THREADS
-    PyThread_acquire_lock(o->lock, WAIT_LOCK);
-    Py_END_ALLOW_THREADS
-}
+static void lock_model(ModelObject *o) { wbpy_lock_wait(o->lock); }
 
 static PyObject *Model_new(PyTypeObject *type, PyObject *args, PyObject *kw) {
     (void)args, (void)kw;
-    ModelObject *o = (ModelObject *)type->tp_alloc(type, 0);
-    if (!o) return NULL;
-    o->lock = PyThread_allocate_lock();
-    if (!o->lock) {
-        Py_DECREF(o);
-        return PyErr_NoMemory();
-    }
-    return (PyObject *)o;
+    return wbpy_alloc_locked(type, offsetof(ModelObject, lock));
 }
 
 static int Model_init(ModelObject *o, PyObject *args, PyObject *kw) {

@@ -15,7 +15,7 @@
  */
 #include "wbpy.h"
 
-#include <pythread.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -62,26 +62,13 @@ void wbpy_store_unpin(PyObject *o) {
     release_if_unused(s);
 }
 
-void wbpy_store_lock(PyObject *o) {
-    StoreObject *s = (StoreObject *)o;
-    if (PyThread_acquire_lock(s->lock, NOWAIT_LOCK)) return;
-    Py_BEGIN_ALLOW_THREADS
-    PyThread_acquire_lock(s->lock, WAIT_LOCK);
-    Py_END_ALLOW_THREADS
-}
+void wbpy_store_lock(PyObject *o) { wbpy_lock_wait(((StoreObject *)o)->lock); }
 
 void wbpy_store_unlock(PyObject *o) { PyThread_release_lock(((StoreObject *)o)->lock); }
 
 static PyObject *Store_new(PyTypeObject *type, PyObject *args, PyObject *kw) {
     (void)args, (void)kw;
-    StoreObject *s = (StoreObject *)type->tp_alloc(type, 0);
-    if (!s) return NULL;
-    s->lock = PyThread_allocate_lock();
-    if (!s->lock) {
-        Py_DECREF(s);
-        return PyErr_NoMemory();
-    }
-    return (PyObject *)s;
+    return wbpy_alloc_locked(type, offsetof(StoreObject, lock));
 }
 
 static int Store_init(StoreObject *s, PyObject *args, PyObject *kw) {

@@ -22,6 +22,7 @@
 #endif
 #include <numpy/arrayobject.h>
 
+#include <pythread.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -73,6 +74,15 @@ PyArrayObject *wbpy_int64_array(PyObject *o, const char *what);
  * uint32 buffer (*out, free() it).  Returns 0, or -1 with IndexError (the
  * message names the first bad row) or MemoryError set. */
 int wbpy_rows_u32(const int64_t *rows, size_t n, uint64_t nrows, uint32_t **out);
+
+/* ---- lock.c ------------------------------------------------------------- */
+
+/* tp_alloc an object of `type` and allocate the PyThread lock its struct
+ * holds at lock_offset (offsetof).  NULL with MemoryError on failure. */
+PyObject *wbpy_alloc_locked(PyTypeObject *type, size_t lock_offset);
+
+/* Acquire l; when another thread holds it, wait without the GIL. */
+void wbpy_lock_wait(PyThread_type_lock l);
 
 /* ---- store.c ------------------------------------------------------------ */
 
