@@ -94,5 +94,7 @@ const char *cli_bytes(char *buf, size_t n, double bytes);
 extern const cli_cmd cmd_convert, cmd_info, cmd_lookup, cmd_neighbors, cmd_verify, cmd_export;
 /* The data command (cli_data.c). */
 extern const cli_cmd cmd_data;
+/* The vector commands (cli_vectors.c). */
+extern const cli_cmd cmd_evaluate, cmd_export_embeddings;
 
 #endif

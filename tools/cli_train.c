@@ -455,7 +455,7 @@ const cli_cmd cmd_train = {"train", "--data FILE -o MODEL [options]",
 /* ---- eval and predict ---------------------------------------------------------- */
 
 /* Load MODEL and make it runnable (store from --store or as recorded). */
-static int load_bundle(cli *c, const char *path, size_t batch, wb_bundle **b) {
+int cli_load_bundle(cli *c, const char *path, size_t batch, wb_bundle **b) {
     wb_err e;
     wb_err_clear(&e);
     uint64_t maxmem;
@@ -499,7 +499,7 @@ static int run_eval(cli *c) {
     if (unk < 0) return EXIT_USAGE;
     openblas_set_num_threads((int)thr);
     wb_bundle *b;
-    int rc = load_bundle(c, c->argv[0], bs, &b);
+    int rc = cli_load_bundle(c, c->argv[0], bs, &b);
     if (rc) return rc;
     wb_err e;
     wb_err_clear(&e);
@@ -658,7 +658,7 @@ static int run_predict(cli *c) {
         return EXIT_FAIL;
     }
     wb_bundle *b;
-    int rc = load_bundle(c, c->argv[0], bs, &b);
+    int rc = cli_load_bundle(c, c->argv[0], bs, &b);
     if (rc) {
         if (f != stdin) fclose(f);
         return rc;
