@@ -9,7 +9,7 @@
 #include "cli.h"
 #include "wordbench/bundle.h"
 
-extern const cli_cmd cmd_train, cmd_eval, cmd_predict, cmd_summary;
+extern const cli_cmd cmd_train, cmd_eval, cmd_predict;
 
 /* Load a model file and attach its store (--store, else the recorded path);
  * on failure prints the error and returns EXIT_FAIL with *b NULL. */

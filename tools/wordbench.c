@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "cli_model.h"
 #include "cli_train.h"
 
 /* jemalloc (the process allocator, linked by the library) keeps freed pages
