@@ -43,10 +43,7 @@ Skip-gram vectors of the cooking titles vs a kim model fine-tuned on them, on Wo
 Exit status: 0 success, 1 a tool failed or is missing, 2 usage error.
 EOF
 }
-die() { echo "$prog: $*" >&2; exit 1; }
-usage_error() { echo "$prog: $*" >&2; echo "$prog: try --help" >&2; exit 2; }
-note() { echo "$prog: $*" >&2; }
-need_value() { [[ $2 -ge 2 ]] || usage_error "$1 needs a value"; }
+. "$(dirname "$0")/lib.bash"
 while [[ $# -gt 0 ]]; do
     case $1 in
         --data) need_value "$1" $#; data=$2; shift 2 ;;
