@@ -22,16 +22,11 @@
 #include "cli_ds.h"
 #include "cli_model.h"
 #include "cli_train.h"
+#include "wordbench/clock.h"
 #include "wordbench/bundle.h"
 #include "wordbench/eval.h"
 #include "wordbench/model.h"
 #include "wordbench/train.h"
-
-static double now_s(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 /* --name as a float in [lo, hi]; *out unchanged when not given. */
 static int opt_float(const cli *c, const char *name, double lo, double hi, float *out) {
@@ -178,7 +173,7 @@ static int write_history(const char *path, const wb_train_result *r) {
 }
 
 static int run_train(cli *c) {
-    double t_start = now_s();
+    double t_start = wb_clock_s();
     const char *data = cli_str(c, "data"), *out = cli_str(c, "output"), *store_dir = cli_str(c, "store");
     if (!data) return cli_usage(c, "--data FILE is required");
     if (!out) return cli_usage(c, "-o MODEL is required");
@@ -241,7 +236,7 @@ static int run_train(cli *c) {
         rc = cli_fail(&e, lrc);
         goto out;
     }
-    double t_data = now_s();
+    double t_data = wb_clock_s();
     const wb_vocab *v = wb_dataset_vocab(ds);
     mc.V = wb_vocab_size(v);
     mc.T = wb_dataset_maxlen(ds);
@@ -279,7 +274,7 @@ static int run_train(cli *c) {
         rc = lrc == WB_EUSAGE ? cli_usage(c, "%s", e.msg) : cli_fail(&e, lrc);
         goto out;
     }
-    double t_model = now_s();
+    double t_model = wb_clock_s();
     if (cwspec) { /* into the model: the loss of every training step, saved with it */
         size_t ncw;
         cw = malloc((mc.C + 1) * sizeof *cw);
@@ -315,7 +310,7 @@ static int run_train(cli *c) {
     sa.sa_handler = on_signal;
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
-    double t_train = now_s();
+    double t_train = wb_clock_s();
     lrc = wb_train_run(&m, ds, &to, &res, &e);
     cli_progress(c, 1, " ");
     if (lrc) {

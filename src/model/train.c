@@ -11,16 +11,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "wordbench/clock.h"
 #include "wordbench/eval.h"
 #include "wordbench/split.h"
-
-static double now_s(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 void wb_train_opts_init(wb_train_opts *o) {
     memset(o, 0, sizeof *o);
@@ -105,7 +99,7 @@ static uint64_t mix(uint64_t seed, uint64_t a, uint64_t b) {
 
 int wb_train_run(wb_model **mp, const wb_dataset *ds, const wb_train_opts *o, wb_train_result *res, wb_err *e) {
     memset(res, 0, sizeof *res);
-    double t0 = now_s();
+    double t0 = wb_clock_s();
     wb_model *m = *mp;
     const wb_model_cfg *c = wb_model_cfg_get(m);
     size_t T = c->T, C = c->C, B = o->batch;
@@ -162,7 +156,7 @@ int wb_train_run(wb_model **mp, const wb_dataset *ds, const wb_train_opts *o, wb
     cf.with_optimizer = 1, cf.embed_vectors = 0;
     int first = 1;
     for (size_t ep = st.epoch + 1; ep <= o->epochs; ep++) {
-        double te = now_s();
+        double te = wb_clock_s();
         wb_rng shuf, drop;
         wb_rng_init(&shuf, mix(o->seed, ep, 1));
         wb_rng_init(&drop, mix(o->seed, ep, 2));
@@ -179,7 +173,7 @@ int wb_train_run(wb_model **mp, const wb_dataset *ds, const wb_train_opts *o, wb
             rc = wb_model_train_step(m, xb, b, c->task == WB_TASK_MULTICLASS ? y : NULL,
                                      c->task == WB_TASK_MULTICLASS ? NULL : t, o->class_weights, &drop, &l, &ok, e);
             if (rc) goto done;
-            if (first) res->first_batch_seconds = now_s() - t0, first = 0;
+            if (first) res->first_batch_seconds = wb_clock_s() - t0, first = 0;
             lsum += (double)l * (double)b, csum += (double)ok, seen += b;
             if (o->progress && nb % 8 == 7) o->progress(o->ctx, ep, o->epochs, seen, ntr, lsum / (double)seen, csum / (double)seen, NULL);
             if (o->should_stop && o->should_stop(o->ctx)) {
@@ -188,7 +182,7 @@ int wb_train_run(wb_model **mp, const wb_dataset *ds, const wb_train_opts *o, wb
             }
         }
         res->examples += seen;
-        res->train_seconds += now_s() - te; /* the training steps only */
+        res->train_seconds += wb_clock_s() - te; /* the training steps only */
         wb_epoch h = {.epoch = ep, .loss = lsum / (double)seen, .acc = csum / (double)seen, .examples = seen};
         if (nval) {
             wb_metrics vm;
@@ -196,7 +190,7 @@ int wb_train_run(wb_model **mp, const wb_dataset *ds, const wb_train_opts *o, wb
             if (rc) goto done;
             h.has_val = 1, h.val_loss = vm.loss, h.val_acc = vm.acc;
         }
-        h.seconds = now_s() - te;
+        h.seconds = wb_clock_s() - te;
         if (hist_push(&st, &h)) {
             rc = wb_err_set(e, WB_ENOMEM, "out of memory");
             goto done;
