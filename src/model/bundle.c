@@ -11,100 +11,33 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "wordbench/kv.h"
+
 static const char *const tok_names[] = {"keras", "fasttext", "unicode", "char"};
 static const char *const fmt_names[] = {"auto", "tsv", "fasttext", "csv"};
 
-/* ---- escaped "key value" text ------------------------------------------- */
-
-typedef struct sbuf {
-    char *p;
-    size_t n, cap;
-    int oom;
-} sbuf;
-
-static void sb_put(sbuf *s, const char *p, size_t n) {
-    if (s->oom) return;
-    if (s->n + n + 1 > s->cap) {
-        size_t cap = (s->cap + n + 1) * 2;
-        char *q = realloc(s->p, cap);
-        if (!q) {
-            s->oom = 1;
-            return;
-        }
-        s->p = q, s->cap = cap;
-    }
-    memcpy(s->p + s->n, p, n);
-    s->n += n;
-    s->p[s->n] = 0;
-}
-
-static void sb_kv(sbuf *s, const char *key, const char *v, size_t vl) {
-    sb_put(s, key, strlen(key));
-    sb_put(s, " ", 1);
-    for (size_t i = 0; i < vl; i++) {
-        unsigned char ch = (unsigned char)v[i];
-        if (ch < 0x21 || ch == '%' || ch == 0x7f) {
-            char h[4];
-            snprintf(h, sizeof h, "%%%02X", ch);
-            sb_put(s, h, 3);
-        } else {
-            sb_put(s, (const char *)&ch, 1);
-        }
-    }
-    sb_put(s, "\n", 1);
-}
-
-static void sb_kvs(sbuf *s, const char *key, const char *v) { sb_kv(s, key, v, strlen(v)); }
-
-static void sb_kvu(sbuf *s, const char *key, unsigned long long v) {
-    char b[32];
-    snprintf(b, sizeof b, "%llu", v);
-    sb_kvs(s, key, b);
-}
-
 char *wb_bundle_meta(const wb_dataset_opts *o, const wb_dataset *ds, const char *store_path) {
-    sbuf s = {0};
-    sb_kvs(&s, "tokenizer", tok_names[o->tok.kind & 3]);
-    sb_kvu(&s, "lower", (unsigned)o->tok.lower);
-    sb_kvu(&s, "max_doc_chars", o->tok.max_doc_chars);
-    sb_kvu(&s, "strip_html", (unsigned)o->tok.strip_html);
-    if (o->tok.alphabet) sb_kvs(&s, "alphabet", o->tok.alphabet);
-    sb_kvu(&s, "maxlen", o->maxlen);
-    sb_kvs(&s, "padding", o->padding == WB_PAD_PRE ? "pre" : "post");
-    sb_kvs(&s, "truncating", o->truncating == WB_PAD_PRE ? "pre" : "post");
-    sb_kvs(&s, "format", fmt_names[o->reader.format & 3]);
-    if (o->reader.label_prefix) sb_kvs(&s, "label_prefix", o->reader.label_prefix);
-    if (o->reader.text_cols && o->reader.n_text_cols) sb_kvs(&s, "text_col", o->reader.text_cols[0]);
-    if (o->reader.label_col) sb_kvs(&s, "label_col", o->reader.label_col);
-    if (o->reader.label_sep) sb_kvs(&s, "label_sep", o->reader.label_sep);
-    if (store_path) sb_kvs(&s, "store", store_path);
+    wb_kv s = {0};
+    wb_kv_puts(&s, "tokenizer", tok_names[o->tok.kind & 3]);
+    wb_kv_putf(&s, "lower", "%u", (unsigned)o->tok.lower);
+    wb_kv_putf(&s, "max_doc_chars", "%zu", o->tok.max_doc_chars);
+    wb_kv_putf(&s, "strip_html", "%u", (unsigned)o->tok.strip_html);
+    if (o->tok.alphabet) wb_kv_puts(&s, "alphabet", o->tok.alphabet);
+    wb_kv_putf(&s, "maxlen", "%zu", o->maxlen);
+    wb_kv_puts(&s, "padding", o->padding == WB_PAD_PRE ? "pre" : "post");
+    wb_kv_puts(&s, "truncating", o->truncating == WB_PAD_PRE ? "pre" : "post");
+    wb_kv_puts(&s, "format", fmt_names[o->reader.format & 3]);
+    if (o->reader.label_prefix) wb_kv_puts(&s, "label_prefix", o->reader.label_prefix);
+    if (o->reader.text_cols && o->reader.n_text_cols) wb_kv_puts(&s, "text_col", o->reader.text_cols[0]);
+    if (o->reader.label_col) wb_kv_puts(&s, "label_col", o->reader.label_col);
+    if (o->reader.label_sep) wb_kv_puts(&s, "label_sep", o->reader.label_sep);
+    if (store_path) wb_kv_puts(&s, "store", store_path);
     for (uint32_t i = 0; i < wb_dataset_nlabels(ds); i++) {
         size_t l;
         const char *nm = wb_dataset_label_name(ds, i, &l);
-        sb_kv(&s, "label", nm, l);
+        wb_kv_put(&s, "label", nm, l);
     }
-    if (s.oom || !s.p) {
-        free(s.p);
-        return NULL;
-    }
-    return s.p;
-}
-
-/* Unescape %XX in place; returns the new length, or -1 on a bad escape. */
-static long unescape(char *v) {
-    char *w = v;
-    for (char *r = v; *r; r++) {
-        if (*r != '%') {
-            *w++ = *r;
-            continue;
-        }
-        unsigned x;
-        if (!r[1] || !r[2] || sscanf(r + 1, "%2x", &x) != 1) return -1;
-        *w++ = (char)x;
-        r += 2;
-    }
-    *w = 0;
-    return (long)(w - v);
+    return wb_kv_take(&s, NULL);
 }
 
 /* ---- load --------------------------------------------------------------- */
@@ -159,17 +92,10 @@ int wb_bundle_load_ex(wb_bundle **out, const char *path, size_t max_batch, uint6
     b->padding = b->truncating = WB_PAD_POST;
     size_t cap = 0;
     int bad = 0;
-    for (char *line = b->strings, *next; line && *line; line = next) {
-        next = strchr(line, '\n');
-        if (next) *next++ = 0;
-        char *v = strchr(line, ' ');
-        if (!v) {
-            bad = 1;
-            break;
-        }
-        *v++ = 0;
-        long vl = unescape(v);
-        if (vl < 0) {
+    char *cur = b->strings, *line, *v;
+    size_t vl;
+    for (int r; (r = wb_kv_split(&cur, &line, &v, &vl));) {
+        if (r < 0) {
             bad = 1;
             break;
         }
@@ -211,13 +137,13 @@ int wb_bundle_load_ex(wb_bundle **out, const char *path, size_t max_batch, uint6
                 }
                 b->label_len = ll;
             }
-            b->labels[b->nlabels] = malloc((size_t)vl + 1);
+            b->labels[b->nlabels] = malloc(vl + 1);
             if (!b->labels[b->nlabels]) {
                 rc = wb_err_set(e, WB_ENOMEM, "out of memory");
                 goto fail;
             }
-            memcpy(b->labels[b->nlabels], v, (size_t)vl + 1);
-            b->label_len[b->nlabels++] = (size_t)vl;
+            memcpy(b->labels[b->nlabels], v, vl + 1);
+            b->label_len[b->nlabels++] = vl;
         }
     }
     if (b->text_col) b->reader.text_cols = &b->text_col, b->reader.n_text_cols = 1;

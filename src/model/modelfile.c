@@ -20,6 +20,7 @@
 
 #include "base/fileio.h"
 #include "model/model_int.h"
+#include "wordbench/kv.h"
 
 #define TAG WB_TAG
 #define TAG_CONF TAG('C', 'O', 'N', 'F')
@@ -35,59 +36,51 @@ static const char model_magic[8] = {'W', 'B', 'M', 'O', 'D', 'E', 'L', 0};
 
 /* ---- configuration text --------------------------------------------------- */
 
-/* The configuration as "key value" lines; NULL when out of memory.  Every
- * value is formatted into a buffer sized by asprintf from what it holds. */
+/* The configuration as "key value" lines (wordbench/kv.h); NULL when out
+ * of memory.  Keys of the later kinds come only when they differ from the
+ * first four kinds' behaviour: a model of those kinds keeps its version 1
+ * text, byte for byte. */
 static char *conf_text(const wb_model *m, size_t *len) {
     const wb_model_cfg *c = &m->c;
     const wb_optim *o = &m->opt;
-    char *widths = NULL, *s = NULL;
-    if (!c->nwidths) {
-        widths = strdup("-");
-    } else {
-        for (size_t i = 0; i < c->nwidths; i++) {
-            char *w2 = NULL;
-            if (asprintf(&w2, "%s%s%zu", widths ? widths : "", i ? "," : "", c->widths[i]) < 0) w2 = NULL;
-            free(widths);
-            if (!(widths = w2)) break;
-        }
-    }
-    if (!widths) return NULL;
-    int n = asprintf(&s,
-                     "kind %s\nembeddings %s\noov %s\ntask %s\nV %zu\nE %zu\nT %zu\nF %zu\nwidths %s\nH %zu\n"
-                     "dropout %.9g\nC %zu\nmaxnorm %.9g\nseed %llu\noptimizer %s\nlr %.9g\nbeta1 %.9g\nbeta2 %.9g\n"
-                     "eps %.9g\nmomentum %.9g\nrho %.9g\nl2 %.9g\nclipnorm %.9g\nclipvalue %.9g\nstep %llu\n",
-                     wb_model_kind_name(c->kind), wb_emb_mode_name(c->emb), wb_oov_mode_name(c->oov),
-                     wb_task_name(c->task), c->V, c->E, c->T, c->F, widths, c->H, (double)c->dropout, c->C,
-                     (double)c->maxnorm, (unsigned long long)c->seed, wb_optim_name(o->kind), (double)o->lr,
-                     (double)o->beta1, (double)o->beta2, (double)o->eps, (double)o->momentum, (double)o->rho,
-                     (double)o->l2, (double)o->clipnorm, (double)o->clipvalue, (unsigned long long)o->t);
-    free(widths);
-    if (n < 0) return NULL;
-    /* Keys of the later kinds, only when they differ from the first four
-     * kinds' behaviour: a model of those kinds keeps its version 1 text. */
-    char *x = NULL;
-    int k = asprintf(&x, "%s", s);
-#define MORE(cond, ...)                                                      \
-    if (k >= 0 && (cond)) {                                                  \
-        char *y = NULL, *add = NULL;                                         \
-        if (asprintf(&add, __VA_ARGS__) < 0) add = NULL;                     \
-        k = add ? asprintf(&y, "%s%s", x, add) : -1;                         \
-        free(add), free(x);                                                  \
-        x = k >= 0 ? y : NULL;                                               \
-    }
-    MORE(c->nhidden > 1, "hidden_layers %zu\n", c->nhidden)
-    MORE(c->hidden_dropout > 0, "hidden_dropout %.9g\n", (double)c->hidden_dropout)
-    MORE(c->units, "units %zu\n", c->units)
-    MORE(c->bidirectional, "bidirectional 1\n")
-    MORE(c->rnn_pool == WB_RNN_MAX, "rnn_pool max\n")
-    MORE(c->bow == WB_BOW_TFIDF, "bow tfidf\n")
-    MORE(c->ngrams, "ngrams %zu\n", c->ngrams)
-    MORE(c->D, "D %zu\n", c->D)
-#undef MORE
-    free(s);
-    if (k < 0 || !x) return NULL;
-    *len = strlen(x);
-    return x;
+    wb_kv k = {0};
+    wb_kv_puts(&k, "kind", wb_model_kind_name(c->kind));
+    wb_kv_puts(&k, "embeddings", wb_emb_mode_name(c->emb));
+    wb_kv_puts(&k, "oov", wb_oov_mode_name(c->oov));
+    wb_kv_puts(&k, "task", wb_task_name(c->task));
+    wb_kv_putf(&k, "V", "%zu", c->V);
+    wb_kv_putf(&k, "E", "%zu", c->E);
+    wb_kv_putf(&k, "T", "%zu", c->T);
+    wb_kv_putf(&k, "F", "%zu", c->F);
+    char widths[WB_MAX_WIDTHS * 21 + 2] = "-"; /* checked widths are <= T <= WB_MAX_T: far below 21 digits */
+    for (size_t i = 0, o2 = 0; i < c->nwidths; i++)
+        o2 += (size_t)snprintf(widths + o2, sizeof widths - o2, "%s%zu", i ? "," : "", c->widths[i]);
+    wb_kv_puts(&k, "widths", widths);
+    wb_kv_putf(&k, "H", "%zu", c->H);
+    wb_kv_putf(&k, "dropout", "%.9g", (double)c->dropout);
+    wb_kv_putf(&k, "C", "%zu", c->C);
+    wb_kv_putf(&k, "maxnorm", "%.9g", (double)c->maxnorm);
+    wb_kv_putf(&k, "seed", "%llu", (unsigned long long)c->seed);
+    wb_kv_puts(&k, "optimizer", wb_optim_name(o->kind));
+    wb_kv_putf(&k, "lr", "%.9g", (double)o->lr);
+    wb_kv_putf(&k, "beta1", "%.9g", (double)o->beta1);
+    wb_kv_putf(&k, "beta2", "%.9g", (double)o->beta2);
+    wb_kv_putf(&k, "eps", "%.9g", (double)o->eps);
+    wb_kv_putf(&k, "momentum", "%.9g", (double)o->momentum);
+    wb_kv_putf(&k, "rho", "%.9g", (double)o->rho);
+    wb_kv_putf(&k, "l2", "%.9g", (double)o->l2);
+    wb_kv_putf(&k, "clipnorm", "%.9g", (double)o->clipnorm);
+    wb_kv_putf(&k, "clipvalue", "%.9g", (double)o->clipvalue);
+    wb_kv_putf(&k, "step", "%llu", (unsigned long long)o->t);
+    if (c->nhidden > 1) wb_kv_putf(&k, "hidden_layers", "%zu", c->nhidden);
+    if (c->hidden_dropout > 0) wb_kv_putf(&k, "hidden_dropout", "%.9g", (double)c->hidden_dropout);
+    if (c->units) wb_kv_putf(&k, "units", "%zu", c->units);
+    if (c->bidirectional) wb_kv_puts(&k, "bidirectional", "1");
+    if (c->rnn_pool == WB_RNN_MAX) wb_kv_puts(&k, "rnn_pool", "max");
+    if (c->bow == WB_BOW_TFIDF) wb_kv_puts(&k, "bow", "tfidf");
+    if (c->ngrams) wb_kv_putf(&k, "ngrams", "%zu", c->ngrams);
+    if (c->D) wb_kv_putf(&k, "D", "%zu", c->D);
+    return wb_kv_take(&k, len);
 }
 
 /* 1 when an older build (format version 1) could not read the model. */
@@ -96,22 +89,11 @@ static int needs_v2(const wb_model_cfg *c) {
            c->rnn_pool || c->bow || c->ngrams || c->D;
 }
 
-/* Value of `key` in conf text (len bytes), copied into v (cap bytes); 0 or -1. */
+/* Value of `key` in conf text (len bytes) into v (cap bytes); 0 or -1. */
 static int conf_get(const char *s, size_t len, const char *key, char *v, size_t cap) {
-    size_t kl = strlen(key);
-    for (size_t i = 0; i < len;) {
-        size_t e = i;
-        while (e < len && s[e] != '\n') e++;
-        if (e - i > kl && !memcmp(s + i, key, kl) && s[i + kl] == ' ') {
-            size_t vl = e - i - kl - 1;
-            if (vl >= cap) return -1;
-            memcpy(v, s + i + kl + 1, vl);
-            v[vl] = 0;
-            return 0;
-        }
-        i = e + 1;
-    }
-    return -1;
+    size_t vl;
+    /* a value holding NUL (an escape %00) is no number nor name */
+    return wb_kv_get(s, len, key, v, cap, &vl) || strlen(v) != vl ? -1 : 0;
 }
 
 static int conf_u64(const char *s, size_t len, const char *key, uint64_t *out) {
