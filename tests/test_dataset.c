@@ -6,7 +6,8 @@
  * proportions, valid/test files with unknown labels (error and skip), the
  * cache (hit, miss on a changed byte or option, corrupt file rebuilt),
  * token counts before truncation and numeric features (also through the
- * cache), and the shared cooking data set when present.
+ * cache), several text inputs (one per column, joined), and the shared
+ * cooking data set when present.
  *
  * Leaves out: the CLI that will call this module.
  */
@@ -428,6 +429,112 @@ static void test_lengths_and_features(void **state) {
     free(dir);
 }
 
+/* 1 when input ka of a and input kb of b hold the same name, ids, lengths
+ * and vocabulary. */
+static int same_input(const wb_dataset *a, size_t ka, const wb_dataset *b, size_t kb) {
+    const wb_dataset_input *x = wb_dataset_input_get(a, ka), *y = wb_dataset_input_get(b, kb);
+    size_t n = wb_dataset_n(a);
+    if (!x || !y || n != wb_dataset_n(b) || x->maxlen != y->maxlen || strcmp(x->name, y->name) ||
+        x->ids->T != x->maxlen || x->ids->n != n || x->distinct != y->distinct)
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        for (size_t t = 0; t < x->maxlen; t++)
+            if (wb_ids_at(x->ids, i, t) != wb_ids_at(y->ids, i, t)) return 0;
+    if (memcmp(x->lengths, y->lengths, n * sizeof *x->lengths)) return 0;
+    void *va, *vb;
+    size_t la, lb;
+    if (wb_vocab_save_buf(x->vocab, &va, &la, NULL)) return 0;
+    if (wb_vocab_save_buf(y->vocab, &vb, &lb, NULL)) {
+        free(va);
+        return 0;
+    }
+    int same = la == lb && !memcmp(va, vb, la);
+    free(va), free(vb);
+    return same;
+}
+
+/* Several text inputs (text_mode): one per column with its own vocabulary
+ * and maxlen, each equal to the single-input data set of its column; the
+ * columns joined; through the cache; a file with too few text fields. */
+static void test_inputs(void **state) {
+    (void)state;
+    char *dir = tu_tmpdir();
+    char *cdir = tu_path(dir, "cache");
+    assert_int_equal(mkdir(cdir, 0700), 0);
+    static const char *const cols[] = {"title", "body"};
+    static const size_t maxlens[] = {3, 2};
+    wb_dataset_opts o;
+    wb_dataset_opts_init(&o);
+    o.train_path = FX "basic.csv";
+    o.reader.text_cols = cols;
+    o.reader.n_text_cols = 2;
+    o.reader.label_col = "tags";
+    o.reader.label_sep = " ";
+    o.text_mode = WB_TEXT_EACH;
+    o.maxlens = maxlens;
+    o.cache_dir = cdir;
+    wb_dataset_stats st;
+    wb_dataset *m = build_ok(&o, &st);
+    assert_int_equal(wb_dataset_ninputs(m), 2);
+    assert_null(wb_dataset_input_get(m, 2));
+    assert_string_equal(wb_dataset_input_get(m, 0)->name, "title");
+    assert_string_equal(wb_dataset_input_get(m, 1)->name, "body");
+    assert_int_equal(wb_dataset_maxlen(m), 3);
+    assert_true(wb_dataset_ids(m) == wb_dataset_input_get(m, 0)->ids);
+    /* each input is the one-input data set of its column */
+    for (size_t k = 0; k < 2; k++) {
+        wb_dataset_opts o1 = o;
+        o1.text_mode = WB_TEXT_FIRST, o1.maxlens = NULL, o1.maxlen = maxlens[k];
+        o1.reader.text_cols = cols + k, o1.reader.n_text_cols = 1;
+        o1.cache_dir = NULL;
+        wb_dataset *one = build_ok(&o1, NULL);
+        assert_int_equal(wb_dataset_ninputs(one), 1);
+        assert_true(same_input(m, k, one, 0));
+        wb_dataset_destroy(one);
+    }
+    assert_int_equal(wb_dataset_input_get(m, 1)->lengths[0], 5); /* "He said ""hi""\nand left." */
+    /* the cache keeps every input; other maxlens are another key */
+    wb_dataset *c = build_ok(&o, &st);
+    assert_int_equal(st.cache_hit, 1);
+    assert_true(same_dataset(m, c) && same_input(m, 1, c, 1));
+    wb_dataset_destroy(c);
+    static const size_t other[] = {3, 4};
+    o.maxlens = other;
+    c = build_ok(&o, &st);
+    assert_int_equal(st.cache_hit, 0);
+    assert_int_equal(wb_dataset_input_get(c, 1)->maxlen, 4);
+    wb_dataset_destroy(c);
+    /* one maxlen for all (maxlens NULL) */
+    o.maxlens = NULL, o.maxlen = 4, o.cache_dir = NULL;
+    c = build_ok(&o, NULL);
+    assert_int_equal(wb_dataset_input_get(c, 0)->maxlen, 4);
+    assert_int_equal(wb_dataset_input_get(c, 1)->maxlen, 4);
+    wb_dataset_destroy(c);
+    /* joined: one input, the tokens of both columns */
+    o.text_mode = WB_TEXT_JOIN, o.maxlen = 20;
+    c = build_ok(&o, NULL);
+    assert_int_equal(wb_dataset_ninputs(c), 1);
+    assert_string_equal(wb_dataset_input_get(c, 0)->name, "title+body");
+    assert_int_equal(wb_dataset_lengths(c)[0], 2 + 5);
+    wb_dataset_destroy(c);
+    /* a TSV file has one text field: two inputs cannot come from it */
+    char *p = write_rows(dir, "rows.tsv", 4);
+    wb_dataset_opts o2;
+    wb_dataset_opts_init(&o2);
+    o2.train_path = p;
+    o2.reader.text_cols = cols, o2.reader.n_text_cols = 2;
+    o2.text_mode = WB_TEXT_EACH;
+    wb_err e;
+    wb_err_clear(&e);
+    assert_int_equal(wb_dataset_build(&c, &o2, NULL, &e), WB_EFORMAT);
+    assert_string_equal(e.file, p);
+    assert_true(e.line >= 1);
+    assert_non_null(strstr(e.msg, "2 text inputs"));
+    wb_dataset_destroy(m);
+    tu_rmrf(dir);
+    free(p), free(cdir), free(dir);
+}
+
 static void test_cache(void **state) {
     (void)state;
     char *dir = tu_tmpdir();
@@ -551,6 +658,7 @@ int main(void) {
         cmocka_unit_test(test_valid_test_files),
         cmocka_unit_test(test_cache),
         cmocka_unit_test(test_lengths_and_features),
+        cmocka_unit_test(test_inputs),
         cmocka_unit_test(test_shared_cooking),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -272,6 +272,26 @@ static void test_csv_errors(void **state) {
     expect_err("unterminated.csv", &o4, 3, "unterminated quote");
 }
 
+/* Records to predict (no_labels): the label column is neither required nor
+ * read, a record without label or text is handed out; other formats refuse. */
+static void test_csv_no_labels(void **state) {
+    (void)state;
+    wb_reader_opts o = {.format = WB_READER_CSV, .no_labels = 1};
+    log_t l = rd("nolabel.csv", &o, 0, NULL, NULL);
+    assert_string_equal(l.s, "2|ok|=\n3|no label|=\n");
+    free(l.s);
+    l = rd("emptytext.csv", &o, 0, NULL, NULL);
+    assert_string_equal(l.s, "2|ok|=\n3||=\n");
+    free(l.s);
+    const char *tc[] = {"body"};
+    wb_reader_opts o2 = {.format = WB_READER_CSV, .no_labels = 1, .text_cols = tc, .n_text_cols = 1};
+    expect_err("crlf.csv", &o2, 1, "no text column 'body'; columns: label, text");
+    wb_err e;
+    wb_reader_opts o3 = {.format = WB_READER_TSV, .no_labels = 1};
+    l = rd("crlf.txt", &o3, WB_EUSAGE, NULL, &e);
+    free(l.s);
+}
+
 static void test_usage_and_io(void **state) {
     (void)state;
     wb_err e;
@@ -455,6 +475,7 @@ int main(void) {
         cmocka_unit_test(test_csv_basic),
         cmocka_unit_test(test_csv_crlf_bom_noeol),
         cmocka_unit_test(test_csv_errors),
+        cmocka_unit_test(test_csv_no_labels),
         cmocka_unit_test(test_usage_and_io),
         cmocka_unit_test(test_callback_stop),
         cmocka_unit_test(test_stdin),

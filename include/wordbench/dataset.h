@@ -5,21 +5,31 @@
  *
  * wb_dataset_build(opts) does, in this order:
  *   1. reads the training FILE with the reader (reader.h) and tokenizes the
- *      FIRST text field of every record (tokenize.h), keeping its token
- *      count (wb_dataset_lengths) and its numeric features (CSV
- *      feature_cols; wb_dataset_features).  Further text fields (CSV with
- *      several text columns) are read but not used yet;
+ *      text input(s) of every record (tokenize.h; see Inputs below),
+ *      keeping their token counts (wb_dataset_lengths) and the record's
+ *      numeric features (CSV feature_cols; wb_dataset_features);
  *   2. builds the label table from the labels of the training FILE (both
  *      parts of a test_fraction split) and decides the task (below);
  *   3. reads the optional valid and test files with the same reader and
  *      tokenizer options; their labels must be in the table (see
  *      unknown_skip);
  *   4. splits the training file (test_fraction + seed) with the split module;
- *   5. builds the vocabulary from the TRAINING part only (split value
- *      WB_DS_TRAIN) with num_words / min_count (vocab.h semantics: 0 = pad,
- *      1 = OOV, so a word seen only in test/valid examples encodes to 1);
+ *   5. builds each input's vocabulary from the TRAINING part only (split
+ *      value WB_DS_TRAIN) with num_words / min_count (vocab.h semantics: 0 =
+ *      pad, 1 = OOV, so a word seen only in test/valid examples encodes to 1);
  *   6. encodes every example (all files, file order: training file, then
- *      valid, then test) to int32[maxlen] with padding / truncating.
+ *      valid, then test) to int32[maxlen] per input with padding /
+ *      truncating.
+ *
+ * Inputs (text_mode).  WB_TEXT_FIRST (the default): one input, the FIRST
+ * text field of every record (TSV and fastText have only one; a CSV with
+ * several reader.text_cols uses the first).  WB_TEXT_JOIN: one input, the
+ * tokens of every text field one after another, in text_cols order.
+ * WB_TEXT_EACH: one input per text field (reader.text_cols order), each with
+ * its own vocabulary (same tokenizer, num_words and min_count), maxlen
+ * (maxlens[k], or maxlen for all when maxlens is NULL), id matrix and token
+ * counts.  A record with another number of text fields than the inputs
+ * (a TSV file for two text columns) is WB_EFORMAT at its file:line.
  *
  * Label ids: the distinct label names of the training file sorted byte-wise
  * (memcmp, shorter first on a common prefix), numbered 0, 1, ...  So "ham" = 0
@@ -48,37 +58,40 @@
  * format tag, the paths as given of the training, valid and test files (the
  * path matters: WB_READER_AUTO looks at the name), the bytes of the three
  * files, and every option in wb_dataset_opts that changes the result (all
- * reader and tokenizer options, num_words, min_count, maxlen, padding,
- * truncating, test_fraction, seed, split_mode, task, unknown_skip).  The file
+ * reader and tokenizer options, text_mode and maxlens, num_words,
+ * min_count, maxlen, padding, truncating, test_fraction, seed, split_mode,
+ * task, unknown_skip).  The file
  * is <cache_dir>/<key as 16 lower-case hex digits>.wbds.  A stdin path ("-")
  * disables the cache (the input cannot be read twice).  Inputs are hashed
  * before they are read: a file changed between the two is not detected.
  *
- * Cache file format (version 2; integers little-endian):
+ * Cache file format (version 3; integers little-endian):
  *   0    8 bytes  magic "WBDSET\0\0"
- *   8    u32      version (2; version 1 files are ignored and rewritten)
+ *   8    u32      version (3; older files are ignored and rewritten)
  *   12   u32      flags (0)
  *   16   u64      key
  *   24   u64      n examples
- *   32   u64      maxlen
+ *   32   u64      maxlen of input 0
  *   40   u32      task
  *   44   u32      nlabels L
  *   48   u64      label ids in the CSR, nnz
  *   56   u64      skipped_unknown
- *   64   u64      vocabulary bytes VB
+ *   64   u64      bytes IB of the K input blocks
  *   72   u64      features per example NF
  *   80   u64      records skipped by the reader (skip_bad), all files
  *   88   u64      invalid UTF-8 sequences replaced by the reader, all files
  *   96   u32      format of the training file (wb_reader_format)
- *   100  u32      reserved (0)
- *   104  u64      distinct training words before min_count / num_words
+ *   100  u32      text inputs K (1..WB_DATASET_MAX_INPUTS)
+ *   104  u64      reserved (0)
  *   112  L times: u32 len, len bytes (label names, id order)
- *        VB bytes: the vocabulary (wb_vocab_save_buf format)
- *        n*maxlen i32: X, row-major
+ *        K input blocks (IB bytes), each: u32 name length, the name,
+ *          u64 maxlen T, u64 distinct training words before min_count /
+ *          num_words, u64 vocabulary bytes VB, the vocabulary
+ *          (wb_vocab_save_buf format), n*T i32 ids row-major, n u32 token
+ *          counts before padding and truncating
  *        (n+1) u64: label offsets
  *        nnz u32: label ids
  *        n u8: split
- *        n u32: token counts before padding and truncating
  *        n*NF f64: features, row-major, IEEE-754 bits as u64
  *   end  u64      XXH3-64 of every preceding byte
  * It is written to a temporary file in cache_dir and renamed into place, so
@@ -90,8 +103,7 @@
  * rebuilt and overwritten.  Never trusted blindly.  A failure to WRITE the
  * cache does not fail the build: it is reported in stats->cache_write_error.
  *
- * Deliberately not here (dropped for now): several text fields per example
- * (only texts[0] is used), k-fold, per-example source
+ * Deliberately not here (dropped for now): k-fold, per-example source
  * lines, cache eviction, fault-injection sites for the cache's I/O paths,
  * multi-threaded tokenizing.  The cache assumes nothing about the host's byte
  * order (explicit little-endian encoding).
@@ -122,7 +134,8 @@
 extern "C" {
 #endif
 
-#define WB_DATASET_VERSION 2u      /* cache file format version */
+#define WB_DATASET_VERSION 3u      /* cache file format version */
+#define WB_DATASET_MAX_INPUTS 64u  /* text inputs of one data set */
 
 /* The learning task. */
 typedef enum wb_task {
@@ -131,6 +144,13 @@ typedef enum wb_task {
     WB_TASK_MULTICLASS, /* exactly one label per example */
     WB_TASK_MULTILABEL  /* any set of labels per example */
 } wb_task;
+
+/* How the text fields of a record become inputs (file comment). */
+typedef enum wb_text_mode {
+    WB_TEXT_FIRST = 0,  /* one input: the first text field (default) */
+    WB_TEXT_JOIN,       /* one input: the tokens of every text field in turn */
+    WB_TEXT_EACH        /* one input per text field */
+} wb_text_mode;
 
 /* Split membership values. */
 enum {
@@ -147,6 +167,9 @@ typedef struct wb_dataset_opts {
     const char *test_path;      /* optional test file, NULL = none */
     wb_reader_opts reader;      /* reader options for every file (default all-zero) */
     wb_tokenize_opts tok;       /* tokenizer (default WB_TOK_KERAS defaults) */
+    wb_text_mode text_mode;     /* default WB_TEXT_FIRST */
+    const size_t *maxlens;      /* WB_TEXT_EACH: (reader.n_text_cols) maxlen of each
+                                   input; NULL = maxlen for every input */
     uint64_t num_words;         /* keep ids < num_words; 0 = all (vocab.h) */
     uint64_t min_count;         /* drop words seen fewer times (default 0) */
     size_t maxlen;              /* sequence length, >= 1 (default 100) */
@@ -178,6 +201,38 @@ typedef struct wb_dataset_stats {
     wb_reader_format format;    /* format of the training file as read */
 } wb_dataset_stats;
 
+/* A view of an (n, T) id matrix: 0 pad, 1 OOV, 2.. words; little-endian
+ * uint16 or int32, row-major.  The data are borrowed. */
+typedef struct wb_ids {
+    const void *data;           /* (n, T) ids, `width` bytes each */
+    size_t n;                   /* rows */
+    size_t T;                   /* ids per row */
+    unsigned width;             /* 2 (uint16) or 4 (int32) */
+} wb_ids;
+
+/* Copy rows[0..b) of x into out (b, T) as int32 (no range check on rows:
+ * each must be < x->n). */
+void wb_ids_gather(const wb_ids *x, const uint32_t *rows, size_t b, int32_t *out);
+
+/* Id t of row i. */
+static inline int32_t wb_ids_at(const wb_ids *x, size_t i, size_t t) {
+    size_t k = i * x->T + t;
+    return x->width == 2 ? (int32_t)((const uint16_t *)x->data)[k] : ((const int32_t *)x->data)[k];
+}
+
+/* One text input of a data set (wb_dataset_input_get).  Everything borrowed. */
+typedef struct wb_dataset_input {
+    const char *name;           /* the text column ("text" for TSV/fastText; WB_TEXT_JOIN:
+                                   the column names joined by '+') */
+    size_t maxlen;              /* T: ids per row */
+    const wb_ids *ids;          /* the (n, T) matrix */
+    const uint32_t *lengths;    /* (n) tokens of each row before padding and truncating
+                                   (OOV tokens included; saturated at UINT32_MAX): row i
+                                   holds min(lengths[i], T) non-zero ids */
+    const wb_vocab *vocab;      /* the input's finished vocabulary */
+    size_t distinct;            /* distinct training words before min_count / num_words */
+} wb_dataset_input;
+
 typedef struct wb_dataset wb_dataset;
 
 /* Defaults (see the field comments): keras tokenizer, maxlen 100, post/post,
@@ -196,11 +251,18 @@ void wb_dataset_destroy(wb_dataset *ds);
 /* Number of examples (all files). */
 size_t wb_dataset_n(const wb_dataset *ds);
 
-/* Sequence length of every row of X. */
+/* Number of text inputs (1 unless WB_TEXT_EACH), and input k (< ninputs;
+ * NULL otherwise). */
+size_t wb_dataset_ninputs(const wb_dataset *ds);
+const wb_dataset_input *wb_dataset_input_get(const wb_dataset *ds, size_t k);
+
+/* Sequence length of every row of X (input 0's). */
 size_t wb_dataset_maxlen(const wb_dataset *ds);
 
-/* X, (n, maxlen) row-major ids (0 pad, 1 OOV, 2.. words).  Borrowed. */
+/* X, (n, maxlen) row-major ids (0 pad, 1 OOV, 2.. words) of input 0, as a
+ * plain array and as an id-matrix view.  Borrowed. */
 const int32_t *wb_dataset_x(const wb_dataset *ds);
+const wb_ids *wb_dataset_ids(const wb_dataset *ds);
 
 /* Label sets, CSR: example i has ids (*ids)[(*offsets)[i] .. (*offsets)[i+1]),
  * sorted, distinct, each < wb_dataset_nlabels.  offsets has n+1 entries.
@@ -211,7 +273,7 @@ size_t wb_dataset_labels(const wb_dataset *ds, const size_t **offsets, const uin
 const uint8_t *wb_dataset_split(const wb_dataset *ds);
 
 /* Token count of every example (n,) BEFORE padding and truncating (the
- * tokenizer's output for texts[0], OOV tokens included; saturated at
+ * tokenizer's output for input 0, OOV tokens included; saturated at
  * UINT32_MAX): what to look at when choosing maxlen.  Row i of X holds
  * min(len[i], maxlen) non-zero ids.  Borrowed. */
 const uint32_t *wb_dataset_lengths(const wb_dataset *ds);
@@ -228,7 +290,7 @@ const double *wb_dataset_features(const wb_dataset *ds, size_t *nfeat);
  * where the saved vocabulary holds only the kept words). */
 size_t wb_dataset_vocab_distinct(const wb_dataset *ds);
 
-/* The vocabulary (finished; borrowed until destroy). */
+/* The vocabulary of input 0 (finished; borrowed until destroy). */
 const wb_vocab *wb_dataset_vocab(const wb_dataset *ds);
 
 /* The task (never WB_TASK_AUTO). */

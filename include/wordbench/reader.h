@@ -31,7 +31,8 @@
  *   sequence is replaced by U+FFFD and counted in wb_read_stats.invalid_utf8.
  *   Text fields are also NUL-terminated (the NUL is not counted in len).
  *   A record whose text fields are all empty (or only whitespace) is an
- *   error, as is a record without any label.
+ *   error, as is a record without any label (unless opts.no_labels: CSV
+ *   records to predict, which have neither requirement).
  *
  * Errors (WB_EFORMAT, with err->file = the path ("<stdin>" for "-") and
  * err->line = the line where the offending record starts, or for CSV syntax
@@ -99,6 +100,10 @@ typedef struct wb_reader_opts {
     const char *const *feature_cols;   /* CSV: numeric feature columns, in order */
     size_t n_feature_cols;             /* entries in feature_cols */
     int skip_bad;                      /* 1 = skip and count records with per-record errors */
+    int no_labels;                     /* CSV only: 1 = the records carry no label (what to
+                                          predict): the label column is neither required nor
+                                          read, n_labels is 0, and a record whose text
+                                          fields are all empty is handed out too */
 } wb_reader_opts;
 
 /* A run of bytes (not owned by the receiver). */
@@ -113,7 +118,7 @@ typedef struct wb_example {
     long long line;                    /* 1-based line where the record starts */
     size_t n_texts;                    /* text fields: 1 for TSV/fastText, n_text_cols for CSV */
     const wb_span *texts;              /* (n_texts) valid UTF-8, each NUL-terminated */
-    size_t n_labels;                   /* >= 1 */
+    size_t n_labels;                   /* >= 1 (0 with no_labels) */
     const wb_span *labels;             /* (n_labels) valid UTF-8, in file order, not
                                           NUL-terminated; duplicates are kept */
     size_t n_features;                 /* n_feature_cols (0 unless CSV) */

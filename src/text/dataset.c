@@ -3,7 +3,7 @@
  * task, split and vocabulary, with an XXH3-keyed on-disk cache
  * (see include/wordbench/dataset.h for the contract and the file format).
  *
- * Leaves out: several text fields, k-fold (see header).
+ * Leaves out: k-fold (see header).
  */
 #include "wordbench/dataset.h"
 
@@ -23,10 +23,22 @@
 static const char DS_MAGIC[8] = {'W', 'B', 'D', 'S', 'E', 'T', 0, 0};
 #define DS_HEADER 112
 
-struct wb_dataset {
-    size_t n;            /* examples */
+/* One text input: its id matrix, token counts and vocabulary. */
+typedef struct ds_input {
+    char *name;          /* the column name (owned) */
     size_t maxlen;       /* columns of x */
     int32_t *x;          /* (n, maxlen) */
+    uint32_t *len;       /* (n) tokens of each example before padding/truncating */
+    wb_vocab *vocab;     /* finished vocabulary */
+    uint64_t distinct;   /* distinct training words before min_count / num_words */
+    wb_ids ids;          /* view of x */
+    wb_dataset_input pub; /* what wb_dataset_input_get hands out */
+} ds_input;
+
+struct wb_dataset {
+    size_t n;            /* examples */
+    size_t ninputs;      /* text inputs, >= 1 once built */
+    ds_input *in;        /* (ninputs) */
     size_t *loff;        /* (n+1) label CSR offsets */
     uint32_t *lids;      /* (loff[n]) label ids */
     uint8_t *split;      /* (n) WB_DS_* */
@@ -36,13 +48,11 @@ struct wb_dataset {
     char *lnames;        /* label names back to back, each NUL-terminated */
     size_t *lname_off;   /* (nlabels+1) start of name i in lnames; length = next - this - 1 */
     uint64_t skipped_unknown; /* valid/test records skipped */
-    uint32_t *len;       /* (n) tokens of each example before padding/truncating */
     size_t nfeat;        /* numeric features per example */
     double *feat;        /* (n, nfeat) row-major; NULL when nfeat is 0 */
     uint64_t skipped_bad;  /* records the reader skipped (skip_bad), all files */
     uint64_t invalid_utf8; /* invalid UTF-8 sequences the reader replaced, all files */
     wb_reader_format format; /* format of the training file as read */
-    uint64_t distinct;   /* distinct training words before min_count / num_words */
 };
 
 /* ---- small helpers ----------------------------------------------------- */
@@ -123,30 +133,59 @@ int wb_task_parse(const char *name) {
 
 void wb_dataset_destroy(wb_dataset *ds) {
     if (!ds) return;
-    free(ds->x);
+    for (size_t k = 0; ds->in && k < ds->ninputs; k++) {
+        free(ds->in[k].name);
+        free(ds->in[k].x);
+        free(ds->in[k].len);
+        wb_vocab_destroy(ds->in[k].vocab);
+    }
+    free(ds->in);
     free(ds->loff);
     free(ds->lids);
     free(ds->split);
-    free(ds->len);
     free(ds->feat);
-    wb_vocab_destroy(ds->vocab);
     free(ds->lnames);
     free(ds->lname_off);
     free(ds);
 }
 
 size_t wb_dataset_n(const wb_dataset *ds) { return ds->n; }
-size_t wb_dataset_maxlen(const wb_dataset *ds) { return ds->maxlen; }
-const int32_t *wb_dataset_x(const wb_dataset *ds) { return ds->x; }
+size_t wb_dataset_ninputs(const wb_dataset *ds) { return ds->ninputs; }
+const wb_dataset_input *wb_dataset_input_get(const wb_dataset *ds, size_t k) {
+    return k < ds->ninputs ? &ds->in[k].pub : NULL;
+}
+size_t wb_dataset_maxlen(const wb_dataset *ds) { return ds->in[0].maxlen; }
+const int32_t *wb_dataset_x(const wb_dataset *ds) { return ds->in[0].x; }
+const wb_ids *wb_dataset_ids(const wb_dataset *ds) { return &ds->in[0].ids; }
 const uint8_t *wb_dataset_split(const wb_dataset *ds) { return ds->split; }
-const uint32_t *wb_dataset_lengths(const wb_dataset *ds) { return ds->len; }
-size_t wb_dataset_vocab_distinct(const wb_dataset *ds) { return (size_t)ds->distinct; }
+const uint32_t *wb_dataset_lengths(const wb_dataset *ds) { return ds->in[0].len; }
+size_t wb_dataset_vocab_distinct(const wb_dataset *ds) { return (size_t)ds->in[0].distinct; }
+
+void wb_ids_gather(const wb_ids *x, const uint32_t *rows, size_t b, int32_t *out) {
+    size_t T = x->T;
+    for (size_t j = 0; j < b; j++) {
+        size_t r = rows[j];
+        if (x->width == 4) {
+            memcpy(out + j * T, (const int32_t *)x->data + r * T, T * sizeof *out);
+        } else {
+            const uint16_t *s = (const uint16_t *)x->data + r * T;
+            for (size_t t = 0; t < T; t++) out[j * T + t] = s[t];
+        }
+    }
+}
+
+/* The views of input k once its arrays are in place. */
+static void input_views(wb_dataset *ds, size_t k) {
+    ds_input *in = &ds->in[k];
+    in->ids = (wb_ids){in->x, ds->n, in->maxlen, 4};
+    in->pub = (wb_dataset_input){in->name, in->maxlen, &in->ids, in->len, in->vocab, (size_t)in->distinct};
+}
 
 const double *wb_dataset_features(const wb_dataset *ds, size_t *nfeat) {
     if (nfeat) *nfeat = ds->nfeat;
     return ds->feat;
 }
-const wb_vocab *wb_dataset_vocab(const wb_dataset *ds) { return ds->vocab; }
+const wb_vocab *wb_dataset_vocab(const wb_dataset *ds) { return ds->in[0].vocab; }
 wb_task wb_dataset_task(const wb_dataset *ds) { return ds->task; }
 uint32_t wb_dataset_nlabels(const wb_dataset *ds) { return ds->nlabels; }
 
@@ -180,13 +219,15 @@ int64_t wb_dataset_label_find(const wb_dataset *ds, const char *name, size_t len
 
 /* Everything read so far.  Token bytes of all documents live in one buffer;
  * toff holds absolute offsets of every token plus a sentinel (ntok+1
- * entries), so document d is the token range [dtok[d], dtok[d+1]). */
+ * entries).  A record holds `slots` token ranges, one per text input: the
+ * tokens of input k of record d are [dtok[d·slots + k], dtok[d·slots + k + 1]). */
 typedef struct docs {
+    size_t slots;        /* text inputs per record */
     char *tb;            /* token bytes */
     size_t tb_len, tb_cap;
     size_t *toff;        /* (ntok+1) token starts in tb */
     size_t ntok, toff_cap;
-    size_t *dtok;        /* (n+1) first token of each document */
+    size_t *dtok;        /* (n·slots+1) first token of each record's inputs */
     size_t dtok_cap;
     long long *line;     /* (n) line of each record in its file */
     size_t line_cap;
@@ -236,25 +277,45 @@ typedef struct rctx {
     wb_err *err;
 } rctx;
 
-/* Append the tokens of ex->texts[0] as a new document (line and features
- * recorded). */
+/* Append the tokens of text field f of ex to the open token range. */
+static int add_field(rctx *c, const wb_example *ex, size_t f) {
+    docs *d = c->d;
+    int rc = wb_tokenize(&c->o->tok, ex->texts[f].ptr, ex->texts[f].len, &c->tl, c->err);
+    if (rc) return rc;
+    const wb_token_list *t = &c->tl;
+    size_t bytes = t->n ? t->off[t->n] - t->off[0] : 0;
+    if (grow(&d->tb, &d->tb_cap, d->tb_len + bytes + 1, 1) ||
+        grow(&d->toff, &d->toff_cap, d->ntok + t->n + 1, sizeof *d->toff))
+        return wb_err_set(c->err, WB_ENOMEM, "out of memory holding %zu documents", d->n);
+    if (bytes) memcpy(d->tb + d->tb_len, t->buf + t->off[0], bytes);
+    for (size_t i = 0; i < t->n; i++) d->toff[d->ntok + i] = d->tb_len + (t->off[i] - t->off[0]);
+    d->ntok += t->n;
+    d->tb_len += bytes;
+    d->toff[d->ntok] = d->tb_len;
+    return 0;
+}
+
+/* Append the tokens of ex's text input(s) as a new record (line and
+ * features recorded): the first field, every field joined, or one token
+ * range per field (text_mode). */
 static int add_tokens(rctx *c, const wb_example *ex) {
     docs *d = c->d;
+    wb_text_mode mode = c->o->text_mode;
     if (d->n == 0) d->nfeat = ex->n_features;
     if (ex->n_features != d->nfeat)
         return wb_err_at(c->err, WB_EFORMAT, c->path, ex->line, -1,
                          "%zu numeric features here but %zu in the first record of %s "
                          "(are all files in the same format?)",
                          ex->n_features, d->nfeat, c->o->train_path);
-    int rc = wb_tokenize(&c->o->tok, ex->texts[0].ptr, ex->texts[0].len, &c->tl, c->err);
-    if (rc) return rc;
-    const wb_token_list *t = &c->tl;
-    size_t bytes = t->n ? t->off[t->n] - t->off[0] : 0;
-    if (grow(&d->tb, &d->tb_cap, d->tb_len + bytes + 1, 1) ||
-        grow(&d->toff, &d->toff_cap, d->ntok + t->n + 1, sizeof *d->toff) ||
-        grow(&d->dtok, &d->dtok_cap, d->n + 2, sizeof *d->dtok) ||
+    if (mode == WB_TEXT_EACH && ex->n_texts != d->slots)
+        return wb_err_at(c->err, WB_EFORMAT, c->path, ex->line, -1,
+                         "%zu text field%s here, but the data set has %zu text inputs (a CSV file "
+                         "names them with its text columns)",
+                         ex->n_texts, ex->n_texts == 1 ? "" : "s", d->slots);
+    if (grow(&d->dtok, &d->dtok_cap, (d->n + 1) * d->slots + 1, sizeof *d->dtok) ||
         grow(&d->line, &d->line_cap, d->n + 1, sizeof *d->line) ||
-        grow(&d->feat, &d->feat_cap, (d->n + 1) * ex->n_features + 1, sizeof *d->feat))
+        grow(&d->feat, &d->feat_cap, (d->n + 1) * ex->n_features + 1, sizeof *d->feat) ||
+        grow(&d->toff, &d->toff_cap, d->ntok + 1, sizeof *d->toff))
         return wb_err_set(c->err, WB_ENOMEM, "out of memory holding %zu documents", d->n);
     if (ex->n_features)
         memcpy(d->feat + d->n * ex->n_features, ex->features, ex->n_features * sizeof *d->feat);
@@ -262,12 +323,14 @@ static int add_tokens(rctx *c, const wb_example *ex) {
         d->dtok[0] = 0;
         d->toff[0] = 0;
     }
-    if (bytes) memcpy(d->tb + d->tb_len, t->buf + t->off[0], bytes);
-    for (size_t i = 0; i < t->n; i++) d->toff[d->ntok + i] = d->tb_len + (t->off[i] - t->off[0]);
-    d->ntok += t->n;
-    d->tb_len += bytes;
-    d->toff[d->ntok] = d->tb_len;
-    d->dtok[d->n + 1] = d->ntok;
+    for (size_t k = 0; k < d->slots; k++) {
+        size_t from = mode == WB_TEXT_EACH ? k : 0, to = mode == WB_TEXT_JOIN ? ex->n_texts : from + 1;
+        for (size_t f = from; f < to; f++) {
+            int rc = add_field(c, ex, f);
+            if (rc) return rc;
+        }
+        d->dtok[d->n * d->slots + k + 1] = d->ntok;
+    }
     d->line[d->n] = ex->line;
     return 0;
 }
@@ -506,7 +569,7 @@ static int cache_key(const wb_dataset_opts *o, uint64_t *key, wb_err *err) {
     XXH3_state_t *st = XXH3_createState();
     if (!st) return wb_err_set(err, WB_ENOMEM, "out of memory");
     XXH3_64bits_reset(st);
-    h_str(st, "wordbench dataset cache v1");
+    h_str(st, "wordbench dataset cache v3");
     int rc = h_file(st, o->train_path, err);
     if (!rc) rc = h_file(st, o->valid_path, err);
     if (!rc) rc = h_file(st, o->test_path, err);
@@ -531,6 +594,10 @@ static int cache_key(const wb_dataset_opts *o, uint64_t *key, wb_err *err) {
     h_u64(st, t->max_doc_chars);
     h_u64(st, (uint64_t)(int64_t)t->strip_html);
     h_str(st, t->kind == WB_TOK_CHAR ? t->alphabet : NULL);
+    h_u64(st, (uint64_t)o->text_mode);
+    size_t ncols = r->text_cols ? r->n_text_cols : 1;
+    h_u64(st, o->text_mode == WB_TEXT_EACH && o->maxlens ? ncols : 0);
+    for (size_t k = 0; o->text_mode == WB_TEXT_EACH && o->maxlens && k < ncols; k++) h_u64(st, o->maxlens[k]);
     h_u64(st, o->num_words);
     h_u64(st, o->min_count);
     h_u64(st, o->maxlen);
@@ -558,38 +625,40 @@ static char *cache_path(const char *dir, uint64_t key) {
 /* ---- cache write ------------------------------------------------------- */
 
 static int cache_write(const wb_dataset *ds, const char *dir, uint64_t key) {
-    void *vb = NULL;
-    size_t vlen = 0;
-    int rc = wb_vocab_save_buf(ds->vocab, &vb, &vlen, NULL);
-    if (rc) return rc;
-    size_t n = ds->n, nnz = ds->loff[n];
+    size_t K = ds->ninputs, n = ds->n, nnz = ds->loff[n];
+    void *vb[WB_DATASET_MAX_INPUTS] = {0};
+    size_t vlen[WB_DATASET_MAX_INPUTS] = {0}, iblocks = 0;
+    int rc = 0;
+    for (size_t k = 0; k < K && !rc; k++) {
+        rc = wb_vocab_save_buf(ds->in[k].vocab, &vb[k], &vlen[k], NULL);
+        iblocks += 4 + strlen(ds->in[k].name) + 24 + vlen[k] + n * ds->in[k].maxlen * 4 + n * 4;
+    }
     size_t names = 0;
     for (uint32_t i = 0; i < ds->nlabels; i++)
         names += 4 + (ds->lname_off[i + 1] - ds->lname_off[i] - 1);
-    size_t total = DS_HEADER + names + vlen + n * ds->maxlen * 4 + (n + 1) * 8 + nnz * 4 + n +
-                   n * 4 + n * ds->nfeat * 8 + 8;
-    unsigned char *b = malloc(total);
+    size_t total = DS_HEADER + names + iblocks + (n + 1) * 8 + nnz * 4 + n + n * ds->nfeat * 8 + 8;
+    unsigned char *b = rc ? NULL : malloc(total);
     if (!b) {
-        free(vb);
-        return WB_ENOMEM;
+        for (size_t k = 0; k < K; k++) free(vb[k]);
+        return rc ? rc : WB_ENOMEM;
     }
     memcpy(b, DS_MAGIC, 8);
     put32(b + 8, WB_DATASET_VERSION);
     put32(b + 12, 0);
     put64(b + 16, key);
     put64(b + 24, n);
-    put64(b + 32, ds->maxlen);
+    put64(b + 32, ds->in[0].maxlen);
     put32(b + 40, (uint32_t)ds->task);
     put32(b + 44, ds->nlabels);
     put64(b + 48, nnz);
     put64(b + 56, ds->skipped_unknown);
-    put64(b + 64, vlen);
+    put64(b + 64, iblocks);
     put64(b + 72, ds->nfeat);
     put64(b + 80, ds->skipped_bad);
     put64(b + 88, ds->invalid_utf8);
     put32(b + 96, (uint32_t)ds->format);
-    put32(b + 100, 0);
-    put64(b + 104, ds->distinct);
+    put32(b + 100, (uint32_t)K);
+    put64(b + 104, 0);
     unsigned char *p = b + DS_HEADER;
     for (uint32_t i = 0; i < ds->nlabels; i++) {
         size_t l = ds->lname_off[i + 1] - ds->lname_off[i] - 1;
@@ -597,15 +666,24 @@ static int cache_write(const wb_dataset *ds, const char *dir, uint64_t key) {
         memcpy(p + 4, ds->lnames + ds->lname_off[i], l);
         p += 4 + l;
     }
-    memcpy(p, vb, vlen);
-    p += vlen;
-    free(vb);
-    for (size_t i = 0; i < n * ds->maxlen; i++, p += 4) put32(p, (uint32_t)ds->x[i]);
+    for (size_t k = 0; k < K; k++) {
+        const ds_input *in = &ds->in[k];
+        size_t nl = strlen(in->name);
+        put32(p, (uint32_t)nl);
+        memcpy(p + 4, in->name, nl);
+        p += 4 + nl;
+        put64(p, in->maxlen), put64(p + 8, in->distinct), put64(p + 16, vlen[k]);
+        p += 24;
+        memcpy(p, vb[k], vlen[k]);
+        p += vlen[k];
+        free(vb[k]);
+        for (size_t i = 0; i < n * in->maxlen; i++, p += 4) put32(p, (uint32_t)in->x[i]);
+        for (size_t i = 0; i < n; i++, p += 4) put32(p, in->len[i]);
+    }
     for (size_t i = 0; i <= n; i++, p += 8) put64(p, ds->loff[i]);
     for (size_t i = 0; i < nnz; i++, p += 4) put32(p, ds->lids[i]);
     memcpy(p, ds->split, n);
     p += n;
-    for (size_t i = 0; i < n; i++, p += 4) put32(p, ds->len[i]);
     for (size_t i = 0; i < n * ds->nfeat; i++, p += 8) {
         uint64_t bits;
         memcpy(&bits, &ds->feat[i], 8);
@@ -631,28 +709,72 @@ static int cache_write(const wb_dataset *ds, const char *dir, uint64_t key) {
 
 /* ---- cache read -------------------------------------------------------- */
 
-/* Parse and check a cache image; 0 and *out on success, -1 when invalid. */
-static int cache_parse(const unsigned char *b, size_t len, uint64_t key, size_t maxlen,
+/* One input block of a cache image at *pp (before end) for n examples into
+ * in; advances *pp.  0, or -1 when invalid.  The input's maxlen must be
+ * `maxlen`. */
+static int cache_input(const unsigned char **pp, const unsigned char *end, size_t n, size_t maxlen, ds_input *in) {
+    const unsigned char *p = *pp;
+    if ((size_t)(end - p) < 4) return -1;
+    size_t nl = get32(p);
+    if ((size_t)(end - p) - 4 < nl + 24) return -1;
+    if (!(in->name = malloc(nl + 1))) return -1;
+    memcpy(in->name, p + 4, nl);
+    in->name[nl] = 0;
+    if (memchr(in->name, 0, nl)) return -1;
+    p += 4 + nl;
+    uint64_t ml = get64(p), vlen = get64(p + 16);
+    in->distinct = get64(p + 8);
+    p += 24;
+    size_t avail = (size_t)(end - p);
+    /* every size is bounded by the bytes left before any multiplication */
+    if (ml != maxlen || vlen > avail || n > avail / 4 || (ml && n > avail / ml / 4)) return -1;
+    if ((size_t)vlen + n * ml * 4 + n * 4 > avail) return -1;
+    in->maxlen = ml;
+    if (wb_vocab_load_buf(&in->vocab, p, (size_t)vlen, NULL)) return -1;
+    p += vlen;
+    size_t vsize = wb_vocab_size(in->vocab);
+    if (in->distinct < vsize - 2) return -1;
+    in->x = malloc((n && ml ? n * ml : 1) * sizeof *in->x);
+    in->len = malloc((n ? n : 1) * sizeof *in->len);
+    if (!in->x || !in->len) return -1;
+    for (size_t i = 0; i < n * ml; i++, p += 4) {
+        uint32_t v = get32(p);
+        if (v >= vsize) return -1;
+        in->x[i] = (int32_t)v;
+    }
+    /* lengths: a row holds min(length, maxlen) non-zero ids (tokens are never 0) */
+    for (size_t i = 0; i < n; i++, p += 4) {
+        in->len[i] = get32(p);
+        size_t nz = 0;
+        for (size_t j = 0; j < ml; j++) nz += in->x[i * ml + j] != 0;
+        if (nz != (in->len[i] < ml ? in->len[i] : ml)) return -1;
+    }
+    *pp = p;
+    return 0;
+}
+
+/* Parse and check a cache image; 0 and *out on success, -1 when invalid.
+ * The inputs must be those of o (count, maxlens). */
+static int cache_parse(const unsigned char *b, size_t len, uint64_t key, const wb_dataset_opts *o,
                        wb_dataset **out) {
     if (len < DS_HEADER + 8) return -1;
     if (get64(b + len - 8) != XXH3_64bits(b, len - 8)) return -1;
     if (memcmp(b, DS_MAGIC, 8) || get32(b + 8) != WB_DATASET_VERSION || get64(b + 16) != key)
         return -1;
-    uint64_t n = get64(b + 24), ml = get64(b + 32), nnz = get64(b + 48), vlen = get64(b + 64);
+    uint64_t n = get64(b + 24), nnz = get64(b + 48), iblocks = get64(b + 64);
     uint64_t nfeat = get64(b + 72);
-    uint32_t task = get32(b + 40), nl = get32(b + 44), fmt = get32(b + 96);
-    if (ml != maxlen || task < WB_TASK_BINARY || task > WB_TASK_MULTILABEL) return -1;
-    if (fmt > WB_READER_CSV || get32(b + 100) != 0 || get32(b + 12) != 0) return -1;
+    uint32_t task = get32(b + 40), nl = get32(b + 44), fmt = get32(b + 96), K = get32(b + 100);
+    size_t ncols = o->reader.text_cols ? o->reader.n_text_cols : 1;
+    if (K != (o->text_mode == WB_TEXT_EACH ? ncols : 1) || task < WB_TASK_BINARY || task > WB_TASK_MULTILABEL) return -1;
+    if (fmt > WB_READER_CSV || get64(b + 104) != 0 || get32(b + 12) != 0) return -1;
     size_t avail = len - 8 - DS_HEADER;
     /* every size is bounded by the file length before any multiplication */
-    if (n > avail || nnz > avail / 4 || vlen > avail || nl > avail / 4) return -1;
-    if (ml && n > avail / ml / 4) return -1;
+    if (n > avail || nnz > avail / 4 || iblocks > avail || nl > avail / 4) return -1;
     if (nfeat > avail / 8 || (nfeat && n > avail / nfeat / 8)) return -1;
     const unsigned char *p = b + DS_HEADER, *end = b + len - 8;
     wb_dataset *ds = calloc(1, sizeof *ds);
     if (!ds) return -1;
     ds->n = n;
-    ds->maxlen = ml;
     ds->task = (wb_task)task;
     ds->nlabels = nl;
     ds->skipped_unknown = get64(b + 56);
@@ -660,7 +782,6 @@ static int cache_parse(const unsigned char *b, size_t len, uint64_t key, size_t 
     ds->skipped_bad = get64(b + 80);
     ds->invalid_utf8 = get64(b + 88);
     ds->format = (wb_reader_format)fmt;
-    ds->distinct = get64(b + 104);
     /* label names */
     size_t bytes = 0;
     const unsigned char *q = p;
@@ -688,26 +809,23 @@ static int cache_parse(const unsigned char *b, size_t len, uint64_t key, size_t 
             goto bad;
     }
     ds->lname_off[nl] = at;
-    /* remaining fixed-size sections */
-    size_t need = (size_t)vlen + (size_t)n * ml * 4 + ((size_t)n + 1) * 8 + (size_t)nnz * 4 + (size_t)n +
-                  (size_t)n * 4 + (size_t)n * (size_t)nfeat * 8;
-    if ((size_t)(end - p) != need) goto bad;
-    if (wb_vocab_load_buf(&ds->vocab, p, (size_t)vlen, NULL)) goto bad;
-    p += vlen;
-    size_t vsize = wb_vocab_size(ds->vocab);
-    if (ds->distinct < vsize - 2) goto bad;
-    ds->x = malloc((n ? n * ml : 1) * sizeof *ds->x);
+    /* the input blocks, then the remaining fixed-size sections */
+    if ((size_t)(end - p) < iblocks) goto bad;
+    const unsigned char *iend = p + iblocks;
+    if (!(ds->in = calloc(K, sizeof *ds->in))) goto bad;
+    ds->ninputs = K;
+    for (size_t k = 0; k < K; k++) {
+        size_t want = o->text_mode == WB_TEXT_EACH && o->maxlens ? o->maxlens[k] : o->maxlen;
+        if (cache_input(&p, iend, (size_t)n, want, &ds->in[k])) goto bad;
+        input_views(ds, k);
+    }
+    size_t need = ((size_t)n + 1) * 8 + (size_t)nnz * 4 + (size_t)n + (size_t)n * (size_t)nfeat * 8;
+    if (p != iend || (size_t)(end - p) != need) goto bad;
     ds->loff = malloc(((size_t)n + 1) * sizeof *ds->loff);
     ds->lids = malloc((nnz ? nnz : 1) * sizeof *ds->lids);
     ds->split = malloc(n ? n : 1);
-    ds->len = malloc((n ? n : 1) * sizeof *ds->len);
     if (nfeat) ds->feat = malloc((size_t)n * (size_t)nfeat * sizeof *ds->feat);
-    if (!ds->x || !ds->loff || !ds->lids || !ds->split || !ds->len || (nfeat && !ds->feat)) goto bad;
-    for (size_t i = 0; i < n * ml; i++, p += 4) {
-        uint32_t v = get32(p);
-        if (v >= vsize) goto bad;
-        ds->x[i] = (int32_t)v;
-    }
+    if (!ds->loff || !ds->lids || !ds->split || (nfeat && !ds->feat)) goto bad;
     for (size_t i = 0; i <= n; i++, p += 8) {
         ds->loff[i] = get64(p);
         if ((i == 0 && ds->loff[0]) || (i > 0 && ds->loff[i] < ds->loff[i - 1])) goto bad;
@@ -726,13 +844,6 @@ static int cache_parse(const unsigned char *b, size_t len, uint64_t key, size_t 
     p += n;
     for (size_t i = 0; i < n; i++)
         if (ds->split[i] > WB_DS_VALID) goto bad;
-    /* lengths: a row holds min(length, maxlen) non-zero ids (tokens are never 0) */
-    for (size_t i = 0; i < n; i++, p += 4) {
-        ds->len[i] = get32(p);
-        size_t nz = 0;
-        for (size_t j = 0; j < ml; j++) nz += ds->x[i * ml + j] != 0;
-        if (nz != (ds->len[i] < ml ? ds->len[i] : ml)) goto bad;
-    }
     for (size_t i = 0; i < n * nfeat; i++, p += 8) {
         uint64_t bits = get64(p);
         memcpy(&ds->feat[i], &bits, 8);
@@ -760,19 +871,46 @@ static void fill_counts(const wb_dataset *ds, wb_dataset_stats *st) {
     }
 }
 
-/* A token list viewing document `doc` inside d (no copy). */
-static wb_token_list doc_view(const docs *d, size_t doc) {
+/* A token list viewing input k of record `doc` inside d (no copy). */
+static wb_token_list doc_view(const docs *d, size_t doc, size_t k) {
+    size_t s = doc * d->slots + k;
     wb_token_list t;
     wb_token_list_init(&t);
     t.buf = d->tb;
-    t.off = d->toff + d->dtok[doc];
-    t.n = d->dtok[doc + 1] - d->dtok[doc];
+    t.off = d->toff + d->dtok[s];
+    t.n = d->dtok[s + 1] - d->dtok[s];
     return t;
+}
+
+/* The inputs of options o: their count and names (owned by ds->in[k]). */
+static int plan_inputs(wb_dataset *ds, const wb_dataset_opts *o, wb_err *err) {
+    const wb_reader_opts *r = &o->reader;
+    size_t ncols = r->text_cols ? r->n_text_cols : 1;
+    size_t K = o->text_mode == WB_TEXT_EACH ? ncols : 1;
+    if (K > WB_DATASET_MAX_INPUTS) return wb_err_set(err, WB_EUSAGE, "%zu text inputs: at most %u", K, WB_DATASET_MAX_INPUTS);
+    ds->in = calloc(K, sizeof *ds->in);
+    if (!ds->in) return wb_err_set(err, WB_ENOMEM, "out of memory");
+    ds->ninputs = K;
+    for (size_t k = 0; k < K; k++) {
+        const char *nm = r->text_cols ? r->text_cols[k] : "text";
+        size_t len = strlen(nm) + 1;
+        if (o->text_mode == WB_TEXT_JOIN)
+            for (size_t j = 1; r->text_cols && j < ncols; j++) len += strlen(r->text_cols[j]) + 1;
+        if (!(ds->in[k].name = malloc(len))) return wb_err_set(err, WB_ENOMEM, "out of memory");
+        strcpy(ds->in[k].name, nm);
+        if (o->text_mode == WB_TEXT_JOIN)
+            for (size_t j = 1; r->text_cols && j < ncols; j++) strcat(strcat(ds->in[k].name, "+"), r->text_cols[j]);
+        ds->in[k].maxlen = o->text_mode == WB_TEXT_EACH && o->maxlens ? o->maxlens[k] : o->maxlen;
+    }
+    return 0;
 }
 
 static int build_fresh(wb_dataset *ds, const wb_dataset_opts *o, wb_err *err) {
     docs d;
     memset(&d, 0, sizeof d);
+    int rc = plan_inputs(ds, o, err);
+    if (rc) return rc;
+    d.slots = ds->ninputs;
     rctx c;
     memset(&c, 0, sizeof c);
     c.d = &d;
@@ -781,7 +919,7 @@ static int build_fresh(wb_dataset *ds, const wb_dataset_opts *o, wb_err *err) {
     c.path = o->train_path;
     wb_token_list_init(&c.tl);
     wb_read_stats rs;
-    int rc = wb_reader_read(o->train_path, &o->reader, on_train, &c, &rs, err);
+    rc = wb_reader_read(o->train_path, &o->reader, on_train, &c, &rs, err);
     if (rc) goto done;
     ds->format = rs.format;
     ds->skipped_bad = rs.skipped;
@@ -813,13 +951,19 @@ static int build_fresh(wb_dataset *ds, const wb_dataset_opts *o, wb_err *err) {
 
     size_t n = d.n;
     ds->n = n;
-    ds->maxlen = o->maxlen;
     ds->split = calloc(n, 1);
-    ds->x = malloc(n * o->maxlen * sizeof *ds->x);
-    ds->len = malloc(n * sizeof *ds->len);
-    if (!ds->split || !ds->x || !ds->len) {
-        rc = wb_err_set(err, WB_ENOMEM, "out of memory for %zu x %zu ids", n, o->maxlen);
+    if (!ds->split) {
+        rc = wb_err_set(err, WB_ENOMEM, "out of memory");
         goto done;
+    }
+    for (size_t k = 0; k < ds->ninputs; k++) {
+        ds_input *in = &ds->in[k];
+        in->x = malloc((n && in->maxlen ? n * in->maxlen : 1) * sizeof *in->x);
+        in->len = malloc(n * sizeof *in->len);
+        if (!in->x || !in->len) {
+            rc = wb_err_set(err, WB_ENOMEM, "out of memory for %zu x %zu ids", n, in->maxlen);
+            goto done;
+        }
     }
     if (o->test_fraction > 0) {
         wb_split_labels lb = {d.loff, d.lids, ds->nlabels};
@@ -830,23 +974,26 @@ static int build_fresh(wb_dataset *ds, const wb_dataset_opts *o, wb_err *err) {
     for (size_t i = ntrain; i < ends[0]; i++) ds->split[i] = WB_DS_VALID;
     for (size_t i = ends[0]; i < ends[1]; i++) ds->split[i] = WB_DS_TEST;
 
-    if ((rc = wb_vocab_create(&ds->vocab, err))) goto done;
-    for (size_t i = 0; i < n; i++) {
-        if (ds->split[i] != WB_DS_TRAIN) continue;
-        wb_token_list t = doc_view(&d, i);
-        if ((rc = wb_vocab_add(ds->vocab, &t, err))) goto done;
-    }
-    ds->distinct = wb_vocab_distinct(ds->vocab);
-    if ((rc = wb_vocab_finish(ds->vocab, o->num_words, o->min_count, err))) goto done;
-    for (size_t i = 0; i < n; i++) {
-        size_t k = d.dtok[i + 1] - d.dtok[i];
-        ds->len[i] = k > UINT32_MAX ? UINT32_MAX : (uint32_t)k;
-        wb_token_list t = doc_view(&d, i);
-        if ((rc = wb_vocab_encode(ds->vocab, &t, o->maxlen, o->padding, o->truncating,
-                                  ds->x + i * o->maxlen, NULL, NULL))) {
-            rc = wb_err_set(err, rc, "encoding example %zu failed", i);
-            goto done;
+    for (size_t k = 0; k < ds->ninputs; k++) { /* each input: vocabulary, then ids */
+        ds_input *in = &ds->in[k];
+        if ((rc = wb_vocab_create(&in->vocab, err))) goto done;
+        for (size_t i = 0; i < n; i++) {
+            if (ds->split[i] != WB_DS_TRAIN) continue;
+            wb_token_list t = doc_view(&d, i, k);
+            if ((rc = wb_vocab_add(in->vocab, &t, err))) goto done;
         }
+        in->distinct = wb_vocab_distinct(in->vocab);
+        if ((rc = wb_vocab_finish(in->vocab, o->num_words, o->min_count, err))) goto done;
+        for (size_t i = 0; i < n; i++) {
+            wb_token_list t = doc_view(&d, i, k);
+            in->len[i] = t.n > UINT32_MAX ? UINT32_MAX : (uint32_t)t.n;
+            if ((rc = wb_vocab_encode(in->vocab, &t, in->maxlen, o->padding, o->truncating,
+                                      in->x + i * in->maxlen, NULL, NULL))) {
+                rc = wb_err_set(err, rc, "encoding example %zu failed", i);
+                goto done;
+            }
+        }
+        input_views(ds, k);
     }
     ds->loff = d.loff;
     ds->lids = d.lids;
@@ -878,6 +1025,15 @@ int wb_dataset_build(wb_dataset **out, const wb_dataset_opts *o, wb_dataset_stat
         rc = wb_err_set(err, WB_EUSAGE, "maxlen must be at least 1");
         goto end;
     }
+    if ((unsigned)o->text_mode > WB_TEXT_EACH) {
+        rc = wb_err_set(err, WB_EUSAGE, "unknown text mode %d", (int)o->text_mode);
+        goto end;
+    }
+    for (size_t k = 0; o->text_mode == WB_TEXT_EACH && o->maxlens && k < (o->reader.text_cols ? o->reader.n_text_cols : 1); k++)
+        if (o->maxlens[k] == 0) {
+            rc = wb_err_set(err, WB_EUSAGE, "maxlen of text input %zu must be at least 1", k + 1);
+            goto end;
+        }
     if (o->padding != WB_PAD_PRE && o->padding != WB_PAD_POST) {
         rc = wb_err_set(err, WB_EUSAGE, "padding must be pre or post");
         goto end;
@@ -918,7 +1074,7 @@ int wb_dataset_build(wb_dataset **out, const wb_dataset_opts *o, wb_dataset_stat
         free(path);
         if (b) {
             wb_dataset *ds = NULL;
-            if (cache_parse(b, len, st.key, o->maxlen, &ds) == 0) {
+            if (cache_parse(b, len, st.key, o, &ds) == 0) {
                 free(b);
                 st.cache_hit = 1;
                 fill_counts(ds, &st);

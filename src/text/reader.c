@@ -471,6 +471,7 @@ static int csv_header(rd *r) {
         int role;
         const char *what;
         if (q < ntc) { want = tc[q]; role = (int)q; what = "text"; }
+        else if (q == ntc && o->no_labels) continue; /* records to predict: no label read */
         else if (q == ntc) { want = lc; role = ROLE_LABEL; what = "label"; }
         else { want = o->feature_cols[q - ntc - 1]; role = ROLE_FEAT0 - (int)(q - ntc - 1); what = "feature"; }
         size_t c = 0;
@@ -568,10 +569,10 @@ static void csv_row(int term, void *ud) {
                     r->ncols, nf);
     } else if (r->bad[0]) {
         rc = rd_bad(r, r->row_line, "%s", r->bad);
-    } else if (r->nlp == 0) {
+    } else if (r->nlp == 0 && !r->o->no_labels) {
         rc = rd_bad(r, r->row_line, "missing label: column '%s' is empty",
                     r->o->label_col ? r->o->label_col : "label");
-    } else if (!r->have_text) {
+    } else if (!r->have_text && !r->o->no_labels) {
         if (r->ntp > 1)
             rc = rd_bad(r, r->row_line, "empty text: expected text, found all %zu text columns empty",
                         r->ntp);
@@ -698,6 +699,8 @@ static int rd_check_opts(const wb_reader_opts *o, wb_err *err) {
                 return wb_err_set(err, WB_EUSAGE, "text column %zu has no name", i + 1);
     if (o->label_col && !*o->label_col)
         return wb_err_set(err, WB_EUSAGE, "the label column has no name");
+    if (o->no_labels && o->format != WB_READER_CSV)
+        return wb_err_set(err, WB_EUSAGE, "records without labels are read from CSV files only");
     if (o->n_feature_cols && !o->feature_cols)
         return wb_err_set(err, WB_EUSAGE, "n_feature_cols given without feature_cols");
     for (size_t i = 0; i < o->n_feature_cols; i++)
