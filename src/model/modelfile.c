@@ -4,9 +4,10 @@
  * every size checked before anything is allocated (docs/store-format.md,
  * "Model file", states the limits).
  *
- * Sections that belong to one part (overlay rows, embedded rows) carry the
- * part's index in the section header's second word (0 for the one text
- * input of every model so far, as version 1 files always wrote).
+ * Sections that belong to one part (vocabulary, overlay rows, embedded
+ * rows, a part's own sections) carry the part's index in the section
+ * header's second word (0 for the one text input of a single-input model,
+ * as version 1 files always wrote; text input k is part k).
  *
  * Leaves out: the meaning of META and TRST (bundle.c, train.c).
  */
@@ -32,6 +33,8 @@
 #define TAG_EMBD TAG('E', 'M', 'B', 'D')
 #define TAG_TRST TAG('T', 'R', 'S', 'T')
 #define TAG_CLWT TAG('C', 'L', 'W', 'T')
+#define TAG_BOWT TAG('B', 'O', 'W', 'T')
+#define TAG_FEAT TAG('F', 'E', 'A', 'T')
 static const char model_magic[8] = {'W', 'B', 'M', 'O', 'D', 'E', 'L', 0};
 
 /* ---- configuration text --------------------------------------------------- */
@@ -80,13 +83,40 @@ static char *conf_text(const wb_model *m, size_t *len) {
     if (c->bow == WB_BOW_TFIDF) wb_kv_puts(&k, "bow", "tfidf");
     if (c->ngrams) wb_kv_putf(&k, "ngrams", "%zu", c->ngrams);
     if (c->D) wb_kv_putf(&k, "D", "%zu", c->D);
+    /* several text inputs (input k >= 1: V_<k+1>, T_<k+1>), column names,
+     * numeric features (format version 3) */
+    size_t nt = wb_model_cfg_ninputs(c);
+    if (nt > 1) wb_kv_putf(&k, "inputs", "%zu", nt);
+    for (size_t i = 1; i < nt; i++) {
+        char key[16];
+        snprintf(key, sizeof key, "V_%u", (unsigned)i + 1);
+        wb_kv_putf(&k, key, "%zu", c->text_V[i]);
+        snprintf(key, sizeof key, "T_%u", (unsigned)i + 1);
+        wb_kv_putf(&k, key, "%zu", c->text_T[i]);
+    }
+    for (size_t i = 0; i < WB_MAX_INPUTS; i++)
+        if (c->text_name[i][0]) {
+            char key[16];
+            snprintf(key, sizeof key, "name_%u", (unsigned)i + 1);
+            wb_kv_puts(&k, key, c->text_name[i]);
+        }
+    if (c->nfeat) wb_kv_putf(&k, "features", "%zu", c->nfeat);
+    if (c->feat_dense) wb_kv_putf(&k, "feature_dense", "%zu", c->feat_dense);
     return wb_kv_take(&k, len);
 }
 
-/* 1 when an older build (format version 1) could not read the model. */
-static int needs_v2(const wb_model_cfg *c) {
+/* The oldest format version that holds the model: 1 for what the first
+ * build read, 2 for the later kinds, 3 for several inputs or features
+ * (an older build refuses the file by its version instead of misreading
+ * it). */
+static unsigned format_version(const wb_model_cfg *c) {
+    int named = 0;
+    for (size_t i = 0; i < WB_MAX_INPUTS; i++) named |= c->text_name[i][0] != 0;
+    if (wb_model_cfg_ninputs(c) > 1 || c->nfeat || c->feat_dense || named) return 3;
     return c->kind > WB_MODEL_KIM || c->nhidden > 1 || c->hidden_dropout > 0 || c->units || c->bidirectional ||
-           c->rnn_pool || c->bow || c->ngrams || c->D;
+                   c->rnn_pool || c->bow || c->ngrams || c->D
+               ? 2
+               : 1;
 }
 
 /* Value of `key` in conf text (len bytes) into v (cap bytes); 0 or -1. */
@@ -171,6 +201,28 @@ static int conf_parse(const char *s, size_t len, wb_model_cfg *c, wb_optim *o) {
     }
     if (!conf_u64(s, len, "ngrams", &u)) c->ngrams = u > 99 ? 99 : (size_t)u;
     if (!conf_u64(s, len, "D", &u)) c->D = u > (uint64_t)INT32_MAX + 1 ? (size_t)INT32_MAX + 1 : (size_t)u;
+    /* version 3: every value clamped just past its limit, so that the
+     * check refuses it by name instead of a wrapped size slipping through */
+    if (!conf_u64(s, len, "inputs", &u)) c->ntext = u > WB_MAX_INPUTS ? WB_MAX_INPUTS + 1 : (size_t)u;
+    for (size_t i = 1; i < WB_MAX_INPUTS && i < c->ntext; i++) {
+        char key[16];
+        snprintf(key, sizeof key, "V_%u", (unsigned)i + 1);
+        if (conf_u64(s, len, key, &u)) return -1;
+        c->text_V[i] = u > (uint64_t)INT32_MAX + 1 ? (size_t)INT32_MAX + 1 : (size_t)u;
+        snprintf(key, sizeof key, "T_%u", (unsigned)i + 1);
+        if (conf_u64(s, len, key, &u)) return -1;
+        c->text_T[i] = u > WB_MAX_T + 1u ? WB_MAX_T + 1u : (size_t)u;
+    }
+    for (size_t i = 0; i < WB_MAX_INPUTS; i++) {
+        char key[16];
+        snprintf(key, sizeof key, "name_%u", (unsigned)i + 1);
+        if (!conf_get(s, len, key, v, sizeof v)) {
+            if (strlen(v) >= sizeof c->text_name[i]) return -1;
+            memcpy(c->text_name[i], v, strlen(v) + 1);
+        }
+    }
+    if (!conf_u64(s, len, "features", &u)) c->nfeat = u > WB_MAX_FEATURES ? WB_MAX_FEATURES + 1 : (size_t)u;
+    if (!conf_u64(s, len, "feature_dense", &u)) c->feat_dense = u > WB_MAX_UNITS ? WB_MAX_UNITS + 1 : (size_t)u;
     return 0;
 }
 
@@ -233,7 +285,7 @@ int wb_model_save(wb_model *m, const char *path, const wb_model_file *f, wb_err 
         return wb_err_at(e, rc, path, 0, -1, "cannot create the model file: %s", wb_strerror(rc));
     }
     wb_aw_write(&w, model_magic, 8);
-    wb_aw_u32(&w, needs_v2(&m->c) ? 2u : 1u);
+    wb_aw_u32(&w, format_version(&m->c));
     wb_aw_u32(&w, (f->trainer ? 1u : 0u) | (embed ? 2u : 0u));
     wb_aw_u64(&w, f->fingerprint);
     section(&w, TAG_CONF, 0, clen);
@@ -246,6 +298,11 @@ int wb_model_save(wb_model *m, const char *path, const wb_model_file *f, wb_err 
         section(&w, TAG_VOCB, 0, f->vocab_len);
         wb_aw_write(&w, f->vocab, f->vocab_len);
     }
+    for (size_t k = 1; k < wb_model_cfg_ninputs(&m->c); k++)
+        if (f->input_vocab[k]) {
+            section(&w, TAG_VOCB, (uint32_t)k, f->input_vocab_len[k]);
+            wb_aw_write(&w, f->input_vocab[k], f->input_vocab_len[k]);
+        }
     section(&w, TAG_PARM, 0, m->nparam * sizeof(float));
     wb_aw_write(&w, m->block, m->nparam * sizeof(float));
     if (f->with_optimizer) {
@@ -285,8 +342,10 @@ int wb_model_save(wb_model *m, const char *path, const wb_model_file *f, wb_err 
 /* The sections of a file: the model-wide ones, and per part. */
 #define MAX_OTHER 16 /* sections of the parts' own kinds (BOWT) */
 typedef struct sections {
-    const unsigned char *conf, *meta, *vocab, *parm, *opts, *trst, *clwt;
-    uint64_t conf_len, meta_len, vocab_len, parm_len, opts_len, trst_len, clwt_len;
+    const unsigned char *conf, *meta, *parm, *opts, *trst, *clwt;
+    uint64_t conf_len, meta_len, parm_len, opts_len, trst_len, clwt_len;
+    const unsigned char *vocab[WB_MAX_PARTS]; /* per text input */
+    uint64_t vocab_len[WB_MAX_PARTS];
     const unsigned char *ovly[WB_MAX_PARTS], *embd[WB_MAX_PARTS];
     uint64_t ovly_len[WB_MAX_PARTS], embd_len[WB_MAX_PARTS];
     const unsigned char *other[MAX_OTHER]; /* in file order */
@@ -304,19 +363,19 @@ static int read_sections(const unsigned char *b, size_t len, sections *S, const 
         p += 16;
         if (l > len - 8 - p) return CORRUPT("section at byte %zu runs past the end", p - 16);
         const unsigned char *q = b + p;
-        if (tag == TAG_OVLY || tag == TAG_EMBD) {
+        if (tag == TAG_OVLY || tag == TAG_EMBD || tag == TAG_VOCB) {
             if (part >= WB_MAX_PARTS) return CORRUPT("section at byte %zu names part %u", p - 16, part);
             if (tag == TAG_OVLY) S->ovly[part] = q, S->ovly_len[part] = l;
-            else S->embd[part] = q, S->embd_len[part] = l;
+            else if (tag == TAG_EMBD) S->embd[part] = q, S->embd_len[part] = l;
+            else S->vocab[part] = q, S->vocab_len[part] = l;
         }
         if (tag == TAG_CONF) S->conf = q, S->conf_len = l;
         if (tag == TAG_META) S->meta = q, S->meta_len = l;
-        if (tag == TAG_VOCB) S->vocab = q, S->vocab_len = l;
         if (tag == TAG_PARM) S->parm = q, S->parm_len = l;
         if (tag == TAG_OPTS) S->opts = q, S->opts_len = l;
         if (tag == TAG_TRST) S->trst = q, S->trst_len = l;
         if (tag == TAG_CLWT) S->clwt = q, S->clwt_len = l;
-        if (tag == TAG('B', 'O', 'W', 'T')) { /* a part's own section */
+        if (tag == TAG_BOWT || tag == TAG_FEAT) { /* a part's own section */
             if (S->nother == MAX_OTHER) return CORRUPT("too many sections at byte %zu", p - 16);
             if (part >= WB_MAX_PARTS) return CORRUPT("section at byte %zu names part %u", p - 16, part);
             S->other[S->nother] = q, S->other_len[S->nother] = l;
@@ -428,9 +487,11 @@ int wb_model_load_ex(wb_model **out, const char *path, size_t max_batch, uint64_
         rc = CORRUPT("bad configuration: %s", ce.msg);
         goto fail;
     }
-    if (c.V > len || c.D > c.V + len) {
-        rc = CORRUPT("%s %zu is larger than the file (%zu bytes)", c.V > len ? "vocabulary size" : "feature count",
-                     c.V > len ? c.V : c.D, len);
+    size_t Vs = 0; /* every input's ids, each at least one byte of the file */
+    for (size_t k = 0; k < wb_model_cfg_ninputs(&c); k++) Vs += wb_model_cfg_V(&c, k);
+    if (Vs > len || c.D > c.V + len) {
+        rc = CORRUPT("%s %zu is larger than the file (%zu bytes)", Vs > len ? "vocabulary size" : "feature count",
+                     Vs > len ? Vs : c.D, len);
         goto fail;
     }
     g = malloc(sizeof *g);
@@ -459,6 +520,11 @@ int wb_model_load_ex(wb_model **out, const char *path, size_t max_batch, uint64_
         if (S.embd[i]) need += S.embd_len[i];
     }
     for (size_t i = 0; i < S.nother; i++) need += 4 * S.other_len[i]; /* tables built from the section */
+    for (size_t i = 1; i < WB_MAX_PARTS; i++)
+        if (S.vocab[i] && i >= wb_model_cfg_ninputs(&c)) {
+            rc = CORRUPT("a vocabulary for text input %zu of a model of %zu", i + 1, wb_model_cfg_ninputs(&c));
+            goto fail;
+        }
     if (need > max_memory) {
         char a[32], l[32];
         rc = wb_err_at(e, WB_ENOMEM, path, 0, -1,
@@ -495,6 +561,12 @@ int wb_model_load_ex(wb_model **out, const char *path, size_t max_batch, uint64_
         rc = CORRUPT("the n-gram table is missing");
         goto fail;
     }
+    for (size_t i = 0; i < S.nother; i++) /* one section of each own kind per part */
+        for (size_t j = 0; j < i; j++)
+            if (S.other_tag[i] == S.other_tag[j] && S.other_part[i] == S.other_part[j]) {
+                rc = CORRUPT("two sections of one kind for part %u", S.other_part[i]);
+                goto fail;
+            }
     if (S.clwt) {
         size_t n = S.clwt_len / sizeof(float);
         float *w = n && S.clwt_len % sizeof(float) == 0 ? malloc(S.clwt_len) : NULL;
@@ -528,7 +600,9 @@ int wb_model_load_ex(wb_model **out, const char *path, size_t max_batch, uint64_
         goto fail;
     }
     of->meta = (const char *)S.meta;
-    of->vocab = S.vocab, of->vocab_len = S.vocab ? S.vocab_len : 0;
+    of->vocab = S.vocab[0], of->vocab_len = S.vocab[0] ? S.vocab_len[0] : 0;
+    for (size_t k = 1; k < WB_MAX_INPUTS; k++)
+        of->input_vocab[k] = S.vocab[k], of->input_vocab_len[k] = S.vocab[k] ? S.vocab_len[k] : 0;
     of->trainer = S.trst, of->trainer_len = S.trst ? S.trst_len : 0;
     of->with_optimizer = S.opts != NULL;
     of->embed_vectors = S.embd[0] != NULL;
