@@ -286,7 +286,9 @@ static wb_store *open_ok(const char *store) {
     assert_string_equal(list, "index.lmdb,norms.npy,vectors.npy");
     char *idx = tu_path(store, "index.lmdb");
     dir_listing(idx, list, sizeof list);
-    assert_string_equal(list, "data.mdb");
+    assert_string_equal(list, "data.mdb,data.mdb.xxh3");
+    assert_int_equal(rep.index_sum, 1);
+    assert_int_equal(rep.index_pages_ok, 1);
     free(idx);
     return st;
 }

@@ -212,6 +212,7 @@ static const cli_opt train_opts[] = {
     {"data", 'd', "FILE", NULL, "training file (required)", 0},
     CLI_DATASET_OPTS("100", "pad or truncate every text to N tokens"),
     {"store", 's', "STORE", NULL, "pretrained vectors (a store made by 'wordbench convert')", 0},
+    CLI_OPT_VERIFY_ON_OPEN,
     MODEL_OPTS,
     {"output", 'o', "MODEL", NULL, "model file to write (required)", 0},
     {"epochs", 0, "N", "10", "passes over the training split", 0},
@@ -643,6 +644,7 @@ static int load_bundle(cli *c, const char *path, size_t batch, wb_bundle **b) {
 
 static const cli_opt eval_opts[] = {
     {"store", 's', "STORE", NULL, "the store the model was trained with (default: the recorded path)", 0},
+    CLI_OPT_VERIFY_ON_OPEN,
     {"k", 'k', "K", "1", "P@K and R@K (fastText's definitions)", 0},
     {"threshold", 0, "T", "0.5", "sigmoid threshold for accuracy, precision, recall, F1", 0},
     {"unknown-label", 0, "WHAT", "error", "error|skip: a label the model does not know", 0},
@@ -771,6 +773,7 @@ const cli_cmd cmd_eval = {"eval", "[options] MODEL FILE", "Loss, accuracy, P@k, 
 
 static const cli_opt predict_opts[] = {
     {"store", 's', "STORE", NULL, "the store the model was trained with (default: the recorded path)", 0},
+    CLI_OPT_VERIFY_ON_OPEN,
     {"top-k", 'k', "K", "1", "labels per line, best first", 0},
     {"threshold", 0, "T", NULL, "multi-label: every label with probability >= T (instead of --top-k)", 0},
     {"batch-size", 'b', "N", "64", "lines per forward pass", 0},

@@ -65,9 +65,9 @@ nice -n 19 "$bin" "${opts[@]}" "$work/corpus" "$seeds" >"$work/log" 2>&1
 status=$?
 set -e
 
-execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$work/log" | tail -n 1)
-secs=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$work/log" | tail -n 1)
-edges=$(grep -o 'cov: [0-9]*' "$work/log" | tail -n 1 | sed 's/cov: //')
+execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$work/log" | tail -n 1 || true)
+secs=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$work/log" | tail -n 1 || true)
+edges=$(grep -o 'cov: [0-9]*' "$work/log" | tail -n 1 | sed 's/cov: //' || true)
 finding=$(ls "$work" | grep -E '^(crash|leak|timeout|oom|slow-unit)-' | head -n 1 || true)
 if [ $status -ne 0 ] || [ -n "$finding" ]; then
     tail -n 60 "$work/log" >&2

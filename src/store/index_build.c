@@ -15,6 +15,7 @@
 #include <unistd.h>
 #include <xxhash.h>
 
+#include "store/mdbcheck.h"
 #include "store/store_int.h"
 
 #define IXB_TXN_ROWS 50000u          /* puts per write transaction */
@@ -343,7 +344,8 @@ int wb_ixb_finish(wb_ixb *b, const char *dst, wb_err *err) {
     rc = !from || !to ? wb_err_set(err, WB_ENOMEM, "out of memory")
          : rename(from, to) ? wb_err_at(err, errno, to, 0, -1, "cannot move the index: %s", strerror(errno)) : 0;
     free(from), free(to);
-    return rc;
+    /* Record a map size that fits the file and write its checksum file. */
+    return rc ? rc : wb_mdb_seal(dst, err);
 }
 
 void wb_ixb_close(wb_ixb *b) {

@@ -40,8 +40,9 @@ int wb_ixb_add(wb_ixb *b, const char *word, size_t len, uint32_t row, uint32_t *
 /* Set a meta key (written with the last transaction). */
 int wb_ixb_put_meta(wb_ixb *b, const char *key, const void *val, size_t n, wb_err *err);
 
-/* Merge the runs into the words database, commit, close the environment
- * and move its data file into the existing empty directory `dst`. */
+/* Merge the runs into the words database, commit, close the environment,
+ * move its data file into the existing empty directory `dst` and seal it
+ * there (wb_mdb_seal: the file's size as map size, data.mdb.xxh3). */
 int wb_ixb_finish(wb_ixb *b, const char *dst, wb_err *err);
 
 /* Release everything and remove dir/index.build and the run files; NULL ok. */
