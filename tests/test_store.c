@@ -1245,7 +1245,7 @@ static void test_index_checksum(void **state) {
     char *text = tu_read_file(sum, &n);
     assert_non_null(text);
     assert_int_equal(unlink(sum), 0);
-    expect_open_error(bad, WB_ECORRUPT, "data.mdb.xxh3", "missing", "no checksum file");
+    expect_open_error(bad, ENOENT, "data.mdb.xxh3", "missing", "no checksum file");
     const char digit = text[n - 2]; /* the self-check's last hex digit */
     text[n - 2] = digit == '0' ? '1' : '0';
     assert_int_equal(tu_write_file(sum, text, n), 0);

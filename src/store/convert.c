@@ -16,7 +16,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <inttypes.h>
 #include <libgen.h>
 #include <math.h>
@@ -73,13 +72,44 @@ static double now_s(void) {
     return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
-static int rm_cb(const char *path, const struct stat *sb, int flag, struct FTW *ftw) {
-    (void)sb; (void)flag; (void)ftw;
-    return remove(path);
+/* Remove everything below the directory open as dfd, through directory
+ * descriptors only: a symbolic link is removed, never followed, and
+ * renaming a directory of the tree meanwhile (a directory -> symlink swap
+ * in a shared parent such as /tmp) cannot send the removal elsewhere, as
+ * it could a walk by path (nftw).  Nesting deeper than a store's is left. */
+static void rm_below(int dfd, int depth) {
+    int fd = dup(dfd);
+    DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+    if (!d) {
+        if (fd >= 0) close(fd);
+        return;
+    }
+    rewinddir(d); /* the duplicate shares dfd's offset, which an earlier listing may have moved */
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
+        if (unlinkat(dfd, e->d_name, 0) == 0 || (errno != EISDIR && errno != EPERM) || depth >= 8) continue;
+        int sub = openat(dfd, e->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (sub < 0) continue;
+        rm_below(sub, depth + 1);
+        close(sub);
+        unlinkat(dfd, e->d_name, AT_REMOVEDIR);
+    }
+    closedir(d);
 }
 
-static void rmrf(const char *path) {
-    nftw(path, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
+/* Remove the directory tree `path` (its last component is not followed).
+ * With `dfd` >= 0, the tree is the directory open as dfd, and the entry
+ * `path` is removed only while it still names that directory. */
+static void rm_tree(const char *path, int dfd) {
+    int fd = dfd >= 0 ? dfd : open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0) return;
+    struct stat a, b;
+    if (!fstat(fd, &a) && !lstat(path, &b) && a.st_dev == b.st_dev && a.st_ino == b.st_ino) {
+        rm_below(fd, 0);
+        rmdir(path);
+    }
+    if (fd != dfd) close(fd);
 }
 
 
@@ -352,7 +382,9 @@ typedef struct ctx {
 
 static int chunk_reserve(chunk *c, size_t nrec, size_t row_bytes) {
     if (nrec <= c->rcap) return 0;
-    size_t cap = c->rcap ? c->rcap : 1024;
+    /* Start at 1024 records, or fewer when rows are wide (a 5M-number
+     * first line must not reserve 1024 x 20 MB); then grow with use. */
+    size_t cap = c->rcap ? c->rcap : row_bytes > (4u << 20) / 1024 ? ((4u << 20) / row_bytes ? (4u << 20) / row_bytes : 1) : 1024;
     while (cap < nrec) cap *= 2;
     rec *r = realloc(c->recs, cap * sizeof *r);
     if (!r) return WB_ENOMEM;
@@ -1034,18 +1066,30 @@ static void clean_stale(const char *parent, const char *base) {
         if (*endp || pid <= 0) continue;
         if (pid != getpid() && kill((pid_t)pid, 0) == 0) continue; /* a live convert owns it */
         if (pid != getpid() && errno == EPERM) continue;
+        struct stat sb;
+        if (fstatat(dirfd(d), e->d_name, &sb, AT_SYMLINK_NOFOLLOW) || !S_ISDIR(sb.st_mode) || sb.st_uid != geteuid())
+            continue; /* another user's, or not a directory: not ours to remove */
         char *p = wb_path_join(parent, e->d_name);
-        if (p) rmrf(p);
+        if (p) rm_tree(p, -1);
         free(p);
     }
     closedir(d);
 }
 
 /* A directory we may replace with --force: empty, or holding nothing but a
- * store's files (so --force never deletes anything else). */
-static int looks_like_store(const char *dir) {
-    DIR *d = opendir(dir);
-    if (!d) return 0;
+ * store's files (so --force never deletes anything else).  fd is the
+ * directory, or -1 to open `dir` (its last component not followed). */
+static int looks_like_store(const char *dir, int fd) {
+    int own = fd < 0;
+    if (own) fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    int dup_fd = fd >= 0 ? dup(fd) : -1;
+    DIR *d = dup_fd >= 0 ? fdopendir(dup_fd) : NULL;
+    if (own && fd >= 0) close(fd);
+    if (!d) {
+        if (dup_fd >= 0) close(dup_fd);
+        return 0;
+    }
+    rewinddir(d);
     struct dirent *e;
     int other = 0;
     while (!other && (e = readdir(d))) {
@@ -1072,11 +1116,21 @@ static int publish(const char *tmp, const char *store, const char *parent, int f
     if (errno != EEXIST && errno != ENOTEMPTY)
         return wb_err_at(err, errno, store, 0, -1, "cannot publish the store: %s", strerror(errno));
     if (!force) return wb_err_at(err, WB_EEXIST, store, 0, -1, "exists (use --force to replace it)");
-    if (!looks_like_store(store))
+    /* Hold the old store's directory before the check and the swap:
+     * afterwards it is removed through this descriptor, and only while the
+     * temporary name still names it. */
+    int old = open(store, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (old < 0 || !looks_like_store(store, old)) {
+        if (old >= 0) close(old);
         return wb_err_at(err, WB_EEXIST, store, 0, -1, "exists and is not a wordbench store; refusing to replace it");
-    if (rename2(tmp, store, RENAME_EXCHANGE))
-        return wb_err_at(err, errno, store, 0, -1, "cannot swap in the new store: %s", strerror(errno));
-    rmrf(tmp); /* now the old store; processes mapping it keep their mappings */
+    }
+    if (rename2(tmp, store, RENAME_EXCHANGE)) {
+        int e = errno;
+        if (old >= 0) close(old);
+        return wb_err_at(err, e, store, 0, -1, "cannot swap in the new store: %s", strerror(e));
+    }
+    rm_tree(tmp, old); /* now at the temporary name; processes mapping it keep their mappings */
+    close(old);
 synced:
     fsync_path(parent, 1);
     return 0;
@@ -1243,7 +1297,7 @@ int wb_convert(const char *input_path, const char *store, const wb_convert_opts 
             rc = wb_err_at(err, WB_EEXIST, store, 0, -1, "exists (use --force to replace it)");
             goto out;
         }
-        if (!S_ISDIR(sb.st_mode) || !looks_like_store(store)) {
+        if (!S_ISDIR(sb.st_mode) || !looks_like_store(store, -1)) {
             rc = wb_err_at(err, WB_EEXIST, store, 0, -1, "exists and is not a wordbench store; refusing to replace it");
             goto out;
         }
@@ -1290,8 +1344,15 @@ int wb_convert(const char *input_path, const char *store, const wb_convert_opts 
         rc = wb_err_set(err, WB_ENOMEM, "out of memory");
         goto out;
     }
-    uint64_t expect = st->header_rows;
+    /* Rows to size the duplicate table for: the header's count is only a
+     * hint (it may say 5e12 or 2^64-1), so it is bounded by what the file
+     * can hold (a text row needs at least "w 0 0 ...\n", a binary one
+     * "w " and dim floats); wb_ixb_open caps it too and the table grows. */
+    uint64_t expect = st->header_rows, most = UINT64_MAX;
+    if (x->in.size && !x->in.gz)
+        most = x->in.size / ((uint64_t)x->dim * (x->fmt == WB_FMT_WORD2VEC_BIN ? 4 : 2) + 2);
     if (!expect && x->in.size && !x->in.gz) expect = x->in.size / ((uint64_t)x->dim * 8 + 8);
+    if (expect > most) expect = most;
     if ((rc = wb_ixb_open(&w.ix, tmp, expect, err))) goto out;
 
     /* Threads. */
@@ -1436,7 +1497,7 @@ out:
     }
     writer_close(&w);
     vocab_free(&voc);
-    if (rc && tmp_made) rmrf(tmp);
+    if (rc && tmp_made) rm_tree(tmp, -1);
     if (rc && opts->bad_lines_path && w.badf_made) unlink(opts->bad_lines_path);
     free(s1);
     free(s2);

@@ -28,7 +28,8 @@ typedef struct wb_ixb wb_ixb;
 
 /* Start building in directory `dir` (the temporary store directory): the
  * LMDB environment goes to dir/index.build/, run files to dir/run-N.
- * expect_rows (0 = unknown) sizes the duplicate table.  Errors: errno,
+ * expect_rows (0 = unknown; any value: a hint capped at 8M rows) sizes the
+ * duplicate table, which grows as needed.  Errors: errno,
  * WB_ELMDB, WB_ENOMEM.  On failure *out is still safe to close. */
 int wb_ixb_open(wb_ixb **out, const char *dir, uint64_t expect_rows, wb_err *err);
 

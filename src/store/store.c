@@ -456,8 +456,11 @@ static int open_attempt(wb_store *st, const char *dir, unsigned flags, wb_err *e
         if (err && !err->file[0]) snprintf(err->file, sizeof err->file, "%s/%s", dir, WB_STORE_INDEX);
         goto out;
     }
-    if (st->info.format_version >= 2 && !st->have_sum) { /* format 2 records the index's checksum */
-        rc = wb_err_at(err, WB_ECORRUPT, dir, 0, -1, "%s/%s is missing", WB_STORE_INDEX, WB_MDB_SUM_NAME);
+    if (st->info.format_version >= 2 && !st->have_sum) {
+        /* Format 2 records the index's checksum.  ENOENT, like any missing
+         * file: the store may have just been replaced (--force) and its
+         * files removed under us, which wb_store_open retries. */
+        rc = wb_err_at(err, ENOENT, dir, 0, -1, "%s/%s is missing", WB_STORE_INDEX, WB_MDB_SUM_NAME);
         goto out;
     }
     if (vi.rows != st->info.rows || vi.cols != st->info.dim || vi.dtype != st->info.dtype) {
