@@ -366,11 +366,13 @@ static int run_verify(cli *c) {
     cli_progress(c, 1, " ");
     if (c->json) {
         printf("{\"ok\": %s, \"blocks_checked\": %" PRIu64 ", \"first_bad_block\": %" PRId64
-               ", \"norms_ok\": %s, \"index_ok\": %s}\n",
+               ", \"norms_ok\": %s, \"index_ok\": %s, \"index_pages_ok\": %s, \"index_checksum\": %s}\n",
                rc ? "false" : "true", rep.blocks_checked, rep.first_bad_block, rep.norms_ok ? "true" : "false",
-               rep.index_ok ? "true" : "false");
+               rep.index_ok ? "true" : "false", rep.index_pages_ok ? "true" : "false",
+               rep.index_sum < 0 ? "null" : rep.index_sum ? "true" : "false");
     } else if (!rc) {
-        printf("ok: %" PRIu64 " blocks, norms and index verified (fingerprint %016" PRIx64 ")\n", rep.blocks_checked,
+        printf("ok: %" PRIu64 " blocks, norms and index verified (index %s; fingerprint %016" PRIx64 ")\n",
+               rep.blocks_checked, rep.index_sum > 0 ? "checksum and every page" : "every page; no checksum recorded",
                wb_store_info_get(st)->fingerprint);
     }
     wb_store_close(st);
@@ -379,7 +381,7 @@ static int run_verify(cli *c) {
 }
 
 const cli_cmd cmd_verify = {"verify", "[options] STORE",
-                            "Recompute the block hashes and check the index; report the first bad block.",
+                            "Recompute the block hashes, check every index page; report the first problem.",
                             verify_opts, 1, 1, run_verify};
 
 /* ---- export ------------------------------------------------------------- */

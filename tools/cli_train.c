@@ -516,6 +516,14 @@ static int run_train(cli *c) {
         wb_model_file ff;
         void *blob = NULL;
         lrc = wb_model_load(&fm, out, to.batch, &ff, &blob, &e);
+        /* The file is read back by path, so another process may have
+         * replaced it meanwhile (two trainings writing the same -o): `rows`
+         * fits this training's vocabulary only, so anything else is an
+         * error, not a read past it (review bug 2). */
+        if (!lrc && (wb_model_cfg_get(fm)->V != mc.V || ff.vocab_len != vlen || memcmp(ff.vocab, vblob, vlen) ||
+                     ff.fingerprint != mf.fingerprint))
+            lrc = wb_err_at(&e, WB_ECORRUPT, out, 0, -1,
+                            "is no longer the model this training saved (another process replaced it?)");
         if (!lrc && st && !wb_model_has_embedded(fm)) lrc = wb_model_attach_store(fm, st, rows, &e);
         const size_t *lo;
         const uint32_t *li;
@@ -857,7 +865,8 @@ static int run_predict(cli *c) {
             while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r')) n--;
             int lrc = wb_bundle_encode(b, line, (size_t)n, X + nb * T, NULL, &e);
             if (lrc) {
-                wb_err_at(&e, lrc, in, ln, -1, "%s", e.msg);
+                wb_err le = e; /* not e.msg into e itself: vsnprintf's source and target may not overlap */
+                wb_err_at(&e, lrc, in, ln, -1, "%s", le.msg);
                 rc = cli_fail(&e, lrc);
                 break;
             }

@@ -68,7 +68,11 @@ set -e
 execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$work/log" | tail -n 1 || true)
 secs=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$work/log" | tail -n 1 || true)
 edges=$(grep -o 'cov: [0-9]*' "$work/log" | tail -n 1 | sed 's/cov: //' || true)
-finding=$(ls "$work" | grep -E '^(crash|leak|timeout|oom|slow-unit)-' | head -n 1 || true)
+finding=$(ls "$work" | grep -E '^(crash|leak|timeout|oom)-' | head -n 1 || true)
+# A slow unit (> 10 s, libFuzzer's -report_slow_units) is saved but is no failure: on a shared machine
+# it is usually load; replay it to see.
+slow=$(ls "$work" | grep -E '^slow-unit-' | head -n 1 || true)
+[ -z "$slow" ] || echo "fuzz_$t: note: slow input saved as $work/$slow (replay: $bin $work/$slow)" >&2
 if [ $status -ne 0 ] || [ -n "$finding" ]; then
     tail -n 60 "$work/log" >&2
     echo "fuzz_$t: FINDING ${finding:-exit $status}: $work/$finding (log $work/log)" >&2
@@ -87,4 +91,4 @@ if [ "${WB_FUZZ_MERGE:-1}" != 0 ]; then
     added=$(( $(ls "$seeds" | wc -l) - before ))
 fi
 echo "fuzz_$t commit $commit: $((minutes * 60)) s, ${execs:-?} executions (${secs:-?}/s), ${edges:-?} edges, corpus $(ls "$seeds" | wc -l) files (+$added), no finding"
-rm -rf "$work"
+[ -n "$slow" ] || rm -rf "$work"

@@ -352,7 +352,7 @@ out_has "verify prints the fingerprint" "$FP"
 run "$WB" verify --json s
 expect_rc 0 "verify --json"
 json_ok "verify --json"
-json_eval "verify --json content" "d['ok'] is True and d['blocks_checked'] == 1 and d['first_bad_block'] == -1 and d['norms_ok'] is True and d['index_ok'] is True"
+json_eval "verify --json content" "d['ok'] is True and d['blocks_checked'] == 1 and d['first_bad_block'] == -1 and d['norms_ok'] is True and d['index_ok'] is True and d['index_pages_ok'] is True and d['index_checksum'] is True"
 run "$WB" verify no_such_store
 expect_rc 1 "verify of a missing store"
 diag_err "verify of a missing store"
