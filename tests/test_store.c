@@ -15,7 +15,8 @@
  * index checks (src/store/mdbcheck.h): the recorded map size, damaged meta
  * and root pages refused at open, a damaged page below the roots found by
  * WB_STORE_OPEN_VERIFY and verify, the checksum file (missing, damaged, not
- * matching), stores of format 1, a word whose row is past the matrix, and
+ * matching), stores of format 1, a word whose row is past the matrix, FIFOs
+ * planted as store files (no hang), and
  * hundreds of single-byte flips of data.mdb that never crash; and
  * numpy reading vectors.npy / norms.npy (skipped without /usr/bin/python3 +
  * numpy).
@@ -720,6 +721,7 @@ static int open_isolated(const char *dir, wb_err *e, const char *what) {
     assert_true(pid >= 0);
     if (pid == 0) {
         child_default_signals();
+        alarm(60); /* a hang (e.g. opening a FIFO) becomes a failure, not a stuck test */
         wb_store *st = (wb_store *)(uintptr_t)1; /* must be reset to NULL on failure */
         wb_err_clear(&r->err);
         r->rc = wb_store_open(&st, dir, &r->err);
@@ -1378,6 +1380,31 @@ static void test_index_flips_never_crash(void **state) {
     fx_free(f);
 }
 
+/* The review's suspicion: a model file records its store's path, so eval
+ * and predict open whatever directory an untrusted model names.  Reading a
+ * store is harmless, but a FIFO planted as one of its files made the open
+ * wait forever (confirmed: `wordbench info` hung).  Every file is now
+ * opened without blocking and must be a regular file. */
+static void test_fifo_files(void **state) {
+    (void)state;
+    fx *f = fx_new(WB_DTYPE_F32);
+    char *bad = tu_path(f->dir, "bad");
+    static const char *const files[] = {"vectors.npy", "norms.npy", "index.lmdb/data.mdb",
+                                        "index.lmdb/data.mdb.xxh3"};
+    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+        copy_store(f->store, bad);
+        char *p = spath(bad, files[i]);
+        assert_int_equal(unlink(p), 0);
+        assert_int_equal(mkfifo(p, 0644), 0);
+        char what[96];
+        snprintf(what, sizeof what, "a FIFO as %s", files[i]);
+        expect_open_error(bad, 0, files[i], NULL, what);
+        free(p);
+    }
+    free(bad);
+    fx_free(f);
+}
+
 static void test_close_null(void **state) {
     (void)state;
     wb_store_close(NULL);
@@ -1463,6 +1490,7 @@ int main(void) {
         cmocka_unit_test(test_missing_index),
         cmocka_unit_test(test_truncated_index),
         cmocka_unit_test(test_garbage_index),
+        cmocka_unit_test(test_fifo_files),
         cmocka_unit_test(test_not_a_store),
         cmocka_unit_test(test_index_map_size),
         cmocka_unit_test(test_index_meta_pages),

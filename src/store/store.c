@@ -234,7 +234,9 @@ static int map_npy(int dfd, const char *dir, const char *name, int want_ndim, wb
                    void **map, size_t *maplen, uint64_t *fsize, wb_err *err) {
     char *path = wb_path_join(dir, name);
     if (!path) return wb_err_set(err, WB_ENOMEM, "out of memory");
-    int rc = 0, fd = openat(dfd, name, O_RDONLY | O_CLOEXEC);
+    /* O_NONBLOCK: a store path may come from a model file, and opening a
+     * FIFO planted as vectors.npy would otherwise wait forever. */
+    int rc = 0, fd = openat(dfd, name, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0) {
         rc = errno;
         wb_err_at(err, rc, path, 0, -1, "cannot open: %s", strerror(rc));
@@ -244,6 +246,10 @@ static int map_npy(int dfd, const char *dir, const char *name, int want_ndim, wb
     if (fstat(fd, &sb)) {
         rc = errno;
         wb_err_at(err, rc, path, 0, -1, "cannot stat: %s", strerror(rc));
+        goto out;
+    }
+    if (!S_ISREG(sb.st_mode)) {
+        rc = wb_err_at(err, WB_ECORRUPT, path, 0, -1, "not a regular file");
         goto out;
     }
     uint8_t head[WB_NPY_DATA_OFFSET];
