@@ -72,6 +72,10 @@ int cli_parse(cli *c, const cli_cmd *cmd, int argc, char **argv) {
     char so[3 * CLI_MAX_OPTS + 2] = "";
     int n = 0;
     for (; cmd->opts[n].name; n++) {
+        if (n == CLI_MAX_OPTS) { /* a command table larger than the parser's arrays: a build error */
+            fprintf(stderr, "wordbench %s: more than %d options; raise CLI_MAX_OPTS\n", cmd->name, CLI_MAX_OPTS);
+            abort();
+        }
         const cli_opt *o = &cmd->opts[n];
         lo[n].name = o->name;
         lo[n].has_arg = o->arg ? required_argument : no_argument;

@@ -15,7 +15,7 @@
 
 enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
 
-#define CLI_MAX_OPTS 64
+#define CLI_MAX_OPTS 128
 
 /* The option of every command that opens a store: cli_parse applies it
  * (wb_store_set_open_flags), so stores opened inside the library count too. */

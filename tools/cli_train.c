@@ -55,7 +55,7 @@ static const cli_opt train_opts[] = {
     {"l2", 0, "X", "0", "L2 weight decay added to every gradient", 0},
     {"clipnorm", 0, "X", "0", "clip the global gradient norm (0 = off)", 0},
     {"clipvalue", 0, "X", "0", "clip every gradient element to [-X, X] (0 = off)", 0},
-    {"class-weights", 0, "MODE", "none", "none|balanced (n / (classes * count))", 0},
+    {"class-weights", 0, "SPEC", "none", "none|balanced|FILE|name=w,name=w (label<TAB>weight lines in FILE)", 0},
     {"patience", 0, "N", "0", "stop after N epochs without a better validation loss (0 = never)", 0},
     {"no-restore-best", 0, NULL, NULL, "keep the last epoch's weights, not the best validation epoch's", 0},
     {"checkpoint", 0, "FILE", NULL, "checkpoint after every epoch (default MODEL.ckpt)", 0},
@@ -205,8 +205,8 @@ static int run_train(cli *c) {
         return EXIT_USAGE;
     uint64_t maxmem;
     if (cli_max_memory(c, &maxmem)) return EXIT_USAGE;
-    int cwmode = cli_choice(c, "class-weights", "none|balanced");
-    if (cwmode < 0) return EXIT_USAGE;
+    const char *cwspec = cli_str(c, "class-weights");
+    if (cwspec && !strcmp(cwspec, "none")) cwspec = NULL;
     to.epochs = ep, to.batch = bs, to.patience = pat, to.seed = seed ? seed : 1;
     to.restore_best = !cli_flag(c, "no-restore-best");
     to.max_memory = maxmem;
@@ -222,6 +222,8 @@ static int run_train(cli *c) {
         cli_ds_strings_free(&dss);
         return rc;
     }
+    if (!cli_given(c, "maxlen")) dso.maxlen = cli_model_maxlen(&mc);
+    if (mc.kind == WB_MODEL_CHARCNN && !cli_given(c, "tokenizer")) dso.tok.kind = WB_TOK_CHAR; /* one id per character */
     wb_err e;
     wb_err_clear(&e);
     wb_dataset *ds = NULL;
@@ -279,28 +281,17 @@ static int run_train(cli *c) {
         goto out;
     }
     double t_model = now_s();
-    if (cwmode == 1) { /* balanced: n / (classes · count) over the training split */
-        size_t C = mc.task == WB_TASK_BINARY ? 2 : mc.C, n = 0;
-        double *cnt = calloc(C, sizeof *cnt);
-        cw = calloc(C, sizeof *cw);
-        if (!cnt || !cw) {
-            free(cnt);
+    if (cwspec) { /* into the model: the loss of every training step, saved with it */
+        size_t ncw;
+        cw = malloc((mc.C + 1) * sizeof *cw);
+        if (!cw) {
             rc = cli_fail(&e, wb_err_set(&e, WB_ENOMEM, "out of memory"));
             goto out;
         }
-        const size_t *lo;
-        const uint32_t *li;
-        wb_dataset_labels(ds, &lo, &li);
-        const uint8_t *sp = wb_dataset_split(ds);
-        for (size_t i = 0; i < wb_dataset_n(ds); i++) {
-            if (sp[i] != WB_DS_TRAIN) continue;
-            n++;
-            for (size_t q = lo[i]; q < lo[i + 1]; q++) cnt[li[q]] += 1;
+        if ((lrc = wb_class_weights_parse(cwspec, ds, cw, &ncw, &e)) || (lrc = wb_model_set_class_weights(m, cw, ncw, &e))) {
+            rc = lrc == WB_EUSAGE && !e.file[0] ? cli_usage(c, "--class-weights: %s", e.msg) : cli_fail(&e, lrc);
+            goto out;
         }
-        for (size_t k = 0; k < C; k++) cw[k] = cnt[k] > 0 ? (float)((double)n / ((double)C * cnt[k])) : 1.0f;
-        if (mc.task == WB_TASK_BINARY) cw[0] = cw[1] / cw[0]; /* positive weight relative to the negative class */
-        free(cnt);
-        to.class_weights = cw;
     }
     meta = wb_bundle_meta(&dso, ds, store_abs);
     size_t vlen;
