@@ -256,8 +256,9 @@ static int bow_fit(wb_part *p, const wb_ids *X, const uint32_t *idx, size_t n, w
         wb_ids_gather(X, idx + i, 1, x);
         for (size_t k = 0; k < T; k++)
             if (x[k] < 0 || (size_t)x[k] >= p->V) {
+                int32_t bad = x[k];
                 free(f), free(x), table_free(t);
-                return wb_err_set(e, WB_EUSAGE, "id %d out of the vocabulary (%zu)", x[k], p->V);
+                return wb_err_set(e, WB_EUSAGE, "id %d out of the vocabulary (%zu)", bad, p->V);
             }
         if (features(p, t, x, T, 1, f) < 0) goto nomem;
     }
