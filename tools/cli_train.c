@@ -225,9 +225,9 @@ static int run_train(cli *c) {
     wb_dataset_stats dst;
     wb_store *st = NULL;
     wb_model *m = NULL;
-    int64_t *rows = NULL;
+    int64_t *rows = NULL, *irows[WB_MAX_INPUTS] = {0}; /* store rows of input 0, of inputs k >= 1 */
     char *meta = NULL, *ckpt = NULL, *store_abs = NULL;
-    void *vblob = NULL;
+    void *vblob = NULL, *ivblob[WB_MAX_INPUTS] = {0};
     float *cw = NULL;
     wb_train_result res;
     memset(&res, 0, sizeof res);
@@ -241,6 +241,20 @@ static int run_train(cli *c) {
     const wb_vocab *v = wb_dataset_vocab(ds);
     mc.V = wb_vocab_size(v);
     mc.T = wb_dataset_maxlen(ds);
+    /* several text inputs (one branch each) and the numeric features */
+    size_t ninp = wb_dataset_ninputs(ds), nfeat = 0;
+    if (ninp > WB_MAX_INPUTS) {
+        rc = cli_usage(c, "%zu text inputs: the models take at most %d", ninp, WB_MAX_INPUTS);
+        goto out;
+    }
+    mc.ntext = ninp > 1 ? ninp : 0;
+    for (size_t k = 0; k < ninp && ninp > 1; k++) {
+        const wb_dataset_input *in = wb_dataset_input_get(ds, k);
+        if (k) mc.text_V[k] = wb_vocab_size(in->vocab), mc.text_T[k] = in->maxlen;
+        snprintf(mc.text_name[k], sizeof mc.text_name[k], "%.*s", (int)sizeof mc.text_name[k] - 1, in->name);
+    }
+    wb_dataset_features(ds, &nfeat);
+    mc.nfeat = nfeat;
     mc.task = wb_dataset_task(ds);
     mc.C = mc.task == WB_TASK_BINARY ? 1 : wb_dataset_nlabels(ds);
     if (mc.task == WB_TASK_BINARY && wb_dataset_nlabels(ds) != 2) {
@@ -264,6 +278,19 @@ static int run_train(cli *c) {
             rc = cli_fail(&e, lrc);
             goto out;
         }
+        for (size_t k = 1; k < ninp; k++) { /* every input's words, in the one store */
+            size_t fk = 0;
+            irows[k] = malloc(mc.text_V[k] * sizeof *irows[k]);
+            if (!irows[k]) {
+                rc = cli_fail(&e, wb_err_set(&e, WB_ENOMEM, "out of memory"));
+                goto out;
+            }
+            if ((lrc = wb_vocab_rows(wb_dataset_input_get(ds, k)->vocab, st, irows[k], &fk, &e))) {
+                rc = cli_fail(&e, lrc);
+                goto out;
+            }
+            found += fk;
+        }
         store_abs = realpath(store_dir, NULL);
     }
     if (!mc.E) mc.E = 100;
@@ -271,10 +298,11 @@ static int run_train(cli *c) {
         rc = lrc == WB_EUSAGE ? cli_usage(c, "%s", e.msg) : cli_fail(&e, lrc);
         goto out;
     }
-    if (st && (lrc = wb_model_attach_store(m, st, rows, &e))) {
-        rc = lrc == WB_EUSAGE ? cli_usage(c, "%s", e.msg) : cli_fail(&e, lrc);
-        goto out;
-    }
+    for (size_t k = 0; st && k < ninp; k++)
+        if ((lrc = wb_model_attach_input(m, k, st, k ? irows[k] : rows, &e))) {
+            rc = lrc == WB_EUSAGE ? cli_usage(c, "%s", e.msg) : cli_fail(&e, lrc);
+            goto out;
+        }
     double t_model = wb_clock_s();
     if (cwspec) { /* into the model: the loss of every training step, saved with it */
         size_t ncw;
@@ -297,6 +325,13 @@ static int run_train(cli *c) {
     wb_model_file mf = {.meta = meta, .vocab = vblob, .vocab_len = vlen,
                         .fingerprint = st ? wb_store_info_get(st)->fingerprint : 0,
                         .embed_vectors = cli_flag(c, "embed-vectors")};
+    for (size_t k = 1; k < ninp; k++)
+        if (wb_vocab_save_buf(wb_dataset_input_get(ds, k)->vocab, &ivblob[k], &mf.input_vocab_len[k], &e)) {
+            rc = cli_fail(&e, wb_err_set(&e, WB_ENOMEM, "out of memory"));
+            goto out;
+        } else {
+            mf.input_vocab[k] = ivblob[k];
+        }
     if (cli_str(c, "checkpoint")) ckpt = strdup(cli_str(c, "checkpoint"));
     else if (asprintf(&ckpt, "%s.ckpt", out) < 0) ckpt = NULL;
     if (!ckpt) {
@@ -342,15 +377,22 @@ static int run_train(cli *c) {
          * replaced it meanwhile (two trainings writing the same -o): `rows`
          * fits this training's vocabulary only, so anything else is an
          * error, not a read past it (review bug 2). */
-        if (!lrc && (wb_model_cfg_get(fm)->V != mc.V || ff.vocab_len != vlen || memcmp(ff.vocab, vblob, vlen) ||
-                     ff.fingerprint != mf.fingerprint))
+        int same = !lrc && wb_model_cfg_get(fm)->V == mc.V && ff.vocab_len == vlen && !memcmp(ff.vocab, vblob, vlen) &&
+                   ff.fingerprint == mf.fingerprint && wb_model_cfg_ninputs(wb_model_cfg_get(fm)) == ninp;
+        for (size_t k = 1; same && k < ninp; k++)
+            same = wb_model_cfg_get(fm)->text_V[k] == mc.text_V[k] && ff.input_vocab_len[k] == mf.input_vocab_len[k] &&
+                   !memcmp(ff.input_vocab[k], mf.input_vocab[k], mf.input_vocab_len[k]);
+        if (!lrc && !same)
             lrc = wb_err_at(&e, WB_ECORRUPT, out, 0, -1,
                             "is no longer the model this training saved (another process replaced it?)");
-        if (!lrc && st && !wb_model_has_embedded(fm)) lrc = wb_model_attach_store(fm, st, rows, &e);
+        for (size_t k = 0; !lrc && st && !wb_model_has_embedded(fm) && k < ninp; k++)
+            lrc = wb_model_attach_input(fm, k, st, k ? irows[k] : rows, &e);
         const size_t *lo;
         const uint32_t *li;
         wb_dataset_labels(ds, &lo, &li);
-        if (!lrc) lrc = wb_eval_run(fm, wb_dataset_x(ds), lo, li, tidx, ntest, to.batch, 1, 0.5f, &tm, NULL, &e);
+        wb_inputs tin;
+        wb_inputs_of_dataset(&tin, ds);
+        if (!lrc) lrc = wb_eval_inputs(fm, &tin, lo, li, tidx, ntest, to.batch, 1, 0.5f, &tm, NULL, &e);
         wb_model_destroy(fm);
         free(blob);
         free(tidx);
@@ -445,6 +487,7 @@ out:
     free(ckpt);
     free(store_abs);
     free(rows);
+    for (size_t k = 0; k < WB_MAX_INPUTS; k++) free(irows[k]), free(ivblob[k]);
     wb_model_destroy(m);
     wb_store_close(st);
     wb_dataset_destroy(ds);
@@ -526,7 +569,9 @@ static int run_eval(cli *c) {
     }
     for (size_t i = 0; i < l.n; i++) idx[i] = (uint32_t)i;
     wb_metrics m;
-    lrc = wb_eval_run(b->model, l.X, l.loff, l.lids, idx, l.n, bs, k, th, &m, probs, &e);
+    wb_inputs lin;
+    wb_labelled_inputs(b, &l, &lin);
+    lrc = wb_eval_inputs(b->model, &lin, l.loff, l.lids, idx, l.n, bs, k, th, &m, probs, &e);
     if (lrc) rc = cli_fail(&e, lrc);
     size_t nerr = 0;
     if (!lrc && errs) {
@@ -650,6 +695,44 @@ static void predict_print(cli *c, const wb_bundle *b, const float *p, size_t k, 
     printf(c->json ? "]}\n" : "\n");
 }
 
+/* predict for a model that reads records (several text columns, numeric
+ * features): the CSV records of `path` read whole with the model's
+ * columns (a label column may be there; it is not read), "line" is the
+ * record's first line in the file. */
+static int predict_records(cli *c, wb_bundle *b, const char *path, size_t k, float th, size_t bs) {
+    wb_err e;
+    wb_err_clear(&e);
+    wb_reader_opts ro = b->reader;
+    ro.no_labels = 1, ro.format = WB_READER_CSV;
+    wb_labelled l;
+    int lrc = wb_bundle_read(b, path, &ro, 0, 0, &l, &e);
+    if (lrc) return cli_fail(&e, lrc);
+    const wb_model_cfg *mc = wb_model_cfg_get(b->model);
+    size_t C = mc->C;
+    wb_inputs in;
+    wb_labelled_inputs(b, &l, &in);
+    int32_t *X = malloc(bs * wb_inputs_ids_per_example(b->model) * sizeof *X);
+    double *F = mc->nfeat ? malloc(bs * mc->nfeat * sizeof *F) : NULL;
+    float *p = malloc(bs * C * sizeof *p);
+    uint32_t *idx = malloc(bs * sizeof *idx);
+    int rc = EXIT_OK;
+    if (!X || !p || !idx || (mc->nfeat && !F)) rc = cli_fail(&e, wb_err_set(&e, WB_ENOMEM, "out of memory"));
+    for (size_t s = 0; !rc && s < l.n; s += bs) {
+        size_t nb = l.n - s < bs ? l.n - s : bs;
+        for (size_t i = 0; i < nb; i++) idx[i] = (uint32_t)(s + i);
+        wb_batch bt;
+        wb_inputs_gather(b->model, &in, idx, nb, X, F, &bt);
+        if ((lrc = wb_model_predict_batch(b->model, &bt, NULL, NULL, NULL, p, NULL, &e))) {
+            rc = cli_fail(&e, lrc);
+            break;
+        }
+        for (size_t i = 0; i < nb; i++) predict_print(c, b, p + i * C, k, th, cli_str(c, "threshold") != NULL, l.line[s + i]);
+    }
+    free(X), free(F), free(p), free(idx);
+    wb_labelled_free(&l);
+    return rc;
+}
+
 static int run_predict(cli *c) {
     uint64_t k, bs, thr;
     float th = 0.5f;
@@ -674,6 +757,12 @@ static int run_predict(cli *c) {
         wb_bundle_destroy(b);
         if (f != stdin) fclose(f);
         return cli_usage(c, "--threshold is for multi-label models");
+    }
+    if (wb_bundle_reads_records(b)) { /* CSV records with the model's columns */
+        if (f != stdin) fclose(f);
+        rc = predict_records(c, b, in, k, th, bs);
+        wb_bundle_destroy(b);
+        return rc;
     }
     size_t T = mc->T, C = mc->C;
     int32_t *X = malloc(bs * T * sizeof *X);

@@ -1,7 +1,8 @@
 /*
  * bundle.c — a model file with its preprocessing (bundle.h): the META text,
- * loading, the store check, encoding raw text and reading labelled files.
- * Leaves out several text inputs and numeric features.
+ * loading, the store check, encoding raw text and records (every text
+ * input, the numeric features) and reading labelled files.
+ * Leaves out streaming records to predict.
  */
 #include "wordbench/bundle.h"
 
@@ -23,12 +24,16 @@ char *wb_bundle_meta(const wb_dataset_opts *o, const wb_dataset *ds, const char 
     wb_kv_putf(&s, "max_doc_chars", "%zu", o->tok.max_doc_chars);
     wb_kv_putf(&s, "strip_html", "%u", (unsigned)o->tok.strip_html);
     if (o->tok.alphabet) wb_kv_puts(&s, "alphabet", o->tok.alphabet);
-    wb_kv_putf(&s, "maxlen", "%zu", o->maxlen);
+    wb_kv_putf(&s, "maxlen", "%zu", wb_dataset_maxlen(ds)); /* input 0's; the others' are the model's */
     wb_kv_puts(&s, "padding", o->padding == WB_PAD_PRE ? "pre" : "post");
     wb_kv_puts(&s, "truncating", o->truncating == WB_PAD_PRE ? "pre" : "post");
     wb_kv_puts(&s, "format", fmt_names[o->reader.format & 3]);
     if (o->reader.label_prefix) wb_kv_puts(&s, "label_prefix", o->reader.label_prefix);
-    if (o->reader.text_cols && o->reader.n_text_cols) wb_kv_puts(&s, "text_col", o->reader.text_cols[0]);
+    size_t ntc = !o->reader.text_cols ? 0 : o->text_mode == WB_TEXT_FIRST && o->reader.n_text_cols ? 1 : o->reader.n_text_cols;
+    for (size_t i = 0; i < ntc; i++) wb_kv_puts(&s, "text_col", o->reader.text_cols[i]);
+    if (o->text_mode != WB_TEXT_FIRST) wb_kv_puts(&s, "text_mode", o->text_mode == WB_TEXT_JOIN ? "join" : "each");
+    for (size_t i = 0; o->reader.feature_cols && i < o->reader.n_feature_cols; i++)
+        wb_kv_puts(&s, "feature_col", o->reader.feature_cols[i]);
     if (o->reader.label_col) wb_kv_puts(&s, "label_col", o->reader.label_col);
     if (o->reader.label_sep) wb_kv_puts(&s, "label_sep", o->reader.label_sep);
     if (store_path) wb_kv_puts(&s, "store", store_path);
@@ -45,13 +50,14 @@ char *wb_bundle_meta(const wb_dataset_opts *o, const wb_dataset *ds, const char 
 void wb_bundle_destroy(wb_bundle *b) {
     if (!b) return;
     wb_model_destroy(b->model);
-    wb_vocab_destroy(b->vocab);
+    for (size_t k = 0; k < WB_MAX_INPUTS; k++) wb_vocab_destroy(b->vocabs[k]);
     for (uint32_t i = 0; i < b->nlabels; i++) free(b->labels[i]);
     free(b->labels);
     free(b->label_len);
     wb_store_close(b->store);
     free(b->strings);
     wb_token_list_free(&b->tl);
+    wb_token_list_free(&b->tj);
     free(b);
 }
 
@@ -64,6 +70,7 @@ int wb_bundle_load_ex(wb_bundle **out, const char *path, size_t max_batch, uint6
     wb_bundle *b = calloc(1, sizeof *b);
     if (!b) return wb_err_set(e, WB_ENOMEM, "out of memory");
     wb_token_list_init(&b->tl);
+    wb_token_list_init(&b->tj);
     wb_model_file f;
     void *blob = NULL;
     int rc = wb_model_load_ex(&b->model, path, max_batch, max_memory, &f, &blob, e);
@@ -73,16 +80,26 @@ int wb_bundle_load_ex(wb_bundle **out, const char *path, size_t max_batch, uint6
         rc = wb_err_at(e, WB_ECORRUPT, path, 0, -1, "the model file holds no vocabulary");
         goto fail;
     }
-    rc = wb_vocab_load_buf(&b->vocab, f.vocab, f.vocab_len, e);
-    if (rc) {
-        rc = wb_err_at(e, WB_ECORRUPT, path, 0, -1, "the model's vocabulary is unreadable");
-        goto fail;
-    }
     const wb_model_cfg *c = wb_model_cfg_get(b->model);
-    if (wb_vocab_size(b->vocab) != c->V) {
-        rc = wb_err_at(e, WB_ECORRUPT, path, 0, -1, "vocabulary of %zu ids for a model of %zu", wb_vocab_size(b->vocab), c->V);
-        goto fail;
+    b->ninputs = wb_model_cfg_ninputs(c);
+    for (size_t k = 0; k < b->ninputs; k++) { /* one vocabulary per text input */
+        const void *vb = k ? f.input_vocab[k] : f.vocab;
+        size_t vl = k ? f.input_vocab_len[k] : f.vocab_len;
+        if (!vb) {
+            rc = wb_err_at(e, WB_ECORRUPT, path, 0, -1, "the model file holds no vocabulary for text input %zu", k + 1);
+            goto fail;
+        }
+        if (wb_vocab_load_buf(&b->vocabs[k], vb, vl, e)) {
+            rc = wb_err_at(e, WB_ECORRUPT, path, 0, -1, "the vocabulary of text input %zu is unreadable", k + 1);
+            goto fail;
+        }
+        if (wb_vocab_size(b->vocabs[k]) != wb_model_cfg_V(c, k)) {
+            rc = wb_err_at(e, WB_ECORRUPT, path, 0, -1, "vocabulary of %zu ids for text input %zu of %zu",
+                           wb_vocab_size(b->vocabs[k]), k + 1, wb_model_cfg_V(c, k));
+            goto fail;
+        }
     }
+    b->vocab = b->vocabs[0];
     b->strings = strdup(f.meta);
     if (!b->strings) {
         rc = wb_err_set(e, WB_ENOMEM, "out of memory");
@@ -121,7 +138,17 @@ int wb_bundle_load_ex(wb_bundle **out, const char *path, size_t max_batch, uint6
             for (int i = 0; i < 4; i++)
                 if (!strcmp(v, fmt_names[i])) b->reader.format = (wb_reader_format)i;
         } else if (!strcmp(line, "label_prefix")) b->reader.label_prefix = v;
-        else if (!strcmp(line, "text_col")) b->text_col = v;
+        else if (!strcmp(line, "text_col")) {
+            if (b->reader.n_text_cols == WB_BUNDLE_MAX_COLS) bad = 1;
+            else b->text_cols[b->reader.n_text_cols++] = v;
+        } else if (!strcmp(line, "feature_col")) {
+            if (b->reader.n_feature_cols == WB_BUNDLE_MAX_COLS) bad = 1;
+            else b->feature_cols[b->reader.n_feature_cols++] = v;
+        } else if (!strcmp(line, "text_mode")) {
+            if (!strcmp(v, "join")) b->text_mode = WB_TEXT_JOIN;
+            else if (!strcmp(v, "each")) b->text_mode = WB_TEXT_EACH;
+            else if (strcmp(v, "first")) bad = 1;
+        }
         else if (!strcmp(line, "label_col")) b->reader.label_col = v;
         else if (!strcmp(line, "label_sep")) b->reader.label_sep = v;
         else if (!strcmp(line, "store")) b->store_path = v;
@@ -146,9 +173,14 @@ int wb_bundle_load_ex(wb_bundle **out, const char *path, size_t max_batch, uint6
             b->label_len[b->nlabels++] = vl;
         }
     }
-    if (b->text_col) b->reader.text_cols = &b->text_col, b->reader.n_text_cols = 1;
+    if (b->reader.n_text_cols) b->text_col = b->text_cols[0], b->reader.text_cols = b->text_cols;
+    if (b->reader.n_feature_cols) b->reader.feature_cols = b->feature_cols;
     size_t C = c->task == WB_TASK_BINARY ? 2 : c->C;
-    if (bad || b->maxlen != c->T || b->nlabels != C) {
+    /* the columns must be the model's inputs: one text input per column
+     * (each), else one; a feature column per feature */
+    size_t want = b->text_mode == WB_TEXT_EACH ? b->reader.n_text_cols : 1;
+    if (bad || b->maxlen != c->T || b->nlabels != C || want != b->ninputs || b->reader.n_feature_cols != c->nfeat ||
+        (b->text_mode != WB_TEXT_FIRST && !b->reader.n_text_cols)) {
         rc = wb_err_at(e, WB_ECORRUPT, path, 0, -1, "the model's options text is damaged");
         goto fail;
     }
@@ -178,12 +210,14 @@ int wb_bundle_attach_store(wb_bundle *b, const char *store_dir, wb_err *e) {
         b->store = NULL;
         return rc;
     }
-    size_t V = wb_vocab_size(b->vocab);
-    int64_t *rows = malloc(V * sizeof *rows);
-    if (!rows) return wb_err_set(e, WB_ENOMEM, "out of memory");
-    rc = wb_vocab_rows(b->vocab, b->store, rows, NULL, e);
-    if (!rc) rc = wb_model_attach_store(b->model, b->store, rows, e);
-    free(rows);
+    for (size_t k = 0; k < b->ninputs && !rc; k++) { /* every input's words, all in the one store */
+        size_t V = wb_vocab_size(b->vocabs[k]);
+        int64_t *rows = malloc(V * sizeof *rows);
+        if (!rows) return wb_err_set(e, WB_ENOMEM, "out of memory");
+        rc = wb_vocab_rows(b->vocabs[k], b->store, rows, NULL, e);
+        if (!rc) rc = wb_model_attach_input(b->model, k, b->store, rows, e);
+        free(rows);
+    }
     return rc;
 }
 
@@ -191,6 +225,60 @@ int wb_bundle_encode(wb_bundle *b, const char *text, size_t len, int32_t *out, s
     int rc = wb_tokenize(&b->tok, text, len, &b->tl, e);
     if (rc) return rc;
     return wb_vocab_encode(b->vocab, &b->tl, b->maxlen, b->padding, b->truncating, out, NULL, n_tokens);
+}
+
+/* Append the tokens of src to dst. */
+static int tl_append(wb_token_list *dst, const wb_token_list *src, wb_err *e) {
+    size_t used = dst->n ? dst->off[dst->n] : 0, bytes = src->n ? src->off[src->n] - src->off[0] : 0;
+    if (used + bytes > dst->buf_cap) {
+        size_t cap = (used + bytes) * 2 + 64;
+        char *p = realloc(dst->buf, cap);
+        if (!p) return wb_err_set(e, WB_ENOMEM, "out of memory");
+        dst->buf = p, dst->buf_cap = cap;
+    }
+    if (dst->n + src->n + 1 > dst->off_cap) {
+        size_t cap = (dst->n + src->n + 1) * 2;
+        size_t *o = realloc(dst->off, cap * sizeof *o);
+        if (!o) return wb_err_set(e, WB_ENOMEM, "out of memory");
+        dst->off = o, dst->off_cap = cap;
+    }
+    if (bytes) memcpy(dst->buf + used, src->buf + src->off[0], bytes);
+    for (size_t i = 0; i <= src->n; i++) dst->off[dst->n + i] = used + (src->off[i] - src->off[0]);
+    dst->n += src->n;
+    return 0;
+}
+
+int wb_bundle_reads_records(const wb_bundle *b) {
+    return b->ninputs > 1 || b->reader.n_feature_cols > 0 || b->text_mode == WB_TEXT_JOIN;
+}
+
+int wb_bundle_encode_example(wb_bundle *b, const wb_example *ex, const char *path, int32_t *const *out, double *feat,
+                             wb_err *e) {
+    const wb_model_cfg *c = wb_model_cfg_get(b->model);
+    size_t need = b->text_mode == WB_TEXT_FIRST ? 1 : b->reader.n_text_cols;
+    if (ex->n_texts < need)
+        return wb_err_at(e, WB_EFORMAT, path, ex->line, -1, "%zu text field%s, the model reads %zu", ex->n_texts,
+                         ex->n_texts == 1 ? "" : "s", need);
+    if (ex->n_features != c->nfeat)
+        return wb_err_at(e, WB_EFORMAT, path, ex->line, -1, "%zu numeric features, the model reads %zu", ex->n_features, c->nfeat);
+    for (size_t k = 0; k < b->ninputs; k++) {
+        const wb_token_list *tl = &b->tl;
+        int rc;
+        if (b->text_mode == WB_TEXT_JOIN) { /* the tokens of every field in turn */
+            b->tj.n = 0;
+            for (size_t f = 0; f < ex->n_texts; f++)
+                if ((rc = wb_tokenize(&b->tok, ex->texts[f].ptr, ex->texts[f].len, &b->tl, e)) || (rc = tl_append(&b->tj, &b->tl, e)))
+                    return rc;
+            tl = &b->tj;
+        } else {
+            size_t f = b->text_mode == WB_TEXT_EACH ? k : 0;
+            if ((rc = wb_tokenize(&b->tok, ex->texts[f].ptr, ex->texts[f].len, &b->tl, e))) return rc;
+        }
+        rc = wb_vocab_encode(b->vocabs[k], tl, wb_model_cfg_T(c, k), b->padding, b->truncating, out[k], NULL, NULL);
+        if (rc) return wb_err_set(e, rc, "cannot encode text input %zu", k + 1);
+    }
+    if (c->nfeat) memcpy(feat, ex->features, c->nfeat * sizeof *feat);
+    return 0;
 }
 
 int64_t wb_bundle_label(const wb_bundle *b, const char *name, size_t len) {
@@ -205,7 +293,7 @@ typedef struct rctx {
     wb_bundle *b;
     wb_labelled *l;
     size_t cap, lcap;
-    int unknown_skip, keep_text;
+    int unknown_skip, keep_text, no_labels;
     const char *path;
     wb_err *e;
     uint32_t *ids;   /* scratch: the label ids of one record */
@@ -215,8 +303,8 @@ typedef struct rctx {
 static int on_example(void *ud, const wb_example *ex) {
     rctx *r = ud;
     wb_labelled *l = r->l;
-    wb_task task = wb_model_cfg_get(r->b->model)->task;
-    size_t T = r->b->maxlen;
+    const wb_model_cfg *c = wb_model_cfg_get(r->b->model);
+    wb_task task = c->task;
     size_t nid = 0;
     if (ex->n_labels > r->ids_cap) { /* one slot per label of the record: none is dropped */
         uint32_t *n = realloc(r->ids, ex->n_labels * sizeof *n);
@@ -238,19 +326,29 @@ static int on_example(void *ud, const wb_example *ex) {
         for (size_t q = 0; q < nid; q++) dup |= ids[q] == (uint32_t)id;
         if (!dup) ids[nid++] = (uint32_t)id;
     }
-    if (task != WB_TASK_MULTILABEL && nid != 1)
+    if (task != WB_TASK_MULTILABEL && nid != 1 && !r->no_labels)
         return wb_err_at(r->e, WB_EFORMAT, r->path, ex->line, -1, "%zu labels on a record of a %s model", nid, wb_task_name(task));
     if (l->n == r->cap) {
         size_t cap = r->cap ? 2 * r->cap : 1024;
-        int32_t *X = realloc(l->X, cap * T * sizeof *X);
-        if (X) l->X = X;
-        size_t *lo = X ? realloc(l->loff, (cap + 1) * sizeof *lo) : NULL;
+        int ok = 1;
+        for (size_t k = 0; k < r->b->ninputs && ok; k++) {
+            int32_t *X = realloc(l->Xk[k], cap * wb_model_cfg_T(c, k) * sizeof *X);
+            if (X) l->Xk[k] = X;
+            ok = X != NULL;
+        }
+        l->X = l->Xk[0];
+        if (ok && c->nfeat) {
+            double *F = realloc(l->feat, cap * c->nfeat * sizeof *F);
+            if (F) l->feat = F;
+            ok = F != NULL;
+        }
+        size_t *lo = ok ? realloc(l->loff, (cap + 1) * sizeof *lo) : NULL;
         if (lo) l->loff = lo;
         long long *ln = lo ? realloc(l->line, cap * sizeof *ln) : NULL;
         if (ln) l->line = ln;
         char **tx = ln && r->keep_text ? realloc(l->text, cap * sizeof *tx) : NULL;
         if (tx) l->text = tx;
-        if (!X || !lo || !ln || (r->keep_text && !tx)) return wb_err_set(r->e, WB_ENOMEM, "out of memory");
+        if (!lo || !ln || (r->keep_text && !tx)) return wb_err_set(r->e, WB_ENOMEM, "out of memory");
         r->cap = cap;
         if (l->n == 0) l->loff[0] = 0;
     }
@@ -267,7 +365,9 @@ static int on_example(void *ud, const wb_example *ex) {
         }
     memcpy(l->lids + l->loff[l->n], ids, nid * sizeof *ids);
     l->loff[l->n + 1] = l->loff[l->n] + nid;
-    int rc = wb_bundle_encode(r->b, ex->texts[0].ptr, ex->texts[0].len, l->X + l->n * T, NULL, r->e);
+    int32_t *out[WB_MAX_INPUTS];
+    for (size_t k = 0; k < r->b->ninputs; k++) out[k] = l->Xk[k] + l->n * wb_model_cfg_T(c, k);
+    int rc = wb_bundle_encode_example(r->b, ex, r->path, out, c->nfeat ? l->feat + l->n * c->nfeat : NULL, r->e);
     if (rc) return rc;
     l->line[l->n] = ex->line;
     if (r->keep_text) {
@@ -281,7 +381,8 @@ static int on_example(void *ud, const wb_example *ex) {
 int wb_bundle_read(wb_bundle *b, const char *path, const wb_reader_opts *ro, int unknown_skip, int keep_text,
                    wb_labelled *out, wb_err *e) {
     memset(out, 0, sizeof *out);
-    rctx r = {.b = b, .l = out, .unknown_skip = unknown_skip, .keep_text = keep_text, .path = path, .e = e};
+    rctx r = {.b = b, .l = out, .unknown_skip = unknown_skip, .keep_text = keep_text, .path = path, .e = e,
+              .no_labels = ro && ro->no_labels};
     int rc = wb_reader_read(path, ro ? ro : &b->reader, on_example, &r, NULL, e);
     free(r.ids);
     if (!rc && out->n == 0) rc = wb_err_at(e, WB_EFORMAT, path, 0, -1, "no examples");
@@ -293,9 +394,18 @@ void wb_labelled_free(wb_labelled *l) {
     if (l->text)
         for (size_t i = 0; i < l->n; i++) free(l->text[i]);
     free(l->text);
-    free(l->X);
+    for (size_t k = 0; k < WB_MAX_INPUTS; k++) free(l->Xk[k]);
+    free(l->feat);
     free(l->loff);
     free(l->lids);
     free(l->line);
     memset(l, 0, sizeof *l);
+}
+
+void wb_labelled_inputs(const wb_bundle *b, const wb_labelled *l, wb_inputs *in) {
+    const wb_model_cfg *c = wb_model_cfg_get(b->model);
+    memset(in, 0, sizeof *in);
+    in->ninputs = b->ninputs;
+    for (size_t k = 0; k < b->ninputs; k++) in->X[k] = (wb_ids){l->Xk[k], l->n, wb_model_cfg_T(c, k), 4};
+    in->feat = l->feat, in->nfeat = c->nfeat;
 }

@@ -102,20 +102,23 @@ int wb_train_run(wb_model **mp, const wb_dataset *ds, const wb_train_opts *o, wb
     double t0 = wb_clock_s();
     wb_model *m = *mp;
     const wb_model_cfg *c = wb_model_cfg_get(m);
-    size_t T = c->T, C = c->C, B = o->batch;
+    size_t C = c->C, B = o->batch;
     if (!o->out_path) return wb_err_set(e, WB_EUSAGE, "no output model path");
-    if (wb_dataset_maxlen(ds) != T) return wb_err_set(e, WB_EUSAGE, "the data set's maxlen differs from the model's");
+    wb_inputs in;
+    wb_inputs_of_dataset(&in, ds);
+    int rc = wb_inputs_check(m, &in, e);
+    if (rc) return rc;
     if (o->resume && !o->ckpt_path) return wb_err_set(e, WB_EUSAGE, "resume needs a checkpoint path");
     size_t ntr, nval;
     uint32_t *tr = wb_split_indices(ds, WB_DS_TRAIN, &ntr);
     uint32_t *val = wb_split_indices(ds, WB_DS_VALID, &nval);
     if (!val && nval == 0) val = wb_split_indices(ds, WB_DS_TEST, &nval); /* as the Keras tutorial */
     tstate st = {.best = INFINITY};
-    int32_t *xb = malloc(B * T * sizeof *xb), *y = malloc(B * sizeof *y);
+    int32_t *xb = malloc(B * wb_inputs_ids_per_example(m) * sizeof *xb), *y = malloc(B * sizeof *y);
+    double *fb = c->nfeat ? malloc(B * c->nfeat * sizeof *fb) : NULL;
     float *t = malloc(B * C * sizeof *t);
     uint32_t *perm = ntr ? malloc(ntr * sizeof *perm) : NULL;
-    int rc = 0;
-    if (ntr == SIZE_MAX || nval == SIZE_MAX || !xb || !y || !t || (ntr && !perm)) {
+    if (ntr == SIZE_MAX || nval == SIZE_MAX || !xb || !y || !t || (ntr && !perm) || (c->nfeat && !fb)) {
         rc = wb_err_set(e, WB_ENOMEM, "out of memory");
         goto done;
     }
@@ -126,7 +129,6 @@ int wb_train_run(wb_model **mp, const wb_dataset *ds, const wb_train_opts *o, wb
     const size_t *loff;
     const uint32_t *lids;
     wb_dataset_labels(ds, &loff, &lids);
-    const int32_t *X = wb_dataset_x(ds);
 
     if (o->resume) {
         wb_model *nm;
@@ -149,7 +151,10 @@ int wb_train_run(wb_model **mp, const wb_dataset *ds, const wb_train_opts *o, wb
 
     /* what the model learns from the data before the first step (bow's
      * n-gram table); a resumed model has it already */
-    if ((rc = wb_model_fit(m, wb_dataset_ids(ds), tr, ntr, e))) goto done;
+    if ((rc = wb_model_fit(m, &in.X[0], tr, ntr, e))) goto done;
+    /* the numeric features' standardisation, from the training rows (a
+     * resumed model has the first run's in its checkpoint) */
+    if (c->nfeat && !o->resume && (rc = wb_model_fit_features(m, in.feat, in.nfeat, tr, ntr, e))) goto done;
 
     wb_model_file mf = *o->file, cf = *o->file;
     mf.trainer = NULL, mf.with_optimizer = 0;
@@ -166,12 +171,13 @@ int wb_train_run(wb_model **mp, const wb_dataset *ds, const wb_train_opts *o, wb
         size_t seen = 0, nb = 0;
         for (size_t s = 0; s < ntr; s += B, nb++) {
             size_t b = ntr - s < B ? ntr - s : B;
-            for (size_t j = 0; j < b; j++) memcpy(xb + j * T, X + (size_t)perm[s + j] * T, T * sizeof *xb);
+            wb_batch bt;
+            wb_inputs_gather(m, &in, perm + s, b, xb, fb, &bt);
             wb_targets(c->task, C, loff, lids, perm + s, b, y, t);
             float l;
             size_t ok;
-            rc = wb_model_train_step(m, xb, b, c->task == WB_TASK_MULTICLASS ? y : NULL,
-                                     c->task == WB_TASK_MULTICLASS ? NULL : t, o->class_weights, &drop, &l, &ok, e);
+            rc = wb_model_train_batch(m, &bt, c->task == WB_TASK_MULTICLASS ? y : NULL,
+                                      c->task == WB_TASK_MULTICLASS ? NULL : t, o->class_weights, &drop, &l, &ok, e);
             if (rc) goto done;
             if (first) res->first_batch_seconds = wb_clock_s() - t0, first = 0;
             lsum += (double)l * (double)b, csum += (double)ok, seen += b;
@@ -186,7 +192,7 @@ int wb_train_run(wb_model **mp, const wb_dataset *ds, const wb_train_opts *o, wb
         wb_epoch h = {.epoch = ep, .loss = lsum / (double)seen, .acc = csum / (double)seen, .examples = seen};
         if (nval) {
             wb_metrics vm;
-            rc = wb_eval_run(m, X, loff, lids, val, nval, B, 1, 0.5f, &vm, NULL, e);
+            rc = wb_eval_inputs(m, &in, loff, lids, val, nval, B, 1, 0.5f, &vm, NULL, e);
             if (rc) goto done;
             h.has_val = 1, h.val_loss = vm.loss, h.val_acc = vm.acc;
         }
@@ -228,6 +234,6 @@ done:
     res->best_epoch = st.best_epoch;
     res->best_val_loss = st.best;
     res->history = st.hist;
-    free(tr), free(val), free(xb), free(y), free(t), free(perm);
+    free(tr), free(val), free(xb), free(fb), free(y), free(t), free(perm);
     return rc;
 }
