@@ -8,7 +8,8 @@
  * an uninterrupted 6-epoch run, history included, with dropout), early
  * stopping on a plateau (lr 0), restore-best (validation labels flipped so
  * the validation loss rises: the output equals a run stopped at the best
- * epoch), checkpoint errors (flipped byte, not a checkpoint, missing,
+ * epoch), checkpoint errors (flipped byte, not a checkpoint, missing when
+ * required; missing otherwise = a fresh start, then nothing left to train,
  * resume without a path), no training examples, wb_split_indices; bundles:
  * META round trip (labels with a space, a '%' and a newline; maxlen,
  * tokenizer, padding, reader options), encode = the data set's X rows,
@@ -363,11 +364,21 @@ static void test_checkpoint_errors(void **state) {
     assert_int_equal(train(ds, &m, &r, &res, &e), WB_ECORRUPT);
     assert_non_null(strstr(e.msg, "checkpoint"));
     free(res.history);
-    /* missing checkpoint: errno */
+    /* missing checkpoint: errno when required, else a fresh start */
     char *none = tmp("none.ckpt");
-    r.ckpt = none;
+    r.ckpt = none, r.resume = WB_RESUME_REQUIRE;
     assert_int_equal(train(ds, &m, &r, &res, &e), 2 /* ENOENT */);
+    assert_string_equal(e.file, none);
     free(res.history);
+    r.resume = WB_RESUME_IF_ANY;
+    assert_int_equal(train(ds, &m, &r, &res, &e), 0);
+    assert_int_equal(res.resumed_from, 0);
+    assert_int_equal(res.epochs_run, 2);
+    free(res.history);
+    assert_int_equal(train(ds, &m, &r, &res, &e), 0); /* now it exists: nothing left to train */
+    assert_int_equal(res.resumed_from, 2);
+    free(res.history);
+    before = m;
     /* resume without a checkpoint path, no output path */
     r.ckpt = NULL;
     assert_int_equal(train(ds, &m, &r, &res, &e), WB_EUSAGE);

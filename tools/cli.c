@@ -22,7 +22,9 @@ void cli_help(const cli_cmd *cmd, FILE *f) {
     for (int i = 0; cmd->opts[i].name; i++) {
         const cli_opt *o = &cmd->opts[i];
         char left[64];
-        if (o->shortc)
+        if (o->arg && o->arg[0] == '[') /* an optional value: --name[=VALUE] */
+            snprintf(left, sizeof left, "    --%s[=%.*s]", o->name, (int)strlen(o->arg) - 2, o->arg + 1);
+        else if (o->shortc)
             snprintf(left, sizeof left, "-%c, --%s%s%s", o->shortc, o->name, o->arg ? " " : "", o->arg ? o->arg : "");
         else
             snprintf(left, sizeof left, "    --%s%s%s", o->name, o->arg ? " " : "", o->arg ? o->arg : "");
@@ -73,7 +75,7 @@ int cli_parse(cli *c, const cli_cmd *cmd, int argc, char **argv) {
     for (; cmd->opts[n].name; n++) {
         const cli_opt *o = &cmd->opts[n];
         lo[n].name = o->name;
-        lo[n].has_arg = o->arg ? required_argument : no_argument;
+        lo[n].has_arg = !o->arg ? no_argument : o->arg[0] == '[' ? optional_argument : required_argument;
         lo[n].flag = NULL;
         lo[n].val = 1000 + n;
         c->val[n] = o->def;
@@ -114,7 +116,7 @@ int cli_parse(cli *c, const cli_cmd *cmd, int argc, char **argv) {
             c->owned[i] = j;
             c->val[i] = j;
         } else {
-            c->val[i] = o->arg ? optarg : "1";
+            c->val[i] = o->arg ? (optarg ? optarg : "") : "1";
         }
         c->given[i] = 1;
     }

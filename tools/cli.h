@@ -20,7 +20,8 @@ enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
 typedef struct cli_opt {
     const char *name;   /* long name without "--" */
     int shortc;         /* short letter or 0 */
-    const char *arg;    /* argument placeholder ("N", "FILE"); NULL for a flag */
+    const char *arg;    /* argument placeholder ("N", "FILE"); NULL for a flag; "[VALUE]" for an
+                           optional value given as --name=VALUE (the value is "" without it) */
     const char *def;    /* default value shown in --help and used when unset (NULL = none) */
     const char *help;   /* one line */
     int repeat;         /* 1 = may be given several times (values joined by '\n') */

@@ -226,7 +226,7 @@ static const cli_opt train_opts[] = {
     {"patience", 0, "N", "0", "stop after N epochs without a better validation loss (0 = never)", 0},
     {"no-restore-best", 0, NULL, NULL, "keep the last epoch's weights, not the best validation epoch's", 0},
     {"checkpoint", 0, "FILE", NULL, "checkpoint after every epoch (default MODEL.ckpt)", 0},
-    {"resume", 0, NULL, NULL, "continue from the checkpoint", 0},
+    {"resume", 0, "[require]", NULL, "continue from the checkpoint (none yet: start, with a note; =require: fail)", 0},
     {"history", 0, "FILE", NULL, "write the per-epoch history as CSV", 0},
     {"threads", 0, "N", "2", "OpenBLAS threads", 0},
     {"embed-vectors", 0, NULL, NULL, "store the frozen rows in the model file (runs without the store)", 0},
@@ -250,6 +250,11 @@ typedef struct tctx {
     cli *c;
     double t_epoch;
 } tctx;
+
+static void train_note(void *ud, int warning, const char *msg) {
+    (void)ud;
+    cli_warn("%s%s", warning ? "warning: " : "", msg);
+}
 
 static void progress(void *ud, size_t epoch, size_t epochs, size_t done, size_t total, double loss, double acc,
                      const wb_epoch *ep) {
@@ -373,7 +378,11 @@ static int run_train(cli *c) {
     if (cwmode < 0) return EXIT_USAGE;
     to.epochs = ep, to.batch = bs, to.patience = pat, to.seed = seed ? seed : 1;
     to.restore_best = !cli_flag(c, "no-restore-best");
-    to.resume = cli_flag(c, "resume");
+    if (cli_given(c, "resume")) {
+        const char *r = cli_str(c, "resume");
+        if (*r && strcmp(r, "require")) return cli_usage(c, "--resume takes no value or =require, not '%s'", r);
+        to.resume = *r ? WB_RESUME_REQUIRE : WB_RESUME_IF_ANY;
+    }
     mc.seed = to.seed;
     openblas_set_num_threads((int)thr);
 
@@ -482,7 +491,7 @@ static int run_train(cli *c) {
     }
     to.out_path = out, to.ckpt_path = ckpt, to.file = &mf;
     tctx tc = {.c = c};
-    to.progress = progress, to.ctx = &tc, to.should_stop = should_stop;
+    to.progress = progress, to.ctx = &tc, to.should_stop = should_stop, to.note = train_note;
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_signal;
