@@ -24,7 +24,11 @@
  *             numeric feature columns by name; other columns are ignored.
  *   All formats: a UTF-8 byte-order mark at the start is skipped, CRLF line
  *   ends are accepted (and counted), blank lines of TSV and fastText files
- *   and blank lines between CSV rows are ignored.
+ *   and blank lines between CSV rows are ignored.  Inside text fields and
+ *   labels, CR LF and a lone CR become LF, as Python's text mode
+ *   (universal newlines) reads them: Keras users read their files that
+ *   way, and an e-mail with CRLF inside a quoted CSV field then gives the
+ *   tokens `com`, not `com\r`.
  *
  * Text and labels
  *   Every text field and label handed out is valid UTF-8: each invalid

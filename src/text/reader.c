@@ -282,6 +282,25 @@ static int rd_add_label_field(rd *r, const char *s, size_t n) {
     return 0;
 }
 
+/* Python's text mode (universal newlines) inside a field: CR LF and a lone
+ * CR become LF, in place (the span only shrinks); a NUL follows the new end
+ * when `nul`.  A tokenizer then sees the same text as Keras' users, who read
+ * their files with open(path) (Keras' filters split at '\n', not at '\r'). */
+static size_t rd_newlines(char *p, size_t n, int nul) {
+    char *cr = memchr(p, '\r', n);
+    if (!cr) return n;
+    char *w = cr, *end = p + n;
+    for (const char *q = cr; q < end; q++) {
+        if (*q != '\r') *w++ = *q;
+        else {
+            *w++ = '\n';
+            if (q + 1 < end && q[1] == '\n') q++;
+        }
+    }
+    if (nul) *w = 0;
+    return (size_t)(w - p);
+}
+
 /* Hand the current record to the callback. */
 static int rd_emit(rd *r, long long line) {
     if (r->lspcap < r->nlp) {
@@ -291,12 +310,14 @@ static int rd_emit(rd *r, long long line) {
         r->lspcap = r->lpcap;
     }
     for (size_t i = 0; i < r->ntp; i++) {
-        r->tspan[i].ptr = (r->tp[i].in_input ? r->in : r->sb) + r->tp[i].off;
-        r->tspan[i].len = r->tp[i].len;
+        char *p = (r->tp[i].in_input ? r->in : r->sb) + r->tp[i].off;
+        r->tspan[i].ptr = p;
+        r->tspan[i].len = rd_newlines(p, r->tp[i].len, 1);
     }
     for (size_t i = 0; i < r->nlp; i++) {
-        r->lspan[i].ptr = (r->lp[i].in_input ? r->in : r->sb) + r->lp[i].off;
-        r->lspan[i].len = r->lp[i].len;
+        char *p = (r->lp[i].in_input ? r->in : r->sb) + r->lp[i].off;
+        r->lspan[i].ptr = p;
+        r->lspan[i].len = rd_newlines(p, r->lp[i].len, 0);
     }
     wb_example ex = {
         .line = line, .n_texts = r->ntp, .texts = r->tspan,
