@@ -801,10 +801,14 @@ static void predict_print(cli *c, const wb_bundle *b, const float *p, size_t k, 
     size_t kk = k > n ? n : k;
     if (kk > 1024) kk = 1024;
     wb_topk(pp, n, kk, top);
-    if (use_th) {
+    if (use_th) { /* every label at or above T, best first (ties: lower id) */
         kk = 0;
-        for (size_t q = 0; q < n && kk < 1024; q++)
-            if (pp[q] >= th) top[kk++] = (uint32_t)q;
+        for (size_t q = 0; q < n && kk < 1024; q++) {
+            if (!(pp[q] >= th)) continue;
+            size_t j = kk++;
+            for (; j > 0 && pp[top[j - 1]] < pp[q]; j--) top[j] = top[j - 1];
+            top[j] = (uint32_t)q;
+        }
     }
     if (c->json) printf("{\"line\": %lld, \"labels\": [", line);
     for (size_t i = 0; i < kk; i++) {
