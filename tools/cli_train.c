@@ -652,10 +652,11 @@ static int load_bundle(cli *c, const char *path, size_t batch, wb_bundle **b) {
 
 static const cli_opt eval_opts[] = {
     {"store", 's', "STORE", NULL, "the store the model was trained with (default: the recorded path)", 0},
-    {"k", 'k', "K", "1", "P@K and R@K (fastText's definitions)", 0},
+    {"k", 'k', "K", "1", "P@K and R@K (fastText's definitions); predictions shown per error", 0},
     {"threshold", 0, "T", "0.5", "sigmoid threshold for accuracy, precision, recall, F1", 0},
-    {"unknown-label", 0, "WHAT", "error", "error|skip: a label the model does not know", 0},
-    {"errors", 0, "FILE", NULL, "list misclassified examples to FILE ('-' = stdout): file:line, truth, prediction, text", 0},
+    {"unknown-label", 0, "WHAT", "keep", "a label the model does not know: keep (a true label never predicted)|skip (dropped, as fastText's test)|error", 0},
+    {"errors", 0, "FILE", NULL, "list misclassified examples to FILE ('-' = stdout): file:line, true labels, predictions, text", 0},
+    {"errors-by", 0, "RULE", "top1", "what --errors lists: top1|topk|exact|threshold", 0},
     {"batch-size", 'b', "N", "256", "examples per forward pass", 0},
     {"threads", 0, "N", "2", "OpenBLAS threads", 0},
     {"json", 0, NULL, NULL, "one JSON document", 0},
@@ -663,8 +664,59 @@ static const cli_opt eval_opts[] = {
     {"help", 'h', NULL, NULL, "show this help", 0},
     {0}};
 
-static void print_labels(FILE *f, const wb_bundle *b, const size_t *lo, const uint32_t *li, size_t i) {
-    for (size_t q = lo[i]; q < lo[i + 1]; q++) fprintf(f, "%s%s", q > lo[i] ? "," : "", b->labels[li[q]]);
+/* Name of label id `id` of a labelled file: the model's, or an unknown one. */
+static void put_label(FILE *f, const wb_bundle *b, const wb_labelled *l, uint32_t id) {
+    if (id < b->nlabels) fputs(b->labels[id], f);
+    else fwrite(l->unknown[id - b->nlabels], 1, l->unknown_len[id - b->nlabels], f);
+}
+
+/* The first few unknown label names, "a, b, c, ..." into out. */
+static const char *unknown_names(const wb_labelled *l, char *out, size_t cap) {
+    size_t n = 0;
+    out[0] = 0;
+    for (uint32_t i = 0; i < l->n_unknown && n + 8 < cap; i++) {
+        if (i == 5) {
+            snprintf(out + n, cap - n, ", ...");
+            break;
+        }
+        int k = snprintf(out + n, cap - n, "%s'%.*s'", i ? ", " : "", (int)(l->unknown_len[i] > 60 ? 60 : l->unknown_len[i]),
+                         l->unknown[i]);
+        if (k < 0) break;
+        n = n + (size_t)k < cap ? n + (size_t)k : cap - 1;
+    }
+    return out;
+}
+
+/* One line of the error listing: file:line, true labels, predictions, text.
+ * The predictions are the label shown with ITS probability (binary), the k
+ * best (top1, topk) or the labels at >= threshold (exact, threshold). */
+static void error_line(FILE *f, const char *file, const wb_bundle *b, const wb_labelled *l, size_t i, const float *p,
+                       wb_task task, size_t C, wb_error_rule rule, size_t k, float th, uint32_t *top) {
+    fprintf(f, "%s:%lld\t", file, l->line[i]);
+    for (size_t q = l->loff[i]; q < l->loff[i + 1]; q++) {
+        if (q > l->loff[i]) fputc(',', f);
+        put_label(f, b, l, l->lids[q]);
+    }
+    fputc('\t', f);
+    if (task == WB_TASK_BINARY) {
+        int pos = p[0] >= th;
+        fprintf(f, "%s %.4f", b->labels[pos], (double)(pos ? p[0] : 1 - p[0]));
+    } else if (rule == WB_ERRORS_TOP1 || rule == WB_ERRORS_TOPK) {
+        size_t kk = rule == WB_ERRORS_TOP1 && k < 1 ? 1 : k;
+        if (kk > C) kk = C;
+        wb_topk(p, C, kk, top);
+        for (size_t q = 0; q < kk; q++) fprintf(f, "%s%s %.4f", q ? ", " : "", b->labels[top[q]], (double)p[top[q]]);
+    } else {
+        size_t n = 0;
+        wb_topk(p, C, C < 1024 ? C : 1024, top);
+        for (size_t q = 0; q < (C < 1024 ? C : 1024) && p[top[q]] >= th; q++, n++)
+            fprintf(f, "%s%s %.4f", q ? ", " : "", b->labels[top[q]], (double)p[top[q]]);
+        if (!n) fprintf(f, "(none >= %g; best %s %.4f)", (double)th, b->labels[top[0]], (double)p[top[0]]);
+    }
+    fputc('\t', f);
+    const char *t = l->text[i];
+    for (size_t q = 0; t[q] && q < 200; q++) fputc(t[q] == '\n' || t[q] == '\t' || t[q] == '\r' ? ' ' : t[q], f);
+    fputc('\n', f);
 }
 
 static int run_eval(cli *c) {
@@ -673,8 +725,13 @@ static int run_eval(cli *c) {
     if (cli_u64(c, "k", 1, 1000, &k) || cli_u64(c, "batch-size", 1, 65536, &bs) || cli_u64(c, "threads", 1, 256, &thr) ||
         opt_float(c, "threshold", 0, 1, &th))
         return EXIT_USAGE;
-    int unk = cli_choice(c, "unknown-label", "error|skip");
-    if (unk < 0) return EXIT_USAGE;
+    int unk = cli_choice(c, "unknown-label", "error|skip|keep");
+    int rule = cli_choice(c, "errors-by", "top1|topk|exact|threshold");
+    if (unk < 0 || rule < 0) return EXIT_USAGE;
+    const char *errs = cli_str(c, "errors");
+    if (errs && !strcmp(errs, "-") && c->json)
+        return cli_usage(c, "--errors - and --json would both write to stdout; give --errors a file name");
+    if (cli_given(c, "errors-by") && !errs) return cli_usage(c, "--errors-by chooses what --errors lists; give --errors FILE");
     openblas_set_num_threads((int)thr);
     wb_bundle *b;
     int rc = load_bundle(c, c->argv[0], bs, &b);
@@ -682,19 +739,35 @@ static int run_eval(cli *c) {
     wb_err e;
     wb_err_clear(&e);
     wb_labelled l;
-    const char *errs = cli_str(c, "errors");
-    int lrc = wb_bundle_read(b, c->argv[1], NULL, unk, errs != NULL, &l, &e);
+    const char *file = c->argv[1];
+    static const wb_unknown_mode umode[] = {WB_UNKNOWN_ERROR, WB_UNKNOWN_SKIP, WB_UNKNOWN_KEEP};
+    int lrc = wb_bundle_read(b, file, NULL, umode[unk], errs != NULL, &l, &e);
     if (lrc) {
         wb_bundle_destroy(b);
         return cli_fail(&e, lrc);
     }
-    if (l.skipped_unknown && !c->quiet)
-        cli_warn("%" PRIu64 " records skipped: labels the model does not know", l.skipped_unknown);
+    if (l.unknown_labels && !c->quiet) {
+        char names[512];
+        unknown_names(&l, names, sizeof names);
+        if (umode[unk] == WB_UNKNOWN_KEEP)
+            cli_warn("warning: %s: %" PRIu64 " true label%s in %" PRIu64 " record%s %s not among the model's %u labels (%u "
+                     "distinct: %s): counted as true labels never predicted (--unknown-label skip drops them, as fastText's "
+                     "test does)",
+                     file, l.unknown_labels, l.unknown_labels > 1 ? "s" : "", l.unknown_records, l.unknown_records > 1 ? "s" : "",
+                     l.unknown_labels > 1 ? "are" : "is", b->nlabels, l.n_unknown, names);
+        else
+            cli_warn("warning: %s: %" PRIu64 " label%s the model does not know dropped (%u distinct: %s); %" PRIu64
+                     " record%s left without labels skipped",
+                     file, l.unknown_labels, l.unknown_labels > 1 ? "s" : "", l.n_unknown, names, l.skipped_unknown,
+                     l.skipped_unknown == 1 ? "" : "s");
+    }
     const wb_model_cfg *mc = wb_model_cfg_get(b->model);
+    size_t C = mc->C;
     uint32_t *idx = malloc(l.n * sizeof *idx);
-    float *probs = malloc(l.n * mc->C * sizeof *probs);
-    if (!idx || !probs) {
-        free(idx), free(probs), wb_labelled_free(&l), wb_bundle_destroy(b);
+    float *probs = malloc(l.n * C * sizeof *probs);
+    uint32_t *top = malloc((C < 1024 ? C : 1024) * sizeof *top);
+    if (!idx || !probs || !top) {
+        free(idx), free(probs), free(top), wb_labelled_free(&l), wb_bundle_destroy(b);
         return cli_fail(&e, wb_err_set(&e, WB_ENOMEM, "out of memory"));
     }
     for (size_t i = 0; i < l.n; i++) idx[i] = (uint32_t)i;
@@ -708,31 +781,13 @@ static int run_eval(cli *c) {
             cli_warn("%s: %s", errs, strerror(errno));
             rc = EXIT_FAIL;
         } else {
-            size_t C = mc->C;
             for (size_t i = 0; i < l.n; i++) {
                 const float *p = probs + i * C;
-                int wrong;
-                uint32_t top;
-                wb_topk(p, C, 1, &top);
-                if (mc->task == WB_TASK_MULTICLASS) wrong = top != l.lids[l.loff[i]];
-                else if (mc->task == WB_TASK_BINARY) wrong = (p[0] >= th) != (l.lids[l.loff[i]] == 1);
-                else {
-                    wrong = 0;
-                    for (size_t q = 0; q < C; q++) {
-                        int truth = 0;
-                        for (size_t r = l.loff[i]; r < l.loff[i + 1]; r++) truth |= l.lids[r] == q;
-                        wrong |= (p[q] >= th) != truth;
-                    }
-                }
-                if (!wrong) continue;
+                const uint32_t *lab = l.lids + l.loff[i];
+                size_t nl = l.loff[i + 1] - l.loff[i];
+                if (!wb_eval_wrong(mc->task, C, p, lab, nl, (wb_error_rule)rule, m.k, th)) continue;
                 nerr++;
-                fprintf(f, "%s:%lld\t", c->argv[1], l.line[i]);
-                print_labels(f, b, l.loff, l.lids, i);
-                if (mc->task == WB_TASK_BINARY) fprintf(f, "\t%s %.4f\t", b->labels[p[0] >= th], (double)p[0]);
-                else fprintf(f, "\t%s %.4f\t", b->labels[top], (double)p[top]);
-                const char *t = l.text[i];
-                for (size_t q = 0; t[q] && q < 200; q++) fputc(t[q] == '\n' || t[q] == '\t' || t[q] == '\r' ? ' ' : t[q], f);
-                fputc('\n', f);
+                error_line(f, file, b, &l, i, p, mc->task, C, (wb_error_rule)rule, m.k, th, top);
             }
             if (f != stdout && fclose(f)) {
                 cli_warn("%s: %s", errs, strerror(errno));
@@ -744,7 +799,7 @@ static int run_eval(cli *c) {
         if (c->json) {
             printf("{\"examples\": %zu, \"task\": \"%s\", \"loss\": ", m.n, wb_task_name(mc->task));
             json_num(stdout, m.loss);
-            printf(", \"acc\": ");
+            printf(", \"loss_examples\": %zu, \"acc\": ", m.n_loss);
             json_num(stdout, m.acc);
             printf(", \"k\": %zu, \"p_at_k\": ", m.k);
             json_num(stdout, m.p_at_k);
@@ -758,18 +813,27 @@ static int run_eval(cli *c) {
             json_num(stdout, m.recall);
             printf(", \"f1\": ");
             json_num(stdout, m.f1);
-            printf(", \"skipped_unknown\": %" PRIu64 "%s", l.skipped_unknown, errs ? ", \"errors\": " : "");
-            if (errs) printf("%zu", nerr);
+            printf(", \"unknown_label\": \"%s\", \"unknown_labels\": %" PRIu64 ", \"unknown_records\": %" PRIu64
+                   ", \"unknown\": [",
+                   unk == 0 ? "error" : unk == 1 ? "skip" : "keep", l.unknown_labels, l.unknown_records);
+            for (uint32_t i = 0; i < l.n_unknown; i++) {
+                if (i) printf(", ");
+                json_str(stdout, l.unknown[i], l.unknown_len[i]);
+            }
+            printf("], \"skipped_unknown\": %" PRIu64, l.skipped_unknown);
+            if (errs) printf(", \"errors\": %zu, \"errors_by\": \"%s\"", nerr, wb_error_rule_name((wb_error_rule)rule));
             printf("}\n");
         } else {
             printf("examples\t%zu\nloss\t%.4f\naccuracy\t%.4f\n", m.n, m.loss, m.acc);
             if (mc->task != WB_TASK_BINARY) printf("P@%zu\t%.4f\nR@%zu\t%.4f\n", m.k, m.p_at_k, m.k, m.r_at_k);
             if (mc->task != WB_TASK_MULTICLASS)
                 printf("precision\t%.4f\nrecall\t%.4f\nF1\t%.4f\n", m.precision, m.recall, m.f1);
+            if (errs) printf("errors\t%zu (%s)\n", nerr, wb_error_rule_name((wb_error_rule)rule));
         }
     }
     free(idx);
     free(probs);
+    free(top);
     wb_labelled_free(&l);
     wb_bundle_destroy(b);
     return rc;

@@ -4,6 +4,14 @@
 #   - CR LF and lone CR inside fields read as LF (Python's text mode): the
 #     tokens of an e-mail with CRLF lines have no '\r';
 #   - predict --threshold lists labels best first;
+#   - eval --errors: a binary listing shows the probability of the label it
+#     shows; multi-label listings follow --errors-by top1|topk|exact|threshold
+#     (their counts equal the metrics' complements) and show the k best
+#     labels with probabilities; --errors - --json is a usage error;
+#   - eval of a file with labels the model never saw: keep (default; a true
+#     label never predicted, one warning naming it), skip, error (exit 1);
+#     both checked against fastText's `test` meter on the same predictions
+#     (tools/fasttext_meter.py, itself checked against `fasttext test`);
 # Exit 0 pass, 1 fail, 77 skip.
 set -u
 . "$(dirname "$0")/lib.bash"
@@ -46,5 +54,98 @@ for line in open(sys.argv[1]):
     p = [l["prob"] for l in json.loads(line)["labels"]]
     assert len(p) >= 2 and p == sorted(p, reverse=True), p
 ' "$T/out" && ok || bad "predict --threshold --json is not sorted: $(cat "$T/out")"
+
+# ---- eval --errors: binary -------------------------------------------------------------------
+json_get() { /usr/bin/python3 -c "import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])" "$T/out" "$1"; }
+HAVE_PY=0
+[ -x /usr/bin/python3 ] && HAVE_PY=1
+"$WB" train --data "$TX/demo_sentiment.tsv" --test "$TX/demo_sentiment_test.tsv" --store "$T/demo" --model tutorial \
+    --maxlen 20 --epochs 3 -o "$T/sent.wbm" -q >/dev/null 2>&1 || bad "train sentiment"
+run "$WB" eval "$T/sent.wbm" "$TX/demo_sentiment_test.tsv" --errors "$T/err.tsv"
+expect_rc 0 "eval --errors binary"
+[ -s "$T/err.tsv" ] && ok || bad "binary model without errors: the check below would be void"
+awk -F'\t' '{ split($3, a, " "); if (a[1] == $2 || a[2] < 0.5) exit 1 }' "$T/err.tsv" && ok ||
+    bad "binary error listing: a shown label that is the truth, or its probability below 0.5: $(head -n 3 "$T/err.tsv")"
+line=$(head -n 1 "$T/err.tsv")
+n=$(printf '%s' "$line" | cut -f1 | sed 's/.*://')
+shown=$(printf '%s' "$line" | cut -f3)
+pred=$(sed -n "${n}p" "$TX/demo_sentiment_test.tsv" | cut -f1 | "$WB" predict "$T/sent.wbm" | cut -f1-2 | awk -F'\t' '{ printf "%s %.4f", $1, $2 }')
+[ "$shown" = "$pred" ] && ok || bad "error listing says '$shown' where predict says '$pred'"
+run "$WB" eval "$T/sent.wbm" "$TX/demo_sentiment_test.tsv" --errors - --json
+expect_rc 2 "eval --errors - --json"
+has "--errors - and --json would both write to stdout" "--errors - --json message"
+run "$WB" eval "$T/sent.wbm" "$TX/demo_sentiment_test.tsv" --errors-by topk
+expect_rc 2 "--errors-by without --errors"
+
+# ---- eval --errors: multi-label ---------------------------------------------------------------
+# the topics fixture with unknown labels: one record with a new label beside a known one, one with
+# only new labels
+{
+    sed -n '1,40p' "$TX/demo_topics.txt"
+    echo "__label__royalty __label__heraldry queen castle crown"
+    echo "__label__porridge oats breakfast spoon"
+} >"$T/top_test.txt"
+if [ "$HAVE_PY" -eq 1 ]; then
+    for rule in top1 topk exact threshold; do
+        run "$WB" eval "$T/top.wbm" "$TX/demo_topics.txt" -k 2 --errors "$T/e_$rule.tsv" --errors-by "$rule" --json
+        expect_rc 0 "eval --errors-by $rule"
+        eval "n_$rule=$(json_get errors)"
+    done
+    N=$(json_get examples)
+    acc=$(json_get acc)
+    run "$WB" eval "$T/top.wbm" "$TX/demo_topics.txt" -k 1 --json
+    p1=$(json_get p_at_k)
+    [ "$n_top1" -eq "$(awk -v n="$N" -v p="$p1" 'BEGIN { printf "%d", n - n * p + 0.5 }')" ] && ok ||
+        bad "errors-by top1: $n_top1 errors, but P@1 $p1 of $N examples"
+    [ "$n_exact" -eq "$(awk -v n="$N" -v a="$acc" 'BEGIN { printf "%d", n - n * a + 0.5 }')" ] && ok ||
+        bad "errors-by exact: $n_exact errors, but exact-match accuracy $acc of $N examples"
+    [ "$n_topk" -le "$n_top1" ] && [ "$n_threshold" -le "$n_exact" ] && [ "$n_exact" -gt 0 ] && ok ||
+        bad "errors-by counts: top1 $n_top1 topk $n_topk exact $n_exact threshold $n_threshold"
+    awk -F'\t' '{ if (split($3, a, ", ") != 2) exit 1 }' "$T/e_top1.tsv" && ok ||
+        bad "-k 2: two predictions per listed error expected: $(head -n 2 "$T/e_top1.tsv")"
+    awk -F'\t' '{ n = split($3, a, ", "); for (i = 1; i <= n; i++) { split(a[i], b, " "); if (b[2] < 0.5) exit 1 } }' \
+        "$T/e_exact.tsv" && ok || bad "errors-by exact shows a label below the threshold: $(head -n 3 "$T/e_exact.tsv")"
+else
+    echo "first_hour.sh: /usr/bin/python3 missing: --errors-by checks skipped" >&2
+fi
+
+# ---- eval: labels the model never saw ---------------------------------------------------------
+run "$WB" eval "$T/top.wbm" "$T/top_test.txt" -k 2
+expect_rc 0 "eval with unknown labels (keep)"
+has "warning: $T/top_test.txt: 2 true labels in 2 records are not among the model's 4 labels (2 distinct: 'heraldry', 'porridge')" "keep warning"
+[ "$(grep -c . "$T/err")" -eq 1 ] && ok || bad "more than one warning: $(cat "$T/err")"
+run "$WB" eval "$T/top.wbm" "$T/top_test.txt" --unknown-label error
+expect_rc 1 "eval --unknown-label error"
+has "top_test.txt:41: label 'heraldry' is not one of the model's 4 labels" "unknown label error"
+run "$WB" eval "$T/top.wbm" "$T/top_test.txt" --unknown-label skip
+expect_rc 0 "eval --unknown-label skip"
+has "2 labels the model does not know dropped (2 distinct: 'heraldry', 'porridge'); 1 record left without labels skipped" "skip warning"
+grep -qx $'examples\t41' "$T/out" && ok || bad "skip: 41 examples expected: $(cat "$T/out")"
+
+# the same predictions through fastText's meter
+if [ "$HAVE_PY" -eq 1 ] && command -v fasttext >/dev/null; then
+    M=$WB_TOOLS/fasttext_meter.py
+    fasttext supervised -input "$TX/demo_topics.txt" -output "$T/ft" -epoch 25 -lr 0.5 -loss ova -thread 1 -seed 1 \
+        -verbose 0 >/dev/null 2>&1 || bad "fasttext supervised"
+    for k in 1 2; do
+        fasttext predict-prob "$T/ft.bin" "$T/top_test.txt" "$k" >"$T/ftp$k.txt"
+        fasttext test "$T/ft.bin" "$T/top_test.txt" "$k" >"$T/ftt$k.txt" 2>/dev/null
+        /usr/bin/python3 "$M" "$TX/demo_topics.txt" "$T/top_test.txt" "$T/ftp$k.txt" "$k" skip >"$T/ftm$k.txt"
+        # fastText prints 3 significant digits
+        paste "$T/ftt$k.txt" "$T/ftm$k.txt" | awk -F'\t' '$1 != $3 { exit 1 }
+            { d = $2 - $4; if (d < 0) d = -d; if (d > 0.005 * ($4 > 1 ? $4 : 1)) exit 1 }' && [ "$(wc -l <"$T/ftt$k.txt")" -eq 3 ] && ok ||
+            bad "fasttext_meter.py differs from fasttext test at k=$k: $(cat "$T/ftt$k.txt" "$T/ftm$k.txt" | tr '\n' ' ')"
+        sed 's/__label__[^ ]* //g' "$T/top_test.txt" | "$WB" predict "$T/top.wbm" --json --top-k "$k" -b 64 >"$T/wbp$k.txt"
+        for mode in skip keep; do
+            /usr/bin/python3 "$M" "$TX/demo_topics.txt" "$T/top_test.txt" "$T/wbp$k.txt" "$k" "$mode" >"$T/ref.txt"
+            run "$WB" eval "$T/top.wbm" "$T/top_test.txt" -k "$k" -b 64 --unknown-label "$mode" --json
+            got=$(/usr/bin/python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print("N\t%d\nP@%d\t%.6g\nR@%d\t%.6g" % (d["examples"], d["k"], d["p_at_k"], d["k"], d["r_at_k"]))' "$T/out")
+            [ "$got" = "$(cat "$T/ref.txt")" ] && ok ||
+                bad "eval --unknown-label $mode -k $k: $(echo $got) vs fastText's meter on the same predictions: $(cat "$T/ref.txt" | tr '\n' ' ')"
+        done
+    done
+else
+    echo "first_hour.sh: fasttext or /usr/bin/python3 missing: the fastText comparison is skipped" >&2
+fi
 
 finish first_hour.sh

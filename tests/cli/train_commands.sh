@@ -175,7 +175,7 @@ grep -q "bad.wbm" "$T/err" && grep -qi "checksum\|damaged" "$T/err" && ok || bad
 head -c 100 "$T/tut.wbm" >"$T/short.wbm"
 run "$WB" predict "$T/short.wbm" "$T/in.txt"
 expect_rc 1 "truncated model file"
-run "$WB" eval "$T/tut.wbm" "$TX/demo_topics.txt"
+run "$WB" eval "$T/tut.wbm" "$TX/demo_topics.txt" --unknown-label error
 expect_rc 1 "eval with unknown labels"
 grep -q "demo_topics.txt:1:" "$T/err" && ok || bad "unknown label message: $(cat "$T/err")"
 
