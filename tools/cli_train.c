@@ -249,6 +249,7 @@ static int should_stop(void *ctx) {
 typedef struct tctx {
     cli *c;
     double t_epoch;
+    int multilabel;   /* the accuracy figure is P@1 */
 } tctx;
 
 static void train_note(void *ud, int warning, const char *msg) {
@@ -265,14 +266,19 @@ static void progress(void *ud, size_t epoch, size_t epochs, size_t done, size_t 
         char bar[32];
         for (int i = 0; i < 30; i++) bar[i] = i < w ? '=' : (i == w ? '>' : '.');
         bar[30] = 0;
-        cli_progress(c, 0, "Epoch %zu/%zu %zu/%zu [%s] loss %.4f acc %.4f", epoch, epochs, done, total, bar, loss, acc);
+        cli_progress(c, 0, "Epoch %zu/%zu %zu/%zu [%s] loss %.4f %s %.4f", epoch, epochs, done, total, bar, loss,
+                     t->multilabel ? "P@1" : "acc", acc);
         return;
     }
     if (c->quiet) return;
     char line[256];
-    int n = snprintf(line, sizeof line, "Epoch %zu/%zu %zu/%zu [==============================] %.0fs loss %.4f acc %.4f",
-                     epoch, epochs, done, total, ep->seconds, ep->loss, ep->acc);
-    if (ep->has_val) snprintf(line + n, sizeof line - (size_t)n, " val_loss %.4f val_acc %.4f", ep->val_loss, ep->val_acc);
+    int n = snprintf(line, sizeof line, "Epoch %zu/%zu %zu/%zu [==============================] %.0fs loss %.4f %s %.4f",
+                     epoch, epochs, done, total, ep->seconds, ep->loss, t->multilabel ? "P@1" : "acc", ep->acc);
+    if (ep->has_val && t->multilabel)
+        snprintf(line + n, sizeof line - (size_t)n, " val_loss %.4f val_P@1 %.4f val_R@1 %.4f", ep->val_loss, ep->val_acc,
+                 ep->val_r1);
+    else if (ep->has_val)
+        snprintf(line + n, sizeof line - (size_t)n, " val_loss %.4f val_acc %.4f", ep->val_loss, ep->val_acc);
     if (c->progress) fprintf(stderr, "\r%-79s\n", line);
     else fprintf(stderr, "%s\n", line);
 }
@@ -333,15 +339,18 @@ static void mem_measure(memrep *r, wb_model *m, wb_store *st) {
     wb_model_mem_get(m, &r->mm);
 }
 
-static int write_history(const char *path, const wb_train_result *r) {
+/* The history as CSV; a multi-label run has P@1 where others have accuracy,
+ * and the validation R@1. */
+static int write_history(const char *path, const wb_train_result *r, int multilabel) {
     FILE *f = fopen(path, "w");
     if (!f) return errno;
-    fprintf(f, "epoch,loss,acc,val_loss,val_acc,seconds\n");
+    fprintf(f, multilabel ? "epoch,loss,p_at_1,val_loss,val_p_at_1,val_r_at_1,seconds\n" : "epoch,loss,acc,val_loss,val_acc,seconds\n");
     for (size_t i = 0; i < r->epochs_run; i++) {
         const wb_epoch *h = &r->history[i];
         fprintf(f, "%zu,%.6f,%.6f,", h->epoch, h->loss, h->acc);
         if (h->has_val) fprintf(f, "%.6f,%.6f,", h->val_loss, h->val_acc);
         else fprintf(f, ",,");
+        if (multilabel) fprintf(f, h->has_val ? "%.6f," : ",", h->val_r1);
         fprintf(f, "%.3f\n", h->seconds);
     }
     int rc = ferror(f) ? EIO : 0;
@@ -490,7 +499,7 @@ static int run_train(cli *c) {
         goto out;
     }
     to.out_path = out, to.ckpt_path = ckpt, to.file = &mf;
-    tctx tc = {.c = c};
+    tctx tc = {.c = c, .multilabel = mc.task == WB_TASK_MULTILABEL};
     to.progress = progress, to.ctx = &tc, to.should_stop = should_stop, to.note = train_note;
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
@@ -509,7 +518,7 @@ static int run_train(cli *c) {
         rc = EXIT_FAIL;
         goto out;
     }
-    if (cli_str(c, "history") && (lrc = write_history(cli_str(c, "history"), &res))) {
+    if (cli_str(c, "history") && (lrc = write_history(cli_str(c, "history"), &res, mc.task == WB_TASK_MULTILABEL))) {
         cli_warn("%s: %s", cli_str(c, "history"), strerror(lrc));
         rc = EXIT_FAIL;
         goto out;
@@ -542,6 +551,9 @@ static int run_train(cli *c) {
     int want_mem = cli_flag(c, "mem-report");
     if (want_mem) mem_measure(&mr, m, st);
     const wb_epoch *last = res.epochs_run ? &res.history[res.epochs_run - 1] : NULL;
+    /* the epoch whose weights the model file holds, and its validation figures */
+    const wb_epoch *saved = to.restore_best && res.best_epoch ? &res.history[res.best_epoch - 1] : last;
+    if (saved && !saved->has_val) saved = NULL;
     int tmain = mc.task == WB_TASK_MULTILABEL;
     if (c->json) {
         printf("{\"model\": \"%s\", \"embeddings\": \"%s\", \"task\": \"%s\", \"output\": ", wb_model_kind_name(mc.kind),
@@ -564,13 +576,27 @@ static int run_train(cli *c) {
         if (last) {
             printf(", \"loss\": ");
             json_num(stdout, last->loss);
-            printf(", \"acc\": ");
+            printf(tmain ? ", \"p_at_1\": " : ", \"acc\": ");
             json_num(stdout, last->acc);
             if (last->has_val) {
                 printf(", \"val_loss\": ");
                 json_num(stdout, last->val_loss);
-                printf(", \"val_acc\": ");
+                printf(tmain ? ", \"val_p_at_1\": " : ", \"val_acc\": ");
                 json_num(stdout, last->val_acc);
+                if (tmain) {
+                    printf(", \"val_r_at_1\": ");
+                    json_num(stdout, last->val_r1);
+                }
+            }
+        }
+        if (saved && dst.n_valid) {
+            printf(", \"saved_epoch\": %zu, \"saved_val_loss\": ", saved->epoch);
+            json_num(stdout, saved->val_loss);
+            printf(tmain ? ", \"saved_val_p_at_1\": " : ", \"saved_val_acc\": ");
+            json_num(stdout, saved->val_acc);
+            if (tmain) {
+                printf(", \"saved_val_r_at_1\": ");
+                json_num(stdout, saved->val_r1);
             }
         }
         if (tm.n) {
@@ -597,11 +623,16 @@ static int run_train(cli *c) {
                wb_emb_mode_name(mc.emb), wb_task_name(mc.task), res.epochs_run, res.train_seconds, eps);
         if (res.best_epoch) printf("best validation loss %.4f at epoch %zu%s\n", res.best_val_loss, res.best_epoch,
                                    to.restore_best ? " (saved)" : "");
-        if (tm.n) {
-            printf("test: %zu examples, loss %.4f, accuracy %.4f", tm.n, tm.loss, tm.acc);
-            if (tmain) printf(", P@1 %.4f, R@1 %.4f", tm.p_at_k, tm.r_at_k);
-            printf("\n");
+        if (saved && dst.n_valid) {
+            printf("validation (epoch %zu): %" PRIu64 " examples, loss %.4f", saved->epoch, dst.n_valid, saved->val_loss);
+            if (tmain) printf(", P@1 %.4f, R@1 %.4f\n", saved->val_acc, saved->val_r1);
+            else printf(", accuracy %.4f\n", saved->val_acc);
         }
+        if (tm.n && tmain)
+            printf("test: %zu examples, loss %.4f, P@1 %.4f, R@1 %.4f, exact match %.4f\n", tm.n, tm.loss, tm.p_at_k,
+                   tm.r_at_k, tm.acc);
+        else if (tm.n)
+            printf("test: %zu examples, loss %.4f, accuracy %.4f\n", tm.n, tm.loss, tm.acc);
         if (want_mem) {
             char a[32], b[32], d[32], f[32], g[32], h[32], i2[32], j2[32];
             fprintf(stderr,

@@ -59,12 +59,15 @@
 extern "C" {
 #endif
 
-/* One epoch's figures. */
+/* One epoch's figures.  "acc" is the task's accuracy figure: for a
+ * multi-label task it is P@1 (the best label is a true one), the number
+ * people tune by; exact-match accuracy is eval's. */
 typedef struct wb_epoch {
     size_t epoch;           /* 1-based */
-    double loss, acc;       /* training loss / accuracy (running, with dropout) */
+    double loss, acc;       /* training loss / accuracy or P@1 (running, with dropout) */
     int has_val;            /* validation figures present */
-    double val_loss, val_acc;
+    double val_loss, val_acc; /* validation loss / accuracy or P@1 */
+    double val_r1;          /* multi-label: validation R@1 (else 0) */
     double seconds;         /* wall time of the epoch, validation included */
     size_t examples;        /* training examples seen */
 } wb_epoch;

@@ -87,8 +87,8 @@ static char *tstate_text(const tstate *s, size_t *len) {
                           "\ndata %016" PRIx64 "\n", s->batch, s->seed, s->patience, s->cw, s->data);
     for (size_t i = 0; i < s->nhist; i++) {
         const wb_epoch *h = &s->hist[i];
-        n += (size_t)snprintf(b + n, cap - n, "h %zu %.17g %.17g %d %.17g %.17g %.17g %zu\n", h->epoch, h->loss, h->acc,
-                              h->has_val, h->val_loss, h->val_acc, h->seconds, h->examples);
+        n += (size_t)snprintf(b + n, cap - n, "h %zu %.17g %.17g %d %.17g %.17g %.17g %zu %.17g\n", h->epoch, h->loss,
+                              h->acc, h->has_val, h->val_loss, h->val_acc, h->seconds, h->examples, h->val_r1);
     }
     *len = n;
     return b;
@@ -107,8 +107,9 @@ static int tstate_parse(tstate *s, const char *t, size_t len) {
     for (char *p = strstr(buf, "\nh "); ok && p; p = strstr(p + 1, "\nh ")) {
         wb_epoch h;
         memset(&h, 0, sizeof h);
-        if (sscanf(p + 3, "%zu %lf %lf %d %lf %lf %lf %zu", &h.epoch, &h.loss, &h.acc, &h.has_val, &h.val_loss,
-                   &h.val_acc, &h.seconds, &h.examples) != 8 || hist_push(s, &h))
+        /* 8 fields in checkpoints written before val_r1 was recorded */
+        if (sscanf(p + 3, "%zu %lf %lf %d %lf %lf %lf %zu %lf", &h.epoch, &h.loss, &h.acc, &h.has_val, &h.val_loss,
+                   &h.val_acc, &h.seconds, &h.examples, &h.val_r1) < 8 || hist_push(s, &h))
             ok = 0;
     }
     free(buf);
@@ -375,6 +376,7 @@ int wb_train_run(wb_model **mp, const wb_dataset *ds, const wb_train_opts *o, wb
             rc = wb_eval_run(m, X, loff, lids, val, nval, B, 1, 0.5f, &vm, NULL, e);
             if (rc) goto done;
             h.has_val = 1, h.val_loss = vm.loss, h.val_acc = vm.acc;
+            if (c->task == WB_TASK_MULTILABEL) h.val_acc = vm.p_at_k, h.val_r1 = vm.r_at_k; /* k = 1 */
         }
         h.seconds = now_s() - te;
         if (hist_push(&st, &h)) {

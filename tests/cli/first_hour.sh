@@ -12,6 +12,8 @@
 #     label never predicted, one warning naming it), skip, error (exit 1);
 #     both checked against fastText's `test` meter on the same predictions
 #     (tools/fasttext_meter.py, itself checked against `fasttext test`);
+#   - train of a multi-label model shows P@1 per epoch (not exact match) and,
+#     with --valid, the saved model's validation P@1 / R@1, equal to eval's;
 # Exit 0 pass, 1 fail, 77 skip.
 set -u
 . "$(dirname "$0")/lib.bash"
@@ -40,6 +42,23 @@ grep -qx $'spam\tfrom a example com subject hi body end' "$T/out" && ok || bad "
 run "$WB" train --data "$TX/demo_topics.txt" --test-size 0.25 --seed 3 --store "$T/demo" --model kim \
     --embeddings finetune --epochs 15 -o "$T/top.wbm" -q
 expect_rc 0 "train topics"
+
+# ---- multi-label training: P@1 per epoch and in the summary with --valid --------------------------
+head -n 240 "$TX/demo_topics.txt" >"$T/tt.txt"
+tail -n 60 "$TX/demo_topics.txt" >"$T/tv.txt"
+run "$WB" train --data "$T/tt.txt" --valid "$T/tv.txt" --store "$T/demo" --model kim --epochs 4 -o "$T/tv.wbm" \
+    --history "$T/tv.csv"
+expect_rc 0 "train multi-label --valid"
+[ "$(grep -c '^Epoch [1-4]/4 240/240 .* loss [0-9.]* P@1 [0-9.]* val_loss [0-9.]* val_P@1 [0-9.]* val_R@1 [0-9.]*$' "$T/err")" -eq 4 ] &&
+    ! grep -q 'acc' "$T/err" && ok || bad "multi-label epoch lines: $(cat "$T/err")"
+grep -q '^validation (epoch [1-4]): 60 examples, loss [0-9.]*, P@1 [0-9.]*, R@1 [0-9.]*$' "$T/out" && ok ||
+    bad "multi-label summary with --valid: $(cat "$T/out")"
+head -n 1 "$T/tv.csv" | grep -qx 'epoch,loss,p_at_1,val_loss,val_p_at_1,val_r_at_1,seconds' && [ "$(wc -l <"$T/tv.csv")" -eq 5 ] &&
+    ok || bad "multi-label history: $(cat "$T/tv.csv")"
+summ=$(sed -n 's/^validation (epoch [0-9]*): 60 examples, loss [0-9.]*, \(P@1 [0-9.]*, R@1 [0-9.]*\)$/\1/p' "$T/out")
+run "$WB" eval "$T/tv.wbm" "$T/tv.txt"
+ev=$(awk -F'\t' '$1 == "P@1" { p = $2 } $1 == "R@1" { r = $2 } END { printf "P@1 %s, R@1 %s", p, r }' "$T/out")
+[ "$summ" = "$ev" ] && ok || bad "train's validation '$summ' differs from eval's '$ev'"
 
 # ---- predict --threshold: best first ------------------------------------------------------
 printf 'queen king castle son\nwoman kitchen house\n' >"$T/q.txt"
