@@ -12,6 +12,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
@@ -875,122 +876,200 @@ const cli_cmd cmd_eval = {"eval", "[options] MODEL FILE", "Loss, accuracy, P@k, 
 
 static const cli_opt predict_opts[] = {
     {"store", 's', "STORE", NULL, "the store the model was trained with (default: the recorded path)", 0},
-    {"top-k", 'k', "K", "1", "labels per line, best first", 0},
-    {"threshold", 0, "T", NULL, "multi-label: every label with probability >= T (instead of --top-k)", 0},
-    {"batch-size", 'b', "N", "64", "lines per forward pass", 0},
+    {"top-k", 'k', "K", "1", "labels per record, best first", 0},
+    {"threshold", 0, "T", NULL, "multi-label: every label with probability >= T, best first (instead of --top-k)", 0},
+    {"format", 'f', "FMT", "lines", "input records: lines (one text per line)|fasttext|tsv|csv (labels, if any, ignored)", 0},
+    {"text-col", 0, "NAME", NULL, "CSV text column (default: the model's)", 0},
+    {"id-col", 0, "NAME", NULL, "CSV column printed before the labels of each record", 0},
+    {"batch-size", 'b', "N", "64", "records per forward pass", 0},
     {"threads", 0, "N", "2", "OpenBLAS threads", 0},
-    {"json", 0, NULL, NULL, "one JSON object per line", 0},
-    {"quiet", 'q', NULL, NULL, "accepted for symmetry", 0},
+    {"json", 0, NULL, NULL, "one JSON object per record (JSON Lines)", 0},
+    {"quiet", 'q', NULL, NULL, "no warnings", 0},
     {"help", 'h', NULL, NULL, "show this help", 0},
     {0}};
 
-static void predict_print(cli *c, const wb_bundle *b, const float *p, size_t k, float th, int use_th, long long line) {
-    const wb_model_cfg *mc = wb_model_cfg_get(b->model);
-    size_t C = mc->C;
+/* State of a predict run: the records of the current batch. */
+typedef struct pctx {
+    cli *c;
+    wb_bundle *b;
+    const char *in;            /* input name for messages */
+    size_t bs, T, C, k, nb;    /* batch capacity, model sizes, --top-k, records in the batch */
+    float th;
+    int use_th;
+    int32_t *X;                /* (bs, T) */
+    float *p;                  /* (bs, C) */
+    long long *line;           /* (bs) source line of each record */
+    char **id;                 /* (bs) --id-col values (owned) or NULL */
+    unsigned char *empty;      /* (bs) 1 = no tokens: no prediction */
+    uint32_t *top;             /* (C + 1) scratch */
+    uint64_t records, empties;
+    long long first_empty;     /* line of the first empty record */
+    int looked;                /* the first record was checked for labels */
+    wb_reader_format fmt;
+    wb_err *e;
+} pctx;
+
+static void predict_print(pctx *x, size_t i) {
+    const wb_model_cfg *mc = wb_model_cfg_get(x->b->model);
+    const float *p = x->p + i * x->C;
     /* binary: two classes from one sigmoid */
     float two[2];
     const float *pp = p;
-    size_t n = C;
+    size_t n = x->C, kk = 0;
     if (mc->task == WB_TASK_BINARY) two[0] = 1 - p[0], two[1] = p[0], pp = two, n = 2;
-    uint32_t top[1024];
-    size_t kk = k > n ? n : k;
-    if (kk > 1024) kk = 1024;
-    wb_topk(pp, n, kk, top);
-    if (use_th) { /* every label at or above T, best first (ties: lower id) */
+    uint32_t *top = x->top;
+    if (x->empty[i]) {
         kk = 0;
-        for (size_t q = 0; q < n && kk < 1024; q++) {
-            if (!(pp[q] >= th)) continue;
+    } else if (x->use_th) { /* every label at or above T, best first (ties: lower id) */
+        for (size_t q = 0; q < n; q++) {
+            if (!(pp[q] >= x->th)) continue;
             size_t j = kk++;
             for (; j > 0 && pp[top[j - 1]] < pp[q]; j--) top[j] = top[j - 1];
             top[j] = (uint32_t)q;
         }
+    } else {
+        kk = x->k > n ? n : x->k;
+        wb_topk(pp, n, kk, top);
     }
-    if (c->json) printf("{\"line\": %lld, \"labels\": [", line);
-    for (size_t i = 0; i < kk; i++) {
-        if (c->json) {
-            printf("%s{\"label\": ", i ? ", " : "");
-            json_str(stdout, b->labels[top[i]], b->label_len[top[i]]);
+    const wb_bundle *b = x->b;
+    if (x->c->json) {
+        printf("{\"line\": %lld", x->line[i]);
+        if (x->id[i]) {
+            printf(", \"id\": ");
+            json_str(stdout, x->id[i], strlen(x->id[i]));
+        }
+        printf(", \"labels\": [");
+    } else if (x->id[i]) { /* one line per record: the id's own tabs and newlines become spaces */
+        for (const char *q = x->id[i]; *q; q++) putchar(*q == '\t' || *q == '\n' || *q == '\r' ? ' ' : *q);
+        putchar('\t');
+    }
+    for (size_t q = 0; q < kk; q++) {
+        if (x->c->json) {
+            printf("%s{\"label\": ", q ? ", " : "");
+            json_str(stdout, b->labels[top[q]], b->label_len[top[q]]);
             printf(", \"prob\": ");
-            json_num(stdout, pp[top[i]]);
+            json_num(stdout, pp[top[q]]);
             printf("}");
         } else {
-            printf("%s%s\t%.6f", i ? "\t" : "", b->labels[top[i]], (double)pp[top[i]]);
+            printf("%s%s\t%.6f", q ? "\t" : "", b->labels[top[q]], (double)pp[top[q]]);
         }
     }
-    printf(c->json ? "]}\n" : "\n");
+    if (x->c->json) printf(x->empty[i] ? "], \"empty\": true}\n" : "]}\n");
+    else printf(x->empty[i] ? "(empty)\n" : "\n");
+}
+
+/* Predict and print the records of the batch. */
+static int predict_flush(pctx *x) {
+    if (!x->nb) return 0;
+    int rc = wb_model_predict(x->b->model, x->X, x->nb, NULL, NULL, NULL, x->p, NULL, x->e);
+    if (rc) return rc;
+    for (size_t i = 0; i < x->nb; i++) {
+        predict_print(x, i);
+        free(x->id[i]);
+        x->id[i] = NULL;
+    }
+    x->nb = 0;
+    return 0;
+}
+
+/* A plain-lines input whose first record looks like a labelled file. */
+static void predict_look(pctx *x, const wb_example *ex) {
+    x->looked = 1;
+    if (x->fmt != WB_READER_LINES || x->c->quiet) return;
+    const char *pre = x->b->reader.label_prefix ? x->b->reader.label_prefix : "__label__";
+    const char *t = ex->texts[0].ptr;
+    size_t n = strlen(x->in);
+    while (*t == ' ' || *t == '\t') t++;
+    if (!strncmp(t, pre, strlen(pre)))
+        cli_warn("warning: %s:%lld starts with '%s': a labelled fastText file? predict reads plain lines, so its "
+                 "labels are read as words; give --format fasttext",
+                 x->in, ex->line, pre);
+    else if (n > 4 && !strcasecmp(x->in + n - 4, ".csv"))
+        cli_warn("warning: %s looks like CSV: predict reads one text per physical line; give --format csv "
+                 "(and --text-col NAME)",
+                 x->in);
+    else if (n > 4 && !strcasecmp(x->in + n - 4, ".tsv"))
+        cli_warn("warning: %s looks like TSV: predict reads whole lines, labels included; give --format tsv", x->in);
+}
+
+static int predict_record(void *ud, const wb_example *ex) {
+    pctx *x = ud;
+    if (!x->looked) predict_look(x, ex);
+    size_t ntok = 0;
+    int rc = wb_bundle_encode(x->b, ex->texts[0].ptr, ex->texts[0].len, x->X + x->nb * x->T, &ntok, x->e);
+    if (rc) {
+        char msg[sizeof x->e->msg];
+        snprintf(msg, sizeof msg, "%s", x->e->msg); /* never format e->msg into itself */
+        return wb_err_at(x->e, rc, x->in, ex->line, -1, "%s", msg);
+    }
+    x->line[x->nb] = ex->line;
+    x->empty[x->nb] = ntok == 0;
+    if (ntok == 0 && !x->empties++) x->first_empty = ex->line;
+    if (ex->id.ptr && !(x->id[x->nb] = strndup(ex->id.ptr, ex->id.len))) return wb_err_set(x->e, WB_ENOMEM, "out of memory");
+    x->records++;
+    if (++x->nb == x->bs) return predict_flush(x);
+    return 0;
 }
 
 static int run_predict(cli *c) {
     uint64_t k, bs, thr;
     float th = 0.5f;
-    if (cli_u64(c, "top-k", 1, 1000, &k) || cli_u64(c, "batch-size", 1, 65536, &bs) ||
+    if (cli_u64(c, "top-k", 1, 1000000, &k) || cli_u64(c, "batch-size", 1, 65536, &bs) ||
         cli_u64(c, "threads", 1, 256, &thr) || opt_float(c, "threshold", 0, 1, &th))
         return EXIT_USAGE;
+    static const wb_reader_format fmts[] = {WB_READER_LINES, WB_READER_FASTTEXT, WB_READER_TSV, WB_READER_CSV};
+    int fi = cli_choice(c, "format", "lines|fasttext|tsv|csv");
+    if (fi < 0) return EXIT_USAGE;
+    if ((cli_str(c, "text-col") || cli_str(c, "id-col")) && fmts[fi] != WB_READER_CSV)
+        return cli_usage(c, "--text-col and --id-col are for --format csv");
     openblas_set_num_threads((int)thr);
     const char *in = c->argc > 1 ? c->argv[1] : "-";
-    FILE *f = strcmp(in, "-") ? fopen(in, "r") : stdin;
-    if (!f) {
-        cli_warn("%s: %s", in, strerror(errno));
-        return EXIT_FAIL;
-    }
     wb_bundle *b;
     int rc = load_bundle(c, c->argv[0], bs, &b);
-    if (rc) {
-        if (f != stdin) fclose(f);
-        return rc;
-    }
+    if (rc) return rc;
     const wb_model_cfg *mc = wb_model_cfg_get(b->model);
     if (cli_str(c, "threshold") && mc->task != WB_TASK_MULTILABEL) {
         wb_bundle_destroy(b);
-        if (f != stdin) fclose(f);
         return cli_usage(c, "--threshold is for multi-label models");
     }
-    size_t T = mc->T, C = mc->C;
-    int32_t *X = malloc(bs * T * sizeof *X);
-    float *p = malloc(bs * C * sizeof *p);
-    char *line = NULL;
-    size_t cap = 0, nb = 0;
-    long long ln = 0, first = 1;
     wb_err e;
     wb_err_clear(&e);
-    rc = EXIT_OK;
-    if (!X || !p) rc = cli_fail(&e, wb_err_set(&e, WB_ENOMEM, "out of memory"));
-    for (;;) {
-        ssize_t n = rc ? -1 : getline(&line, &cap, f);
-        if (n >= 0) {
-            ln++;
-            while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r')) n--;
-            int lrc = wb_bundle_encode(b, line, (size_t)n, X + nb * T, NULL, &e);
-            if (lrc) {
-                wb_err_at(&e, lrc, in, ln, -1, "%s", e.msg);
-                rc = cli_fail(&e, lrc);
-                break;
-            }
-            if (++nb < bs) continue;
-        }
-        if (nb) {
-            int lrc = wb_model_predict(b->model, X, nb, NULL, NULL, NULL, p, NULL, &e);
-            if (lrc) {
-                rc = cli_fail(&e, lrc);
-                break;
-            }
-            for (size_t i = 0; i < nb; i++) predict_print(c, b, p + i * C, k, th, cli_str(c, "threshold") != NULL, first + (long long)i);
-            first += (long long)nb;
-            nb = 0;
-        }
-        if (n < 0) break;
+    pctx x = {.c = c, .b = b, .in = strcmp(in, "-") ? in : "<stdin>", .bs = bs, .T = mc->T, .C = mc->C, .k = k,
+              .th = th, .use_th = cli_str(c, "threshold") != NULL, .fmt = fmts[fi], .e = &e};
+    x.X = malloc(bs * x.T * sizeof *x.X);
+    x.p = malloc(bs * x.C * sizeof *x.p);
+    x.line = malloc(bs * sizeof *x.line);
+    x.id = calloc(bs, sizeof *x.id);
+    x.empty = malloc(bs);
+    x.top = malloc((x.C + 1) * sizeof *x.top);
+    if (!x.X || !x.p || !x.line || !x.id || !x.empty || !x.top) {
+        rc = cli_fail(&e, wb_err_set(&e, WB_ENOMEM, "out of memory"));
+    } else {
+        /* the model's reader options (label prefix, text column), the record format asked for */
+        wb_reader_opts ro = b->reader;
+        const char *tcol = cli_str(c, "text-col");
+        ro.format = x.fmt;
+        ro.unlabelled = 1;
+        ro.skip_bad = 0;
+        ro.n_feature_cols = 0, ro.feature_cols = NULL;
+        ro.label_sep = NULL;
+        if (tcol) ro.text_cols = &tcol, ro.n_text_cols = 1;
+        ro.id_col = cli_str(c, "id-col");
+        int lrc = wb_reader_read(in, &ro, predict_record, &x, NULL, &e);
+        if (!lrc) lrc = predict_flush(&x);
+        if (lrc) rc = cli_fail(&e, lrc);
+        else if (x.empties && !c->quiet)
+            cli_warn("warning: %s: %" PRIu64 " record%s without any token (the first at line %lld): no prediction, "
+                     "marked %s",
+                     x.in, x.empties, x.empties > 1 ? "s" : "", x.first_empty, c->json ? "\"empty\": true" : "(empty)");
     }
-    if (!rc && ferror(f)) {
-        cli_warn("%s: read error", in);
-        rc = EXIT_FAIL;
-    }
-    free(line);
-    free(X);
-    free(p);
-    if (f != stdin) fclose(f);
+    if (x.id)
+        for (size_t i = 0; i < bs; i++) free(x.id[i]);
+    free(x.X), free(x.p), free(x.line), free(x.id), free(x.empty), free(x.top);
     wb_bundle_destroy(b);
     return rc;
 }
 
 const cli_cmd cmd_predict = {"predict", "[options] MODEL [FILE|-]",
-                             "Label(s) and probabilities for each line of raw text.", predict_opts, 1, 2, run_predict};
+                             "Label(s) and probabilities for each record of raw text (a line, or --format records).",
+                             predict_opts, 1, 2, run_predict};

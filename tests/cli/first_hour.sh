@@ -12,6 +12,9 @@
 #     label never predicted, one warning naming it), skip, error (exit 1);
 #     both checked against fastText's `test` meter on the same predictions
 #     (tools/fasttext_meter.py, itself checked against `fasttext test`);
+#   - predict reads records (--format lines|fasttext|tsv|csv, --text-col,
+#     --id-col): one output line per record, an empty record marked, a
+#     warning when plain lines look labelled;
 #   - train of a multi-label model shows P@1 per epoch (not exact match) and,
 #     with --valid, the saved model's validation P@1 / R@1, equal to eval's;
 # Exit 0 pass, 1 fail, 77 skip.
@@ -73,6 +76,37 @@ for line in open(sys.argv[1]):
     p = [l["prob"] for l in json.loads(line)["labels"]]
     assert len(p) >= 2 and p == sorted(p, reverse=True), p
 ' "$T/out" && ok || bad "predict --threshold --json is not sorted: $(cat "$T/out")"
+
+# ---- predict reads records -----------------------------------------------------------------------
+run "$WB" predict "$T/top.wbm" "$TX/demo_topics.txt"
+expect_rc 0 "predict a labelled file as lines"
+has "warning: $TX/demo_topics.txt:1 starts with '__label__': a labelled fastText file? predict reads plain lines, so its labels are read as words; give --format fasttext" "labelled-lines warning"
+run "$WB" predict "$T/top.wbm" "$TX/demo_topics.txt" --format fasttext -k 2
+expect_rc 0 "predict --format fasttext"
+[ ! -s "$T/err" ] && ok || bad "predict --format fasttext warned: $(cat "$T/err")"
+[ "$(wc -l <"$T/out")" -eq 300 ] && ok || bad "predict --format fasttext: $(wc -l <"$T/out") lines for 300 records"
+sed 's/__label__[^ ]* //g' "$TX/demo_topics.txt" | "$WB" predict "$T/top.wbm" -k 2 >"$T/stripped.out" 2>/dev/null
+cmp -s "$T/out" "$T/stripped.out" && ok || bad "--format fasttext predicts otherwise than the same lines without labels"
+printf 'id,note,text\n"a-1",x,"queen\r\nking castle"\n"b 2",y,"dog\n\ncat"\n"c3",z,""\n' >"$T/recs.csv"
+run "$WB" predict "$T/top.wbm" "$T/recs.csv" --format csv --id-col id
+expect_rc 0 "predict --format csv --id-col"
+[ "$(cut -f1 "$T/out" | tr '\n' ' ')" = "a-1 b 2 c3 " ] && [ "$(sed -n 3p "$T/out")" = $'c3\t(empty)' ] && ok ||
+    bad "predict csv with ids: $(cat "$T/out")"
+has "warning: $T/recs.csv: 1 record without any token (the first at line 7): no prediction, marked (empty)" "empty record warning"
+sed -n 1p "$T/out" | grep -q $'^a-1\troyalty\t' && ok || bad "predict csv: the royal record: $(sed -n 1p "$T/out")"
+run "$WB" predict "$T/top.wbm" "$T/recs.csv"
+has "looks like CSV: predict reads one text per physical line; give --format csv" "csv-as-lines warning"
+printf 'queen king\n\n...\ndog cat\n' >"$T/blank.txt"
+run "$WB" predict "$T/top.wbm" "$T/blank.txt" --json
+expect_rc 0 "predict with blank lines"
+[ "$(wc -l <"$T/out")" -eq 4 ] && [ "$(grep -c '"labels": \[\], "empty": true}$' "$T/out")" -eq 2 ] &&
+    grep -q '^{"line": 4, "labels": \[{"label": "animals"' "$T/out" && ok || bad "predict --json with empty records: $(cat "$T/out")"
+printf 'queen king castle\tignored\nno tab dog cat\n' >"$T/recs.tsv"
+run "$WB" predict "$T/top.wbm" "$T/recs.tsv" --format tsv
+expect_rc 0 "predict --format tsv"
+[ "$(cut -f1 "$T/out" | tr '\n' ' ')" = "royalty animals " ] && ok || bad "predict tsv: $(cat "$T/out")"
+run "$WB" predict "$T/top.wbm" "$T/recs.tsv" --id-col id
+expect_rc 2 "--id-col without --format csv"
 
 # ---- eval --errors: binary -------------------------------------------------------------------
 json_get() { /usr/bin/python3 -c "import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])" "$T/out" "$1"; }
@@ -154,7 +188,7 @@ if [ "$HAVE_PY" -eq 1 ] && command -v fasttext >/dev/null; then
         paste "$T/ftt$k.txt" "$T/ftm$k.txt" | awk -F'\t' '$1 != $3 { exit 1 }
             { d = $2 - $4; if (d < 0) d = -d; if (d > 0.005 * ($4 > 1 ? $4 : 1)) exit 1 }' && [ "$(wc -l <"$T/ftt$k.txt")" -eq 3 ] && ok ||
             bad "fasttext_meter.py differs from fasttext test at k=$k: $(cat "$T/ftt$k.txt" "$T/ftm$k.txt" | tr '\n' ' ')"
-        sed 's/__label__[^ ]* //g' "$T/top_test.txt" | "$WB" predict "$T/top.wbm" --json --top-k "$k" -b 64 >"$T/wbp$k.txt"
+        "$WB" predict "$T/top.wbm" "$T/top_test.txt" --format fasttext --json --top-k "$k" -b 64 >"$T/wbp$k.txt"
         for mode in skip keep; do
             /usr/bin/python3 "$M" "$TX/demo_topics.txt" "$T/top_test.txt" "$T/wbp$k.txt" "$k" "$mode" >"$T/ref.txt"
             run "$WB" eval "$T/top.wbm" "$T/top_test.txt" -k "$k" -b 64 --unknown-label "$mode" --json
