@@ -36,11 +36,34 @@ void cli_help(const cli_cmd *cmd, FILE *f) {
     fprintf(f, "\nexit status: 0 success, 1 failure, 2 usage error. See docs/cli.md.\n");
 }
 
+static size_t utf8_seq(const unsigned char *p, const unsigned char *e);
+
+/* A message on stderr with every byte that would not print as itself
+ * escaped: control characters as \t \n \r or \xNN, bytes that are not part
+ * of valid UTF-8 as \xNN.  Messages quote words and file contents; a word
+ * with a CR or a binary file's bytes must not garble the terminal. */
+static void put_message(const char *fmt, va_list ap) {
+    char buf[4096];
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    const unsigned char *p = (const unsigned char *)buf, *e = p + strlen(buf);
+    while (p < e) {
+        unsigned c = *p;
+        size_t k;
+        if (c == '\t') fputs("\\t", stderr), p++;
+        else if (c == '\n') fputs("\\n", stderr), p++;
+        else if (c == '\r') fputs("\\r", stderr), p++;
+        else if (c < 0x20 || c == 0x7f) fprintf(stderr, "\\x%02x", c), p++;
+        else if (c < 0x80) fputc((int)c, stderr), p++;
+        else if ((k = utf8_seq(p, e))) fwrite(p, 1, k, stderr), p += k;
+        else fprintf(stderr, "\\x%02x", c), p++;
+    }
+}
+
 int cli_usage(const cli *c, const char *fmt, ...) {
     va_list ap;
     fprintf(stderr, "wordbench %s: ", c->cmd->name);
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    put_message(fmt, ap);
     va_end(ap);
     fprintf(stderr, "\nTry 'wordbench %s --help'.\n", c->cmd->name);
     return EXIT_USAGE;
@@ -50,7 +73,7 @@ void cli_warn(const char *fmt, ...) {
     va_list ap;
     fputs("wordbench: ", stderr);
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    put_message(fmt, ap);
     va_end(ap);
     fputc('\n', stderr);
 }

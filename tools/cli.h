@@ -67,7 +67,8 @@ int cli_choice(const cli *c, const char *name, const char *choices);
 
 /* "wordbench CMD: msg" + "Try 'wordbench CMD --help'." on stderr; returns EXIT_USAGE. */
 int cli_usage(const cli *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-/* "wordbench: msg" on stderr (no exit). */
+/* "wordbench: msg" on stderr (no exit).  Here and in cli_usage, bytes that
+ * would not print as themselves are escaped (\t, \n, \r, \xNN). */
 void cli_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Print a library error as "wordbench: file:line: msg"; returns EXIT_FAIL. */
 int cli_fail(const wb_err *e, int rc);

@@ -53,6 +53,7 @@ typedef struct wb_bundle {
     uint64_t fingerprint;       /* store fingerprint recorded (0 = none) */
     wb_store *store;            /* opened by wb_bundle_attach_store, owned */
     char *strings;              /* owned: unescaped option values */
+    char *path;                 /* owned: the model file's path, for messages */
     wb_token_list tl;           /* scratch for encode */
 } wb_bundle;
 
@@ -63,8 +64,10 @@ int wb_bundle_load(wb_bundle **out, const char *path, size_t max_batch, wb_err *
 /* Make the model runnable: nothing when it needs no store or has embedded
  * vectors; else open `store_dir` (NULL = the recorded path), check that its
  * fingerprint is the recorded one and its dim the model's, resolve the
- * vocabulary.  Errors: the store's open errors, WB_EUSAGE for a different
- * store (the message gives both fingerprints) or no store at all. */
+ * vocabulary.  Errors: the store's open errors (at the recorded path, the
+ * message says the path came from the model file and how to give another:
+ * the store may have moved), WB_EUSAGE for a different store (the message
+ * gives both fingerprints) or no store at all. */
 int wb_bundle_attach_store(wb_bundle *b, const char *store_dir, wb_err *e);
 
 /* Release everything; NULL is a no-op. */

@@ -155,6 +155,17 @@ size_t wb_aw_clean_stale(const char *path, char *first, size_t first_cap) {
     return removed;
 }
 
+const char *wb_file_kind(const void *head, size_t n) {
+    const unsigned char *h = head;
+    if (n >= 8 && !memcmp(h, "WBMODEL", 8)) return "a wordbench model file";
+    if (n >= 8 && !memcmp(h, "WBDSET\0\0", 8)) return "a wordbench data-set cache file";
+    if (n >= 6 && !memcmp(h, "\x93NUMPY", 6)) return "an NPY array";
+    if (n >= 20 && wb_get32(h + 16) == 0xBEEFC0DEu) return "an LMDB database";
+    if (n >= 2 && h[0] == 0x1f && h[1] == 0x8b) return "gzip-compressed data";
+    if (n >= 4 && !memcmp(h, "\x7f" "ELF", 4)) return "an executable (ELF)";
+    return NULL;
+}
+
 int wb_read_file(const char *path, unsigned char **out, size_t *len) {
     *out = NULL, *len = 0;
     int fd = open(path, O_RDONLY | O_CLOEXEC);

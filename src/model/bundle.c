@@ -118,6 +118,7 @@ void wb_bundle_destroy(wb_bundle *b) {
     free(b->label_len);
     wb_store_close(b->store);
     free(b->strings);
+    free(b->path);
     wb_token_list_free(&b->tl);
     free(b);
 }
@@ -127,6 +128,10 @@ int wb_bundle_load(wb_bundle **out, const char *path, size_t max_batch, wb_err *
     wb_bundle *b = calloc(1, sizeof *b);
     if (!b) return wb_err_set(e, WB_ENOMEM, "out of memory");
     wb_token_list_init(&b->tl);
+    if (!(b->path = strdup(path))) {
+        wb_bundle_destroy(b);
+        return wb_err_set(e, WB_ENOMEM, "out of memory");
+    }
     wb_model_file f;
     void *blob = NULL;
     int rc = wb_model_load(&b->model, path, max_batch, &f, &blob, e);
@@ -238,6 +243,14 @@ int wb_bundle_attach_store(wb_bundle *b, const char *store_dir, wb_err *e) {
     wb_store_close(b->store); /* a store left by a failed earlier call */
     b->store = NULL;
     int rc = wb_store_open(&b->store, dir, e);
+    if (rc && !store_dir) {
+        char msg[sizeof e->msg];
+        snprintf(msg, sizeof msg, "%s", e->msg);
+        return wb_err_at(e, rc, dir, 0, -1,
+                         "%s; %s recorded this store path when it was trained: if the store has moved, give --store "
+                         "DIR (its fingerprint is checked), or train with --embed-vectors to run without the store",
+                         msg, b->path);
+    }
     if (rc) return rc;
     const wb_store_info *in = wb_store_info_get(b->store);
     if (b->fingerprint && in->fingerprint != b->fingerprint) {

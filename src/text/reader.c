@@ -25,7 +25,10 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
+
+#include "base/fileio.h"
 
 #define WB_RD_CHUNK (64u << 10)  /* bytes read per read() at least */
 #define WB_RD_PIECE (1u << 20)   /* longest piece given to csv_parse at once */
@@ -807,6 +810,13 @@ static int rd_check_opts(const wb_reader_opts *o, wb_err *err) {
     return 0;
 }
 
+/* A directory holding a store's vectors.npy. */
+static int rd_is_store(const char *dir) {
+    char p[4096];
+    snprintf(p, sizeof p, "%s/vectors.npy", dir);
+    return access(p, F_OK) == 0;
+}
+
 int wb_reader_read(const char *path, const wb_reader_opts *o,
                    int (*on_example)(void *ud, const wb_example *ex), void *ud,
                    wb_read_stats *stats, wb_err *err) {
@@ -842,10 +852,27 @@ int wb_reader_read(const char *path, const wb_reader_opts *o,
 #ifdef POSIX_FADV_SEQUENTIAL
     if (r.close_fd) (void)posix_fadvise(r.fd, 0, 0, POSIX_FADV_SEQUENTIAL);
 #endif
-    /* Prime the buffer (enough for the BOM and format detection). */
-    while (!r.eof && r.end < 3) {
+    if (r.close_fd) {
+        struct stat sb;
+        if (!fstat(r.fd, &sb) && S_ISDIR(sb.st_mode)) {
+            rc = wb_err_at(err, WB_EFORMAT, path, 0, -1, "a directory, not a text file%s",
+                           rd_is_store(path) ? " (a store made by 'wordbench convert'?)" : "");
+            goto done;
+        }
+    }
+    /* Prime the buffer (enough for the BOM, format detection and a look at
+     * what the file is; a terminal or pipe gives what it has). */
+    while (!r.eof && r.end < 64) {
         int e = rd_fill(&r);
         if (e) { rc = rd_io_err(&r, e); goto done; }
+        if (!r.close_fd) break;
+    }
+    const char *kind = wb_file_kind(r.in, r.end);
+    if (kind || memchr(r.in, 0, r.end < 4096 ? r.end : 4096)) {
+        rc = wb_err_at(err, WB_EFORMAT, r.fname, 0, -1, "%s, not text%s", kind ? kind : "binary data (NUL bytes)",
+                       !kind ? "" : !strcmp(kind, "gzip-compressed data") ? ": decompress it first (zcat)"
+                       : !strcmp(kind, "a wordbench model file") ? " (eval, predict and summary take it as MODEL)" : "");
+        goto done;
     }
     if (r.end >= 3 && memcmp(r.in, "\xEF\xBB\xBF", 3) == 0) r.start = r.scan = 3;
 

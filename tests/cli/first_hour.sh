@@ -15,6 +15,10 @@
 #   - predict reads records (--format lines|fasttext|tsv|csv, --text-col,
 #     --id-col): one output line per record, an empty record marked, a
 #     warning when plain lines look labelled;
+#   - messages: a store that moved (the path came from the model file: --store
+#     or --embed-vectors), a binary file where text is expected (what it is,
+#     not its bytes), convert of a file that is not vectors, bytes that do
+#     not print escaped in every message;
 #   - train of a multi-label model shows P@1 per epoch (not exact match) and,
 #     with --valid, the saved model's validation P@1 / R@1, equal to eval's;
 # Exit 0 pass, 1 fail, 77 skip.
@@ -107,6 +111,44 @@ expect_rc 0 "predict --format tsv"
 [ "$(cut -f1 "$T/out" | tr '\n' ' ')" = "royalty animals " ] && ok || bad "predict tsv: $(cat "$T/out")"
 run "$WB" predict "$T/top.wbm" "$T/recs.tsv" --id-col id
 expect_rc 2 "--id-col without --format csv"
+
+# ---- messages ------------------------------------------------------------------------------------
+printable() { LC_ALL=C grep -q '[^[:print:]]' "$T/err" && bad "$1: stderr holds bytes that do not print: $(cat -A "$T/err")" || ok; }
+mv "$T/demo" "$T/demo.moved"
+run "$WB" predict "$T/top.wbm" "$T/q.txt"
+expect_rc 1 "predict with a moved store"
+has "$T/demo: cannot open the store: No such file or directory; $T/top.wbm recorded this store path when it was trained: if the store has moved, give --store DIR (its fingerprint is checked), or train with --embed-vectors to run without the store" "moved store message"
+run "$WB" predict "$T/top.wbm" "$T/q.txt" --store "$T/demo.moved"
+expect_rc 0 "predict --store at the new place"
+mv "$T/demo.moved" "$T/demo"
+run "$WB" data stats "$T/top.wbm"
+expect_rc 1 "data stats of a model file"
+has "$T/top.wbm: a wordbench model file, not text (eval, predict and summary take it as MODEL)" "model file as text"
+printable "data stats of a model file"
+run "$WB" eval "$T/top.wbm" "$T/demo/vectors.npy"
+expect_rc 1 "eval on an NPY file"
+has "vectors.npy: an NPY array, not text" "NPY as text"
+printable "eval on an NPY file"
+run "$WB" data stats "$T/demo"
+expect_rc 1 "data stats of a store"
+has "$T/demo: a directory, not a text file (a store made by 'wordbench convert'?)" "store as text"
+run "$WB" info "$T/top.wbm"
+expect_rc 1 "info of a model file"
+has "$T/top.wbm: a wordbench model file, not a store directory" "model file as a store"
+run "$WB" convert "$T/recs.csv" "$T/no.store"
+expect_rc 1 "convert a CSV"
+has "cannot find any numbers after the word on the first line ('id,note,text'): this looks like CSV, not word vectors" "convert of a CSV"
+run "$WB" convert "$TX/demo_topics.txt" "$T/no.store"
+has "this looks like fastText training data (labels and text), not word vectors" "convert of fastText training data"
+run "$WB" convert "$T/top.wbm" "$T/no.store"
+expect_rc 1 "convert a model file"
+has "$T/top.wbm: a wordbench model file, not word vectors" "convert of a model file"
+printable "convert of a model file"
+[ ! -e "$T/no.store" ] && ok || bad "a failed convert left $T/no.store"
+run "$WB" lookup "$T/demo" "$(printf 'caf\xe9\rx\x01')"
+expect_rc 1 "lookup of a word with control bytes"
+has "'caf\xe9\rx\x01' is not in the store" "escaped word in a message"
+printable "lookup of a word with control bytes"
 
 # ---- eval --errors: binary -------------------------------------------------------------------
 json_get() { /usr/bin/python3 -c "import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])" "$T/out" "$1"; }
