@@ -4,14 +4,15 @@
 # installed.  Needs root (or sudo).  Usage: tools/install-deps.sh [--peers]
 #   --peers  also install the benchmark peers and reference generators
 #            (python3-gensim, python3-torch, python3-keras-preprocessing,
-#            python3-numpy, time, clang for libFuzzer) — never needed by the tests.
+#            time, clang for libFuzzer) — never needed by the tests.
 set -euo pipefail
 pkgs=(cmake make gcc g++ pkg-config
       liblmdb-dev libjemalloc-dev libxxhash-dev libopenblas-dev zlib1g-dev
       libutf8proc-dev libcsv-dev libcmocka-dev libfast-float-dev
-      python3 fasttext) # CLI tests: JSON checks, eval against fastText's test (tests/cli/first_hour.sh)
+      python3 python3-numpy fasttext) # tests: JSON checks, NPY files read by numpy, the README tour's numpy
+                                      # line, eval against fastText's test (tests/cli/first_hour.sh)
 if [[ "${1:-}" == "--peers" ]]; then
-  pkgs+=(python3-numpy python3-gensim python3-torch python3-keras-preprocessing
+  pkgs+=(python3-gensim python3-torch python3-keras-preprocessing
          python3-sklearn time hyperfine clang libclang-rt-14-dev lmdb-utils)
 fi
 missing=()
