@@ -224,7 +224,7 @@ static int resume_load(wb_model **mp, const wb_train_opts *o, tstate *st, uint64
         note(o, 0, "no checkpoint %s yet: starting at epoch 1", o->ckpt_path);
         return 0;
     }
-    int rc = wb_model_load(&nm, o->ckpt_path, o->batch, &f, &blob, e);
+    int rc = wb_model_load_ex(&nm, o->ckpt_path, o->batch, o->max_memory, &f, &blob, e);
     if (rc) return rc;
     if (!f.trainer || !f.with_optimizer || tstate_parse(st, f.trainer, f.trainer_len)) {
         rc = wb_err_at(e, WB_ECORRUPT, o->ckpt_path, 0, -1, "not a checkpoint (trainer or optimizer state missing)");

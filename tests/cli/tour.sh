@@ -5,7 +5,7 @@
 #    built binary and OUT to a scratch directory: every command it runs must
 #    exit 0.  (tools/test.sh, the second one, is the suite this test belongs
 #    to; the README's cmake line is how ctest built $WB.)
-# 2. Every command of the README's "Five-minute tour" code blocks, read from
+# 2. Every command of the README's "Five-minute tour" sh code blocks, read from
 #    README.md itself (continuation lines joined, comments dropped), in order,
 #    through bash in a scratch directory where the files the tour names exist:
 #    glove.6B.300d.txt is fixtures/vectors/demo.glove.txt, ft300 a store of the
@@ -13,7 +13,8 @@
 #    ../shared/data.  Each must exit 0.  Lines that use the shared data (or
 #    what the shared-data lines make) are skipped, with a message, when
 #    ../shared/data is absent or under sanitizers (WB_TEST_SCALE < 1); the
-#    numpy line when python3 has no numpy.
+#    numpy line when python3 has no numpy.  (The tour's Python snippet is
+#    docs/python.md's, tested by the module's own tests.)
 # A few outputs are checked as well: the summary's 240,129 parameters, the
 # tour's eval printing P@5 and listing errors with five tags each, one predict
 # answer per e-mail.  Takes about 3 minutes with the shared data, seconds without.
@@ -44,7 +45,8 @@ want=$(sed -n '/^set -x/,$p' "$WB_TOOLS/quickstart.sh" | grep -c '\$wb ')
 # starts a comment (outside quotes, after white space) cut off.
 awk '
 /^## / { intour = ($0 ~ /^## Five-minute tour/) }
-intour && /^```/ { inblock = !inblock; next }
+intour && /^```/ { if (inblock) inblock = 0; else inblock = ($0 ~ /^```sh/) ? 1 : 2; next } # 2: another language
+intour && inblock == 2 { next }
 intour && inblock {
     line = $0
     if (line ~ /\\$/) { acc = acc substr(line, 1, length(line) - 1); next }
