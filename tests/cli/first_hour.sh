@@ -33,9 +33,6 @@ TX=$WB_FIXTURES/text
 T=$(mktemp -d "${TMPDIR:-/tmp}/wb-first.XXXXXX") || exit 1
 trap 'rm -rf "$T"' EXIT
 
-run() { "$@" >"$T/out" 2>"$T/err" </dev/null; rc=$?; }
-expect_rc() { [ "$rc" -eq "$1" ] && ok || bad "$2: exit $rc, expected $1 (stderr: $(head -c 600 "$T/err"))"; }
-has() { grep -qF -- "$1" "$T/err" && ok || bad "$2: stderr lacks '$1': $(head -c 600 "$T/err")"; }
 
 # ---- CR inside fields ----------------------------------------------------------------
 printf 'text,label\r\n"From: a@example.com\r\nSubject: hi\r\n\r\nbody\rend",spam\r\nplain,ham\r\n' >"$T/cr.csv"

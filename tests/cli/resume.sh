@@ -24,9 +24,6 @@ T=$(mktemp -d "${TMPDIR:-/tmp}/wb-resume.XXXXXX") || exit 1
 BG=
 trap '[ -n "$BG" ] && kill "$BG" 2>/dev/null; wait 2>/dev/null; rm -rf "$T"' EXIT
 
-run() { "$@" >"$T/out" 2>"$T/err" </dev/null; rc=$?; }
-expect_rc() { [ "$rc" -eq "$1" ] && ok || bad "$2: exit $rc, expected $1 (stderr: $(head -c 600 "$T/err"))"; }
-has() { grep -qF -- "$1" "$T/err" && ok || bad "$2: stderr lacks '$1': $(head -c 600 "$T/err")"; }
 
 "$WB" convert -q "$WB_FIXTURES/vectors/demo.glove.txt" "$T/demo" || { bad "convert demo"; finish resume.sh; }
 K=(--data "$TX/demo_sentiment.tsv" --test-size 0.2 --maxlen 20 -q --store "$T/demo" --model kim --embeddings finetune --no-restore-best --seed 7)
