@@ -397,9 +397,9 @@ static int run_train(cli *c) {
                wb_emb_mode_name(mc.emb), wb_task_name(mc.task));
         json_str(stdout, out, strlen(out));
         printf(", \"train\": %" PRIu64 ", \"valid\": %" PRIu64 ", \"test\": %" PRIu64 ", \"vocab\": %zu, \"labels\": %zu"
-               ", \"store_found\": %zu, \"epochs\": %zu, \"best_epoch\": %zu, \"stopped_early\": %s",
+               ", \"store_found\": %zu, \"epochs\": %zu, \"resumed_from\": %zu, \"best_epoch\": %zu, \"stopped_early\": %s",
                dst.n_train, dst.n_valid, dst.n_test, mc.V, (size_t)wb_dataset_nlabels(ds), found, res.epochs_run,
-               res.best_epoch, res.stopped_early ? "true" : "false");
+               res.resumed_from, res.best_epoch, res.stopped_early ? "true" : "false");
         printf(", \"seconds\": ");
         json_num(stdout, res.train_seconds);
         printf(", \"examples_per_s\": ");

@@ -46,6 +46,10 @@ has "req.wbm.ckpt: no checkpoint to resume from" "--resume=require message"
 run "$WB" train "${K[@]}" --epochs 8 -o "$T/r.wbm" --resume=require
 expect_rc 0 "--resume=require with a checkpoint"
 has "resuming at epoch 4 of 8 (checkpoint $T/r.wbm.ckpt)" "resuming note"
+cp "$T/r.wbm.ckpt" "$T/r2.ckpt"
+run "$WB" train "${K[@]}" --epochs 9 -o "$T/r2.wbm" --checkpoint "$T/r2.ckpt" --resume --json
+expect_rc 0 "resume --json"
+grep -q '"epochs": 9, "resumed_from": 8,' "$T/out" && ok || bad "resume --json: $(cat "$T/out")"
 grep -q warning "$T/err" && bad "resume with the same options warned: $(cat "$T/err")" || ok
 cmp -s "$T/full.wbm" "$T/r.wbm" && ok || bad "resumed run differs from the uninterrupted one"
 run "$WB" train "${K[@]}" --epochs 8 -o "$T/r.wbm" --resume
