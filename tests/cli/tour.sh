@@ -75,12 +75,14 @@ why="../shared/data is absent"
 if awk -v s="${WB_TEST_SCALE:-1}" 'BEGIN { exit !(s < 1) }'; then
     why="WB_TEST_SCALE < 1 (sanitizer build)"
 elif [ -n "$SD" ] && [ -f "$SD/spamassassin/emails.csv" ] && [ -f "$SD/cooking/cooking.train" ] &&
-    [ -f "$SD/cooking/cooking.valid" ] && [ -f "$SD/wordsim/wordsim353.tsv" ]; then
+    [ -f "$SD/cooking/cooking.valid" ] && [ -f "$SD/wordsim/wordsim353.tsv" ] &&
+    [ -f "$SD/wordsim/questions-words.txt" ]; then
     shared=1
     ln -s "$SD/spamassassin/emails.csv" "$W/emails.csv"
     ln -s "$SD/cooking/cooking.train" "$W/cooking.train"
     ln -s "$SD/cooking/cooking.valid" "$W/cooking.valid"
     ln -s "$SD/wordsim/wordsim353.tsv" "$W/wordsim353.tsv"
+    ln -s "$SD/wordsim/questions-words.txt" "$W/questions-words.txt"
 fi
 has_numpy=0 # the python3 on PATH, else Debian's (where python3-numpy is)
 PYPATH=$PATH
@@ -97,7 +99,7 @@ while IFS= read -r cmd; do
     cmake\ *) continue ;; # how ctest built $WB
     wb=*) continue ;;     # $wb is the binary under test
     esac
-    if [ "$shared" -eq 0 ] && printf '%s' "$cmd" | grep -qE 'emails\.csv|cooking|spam\.wbm|errors\.tsv'; then
+    if [ "$shared" -eq 0 ] && printf '%s' "$cmd" | grep -qE 'emails\.csv|cooking|spam\.wbm|errors\.tsv|wordsim353|questions-words'; then
         echo "tour.sh: skipped ($why): $cmd" >&2
         continue
     fi
