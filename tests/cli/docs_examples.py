@@ -37,6 +37,8 @@ import tempfile
 
 SKIP = {
     "ls -a": "shows what a kill -9 of convert leaves (tests/cli/kill9.sh checks it)",
+    "wordbench verify big.store": "a 20,000-word store with one byte of a B-tree leaf changed "
+                                  "(tests/cli/store_commands.sh and test_store damage pages that way)",
 }
 SHARED_FILES = {"cooking.train": "cooking/cooking.train", "cooking.valid": "cooking/cooking.valid",
                 "emails.csv": "spamassassin/emails.csv"}
@@ -50,6 +52,13 @@ BEFORE = [
     (r"^wordbench verify bad2\.store", "rm -rf bad2.store && cp -r demo.store bad2.store && "
      "printf XXXX | dd of=bad2.store/norms.npy bs=1 seek=4100 conv=notrunc 2>/dev/null"),
     (r"^wordbench verify --json bad2\.store", "truncate -s 7000 bad2.store/vectors.npy"),
+    # q.txt and p.tsv as the document describes them (tests/cli/evaluate_commands.sh uses the same files)
+    (r"^wordbench evaluate kim\.wbm --analogies q\.txt --pairs p\.tsv$",
+     r"printf ': royal\nking queen man woman\nprince princess boy girl\nfather mother son daughter\n"
+     r": plural\ndog dogs cat cats\n' >q.txt && "
+     r"printf 'king\tqueen\t8\nman\twoman\t8.5\ndog\tcat\t7\ncity\tvillage\t7.5\ngood\tbad\t2\nhappy\tsad\t1.5\n"
+     r"coffee\ttea\t7\napple\tbanana\t6\nking\tapple\t1\nhorse\tlion\t5\n' >p.tsv"),
+    (r"^wordbench evaluate fx\.store --analogies q_bad\.txt$", r"printf 'athens greece rome italy\n: s\n' >q_bad.txt"),
 ]
 
 
