@@ -34,6 +34,7 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <xxhash.h>
 
 #include "testutil.h"
 #include "wordbench/model.h"
@@ -496,6 +497,29 @@ static void test_multi_roundtrip(void **state) {
     size_t n;
     unsigned char *raw = (unsigned char *)tu_read_file(path, &n);
     assert_int_equal(raw[8], 3);
+    /* an untrusted file: the statistics missing (tag renamed), a deviation
+     * of 0, a NaN mean are refused (checksum recomputed each time) */
+    size_t at = 0;
+    while (at + 4 <= n && memcmp(raw + at, "FEAT", 4)) at++;
+    assert_true(at + 4 <= n);
+    char *bad = tu_path(g_dir, "multi-bad.model");
+    for (int k = 0; k < 3; k++) {
+        unsigned char *b2 = malloc(n);
+        memcpy(b2, raw, n);
+        double v = k == 1 ? 0.0 : NAN;
+        if (k == 0) b2[at + 3] = 'X';
+        else memcpy(b2 + at + 16 + 8 + (k == 1 ? 3 * 8 : 0), &v, 8); /* std[0] or mean[0] */
+        uint64_t h = XXH3_64bits(b2, n - 8);
+        memcpy(b2 + n - 8, &h, 8);
+        assert_int_equal(tu_write_file(bad, b2, n), 0);
+        wb_model *x = NULL;
+        void *xb = NULL;
+        wb_model_file xf;
+        assert_int_equal(wb_model_load(&x, bad, NB, &xf, &xb, &e), WB_ECORRUPT);
+        assert_non_null(strstr(e.msg, k ? "not a number" : "statistics are missing"));
+        free(b2);
+    }
+    free(bad);
     free(raw);
     wb_model *l = NULL;
     void *blob = NULL;

@@ -561,6 +561,14 @@ int wb_model_load_ex(wb_model **out, const char *path, size_t max_batch, uint64_
         rc = CORRUPT("the n-gram table is missing");
         goto fail;
     }
+    if (m->c.nfeat) { /* the features' standardisation: never silently the identity */
+        int have = 0;
+        for (size_t i = 0; i < S.nother; i++) have |= S.other_tag[i] == TAG_FEAT;
+        if (!have) {
+            rc = CORRUPT("the numeric features' statistics are missing");
+            goto fail;
+        }
+    }
     for (size_t i = 0; i < S.nother; i++) /* one section of each own kind per part */
         for (size_t j = 0; j < i; j++)
             if (S.other_tag[i] == S.other_tag[j] && S.other_part[i] == S.other_part[j]) {
