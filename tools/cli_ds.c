@@ -40,6 +40,35 @@ void cli_ds_strings_free(cli_ds_strings *s) {
     s->text_buf = s->feat_buf = NULL;
 }
 
+/* --maxlen NAME=N,NAME=N: one maxlen per text column (nt of them, names in
+ * cols), into out[].  Returns 0 or EXIT_USAGE after printing. */
+static int maxlen_list(const cli *c, const char *v, const char *const *cols, int nt, size_t *out) {
+    int seen[CLI_DS_MAX_COLS] = {0};
+    const char *p = v;
+    while (*p) {
+        const char *eq = strchr(p, '='), *end = strchr(p, ',');
+        if (!end) end = p + strlen(p);
+        if (!eq || eq > end || eq == p)
+            return cli_usage(c, "--maxlen %s: expected N or NAME=N,NAME=N (one per --text-col)", v);
+        int k = -1;
+        for (int i = 0; i < nt && k < 0; i++)
+            if (strlen(cols[i]) == (size_t)(eq - p) && !memcmp(cols[i], p, (size_t)(eq - p))) k = i;
+        if (k < 0) return cli_usage(c, "--maxlen: '%.*s' is not a --text-col", (int)(eq - p), p);
+        if (seen[k]++) return cli_usage(c, "--maxlen: '%s' given twice", cols[k]);
+        char *e;
+        errno = 0;
+        unsigned long long n = strtoull(eq + 1, &e, 10);
+        if (e != end || eq + 1 == end || errno || n < 1 || n > (1u << 24))
+            return cli_usage(c, "--maxlen %s: '%.*s' is not a number in 1..16777216", cols[k], (int)(end - eq - 1),
+                             eq + 1);
+        out[k] = (size_t)n;
+        p = *end ? end + 1 : end;
+    }
+    for (int i = 0; i < nt; i++)
+        if (!seen[i]) return cli_usage(c, "--maxlen: no length for --text-col '%s'", cols[i]);
+    return 0;
+}
+
 int cli_ds_opts(const cli *c, const char *train_path, unsigned flags, wb_dataset_opts *o,
                 cli_ds_strings *s) {
     memset(s, 0, sizeof *s);
@@ -61,10 +90,12 @@ int cli_ds_opts(const cli *c, const char *train_path, unsigned flags, wb_dataset
     int unk = cli_choice(c, "unknown-label", "error|skip");
     if (unk < 0) return EXIT_USAGE;
 
-    uint64_t mdc, nw, mc, ml, seed;
+    uint64_t mdc, nw, mc, ml = 0, seed;
+    const char *mlv = cli_str(c, "maxlen");
+    int per_col = mlv && strchr(mlv, '=');
     if (cli_u64(c, "max-doc-chars", 0, UINT32_MAX, &mdc) || cli_u64(c, "num-words", 0, INT32_MAX, &nw) ||
         cli_u64(c, "min-count", 0, UINT32_MAX, &mc) ||
-        cli_u64(c, "maxlen", (flags & CLI_DS_MAXLEN0) ? 0 : 1, 1u << 24, &ml) ||
+        (!per_col && cli_u64(c, "maxlen", (flags & CLI_DS_MAXLEN0) ? 0 : 1, 1u << 24, &ml)) ||
         cli_u64(c, "seed", 0, UINT64_MAX, &seed) || cli_f64(c, "test-size", 0, 1, 1, &o->test_fraction))
         return EXIT_USAGE;
 
@@ -88,9 +119,16 @@ int cli_ds_opts(const cli *c, const char *train_path, unsigned flags, wb_dataset
         o->reader.feature_cols = s->feature_cols;
         o->reader.n_feature_cols = (size_t)nf;
     }
-    if (nt > 1 && !c->quiet)
-        cli_warn("only the first --text-col ('%s') is used; several text fields per example are not "
-                 "supported yet", s->text_cols[0]);
+    if (per_col) {
+        if (!nt) return cli_usage(c, "--maxlen NAME=N needs the --text-col names");
+        if (maxlen_list(c, mlv, s->text_cols, nt, s->maxlens)) return EXIT_USAGE;
+        o->text_mode = WB_TEXT_EACH;
+        o->maxlens = s->maxlens;
+        ml = s->maxlens[0];
+    } else if (nt > 1 && !c->quiet) {
+        cli_warn("only the first --text-col ('%s') is used (one input per column: --maxlen %s=N,%s=N...)",
+                 s->text_cols[0], s->text_cols[0], s->text_cols[1]);
+    }
 
     /* tokenizer */
     wb_tokenize_opts_init(&o->tok, (wb_tok_kind)tok);

@@ -43,7 +43,7 @@
  * passes CLI_DS_MAXLEN0), MAXLEN_HELP its help line. */
 #define CLI_DATASET_OPTS(MAXLEN_DEF, MAXLEN_HELP)                                                          \
     {"format", 'f', "FMT", "auto", "input format: auto|tsv|fasttext|csv", 0},                              \
-    {"text-col", 0, "NAME", "text", "CSV text column (only the first is used for now)", 1},                \
+    {"text-col", 0, "NAME", "text", "CSV text column (several: the first, or one input each with --maxlen NAME=N)", 1}, \
     {"label-col", 0, "NAME", "label", "CSV label column", 0},                                              \
     {"label-sep", 0, "SEP", NULL, "split the label field at these bytes (e.g. ' ' for tag lists)", 0},     \
     {"label-prefix", 0, "P", "__label__", "fastText label prefix", 0},                                     \
@@ -56,7 +56,7 @@
     {"alphabet", 0, "CHARS", NULL, "char tokenizer: the known characters (default: Zhang et al.'s 69)", 0}, \
     {"num-words", 0, "N", "0", "keep word ids < N, as Keras' Tokenizer(num_words=N, oov_token) (0 = all)", 0}, \
     {"min-count", 0, "N", "1", "drop words seen fewer than N times in the training split", 0},             \
-    {"maxlen", 0, "N", MAXLEN_DEF, MAXLEN_HELP, 0},                                                         \
+    {"maxlen", 0, "N|NAME=N,..", MAXLEN_DEF, MAXLEN_HELP, 0},                                               \
     {"padding", 0, "SIDE", "post", "pre|post", 0},                                                         \
     {"truncating", 0, "SIDE", "post", "pre|post: which end a long text loses", 0},                         \
     {"valid", 0, "FILE", NULL, "validation file (same format and options)", 0},                            \
@@ -75,6 +75,7 @@ typedef struct cli_ds_strings {
     char *feat_buf;                            /* owned: the same for --feature-col */
     const char *text_cols[CLI_DS_MAX_COLS];    /* pointers into text_buf */
     const char *feature_cols[CLI_DS_MAX_COLS]; /* pointers into feat_buf */
+    size_t maxlens[CLI_DS_MAX_COLS];           /* --maxlen NAME=N: per text column */
 } cli_ds_strings;
 
 /* cli_ds_opts flags. */

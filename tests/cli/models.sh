@@ -138,26 +138,24 @@ expect_rc 2 "predict --format tsv with a model of features"
 run "$WB" train "${F[@]}" --text-col body --maxlen 8 --feature-dense 4 -o "$T/x.wbm"
 [ "$rc" -eq 2 ] && [ ! -e "$T/x.wbm" ] && ok || bad "--feature-dense without --feature-col: exit $rc"
 # two text inputs (one vocabulary and branch each) + the features
-if "$WB" train --help 2>&1 | grep -q 'NAME=N'; then
-    run "$WB" train "${F[@]}" --text-col subject --text-col body --maxlen subject=3,body=8 --feature-col links \
-        --feature-col caps -o "$T/multi.wbm"
-    expect_rc 0 "train subject + body + features"
-    multi_acc=$(json_get test_acc)
-    ge "$multi_acc" 0.95 && ok || bad "subject + body + features: test accuracy $multi_acc"
-    run "$WB" summary "$T/multi.wbm"
-    grep -qE '^ subject \(InputLayer\) +\(None, 3\) ' "$T/out" && grep -qE '^ body \(InputLayer\) +\(None, 8\) ' "$T/out" &&
-        grep -qE "^ concatenate \(Concatenate\) +\(None, 18\) +0 +\['subject_global_max_pooling1d\[0\]\[0\]', 'body_global_max_pooling1d\[0\]\[0\]', 'features\[0\]\[0\]'\]" "$T/out" &&
-        ok || bad "summary of subject + body + features: $(cat "$T/out")"
-    run "$WB" eval "$T/multi.wbm" "$T/fields-test.csv" --json
-    [ "$rc" -eq 0 ] && [ "$(json_get acc)" = "$multi_acc" ] && ok || bad "eval subject + body: $(cat "$T/out" "$T/err")"
-    run "$WB" predict --json "$T/multi.wbm" "$T/fields-test.csv"
-    [ "$rc" -eq 0 ] && [ "$(wc -l <"$T/out")" -eq 40 ] && head -n 1 "$T/out" | grep -q '"line": 2,' && ok ||
-        bad "predict subject + body: $(head -c 300 "$T/out" "$T/err")"
-    cut -d, -f1,3- "$T/fields-test.csv" >"$T/nosubject.csv"
-    run "$WB" eval "$T/multi.wbm" "$T/nosubject.csv"
-    [ "$rc" -eq 1 ] && grep -q "nosubject.csv:1: the header has no text column 'subject'" "$T/err" && ok ||
-        bad "eval without the subject column: exit $rc $(cat "$T/err")"
-fi
+run "$WB" train "${F[@]}" --text-col subject --text-col body --maxlen subject=3,body=8 --feature-col links \
+    --feature-col caps -o "$T/multi.wbm"
+expect_rc 0 "train subject + body + features"
+multi_acc=$(json_get test_acc)
+ge "$multi_acc" 0.95 && ok || bad "subject + body + features: test accuracy $multi_acc"
+run "$WB" summary "$T/multi.wbm"
+grep -qE '^ subject \(InputLayer\) +\(None, 3\) ' "$T/out" && grep -qE '^ body \(InputLayer\) +\(None, 8\) ' "$T/out" &&
+    grep -qE "^ concatenate \(Concatenate\) +\(None, 18\) +0 +\['subject_global_max_pooling1d\[0\]\[0\]', 'body_global_max_pooling1d\[0\]\[0\]', 'features\[0\]\[0\]'\]" "$T/out" &&
+    ok || bad "summary of subject + body + features: $(cat "$T/out")"
+run "$WB" eval "$T/multi.wbm" "$T/fields-test.csv" --json
+[ "$rc" -eq 0 ] && [ "$(json_get acc)" = "$multi_acc" ] && ok || bad "eval subject + body: $(cat "$T/out" "$T/err")"
+run "$WB" predict --json "$T/multi.wbm" "$T/fields-test.csv"
+[ "$rc" -eq 0 ] && [ "$(wc -l <"$T/out")" -eq 40 ] && head -n 1 "$T/out" | grep -q '"line": 2,' && ok ||
+    bad "predict subject + body: $(head -c 300 "$T/out" "$T/err")"
+cut -d, -f1,3- "$T/fields-test.csv" >"$T/nosubject.csv"
+run "$WB" eval "$T/multi.wbm" "$T/nosubject.csv"
+[ "$rc" -eq 1 ] && grep -q "nosubject.csv:1: the header has no text column 'subject'" "$T/err" && ok ||
+    bad "eval without the subject column: exit $rc $(cat "$T/err")"
 
 # ---- option errors: exit 2, nothing on stdout -------------------------------------
 for args in "--model tutorial --units 8" "--model bow --store $T/demo" "--model charcnn --store $T/demo" \
