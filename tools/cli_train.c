@@ -948,10 +948,11 @@ static int run_predict(cli *c) {
     x.cols = wb_bundle_reads_records(b);
     if (x.cols) { /* several text columns or features: CSV records with the model's columns */
         if ((cli_given(c, "format") && x.fmt != WB_READER_CSV) || cli_str(c, "text-col")) {
+            size_t ni = wb_model_cfg_ninputs(mc), nf = mc->nfeat; /* mc dies with the bundle */
             wb_bundle_destroy(b);
             return cli_usage(c, "this model reads %zu text input%s and %zu numeric feature%s from CSV columns: "
                                 "give --format csv (or nothing) and no --text-col",
-                             wb_model_cfg_ninputs(mc), wb_model_cfg_ninputs(mc) > 1 ? "s" : "", mc->nfeat, mc->nfeat == 1 ? "" : "s");
+                             ni, ni > 1 ? "s" : "", nf, nf == 1 ? "" : "s");
         }
         x.fmt = WB_READER_CSV;
         if (mc->nfeat) x.F = malloc(bs * mc->nfeat * sizeof *x.F);
