@@ -43,6 +43,9 @@ static wb_dataset *build_ok(const wb_dataset_opts *o, wb_dataset_stats *st) {
     return ds;
 }
 
+/* Id t of row i of input 0. */
+static int32_t X(const wb_dataset *ds, size_t i, size_t t) { return wb_ids_at(wb_dataset_ids(ds), i, t); }
+
 static wb_task task_of(const char *path, const wb_reader_opts *r) {
     wb_dataset_opts o;
     wb_dataset_opts_init(&o);
@@ -218,8 +221,8 @@ static void test_train_only_vocab_and_split(void **state) {
     wb_dataset_labels(ds, &off, &ids);
     int test_by_class[2] = {0, 0};
     const wb_vocab *v = wb_dataset_vocab(ds);
-    const int32_t *x = wb_dataset_x(ds);
     assert_int_equal(wb_vocab_size(v), 2 + 2 + 80); /* shared, word, 80 train-only words */
+    assert_int_equal(wb_dataset_ids(ds)->width, 2);  /* uint16: the vocabulary fits */
     for (int i = 0; i < 100; i++) {
         char w[16];
         int wl = snprintf(w, sizeof w, "w%d", i);
@@ -227,14 +230,14 @@ static void test_train_only_vocab_and_split(void **state) {
         if (sp[i] == WB_DS_TEST) {
             test_by_class[ids[off[i]]]++;
             assert_int_equal(id, 1);          /* only in the test part: OOV */
-            assert_int_equal(x[i * 4 + 0], 1);
+            assert_int_equal(X(ds, i, 0), 1);
         } else {
             assert_int_equal(sp[i], WB_DS_TRAIN);
             assert_true(id >= 2);
-            assert_int_equal(x[i * 4 + 0], id);
+            assert_int_equal(X(ds, i, 0), id);
         }
-        assert_int_equal(x[i * 4 + 1], wb_vocab_lookup(v, "shared", 6));
-        assert_int_equal(x[i * 4 + 3], 0); /* post padding */
+        assert_int_equal(X(ds, i, 1), wb_vocab_lookup(v, "shared", 6));
+        assert_int_equal(X(ds, i, 3), 0); /* post padding */
     }
     /* stratified: 70 a / 30 b -> 14 and 6 in test */
     assert_int_equal(test_by_class[0], 14);
@@ -246,8 +249,17 @@ static void test_train_only_vocab_and_split(void **state) {
     wb_err e;
     assert_int_equal(wb_dataset_build(&ds, &o, NULL, &e), WB_EUSAGE);
     o.test_fraction = 0.2;
-    o.maxlen = 0;
+    o.maxlen = (1u << 24) + 1;
     assert_int_equal(wb_dataset_build(&ds, &o, NULL, &e), WB_EUSAGE);
+    /* maxlen 0: token counts and vocabulary, no id matrix */
+    o.maxlen = 0;
+    ds = build_ok(&o, &st);
+    assert_null(wb_dataset_ids(ds));
+    assert_int_equal(wb_dataset_maxlen(ds), 0);
+    assert_int_equal(wb_dataset_lengths(ds)[0], 3);
+    assert_int_equal(wb_vocab_size(wb_dataset_vocab(ds)), 2 + 2 + 80);
+    assert_int_equal(st.n_test, 20);
+    wb_dataset_destroy(ds);
     tu_rmrf(dir);
     free(p);
     free(dir);
@@ -291,10 +303,8 @@ static void test_valid_test_files(void **state) {
     assert_int_equal(sp[0], WB_DS_TRAIN);
     assert_int_equal(sp[3], WB_DS_VALID);
     assert_int_equal(sp[6], WB_DS_TEST);
-    const int32_t *x = wb_dataset_x(ds);
-    size_t ml = wb_dataset_maxlen(ds);
-    assert_int_equal(x[3 * ml], 1); /* "great": not in training -> OOV */
-    assert_int_equal(x[6 * ml], wb_vocab_lookup(wb_dataset_vocab(ds), "good", 4));
+    assert_int_equal(X(ds, 3, 0), 1); /* "great": not in training -> OOV */
+    assert_int_equal(X(ds, 6, 0), wb_vocab_lookup(wb_dataset_vocab(ds), "good", 4));
     wb_dataset_destroy(ds);
 
     /* a test file and a test fraction together */
@@ -311,7 +321,9 @@ static int same_dataset(const wb_dataset *a, const wb_dataset *b) {
     if (wb_dataset_n(a) != wb_dataset_n(b) || wb_dataset_maxlen(a) != wb_dataset_maxlen(b))
         return 0;
     size_t n = wb_dataset_n(a), ml = wb_dataset_maxlen(a);
-    if (memcmp(wb_dataset_x(a), wb_dataset_x(b), n * ml * sizeof(int32_t))) return 0;
+    const wb_ids *xa = wb_dataset_ids(a), *xb = wb_dataset_ids(b);
+    if ((xa == NULL) != (xb == NULL)) return 0;
+    if (xa && (xa->width != xb->width || memcmp(xa->data, xb->data, n * ml * xa->width))) return 0;
     if (memcmp(wb_dataset_split(a), wb_dataset_split(b), n)) return 0;
     const size_t *oa, *ob;
     const uint32_t *ia, *ib;
@@ -335,8 +347,8 @@ static int same_dataset(const wb_dataset *a, const wb_dataset *b) {
     if (memcmp(wb_dataset_lengths(a), wb_dataset_lengths(b), n * sizeof(uint32_t))) return 0;
     if (wb_dataset_vocab_distinct(a) != wb_dataset_vocab_distinct(b)) return 0;
     size_t fa, fb;
-    const double *xa = wb_dataset_features(a, &fa), *xb = wb_dataset_features(b, &fb);
-    if (fa != fb || (fa && memcmp(xa, xb, n * fa * sizeof *xa))) return 0;
+    const double *ga = wb_dataset_features(a, &fa), *gb = wb_dataset_features(b, &fb);
+    if (fa != fb || (fa && memcmp(ga, gb, n * fa * sizeof *ga))) return 0;
     return same;
 }
 
@@ -368,9 +380,10 @@ static void test_lengths_and_features(void **state) {
     assert_int_equal(len[0], 5);
     assert_int_equal(len[1], 3);
     assert_int_equal(len[2], 1);
-    const int32_t *x = wb_dataset_x(a);
-    assert_true(x[0] >= 2 && x[1] >= 2); /* truncated to 2 */
-    assert_true(x[4] >= 2 && x[5] == 0); /* padded */
+    assert_true(X(a, 0, 0) >= 2 && X(a, 0, 1) >= 2); /* truncated to 2 */
+    assert_true(X(a, 2, 0) >= 2 && X(a, 2, 1) == 0); /* padded */
+    assert_string_equal(wb_dataset_feature_name(a, 1), "id");
+    assert_null(wb_dataset_feature_name(a, 2));
     size_t nf;
     const double *f = wb_dataset_features(a, &nf);
     assert_int_equal(nf, 2);
@@ -454,14 +467,21 @@ static void test_cache(void **state) {
     assert_true(same_dataset(a, b));
     wb_dataset_destroy(b);
 
-    /* the cache file is where the header says */
+    /* the data set is the directory <key>.wbds, with a meta file */
     char name[64];
     snprintf(name, sizeof name, "%016llx.wbds", (unsigned long long)s1.key);
-    char *cf = tu_path(cdir, name);
-    size_t clen;
+    char *dsdir = tu_path(cdir, name);
+    assert_string_equal(wb_dataset_path(a), dsdir);
+    char *cf = tu_path(dsdir, "meta.wbd");
+    char *xf = tu_path(dsdir, "x0.npy");
+    size_t clen, xlen;
     char *cbytes = tu_read_file(cf, &clen);
+    char *xbytes = tu_read_file(xf, &xlen);
     assert_non_null(cbytes);
+    assert_non_null(xbytes);
     assert_memory_equal(cbytes, "WBDSET\0\0", 8);
+    assert_memory_equal(xbytes, "\x93NUMPY", 6);
+    assert_int_equal(xlen, 4096 + 50 * 5 * 2);
 
     /* an option change: a different key, a miss */
     o.maxlen = 6;
@@ -471,25 +491,47 @@ static void test_cache(void **state) {
     wb_dataset_destroy(b);
     o.maxlen = 5;
 
-    /* corrupt the cache file: one byte in the payload, then truncation */
-    cbytes[clen / 2] ^= 0x40;
-    assert_int_equal(tu_write_file(cf, cbytes, clen), 0);
+    /* damage, then rebuilt: one byte of the meta file, one id of the
+     * matrix, a truncated meta file, a truncated matrix, a missing array */
+    for (int how = 0; how < 5; how++) {
+        char *cb = tu_read_file(cf, &clen), *xb = tu_read_file(xf, &xlen);
+        if (how == 0) cb[clen / 2] ^= 0x40, assert_int_equal(tu_write_file(cf, cb, clen), 0);
+        if (how == 1) xb[4096 + 7] ^= 0x01, assert_int_equal(tu_write_file(xf, xb, xlen), 0);
+        if (how == 2) assert_int_equal(tu_write_file(cf, cb, 20), 0);
+        if (how == 3) assert_int_equal(tu_write_file(xf, xb, xlen - 2), 0);
+        if (how == 4) assert_int_equal(unlink(xf), 0);
+        free(cb);
+        free(xb);
+        b = build_ok(&o, &s2);
+        if (s2.cache_hit || !s2.cache_rejected || !s2.cache_written) fail_msg("damage %d was not rebuilt", how);
+        assert_true(same_dataset(a, b));
+        wb_dataset_destroy(b);
+        b = build_ok(&o, &s2); /* rewritten: a hit again */
+        assert_int_equal(s2.cache_hit, 1);
+        wb_dataset_destroy(b);
+    }
+    free(cbytes);
+    free(xbytes);
+
+    /* a dead builder's leftover is removed by the next build of its key */
+    char tname[80];
+    snprintf(tname, sizeof tname, "%016llx.wbds.tmp-999999", (unsigned long long)s1.key);
+    char *left = tu_path(cdir, tname);
+    assert_int_equal(mkdir(left, 0700), 0);
+    tu_rmrf(dsdir);
     b = build_ok(&o, &s2);
-    assert_int_equal(s2.cache_hit, 0);
-    assert_int_equal(s2.cache_rejected, 1);
+    assert_int_equal(s2.cache_written, 1);
+    assert_int_equal(access(left, F_OK), -1);
+    wb_dataset_destroy(b);
+    free(left);
+
+    /* the mapped data set outlives its directory */
+    tu_rmrf(dsdir);
+    assert_true(same_dataset(a, a));
+    b = build_ok(&o, &s2);
     assert_int_equal(s2.cache_written, 1);
     assert_true(same_dataset(a, b));
     wb_dataset_destroy(b);
-    b = build_ok(&o, &s2); /* rewritten: a hit again */
-    assert_int_equal(s2.cache_hit, 1);
-    wb_dataset_destroy(b);
-    assert_int_equal(tu_write_file(cf, cbytes, 20), 0);
-    b = build_ok(&o, &s2);
-    assert_int_equal(s2.cache_hit, 0);
-    assert_int_equal(s2.cache_rejected, 1);
-    assert_true(same_dataset(a, b));
-    wb_dataset_destroy(b);
-    free(cbytes);
 
     /* one changed input byte: a different key, a miss */
     size_t plen;
@@ -506,6 +548,8 @@ static void test_cache(void **state) {
     wb_dataset_destroy(a);
     tu_rmrf(dir);
     free(cf);
+    free(xf);
+    free(dsdir);
     free(p);
     free(cdir);
     free(dir);

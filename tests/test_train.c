@@ -38,6 +38,15 @@
 #define SENT WB_FIXTURES "/text/demo_sentiment.tsv"
 #define SENT_TEST WB_FIXTURES "/text/demo_sentiment_test.tsv"
 
+
+/* All rows of the data set's id matrix as int32 (malloc'd). */
+static int32_t *ds_rows(const wb_dataset *ds) {
+    const wb_ids *x = wb_dataset_ids(ds);
+    int32_t *out = malloc(x->n * x->T * sizeof *out);
+    for (uint32_t i = 0; out && i < x->n; i++) wb_ids_gather(x, &i, 1, out + (size_t)i * x->T);
+    return out;
+}
+
 static char *g_dir;
 
 static int group_setup(void **state) {
@@ -174,7 +183,7 @@ static void test_determinism(void **state) {
     const uint32_t *lids;
     wb_dataset_labels(ds, &loff, &lids);
     wb_metrics mt;
-    assert_int_equal(wb_eval_run(l, wb_dataset_x(ds), loff, lids, val, nval, 32, 1, 0.5f, &mt, NULL, &e), 0);
+    assert_int_equal(wb_eval_run(l, wb_dataset_ids(ds), loff, lids, val, nval, 32, 1, 0.5f, &mt, NULL, &e), 0);
     assert_true(mt.loss == ra.history[2].val_loss);
     assert_true(mt.acc == ra.history[2].val_acc);
     free(val), free(blob);
@@ -496,7 +505,7 @@ static void test_bundle_meta(void **state) {
     assert_int_equal(wb_bundle_attach_store(b, NULL, &e), 0); /* learned: nothing to do */
     /* encode = the data set's rows ("King" differs from "king": lower 0) */
     static const char *const texts[] = {"the king is here", "the queen is there", "a dog in the village", "the king again"};
-    const int32_t *X = wb_dataset_x(ds);
+    int32_t *X = ds_rows(ds);
     for (size_t i = 0; i < 4; i++) {
         int32_t row[3];
         size_t nt;
@@ -515,6 +524,7 @@ static void test_bundle_meta(void **state) {
     for (size_t i = 0; i < 4; i++) assert_int_equal(l.lids[i], lids[i]);
     assert_string_equal(l.text[2], texts[2]);
     wb_labelled_free(&l);
+    free(X);
     wb_bundle_destroy(b);
     wb_model_destroy(m);
     wb_dataset_destroy(ds);
@@ -537,7 +547,7 @@ static void test_bundle_encode_read(void **state) {
     /* every line of the training file encodes to its row of X */
     size_t len;
     char *s = tu_read_file(SENT, &len);
-    const int32_t *X = wb_dataset_x(ds);
+    int32_t *X = ds_rows(ds);
     size_t i = 0;
     for (char *line = s; *line; i++) {
         char *tab = strchr(line, '\t'), *nl = strchr(line, '\n');
@@ -549,6 +559,7 @@ static void test_bundle_encode_read(void **state) {
     }
     assert_int_equal(i, 400);
     free(s);
+    free(X);
     /* a labelled file with an unknown label on line 3 */
     char *p = tmp("unknown.tsv");
     const char *txt = "the king\t1\nthe queen\t0\na sad dog\t2\ngood king\t1\n";
@@ -575,7 +586,9 @@ static void test_bundle_encode_read(void **state) {
     assert_int_equal(wb_dataset_build(&ds, &o, NULL, &e), 0);
     assert_int_equal(wb_bundle_read(b, SENT_TEST, NULL, 0, 0, &l, &e), 0);
     assert_int_equal(l.n, 100);
-    assert_memory_equal(l.X, wb_dataset_x(ds) + 400 * 6, 100 * 6 * sizeof(int32_t));
+    X = ds_rows(ds);
+    assert_memory_equal(l.X, X + 400 * 6, 100 * 6 * sizeof(int32_t));
+    free(X);
     wb_labelled_free(&l);
     wb_bundle_destroy(b);
     wb_model_destroy(m);
@@ -622,7 +635,7 @@ static void test_bundle_store(void **state) {
     assert_int_equal(wb_model_attach_store(m, st, rows, &e), 0);
     free(rows);
     float p[32], q[32];
-    const int32_t *X = wb_dataset_x(ds);
+    int32_t *X = ds_rows(ds);
     assert_int_equal(wb_model_predict(m, X, 32, NULL, NULL, NULL, p, NULL, &e), 0);
     char *path = tmp("frozen.model");
     save_bundle(m, ds, &o, sdir, fp, path);
@@ -646,6 +659,7 @@ static void test_bundle_store(void **state) {
     wb_model_destroy(m);
     wb_store_close(st);
     wb_dataset_destroy(ds);
+    free(X);
     free(sdir), free(odir), free(ovec), free(path);
 }
 

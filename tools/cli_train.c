@@ -404,6 +404,11 @@ static int run_train(cli *c) {
         goto out;
     }
     double t_data = now_s();
+    if (wb_dataset_ninputs(ds) > 1) {
+        rc = cli_usage(c, "--maxlen NAME=N gives %zu text inputs; the models take one text input (use --maxlen N)",
+                       wb_dataset_ninputs(ds));
+        goto out;
+    }
     const wb_vocab *v = wb_dataset_vocab(ds);
     mc.V = wb_vocab_size(v);
     mc.T = wb_dataset_maxlen(ds);
@@ -519,7 +524,7 @@ static int run_train(cli *c) {
         const size_t *lo;
         const uint32_t *li;
         wb_dataset_labels(ds, &lo, &li);
-        if (!lrc) lrc = wb_eval_run(fm, wb_dataset_x(ds), lo, li, tidx, ntest, to.batch, 1, 0.5f, &tm, NULL, &e);
+        if (!lrc) lrc = wb_eval_run(fm, wb_dataset_ids(ds), lo, li, tidx, ntest, to.batch, 1, 0.5f, &tm, NULL, &e);
         wb_model_destroy(fm);
         free(blob);
         free(tidx);
@@ -690,7 +695,8 @@ static int run_eval(cli *c) {
     }
     for (size_t i = 0; i < l.n; i++) idx[i] = (uint32_t)i;
     wb_metrics m;
-    lrc = wb_eval_run(b->model, l.X, l.loff, l.lids, idx, l.n, bs, k, th, &m, probs, &e);
+    wb_ids lx = {l.X, l.n, mc->T, 4};
+    lrc = wb_eval_run(b->model, &lx, l.loff, l.lids, idx, l.n, bs, k, th, &m, probs, &e);
     if (lrc) rc = cli_fail(&e, lrc);
     size_t nerr = 0;
     if (!lrc && errs) {

@@ -6,18 +6,19 @@
 # the in-memory data set of commit dc25ce4 (before issue 14 made the data set a mapped
 # file); tests/cli/dataset_reference.sh checks that today's build gives the same bytes.
 #
-# Usage: tools/make_dataset_reference.sh WORDBENCH_BINARY [SHARED_DATA_DIR]
+# Usage: tools/make_dataset_reference.sh WORDBENCH_BINARY [SHARED_DATA_DIR [OUT]]
+#   (OUT: another file than fixtures/dataset/reference.txt; the test writes one and compares)
 #   e.g. git worktree add /tmp/old dc25ce4 && cmake -S /tmp/old -B /tmp/old/b &&
 #        cmake --build /tmp/old/b -j2 && tools/make_dataset_reference.sh /tmp/old/b/wordbench
 # The model bytes depend on the CPU's OpenBLAS kernels, so the file records the machine
 # (`lscpu` model name); the test compares model bytes only on that machine and the rows
 # everywhere.
 set -euo pipefail
-WB=${1:?usage: $0 WORDBENCH_BINARY [SHARED_DATA_DIR]}
+WB=${1:?usage: $0 WORDBENCH_BINARY [SHARED_DATA_DIR [OUT]]}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 F=$ROOT/fixtures/text
 S=${2:-$ROOT/../shared/data}
-OUT=$ROOT/fixtures/dataset/reference.txt
+OUT=${3:-$ROOT/fixtures/dataset/reference.txt}
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
 {

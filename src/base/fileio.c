@@ -7,11 +7,13 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "wordbench/err.h"
@@ -153,4 +155,55 @@ int wb_read_file(const char *path, unsigned char **out, size_t *len) {
     close(fd);
     *out = b, *len = n;
     return 0;
+}
+
+/* ---- publishing directories ---- */
+
+static int rm_cb(const char *path, const struct stat *sb, int flag, struct FTW *ftw) {
+    (void)sb, (void)flag, (void)ftw;
+    return remove(path);
+}
+
+void wb_rmrf(const char *path) { nftw(path, rm_cb, 16, FTW_DEPTH | FTW_PHYS); }
+
+#ifndef RENAME_NOREPLACE
+#define RENAME_NOREPLACE (1 << 0)
+#endif
+#ifndef RENAME_EXCHANGE
+#define RENAME_EXCHANGE (1 << 1)
+#endif
+
+static int rename2(const char *from, const char *to, unsigned flags) {
+    return (int)syscall(SYS_renameat2, AT_FDCWD, from, AT_FDCWD, to, flags);
+}
+
+int wb_rename_noreplace(const char *from, const char *to) { return rename2(from, to, RENAME_NOREPLACE); }
+
+int wb_rename_exchange(const char *from, const char *to) { return rename2(from, to, RENAME_EXCHANGE); }
+
+int wb_fsync_path(const char *path, int dir) {
+    int fd = open(path, (dir ? O_DIRECTORY : 0) | O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return errno;
+    int rc = fsync(fd) ? errno : 0;
+    close(fd);
+    return rc;
+}
+
+int wb_mkdir_p(const char *dir) {
+    struct stat sb;
+    if (stat(dir, &sb) == 0) return S_ISDIR(sb.st_mode) ? 0 : ENOTDIR;
+    char *p = strdup(dir);
+    if (!p) return WB_ENOMEM;
+    int rc = 0;
+    for (char *q = p + 1;; q++) {
+        if (*q && *q != '/') continue;
+        char c = *q;
+        *q = 0;
+        if (mkdir(p, 0777) && errno != EEXIST) rc = errno;
+        else if (stat(p, &sb) || !S_ISDIR(sb.st_mode)) rc = ENOTDIR;
+        *q = c;
+        if (rc || !c) break;
+    }
+    free(p);
+    return rc;
 }

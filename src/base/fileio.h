@@ -3,7 +3,9 @@
  * checksum: bytes go to a temporary file in the target's directory, every
  * byte is hashed, commit appends the hash, fsyncs, renames over the target
  * and fsyncs the directory.  A reader sees the old file or the whole new
- * one.  Used by the model file (and checkpoints).
+ * one.  Used by the model file (and checkpoints) and the data set's meta
+ * file.  Also the directory helpers of an atomic publication by rename (the
+ * store and the data set are directories).
  */
 #ifndef WB_FILEIO_H
 #define WB_FILEIO_H
@@ -38,6 +40,26 @@ void wb_aw_abort(wb_awriter *w);
 /* Read a whole file into a malloc'ed buffer.  Returns 0 or errno /
  * WB_ENOMEM. */
 int wb_read_file(const char *path, unsigned char **out, size_t *len);
+
+/* ---- publishing directories (the store, the data set) ---- */
+
+/* Remove a file or a whole directory tree, best effort (no error: callers
+ * remove temporaries and replaced copies). */
+void wb_rmrf(const char *path);
+
+/* rename(2) that fails with EEXIST (or ENOTEMPTY) instead of replacing `to`;
+ * and one that swaps `from` and `to` atomically (both must exist).  Return 0
+ * or -1 with errno (EINVAL where the file system has neither). */
+int wb_rename_noreplace(const char *from, const char *to);
+int wb_rename_exchange(const char *from, const char *to);
+
+/* fsync a file (dir 0) or a directory (dir 1) by path.  Returns 0 or errno. */
+int wb_fsync_path(const char *path, int dir);
+
+/* mkdir -p: create `dir` and its missing parents (0777 less the umask).
+ * Returns 0 (also when it exists as a directory) or errno (ENOTDIR when a
+ * path component is something else). */
+int wb_mkdir_p(const char *dir);
 
 static inline uint32_t wb_get32(const unsigned char *p) {
     return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;

@@ -41,13 +41,14 @@ void wb_topk(const float *p, size_t C, size_t k, uint32_t *top) {
     }
 }
 
-int wb_eval_run(wb_model *m, const int32_t *X, const size_t *loff, const uint32_t *lids, const uint32_t *idx,
+int wb_eval_run(wb_model *m, const wb_ids *X, const size_t *loff, const uint32_t *lids, const uint32_t *idx,
                 size_t nidx, size_t batch, size_t k, float threshold, wb_metrics *out, float *probs, wb_err *e) {
     const wb_model_cfg *c = wb_model_cfg_get(m);
     size_t C = c->C, T = c->T;
     wb_task task = c->task;
     memset(out, 0, sizeof *out);
     out->threshold = threshold;
+    if (!X || X->T != T) return wb_err_set(e, WB_EUSAGE, "the rows have %zu ids, the model takes %zu", X ? X->T : 0, T);
     if (k < 1) k = 1;
     if (task != WB_TASK_BINARY && k > C) k = C;
     if (task == WB_TASK_BINARY) k = 1;
@@ -65,7 +66,7 @@ int wb_eval_run(wb_model *m, const int32_t *X, const size_t *loff, const uint32_
     int rc = 0;
     for (size_t s = 0; s < nidx; s += batch) {
         size_t B = nidx - s < batch ? nidx - s : batch;
-        for (size_t j = 0; j < B; j++) memcpy(xb + j * T, X + (size_t)idx[s + j] * T, T * sizeof *xb);
+        wb_ids_gather(X, idx + s, B, xb);
         wb_targets(task, C, loff, lids, idx + s, B, y, t);
         float l;
         rc = wb_model_predict(m, xb, B, task == WB_TASK_MULTICLASS ? y : NULL, task == WB_TASK_MULTICLASS ? NULL : t,

@@ -132,7 +132,7 @@ int wb_train_run(wb_model **mp, const wb_dataset *ds, const wb_train_opts *o, wb
     const size_t *loff;
     const uint32_t *lids;
     wb_dataset_labels(ds, &loff, &lids);
-    const int32_t *X = wb_dataset_x(ds);
+    const wb_ids *X = wb_dataset_ids(ds);
 
     if (o->resume) {
         wb_model *nm;
@@ -168,7 +168,7 @@ int wb_train_run(wb_model **mp, const wb_dataset *ds, const wb_train_opts *o, wb
         size_t seen = 0, nb = 0;
         for (size_t s = 0; s < ntr; s += B, nb++) {
             size_t b = ntr - s < B ? ntr - s : B;
-            for (size_t j = 0; j < b; j++) memcpy(xb + j * T, X + (size_t)perm[s + j] * T, T * sizeof *xb);
+            wb_ids_gather(X, perm + s, b, xb);
             wb_targets(c->task, C, loff, lids, perm + s, b, y, t);
             float l;
             size_t ok;

@@ -16,7 +16,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <inttypes.h>
 #include <libgen.h>
 #include <math.h>
@@ -27,12 +26,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 #include <xxhash.h>
 #include <zlib.h>
 
+#include "base/fileio.h"
 #include "store/convert_int.h"
 #include "store/index_build.h"
 #include "store/store_int.h"
@@ -73,15 +72,6 @@ static double now_s(void) {
     return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
-static int rm_cb(const char *path, const struct stat *sb, int flag, struct FTW *ftw) {
-    (void)sb; (void)flag; (void)ftw;
-    return remove(path);
-}
-
-static void rmrf(const char *path) {
-    nftw(path, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
-}
-
 
 static int pwrite_all(int fd, const void *buf, size_t n, uint64_t off) {
     const char *p = buf;
@@ -94,14 +84,6 @@ static int pwrite_all(int fd, const void *buf, size_t n, uint64_t off) {
         p += w, n -= (size_t)w, off += (uint64_t)w;
     }
     return 0;
-}
-
-static int fsync_path(const char *path, int dir) {
-    int fd = open(path, (dir ? O_DIRECTORY : 0) | O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return errno;
-    int rc = fsync(fd) ? errno : 0;
-    close(fd);
-    return rc;
 }
 
 /* ---- input: file or stdin, plain or gzip -------------------------------- */
@@ -1035,7 +1017,7 @@ static void clean_stale(const char *parent, const char *base) {
         if (pid != getpid() && kill((pid_t)pid, 0) == 0) continue; /* a live convert owns it */
         if (pid != getpid() && errno == EPERM) continue;
         char *p = wb_path_join(parent, e->d_name);
-        if (p) rmrf(p);
+        if (p) wb_rmrf(p);
         free(p);
     }
     closedir(d);
@@ -1057,28 +1039,18 @@ static int looks_like_store(const char *dir) {
     return !other;
 }
 
-static int rename2(const char *from, const char *to, unsigned flags) {
-    return (int)syscall(SYS_renameat2, AT_FDCWD, from, AT_FDCWD, to, flags);
-}
-#ifndef RENAME_NOREPLACE
-#define RENAME_NOREPLACE (1 << 0)
-#endif
-#ifndef RENAME_EXCHANGE
-#define RENAME_EXCHANGE (1 << 1)
-#endif
-
 static int publish(const char *tmp, const char *store, const char *parent, int force, wb_err *err) {
-    if (rename2(tmp, store, RENAME_NOREPLACE) == 0) goto synced;
+    if (wb_rename_noreplace(tmp, store) == 0) goto synced;
     if (errno != EEXIST && errno != ENOTEMPTY)
         return wb_err_at(err, errno, store, 0, -1, "cannot publish the store: %s", strerror(errno));
     if (!force) return wb_err_at(err, WB_EEXIST, store, 0, -1, "exists (use --force to replace it)");
     if (!looks_like_store(store))
         return wb_err_at(err, WB_EEXIST, store, 0, -1, "exists and is not a wordbench store; refusing to replace it");
-    if (rename2(tmp, store, RENAME_EXCHANGE))
+    if (wb_rename_exchange(tmp, store))
         return wb_err_at(err, errno, store, 0, -1, "cannot swap in the new store: %s", strerror(errno));
-    rmrf(tmp); /* now the old store; processes mapping it keep their mappings */
+    wb_rmrf(tmp); /* now the old store; processes mapping it keep their mappings */
 synced:
-    fsync_path(parent, 1);
+    wb_fsync_path(parent, 1);
     return 0;
 }
 
@@ -1401,7 +1373,7 @@ int wb_convert(const char *input_path, const char *store, const wb_convert_opts 
     {
         char *idx = wb_path_join(tmp, WB_STORE_INDEX), *data = idx ? wb_path_join(idx, "data.mdb") : NULL;
         if (!data) rc = wb_err_set(err, WB_ENOMEM, "out of memory");
-        if (!rc && (fsync_path(data, 0) || fsync_path(idx, 1) || fsync_path(tmp, 1)))
+        if (!rc && (wb_fsync_path(data, 0) || wb_fsync_path(idx, 1) || wb_fsync_path(tmp, 1)))
             rc = wb_err_set(err, errno, "fsync: %s", strerror(errno));
         free(idx), free(data);
         if (rc) goto out;
@@ -1436,7 +1408,7 @@ out:
     }
     writer_close(&w);
     vocab_free(&voc);
-    if (rc && tmp_made) rmrf(tmp);
+    if (rc && tmp_made) wb_rmrf(tmp);
     if (rc && opts->bad_lines_path && w.badf_made) unlink(opts->bad_lines_path);
     free(s1);
     free(s2);
