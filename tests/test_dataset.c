@@ -4,12 +4,18 @@
  * Contains: task detection on the text fixtures, label id order, the binary
  * override error, a vocabulary built from the training part only, split
  * proportions, valid/test files with unknown labels (error and skip), the
- * cache (hit, miss on a changed byte or option, corrupt file rebuilt),
- * token counts before truncation and numeric features (also through the
- * cache), and the shared cooking data set when present.
+ * cache (hit, miss on a changed byte or option, every kind of damage
+ * rebuilt, a dead builder's leftovers removed, concurrent builders of one
+ * key, a full disk), token counts before truncation and numeric features
+ * (also through the cache), the streamed build equal id for id to tokenizing
+ * everything in memory and encoding it with wb_vocab_encode (many option
+ * sets), uint16 / int32 matrices at the 65536-id boundary, the text modes
+ * (first, join, each), wb_dataset_open, listing and clearing a cache
+ * directory, and the shared cooking data set when present.
  *
- * Leaves out: the CLI that will call this module.
+ * Leaves out: the CLI (tests/cli/data_commands.sh, dataset_cache.sh).
  */
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -17,7 +23,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -555,6 +564,403 @@ static void test_cache(void **state) {
     free(dir);
 }
 
+/* ---- the streamed build equals the in-memory one ------------------------- */
+
+/* The reference: every record's texts kept in memory, the vocabulary counted
+ * over the rows the data set puts in the training split, in row order, each
+ * row encoded with wb_vocab_encode (first text) or by concatenating the full
+ * encodings (join). */
+typedef struct ref {
+    const wb_dataset *ds;
+    const wb_dataset_opts *o;
+    char **texts;               /* (n * ntext) */
+    size_t n, cap, ntext;
+    int other;                  /* reading a valid/test file */
+} ref;
+
+static int ref_on(void *ud, const wb_example *ex) {
+    ref *r = ud;
+    if (r->other && r->o->unknown_skip)
+        for (size_t l = 0; l < ex->n_labels; l++)
+            if (wb_dataset_label_find(r->ds, ex->labels[l].ptr, ex->labels[l].len) < 0) return 0;
+    r->ntext = ex->n_texts;
+    if (r->n == r->cap) {
+        r->cap = r->cap ? 2 * r->cap : 64;
+        r->texts = realloc(r->texts, r->cap * 8 * sizeof *r->texts);
+    }
+    assert_true(ex->n_texts <= 8);
+    for (size_t j = 0; j < ex->n_texts; j++) r->texts[r->n * 8 + j] = strndup(ex->texts[j].ptr, ex->texts[j].len);
+    r->n++;
+    return 0;
+}
+
+/* All ids of texts [a, b) of row i under v into out (grown); the count. */
+static size_t ref_ids(const ref *r, const wb_vocab *v, size_t i, size_t a, size_t b, int32_t **out, wb_token_list *tl) {
+    size_t n = 0;
+    for (size_t j = a; j < b; j++) {
+        const char *t = r->texts[i * 8 + j];
+        assert_int_equal(wb_tokenize(&r->o->tok, t, strlen(t), tl, NULL), 0);
+        *out = realloc(*out, (n + tl->n + 1) * sizeof **out);
+        if (tl->n) assert_int_equal(wb_vocab_encode(v, tl, tl->n, WB_PAD_POST, WB_PAD_POST, *out + n, NULL, NULL), 0);
+        n += tl->n;
+    }
+    return n;
+}
+
+static void check_in_memory(const wb_dataset_opts *o, const char *what) {
+    wb_dataset *ds = build_ok(o, NULL);
+    ref r = {ds, o, NULL, 0, 0, 0, 0};
+    const char *files[3] = {o->train_path, o->valid_path, o->test_path};
+    for (int k = 0; k < 3; k++) {
+        if (!files[k]) continue;
+        r.other = k > 0;
+        assert_int_equal(wb_reader_read(files[k], &o->reader, ref_on, &r, NULL, NULL), 0);
+    }
+    if (r.n != wb_dataset_n(ds)) fail_msg("%s: %zu records, %zu rows", what, r.n, wb_dataset_n(ds));
+    const uint8_t *sp = wb_dataset_split(ds);
+    wb_token_list tl;
+    wb_token_list_init(&tl);
+    int32_t *ids = NULL, *row = NULL;
+    size_t K = wb_dataset_ninputs(ds);
+    assert_int_equal(K, o->text_mode == WB_TEXT_EACH ? r.ntext : 1);
+    for (size_t k = 0; k < K; k++) {
+        const wb_dataset_input *in = wb_dataset_input_get(ds, k);
+        size_t a = o->text_mode == WB_TEXT_EACH ? k : 0;
+        size_t b = o->text_mode == WB_TEXT_JOIN ? r.ntext : a + 1;
+        wb_vocab *v;
+        assert_int_equal(wb_vocab_create(&v, NULL), 0);
+        for (size_t i = 0; i < r.n; i++) {
+            if (sp[i] != WB_DS_TRAIN) continue;
+            for (size_t j = a; j < b; j++) {
+                const char *t = r.texts[i * 8 + j];
+                assert_int_equal(wb_tokenize(&o->tok, t, strlen(t), &tl, NULL), 0);
+                assert_int_equal(wb_vocab_add(v, &tl, NULL), 0);
+            }
+        }
+        size_t distinct = wb_vocab_distinct(v);
+        assert_int_equal(wb_vocab_finish(v, o->num_words, o->min_count, NULL), 0);
+        void *va, *vb;
+        size_t la, lb;
+        assert_int_equal(wb_vocab_save_buf(v, &va, &la, NULL), 0);
+        assert_int_equal(wb_vocab_save_buf(in->vocab, &vb, &lb, NULL), 0);
+        if (la != lb || memcmp(va, vb, la)) fail_msg("%s: input %zu: another vocabulary", what, k);
+        free(va), free(vb);
+        if (in->distinct != distinct) fail_msg("%s: input %zu: %zu distinct, want %zu", what, k, in->distinct, distinct);
+        const size_t T = in->maxlen;
+        row = realloc(row, (T + 1) * sizeof *row);
+        for (size_t i = 0; i < r.n; i++) {
+            size_t n = ref_ids(&r, v, i, a, b, &ids, &tl);
+            if (in->lengths[i] != n) fail_msg("%s: input %zu row %zu: length %u, want %zu", what, k, i, in->lengths[i], n);
+            if (!T) continue;
+            if (b == a + 1) { /* one text: wb_vocab_encode itself is the reference */
+                const char *t = r.texts[i * 8 + a];
+                assert_int_equal(wb_tokenize(&o->tok, t, strlen(t), &tl, NULL), 0);
+                assert_int_equal(wb_vocab_encode(v, &tl, T, o->padding, o->truncating, row, NULL, NULL), 0);
+            } else {
+                size_t first, kept, dst;
+                wb_pad_window(n, T, o->padding, o->truncating, &first, &kept, &dst);
+                memset(row, 0, T * sizeof *row);
+                memcpy(row + dst, ids + first, kept * sizeof *row);
+            }
+            for (size_t t = 0; t < T; t++)
+                if (wb_ids_at(in->ids, i, t) != row[t])
+                    fail_msg("%s: input %zu row %zu id %zu: %d, want %d", what, k, i, t, wb_ids_at(in->ids, i, t), row[t]);
+        }
+        wb_vocab_destroy(v);
+    }
+    for (size_t i = 0; i < r.n * 8; i++)
+        if (i % 8 < r.ntext) free(r.texts[i]);
+    free(r.texts), free(ids), free(row);
+    wb_token_list_free(&tl);
+    wb_dataset_destroy(ds);
+}
+
+static void test_same_as_in_memory(void **state) {
+    (void)state;
+    char *dir = tu_tmpdir();
+    char *rows = write_rows(dir, "rows.tsv", 300);
+    char *tr = tu_path(dir, "train.tsv"), *va = tu_path(dir, "valid.tsv"), *te = tu_path(dir, "test.tsv");
+    const char *t1 = "good film good\tpos\nbad film\tneg\nfine film, fine cast\tpos\nawful awful\tneg\n";
+    const char *t2 = "great film\tpos\nawful film\tneg\nmeh\tneutral\nok good\tpos\n";
+    const char *t3 = "good bad fine cast\tneg\n";
+    assert_int_equal(tu_write_file(tr, t1, strlen(t1)), 0);
+    assert_int_equal(tu_write_file(va, t2, strlen(t2)), 0);
+    assert_int_equal(tu_write_file(te, t3, strlen(t3)), 0);
+    wb_dataset_opts o;
+
+    wb_dataset_opts_init(&o); /* a split training file, cut vocabulary */
+    o.train_path = rows, o.test_fraction = 0.3, o.seed = 3, o.min_count = 2, o.num_words = 50, o.maxlen = 3;
+    check_in_memory(&o, "split, min_count, num_words");
+    o.min_count = 0, o.num_words = 0, o.padding = WB_PAD_PRE, o.truncating = WB_PAD_PRE, o.maxlen = 2;
+    o.split_mode = WB_SPLIT_RANDOM;
+    check_in_memory(&o, "pre/pre, random split");
+    o.maxlen = 0;
+    check_in_memory(&o, "no matrix");
+
+    wb_dataset_opts_init(&o); /* valid and test files, an unknown label skipped */
+    o.train_path = tr, o.valid_path = va, o.test_path = te, o.unknown_skip = 1, o.maxlen = 3;
+    check_in_memory(&o, "valid and test files");
+    o.tok.kind = WB_TOK_CHAR, o.tok.alphabet = "abcdefg", o.maxlen = 7; /* empty tokens: unknown characters */
+    check_in_memory(&o, "char tokenizer");
+
+    wb_dataset_opts_init(&o); /* fastText, multi-label, iterative split */
+    o.train_path = FX "cooking.txt", o.test_fraction = 0.25, o.seed = 9, o.maxlen = 5;
+    check_in_memory(&o, "cooking.txt");
+
+    static const char *const cols[] = {"title", "body"};
+    static const size_t mls[] = {2, 5};
+    wb_dataset_opts_init(&o); /* CSV with two text columns: first, join, each */
+    o.train_path = FX "basic.csv", o.reader.text_cols = cols, o.reader.n_text_cols = 2, o.reader.label_col = "tags";
+    o.reader.label_sep = " ", o.maxlen = 4;
+    check_in_memory(&o, "csv first");
+    o.text_mode = WB_TEXT_JOIN;
+    check_in_memory(&o, "csv join");
+    o.text_mode = WB_TEXT_EACH;
+    check_in_memory(&o, "csv each, one maxlen");
+    o.maxlens = mls;
+    check_in_memory(&o, "csv each, maxlens");
+
+    tu_rmrf(dir);
+    free(rows), free(tr), free(va), free(te), free(dir);
+}
+
+static void test_text_modes(void **state) {
+    (void)state;
+    static const char *const cols[] = {"title", "body"};
+    static const size_t mls[] = {2, 5};
+    wb_dataset_opts o;
+    wb_dataset_opts_init(&o);
+    o.train_path = FX "basic.csv", o.reader.text_cols = cols, o.reader.n_text_cols = 2, o.reader.label_col = "tags";
+    o.reader.label_sep = " ";
+    wb_dataset *ds = build_ok(&o, NULL);
+    assert_int_equal(wb_dataset_ninputs(ds), 1);
+    assert_string_equal(wb_dataset_input_get(ds, 0)->name, "title");
+    assert_null(wb_dataset_input_get(ds, 1));
+    wb_dataset_destroy(ds);
+    o.text_mode = WB_TEXT_JOIN;
+    ds = build_ok(&o, NULL);
+    assert_int_equal(wb_dataset_ninputs(ds), 1);
+    assert_string_equal(wb_dataset_input_get(ds, 0)->name, "title+body");
+    assert_int_equal(wb_dataset_lengths(ds)[0], 2 + 5); /* "hello world" + "he said hi and left" */
+    wb_dataset_destroy(ds);
+    o.text_mode = WB_TEXT_EACH, o.maxlens = mls;
+    ds = build_ok(&o, NULL);
+    assert_int_equal(wb_dataset_ninputs(ds), 2);
+    const wb_dataset_input *a = wb_dataset_input_get(ds, 0), *b = wb_dataset_input_get(ds, 1);
+    assert_string_equal(a->name, "title");
+    assert_string_equal(b->name, "body");
+    assert_int_equal(a->maxlen, 2);
+    assert_int_equal(b->maxlen, 5);
+    assert_int_equal(a->ids->T, 2);
+    assert_int_equal(b->ids->T, 5);
+    assert_int_equal(wb_vocab_lookup(a->vocab, "short", 5), 1); /* a body word: not in the title vocabulary */
+    assert_true(wb_vocab_lookup(b->vocab, "short", 5) >= 2);
+    assert_int_equal(wb_ids_at(b->ids, 2, 0), wb_vocab_lookup(b->vocab, "short", 5));
+    assert_int_equal(wb_dataset_maxlen(ds), 2); /* input 0 */
+    wb_dataset_destroy(ds);
+    /* maxlens without the mode each: a usage error */
+    o.text_mode = WB_TEXT_FIRST;
+    wb_err e;
+    assert_int_equal(wb_dataset_build(&ds, &o, NULL, &e), WB_EUSAGE);
+}
+
+/* uint16 while the vocabulary has at most 65536 ids, int32 above */
+static void test_id_width(void **state) {
+    (void)state;
+    char *dir = tu_tmpdir();
+    char *p = tu_path(dir, "wide.tsv");
+    enum { W = 70000 };
+    char *buf = malloc((size_t)W * 24);
+    size_t len = 0;
+    for (int i = 0; i < W; i++) len += (size_t)sprintf(buf + len, "w%d w%d\t%s\n", i, i / 2, i % 3 ? "a" : "b");
+    assert_int_equal(tu_write_file(p, buf, len), 0);
+    free(buf);
+    wb_dataset_opts o;
+    wb_dataset_opts_init(&o);
+    o.train_path = p, o.maxlen = 2;
+    for (uint64_t nw = 65536; nw <= 65537; nw++) {
+        o.num_words = nw;
+        wb_dataset *ds = build_ok(&o, NULL);
+        const wb_vocab *v = wb_dataset_vocab(ds);
+        assert_int_equal(wb_vocab_size(v), nw);
+        assert_int_equal(wb_dataset_ids(ds)->width, nw == 65536 ? 2 : 4);
+        for (size_t i = 0; i < W; i += 997) {
+            char w[16];
+            int wl = sprintf(w, "w%zu", i);
+            assert_int_equal(wb_ids_at(wb_dataset_ids(ds), i, 0), wb_vocab_lookup(v, w, (size_t)wl));
+        }
+        int32_t r2[4];
+        uint32_t pick[2] = {69999, 0};
+        wb_ids_gather(wb_dataset_ids(ds), pick, 2, r2);
+        assert_int_equal(r2[0], wb_vocab_lookup(v, "w69999", 6));
+        assert_int_equal(r2[3], wb_vocab_lookup(v, "w0", 2));
+        wb_dataset_destroy(ds);
+    }
+    o.num_words = 0;
+    check_in_memory(&o, "70000 words");
+    tu_rmrf(dir);
+    free(p), free(dir);
+}
+
+/* wb_dataset_open, wb_dataset_cache_list and wb_dataset_cache_clear */
+static void test_open_list_clear(void **state) {
+    (void)state;
+    char *dir = tu_tmpdir();
+    char *cdir = tu_path(dir, "a/b/cache"); /* created with its parents */
+    char *p = write_rows(dir, "rows.tsv", 40);
+    wb_dataset_opts o;
+    wb_dataset_opts_init(&o);
+    o.train_path = p, o.maxlen = 3, o.cache_dir = cdir;
+    wb_dataset_stats st;
+    wb_dataset *a = build_ok(&o, &st), *b = NULL;
+    wb_err e;
+    wb_err_clear(&e);
+    assert_int_equal(wb_dataset_open(&b, wb_dataset_path(a), &e), 0);
+    assert_true(same_dataset(a, b));
+    wb_dataset_destroy(b);
+    assert_int_equal(wb_dataset_open(&b, dir, &e), ENOENT); /* not a data set */
+    assert_null(b);
+    assert_non_null(strstr(e.file, "meta.wbd"));
+
+    /* a leftover, a stray file that is not wordbench's */
+    char *junk = tu_path(cdir, "00000000000000aa.wbds.tmp-1"), *other = tu_path(cdir, "notes.txt");
+    assert_int_equal(mkdir(junk, 0700), 0);
+    assert_int_equal(tu_write_file(other, "keep", 4), 0);
+    wb_dataset_entry *v;
+    size_t n;
+    assert_int_equal(wb_dataset_cache_list(cdir, &v, &n, &e), 0);
+    assert_int_equal(n, 3); /* by name: the leftover, the lock file, the data set */
+    assert_string_equal(v[0].name, "00000000000000aa.wbds.tmp-1");
+    assert_int_equal(v[0].complete, 0);
+    char name[64];
+    snprintf(name, sizeof name, "%016llx.lock", (unsigned long long)st.key);
+    assert_string_equal(v[1].name, name);
+    assert_int_equal(v[1].complete, 0);
+    snprintf(name, sizeof name, "%016llx.wbds", (unsigned long long)st.key);
+    assert_string_equal(v[2].name, name);
+    assert_int_equal(v[2].complete, 1);
+    assert_int_equal(v[2].rows, 40);
+    assert_int_equal(v[2].maxlen, 3);
+    assert_int_equal(v[2].ninputs, 1);
+    assert_true(v[2].bytes > 4 * 4096);
+    assert_non_null(strstr(v[2].source, "rows.tsv"));
+    assert_true(v[2].source[0] == '/');
+    wb_dataset_entries_free(v, n);
+    size_t removed;
+    uint64_t bytes;
+    assert_int_equal(wb_dataset_cache_clear(cdir, &removed, &bytes, &e), 0);
+    assert_int_equal(removed, 3);
+    assert_true(bytes > 4 * 4096);
+    assert_int_equal(access(other, F_OK), 0);
+    assert_int_equal(wb_dataset_cache_list(cdir, &v, &n, &e), 0);
+    assert_int_equal(n, 0);
+    wb_dataset_entries_free(v, n);
+    assert_true(same_dataset(a, a)); /* still mapped */
+    wb_dataset_destroy(a);
+
+    /* the default directory */
+    char *old = getenv("XDG_CACHE_HOME") ? strdup(getenv("XDG_CACHE_HOME")) : NULL;
+    setenv("XDG_CACHE_HOME", "/x/y", 1);
+    char *d = wb_dataset_default_cache_dir();
+    assert_string_equal(d, "/x/y/wordbench");
+    free(d);
+    setenv("XDG_CACHE_HOME", "relative", 1); /* ignored: not absolute */
+    d = wb_dataset_default_cache_dir();
+    assert_non_null(strstr(d, "/.cache/wordbench"));
+    free(d);
+    if (old) setenv("XDG_CACHE_HOME", old, 1), free(old);
+    else unsetenv("XDG_CACHE_HOME");
+    tu_rmrf(dir);
+    free(junk), free(other), free(p), free(cdir), free(dir);
+}
+
+/* Several processes building one key at once: one builds, the others wait
+ * and map what it published. */
+static void test_concurrent_builders(void **state) {
+    (void)state;
+    char *dir = tu_tmpdir();
+    char *cdir = tu_path(dir, "cache");
+    char *p = write_rows(dir, "rows.tsv", 20000);
+    wb_dataset_opts o;
+    wb_dataset_opts_init(&o);
+    o.train_path = p, o.maxlen = 8, o.cache_dir = cdir, o.test_fraction = 0.1;
+    enum { NP = 4 };
+    pid_t pid[NP];
+    for (int k = 0; k < NP; k++) {
+        pid[k] = fork();
+        assert_true(pid[k] >= 0);
+        if (pid[k] == 0) {
+            wb_dataset *ds = NULL;
+            wb_dataset_stats st;
+            int rc = wb_dataset_build(&ds, &o, &st, NULL);
+            int code = rc ? 9 : st.cache_written ? 1 : st.cache_hit ? 2 : 3;
+            if (!rc && wb_dataset_n(ds) != 20000) code = 8;
+            wb_dataset_destroy(ds);
+            _exit(code);
+        }
+    }
+    int written = 0, hits = 0;
+    for (int k = 0; k < NP; k++) {
+        int ws;
+        assert_int_equal(waitpid(pid[k], &ws, 0), pid[k]);
+        assert_true(WIFEXITED(ws));
+        int c = WEXITSTATUS(ws);
+        if (c != 1 && c != 2) fail_msg("builder %d exited %d", k, c);
+        written += c == 1, hits += c == 2;
+    }
+    assert_int_equal(written, 1);
+    assert_int_equal(hits, NP - 1);
+    wb_dataset_entry *v;
+    size_t n;
+    assert_int_equal(wb_dataset_cache_list(cdir, &v, &n, NULL), 0);
+    assert_int_equal(n, 2); /* the data set and its lock: no leftover */
+    wb_dataset_entries_free(v, n);
+    tu_rmrf(dir);
+    free(p), free(cdir), free(dir);
+}
+
+/* A full disk (here: a file-size limit) is an error naming the file being
+ * written; nothing is published or left behind, the input is untouched. */
+static void test_full_disk(void **state) {
+    (void)state;
+    char *dir = tu_tmpdir();
+    char *cdir = tu_path(dir, "cache");
+    char *p = write_rows(dir, "rows.tsv", 3000);
+    size_t before_len;
+    char *before = tu_read_file(p, &before_len);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        signal(SIGXFSZ, SIG_IGN);
+        struct rlimit rl = {32768, 32768};
+        setrlimit(RLIMIT_FSIZE, &rl);
+        wb_dataset_opts o;
+        wb_dataset_opts_init(&o);
+        o.train_path = p, o.maxlen = 50, o.cache_dir = cdir; /* a 300 KB matrix */
+        wb_dataset *ds = NULL;
+        wb_err e;
+        wb_err_clear(&e);
+        int rc = wb_dataset_build(&ds, &o, NULL, &e);
+        _exit(rc == EFBIG && !ds && strstr(e.file, cdir) && strstr(e.msg, "cannot write") ? 0 : 1);
+    }
+    int ws;
+    assert_int_equal(waitpid(pid, &ws, 0), pid);
+    assert_true(WIFEXITED(ws));
+    assert_int_equal(WEXITSTATUS(ws), 0);
+    wb_dataset_entry *v;
+    size_t n;
+    assert_int_equal(wb_dataset_cache_list(cdir, &v, &n, NULL), 0);
+    for (size_t i = 0; i < n; i++) assert_non_null(strstr(v[i].name, ".lock")); /* only the lock file */
+    wb_dataset_entries_free(v, n);
+    size_t after_len;
+    char *after = tu_read_file(p, &after_len);
+    assert_int_equal(after_len, before_len);
+    assert_memory_equal(after, before, before_len);
+    free(before), free(after);
+    tu_rmrf(dir);
+    free(p), free(cdir), free(dir);
+}
+
 static void test_shared_cooking(void **state) {
     (void)state;
     const char *path = WB_FIXTURES "/../../shared/data/cooking/cooking.train";
@@ -595,6 +1001,12 @@ int main(void) {
         cmocka_unit_test(test_valid_test_files),
         cmocka_unit_test(test_cache),
         cmocka_unit_test(test_lengths_and_features),
+        cmocka_unit_test(test_same_as_in_memory),
+        cmocka_unit_test(test_text_modes),
+        cmocka_unit_test(test_id_width),
+        cmocka_unit_test(test_open_list_clear),
+        cmocka_unit_test(test_concurrent_builders),
+        cmocka_unit_test(test_full_disk),
         cmocka_unit_test(test_shared_cooking),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
