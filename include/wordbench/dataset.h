@@ -70,12 +70,14 @@
  * option in wb_dataset_opts that changes the result (reader and tokenizer
  * options, text_mode and maxlens, num_words, min_count, maxlen, padding,
  * truncating, test_fraction, seed, split_mode, task, unknown_skip).  A valid
- * data set there is mapped (a cache hit: nothing is read but the data set);
- * else it is built in <key>.wbds.tmp-<pid> and renamed into place, replacing
- * an invalid one (processes still mapping the old one keep it).  Builders of
- * one key take turns through an exclusive flock on <cache_dir>/<key>.lock: a
- * second process waits and then maps what the first built (many search
- * workers starting at once build it once).  Under the lock, leftovers of
+ * data set there is mapped (a cache hit: the inputs are read once to hash
+ * them, nothing is tokenized); else it is built in <key>.wbds.tmp-<pid> and
+ * renamed into place, replacing an invalid one (processes still mapping the
+ * old one keep it).  Builders of one key take turns through an exclusive
+ * flock on <cache_dir>/<key>.lock (the file exists while it is held: its
+ * holder removes it before releasing it): a second process waits and then
+ * maps what the first built (many search workers starting at once build it
+ * once).  Under the lock, leftovers of
  * builders that died (<key>.wbds.tmp-*) are removed.  A stdin path ("-")
  * cannot be hashed before it is read: it is built as with cache_dir NULL.
  * Inputs are hashed before they are read: a file changed between the two is
@@ -340,7 +342,8 @@ typedef struct wb_dataset_entry {
 } wb_dataset_entry;
 
 /* List what wordbench keeps in `dir`: data sets (<16 hex>.wbds), their
- * temporaries (.wbds.tmp-*) and lock files (.lock), sorted by name; other
+ * temporaries (.wbds.tmp-*) and lock files (.lock: held by a build, or left
+ * by a killed one), sorted by name; other
  * files are not listed.  *out (malloc'd; free with wb_dataset_entries_free)
  * gets *n entries.  Reads only the meta files.  Returns 0, errno, WB_ENOMEM. */
 int wb_dataset_cache_list(const char *dir, wb_dataset_entry **out, size_t *n, wb_err *err);

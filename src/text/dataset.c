@@ -1579,6 +1579,26 @@ static void remove_stale(const char *dir, uint64_t key) {
     closedir(d);
 }
 
+/* Take the exclusive lock of a key: flock on <key>.lock.  Its holder
+ * unlinks the file before releasing it (no lock files stay behind), so a
+ * waiter may get a lock on a file that is gone: it then opens the path anew.
+ * *waited = 1 when another process held it. */
+static int take_lock(const char *path, int *fd, int *waited, wb_err *err) {
+    for (;;) {
+        *fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0666);
+        if (*fd < 0) return wb_err_at(err, errno, path, 0, -1, "cannot create the lock file: %s", strerror(errno));
+        if (flock(*fd, LOCK_EX | LOCK_NB)) {
+            *waited = 1;
+            while (flock(*fd, LOCK_EX) && errno == EINTR) {
+            }
+        }
+        struct stat a, b;
+        if (!fstat(*fd, &a) && !stat(path, &b) && a.st_dev == b.st_dev && a.st_ino == b.st_ino) return 0;
+        close(*fd);
+        *fd = -1;
+    }
+}
+
 /* Publish the built directory tmp as final (replacing an invalid one). */
 static int publish(const char *tmp, const char *final, const char *dir, wb_err *err) {
     if (wb_rename_noreplace(tmp, final) == 0) goto synced;
@@ -1819,18 +1839,8 @@ int wb_dataset_build(wb_dataset **out, const wb_dataset_opts *o, wb_dataset_stat
             }
             st.cache_rejected = 1;
         }
-        if (attempt) break;
         /* a miss: take the key's lock (waiting for a builder), then look again */
-        lockfd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0666);
-        if (lockfd < 0) {
-            rc = wb_err_at(err, errno, lock, 0, -1, "cannot create the lock file: %s", strerror(errno));
-            goto end;
-        }
-        if (flock(lockfd, LOCK_EX | LOCK_NB)) {
-            st.cache_waited = 1;
-            while (flock(lockfd, LOCK_EX) && errno == EINTR) {
-            }
-        }
+        if (!attempt && (rc = take_lock(lock, &lockfd, &st.cache_waited, err))) goto end;
     }
     remove_stale(o->cache_dir, st.key);
     char suffix[48];
@@ -1850,7 +1860,10 @@ int wb_dataset_build(wb_dataset **out, const wb_dataset_opts *o, wb_dataset_stat
     st.cache_written = 1;
     rc = ds_map(out, final, st.key, 0, err);
 end:
-    if (lockfd >= 0) close(lockfd); /* releases the lock */
+    if (lockfd >= 0) {
+        unlink(lock); /* before the release: see take_lock */
+        close(lockfd);
+    }
     if (out && *out) fill_counts(*out, &st);
     free(final);
     free(tmp);
