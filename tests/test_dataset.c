@@ -30,6 +30,7 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <xxhash.h>
 
 #include "testutil.h"
 #include "wordbench/dataset.h"
@@ -807,10 +808,9 @@ static void test_open_list_clear(void **state) {
     (void)state;
     char *dir = tu_tmpdir();
     char *cdir = tu_path(dir, "a/b/cache"); /* created with its parents */
-    char *p = write_rows(dir, "rows.tsv", 40);
     wb_dataset_opts o;
     wb_dataset_opts_init(&o);
-    o.train_path = p, o.maxlen = 3, o.cache_dir = cdir;
+    o.train_path = FX "demo_sentiment.tsv", o.maxlen = 3, o.cache_dir = cdir; /* an old file: its hash is memoised */
     wb_dataset_stats st;
     wb_dataset *a = build_ok(&o, &st), *b = NULL;
     wb_err e;
@@ -835,27 +835,60 @@ static void test_open_list_clear(void **state) {
     wb_dataset_entry *v;
     size_t n;
     assert_int_equal(wb_dataset_cache_list(cdir, &v, &n, &e), 0);
-    assert_int_equal(n, 3); /* by name: the leftover, a lock file left by a killed build, the data set */
-    assert_string_equal(v[0].name, "00000000000000aa.wbds.tmp-1");
-    assert_int_equal(v[0].complete, 0);
-    char name[64];
-    snprintf(name, sizeof name, "%016llx.lock", (unsigned long long)st.key);
-    assert_string_equal(v[1].name, name);
-    assert_int_equal(v[1].complete, 0);
-    snprintf(name, sizeof name, "%016llx.wbds", (unsigned long long)st.key);
-    assert_string_equal(v[2].name, name);
-    assert_int_equal(v[2].complete, 1);
-    assert_int_equal(v[2].rows, 40);
-    assert_int_equal(v[2].maxlen, 3);
-    assert_int_equal(v[2].ninputs, 1);
-    assert_true(v[2].bytes > 4 * 4096);
-    assert_non_null(strstr(v[2].source, "rows.tsv"));
-    assert_true(v[2].source[0] == '/');
+    /* the leftover, a lock file left by a killed build, the memo of rows.tsv's
+     * hash, the data set */
+    assert_int_equal(n, 4);
+    int seen[5] = {0};
+    for (size_t i = 0; i < n; i++) {
+        assert_true(v[i].kind >= WB_ENTRY_DATASET && v[i].kind <= WB_ENTRY_INPUT);
+        seen[v[i].kind]++;
+        if (i) assert_true(strcmp(v[i - 1].name, v[i].name) < 0);
+        assert_int_equal(v[i].complete, v[i].kind == WB_ENTRY_DATASET);
+        if (v[i].kind == WB_ENTRY_PARTIAL) assert_string_equal(v[i].name, "00000000000000aa.wbds.tmp-1");
+        if (v[i].kind == WB_ENTRY_LOCK) assert_string_equal(v[i].name, lname);
+        if (v[i].kind == WB_ENTRY_INPUT) assert_int_equal(v[i].bytes, 72);
+        if (v[i].kind != WB_ENTRY_DATASET) continue;
+        char name[64];
+        snprintf(name, sizeof name, "%016llx.wbds", (unsigned long long)st.key);
+        assert_string_equal(v[i].name, name);
+        assert_int_equal(v[i].rows, 400);
+        assert_int_equal(v[i].maxlen, 3);
+        assert_int_equal(v[i].ninputs, 1);
+        assert_true(v[i].bytes > 4 * 4096);
+        assert_non_null(strstr(v[i].source, "demo_sentiment.tsv"));
+        assert_true(v[i].source[0] == '/');
+    }
+    for (int k = WB_ENTRY_DATASET; k <= WB_ENTRY_INPUT; k++) assert_int_equal(seen[k], 1);
+    /* the memo is what the key uses: a forged hash (valid checksum) gives
+     * another key; without the memo the file is read again */
+    char *memo = NULL;
+    for (size_t i = 0; i < n; i++)
+        if (v[i].kind == WB_ENTRY_INPUT) memo = tu_path(cdir, v[i].name);
     wb_dataset_entries_free(v, n);
+    size_t ml;
+    unsigned char *mb = (unsigned char *)tu_read_file(memo, &ml);
+    assert_int_equal(ml, 72);
+    mb[56] ^= 1;
+    uint64_t h = XXH3_64bits(mb, 64);
+    for (int i = 0; i < 8; i++) mb[64 + i] = (unsigned char)(h >> (8 * i));
+    assert_int_equal(tu_write_file(memo, mb, ml), 0);
+    wb_dataset_stats s2;
+    b = build_ok(&o, &s2);
+    assert_true(s2.key != st.key);
+    wb_dataset_destroy(b);
+    assert_int_equal(unlink(memo), 0);
+    b = build_ok(&o, &s2);
+    assert_true(s2.key == st.key);
+    assert_int_equal(s2.cache_hit, 1);
+    wb_dataset_destroy(b);
+    free(mb), free(memo);
+    assert_int_equal(wb_dataset_cache_list(cdir, &v, &n, &e), 0);
+    wb_dataset_entries_free(v, n);
+    assert_int_equal(n, 5); /* and the data set of the forged key */
     size_t removed;
     uint64_t bytes;
     assert_int_equal(wb_dataset_cache_clear(cdir, &removed, &bytes, &e), 0);
-    assert_int_equal(removed, 3);
+    assert_int_equal(removed, 5);
     assert_true(bytes > 4 * 4096);
     assert_int_equal(access(other, F_OK), 0);
     assert_int_equal(wb_dataset_cache_list(cdir, &v, &n, &e), 0);
@@ -877,7 +910,7 @@ static void test_open_list_clear(void **state) {
     if (old) setenv("XDG_CACHE_HOME", old, 1), free(old);
     else unsetenv("XDG_CACHE_HOME");
     tu_rmrf(dir);
-    free(junk), free(other), free(lockf), free(p), free(cdir), free(dir);
+    free(junk), free(other), free(lockf), free(cdir), free(dir);
 }
 
 /* Several processes building one key at once: one builds, the others wait
@@ -919,7 +952,7 @@ static void test_concurrent_builders(void **state) {
     wb_dataset_entry *v;
     size_t n;
     assert_int_equal(wb_dataset_cache_list(cdir, &v, &n, NULL), 0);
-    assert_int_equal(n, 1); /* the data set: no leftover, no lock file */
+    assert_int_equal(n, 1); /* the data set: no leftover, no lock file (and rows.tsv is too new for a memo) */
     wb_dataset_entries_free(v, n);
     tu_rmrf(dir);
     free(p), free(cdir), free(dir);

@@ -498,9 +498,11 @@ static int run_cache(cli *c) {
             struct tm tm;
             if (x->complete && localtime_r(&t, &tm)) strftime(when, sizeof when, "%Y-%m-%d %H:%M", &tm);
             if (c->json) {
+                static const char *const kinds[] = {"?", "dataset", "partial", "lock", "input"};
                 printf("%s{\"name\": ", i ? ", " : "");
                 json_str(stdout, x->name, strlen(x->name));
-                printf(", \"complete\": %s, \"bytes\": %" PRIu64, x->complete ? "true" : "false", x->bytes);
+                printf(", \"kind\": \"%s\", \"complete\": %s, \"bytes\": %" PRIu64,
+                       kinds[x->kind >= 1 && x->kind <= 4 ? x->kind : 0], x->complete ? "true" : "false", x->bytes);
                 if (x->complete) {
                     printf(", \"rows\": %" PRIu64 ", \"inputs\": %zu, \"maxlen\": %zu, \"created\": %" PRIu64
                            ", \"source\": ",
@@ -512,9 +514,11 @@ static int run_cache(cli *c) {
                 printf("%-26s %10s  %10" PRIu64 " rows  maxlen %-6zu %s  %s\n", x->name,
                        cli_bytes(b, sizeof b, (double)x->bytes), x->rows, x->maxlen, when, x->source ? x->source : "");
             } else {
+                static const char *const what[] = {"?", "damaged data set", "unfinished build (running or killed)",
+                                                   "lock file (of a running or killed build)",
+                                                   "content hash of an input file"};
                 printf("%-26s %10s  (%s)\n", x->name, cli_bytes(b, sizeof b, (double)x->bytes),
-                       strstr(x->name, ".lock") ? "lock file" : strstr(x->name, ".tmp-") ? "unfinished build"
-                                                                                         : "damaged");
+                       what[x->kind >= 1 && x->kind <= 4 ? x->kind : 0]);
             }
         }
         if (c->json) printf("]}\n");

@@ -81,7 +81,11 @@
  * builders that died (<key>.wbds.tmp-*) are removed.  A stdin path ("-")
  * cannot be hashed before it is read: it is built as with cache_dir NULL.
  * Inputs are hashed before they are read: a file changed between the two is
- * not detected.
+ * not detected.  An input's content hash is memoised in <cache_dir>/<id>.src
+ * with the file's device, inode, size, mtime and ctime (nanoseconds): while
+ * these are unchanged the file is not read again (a later run starts without
+ * reading its inputs; any write changes ctime).  A file changed less than 2 s
+ * ago is not memoised (times are stamped in ticks of a few milliseconds).
  * cache_dir NULL: built in a new directory under tmp_dir (NULL: $TMPDIR, else
  * /tmp), mapped, and removed at once: nothing is left once the data set is
  * destroyed or the process dies (after the build).
@@ -328,11 +332,19 @@ int wb_task_parse(const char *name);
  * neither is set (or out of memory).  malloc'd; not created. */
 char *wb_dataset_default_cache_dir(void);
 
+/* Kinds of entries of a cache directory. */
+enum {
+    WB_ENTRY_DATASET = 1,       /* <key>.wbds: a data set (complete or damaged) */
+    WB_ENTRY_PARTIAL,           /* <key>.wbds.tmp-<pid>: a build running or killed */
+    WB_ENTRY_LOCK,              /* <key>.lock: held by a build, or left by a killed one */
+    WB_ENTRY_INPUT              /* <id>.src: the memo of an input file's content hash */
+};
+
 /* One entry of a cache directory (wb_dataset_cache_list). */
 typedef struct wb_dataset_entry {
     char *name;                 /* file name in the directory (owned) */
-    int complete;               /* 1: a <key>.wbds whose meta file is whole (checksum);
-                                   0: a leftover temporary, lock, or damaged data set */
+    int kind;                   /* WB_ENTRY_* */
+    int complete;               /* 1: a data set whose meta file is whole (checksum) */
     uint64_t bytes;             /* bytes of its files */
     uint64_t rows;              /* complete: examples */
     uint64_t created;           /* complete: build time, Unix seconds */
@@ -341,10 +353,8 @@ typedef struct wb_dataset_entry {
     char *source;               /* complete: the training file (absolute path, or "-"; owned) */
 } wb_dataset_entry;
 
-/* List what wordbench keeps in `dir`: data sets (<16 hex>.wbds), their
- * temporaries (.wbds.tmp-*) and lock files (.lock: held by a build, or left
- * by a killed one), sorted by name; other
- * files are not listed.  *out (malloc'd; free with wb_dataset_entries_free)
+/* List what wordbench keeps in `dir` (the WB_ENTRY_* kinds), sorted by
+ * name; other files are not listed.  *out (malloc'd; free with wb_dataset_entries_free)
  * gets *n entries.  Reads only the meta files.  Returns 0, errno, WB_ENOMEM. */
 int wb_dataset_cache_list(const char *dir, wb_dataset_entry **out, size_t *n, wb_err *err);
 void wb_dataset_entries_free(wb_dataset_entry *e, size_t n);

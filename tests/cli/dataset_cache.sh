@@ -58,13 +58,14 @@ run "$WB" data cache
 expect_rc 0 "data cache"
 [ "$(grep -c 'rows  maxlen' "$T/out")" -eq 2 ] && ok || bad "data cache lists: $(cat "$T/out")"
 grep -q "demo_sentiment.tsv$" "$T/out" && ok || bad "data cache names no source: $(cat "$T/out")"
-grep -q "^2 entries, .* in $C\$" "$T/out" && ok || bad "data cache summary: $(tail -1 "$T/out")"
+grep -q "^3 entries, .* in $C\$" "$T/out" && ok || bad "data cache summary: $(tail -1 "$T/out")"
 if [ -n "$PY" ]; then
     run "$WB" data cache --json
     $PY -c '
 import json, sys
 d = json.load(open(sys.argv[1]))
 e = [x for x in d["entries"] if x["complete"]]
+assert [x["kind"] for x in d["entries"]].count("input") == 1
 assert len(e) == 2 and sorted(x["maxlen"] for x in e) == [0, 12], e
 assert all(x["rows"] == 400 and x["source"].endswith("demo_sentiment.tsv") for x in e), e
 assert d["bytes"] == sum(x["bytes"] for x in d["entries"])' "$T/out" && ok || bad "data cache --json: $(head -c 500 "$T/out")"
@@ -98,7 +99,7 @@ fi
 
 run "$WB" data cache --clear
 expect_rc 0 "data cache --clear"
-grep -q '^removed 2 entries' "$T/out" && ok || bad "clear: $(cat "$T/out")"
+grep -q '^removed 3 entries' "$T/out" && ok || bad "clear: $(cat "$T/out")"
 touch "$C/mine.txt"
 run "$WB" data cache --clear --json
 [ -e "$C/mine.txt" ] && ok || bad "--clear removed a file that is not wordbench's"
