@@ -38,7 +38,7 @@ static const cli_opt data_opts[] = {
     {"store", 's', "STORE", NULL, "stats: coverage of the vocabulary by this store", 0},
     {"top", 0, "N", "20", "stats: labels and uncovered words listed", 0},
     {"quiet", 'q', NULL, NULL, "no cache line or warnings on stderr", 0},
-    {"clear", 0, NULL, NULL, "cache: remove every data set, leftover and lock file of the directory", 0},
+    {"clear", 0, NULL, NULL, "cache: remove the data sets, leftovers, lock files and input hashes of the directory", 0},
     {"json", 0, NULL, NULL, "stats, cache: one JSON document", 0},
     {"help", 'h', NULL, NULL, "show this help", 0},
     {0}};

@@ -129,6 +129,11 @@ int wb_train_run(wb_model **mp, const wb_dataset *ds, const wb_train_opts *o, wb
         rc = wb_err_set(e, WB_EUSAGE, "no training examples");
         goto done;
     }
+    /* Training rows 0..ntr-1 (no --test-size): shuffle the rows themselves and
+     * keep no row list, 4 bytes a row less (same permutation, same bytes). */
+    size_t first_other = 0;
+    while (first_other < ntr && tr[first_other] == first_other) first_other++;
+    if (first_other == ntr) free(tr), tr = NULL;
     const size_t *loff;
     const uint32_t *lids;
     wb_dataset_labels(ds, &loff, &lids);
@@ -163,7 +168,8 @@ int wb_train_run(wb_model **mp, const wb_dataset *ds, const wb_train_opts *o, wb
         wb_rng_init(&shuf, mix(o->seed, ep, 1));
         wb_rng_init(&drop, mix(o->seed, ep, 2));
         wb_rng_permutation(&shuf, perm, (uint32_t)ntr);
-        for (size_t i = 0; i < ntr; i++) perm[i] = tr[perm[i]];
+        if (tr)
+            for (size_t i = 0; i < ntr; i++) perm[i] = tr[perm[i]];
         double lsum = 0, csum = 0;
         size_t seen = 0, nb = 0;
         for (size_t s = 0; s < ntr; s += B, nb++) {
