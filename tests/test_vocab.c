@@ -33,6 +33,10 @@
 #include "wordbench/tokenize.h"
 #include "wordbench/vocab.h"
 
+/* A guard against quadratic behaviour, not a speed target (those are benchmarks):
+ * the machine running the tests may be shared and slow. */
+#define TIME_LIMIT 30.0
+
 /* ---- a minimal JSON reader (enough for the reference file) ---- */
 
 typedef enum { J_NULL, J_NUM, J_STR, J_ARR, J_OBJ, J_BOOL } jtype;
@@ -733,9 +737,8 @@ static void test_large(void **state) {
     assert_int_equal(wb_vocab_finish(v, 0, 0, NULL), 0);
     clock_gettime(CLOCK_MONOTONIC, &t1);
     double secs = (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec);
-    /* printed, not asserted: on a shared machine a time limit fails at random
-     * (speed is checked by the benchmark scripts, tools/bench/) */
     printf("  200k distinct words (400k tokens) counted and sorted in %.3f s\n", secs);
+    assert_true(secs < TIME_LIMIT);
     assert_int_equal(wb_vocab_size(v), N + 2);
     /* w0..w999 have count 2 (first occurrences in order), then w1000.. count 1 */
     char w[16];

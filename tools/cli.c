@@ -162,6 +162,36 @@ int cli_u64(const cli *c, const char *name, uint64_t min, uint64_t max, uint64_t
     return 0;
 }
 
+int cli_f32(const cli *c, const char *name, double lo, double hi, float *out) {
+    double v = *out;
+    if (cli_f64(c, name, lo, hi, 0, &v)) return EXIT_USAGE;
+    *out = (float)v;
+    return 0;
+}
+
+int cli_size(const cli *c, const char *name, uint64_t min, uint64_t max, uint64_t *out) {
+    const char *s = cli_str(c, name);
+    if (!s) return 0;
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    double mul = 1;
+    const char *u = "KMGT";
+    if (*end) {
+        const char *k = strchr(u, *end >= 'a' ? *end - 32 : *end);
+        if (!k || !*k) goto bad;
+        mul = (double)(1ull << (10 * (k - u + 1)));
+        end++;
+        if (!strcmp(end, "B") || !strcmp(end, "iB")) end += strlen(end);
+    }
+    if (!*s || *end || errno || !(v >= 0) || !(v * mul >= (double)min && v * mul <= (double)max)) goto bad;
+    *out = (uint64_t)(v * mul);
+    return 0;
+bad:
+    return cli_usage(c, "--%s must be a size in bytes (suffix K, M, G or T) from %llu to %llu, not '%s'", name,
+                     (unsigned long long)min, (unsigned long long)max, s);
+}
+
 int cli_f64(const cli *c, const char *name, double lo, double hi, int hi_open, double *out) {
     const char *s = cli_str(c, name);
     if (!s) return 0;

@@ -4,8 +4,15 @@
 #ifndef WB_CLI_TRAIN_H
 #define WB_CLI_TRAIN_H
 
-#include "cli.h"
+#include <stddef.h>
 
-extern const cli_cmd cmd_train, cmd_eval, cmd_predict, cmd_summary;
+#include "cli.h"
+#include "wordbench/bundle.h"
+
+extern const cli_cmd cmd_train, cmd_eval, cmd_predict;
+
+/* Load a model file and attach its store (--store, else the recorded path);
+ * on failure prints the error and returns EXIT_FAIL with *b NULL. */
+int cli_load_bundle(cli *c, const char *path, size_t batch, wb_bundle **b);
 
 #endif

@@ -1,9 +1,15 @@
 /*
- * wordbench/model.h — the CNN text classifiers: configuration, the
- * parameter block, the embedding sources (store rows, per-run overlay,
- * learned rows), one training step, inference, and the model file.
+ * wordbench/model.h — the text classifiers: configuration, the parameter
+ * block, the embedding sources (store rows, per-run overlay, learned rows),
+ * one training step, inference, and the model file.
  *
- * Architectures (the feature extractor, then a small head):
+ * A model is a small graph of parts (docs/design.md, "The model as a graph
+ * of parts"): a part per input reduces it to a fixed-width vector, the
+ * parts' vectors are concatenated (the merge), and a head of dropout and
+ * Dense layers gives the outputs.  wb_model_layers prints it the way Keras'
+ * functional summary does, each layer with the layer it is connected to.
+ *
+ * Architectures (the part of the one text input, then the head):
  *   dense     Embedding → Flatten (T·E) → [dropout] → Dense H relu → Dense C
  *   pool      Embedding → GlobalMaxPool (E) → [dropout] → Dense H relu → Dense C
  *   tutorial  Embedding → Conv1D F×K relu → GlobalMaxPool (F) → [dropout]
@@ -72,15 +78,22 @@ extern "C" {
 
 #define WB_MODEL_VERSION 1u   /* model file format version */
 #define WB_MAX_WIDTHS 8       /* Conv1D widths per model */
+/* Limits of a configuration (wb_model_cfg_check; docs/store-format.md). */
+#define WB_MAX_E 65536        /* embedding dimension */
+#define WB_MAX_T 1000000      /* tokens per text (maxlen) */
+#define WB_MAX_C 1000000      /* outputs */
+#define WB_MAX_UNITS 100000   /* filters, hidden units */
 
 typedef enum wb_model_kind { WB_MODEL_DENSE = 0, WB_MODEL_POOL, WB_MODEL_TUTORIAL, WB_MODEL_KIM } wb_model_kind;
 typedef enum wb_emb_mode { WB_EMB_FROZEN = 0, WB_EMB_FINETUNE, WB_EMB_LEARNED, WB_EMB_MULTICHANNEL } wb_emb_mode;
 typedef enum wb_oov_mode { WB_OOV_ZERO = 0, WB_OOV_RANDOM, WB_OOV_LEARN } wb_oov_mode;
 
 /* Everything that fixes the shapes and the computation.  Invariants (checked
- * by wb_model_cfg_check): V >= 2, E >= 1, T >= every width, F >= 1 for conv
- * models, 1 <= nwidths <= WB_MAX_WIDTHS, 0 <= dropout < 1, C >= 1, task not
- * AUTO, C == 1 exactly for binary. */
+ * by wb_model_cfg_check, for every field whatever the kind): 2 <= V <=
+ * INT32_MAX, 1 <= E <= WB_MAX_E, 1 <= T <= WB_MAX_T, every width in 1..T,
+ * nwidths <= WB_MAX_WIDTHS, F and H <= WB_MAX_UNITS (F and nwidths >= 1 for
+ * conv models), 0 <= dropout < 1, maxnorm >= 0, 1 <= C <= WB_MAX_C, task
+ * not AUTO, C == 1 exactly for binary. */
 typedef struct wb_model_cfg {
     wb_model_kind kind;
     wb_emb_mode emb;
@@ -117,16 +130,19 @@ int wb_oov_mode_parse(const char *s);
 
 /* One row of the Keras-style summary table. */
 typedef struct wb_layer_info {
-    char name[32];          /* "embedding", "conv1d_1", ... */
-    char type[32];          /* "Embedding", "Conv1D", "GlobalMaxPooling1D", ... */
+    char name[48];          /* "input_1", "embedding", "conv1d_1", ... */
+    char type[32];          /* "InputLayer", "Embedding", "Conv1D", "GlobalMaxPooling1D", ... */
     size_t shape[3];        /* output shape without the batch dimension */
     int ndim;               /* entries used in shape */
     uint64_t params;        /* parameters of this layer */
     uint64_t trainable;     /* of which trainable */
+    char connected[256];    /* names of the inbound layers, comma-separated ("" for inputs) */
 } wb_layer_info;
 
-/* Fill up to cap rows of the layer table of `c`; returns the number of
- * layers (call with cap 0 to size).  Totals are the sums of the rows. */
+/* Fill up to cap rows of the layer table of `c` (checked), in the order of
+ * Keras' functional summary: each input, its layers, the merge, the head;
+ * returns the number of layers (call with cap 0 to size).  Totals are the
+ * sums of the rows. */
 size_t wb_model_layers(const wb_model_cfg *c, wb_layer_info *out, size_t cap);
 
 typedef struct wb_model wb_model;
@@ -183,6 +199,18 @@ int wb_model_train_step(wb_model *m, const int32_t *X, size_t B, const int32_t *
 int wb_model_predict(wb_model *m, const int32_t *X, size_t B, const int32_t *y,
                      const float *t, const float *cw, float *prob, float *loss, wb_err *e);
 
+/* Explain: one forward pass (no dropout) of B examples giving, for each
+ * column j < wb_model_features(m) of the merged feature vector (the input
+ * of the head), its value feat (B, Ff) (may be NULL) and the token window
+ * of X it comes from: tokens [start, start + len) of the example's text,
+ * start = -1 when the column depends on no single window.  Conv models:
+ * the argmax window of the filter; pool: the argmax token; dense: the
+ * token.  start and len are (B, Ff).  Errors as wb_model_predict. */
+int wb_model_windows(wb_model *m, const int32_t *X, size_t B, float *feat, int32_t *start, int32_t *len, wb_err *e);
+
+/* Width Ff of the merged feature vector. */
+size_t wb_model_features(const wb_model *m);
+
 /* ---- low level: direct access (tests, parity with PyTorch, import) ------ */
 
 /* Number of dense tensors, and tensor i: its name ("conv1/kernel",
@@ -212,6 +240,7 @@ typedef struct wb_model_mem {
     uint64_t overlay_bytes;   /* their weights + optimizer state */
     uint64_t arena_bytes;     /* step arena capacity */
     uint64_t embedded_bytes;  /* embedded frozen rows (loaded models) */
+    uint64_t arena_peak;      /* most step-arena bytes one step used */
 } wb_model_mem;
 void wb_model_mem_get(const wb_model *m, wb_model_mem *out);
 
@@ -247,14 +276,29 @@ typedef struct wb_model_file {
 /* Save to `path` atomically.  Errors: positive errno, WB_ENOMEM. */
 int wb_model_save(wb_model *m, const char *path, const wb_model_file *f, wb_err *e);
 
-/* Load a model file into a new model.  out_file gets the meta text,
- * vocabulary blob and trainer blob: pointers into *blob, which the caller
- * frees with free() after use.  The optimizer state is restored when
- * present; the optimizer kind and settings are part of the config.
+/* Load a model file into a new model for batches of at most max_batch
+ * examples.  out_file gets the meta text, vocabulary blob and trainer
+ * blob: pointers into *blob, which the caller frees with free() after use.
+ * The optimizer state is restored when present; the optimizer kind and
+ * settings are part of the config.  A model file is untrusted input: its
+ * checksum, then every field against the limits above, every section size
+ * against the configuration, and the memory the model would take (its
+ * parameter block, tables, rows and the step arena of max_batch examples)
+ * against max_memory (0 = wb_model_max_memory_default()) are checked
+ * before anything is allocated.
  * Errors: positive errno, WB_ECORRUPT (bad magic, checksum, sizes: the
- * message says what), WB_EVERSION, WB_ENOMEM. */
+ * message says what), WB_EVERSION, WB_ENOMEM (out of memory, or above
+ * max_memory: the message gives both figures), WB_EUSAGE (max_batch). */
+int wb_model_load_ex(wb_model **out, const char *path, size_t max_batch, uint64_t max_memory,
+                     wb_model_file *out_file, void **blob, wb_err *e);
+
+/* wb_model_load_ex with the default memory limit. */
 int wb_model_load(wb_model **out, const char *path, size_t max_batch, wb_model_file *out_file,
                   void **blob, wb_err *e);
+
+/* The default memory limit of a loaded model: half of the physical RAM,
+ * or half of the address-space limit (ulimit -v) when that is lower. */
+uint64_t wb_model_max_memory_default(void);
 
 /* 1 when the file had embedded frozen rows (the model runs without store). */
 int wb_model_has_embedded(const wb_model *m);

@@ -98,6 +98,15 @@ int wb_store_lookup_many(wb_store *st, size_t n, const char *const *words,
  * NUL-terminated), *len its length.  Returns 0, WB_ENOTFOUND, WB_ELMDB. */
 int wb_store_word(wb_store *st, uint32_t row, const char **word, size_t *len);
 
+/* Call fn(ud, row, word, len) for the rows first .. first + n - 1 that exist,
+ * in row order, by one cursor walk over the rows database (much cheaper than
+ * a look-up per row).  Words are borrowed (valid until close), not
+ * NUL-terminated.  Stops at the first non-zero return of fn and returns it;
+ * otherwise 0, or WB_ELMDB / WB_ECORRUPT.  Same thread rule as the
+ * look-ups. */
+int wb_store_words(wb_store *st, uint64_t first, uint64_t n,
+                   int (*fn)(void *ud, uint32_t row, const char *word, size_t len), void *ud);
+
 /* Pointer to row `row` in the mapped matrix, in the store's dtype
  * (float for f32, uint16_t for f16).  NULL if row >= rows. */
 const void *wb_store_row(const wb_store *st, uint64_t row);
@@ -114,6 +123,14 @@ int wb_store_gather(const wb_store *st, size_t n, const uint32_t *rows, float *o
  * default after open), 1 = sequential (for whole-matrix scans: verify,
  * export, neighbors).  Returns 0 or errno. */
 int wb_store_advise(wb_store *st, int sequential);
+
+/* Let go of the pages of rows first .. first + n - 1 that this process has
+ * read (madvise MADV_DONTNEED on the whole pages inside that range): they
+ * leave the process's resident set but stay in the page cache, so reading
+ * them again costs a page fault, not a disk read.  For scans that visit
+ * every row once (wordeval.h) and must not hold the whole matrix resident.
+ * Pointers into the matrix stay valid.  Returns 0 or errno. */
+int wb_store_drop(wb_store *st, uint64_t first, uint64_t n);
 
 /* Result of a verification. */
 typedef struct wb_verify_report {

@@ -67,6 +67,7 @@ typedef struct wb_train_opts {
     wb_train_progress progress; /* or NULL */
     void *ctx;
     int (*should_stop)(void *ctx); /* polled between batches (signals) or NULL */
+    uint64_t max_memory;      /* memory limit of the checkpoint loaded to resume (0 = default; model.h) */
 } wb_train_opts;
 
 void wb_train_opts_init(wb_train_opts *o);

@@ -14,6 +14,11 @@
 #include <stdint.h>
 
 #include <xxhash.h>
+#if defined(__x86_64__) && __has_include(<xxh_x86dispatch.h>)
+/* XXH3 with the widest vectors the CPU has (AVX2 / AVX-512; libxxhash picks
+ * at run time): checksums and the data set's hashes run at memory speed. */
+#include <xxh_x86dispatch.h>
+#endif
 
 typedef struct wb_awriter {
     int fd;                 /* temporary file, -1 when closed */

@@ -143,7 +143,7 @@ int wb_train_run(wb_model **mp, const wb_dataset *ds, const wb_train_opts *o, wb
         wb_model *nm;
         wb_model_file f;
         void *blob;
-        rc = wb_model_load(&nm, o->ckpt_path, B, &f, &blob, e);
+        rc = wb_model_load_ex(&nm, o->ckpt_path, B, o->max_memory, &f, &blob, e);
         if (rc) goto done;
         rc = wb_model_adopt_store(nm, m, e);
         if (!rc && (!f.trainer || !f.with_optimizer || tstate_parse(&st, f.trainer, f.trainer_len)))

@@ -564,6 +564,31 @@ int wb_store_word(wb_store *st, uint32_t row, const char **word, size_t *len) {
     return 0;
 }
 
+int wb_store_words(wb_store *st, uint64_t first, uint64_t n,
+                   int (*fn)(void *ud, uint32_t row, const char *word, size_t len), void *ud) {
+    if (first >= st->info.rows || n == 0) return 0;
+    uint64_t end = st->info.rows - first < n ? st->info.rows : first + n;
+    MDB_cursor *cur;
+    if (mdb_cursor_open(st->txn, st->rows, &cur)) return WB_ELMDB;
+    uint32_t r = (uint32_t)first;
+    MDB_val k = {sizeof r, &r}, v;
+    int rc = 0, mrc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+    while (!rc && !mrc) {
+        if (k.mv_size != 4) {
+            rc = WB_ECORRUPT;
+            break;
+        }
+        uint32_t row;
+        memcpy(&row, k.mv_data, 4);
+        if (row >= end) break;
+        rc = fn(ud, row, v.mv_data, v.mv_size);
+        if (!rc) mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
+    }
+    if (!rc && mrc && mrc != MDB_NOTFOUND) rc = WB_ELMDB;
+    mdb_cursor_close(cur);
+    return rc;
+}
+
 const void *wb_store_row(const wb_store *st, uint64_t row) {
     if (row >= st->info.rows) return NULL;
     return st->vdata + row * st->row_bytes;
@@ -586,6 +611,17 @@ int wb_store_gather(const wb_store *st, size_t n, const uint32_t *rows, float *o
 
 int wb_store_advise(wb_store *st, int sequential) {
     return madvise(st->vmap, st->vmap_len, sequential ? MADV_SEQUENTIAL : MADV_RANDOM) ? errno : 0;
+}
+
+int wb_store_drop(wb_store *st, uint64_t first, uint64_t n) {
+    if (first >= st->info.rows) return 0;
+    if (n > st->info.rows - first) n = st->info.rows - first;
+    const uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
+    uintptr_t lo = (uintptr_t)(st->vdata + first * st->row_bytes), hi = lo + n * st->row_bytes;
+    lo = (lo + page - 1) & ~(page - 1); /* whole pages inside the range only */
+    hi &= ~(page - 1);
+    if (hi <= lo) return 0;
+    return madvise((void *)lo, hi - lo, MADV_DONTNEED) ? errno : 0;
 }
 
 /* ---- verification ------------------------------------------------------- */

@@ -33,13 +33,9 @@
 #include <unistd.h>
 
 #include <xxhash.h>
-#if defined(__x86_64__) && __has_include(<xxh_x86dispatch.h>)
-/* XXH3 with the widest vectors the CPU has (AVX2 / AVX-512): the key hashes
- * the inputs and every open hashes the arrays, at memory speed. */
-#include <xxh_x86dispatch.h>
-#endif
 
 #include "base/fileio.h"
+#include "store/publish.h"
 #include "wordbench/npy.h"
 #include "wordbench/split.h"
 
@@ -452,28 +448,6 @@ static size_t file_specs(fspec *fs, uint64_t n, uint64_t nnz, uint64_t nfeat, si
     return f;
 }
 
-/* XXH3-64 of the bytes of fd from offset `from` to its end (read in
- * IOBUF chunks).  0 or errno. */
-static int hash_fd(int fd, uint64_t from, uint64_t *out) {
-    XXH3_state_t *st = XXH3_createState();
-    unsigned char *buf = malloc(IOBUF);
-    int rc = st && buf ? 0 : WB_ENOMEM;
-    if (!rc) XXH3_64bits_reset(st);
-    posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
-    for (uint64_t at = from; !rc;) {
-        ssize_t k = pread(fd, buf, IOBUF, (off_t)at);
-        if (k < 0 && errno == EINTR) continue;
-        if (k < 0) rc = errno;
-        if (k <= 0) break;
-        XXH3_64bits_update(st, buf, (size_t)k);
-        at += (uint64_t)k;
-    }
-    if (!rc) *out = XXH3_64bits_digest(st);
-    free(buf);
-    if (st) XXH3_freeState(st);
-    return rc;
-}
-
 /* Map dir/name (an NPY file of spec fs, recorded as fi) into *m.  verify:
  * also the XXH3-64 of the data.  0 or WB_ECORRUPT / errno with err set. */
 static int map_array(const char *dir, const fspec *fs, const mfile *fi, int verify, fmap *m, wb_err *err) {
@@ -512,7 +486,9 @@ static int map_array(const char *dir, const fspec *fs, const mfile *fi, int veri
          * mapping: no page faults at start (the pages fault in as training
          * touches them), about twice as fast */
         uint64_t h;
-        if ((rc = hash_fd(fd, WB_NPY_DATA_OFFSET, &h))) rc = wb_err_at(err, rc, path, 0, -1, "cannot read: %s", strerror(rc));
+        posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+        if ((rc = wb_hash_range(fd, WB_NPY_DATA_OFFSET, fi->bytes, &h)))
+            rc = wb_err_at(err, rc, path, 0, -1, "cannot read: %s", wb_strerror(rc));
         else if (h != fi->hash) rc = wb_err_at(err, WB_ECORRUPT, path, 0, -1, "checksum mismatch (damaged)");
     }
 out:

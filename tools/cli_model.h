@@ -1,0 +1,36 @@
+/*
+ * cli_model.h — the architecture options shared by `train` and `summary`,
+ * the `summary` command and the --max-memory option (cli_model.c).
+ */
+#ifndef WB_CLI_MODEL_H
+#define WB_CLI_MODEL_H
+
+#include "cli.h"
+#include "wordbench/model.h"
+
+/* The architecture options of train and summary. */
+#define CLI_MODEL_OPTS                                                                                         \
+    {"model", 'm', "NAME", "tutorial", "dense|pool|tutorial|kim", 0},                                          \
+    {"embeddings", 'e', "MODE", NULL, "frozen|finetune|learned|multichannel (default: frozen with --store, else learned)", 0}, \
+    {"oov", 0, "MODE", "zero", "words the store lacks: zero|random|learn", 0},                                 \
+    {"emb-dim", 0, "N", NULL, "embedding dimension (default: the store's, else 100)", 0},                       \
+    {"filters", 0, "N", NULL, "filters per width (default: tutorial 128, kim 100)", 0},                        \
+    {"widths", 0, "K,K,..", NULL, "Conv1D widths (default: tutorial 5, kim 3,4,5)", 0},                         \
+    {"hidden", 0, "N", NULL, "hidden Dense units, 0 = none (default: kim 0, others 10)", 0},                    \
+    {"dropout", 0, "P", NULL, "dropout on the features (default: kim 0.5, others 0)", 0},                       \
+    {"max-norm", 0, "C", NULL, "max-norm of the output rows, 0 = off (default: kim 3, others 0)", 0}
+
+/* The option of the commands that load a model file. */
+#define CLI_MAX_MEMORY_OPT                                                                                     \
+    {"max-memory", 0, "SIZE", NULL, "refuse a model file that would need more memory (default: half the RAM)", 0}
+
+/* Fill the architecture part of mc from the options; E = 0 when not given.
+ * 0 or EXIT_USAGE (printed). */
+int cli_model_opts(const cli *c, wb_model_cfg *mc, int have_store);
+
+/* --max-memory into *out (0 = the library's default).  0 or EXIT_USAGE. */
+int cli_max_memory(const cli *c, uint64_t *out);
+
+extern const cli_cmd cmd_summary;
+
+#endif
