@@ -194,6 +194,14 @@ static void test_binary_override_error(void **state) {
     free(dir);
 }
 
+/* dir/train.tsv, valid.tsv, test.tsv holding t1, t2, t3 (paths malloc'd). */
+static void write3(const char *dir, const char *t1, const char *t2, const char *t3, char **tr, char **va, char **te) {
+    *tr = tu_path(dir, "train.tsv"), *va = tu_path(dir, "valid.tsv"), *te = tu_path(dir, "test.tsv");
+    assert_int_equal(tu_write_file(*tr, t1, strlen(t1)), 0);
+    assert_int_equal(tu_write_file(*va, t2, strlen(t2)), 0);
+    assert_int_equal(tu_write_file(*te, t3, strlen(t3)), 0);
+}
+
 /* n rows "w<i> common<c>" with class c; rows i%10 < 3 are class b. */
 static char *write_rows(const char *dir, const char *name, int n) {
     char *p = tu_path(dir, name);
@@ -277,16 +285,9 @@ static void test_train_only_vocab_and_split(void **state) {
 
 static void test_valid_test_files(void **state) {
     (void)state;
-    char *dir = tu_tmpdir();
-    char *tr = tu_path(dir, "train.tsv");
-    char *va = tu_path(dir, "valid.tsv");
-    char *te = tu_path(dir, "test.tsv");
-    const char *t1 = "good film\tpos\nbad film\tneg\nfine film\tpos\n";
-    const char *t2 = "great\tpos\nawful film\tneg\nmeh\tneutral\nok\tpos\n";
-    const char *t3 = "good\tneg\n";
-    assert_int_equal(tu_write_file(tr, t1, strlen(t1)), 0);
-    assert_int_equal(tu_write_file(va, t2, strlen(t2)), 0);
-    assert_int_equal(tu_write_file(te, t3, strlen(t3)), 0);
+    char *dir = tu_tmpdir(), *tr, *va, *te;
+    write3(dir, "good film\tpos\nbad film\tneg\nfine film\tpos\n",
+           "great\tpos\nawful film\tneg\nmeh\tneutral\nok\tpos\n", "good\tneg\n", &tr, &va, &te);
     wb_dataset_opts o;
     wb_dataset_opts_init(&o);
     o.train_path = tr;
@@ -535,8 +536,12 @@ static void test_cache(void **state) {
     wb_dataset_destroy(b);
     free(left);
 
-    /* the mapped data set outlives its directory */
+    /* the mapped data set outlives its directory; released pages come back */
     tu_rmrf(dsdir);
+    assert_true(same_dataset(a, a));
+    assert_true(wb_dataset_mapped_bytes(a) > 5 * 4096); /* x0, len0, labels (2), split */
+    assert_true(wb_dataset_resident_bytes(a) > 0);
+    wb_dataset_release_pages(a);
     assert_true(same_dataset(a, a));
     b = build_ok(&o, &s2);
     assert_int_equal(s2.cache_written, 1);
@@ -680,13 +685,10 @@ static void test_same_as_in_memory(void **state) {
     (void)state;
     char *dir = tu_tmpdir();
     char *rows = write_rows(dir, "rows.tsv", 300);
-    char *tr = tu_path(dir, "train.tsv"), *va = tu_path(dir, "valid.tsv"), *te = tu_path(dir, "test.tsv");
-    const char *t1 = "good film good\tpos\nbad film\tneg\nfine film, fine cast\tpos\nawful awful\tneg\n";
-    const char *t2 = "great film\tpos\nawful film\tneg\nmeh\tneutral\nok good\tpos\n";
-    const char *t3 = "good bad fine cast\tneg\n";
-    assert_int_equal(tu_write_file(tr, t1, strlen(t1)), 0);
-    assert_int_equal(tu_write_file(va, t2, strlen(t2)), 0);
-    assert_int_equal(tu_write_file(te, t3, strlen(t3)), 0);
+    char *tr, *va, *te;
+    write3(dir, "good film good\tpos\nbad film\tneg\nfine film, fine cast\tpos\nawful awful\tneg\n",
+           "great film\tpos\nawful film\tneg\nmeh\tneutral\nok good\tpos\n", "good bad fine cast\tneg\n", &tr, &va,
+           &te);
     wb_dataset_opts o;
 
     wb_dataset_opts_init(&o); /* a split training file, cut vocabulary */

@@ -61,11 +61,19 @@ typedef struct lenstat {
     uint32_t max;
 } lenstat;
 
-static int lenstat_fill(lenstat *ls, const uint32_t *len, size_t n, size_t maxlen) {
+/* Every 2^20 rows of a pass over the mapped arrays, take their pages out of
+ * the resident set again (they stay in the page cache): the RSS of `stats`
+ * does not grow with the rows. */
+static void every_mrow(const wb_dataset *ds, size_t i) {
+    if ((i & ((1u << 20) - 1)) == 0) wb_dataset_release_pages(ds);
+}
+
+static int lenstat_fill(lenstat *ls, const wb_dataset *ds, const uint32_t *len, size_t n, size_t maxlen) {
     memset(ls, 0, sizeof *ls);
     size_t cap = 0;
     if (!(ls->h = calloc(HSMALL, sizeof *ls->h))) return -1;
     for (size_t i = 0; i < n; i++) {
+        every_mrow(ds, i);
         uint32_t L = len[i];
         if (L < HSMALL) ls->h[L]++;
         else {
@@ -145,7 +153,7 @@ static int print_stats(cli *c, const wb_dataset *ds, const wb_dataset_opts *o, c
     int bad = !cnt || !ls;
     for (size_t k = 0; !bad && k < K; k++) {
         const wb_dataset_input *in = wb_dataset_input_get(ds, k);
-        bad = lenstat_fill(&ls[k], in->lengths, n, as_is ? 0 : in->maxlen) != 0;
+        bad = lenstat_fill(&ls[k], ds, in->lengths, n, as_is ? 0 : in->maxlen) != 0;
     }
     if (bad) {
         for (size_t k = 0; ls && k < K; k++) lenstat_free(&ls[k]);
@@ -156,6 +164,7 @@ static int print_stats(cli *c, const wb_dataset *ds, const wb_dataset_opts *o, c
     }
     uint64_t parts[3] = {0, 0, 0};
     for (size_t i = 0; i < n; i++) {
+        every_mrow(ds, i);
         parts[sp[i]]++;
         for (size_t j = off[i]; j < off[i + 1]; j++) cnt[(size_t)ids[j] * 3 + sp[i]]++;
     }
@@ -222,6 +231,7 @@ static int print_stats(cli *c, const wb_dataset *ds, const wb_dataset_opts *o, c
         for (size_t k = 0; k < nf; k++) {
             double lo = 0, hi = 0, sum = 0;
             for (size_t i = 0; i < n; i++) {
+                every_mrow(ds, i);
                 double x = feat[i * nf + k];
                 if (!i || x < lo) lo = x;
                 if (!i || x > hi) hi = x;
@@ -297,6 +307,7 @@ static int print_stats(cli *c, const wb_dataset *ds, const wb_dataset_opts *o, c
         for (size_t k = 0; k < nf; k++) {
             double lo = 0, hi = 0, sum = 0;
             for (size_t i = 0; i < n; i++) {
+                every_mrow(ds, i);
                 double x = feat[i * nf + k];
                 if (!i || x < lo) lo = x;
                 if (!i || x > hi) hi = x;

@@ -317,9 +317,16 @@ const char *wb_dataset_path(const wb_dataset *ds);
 /* Bytes of the mapped files (the arrays with their headers). */
 uint64_t wb_dataset_mapped_bytes(const wb_dataset *ds);
 
-/* Resident bytes of the mapped files in this process (mincore), for memory
+/* Bytes of the mapped files in the page cache (mincore: shared by every
+ * process mapping them, whether or not this one touched them), for memory
  * reports. */
 uint64_t wb_dataset_resident_bytes(const wb_dataset *ds);
+
+/* Take the mapped files' pages out of this process's resident set
+ * (MADV_DONTNEED): they stay in the page cache and every pointer stays
+ * valid (a later access reads the page again).  For whole passes over the
+ * arrays (statistics, checks) that would otherwise leave them all resident. */
+void wb_dataset_release_pages(const wb_dataset *ds);
 
 /* "auto", "binary", "multiclass", "multilabel"; and back (-1 when unknown). */
 const char *wb_task_name(wb_task t);

@@ -49,16 +49,21 @@ int wb_aw_open(wb_awriter *w, const char *path) {
     return 0;
 }
 
-static void flush(wb_awriter *w) {
-    size_t done = 0;
-    while (!w->err && done < w->n) {
-        ssize_t k = write(w->fd, w->buf + done, w->n - done);
+int wb_write_all(int fd, const void *p, size_t n) {
+    const char *s = p;
+    while (n) {
+        ssize_t k = write(fd, s, n);
         if (k < 0) {
-            if (errno != EINTR) w->err = errno;
-            continue;
+            if (errno == EINTR) continue;
+            return errno;
         }
-        done += (size_t)k;
+        s += k, n -= (size_t)k;
     }
+    return 0;
+}
+
+static void flush(wb_awriter *w) {
+    if (!w->err) w->err = wb_write_all(w->fd, w->buf, w->n);
     w->n = 0;
 }
 

@@ -42,6 +42,9 @@ int wb_aw_commit(wb_awriter *w);
 /* Give up: remove the temporary file. */
 void wb_aw_abort(wb_awriter *w);
 
+/* write(2) all n bytes, retrying on EINTR.  Returns 0 or errno. */
+int wb_write_all(int fd, const void *p, size_t n);
+
 /* Read a whole file into a malloc'ed buffer.  Returns 0 or errno /
  * WB_ENOMEM. */
 int wb_read_file(const char *path, unsigned char **out, size_t *len);

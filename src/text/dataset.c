@@ -1,8 +1,9 @@
 /*
  * dataset.c — labelled text files to a data set that is a directory of
  * mapped files (include/wordbench/dataset.h is the contract,
- * docs/dataset-format.md the file format): the streamed build, the checked
- * mapping, the cache directory (key, lock, publication, listing, clearing).
+ * docs/dataset-format.md the file format): the streamed build, the API's
+ * accessors, wb_dataset_build (cache hit, lock, build, publish).  The files
+ * themselves are dataset_file.c's, the cache directory dataset_cache.c's.
  *
  * The build reads every record once.  Tokens get provisional ids (an
  * unfinished vocabulary per input, vocab.h) and go to the files at once:
@@ -17,16 +18,14 @@
  *
  * Leaves out: k-fold, multi-threaded tokenizing, fault injection (see header).
  */
-#include "wordbench/dataset.h"
+#include "text/dataset_int.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -34,98 +33,9 @@
 
 #include <xxhash.h>
 
-#include "base/fileio.h"
-#include "store/publish.h"
-#include "wordbench/npy.h"
 #include "wordbench/split.h"
 
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
-#error "the data set uses its little-endian arrays as mapped"
-#endif
-_Static_assert(sizeof(size_t) == 8, "label offsets are mapped as size_t");
-
-static const char DS_MAGIC[8] = {'W', 'B', 'D', 'S', 'E', 'T', 0, 0};
-#define DS_HEADER 104           /* fixed part of the meta file */
-#define DS_META "meta.wbd"      /* the meta file in a data-set directory */
-#define DS_MAXFILES (2 * 4096 + 4) /* x and len of each input, labels (2), split, features */
-#define IOBUF (1u << 20)        /* bytes buffered by the array writers and readers */
-
-/* ---- the data set ------------------------------------------------------ */
-
-typedef struct fmap {
-    void *p;                    /* whole file mapped read-only, NULL when empty */
-    size_t len;                 /* its size */
-} fmap;
-
-typedef struct dinput {
-    wb_dataset_input pub;       /* what wb_dataset_input_get returns */
-    wb_ids ids;                 /* pub.ids points here when maxlen > 0 */
-    char *name;                 /* owned */
-    wb_vocab *vocab;            /* owned, finished */
-} dinput;
-
-/* Invariants: every array pointer points into maps[] (or is NULL for a
- * missing optional array); loff has n+1 entries, loff[n] = nnz. */
-struct wb_dataset {
-    char *path;                 /* published directory; NULL when temporary */
-    size_t n;                   /* examples */
-    wb_task task;               /* never AUTO */
-    uint32_t nlabels;           /* labels in the table */
-    char *lnames;               /* label names back to back, each NUL-terminated */
-    size_t *lname_off;          /* (nlabels+1) start of name i; length = next - this - 1 */
-    size_t nfeat;               /* numeric features per example */
-    char **fnames;              /* (nfeat) feature column names */
-    uint64_t skipped_unknown;   /* valid/test records skipped */
-    uint64_t skipped_bad;       /* records the reader skipped, all files */
-    uint64_t invalid_utf8;      /* replaced invalid UTF-8 sequences, all files */
-    wb_reader_format format;    /* format of the training file as read */
-    wb_text_mode mode;          /* how the inputs were made */
-    uint64_t created;           /* build time, Unix seconds */
-    char *sources[3];           /* training, valid, test file as recorded (NULL = none) */
-    size_t ninputs;             /* text inputs */
-    dinput *in;                 /* (ninputs) */
-    size_t nnz;                 /* label ids */
-    const size_t *loff;         /* (n+1) label CSR offsets */
-    const uint32_t *lids;       /* (nnz) label ids */
-    const uint8_t *split;       /* (n) WB_DS_* */
-    const double *feat;         /* (n, nfeat) or NULL */
-    fmap *maps;                 /* (nmaps) the mapped files */
-    size_t nmaps;
-};
-
 /* ---- small helpers ----------------------------------------------------- */
-
-/* Make room for `need` elements of `elem` bytes in *p (capacity *cap). */
-static int grow(void *pp, size_t *cap, size_t need, size_t elem) {
-    void **p = pp;
-    if (need <= *cap) return 0;
-    size_t nc = *cap ? *cap : 16;
-    while (nc < need) {
-        if (nc > SIZE_MAX / 2 / elem) return WB_ENOMEM;
-        nc *= 2;
-    }
-    void *q = realloc(*p, nc * elem);
-    if (!q) return WB_ENOMEM;
-    *p = q;
-    *cap = nc;
-    return 0;
-}
-
-static char *str_printf(const char *fmt, const char *a, const char *b) {
-    int n = snprintf(NULL, 0, fmt, a, b);
-    char *p = n < 0 ? NULL : malloc((size_t)n + 1);
-    if (p) snprintf(p, (size_t)n + 1, fmt, a, b);
-    return p;
-}
-
-static char *join_path(const char *dir, const char *name) { return str_printf("%s/%s", dir, name); }
-
-/* Byte-wise order of two label names (shorter first on a common prefix). */
-static int name_cmp(const char *a, size_t al, const char *b, size_t bl) {
-    int c = memcmp(a, b, al < bl ? al : bl);
-    if (c) return c;
-    return al < bl ? -1 : al > bl;
-}
 
 static int u32_cmp(const void *a, const void *b) {
     uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
@@ -141,8 +51,6 @@ static size_t uniq_ids(uint32_t *ids, size_t k) {
         if (ids[i] != ids[m - 1]) ids[m++] = ids[i];
     return m;
 }
-
-static int finite(double x) { return x == x && x - x == 0; }
 
 /* ---- public small functions -------------------------------------------- */
 
@@ -235,7 +143,7 @@ int64_t wb_dataset_label_find(const wb_dataset *ds, const char *name, size_t len
         size_t mid = lo + (hi - lo) / 2;
         const char *m = ds->lnames + ds->lname_off[mid];
         size_t ml = ds->lname_off[mid + 1] - ds->lname_off[mid] - 1;
-        int c = name_cmp(m, ml, name, len);
+        int c = wb_ds_name_cmp(m, ml, name, len);
         if (c == 0) return (int64_t)mid;
         if (c < 0) lo = mid + 1;
         else hi = mid;
@@ -254,7 +162,7 @@ uint64_t wb_dataset_resident_bytes(const wb_dataset *ds) {
     uint64_t r = 0;
     unsigned char v[4096];
     for (size_t i = 0; ds && i < ds->nmaps; i++) {
-        const fmap *m = &ds->maps[i];
+        const wb_ds_fmap *m = &ds->maps[i];
         size_t pages = (m->len + (size_t)pg - 1) / (size_t)pg;
         for (size_t at = 0; m->p && at < pages; at += sizeof v) {
             size_t k = pages - at < sizeof v ? pages - at : sizeof v;
@@ -278,548 +186,6 @@ void wb_ids_gather(const wb_ids *x, const uint32_t *rows, size_t b, int32_t *out
     }
 }
 
-/* ---- the meta file ------------------------------------------------------ */
-
-/* Parsed meta file.  Pointers point into the buffer parsed. */
-typedef struct mstr {
-    const char *p;
-    uint32_t len;
-} mstr;
-
-typedef struct minput {
-    mstr name;
-    uint64_t maxlen, distinct;
-    uint32_t dtype;             /* wb_dtype of the matrix, 0 without one */
-    const unsigned char *vocab; /* saved vocabulary */
-    uint64_t vocab_len;
-} minput;
-
-typedef struct mfile {
-    mstr name;
-    uint32_t dtype, ndim;
-    uint64_t rows, cols, bytes, hash;
-} mfile;
-
-typedef struct meta {
-    uint64_t key, n, nnz, skipped_unknown, skipped_bad, invalid_utf8, created;
-    uint32_t task, nlabels, format, mode, ninputs, nfeat, nfiles;
-    mstr sources[3];
-    const unsigned char *labels;   /* nlabels strings */
-    const unsigned char *fnames;   /* nfeat strings */
-    minput *in;                    /* (ninputs) malloc'd */
-    mfile *files;                  /* (nfiles) malloc'd */
-} meta;
-
-static void meta_free(meta *m) {
-    free(m->in);
-    free(m->files);
-    m->in = NULL, m->files = NULL;
-}
-
-typedef struct cur {
-    const unsigned char *p, *end;
-    int bad;
-} cur;
-
-static uint32_t c32(cur *c) {
-    if (c->bad || c->end - c->p < 4) return c->bad = 1, 0;
-    uint32_t v = wb_get32(c->p);
-    c->p += 4;
-    return v;
-}
-static uint64_t c64(cur *c) {
-    if (c->bad || c->end - c->p < 8) return c->bad = 1, 0;
-    uint64_t v = wb_get64(c->p);
-    c->p += 8;
-    return v;
-}
-static mstr cstr(cur *c) {
-    mstr s = {"", 0};
-    uint32_t len = c32(c);
-    if (c->bad || (uint64_t)(c->end - c->p) < len) return c->bad = 1, s;
-    s.p = (const char *)c->p, s.len = len;
-    c->p += len;
-    return s;
-}
-static const unsigned char *cskip(cur *c, uint64_t len) {
-    if (c->bad || (uint64_t)(c->end - c->p) < len) return c->bad = 1, NULL;
-    const unsigned char *p = c->p;
-    c->p += len;
-    return p;
-}
-
-/* Parse a meta image of len bytes.  0, or WB_EFORMAT (not a data set),
- * WB_EVERSION, WB_ECORRUPT (damaged), WB_ENOMEM; err gets why. */
-static int meta_parse(const unsigned char *b, size_t len, meta *m, const char *path, wb_err *err) {
-    memset(m, 0, sizeof *m);
-    if (len < 8 || memcmp(b, DS_MAGIC, 8))
-        return wb_err_at(err, WB_EFORMAT, path, 0, 0, "not a wordbench data set (bad magic)");
-    if (len < DS_HEADER + 8)
-        return wb_err_at(err, WB_ECORRUPT, path, 0, (long long)len, "truncated: %zu bytes", len);
-    if (wb_get32(b + 8) != WB_DATASET_VERSION)
-        return wb_err_at(err, WB_EVERSION, path, 0, 8, "data-set format version %u, this wordbench reads %u",
-                         wb_get32(b + 8), WB_DATASET_VERSION);
-    if (wb_get64(b + len - 8) != XXH3_64bits(b, len - 8))
-        return wb_err_at(err, WB_ECORRUPT, path, 0, (long long)(len - 8), "checksum mismatch (damaged or truncated)");
-    cur c = {b + 12, b + len - 8, 0};
-    uint32_t flags = c32(&c);
-    m->key = c64(&c), m->n = c64(&c);
-    m->task = c32(&c), m->nlabels = c32(&c);
-    m->nnz = c64(&c), m->skipped_unknown = c64(&c), m->skipped_bad = c64(&c), m->invalid_utf8 = c64(&c);
-    m->format = c32(&c), m->mode = c32(&c), m->ninputs = c32(&c), m->nfeat = c32(&c);
-    m->created = c64(&c);
-    m->nfiles = c32(&c);
-    uint32_t reserved = c32(&c);
-    if (flags || reserved || m->task < WB_TASK_BINARY || m->task > WB_TASK_MULTILABEL || m->format > WB_READER_CSV ||
-        m->mode > WB_TEXT_EACH || m->ninputs == 0 || m->ninputs > 4096 || m->nfiles > DS_MAXFILES ||
-        m->n == 0 || m->n > UINT32_MAX)
-        return wb_err_at(err, WB_ECORRUPT, path, 0, 12, "bad header fields");
-    for (int i = 0; i < 3; i++) m->sources[i] = cstr(&c);
-    m->labels = c.p;
-    for (uint32_t i = 0; i < m->nlabels && !c.bad; i++) cstr(&c);
-    m->fnames = c.p;
-    for (uint32_t i = 0; i < m->nfeat && !c.bad; i++) cstr(&c);
-    m->in = calloc(m->ninputs, sizeof *m->in);
-    m->files = calloc(m->nfiles ? m->nfiles : 1, sizeof *m->files);
-    if (!m->in || !m->files) {
-        meta_free(m);
-        return wb_err_set(err, WB_ENOMEM, "out of memory");
-    }
-    for (uint32_t k = 0; k < m->ninputs && !c.bad; k++) {
-        minput *in = &m->in[k];
-        in->name = cstr(&c);
-        in->maxlen = c64(&c), in->distinct = c64(&c);
-        in->dtype = c32(&c);
-        if (c32(&c)) c.bad = 1;
-        in->vocab_len = c64(&c);
-        in->vocab = cskip(&c, in->vocab_len);
-    }
-    for (uint32_t f = 0; f < m->nfiles && !c.bad; f++) {
-        mfile *fi = &m->files[f];
-        fi->name = cstr(&c);
-        fi->dtype = c32(&c), fi->ndim = c32(&c);
-        fi->rows = c64(&c), fi->cols = c64(&c), fi->bytes = c64(&c), fi->hash = c64(&c);
-    }
-    if (c.bad || c.p != c.end) {
-        meta_free(m);
-        return wb_err_at(err, WB_ECORRUPT, path, 0, -1, "inconsistent sections");
-    }
-    return 0;
-}
-
-/* ---- mapping and checking ---------------------------------------------- */
-
-/* The files a data set with these figures must have, in meta order: name,
- * dtype, ndim, rows, cols.  Returns the count (<= DS_MAXFILES). */
-typedef struct fspec {
-    char name[32];
-    wb_dtype dtype;
-    int ndim;
-    uint64_t rows, cols;
-} fspec;
-
-static size_t file_specs(fspec *fs, uint64_t n, uint64_t nnz, uint64_t nfeat, size_t K, const uint64_t *maxlen,
-                         const uint32_t *dtype) {
-    size_t f = 0;
-    for (size_t k = 0; k < K; k++) {
-        if (maxlen[k]) {
-            snprintf(fs[f].name, sizeof fs[f].name, "x%zu.npy", k);
-            fs[f].dtype = (wb_dtype)dtype[k], fs[f].ndim = 2, fs[f].rows = n, fs[f].cols = maxlen[k];
-            f++;
-        }
-        snprintf(fs[f].name, sizeof fs[f].name, "len%zu.npy", k);
-        fs[f].dtype = WB_DTYPE_U32, fs[f].ndim = 1, fs[f].rows = n, fs[f].cols = 1;
-        f++;
-    }
-    static const struct {
-        const char *name;
-        wb_dtype dt;
-    } fixed[] = {{"label_offsets.npy", WB_DTYPE_U64}, {"label_ids.npy", WB_DTYPE_U32}, {"split.npy", WB_DTYPE_U8}};
-    for (int i = 0; i < 3; i++) {
-        snprintf(fs[f].name, sizeof fs[f].name, "%s", fixed[i].name);
-        fs[f].dtype = fixed[i].dt, fs[f].ndim = 1, fs[f].rows = i == 0 ? n + 1 : i == 1 ? nnz : n, fs[f].cols = 1;
-        f++;
-    }
-    if (nfeat) {
-        snprintf(fs[f].name, sizeof fs[f].name, "features.npy");
-        fs[f].dtype = WB_DTYPE_F64, fs[f].ndim = 2, fs[f].rows = n, fs[f].cols = nfeat;
-        f++;
-    }
-    return f;
-}
-
-/* Map dir/name (an NPY file of spec fs, recorded as fi) into *m.  verify:
- * also the XXH3-64 of the data.  0 or WB_ECORRUPT / errno with err set. */
-static int map_array(const char *dir, const fspec *fs, const mfile *fi, int verify, fmap *m, wb_err *err) {
-    char *path = join_path(dir, fs->name);
-    if (!path) return wb_err_set(err, WB_ENOMEM, "out of memory");
-    int rc = 0;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    struct stat sb;
-    uint64_t esize = wb_dtype_size(fs->dtype);
-    if (fd < 0 || fstat(fd, &sb)) {
-        rc = wb_err_at(err, errno, path, 0, -1, "cannot open: %s", strerror(errno));
-        goto out;
-    }
-    if (fi->name.len != strlen(fs->name) || memcmp(fi->name.p, fs->name, fi->name.len) || fi->dtype != fs->dtype ||
-        fi->ndim != (uint32_t)fs->ndim || fi->rows != fs->rows || fi->cols != fs->cols || !esize ||
-        (fs->cols && fs->rows > UINT64_MAX / fs->cols / esize) || fi->bytes != fs->rows * fs->cols * esize ||
-        (uint64_t)sb.st_size != WB_NPY_DATA_OFFSET + fi->bytes || (uint64_t)sb.st_size > SIZE_MAX) {
-        rc = wb_err_at(err, WB_ECORRUPT, path, 0, -1, "size or shape differs from the meta file (truncated?)");
-        goto out;
-    }
-    m->len = (size_t)sb.st_size;
-    m->p = mmap(NULL, m->len, PROT_READ, MAP_SHARED, fd, 0);
-    if (m->p == MAP_FAILED) {
-        m->p = NULL;
-        rc = wb_err_at(err, errno, path, 0, -1, "cannot map: %s", strerror(errno));
-        goto out;
-    }
-    unsigned char head[WB_NPY_DATA_OFFSET];
-    wb_npy_header_write(head, sizeof head, fs->dtype, fs->ndim, fs->rows, fs->cols);
-    if (memcmp(head, m->p, sizeof head)) {
-        rc = wb_err_at(err, WB_ECORRUPT, path, 0, 0, "NPY header differs from the meta file");
-        goto out;
-    }
-    if (verify) {
-        /* read(2) into a buffer that stays in the cache, not through the
-         * mapping: no page faults at start (the pages fault in as training
-         * touches them), about twice as fast */
-        uint64_t h;
-        posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
-        if ((rc = wb_hash_range(fd, WB_NPY_DATA_OFFSET, fi->bytes, &h)))
-            rc = wb_err_at(err, rc, path, 0, -1, "cannot read: %s", wb_strerror(rc));
-        else if (h != fi->hash) rc = wb_err_at(err, WB_ECORRUPT, path, 0, -1, "checksum mismatch (damaged)");
-    }
-out:
-    if (fd >= 0) close(fd);
-    free(path);
-    return rc;
-}
-
-/* Copy n strings of the meta into a NUL-separated table (names, off). */
-static int copy_names(const unsigned char *p, uint32_t n, char **names, size_t **off) {
-    cur c = {p, p + SIZE_MAX / 4, 0}; /* bounds were checked by meta_parse */
-    size_t bytes = 0;
-    for (uint32_t i = 0; i < n; i++) bytes += cstr(&c).len + 1;
-    *names = malloc(bytes ? bytes : 1);
-    *off = malloc(((size_t)n + 1) * sizeof **off);
-    if (!*names || !*off) return WB_ENOMEM;
-    c.p = p;
-    size_t at = 0;
-    for (uint32_t i = 0; i < n; i++) {
-        mstr s = cstr(&c);
-        (*off)[i] = at;
-        memcpy(*names + at, s.p, s.len);
-        at += s.len;
-        (*names)[at++] = 0;
-    }
-    (*off)[n] = at;
-    return 0;
-}
-
-static char *mstr_dup(mstr s) {
-    char *p = malloc((size_t)s.len + 1);
-    if (p) memcpy(p, s.p, s.len), p[s.len] = 0;
-    return p;
-}
-
-/* The invariants cheap to check over the mapped arrays. */
-static int check_arrays(const wb_dataset *ds, const char *dir, wb_err *err) {
-    const size_t n = ds->n;
-    if (ds->loff[0] != 0 || ds->loff[n] != ds->nnz)
-        return wb_err_at(err, WB_ECORRUPT, dir, 0, -1, "label offsets do not match the label ids");
-    for (size_t i = 0; i < n; i++) {
-        size_t a = ds->loff[i], b = ds->loff[i + 1];
-        if (b < a || b > ds->nnz || (ds->task != WB_TASK_MULTILABEL && b - a != 1) || ds->split[i] > WB_DS_VALID)
-            return wb_err_at(err, WB_ECORRUPT, dir, 0, -1, "row %zu: bad label offsets or split value", i);
-        for (size_t j = a; j < b; j++)
-            if (ds->lids[j] >= ds->nlabels || (j > a && ds->lids[j] <= ds->lids[j - 1]))
-                return wb_err_at(err, WB_ECORRUPT, dir, 0, -1, "row %zu: bad label ids", i);
-    }
-    for (size_t i = 0; i < n * ds->nfeat; i++)
-        if (!finite(ds->feat[i])) return wb_err_at(err, WB_ECORRUPT, dir, 0, -1, "a feature is not finite");
-    return 0;
-}
-
-/* Map the data set in directory dir.  want_key: the key it must have (0 =
- * any).  verify: check the arrays' checksums and invariants (0 only for a
- * data set this process has just written). */
-static int ds_map(wb_dataset **out, const char *dir, uint64_t want_key, int verify, wb_err *err) {
-    *out = NULL;
-    char *mpath = join_path(dir, DS_META);
-    if (!mpath) return wb_err_set(err, WB_ENOMEM, "out of memory");
-    unsigned char *b = NULL;
-    size_t len = 0;
-    int rc = wb_read_file(mpath, &b, &len);
-    if (rc) {
-        rc = wb_err_at(err, rc, mpath, 0, -1, "cannot read: %s", wb_strerror(rc));
-        free(mpath);
-        return rc;
-    }
-    meta m;
-    wb_dataset *ds = NULL;
-    fspec *fs = NULL;
-    uint64_t *mls = NULL;
-    uint32_t *dts = NULL;
-    if ((rc = meta_parse(b, len, &m, mpath, err))) goto out;
-    if (want_key && m.key != want_key) {
-        rc = wb_err_at(err, WB_ECORRUPT, mpath, 0, 16, "key %016llx, expected %016llx", (unsigned long long)m.key,
-                       (unsigned long long)want_key);
-        goto out;
-    }
-    ds = calloc(1, sizeof *ds);
-    fs = malloc(DS_MAXFILES * sizeof *fs);
-    mls = malloc(m.ninputs * sizeof *mls);
-    dts = malloc(m.ninputs * sizeof *dts);
-    if (!ds || !fs || !mls || !dts) goto oom;
-    ds->n = (size_t)m.n, ds->nnz = (size_t)m.nnz, ds->task = (wb_task)m.task, ds->nlabels = m.nlabels;
-    ds->nfeat = m.nfeat, ds->skipped_unknown = m.skipped_unknown, ds->skipped_bad = m.skipped_bad;
-    ds->invalid_utf8 = m.invalid_utf8, ds->format = (wb_reader_format)m.format, ds->mode = (wb_text_mode)m.mode;
-    ds->created = m.created;
-    for (int i = 0; i < 3; i++)
-        if (m.sources[i].len && !(ds->sources[i] = mstr_dup(m.sources[i]))) goto oom;
-    if (copy_names(m.labels, m.nlabels, &ds->lnames, &ds->lname_off)) goto oom;
-    for (uint32_t i = 1; i < m.nlabels; i++) {
-        const char *a = ds->lnames + ds->lname_off[i - 1], *c = ds->lnames + ds->lname_off[i];
-        if (name_cmp(a, ds->lname_off[i] - ds->lname_off[i - 1] - 1, c, ds->lname_off[i + 1] - ds->lname_off[i] - 1) >=
-            0) {
-            rc = wb_err_at(err, WB_ECORRUPT, mpath, 0, -1, "label names out of order");
-            goto out;
-        }
-    }
-    if (m.nfeat) {
-        char *fn = NULL;
-        size_t *fo = NULL;
-        ds->fnames = calloc(m.nfeat, sizeof *ds->fnames);
-        int bad = !ds->fnames || copy_names(m.fnames, m.nfeat, &fn, &fo);
-        for (uint32_t j = 0; !bad && j < m.nfeat; j++) bad = !(ds->fnames[j] = strdup(fn + fo[j]));
-        free(fn);
-        free(fo);
-        if (bad) goto oom;
-    }
-    ds->ninputs = m.ninputs;
-    if (!(ds->in = calloc(m.ninputs, sizeof *ds->in))) goto oom;
-    for (uint32_t k = 0; k < m.ninputs; k++) {
-        const minput *mi = &m.in[k];
-        dinput *di = &ds->in[k];
-        mls[k] = mi->maxlen, dts[k] = mi->dtype;
-        if (mi->maxlen > (1u << 24) || (mi->maxlen && mi->dtype != WB_DTYPE_U16 && mi->dtype != WB_DTYPE_I32) ||
-            (!mi->maxlen && mi->dtype)) {
-            rc = wb_err_at(err, WB_ECORRUPT, mpath, 0, -1, "input %u: bad maxlen or id type", k);
-            goto out;
-        }
-        if (!(di->name = mstr_dup(mi->name))) goto oom;
-        if ((rc = wb_vocab_load_buf(&di->vocab, mi->vocab, (size_t)mi->vocab_len, err))) {
-            rc = wb_err_at(err, WB_ECORRUPT, mpath, 0, -1, "input %u: vocabulary: %s", k, err ? err->msg : "bad");
-            goto out;
-        }
-        size_t V = wb_vocab_size(di->vocab);
-        if (mi->distinct < V - 2 || (mi->dtype == WB_DTYPE_U16 && V > 65536)) {
-            rc = wb_err_at(err, WB_ECORRUPT, mpath, 0, -1, "input %u: vocabulary and id type disagree", k);
-            goto out;
-        }
-        di->pub.name = di->name, di->pub.maxlen = (size_t)mi->maxlen, di->pub.vocab = di->vocab;
-        di->pub.distinct = (size_t)mi->distinct;
-    }
-    size_t nf = file_specs(fs, m.n, m.nnz, m.nfeat, m.ninputs, mls, dts);
-    if (nf != m.nfiles) {
-        rc = wb_err_at(err, WB_ECORRUPT, mpath, 0, -1, "%u files listed, %zu expected", m.nfiles, nf);
-        goto out;
-    }
-    if (!(ds->maps = calloc(nf, sizeof *ds->maps))) goto oom;
-    ds->nmaps = nf;
-    for (size_t f = 0; f < nf; f++)
-        if ((rc = map_array(dir, &fs[f], &m.files[f], verify, &ds->maps[f], err))) goto out;
-    /* point the arrays into the maps, in file_specs order */
-    size_t f = 0;
-    for (size_t k = 0; k < ds->ninputs; k++) {
-        dinput *di = &ds->in[k];
-        if (di->pub.maxlen) {
-            di->ids.data = (const char *)ds->maps[f++].p + WB_NPY_DATA_OFFSET;
-            di->ids.n = ds->n, di->ids.T = di->pub.maxlen, di->ids.width = dts[k] == WB_DTYPE_U16 ? 2 : 4;
-            di->pub.ids = &di->ids;
-        }
-        di->pub.lengths = (const uint32_t *)((const char *)ds->maps[f++].p + WB_NPY_DATA_OFFSET);
-    }
-    ds->loff = (const size_t *)((const char *)ds->maps[f++].p + WB_NPY_DATA_OFFSET);
-    ds->lids = (const uint32_t *)((const char *)ds->maps[f++].p + WB_NPY_DATA_OFFSET);
-    ds->split = (const uint8_t *)ds->maps[f++].p + WB_NPY_DATA_OFFSET;
-    if (ds->nfeat) ds->feat = (const double *)((const char *)ds->maps[f++].p + WB_NPY_DATA_OFFSET);
-    if (verify && (rc = check_arrays(ds, dir, err))) goto out;
-    if (!(ds->path = strdup(dir))) goto oom;
-    goto out;
-oom:
-    rc = wb_err_set(err, WB_ENOMEM, "out of memory mapping the data set %s", dir);
-out:
-    if (rc) {
-        wb_dataset_destroy(ds);
-        ds = NULL;
-    }
-    *out = ds;
-    meta_free(&m);
-    free(fs);
-    free(mls);
-    free(dts);
-    free(b);
-    free(mpath);
-    return rc;
-}
-
-int wb_dataset_open(wb_dataset **out, const char *path, wb_err *err) {
-    if (!out || !path) return wb_err_set(err, WB_EUSAGE, "wb_dataset_open: NULL argument");
-    return ds_map(out, path, 0, 1, err);
-}
-
-/* ---- writing arrays ---------------------------------------------------- */
-
-/* A file being written sequentially: an NPY array (a 4096-byte header
- * placeholder, then the data, hashed; the header is written at the end when
- * the row count is known) or a raw temporary stream. */
-typedef struct oarr {
-    int fd;                     /* -1 when not open */
-    char *path;                 /* owned */
-    int raw;                    /* 1: temporary stream (no header, no hash) */
-    wb_dtype dtype;             /* NPY element type */
-    int ndim;                   /* 1 or 2 */
-    uint64_t cols;              /* elements per row (1 for ndim 1) */
-    uint64_t bytes;             /* data bytes written */
-    XXH3_state_t *h;            /* hash of the data (not raw) */
-    unsigned char *buf;         /* IOBUF bytes */
-    size_t nbuf;                /* bytes buffered */
-    int err;                    /* first errno */
-} oarr;
-
-static int oarr_open(oarr *a, const char *dir, const char *name, int raw, wb_dtype dt, int ndim, uint64_t cols,
-                     wb_err *err) {
-    memset(a, 0, sizeof *a);
-    a->fd = -1, a->raw = raw, a->dtype = dt, a->ndim = ndim, a->cols = cols;
-    a->path = join_path(dir, name);
-    a->buf = malloc(IOBUF);
-    a->h = raw ? NULL : XXH3_createState();
-    if (!a->path || !a->buf || (!raw && !a->h)) return wb_err_set(err, WB_ENOMEM, "out of memory");
-    if (a->h) XXH3_64bits_reset(a->h);
-    a->fd = open(a->path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
-    if (a->fd < 0) return wb_err_at(err, errno, a->path, 0, -1, "cannot create: %s", strerror(errno));
-    if (!raw) {
-        memset(a->buf, 0, WB_NPY_DATA_OFFSET); /* the header's place */
-        a->nbuf = WB_NPY_DATA_OFFSET;
-    }
-    return 0;
-}
-
-static void oarr_flush(oarr *a) {
-    size_t done = 0;
-    while (!a->err && done < a->nbuf) {
-        ssize_t k = write(a->fd, a->buf + done, a->nbuf - done);
-        if (k < 0) {
-            if (errno != EINTR) a->err = errno;
-            continue;
-        }
-        done += (size_t)k;
-    }
-    a->nbuf = 0;
-}
-
-static void oarr_put(oarr *a, const void *p, size_t n) {
-    if (a->err || a->fd < 0) return;
-    if (a->h) XXH3_64bits_update(a->h, p, n);
-    a->bytes += n;
-    const unsigned char *s = p;
-    while (n) {
-        if (a->nbuf == IOBUF) oarr_flush(a);
-        if (a->err) return;
-        size_t k = IOBUF - a->nbuf < n ? IOBUF - a->nbuf : n;
-        memcpy(a->buf + a->nbuf, s, k);
-        a->nbuf += k, s += k, n -= k;
-    }
-}
-
-static void oarr_free(oarr *a) {
-    if (a->fd >= 0) close(a->fd);
-    a->fd = -1;
-    free(a->buf);
-    free(a->path);
-    if (a->h) XXH3_freeState(a->h);
-    a->buf = NULL, a->path = NULL, a->h = NULL;
-}
-
-/* Remove a stream (a temporary, or a file of a failed build). */
-static void oarr_discard(oarr *a) {
-    if (a->path) unlink(a->path);
-    oarr_free(a);
-}
-
-/* Finish an NPY array of `rows` rows (or a raw stream: rows ignored); for
- * an NPY array, *rec gets its meta record.  0 or errno with err set (ENOSPC
- * for a full disk). */
-static int oarr_finish(oarr *a, uint64_t rows, mfile *rec, wb_err *err) {
-    if (a->fd < 0) return 0;
-    oarr_flush(a);
-    if (!a->err && !a->raw) {
-        unsigned char head[WB_NPY_DATA_OFFSET];
-        wb_npy_header_write(head, sizeof head, a->dtype, a->ndim, rows, a->cols);
-        for (size_t done = 0; !a->err && done < sizeof head;) {
-            ssize_t k = pwrite(a->fd, head + done, sizeof head - done, (off_t)done);
-            if (k < 0 && errno != EINTR) a->err = errno;
-            if (k > 0) done += (size_t)k;
-        }
-        if (rec) {
-            const char *base = strrchr(a->path, '/');
-            base = base ? base + 1 : a->path;
-            rec->name.p = base, rec->name.len = (uint32_t)strlen(base);
-            rec->dtype = a->dtype, rec->ndim = (uint32_t)a->ndim, rec->rows = rows, rec->cols = a->cols;
-            rec->bytes = a->bytes, rec->hash = XXH3_64bits_digest(a->h);
-        }
-    }
-    if (close(a->fd) && !a->err) a->err = errno;
-    a->fd = -1;
-    if (a->err) return wb_err_at(err, a->err, a->path, 0, -1, "cannot write: %s", strerror(a->err));
-    return 0;
-}
-
-/* Sequential reading of a file written by oarr (skip: header bytes). */
-typedef struct istream {
-    int fd;
-    unsigned char *buf;
-    size_t pos, len;
-} istream;
-
-static int is_open(istream *s, const char *path, size_t skip, wb_err *err) {
-    s->fd = open(path, O_RDONLY | O_CLOEXEC);
-    s->buf = malloc(IOBUF);
-    s->pos = s->len = 0;
-    if (s->fd < 0) return wb_err_at(err, errno, path, 0, -1, "cannot open: %s", strerror(errno));
-    if (!s->buf) return wb_err_set(err, WB_ENOMEM, "out of memory");
-    posix_fadvise(s->fd, 0, 0, POSIX_FADV_SEQUENTIAL);
-    if (skip && lseek(s->fd, (off_t)skip, SEEK_SET) < 0)
-        return wb_err_at(err, errno, path, 0, -1, "cannot seek: %s", strerror(errno));
-    return 0;
-}
-
-static void is_close(istream *s) {
-    if (s->fd >= 0) close(s->fd);
-    s->fd = -1;
-    free(s->buf);
-    s->buf = NULL;
-}
-
-/* Read exactly n bytes into p.  0, errno, or EIO at a premature end. */
-static int is_read(istream *s, void *p, size_t n) {
-    unsigned char *d = p;
-    while (n) {
-        if (s->pos == s->len) {
-            ssize_t k = read(s->fd, s->buf, IOBUF);
-            if (k < 0 && errno == EINTR) continue;
-            if (k <= 0) return k < 0 ? errno : EIO;
-            s->pos = 0, s->len = (size_t)k;
-        }
-        size_t k = s->len - s->pos < n ? s->len - s->pos : n;
-        memcpy(d, s->buf + s->pos, k);
-        s->pos += k, d += k, n -= k;
-    }
-    return 0;
-}
 
 /* ---- the build --------------------------------------------------------- */
 
@@ -827,10 +193,10 @@ static int is_read(istream *s, void *p, size_t n) {
 typedef struct binput {
     wb_vocab *v;                /* provisional ids, then finished */
     size_t T;                   /* maxlen (0: no matrix) */
-    oarr xtmp;                  /* raw (n, T) u32 provisional ids */
-    oarr x;                     /* x<k>.npy, final ids */
-    oarr len;                   /* len<k>.npy */
-    oarr tok;                   /* raw: provisional ids of every token of the training
+    wb_ds_arr xtmp;                  /* raw (n, T) u32 provisional ids */
+    wb_ds_arr x;                     /* x<k>.npy, final ids */
+    wb_ds_arr len;                   /* len<k>.npy */
+    wb_ds_arr tok;                   /* raw: provisional ids of every token of the training
                                    file (only when it is split) */
     uint32_t *ids;              /* one record's provisional ids */
     size_t ids_cap;
@@ -852,7 +218,7 @@ typedef struct build {
     size_t ntexts;              /* text fields per record (set by the first record) */
     binput *in;                 /* (K) */
     wb_token_list tl;
-    oarr loff, lids, split, feat;
+    wb_ds_arr loff, lids, split, feat;
     size_t nfeat;               /* features per record (set by the first record) */
     uint64_t n, nnz, ntrain;    /* rows and label ids so far; rows of the training file */
     uint64_t skipped;           /* valid/test records skipped for unknown labels */
@@ -866,7 +232,7 @@ typedef struct build {
     long long third_line;       /* first training record bringing a third label (0: none) */
     uint32_t third_p;           /* that label's provisional id */
     int split_later;            /* test_fraction > 0: split after reading */
-    mfile *recs;                /* (nrecs) meta records of the finished arrays */
+    wb_ds_file *recs;                /* (nrecs) meta records of the finished arrays */
     char (*rnames)[32];         /* (nrecs) their file names (recs[i].name points here) */
     size_t nrecs, recs_cap, rnames_cap;
 } build;
@@ -905,24 +271,24 @@ static int start(build *b, const wb_example *ex) {
         int rc = wb_vocab_create(&in->v, b->err);
         if (rc) return rc;
         snprintf(name, sizeof name, "len%zu.npy", k);
-        if ((rc = oarr_open(&in->len, b->dir, name, 0, WB_DTYPE_U32, 1, 1, b->err))) return rc;
+        if ((rc = wb_ds_arr_open(&in->len, b->dir, name, 0, WB_DTYPE_U32, 1, 1, b->err))) return rc;
         if (in->T) {
             if (!(in->row = malloc(in->T * sizeof *in->row))) return wb_err_set(b->err, WB_ENOMEM, "out of memory");
             snprintf(name, sizeof name, "x%zu.tmp", k);
-            if ((rc = oarr_open(&in->xtmp, b->dir, name, 1, WB_DTYPE_U32, 2, in->T, b->err))) return rc;
+            if ((rc = wb_ds_arr_open(&in->xtmp, b->dir, name, 1, WB_DTYPE_U32, 2, in->T, b->err))) return rc;
         }
         if (b->split_later) {
             snprintf(name, sizeof name, "tok%zu.tmp", k);
-            if ((rc = oarr_open(&in->tok, b->dir, name, 1, WB_DTYPE_U32, 1, 1, b->err))) return rc;
+            if ((rc = wb_ds_arr_open(&in->tok, b->dir, name, 1, WB_DTYPE_U32, 1, 1, b->err))) return rc;
         }
     }
-    int rc = oarr_open(&b->loff, b->dir, "label_offsets.npy", 0, WB_DTYPE_U64, 1, 1, b->err);
-    if (!rc) rc = oarr_open(&b->lids, b->dir, "label_ids.tmp", 1, WB_DTYPE_U32, 1, 1, b->err);
-    if (!rc && !b->split_later) rc = oarr_open(&b->split, b->dir, "split.npy", 0, WB_DTYPE_U8, 1, 1, b->err);
-    if (!rc && b->nfeat) rc = oarr_open(&b->feat, b->dir, "features.npy", 0, WB_DTYPE_F64, 2, b->nfeat, b->err);
+    int rc = wb_ds_arr_open(&b->loff, b->dir, "label_offsets.npy", 0, WB_DTYPE_U64, 1, 1, b->err);
+    if (!rc) rc = wb_ds_arr_open(&b->lids, b->dir, "label_ids.tmp", 1, WB_DTYPE_U32, 1, 1, b->err);
+    if (!rc && !b->split_later) rc = wb_ds_arr_open(&b->split, b->dir, "split.npy", 0, WB_DTYPE_U8, 1, 1, b->err);
+    if (!rc && b->nfeat) rc = wb_ds_arr_open(&b->feat, b->dir, "features.npy", 0, WB_DTYPE_F64, 2, b->nfeat, b->err);
     if (!rc) {
         uint64_t zero = 0;
-        oarr_put(&b->loff, &zero, 8);
+        wb_ds_arr_put(&b->loff, &zero, 8);
     }
     return rc;
 }
@@ -937,7 +303,7 @@ static int record_ids(build *b, const wb_example *ex, size_t k, size_t *ntok) {
     for (size_t j = first; j < last; j++) {
         int rc = wb_tokenize(&b->o->tok, ex->texts[j].ptr, ex->texts[j].len, &b->tl, b->err);
         if (rc) return rc;
-        if (grow(&in->ids, &in->ids_cap, n + b->tl.n + 1, sizeof *in->ids))
+        if (wb_ds_grow(&in->ids, &in->ids_cap, n + b->tl.n + 1, sizeof *in->ids))
             return wb_err_set(b->err, WB_ENOMEM, "out of memory for a record of %zu tokens", n + b->tl.n);
         if ((rc = wb_vocab_add_ids(in->v, &b->tl, count, in->ids + n, b->err))) return rc;
         n += b->tl.n;
@@ -952,7 +318,7 @@ static int record_ids(build *b, const wb_example *ex, size_t k, size_t *ntok) {
  * valid/test record is dropped for an unknown label. */
 static int record_labels(build *b, const wb_example *ex, size_t *k, int *skip) {
     *skip = 0;
-    if (grow(&b->lab, &b->lab_cap, ex->n_labels + 1, sizeof *b->lab))
+    if (wb_ds_grow(&b->lab, &b->lab_cap, ex->n_labels + 1, sizeof *b->lab))
         return wb_err_set(b->err, WB_ENOMEM, "out of memory");
     for (size_t i = 0; i < ex->n_labels; i++) {
         if (b->phase == 0) {
@@ -1014,23 +380,23 @@ static int on_record(void *ud, const wb_example *ex) {
         size_t ntok = 0;
         if ((rc = record_ids(b, ex, k, &ntok))) return rc;
         uint32_t len32 = (uint32_t)ntok;
-        oarr_put(&in->len, &len32, 4);
+        wb_ds_arr_put(&in->len, &len32, 4);
         if (in->T) {
             size_t first, kept, dst;
             wb_pad_window(ntok, in->T, b->o->padding, b->o->truncating, &first, &kept, &dst);
             memset(in->row, 0, in->T * sizeof *in->row);
             memcpy(in->row + dst, in->ids + first, kept * sizeof *in->row);
-            oarr_put(&in->xtmp, in->row, in->T * sizeof *in->row);
+            wb_ds_arr_put(&in->xtmp, in->row, in->T * sizeof *in->row);
         }
-        if (b->phase == 0 && b->split_later) oarr_put(&in->tok, in->ids, ntok * sizeof *in->ids);
+        if (b->phase == 0 && b->split_later) wb_ds_arr_put(&in->tok, in->ids, ntok * sizeof *in->ids);
     }
-    oarr_put(&b->lids, b->lab, nl * sizeof *b->lab);
+    wb_ds_arr_put(&b->lids, b->lab, nl * sizeof *b->lab);
     b->nnz += nl;
-    oarr_put(&b->loff, &b->nnz, 8);
-    if (b->nfeat) oarr_put(&b->feat, ex->features, b->nfeat * sizeof *ex->features);
+    wb_ds_arr_put(&b->loff, &b->nnz, 8);
+    if (b->nfeat) wb_ds_arr_put(&b->feat, ex->features, b->nfeat * sizeof *ex->features);
     if (!b->split_later) {
         static const uint8_t part[3] = {WB_DS_TRAIN, WB_DS_VALID, WB_DS_TEST};
-        oarr_put(&b->split, &part[b->phase], 1);
+        wb_ds_arr_put(&b->split, &part[b->phase], 1);
     }
     b->n++;
     return 0;
@@ -1045,7 +411,7 @@ typedef struct lref {
 
 static int lref_cmp(const void *a, const void *b) {
     const lref *x = a, *y = b;
-    return name_cmp(x->p, x->len, y->p, y->len);
+    return wb_ds_name_cmp(x->p, x->len, y->p, y->len);
 }
 
 /* After the training file: the sorted label table (into b->ds), the map of
@@ -1119,12 +485,12 @@ static int finish_labels(build *b, wb_err *err) {
 }
 
 /* Finish an NPY array of the build and keep its meta record. */
-static int add_rec(build *b, oarr *a, uint64_t rows, wb_err *err) {
-    if (grow(&b->recs, &b->recs_cap, b->nrecs + 1, sizeof *b->recs) ||
-        grow(&b->rnames, &b->rnames_cap, b->nrecs + 1, sizeof *b->rnames))
+static int add_rec(build *b, wb_ds_arr *a, uint64_t rows, wb_err *err) {
+    if (wb_ds_grow(&b->recs, &b->recs_cap, b->nrecs + 1, sizeof *b->recs) ||
+        wb_ds_grow(&b->rnames, &b->rnames_cap, b->nrecs + 1, sizeof *b->rnames))
         return wb_err_set(err, WB_ENOMEM, "out of memory");
-    mfile *r = &b->recs[b->nrecs];
-    int rc = oarr_finish(a, rows, r, err);
+    wb_ds_file *r = &b->recs[b->nrecs];
+    int rc = wb_ds_arr_finish(a, rows, r, err);
     if (rc) return rc;
     snprintf(b->rnames[b->nrecs], sizeof b->rnames[0], "%.*s", (int)r->name.len, r->name.p);
     r->name.p = b->rnames[b->nrecs++];
@@ -1135,24 +501,24 @@ static int add_rec(build *b, oarr *a, uint64_t rows, wb_err *err) {
  * (the provisional ids were sorted and distinct; the map keeps them
  * distinct), into label_ids.npy; the other rows' ids are final already. */
 static int write_label_ids(build *b, wb_err *err) {
-    istream off = {-1, NULL, 0, 0}, ids = {-1, NULL, 0, 0};
-    oarr out;
-    int rc = oarr_open(&out, b->dir, "label_ids.npy", 0, WB_DTYPE_U32, 1, 1, err);
-    if (!rc) rc = is_open(&off, b->loff.path, WB_NPY_DATA_OFFSET, err);
-    if (!rc) rc = is_open(&ids, b->lids.path, 0, err);
+    wb_ds_in off = {-1, NULL, 0, 0}, ids = {-1, NULL, 0, 0};
+    wb_ds_arr out;
+    int rc = wb_ds_arr_open(&out, b->dir, "label_ids.npy", 0, WB_DTYPE_U32, 1, 1, err);
+    if (!rc) rc = wb_ds_in_open(&off, b->loff.path, WB_NPY_DATA_OFFSET, err);
+    if (!rc) rc = wb_ds_in_open(&ids, b->lids.path, 0, err);
     uint64_t prev = 0, cur = 0;
-    if (!rc && (rc = is_read(&off, &prev, 8))) rc = wb_err_at(err, rc, b->loff.path, 0, -1, "cannot read back");
+    if (!rc && (rc = wb_ds_in_read(&off, &prev, 8))) rc = wb_err_at(err, rc, b->loff.path, 0, -1, "cannot read back");
     for (uint64_t i = 0; !rc && i < b->n; i++) {
-        if ((rc = is_read(&off, &cur, 8))) {
+        if ((rc = wb_ds_in_read(&off, &cur, 8))) {
             rc = wb_err_at(err, rc, b->loff.path, 0, -1, "cannot read back");
             break;
         }
         size_t k = (size_t)(cur - prev);
-        if (grow(&b->lab, &b->lab_cap, k + 1, sizeof *b->lab)) {
+        if (wb_ds_grow(&b->lab, &b->lab_cap, k + 1, sizeof *b->lab)) {
             rc = wb_err_set(err, WB_ENOMEM, "out of memory");
             break;
         }
-        if ((rc = is_read(&ids, b->lab, k * sizeof *b->lab))) {
+        if ((rc = wb_ds_in_read(&ids, b->lab, k * sizeof *b->lab))) {
             rc = wb_err_at(err, rc, b->lids.path, 0, -1, "cannot read back");
             break;
         }
@@ -1160,20 +526,20 @@ static int write_label_ids(build *b, wb_err *err) {
             for (size_t j = 0; j < k; j++) b->lab[j] = b->lmap[b->lab[j]];
             if (k > 1) qsort(b->lab, k, sizeof *b->lab, u32_cmp);
         }
-        oarr_put(&out, b->lab, k * sizeof *b->lab);
+        wb_ds_arr_put(&out, b->lab, k * sizeof *b->lab);
         prev = cur;
     }
-    is_close(&off);
-    is_close(&ids);
+    wb_ds_in_close(&off);
+    wb_ds_in_close(&ids);
     if (!rc) rc = add_rec(b, &out, b->nnz, err);
-    oarr_free(&out);
-    oarr_discard(&b->lids);
+    wb_ds_arr_free(&out);
+    wb_ds_arr_discard(&b->lids);
     return rc;
 }
 
 /* Map a finished NPY array of the build (len data bytes) read-only: the
  * split needs the labels as arrays.  0 or errno with err set. */
-static int map_back(const char *path, size_t len, fmap *m, const void **data, wb_err *err) {
+static int map_back(const char *path, size_t len, wb_ds_fmap *m, const void **data, wb_err *err) {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) return wb_err_at(err, errno, path, 0, -1, "cannot open: %s", strerror(errno));
     m->len = len + WB_NPY_DATA_OFFSET;
@@ -1194,8 +560,8 @@ static int split_and_recount(build *b, wb_err *err) {
     const wb_dataset_opts *o = b->o;
     uint8_t *sp = malloc(b->n);
     if (!sp) return wb_err_set(err, WB_ENOMEM, "out of memory for the split of %llu rows", (unsigned long long)b->n);
-    fmap mo = {NULL, 0}, mi = {NULL, 0};
-    char *ipath = join_path(b->dir, "label_ids.npy");
+    wb_ds_fmap mo = {NULL, 0}, mi = {NULL, 0};
+    char *ipath = wb_ds_join(b->dir, "label_ids.npy");
     const void *loff = NULL, *lids = NULL;
     int rc = ipath ? 0 : wb_err_set(err, WB_ENOMEM, "out of memory");
     if (!rc) rc = map_back(b->loff.path, (b->n + 1) * 8, &mo, &loff, err);
@@ -1208,39 +574,39 @@ static int split_and_recount(build *b, wb_err *err) {
     if (mi.p) munmap(mi.p, mi.len);
     free(ipath);
     for (uint64_t i = b->ntrain; i < b->n; i++) sp[i] = WB_DS_VALID; /* no test file with a split */
-    oarr out;
-    if (!rc) rc = oarr_open(&out, b->dir, "split.npy", 0, WB_DTYPE_U8, 1, 1, err);
+    wb_ds_arr out;
+    if (!rc) rc = wb_ds_arr_open(&out, b->dir, "split.npy", 0, WB_DTYPE_U8, 1, 1, err);
     if (!rc) {
-        oarr_put(&out, sp, b->n);
+        wb_ds_arr_put(&out, sp, b->n);
         rc = add_rec(b, &out, b->n, err);
-        oarr_free(&out);
+        wb_ds_arr_free(&out);
     }
     /* recount each input over the training split */
     for (size_t k = 0; !rc && k < b->K; k++) {
         binput *in = &b->in[k];
-        istream len = {-1, NULL, 0, 0}, tok = {-1, NULL, 0, 0};
+        wb_ds_in len = {-1, NULL, 0, 0}, tok = {-1, NULL, 0, 0};
         wb_vocab_recount(in->v);
-        if (!(rc = oarr_finish(&in->tok, 0, NULL, err))) rc = is_open(&tok, in->tok.path, 0, err);
-        if (!rc) rc = is_open(&len, in->len.path, WB_NPY_DATA_OFFSET, err);
+        if (!(rc = wb_ds_arr_finish(&in->tok, 0, NULL, err))) rc = wb_ds_in_open(&tok, in->tok.path, 0, err);
+        if (!rc) rc = wb_ds_in_open(&len, in->len.path, WB_NPY_DATA_OFFSET, err);
         for (uint64_t i = 0; !rc && i < b->ntrain; i++) {
             uint32_t nt;
-            if ((rc = is_read(&len, &nt, 4))) {
+            if ((rc = wb_ds_in_read(&len, &nt, 4))) {
                 rc = wb_err_at(err, rc, in->len.path, 0, -1, "cannot read back: %s", strerror(rc));
                 break;
             }
-            if (grow(&in->ids, &in->ids_cap, (size_t)nt + 1, sizeof *in->ids)) {
+            if (wb_ds_grow(&in->ids, &in->ids_cap, (size_t)nt + 1, sizeof *in->ids)) {
                 rc = wb_err_set(err, WB_ENOMEM, "out of memory");
                 break;
             }
-            if ((rc = is_read(&tok, in->ids, (size_t)nt * 4))) {
+            if ((rc = wb_ds_in_read(&tok, in->ids, (size_t)nt * 4))) {
                 rc = wb_err_at(err, rc, in->tok.path, 0, -1, "cannot read back: %s", strerror(rc));
                 break;
             }
             if (sp[i] == WB_DS_TRAIN && (rc = wb_vocab_count_ids(in->v, in->ids, nt, err))) break;
         }
-        is_close(&len);
-        is_close(&tok);
-        oarr_discard(&in->tok);
+        wb_ds_in_close(&len);
+        wb_ds_in_close(&tok);
+        wb_ds_arr_discard(&in->tok);
     }
     free(sp);
     return rc;
@@ -1254,33 +620,33 @@ static int finish_input(build *b, size_t k, wb_err *err) {
     if (rc) return rc;
     in->dtype = wb_vocab_size(in->v) <= 65536 ? WB_DTYPE_U16 : WB_DTYPE_I32;
     if (!in->T) return 0;
-    if ((rc = oarr_finish(&in->xtmp, 0, NULL, err))) return rc;
+    if ((rc = wb_ds_arr_finish(&in->xtmp, 0, NULL, err))) return rc;
     char name[32];
     snprintf(name, sizeof name, "x%zu.npy", k);
-    if ((rc = oarr_open(&in->x, b->dir, name, 0, in->dtype, 2, in->T, err))) return rc;
-    istream s = {-1, NULL, 0, 0};
-    if ((rc = is_open(&s, in->xtmp.path, 0, err))) return rc;
+    if ((rc = wb_ds_arr_open(&in->x, b->dir, name, 0, in->dtype, 2, in->T, err))) return rc;
+    wb_ds_in s = {-1, NULL, 0, 0};
+    if ((rc = wb_ds_in_open(&s, in->xtmp.path, 0, err))) return rc;
     const size_t T = in->T;
     uint16_t *r16 = malloc(T * sizeof *r16);
     int32_t *r32 = malloc(T * sizeof *r32);
     if (!r16 || !r32) rc = wb_err_set(err, WB_ENOMEM, "out of memory");
     for (uint64_t i = 0; !rc && i < b->n; i++) {
-        if ((rc = is_read(&s, in->row, T * sizeof *in->row))) {
+        if ((rc = wb_ds_in_read(&s, in->row, T * sizeof *in->row))) {
             rc = wb_err_at(err, rc, in->xtmp.path, 0, -1, "cannot read back");
             break;
         }
         for (size_t t = 0; t < T; t++) r32[t] = in->map[in->row[t]];
         if (in->dtype == WB_DTYPE_U16) {
             for (size_t t = 0; t < T; t++) r16[t] = (uint16_t)r32[t];
-            oarr_put(&in->x, r16, T * sizeof *r16);
+            wb_ds_arr_put(&in->x, r16, T * sizeof *r16);
         } else {
-            oarr_put(&in->x, r32, T * sizeof *r32);
+            wb_ds_arr_put(&in->x, r32, T * sizeof *r32);
         }
     }
     free(r16);
     free(r32);
-    is_close(&s);
-    oarr_discard(&in->xtmp);
+    wb_ds_in_close(&s);
+    wb_ds_arr_discard(&in->xtmp);
     return rc;
 }
 
@@ -1304,7 +670,7 @@ static void aw_source(wb_awriter *w, const char *path) {
 static int write_meta(build *b, uint64_t key, const wb_read_stats *rs, wb_err *err) {
     const wb_dataset_opts *o = b->o;
     const wb_dataset *ds = b->ds;
-    char *path = join_path(b->dir, DS_META);
+    char *path = wb_ds_join(b->dir, WB_DS_META);
     if (!path) return wb_err_set(err, WB_ENOMEM, "out of memory");
     wb_awriter w;
     int rc = wb_aw_open(&w, path);
@@ -1313,7 +679,7 @@ static int write_meta(build *b, uint64_t key, const wb_read_stats *rs, wb_err *e
         free(path);
         return rc;
     }
-    wb_aw_write(&w, DS_MAGIC, 8);
+    wb_aw_write(&w, WB_DS_MAGIC, 8);
     wb_aw_u32(&w, WB_DATASET_VERSION);
     wb_aw_u32(&w, 0);
     wb_aw_u64(&w, key);
@@ -1358,7 +724,7 @@ static int write_meta(build *b, uint64_t key, const wb_read_stats *rs, wb_err *e
         free(vb);
     }
     for (size_t f = 0; f < b->nrecs; f++) {
-        const mfile *r = &b->recs[f];
+        const wb_ds_file *r = &b->recs[f];
         aw_str(&w, r->name.p, r->name.len);
         wb_aw_u32(&w, r->dtype);
         wb_aw_u32(&w, r->ndim);
@@ -1375,7 +741,7 @@ static int write_meta(build *b, uint64_t key, const wb_read_stats *rs, wb_err *e
 
 /* The records of the finished arrays must come in file_specs order: sort
  * them by that order (x, len per input; labels; split; features). */
-static int rec_rank(const mfile *r) {
+static int rec_rank(const wb_ds_file *r) {
     char name[40];
     snprintf(name, sizeof name, "%.*s", (int)(r->name.len < 39 ? r->name.len : 39), r->name.p);
     unsigned k;
@@ -1395,12 +761,12 @@ static int rec_cmp(const void *a, const void *b) {
 static void build_free(build *b) {
     for (size_t k = 0; b->in && k < b->K; k++) {
         binput *in = &b->in[k];
-        oarr_free(&in->xtmp), oarr_free(&in->x), oarr_free(&in->len), oarr_free(&in->tok);
+        wb_ds_arr_free(&in->xtmp), wb_ds_arr_free(&in->x), wb_ds_arr_free(&in->len), wb_ds_arr_free(&in->tok);
         wb_vocab_destroy(in->v);
         free(in->ids), free(in->row), free(in->map), free(in->name);
     }
     free(b->in);
-    oarr_free(&b->loff), oarr_free(&b->lids), oarr_free(&b->split), oarr_free(&b->feat);
+    wb_ds_arr_free(&b->loff), wb_ds_arr_free(&b->lids), wb_ds_arr_free(&b->split), wb_ds_arr_free(&b->feat);
     wb_token_list_free(&b->tl);
     free(b->lab);
     wb_vocab_destroy(b->labv);
@@ -1447,7 +813,7 @@ static int build_into(const char *dir, const wb_dataset_opts *o, uint64_t key, w
     for (size_t k = 0; k < b.K; k++)
         if ((rc = add_rec(&b, &b.in[k].len, b.n, err))) goto done;
     if ((rc = add_rec(&b, &b.loff, b.n + 1, err))) goto done;
-    if ((rc = oarr_finish(&b.lids, 0, NULL, err)) || (rc = write_label_ids(&b, err))) goto done;
+    if ((rc = wb_ds_arr_finish(&b.lids, 0, NULL, err)) || (rc = write_label_ids(&b, err))) goto done;
     if (b.nfeat && (rc = add_rec(&b, &b.feat, b.n, err))) goto done;
     if (b.split_later) rc = split_and_recount(&b, err);
     else rc = add_rec(&b, &b.split, b.n, err);
@@ -1463,362 +829,6 @@ done:
     return rc;
 }
 
-/* ---- cache key --------------------------------------------------------- */
-
-static void h_u64(XXH3_state_t *st, uint64_t v) {
-    unsigned char b[8];
-    for (int i = 0; i < 8; i++) b[i] = (unsigned char)(v >> (8 * i));
-    XXH3_64bits_update(st, b, 8);
-}
-
-static void h_str(XXH3_state_t *st, const char *s) {
-    if (!s) {
-        h_u64(st, UINT64_MAX);
-        return;
-    }
-    size_t n = strlen(s);
-    h_u64(st, n);
-    XXH3_64bits_update(st, s, n);
-}
-
-static char *key_path(const char *dir, uint64_t key, const char *suffix);
-
-/* An input's identity and state: a memo of its content hash is reused only
- * while all of these are unchanged. */
-typedef struct fstate {
-    uint64_t dev, ino, size, mtime_ns, ctime_ns;
-} fstate;
-
-static fstate fstate_of(const struct stat *sb) {
-    fstate f = {(uint64_t)sb->st_dev, (uint64_t)sb->st_ino, (uint64_t)sb->st_size,
-                (uint64_t)sb->st_mtim.tv_sec * 1000000000u + (uint64_t)sb->st_mtim.tv_nsec,
-                (uint64_t)sb->st_ctim.tv_sec * 1000000000u + (uint64_t)sb->st_ctim.tv_nsec};
-    return f;
-}
-
-static const char SRC_MAGIC[8] = {'W', 'B', 'D', 'S', 'S', 'R', 'C', 0};
-#define SRC_BYTES (8 + 4 + 4 + 5 * 8 + 8 + 8) /* magic, version, 0, fstate, hash, checksum */
-
-/* <cache_dir>/<16 hex>.src: the memo of one input file's content hash. */
-static char *src_path(const char *dir, const fstate *f) {
-    uint64_t id[2] = {f->dev, f->ino};
-    return key_path(dir, XXH3_64bits(id, sizeof id), ".src");
-}
-
-/* The XXH3-64 of a file's bytes into *hash, *size.  cache_dir not NULL:
- * taken from its memo when the file's device, inode, size, mtime and ctime
- * (nanoseconds) are those recorded, else computed and memoised (a failure
- * to write the memo is ignored). */
-static int content_hash(const char *path, const char *cache_dir, uint64_t *hash, uint64_t *size, wb_err *err) {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return wb_err_at(err, errno, path, 0, -1, "cannot open: %s", strerror(errno));
-    struct stat sb;
-    int rc = fstat(fd, &sb) ? errno : 0, memo = !rc && cache_dir && S_ISREG(sb.st_mode);
-    fstate f = fstate_of(&sb);
-    char *mp = memo ? src_path(cache_dir, &f) : NULL;
-    unsigned char *m = NULL;
-    size_t mlen = 0;
-    if (mp && !wb_read_file(mp, &m, &mlen) && mlen == SRC_BYTES && !memcmp(m, SRC_MAGIC, 8) &&
-        wb_get32(m + 8) == 1 && wb_get64(m + SRC_BYTES - 8) == XXH3_64bits(m, SRC_BYTES - 8)) {
-        fstate g = {wb_get64(m + 16), wb_get64(m + 24), wb_get64(m + 32), wb_get64(m + 40), wb_get64(m + 48)};
-        if (!memcmp(&f, &g, sizeof f)) {
-            *hash = wb_get64(m + 56), *size = f.size;
-            free(m), free(mp);
-            close(fd);
-            return 0;
-        }
-    }
-    free(m);
-    uint64_t total = 0;
-    XXH3_state_t *st = XXH3_createState();
-    unsigned char *buf = malloc(IOBUF);
-    if (!rc && (!st || !buf)) rc = WB_ENOMEM;
-    if (!rc) XXH3_64bits_reset(st);
-    posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
-    while (!rc) {
-        ssize_t got = read(fd, buf, IOBUF);
-        if (got < 0 && errno == EINTR) continue;
-        if (got < 0) rc = errno;
-        if (got <= 0) break;
-        XXH3_64bits_update(st, buf, (size_t)got);
-        total += (uint64_t)got;
-    }
-    if (!rc) *hash = XXH3_64bits_digest(st), *size = total;
-    struct stat after;
-    struct timespec now;
-    clock_gettime(CLOCK_REALTIME, &now);
-    uint64_t now_ns = (uint64_t)now.tv_sec * 1000000000u + (uint64_t)now.tv_nsec, last = f.ctime_ns > f.mtime_ns ? f.ctime_ns : f.mtime_ns;
-    /* a file changed in the last 2 s is not memoised: file systems stamp times
-     * in ticks of a few ms, so a write right after ours could keep them */
-    if (!rc && mp && now_ns > last + 2000000000u && !fstat(fd, &after) && total == f.size) {
-        fstate g = fstate_of(&after);
-        wb_awriter w;
-        if (!memcmp(&f, &g, sizeof f) && !wb_aw_open(&w, mp)) { /* unchanged while hashed */
-            wb_aw_write(&w, SRC_MAGIC, 8);
-            wb_aw_u32(&w, 1);
-            wb_aw_u32(&w, 0);
-            wb_aw_u64(&w, f.dev), wb_aw_u64(&w, f.ino), wb_aw_u64(&w, f.size);
-            wb_aw_u64(&w, f.mtime_ns), wb_aw_u64(&w, f.ctime_ns), wb_aw_u64(&w, *hash);
-            wb_aw_commit(&w);
-        }
-    }
-    free(buf);
-    if (st) XXH3_freeState(st);
-    free(mp);
-    close(fd);
-    if (rc == WB_ENOMEM) return wb_err_set(err, rc, "out of memory");
-    if (rc) return wb_err_at(err, rc, path, 0, -1, "read error while hashing: %s", strerror(rc));
-    return 0;
-}
-
-static int h_file(XXH3_state_t *st, const char *path, const char *cache_dir, wb_err *err) {
-    h_str(st, path);
-    if (!path) return 0;
-    uint64_t hash, size;
-    int rc = content_hash(path, cache_dir, &hash, &size, err);
-    if (!rc) h_u64(st, hash), h_u64(st, size);
-    return rc;
-}
-
-static int cache_key(const wb_dataset_opts *o, uint64_t *key, wb_err *err) {
-    XXH3_state_t *st = XXH3_createState();
-    if (!st) return wb_err_set(err, WB_ENOMEM, "out of memory");
-    XXH3_64bits_reset(st);
-    h_str(st, "wordbench data set v3");
-    int rc = h_file(st, o->train_path, o->cache_dir, err);
-    if (!rc) rc = h_file(st, o->valid_path, o->cache_dir, err);
-    if (!rc) rc = h_file(st, o->test_path, o->cache_dir, err);
-    if (rc) {
-        XXH3_freeState(st);
-        return rc;
-    }
-    const wb_reader_opts *r = &o->reader;
-    h_u64(st, (uint64_t)r->format);
-    h_u64(st, (uint64_t)(int64_t)r->tsv_header);
-    h_str(st, r->label_prefix);
-    h_u64(st, r->text_cols ? r->n_text_cols : UINT64_MAX);
-    for (size_t i = 0; r->text_cols && i < r->n_text_cols; i++) h_str(st, r->text_cols[i]);
-    h_str(st, r->label_col);
-    h_str(st, r->label_sep);
-    h_u64(st, r->feature_cols ? r->n_feature_cols : UINT64_MAX);
-    for (size_t i = 0; r->feature_cols && i < r->n_feature_cols; i++) h_str(st, r->feature_cols[i]);
-    h_u64(st, (uint64_t)(int64_t)r->skip_bad);
-    const wb_tokenize_opts *t = &o->tok;
-    h_u64(st, (uint64_t)t->kind);
-    h_u64(st, (uint64_t)(int64_t)t->lower);
-    h_u64(st, t->max_doc_chars);
-    h_u64(st, (uint64_t)(int64_t)t->strip_html);
-    h_str(st, t->kind == WB_TOK_CHAR ? t->alphabet : NULL);
-    h_u64(st, (uint64_t)o->text_mode);
-    size_t nml = o->text_mode == WB_TEXT_EACH && o->maxlens && r->text_cols ? r->n_text_cols : 0;
-    h_u64(st, nml);
-    for (size_t i = 0; i < nml; i++) h_u64(st, o->maxlens[i]);
-    h_u64(st, o->num_words);
-    h_u64(st, o->min_count);
-    h_u64(st, o->maxlen);
-    h_u64(st, (uint64_t)o->padding);
-    h_u64(st, (uint64_t)o->truncating);
-    uint64_t fb;
-    memcpy(&fb, &o->test_fraction, 8);
-    h_u64(st, o->test_fraction == 0 ? 0 : fb);
-    h_u64(st, o->seed);
-    h_u64(st, (uint64_t)(int64_t)o->split_mode);
-    h_u64(st, (uint64_t)o->task);
-    h_u64(st, (uint64_t)(int64_t)o->unknown_skip);
-    *key = XXH3_64bits_digest(st);
-    XXH3_freeState(st);
-    return 0;
-}
-
-/* ---- the cache directory ------------------------------------------------ */
-
-/* "<dir>/<16 hex digits><suffix>" */
-static char *key_path(const char *dir, uint64_t key, const char *suffix) {
-    char name[64];
-    snprintf(name, sizeof name, "%016llx%s", (unsigned long long)key, suffix);
-    return join_path(dir, name);
-}
-
-/* Remove leftovers of dead builders of `key` (the caller holds its lock). */
-static void remove_stale(const char *dir, uint64_t key) {
-    char prefix[64];
-    int pl = snprintf(prefix, sizeof prefix, "%016llx.wbds.", (unsigned long long)key);
-    DIR *d = opendir(dir);
-    if (!d) return;
-    struct dirent *e;
-    while ((e = readdir(d))) {
-        if (strncmp(e->d_name, prefix, (size_t)pl)) continue;
-        char *p = join_path(dir, e->d_name);
-        if (p) wb_rmrf(p);
-        free(p);
-    }
-    closedir(d);
-}
-
-/* Take the exclusive lock of a key: flock on <key>.lock.  Its holder
- * unlinks the file before releasing it (no lock files stay behind), so a
- * waiter may get a lock on a file that is gone: it then opens the path anew.
- * *waited = 1 when another process held it. */
-static int take_lock(const char *path, int *fd, int *waited, wb_err *err) {
-    for (;;) {
-        *fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0666);
-        if (*fd < 0) return wb_err_at(err, errno, path, 0, -1, "cannot create the lock file: %s", strerror(errno));
-        if (flock(*fd, LOCK_EX | LOCK_NB)) {
-            *waited = 1;
-            while (flock(*fd, LOCK_EX) && errno == EINTR) {
-            }
-        }
-        struct stat a, b;
-        if (!fstat(*fd, &a) && !stat(path, &b) && a.st_dev == b.st_dev && a.st_ino == b.st_ino) return 0;
-        close(*fd);
-        *fd = -1;
-    }
-}
-
-/* Publish the built directory tmp as final (replacing an invalid one). */
-static int publish(const char *tmp, const char *final, const char *dir, wb_err *err) {
-    if (wb_rename_noreplace(tmp, final) == 0) goto synced;
-    if (errno == EEXIST || errno == ENOTEMPTY) {
-        if (wb_rename_exchange(tmp, final) == 0) {
-            wb_rmrf(tmp); /* now the old one; processes mapping it keep their mappings */
-            goto synced;
-        }
-    } else if (errno == EINVAL) { /* no renameat2 flags on this file system */
-        wb_rmrf(final);
-        if (rename(tmp, final) == 0) goto synced;
-    }
-    return wb_err_at(err, errno, final, 0, -1, "cannot publish the data set: %s", strerror(errno));
-synced:
-    wb_fsync_path(dir, 1);
-    return 0;
-}
-
-static int is_hexkey(const char *s) {
-    for (int i = 0; i < 16; i++)
-        if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f'))) return 0;
-    return 1;
-}
-
-/* What kind of cache entry a file name is (WB_ENTRY_*), 0 for another file. */
-static int entry_kind(const char *name) {
-    if (strlen(name) < 20 || !is_hexkey(name)) return 0;
-    const char *s = name + 16;
-    if (!strcmp(s, ".wbds")) return WB_ENTRY_DATASET;
-    if (!strncmp(s, ".wbds.", 6)) return WB_ENTRY_PARTIAL;
-    if (!strcmp(s, ".lock")) return WB_ENTRY_LOCK;
-    if (!strcmp(s, ".src")) return WB_ENTRY_INPUT;
-    return 0;
-}
-
-/* Bytes of a file or of the files of a directory (one level). */
-static uint64_t entry_bytes(const char *path) {
-    struct stat sb;
-    if (lstat(path, &sb)) return 0;
-    if (!S_ISDIR(sb.st_mode)) return (uint64_t)sb.st_size;
-    uint64_t total = 0;
-    DIR *d = opendir(path);
-    struct dirent *e;
-    while (d && (e = readdir(d))) {
-        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
-        char *p = join_path(path, e->d_name);
-        if (p && !lstat(p, &sb) && S_ISREG(sb.st_mode)) total += (uint64_t)sb.st_size;
-        free(p);
-    }
-    if (d) closedir(d);
-    return total;
-}
-
-static int entry_cmp(const void *a, const void *b) {
-    return strcmp(((const wb_dataset_entry *)a)->name, ((const wb_dataset_entry *)b)->name);
-}
-
-void wb_dataset_entries_free(wb_dataset_entry *e, size_t n) {
-    for (size_t i = 0; e && i < n; i++) free(e[i].name), free(e[i].source);
-    free(e);
-}
-
-int wb_dataset_cache_list(const char *dir, wb_dataset_entry **out, size_t *n, wb_err *err) {
-    *out = NULL, *n = 0;
-    DIR *d = opendir(dir);
-    if (!d) return wb_err_at(err, errno, dir, 0, -1, "cannot list: %s", strerror(errno));
-    wb_dataset_entry *v = NULL;
-    size_t cap = 0, k = 0;
-    struct dirent *e;
-    int rc = 0;
-    while (!rc && (e = readdir(d))) {
-        int kind = entry_kind(e->d_name);
-        if (!kind) continue;
-        if (grow(&v, &cap, k + 1, sizeof *v)) {
-            rc = wb_err_set(err, WB_ENOMEM, "out of memory");
-            break;
-        }
-        wb_dataset_entry *x = &v[k];
-        memset(x, 0, sizeof *x);
-        x->kind = kind;
-        char *p = join_path(dir, e->d_name);
-        if (!(x->name = strdup(e->d_name)) || !p) {
-            free(p);
-            rc = wb_err_set(err, WB_ENOMEM, "out of memory");
-            break;
-        }
-        k++;
-        x->bytes = entry_bytes(p);
-        char *mp = kind == WB_ENTRY_DATASET ? join_path(p, DS_META) : NULL;
-        unsigned char *b = NULL;
-        size_t len = 0;
-        meta m;
-        if (mp && !wb_read_file(mp, &b, &len) && !meta_parse(b, len, &m, mp, NULL)) {
-            x->complete = 1;
-            x->rows = m.n, x->created = m.created, x->ninputs = m.ninputs, x->maxlen = (size_t)m.in[0].maxlen;
-            x->source = mstr_dup(m.sources[0]);
-            meta_free(&m);
-        }
-        free(b);
-        free(mp);
-        free(p);
-    }
-    closedir(d);
-    if (rc) {
-        wb_dataset_entries_free(v, k);
-        return rc;
-    }
-    if (k) qsort(v, k, sizeof *v, entry_cmp);
-    *out = v, *n = k;
-    return 0;
-}
-
-int wb_dataset_cache_clear(const char *dir, size_t *removed, uint64_t *bytes, wb_err *err) {
-    wb_dataset_entry *v;
-    size_t n;
-    if (removed) *removed = 0;
-    if (bytes) *bytes = 0;
-    int rc = wb_dataset_cache_list(dir, &v, &n, err);
-    for (size_t i = 0; !rc && i < n; i++) {
-        char *p = join_path(dir, v[i].name);
-        if (!p) {
-            rc = wb_err_set(err, WB_ENOMEM, "out of memory");
-            break;
-        }
-        wb_rmrf(p);
-        struct stat sb;
-        if (!lstat(p, &sb)) rc = wb_err_at(err, EACCES, p, 0, -1, "cannot remove");
-        else {
-            if (removed) (*removed)++;
-            if (bytes) *bytes += v[i].bytes;
-        }
-        free(p);
-    }
-    wb_dataset_entries_free(v, n);
-    return rc;
-}
-
-char *wb_dataset_default_cache_dir(void) {
-    const char *x = getenv("XDG_CACHE_HOME");
-    if (x && x[0] == '/') return join_path(x, "wordbench");
-    const char *h = getenv("HOME");
-    if (h && *h) return str_printf("%s/%s", h, ".cache/wordbench");
-    return NULL;
-}
 
 /* ---- build ------------------------------------------------------------- */
 
@@ -1862,7 +872,7 @@ static int check_opts(const wb_dataset_opts *o, wb_err *err) {
 static int build_temporary(wb_dataset **out, const wb_dataset_opts *o, wb_err *err) {
     const char *root = o->tmp_dir ? o->tmp_dir : getenv("TMPDIR");
     if (!root || !*root) root = "/tmp";
-    char *dir = join_path(root, "wordbench-ds.XXXXXX");
+    char *dir = wb_ds_join(root, "wordbench-ds.XXXXXX");
     if (!dir) return wb_err_set(err, WB_ENOMEM, "out of memory");
     int rc = 0;
     if (!mkdtemp(dir)) {
@@ -1870,7 +880,7 @@ static int build_temporary(wb_dataset **out, const wb_dataset_opts *o, wb_err *e
         free(dir);
         return rc;
     }
-    if (!(rc = build_into(dir, o, 0, err)) && !(rc = ds_map(out, dir, 0, 0, err))) {
+    if (!(rc = build_into(dir, o, 0, err)) && !(rc = wb_ds_map(out, dir, 0, 0, err))) {
         free((*out)->path);
         (*out)->path = NULL;
     }
@@ -1900,9 +910,9 @@ int wb_dataset_build(wb_dataset **out, const wb_dataset_opts *o, wb_dataset_stat
         rc = wb_err_at(err, rc, o->cache_dir, 0, -1, "cannot create the cache directory: %s", wb_strerror(rc));
         goto end;
     }
-    if ((rc = cache_key(o, &st.key, err))) goto end;
-    final = key_path(o->cache_dir, st.key, ".wbds");
-    lock = key_path(o->cache_dir, st.key, ".lock");
+    if ((rc = wb_ds_key(o, &st.key, err))) goto end;
+    final = wb_ds_key_path(o->cache_dir, st.key, ".wbds");
+    lock = wb_ds_key_path(o->cache_dir, st.key, ".lock");
     if (!final || !lock) {
         rc = wb_err_set(err, WB_ENOMEM, "out of memory");
         goto end;
@@ -1910,19 +920,19 @@ int wb_dataset_build(wb_dataset **out, const wb_dataset_opts *o, wb_dataset_stat
     struct stat sb;
     for (int attempt = 0; attempt < 2; attempt++) {
         if (lstat(final, &sb) == 0) {
-            if (ds_map(out, final, st.key, 1, NULL) == 0) {
+            if (wb_ds_map(out, final, st.key, 1, NULL) == 0) {
                 st.cache_hit = 1;
                 goto end;
             }
             st.cache_rejected = 1;
         }
         /* a miss: take the key's lock (waiting for a builder), then look again */
-        if (!attempt && (rc = take_lock(lock, &lockfd, &st.cache_waited, err))) goto end;
+        if (!attempt && (rc = wb_ds_take_lock(lock, &lockfd, &st.cache_waited, err))) goto end;
     }
-    remove_stale(o->cache_dir, st.key);
+    wb_ds_remove_stale(o->cache_dir, st.key);
     char suffix[48];
     snprintf(suffix, sizeof suffix, ".wbds.tmp-%ld", (long)getpid());
-    if (!(tmp = key_path(o->cache_dir, st.key, suffix))) {
+    if (!(tmp = wb_ds_key_path(o->cache_dir, st.key, suffix))) {
         rc = wb_err_set(err, WB_ENOMEM, "out of memory");
         goto end;
     }
@@ -1930,12 +940,12 @@ int wb_dataset_build(wb_dataset **out, const wb_dataset_opts *o, wb_dataset_stat
         rc = wb_err_at(err, errno, tmp, 0, -1, "cannot create: %s", strerror(errno));
         goto end;
     }
-    if ((rc = build_into(tmp, o, st.key, err)) || (rc = publish(tmp, final, o->cache_dir, err))) {
+    if ((rc = build_into(tmp, o, st.key, err)) || (rc = wb_ds_publish(tmp, final, o->cache_dir, err))) {
         wb_rmrf(tmp);
         goto end;
     }
     st.cache_written = 1;
-    rc = ds_map(out, final, st.key, 0, err);
+    rc = wb_ds_map(out, final, st.key, 0, err);
 end:
     if (lockfd >= 0) {
         unlink(lock); /* before the release: see take_lock */
@@ -1948,3 +958,4 @@ end:
     if (stats) *stats = st;
     return rc;
 }
+

@@ -124,7 +124,8 @@ for size in $sizes; do
         echo "| $size | old: \`train\` 1 epoch (in memory) | $W | $CPU | $(mb "$M") | $((anon / 1048576)) | |" >>"$R"
     fi
     if [ "$size" = 600k ] && [ $skip_pss = 0 ]; then
-        dsdir=$(ls -d "$cache"/*.wbds | while read -r d; do [ -e "$d/x0.npy" ] && echo "$d"; done | head -1)
+        dsdir=
+        for d in "$cache"/*.wbds; do if [ -e "$d/x0.npy" ]; then dsdir=$d; fi; done
         "$WB" train --data "$f" --cache-dir "$cache" $TRAIN -o "$workdir/p1.wbm" >/dev/null 2>&1 &
         p1=$!
         "$WB" train --data "$f" --cache-dir "$cache" $TRAIN -o "$workdir/p2.wbm" >/dev/null 2>&1 &
