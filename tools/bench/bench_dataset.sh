@@ -17,8 +17,8 @@
 #   old-*         with --old BIN (the in-memory data set, e.g. a build of dc25ce4): stats and train on 600k
 # Build throughput = input bytes / (user + sys CPU seconds of stats-build): MB/s per core.
 #
-# Usage: tools/bench/bench_dataset.sh [--sizes "600k 5m"] [--build DIR] [--old BIN] [--workdir DIR]
-#                                     [--corpora DIR] [--skip-pss]
+# Usage: tools/bench/bench_dataset.sh [--sizes "600k 5m"] [--runs "stats train pss"] [--build DIR]
+#                                     [--old BIN] [--workdir DIR] [--corpora DIR]
 # Prints a markdown report and saves it as WORKDIR/report-dataset.md.  The machine may be shared:
 # the report gives CPU seconds beside wall seconds.
 set -euo pipefail
@@ -30,7 +30,7 @@ build=$repo/build
 old=
 workdir=/work/bench-data/i14/run
 corpora=/work/bench-data/i14
-skip_pss=0
+runs="stats train pss"
 while [ $# -gt 0 ]; do
     case $1 in
     --sizes) sizes=$2; shift 2 ;;
@@ -38,7 +38,7 @@ while [ $# -gt 0 ]; do
     --old) old=$2; shift 2 ;;
     --workdir) workdir=$2; shift 2 ;;
     --corpora) corpora=$2; shift 2 ;;
-    --skip-pss) skip_pss=1; shift ;;
+    --runs) runs=$2; shift 2 ;;
     -h | --help) sed -n '2,22p' "$0"; exit 0 ;;
     *) echo "bench_dataset.sh: unknown option $1" >&2; exit 2 ;;
     esac
@@ -89,7 +89,7 @@ pss_of() {
     echo
     echo "Machine: $(lscpu | sed -n 's/^Model name: *//p'), $(nproc) cores (shared with other jobs while measured:"
     echo "wall times are noisy, CPU seconds less so), $(free -g | awk '/^Mem:/ { print $2 }') GB RAM. $(date -u +%Y-%m-%d)."
-    echo "Command: \`tools/bench/bench_dataset.sh --sizes \"$sizes\"${old:+ --old $old}\`"
+    echo "Command: \`tools/bench/bench_dataset.sh --sizes \"$sizes\" --runs \"$runs\"${old:+ --old $old}\`"
     echo
     echo "| corpus | run | wall s | CPU s | peak RSS MB | anon RSS MB | notes |"
     echo "|---|---|---:|---:|---:|---:|---|"
@@ -101,21 +101,25 @@ for size in $sizes; do
     bytes=$(stat -c %s "$f")
     cache=$workdir/cache-$size
     rm -rf "$cache"
-    run "$size-stats-build" "$WB" data stats --top 0 --json --cache-dir "$cache" "$f"
-    rate=$(awk -v b="$bytes" -v c="$CPU" 'BEGIN { printf "%.0f", b / 1e6 / c }')
-    echo "| $size ($((bytes / 1000000)) MB) | \`data stats\` (build) | $W | $CPU | $(mb "$M") | | $rate MB/s per CPU second |" >>"$R"
-    run "$size-stats-hit" "$WB" data stats --top 0 --json --cache-dir "$cache" "$f"
-    echo "| $size | \`data stats\` (cache hit) | $W | $CPU | $(mb "$M") | | |" >>"$R"
-    run "$size-train-build" "$WB" train --data "$f" --cache-dir "$cache" $TRAIN -o "$workdir/$size.wbm"
-    anon=$(jget "$workdir/$size-train-build.out" 'd["mem"]["rss_anon"]')
-    model=$(jget "$workdir/$size-train-build.out" 'd["mem"]["model_block"] + d["mem"]["overlay_bytes"]')
-    data_s=$(jget "$workdir/$size-train-build.out" 'round(d["data_s"], 2)')
-    echo "| $size | \`train\` 1 epoch (builds the maxlen-60 set) | $W | $CPU | $(mb "$M") | $((anon / 1048576)) | data ${data_s} s; model $((model / 1048576)) MB |" >>"$R"
-    run "$size-train-hit" "$WB" train --data "$f" --cache-dir "$cache" $TRAIN -o "$workdir/$size.wbm"
-    anon=$(jget "$workdir/$size-train-hit.out" 'd["mem"]["rss_anon"]')
-    fb=$(jget "$workdir/$size-train-hit.out" 'round(d["first_batch_s"], 3)')
-    ds=$(du -sb "$cache"/*.wbds | sort -n | tail -1 | cut -f1)
-    echo "| $size | \`train\` 1 epoch (cache hit) | $W | $CPU | $(mb "$M") | $((anon / 1048576)) | start → first step ${fb} s; data set $((ds / 1000000)) MB |" >>"$R"
+    if [[ " $runs " == *" stats "* ]]; then
+        run "$size-stats-build" "$WB" data stats --top 0 --json --cache-dir "$cache" "$f"
+        rate=$(awk -v b="$bytes" -v c="$CPU" 'BEGIN { printf "%.0f", b / 1e6 / c }')
+        echo "| $size ($((bytes / 1000000)) MB) | \`data stats\` (build) | $W | $CPU | $(mb "$M") | | $rate MB/s per CPU second |" >>"$R"
+        run "$size-stats-hit" "$WB" data stats --top 0 --json --cache-dir "$cache" "$f"
+        echo "| $size | \`data stats\` (cache hit) | $W | $CPU | $(mb "$M") | | |" >>"$R"
+    fi
+    if [[ " $runs " == *" train "* ]]; then
+        run "$size-train-build" "$WB" train --data "$f" --cache-dir "$cache" $TRAIN -o "$workdir/$size.wbm"
+        anon=$(jget "$workdir/$size-train-build.out" 'd["mem"]["rss_anon"]')
+        model=$(jget "$workdir/$size-train-build.out" 'd["mem"]["model_block"] + d["mem"]["overlay_bytes"]')
+        data_s=$(jget "$workdir/$size-train-build.out" 'round(d["data_s"], 2)')
+        echo "| $size | \`train\` 1 epoch (builds the maxlen-60 set) | $W | $CPU | $(mb "$M") | $((anon / 1048576)) | data ${data_s} s; model $((model / 1048576)) MB |" >>"$R"
+        run "$size-train-hit" "$WB" train --data "$f" --cache-dir "$cache" $TRAIN -o "$workdir/$size.wbm"
+        anon=$(jget "$workdir/$size-train-hit.out" 'd["mem"]["rss_anon"]')
+        fb=$(jget "$workdir/$size-train-hit.out" 'round(d["first_batch_s"], 3)')
+        ds=$(du -sb "$cache"/*.wbds | sort -n | tail -1 | cut -f1)
+        echo "| $size | \`train\` 1 epoch (cache hit) | $W | $CPU | $(mb "$M") | $((anon / 1048576)) | start → first step ${fb} s; data set $((ds / 1000000)) MB |" >>"$R"
+    fi
     if [ "$size" = 600k ] && [ -n "$old" ]; then
         run "$size-old-stats" "$old" data stats --top 0 "$f"
         echo "| $size | old: \`data stats\` (in memory) | $W | $CPU | $(mb "$M") | | |" >>"$R"
@@ -123,7 +127,7 @@ for size in $sizes; do
         anon=$(jget "$workdir/$size-old-train.out" 'd["mem"]["rss_anon"]')
         echo "| $size | old: \`train\` 1 epoch (in memory) | $W | $CPU | $(mb "$M") | $((anon / 1048576)) | |" >>"$R"
     fi
-    if [ "$size" = 600k ] && [ $skip_pss = 0 ]; then
+    if [ "$size" = 600k ] && [[ " $runs " == *" pss "* ]]; then
         dsdir=
         for d in "$cache"/*.wbds; do if [ -e "$d/x0.npy" ]; then dsdir=$d; fi; done
         "$WB" train --data "$f" --cache-dir "$cache" $TRAIN -o "$workdir/p1.wbm" >/dev/null 2>&1 &
