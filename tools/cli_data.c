@@ -61,11 +61,11 @@ typedef struct lenstat {
     uint32_t max;
 } lenstat;
 
-/* Every 2^20 rows of a pass over the mapped arrays, take their pages out of
+/* Every 2^16 rows of a pass over the mapped arrays, take their pages out of
  * the resident set again (they stay in the page cache): the RSS of `stats`
  * does not grow with the rows. */
 static void every_mrow(const wb_dataset *ds, size_t i) {
-    if ((i & ((1u << 20) - 1)) == 0) wb_dataset_release_pages(ds);
+    if ((i & ((1u << 16) - 1)) == 0) wb_dataset_release_pages(ds);
 }
 
 static int lenstat_fill(lenstat *ls, const wb_dataset *ds, const uint32_t *len, size_t n, size_t maxlen) {

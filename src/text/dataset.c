@@ -839,6 +839,7 @@ static void fill_counts(const wb_dataset *ds, wb_dataset_stats *st) {
     st->format = ds->format;
     st->n_train = st->n_valid = st->n_test = 0;
     for (size_t i = 0; i < ds->n; i++) {
+        if ((i & ((1u << 16) - 1)) == 0) wb_dataset_release_pages(ds); /* the RSS stays flat */
         if (ds->split[i] == WB_DS_TRAIN) st->n_train++;
         else if (ds->split[i] == WB_DS_TEST) st->n_test++;
         else st->n_valid++;

@@ -284,7 +284,7 @@ static int check_arrays(const wb_dataset *ds, const char *dir, wb_err *err) {
     if (ds->loff[0] != 0 || ds->loff[n] != ds->nnz)
         return wb_err_at(err, WB_ECORRUPT, dir, 0, -1, "label offsets do not match the label ids");
     for (size_t i = 0; i < n; i++) {
-        if ((i & ((1u << 20) - 1)) == 0) wb_dataset_release_pages(ds); /* the RSS stays flat */
+        if ((i & ((1u << 16) - 1)) == 0) wb_dataset_release_pages(ds); /* the RSS stays flat */
         size_t a = ds->loff[i], b = ds->loff[i + 1];
         if (b < a || b > ds->nnz || (ds->task != WB_TASK_MULTILABEL && b - a != 1) || ds->split[i] > WB_DS_VALID)
             return wb_err_at(err, WB_ECORRUPT, dir, 0, -1, "row %zu: bad label offsets or split value", i);

@@ -13,6 +13,7 @@
 #   stats-hit     the same again (a cache hit)
 #   train-build   train --model pool --emb-dim 16 --maxlen 60 --epochs 1 (builds the maxlen-60 set)
 #   train-hit     the same again: first_batch_s is the cache-hit start (command start → first step)
+#   start         data show --maxlen 60 --head 1 on that data set: the cache-hit start alone, wall and CPU
 #   pss           two train-hit runs at once: Σ Pss of their data-set mappings, sampled every second
 #   old-*         with --old BIN (the in-memory data set, e.g. a build of dc25ce4): stats and train on 600k
 # Build throughput = input bytes / (user + sys CPU seconds of stats-build): MB/s per core.
@@ -119,6 +120,8 @@ for size in $sizes; do
         fb=$(jget "$workdir/$size-train-hit.out" 'round(d["first_batch_s"], 3)')
         ds=$(du -sb "$cache"/*.wbds | sort -n | tail -1 | cut -f1)
         echo "| $size | \`train\` 1 epoch (cache hit) | $W | $CPU | $(mb "$M") | $((anon / 1048576)) | start → first step ${fb} s; data set $((ds / 1000000)) MB |" >>"$R"
+        run "$size-start" "$WB" data show --maxlen 60 --head 1 --cache-dir "$cache" "$f"
+        echo "| $size | start alone: \`data show --maxlen 60 --head 1\` (the same cache hit: key, map, verify, vocabulary) | $W | $CPU | $(mb "$M") | | |" >>"$R"
     fi
     if [ "$size" = 600k ] && [ -n "$old" ]; then
         run "$size-old-stats" "$old" data stats --top 0 "$f"
