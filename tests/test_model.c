@@ -1080,6 +1080,89 @@ static void test_load_memory(void **state) {
     free(b), free(path), free(bad);
 }
 
+/* ---- class weights (issue 11): a weight of 2 is the example counted twice ---- */
+
+/* Loss and dense gradients (concatenated into g, n floats) of one step on B
+ * examples with SGD lr 0 (nothing moves). */
+static float step_grads(wb_model *m, const int32_t *X, size_t B, const int32_t *y, const float *t, float *g, size_t *n) {
+    float l = NAN;
+    wb_rng r;
+    wb_rng_init(&r, 1);
+    wb_err e;
+    wb_err_clear(&e);
+    if (wb_model_train_step(m, X, B, y, t, NULL, &r, &l, NULL, &e)) fail_msg("step: %s", e.msg);
+    *n = 0;
+    for (size_t i = 0; i < wb_model_ntensors(m); i++) {
+        float *gg;
+        size_t k;
+        wb_model_tensor(m, i, NULL, &gg, &k, NULL, NULL);
+        memcpy(g + *n, gg, k * sizeof *g);
+        *n += k;
+    }
+    return l;
+}
+
+static void test_class_weights(void **state) {
+    (void)state;
+    static const wb_task tasks[] = {WB_TASK_MULTICLASS, WB_TASK_BINARY, WB_TASK_MULTILABEL};
+    for (int ti = 0; ti < 3; ti++) {
+        wb_task task = tasks[ti];
+        wb_model_cfg c;
+        small_cfg(&c, WB_MODEL_POOL, WB_EMB_LEARNED, task, 4);
+        wb_optim o;
+        wb_optim_init(&o, WB_OPT_SGD);
+        o.lr = 0;
+        wb_model *m;
+        wb_err e;
+        wb_err_clear(&e);
+        assert_int_equal(wb_model_create(&m, &c, &o, 2 * PN, &e), 0);
+        int32_t X[2 * PN * PT], y[2 * PN];
+        float t[2 * PN * 3], gw[2000], gd[2000];
+        size_t C = problem(task, PT, X, y, t), ng, nd;
+        if (task == WB_TASK_MULTILABEL) {
+            /* pos weight 2 on label 1: the positive terms of label 1 count twice */
+            float p[PN * 3], l0, lw;
+            assert_int_equal(wb_model_predict(m, X, PN, NULL, t, NULL, p, &l0, &e), 0);
+            float cw[3] = {1, 2, 1};
+            assert_int_equal(wb_model_set_class_weights(m, cw, 3, &e), 0);
+            lw = step_grads(m, X, PN, NULL, t, gw, &ng);
+            double extra = 0;
+            for (size_t b = 0; b < PN; b++)
+                if (t[b * 3 + 1] == 1) extra += -log((double)p[b * 3 + 1]);
+            assert_float_equal((double)lw * PN * C, (double)l0 * PN * C + extra, 1e-4);
+            wb_model_destroy(m);
+            continue;
+        }
+        /* weighted: class 1 weight 2 (binary: the positive class) */
+        float cw3[3] = {1, 2, 1}, cw2[2] = {1, 2};
+        assert_int_equal(wb_model_set_class_weights(m, task == WB_TASK_BINARY ? cw2 : cw3, task == WB_TASK_BINARY ? 2 : 3, &e), 0);
+        assert_int_equal(wb_model_set_class_weights(m, cw3, task == WB_TASK_BINARY ? 3 : 2, &e), WB_EUSAGE); /* count */
+        const int32_t *yy = task == WB_TASK_MULTICLASS ? y : NULL;
+        const float *tt = task == WB_TASK_MULTICLASS ? NULL : t;
+        float lw = step_grads(m, X, PN, yy, tt, gw, &ng);
+        /* unweighted, class-1 examples duplicated */
+        assert_int_equal(wb_model_set_class_weights(m, NULL, 0, &e), 0);
+        size_t Bd = PN;
+        for (size_t b = 0; b < PN; b++) {
+            int one = task == WB_TASK_BINARY ? t[b] == 1 : y[b] == 1;
+            if (!one) continue;
+            memcpy(X + Bd * PT, X + b * PT, PT * sizeof *X);
+            y[Bd] = y[b], t[Bd] = t[b];
+            Bd++;
+        }
+        assert_true(Bd > PN);
+        float ld = step_grads(m, X, Bd, yy, tt, gd, &nd);
+        assert_int_equal(ng, nd);
+        /* the sum over the batch is the same: PN·lw = Bd·ld, and so are the gradients */
+        if (fabs((double)lw * PN - (double)ld * Bd) > 1e-5 * fabs((double)ld * Bd))
+            fail_msg("%s: weighted loss sum %g, duplicated %g", wb_task_name(task), (double)lw * PN, (double)ld * Bd);
+        for (size_t i = 0; i < ng; i++)
+            if (fabs((double)gw[i] * PN - (double)gd[i] * Bd) > 1e-4 * fmax(fabs((double)gd[i] * Bd), 1e-3))
+                fail_msg("%s: gradient %zu: weighted %g, duplicated %g", wb_task_name(task), i, gw[i] * PN, gd[i] * Bd);
+        wb_model_destroy(m);
+    }
+}
+
 /* ---- eval.h ---- */
 
 static void test_targets(void **state) {
@@ -1244,6 +1327,7 @@ int main(void) {
         cmocka_unit_test(test_corruption),
         cmocka_unit_test(test_load_bounds),
         cmocka_unit_test(test_load_memory),
+        cmocka_unit_test(test_class_weights),
         cmocka_unit_test(test_targets),
         cmocka_unit_test(test_topk),
         cmocka_unit_test(test_eval),

@@ -3,6 +3,7 @@
  * wordbench command (see cli.h).  Leaves out: the commands themselves.
  */
 #include "cli.h"
+#include "wordbench/store.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -71,6 +72,10 @@ int cli_parse(cli *c, const cli_cmd *cmd, int argc, char **argv) {
     char so[3 * CLI_MAX_OPTS + 2] = "";
     int n = 0;
     for (; cmd->opts[n].name; n++) {
+        if (n == CLI_MAX_OPTS) { /* a command table larger than the parser's arrays: a build error */
+            fprintf(stderr, "wordbench %s: more than %d options; raise CLI_MAX_OPTS\n", cmd->name, CLI_MAX_OPTS);
+            abort();
+        }
         const cli_opt *o = &cmd->opts[n];
         lo[n].name = o->name;
         lo[n].has_arg = o->arg ? required_argument : no_argument;
@@ -126,6 +131,7 @@ int cli_parse(cli *c, const cli_cmd *cmd, int argc, char **argv) {
     c->quiet = cli_flag(c, "quiet");
     c->json = cli_flag(c, "json");
     c->progress = !c->quiet && isatty(2);
+    if (cli_flag(c, "verify-on-open")) wb_store_set_open_flags(WB_STORE_OPEN_VERIFY);
     return 0;
 }
 

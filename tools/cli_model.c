@@ -41,7 +41,7 @@ static int opt_widths(const cli *c, wb_model_cfg *mc) {
 }
 
 int cli_model_opts(const cli *c, wb_model_cfg *mc, int have_store) {
-    int k = cli_choice(c, "model", "dense|pool|tutorial|kim");
+    int k = cli_choice(c, "model", "dense|pool|tutorial|kim|charcnn|lstm|gru|bow");
     if (k < 0) return EXIT_USAGE;
     wb_model_cfg_init(mc, (wb_model_kind)k);
     if (cli_str(c, "embeddings")) {
@@ -56,9 +56,34 @@ int cli_model_opts(const cli *c, wb_model_cfg *mc, int have_store) {
     mc->oov = (wb_oov_mode)o;
     if (opt_size(c, "emb-dim", 1, WB_MAX_E, &mc->E) || opt_size(c, "filters", 1, WB_MAX_UNITS, &mc->F) ||
         opt_size(c, "hidden", 0, WB_MAX_UNITS, &mc->H) || opt_widths(c, mc) ||
-        cli_f32(c, "dropout", 0, 0.99, &mc->dropout) || cli_f32(c, "max-norm", 0, 1e6, &mc->maxnorm))
+        opt_size(c, "hidden-layers", 1, WB_MAX_HIDDEN, &mc->nhidden) ||
+        cli_f32(c, "dropout", 0, 0.99, &mc->dropout) || cli_f32(c, "hidden-dropout", 0, 0.99, &mc->hidden_dropout) ||
+        cli_f32(c, "max-norm", 0, 1e6, &mc->maxnorm))
         return EXIT_USAGE;
+    int rnn = mc->kind == WB_MODEL_LSTM || mc->kind == WB_MODEL_GRU, bow = mc->kind == WB_MODEL_BOW;
+    if (!rnn && (cli_given(c, "units") || cli_flag(c, "bidirectional") || cli_given(c, "rnn-pool")))
+        return cli_usage(c, "--units, --bidirectional and --rnn-pool are for --model lstm or gru");
+    if (!bow && (cli_given(c, "bow") || cli_given(c, "ngrams")))
+        return cli_usage(c, "--bow and --ngrams are for --model bow");
+    if (rnn) {
+        int pool = cli_choice(c, "rnn-pool", "last|max");
+        if (pool < 0 || opt_size(c, "units", 1, WB_MAX_UNITS, &mc->units)) return EXIT_USAGE;
+        mc->rnn_pool = (wb_rnn_pool)pool;
+        mc->bidirectional = cli_flag(c, "bidirectional");
+    }
+    if (bow) {
+        int w = cli_choice(c, "bow", "counts|tfidf");
+        uint64_t n;
+        if (w < 0 || cli_u64(c, "ngrams", 1, WB_MAX_NGRAMS, &n)) return EXIT_USAGE;
+        mc->bow = (wb_bow_mode)w, mc->ngrams = (size_t)n;
+    }
+    if ((mc->kind == WB_MODEL_CHARCNN || bow) && have_store)
+        return cli_usage(c, "--model %s reads no word vectors: drop --store", wb_model_kind_name(mc->kind));
     return 0;
+}
+
+size_t cli_model_maxlen(const wb_model_cfg *mc) {
+    return mc->kind == WB_MODEL_CHARCNN ? 1014 : mc->kind == WB_MODEL_BOW ? 1000 : 100;
 }
 
 int cli_max_memory(const cli *c, uint64_t *out) {
@@ -148,8 +173,8 @@ static void print_summary(const cli *c, const wb_model_cfg *mc, const char *titl
 
 static const cli_opt summary_opts[] = {
     CLI_MODEL_OPTS,
-    {"vocab-size", 0, "N", "20000", "without MODEL: vocabulary size (ids incl. padding)", 0},
-    {"maxlen", 0, "N", "100", "without MODEL: sequence length", 0},
+    {"vocab-size", 0, "N", "20000", "without MODEL: vocabulary size (ids incl. padding; charcnn: 71)", 0},
+    {"maxlen", 0, "N", "100", "without MODEL: sequence length (charcnn 1014, bow 1000)", 0},
     {"classes", 0, "N", "2", "without MODEL: number of labels (2 = binary, one sigmoid)", 0},
     {"multilabel", 0, NULL, NULL, "without MODEL: one sigmoid per label", 0},
     CLI_MAX_MEMORY_OPT,
@@ -180,6 +205,10 @@ static int run_summary(cli *c) {
     if (cli_u64(c, "vocab-size", 2, INT32_MAX, &V) || cli_u64(c, "maxlen", 1, WB_MAX_T, &T) ||
         cli_u64(c, "classes", 1, WB_MAX_C, &C))
         return EXIT_USAGE;
+    /* the character CNN reads characters: its defaults are the paper's, the
+     * 69 distinct characters of Zhang's alphabet + padding and unknown */
+    if (mc.kind == WB_MODEL_CHARCNN && !cli_given(c, "vocab-size")) V = 71;
+    if (!cli_given(c, "maxlen")) T = cli_model_maxlen(&mc);
     mc.V = V, mc.T = T;
     if (cli_flag(c, "multilabel")) mc.task = WB_TASK_MULTILABEL, mc.C = C;
     else if (C <= 2) mc.task = WB_TASK_BINARY, mc.C = 1;

@@ -44,6 +44,7 @@ static const cli_opt train_opts[] = {
     {"data", 'd', "FILE", NULL, "training file (required)", 0},
     CLI_DATASET_OPTS("100", "pad or truncate every text to N tokens"),
     {"store", 's', "STORE", NULL, "pretrained vectors (a store made by 'wordbench convert')", 0},
+    CLI_OPT_VERIFY_ON_OPEN,
     CLI_MODEL_OPTS,
     {"output", 'o', "MODEL", NULL, "model file to write (required)", 0},
     {"epochs", 0, "N", "10", "passes over the training split", 0},
@@ -54,7 +55,7 @@ static const cli_opt train_opts[] = {
     {"l2", 0, "X", "0", "L2 weight decay added to every gradient", 0},
     {"clipnorm", 0, "X", "0", "clip the global gradient norm (0 = off)", 0},
     {"clipvalue", 0, "X", "0", "clip every gradient element to [-X, X] (0 = off)", 0},
-    {"class-weights", 0, "MODE", "none", "none|balanced (n / (classes * count))", 0},
+    {"class-weights", 0, "SPEC", "none", "none|balanced|FILE|name=w,name=w (label<TAB>weight lines in FILE)", 0},
     {"patience", 0, "N", "0", "stop after N epochs without a better validation loss (0 = never)", 0},
     {"no-restore-best", 0, NULL, NULL, "keep the last epoch's weights, not the best validation epoch's", 0},
     {"checkpoint", 0, "FILE", NULL, "checkpoint after every epoch (default MODEL.ckpt)", 0},
@@ -207,8 +208,8 @@ static int run_train(cli *c) {
         return EXIT_USAGE;
     uint64_t maxmem;
     if (cli_max_memory(c, &maxmem)) return EXIT_USAGE;
-    int cwmode = cli_choice(c, "class-weights", "none|balanced");
-    if (cwmode < 0) return EXIT_USAGE;
+    const char *cwspec = cli_str(c, "class-weights");
+    if (cwspec && !strcmp(cwspec, "none")) cwspec = NULL;
     to.epochs = ep, to.batch = bs, to.patience = pat, to.seed = seed ? seed : 1;
     to.restore_best = !cli_flag(c, "no-restore-best");
     to.max_memory = maxmem;
@@ -224,6 +225,8 @@ static int run_train(cli *c) {
         cli_ds_strings_free(&dss);
         return rc;
     }
+    if (!cli_given(c, "maxlen")) dso.maxlen = cli_model_maxlen(&mc);
+    if (mc.kind == WB_MODEL_CHARCNN && !cli_given(c, "tokenizer")) dso.tok.kind = WB_TOK_CHAR; /* one id per character */
     wb_err e;
     wb_err_clear(&e);
     wb_dataset *ds = NULL;
@@ -286,28 +289,17 @@ static int run_train(cli *c) {
         goto out;
     }
     double t_model = now_s();
-    if (cwmode == 1) { /* balanced: n / (classes · count) over the training split */
-        size_t C = mc.task == WB_TASK_BINARY ? 2 : mc.C, n = 0;
-        double *cnt = calloc(C, sizeof *cnt);
-        cw = calloc(C, sizeof *cw);
-        if (!cnt || !cw) {
-            free(cnt);
+    if (cwspec) { /* into the model: the loss of every training step, saved with it */
+        size_t ncw;
+        cw = malloc((mc.C + 1) * sizeof *cw);
+        if (!cw) {
             rc = cli_fail(&e, wb_err_set(&e, WB_ENOMEM, "out of memory"));
             goto out;
         }
-        const size_t *lo;
-        const uint32_t *li;
-        wb_dataset_labels(ds, &lo, &li);
-        const uint8_t *sp = wb_dataset_split(ds);
-        for (size_t i = 0; i < wb_dataset_n(ds); i++) {
-            if (sp[i] != WB_DS_TRAIN) continue;
-            n++;
-            for (size_t q = lo[i]; q < lo[i + 1]; q++) cnt[li[q]] += 1;
+        if ((lrc = wb_class_weights_parse(cwspec, ds, cw, &ncw, &e)) || (lrc = wb_model_set_class_weights(m, cw, ncw, &e))) {
+            rc = lrc == WB_EUSAGE && !e.file[0] ? cli_usage(c, "--class-weights: %s", e.msg) : cli_fail(&e, lrc);
+            goto out;
         }
-        for (size_t k = 0; k < C; k++) cw[k] = cnt[k] > 0 ? (float)((double)n / ((double)C * cnt[k])) : 1.0f;
-        if (mc.task == WB_TASK_BINARY) cw[0] = cw[1] / cw[0]; /* positive weight relative to the negative class */
-        free(cnt);
-        to.class_weights = cw;
     }
     meta = wb_bundle_meta(&dso, ds, store_abs);
     size_t vlen;
@@ -359,6 +351,14 @@ static int run_train(cli *c) {
         wb_model_file ff;
         void *blob = NULL;
         lrc = wb_model_load_ex(&fm, out, to.batch, maxmem, &ff, &blob, &e);
+        /* The file is read back by path, so another process may have
+         * replaced it meanwhile (two trainings writing the same -o): `rows`
+         * fits this training's vocabulary only, so anything else is an
+         * error, not a read past it (review bug 2). */
+        if (!lrc && (wb_model_cfg_get(fm)->V != mc.V || ff.vocab_len != vlen || memcmp(ff.vocab, vblob, vlen) ||
+                     ff.fingerprint != mf.fingerprint))
+            lrc = wb_err_at(&e, WB_ECORRUPT, out, 0, -1,
+                            "is no longer the model this training saved (another process replaced it?)");
         if (!lrc && st && !wb_model_has_embedded(fm)) lrc = wb_model_attach_store(fm, st, rows, &e);
         const size_t *lo;
         const uint32_t *li;
@@ -492,6 +492,7 @@ int cli_load_bundle(cli *c, const char *path, size_t batch, wb_bundle **b) {
 
 static const cli_opt eval_opts[] = {
     {"store", 's', "STORE", NULL, "the store the model was trained with (default: the recorded path)", 0},
+    CLI_OPT_VERIFY_ON_OPEN,
     {"k", 'k', "K", "1", "P@K and R@K (fastText's definitions)", 0},
     {"threshold", 0, "T", "0.5", "sigmoid threshold for accuracy, precision, recall, F1", 0},
     {"unknown-label", 0, "WHAT", "error", "error|skip: a label the model does not know", 0},
@@ -622,6 +623,7 @@ const cli_cmd cmd_eval = {"eval", "[options] MODEL FILE", "Loss, accuracy, P@k, 
 
 static const cli_opt predict_opts[] = {
     {"store", 's', "STORE", NULL, "the store the model was trained with (default: the recorded path)", 0},
+    CLI_OPT_VERIFY_ON_OPEN,
     {"top-k", 'k', "K", "1", "labels per line, best first", 0},
     {"threshold", 0, "T", NULL, "multi-label: every label with probability >= T (instead of --top-k)", 0},
     {"batch-size", 'b', "N", "64", "lines per forward pass", 0},
@@ -706,7 +708,8 @@ static int run_predict(cli *c) {
             while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r')) n--;
             int lrc = wb_bundle_encode(b, line, (size_t)n, X + nb * T, NULL, &e);
             if (lrc) {
-                wb_err_at(&e, lrc, in, ln, -1, "%s", e.msg);
+                wb_err le = e; /* not e.msg into e itself: vsnprintf's source and target may not overlap */
+                wb_err_at(&e, lrc, in, ln, -1, "%s", le.msg);
                 rc = cli_fail(&e, lrc);
                 break;
             }

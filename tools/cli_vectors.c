@@ -25,9 +25,10 @@
 /* ---- evaluate ------------------------------------------------------------------ */
 
 static const cli_opt evaluate_opts[] = {
-    {"analogies", 'a', "FILE", NULL, "analogy questions (questions-words.txt format); may be repeated", 1},
-    {"pairs", 'p', "FILE", NULL, "word pairs with human scores (wordsim353.tsv format); may be repeated", 1},
+    {"analogies", 'a', "FILE", NULL, "analogy questions (questions-words.txt format)", 1},
+    {"pairs", 'p', "FILE", NULL, "word pairs with human scores (wordsim353.tsv format)", 1},
     {"restrict-vocab", 'r', "N", "300000", "the vocabulary is the first N rows (0 = all), as gensim's restrict_vocab", 0},
+    CLI_OPT_VERIFY_ON_OPEN,
     {"case-sensitive", 0, NULL, NULL, "compare words as they are (default: upper-cased, as gensim)", 0},
     {"dummy4unknown", 0, NULL, NULL, "count out-of-vocabulary questions as wrong and pairs as similarity 0", 0},
     {"method", 'm', "M", "add", "analogy objective: add (3CosAdd, gensim's most_similar) | mul (3CosMul)", 0},
@@ -65,49 +66,55 @@ static int add_files(cli *c, const char *opt, wb_wordtests *t, int pairs) {
     return rc;
 }
 
+/* "87.5% (42/48)" */
 static void pct(char *buf, size_t n, const wb_analogy_section *s) {
     snprintf(buf, n, "%5.1f%% (%" PRIu64 "/%" PRIu64 ")", 100 * s->accuracy, s->correct, s->correct + s->incorrect);
 }
 
-static void print_text(const column *col, size_t ncol, const char *what, uint64_t vocab, int mul, int dummy,
+/* One table row: a name, then one cell per column (the last one unpadded). */
+static void row_out(const char *name, char cells[][64], size_t ncol) {
+    printf("  %-30s", name);
+    for (size_t k = 0; k < ncol; k++) printf(k + 1 < ncol ? "  %-20s" : "  %s", cells[k]);
+    putchar('\n');
+}
+
+static void print_text(const column *col, size_t ncol, const char *what, uint64_t restrict_vocab, int mul, int dummy,
                        int case_sensitive) {
-    printf("%s: vocabulary = first %" PRIu64 " rows, %s, %s%s\n", what, vocab,
-           case_sensitive ? "case-sensitive" : "upper-cased", mul ? "3CosMul" : "3CosAdd",
-           dummy ? ", out-of-vocabulary counted (dummy4unknown)" : "");
+    printf("%s: %" PRIu64 " rows searched (restrict_vocab %" PRIu64 "), words %s, %s\n", what, col[0].r.vocab,
+           restrict_vocab, case_sensitive ? "as they are" : "upper-cased", mul ? "3CosMul" : "3CosAdd");
     if (ncol > 1)
-        printf("model view: %" PRIu64 " vocabulary words, %" PRIu64 " in the store, %" PRIu64
-               " changed by training\n", col[1].mv->words, col[1].mv->in_store, col[1].mv->changed);
-    char b[64];
+        printf("model: %" PRIu64 " vocabulary words, %" PRIu64 " in the store, %" PRIu64 " changed by training\n",
+               col[1].mv->words, col[1].mv->in_store, col[1].mv->changed);
+    else if (col[0].mv)
+        printf("model: %" PRIu64 " vocabulary words (its own vectors, in vocabulary order)\n", col[0].mv->words);
+    char cells[2][64];
     for (size_t f = 0; f < col[0].r.nanalogies; f++) {
         const wb_analogy_result *a0 = &col[0].r.analogies[f];
-        printf("\nanalogies %s: %" PRIu64 " questions", a0->path, a0->questions);
-        for (size_t k = 0; k < ncol; k++)
-            printf("%s %.1f%% out of vocabulary%s", k ? "," : ";", col[k].r.analogies[f].oov_ratio,
-                   ncol > 1 ? (k ? " (model)" : " (store)") : "");
+        printf("\nanalogies %s: %" PRIu64 " questions, %" PRIu64 " out of vocabulary (%.1f%%, %s)", a0->path,
+               a0->questions, a0->oov, a0->oov_ratio, dummy ? "counted wrong" : "skipped");
         if (a0->invalid) printf(", %" PRIu64 " invalid lines skipped", a0->invalid);
-        printf("\n  %-32s", "section");
-        for (size_t k = 0; k < ncol; k++) printf("  %-22s", col[k].name);
         putchar('\n');
+        for (size_t k = 0; k < ncol; k++) snprintf(cells[k], sizeof cells[k], "%s", col[k].name);
+        row_out("section", cells, ncol);
         for (size_t s = 0; s <= a0->nsections; s++) {
-            const char *name = s < a0->nsections ? a0->sections[s].name : a0->total.name;
-            printf("  %-32s", name);
             for (size_t k = 0; k < ncol; k++) {
                 const wb_analogy_result *a = &col[k].r.analogies[f];
-                pct(b, sizeof b, s < a->nsections ? &a->sections[s] : &a->total);
-                printf("  %-22s", b);
+                pct(cells[k], sizeof cells[k], s < a->nsections ? &a->sections[s] : &a->total);
             }
-            putchar('\n');
+            row_out(s < a0->nsections ? a0->sections[s].name : a0->total.name, cells, ncol);
         }
     }
     for (size_t f = 0; f < col[0].r.npairs; f++) {
-        printf("\npairs %s:\n  %-8s %10s %10s %10s %10s %8s %8s\n", col[0].r.pairs[f].path, "", "pearson", "p",
-               "spearman", "p", "pairs", "oov");
+        const wb_pairs_result *p0 = &col[0].r.pairs[f];
+        printf("\npairs %s: %" PRIu64 " pairs used, %" PRIu64 " out of vocabulary (%.1f%%%s)", p0->path, p0->pairs,
+               p0->oov, p0->oov_ratio, dummy ? ", similarity 0" : "");
+        if (p0->invalid) printf(", %" PRIu64 " invalid lines skipped", p0->invalid);
+        printf("\n  %-8s %9s %10s %9s %10s\n", "", "pearson", "p", "spearman", "p");
         for (size_t k = 0; k < ncol; k++) {
             const wb_pairs_result *p = &col[k].r.pairs[f];
-            printf("  %-8s %10.4f %10.3g %10.4f %10.3g %8" PRIu64 " %7.1f%%\n", col[k].name, p->pearson, p->pearson_p,
-                   p->spearman, p->spearman_p, p->pairs, p->oov_ratio);
+            printf("  %-8s %9.4f %10.3g %9.4f %10.3g\n", col[k].name, p->pearson, p->pearson_p, p->spearman,
+                   p->spearman_p);
         }
-        if (col[0].r.pairs[f].invalid) printf("  (%" PRIu64 " invalid lines skipped)\n", col[0].r.pairs[f].invalid);
     }
 }
 
@@ -237,7 +244,7 @@ static int run_evaluate(cli *c) {
     cli_progress(c, 1, " ");
     if (!rc) {
         if (c->json) print_json(col, ncol, what, is_model, restrict_vocab, method, o.dummy4unknown, case_sensitive);
-        else print_text(col, ncol, what, col[ncol - 1].r.vocab, method, o.dummy4unknown, case_sensitive);
+        else print_text(col, ncol, what, restrict_vocab, method, o.dummy4unknown, case_sensitive);
         for (size_t k = 0; k < ncol && !c->quiet; k++)
             for (size_t f = 0; f < col[k].r.npairs; f++)
                 if (col[k].r.pairs[f].pairs < 2)
@@ -260,6 +267,7 @@ const cli_cmd cmd_evaluate = {"evaluate", "[options] STORE|MODEL",
 
 static const cli_opt export_emb_opts[] = {
     {"store", 's', "STORE", NULL, "the store the model was trained with (default: the recorded path)", 0},
+    CLI_OPT_VERIFY_ON_OPEN,
     {"dtype", 0, "TYPE", "f32", "stored element type: f32|f16", 0},
     {"force", 0, NULL, NULL, "replace an existing store (atomically)", 0},
     {"quiet", 'q', NULL, NULL, "accepted for symmetry", 0},

@@ -6,7 +6,8 @@
 #            (fasttext, python3-keras-preprocessing, python3-sklearn, time, hyperfine,
 #            clang for libFuzzer) — never needed by the tests.
 # The Python module's build and tests need python3-dev, python3-numpy, python3-pytest,
-# python3-torch and python3-gensim; the Debian package step needs dpkg-dev and file.
+# python3-torch and python3-gensim (also tests/cli/evaluate_commands.sh, which compares
+# `wordbench evaluate` with gensim); the Debian package step needs dpkg-dev and file.
 set -euo pipefail
 pkgs=(cmake make gcc g++ pkg-config
       liblmdb-dev libjemalloc-dev libxxhash-dev libopenblas-dev zlib1g-dev

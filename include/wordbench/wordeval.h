@@ -42,8 +42,12 @@
  * widened per block), divided by the rows' stored norms (norms.npy: no
  * normalised copy of the matrix exists).  Every question's score of a row
  * is then three numbers of S; a small heap per question keeps its 8 best.
- * Each block's pages are let go after use (wb_store_drop), so the resident
- * set stays at a few blocks whatever the store's size.
+ * Blocks are spread over `threads` threads, each with its own S and heaps
+ * (merged at the end, ties to the lower row, so the result does not depend
+ * on the thread count); OpenBLAS is set to one thread for the scan and
+ * restored afterwards.  Each block's pages are let go after use
+ * (wb_store_drop), so the resident set stays at a few blocks whatever the
+ * store's size.
  *
  * The vectors judged (wb_wordvecs) are a store's rows in store order,
  * optionally with some rows replaced (a fine-tuned model's rows: the
@@ -51,8 +55,9 @@
  * model's learned vocabulary).
  *
  * Threads: a wb_wordtests is read-only after loading and may be shared;
- * wb_wordeval_run uses the store's look-up transaction (one thread per store
- * handle) and OpenBLAS threads.
+ * wb_wordeval_run uses the store's look-up transaction (one caller thread
+ * per store handle), starts its own scan threads, and changes OpenBLAS's
+ * (process-wide) thread count for the duration of the scan.
  */
 #ifndef WORDBENCH_WORDEVAL_H
 #define WORDBENCH_WORDEVAL_H

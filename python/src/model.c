@@ -198,15 +198,19 @@ static PyObject *Model_encode(ModelObject *o, PyObject *text) {
     return (PyObject *)out;
 }
 
-/* Encode and run n texts in batches of o->batch into prob (n, C).  Runs
- * without the GIL.  On an encoding error *bad gets the text's index. */
-static int predict_all(ModelObject *o, const wbpy_texts *t, int32_t *X, float *prob, size_t *bad, wb_err *e) {
+/* Encode and run n texts in batches of o->batch into prob (n, C), the
+ * token count of each text into ntok (n).  Runs without the GIL.  On an
+ * encoding error *bad gets the text's index. */
+static int predict_all(ModelObject *o, const wbpy_texts *t, int32_t *X, float *prob, int64_t *ntok, size_t *bad,
+                       wb_err *e) {
     wb_bundle *b = o->b;
     const wb_model_cfg *c = wb_model_cfg_get(b->model);
     for (size_t i = 0; i < t->n; i += o->batch) {
         size_t nb = t->n - i < o->batch ? t->n - i : o->batch;
         for (size_t j = 0; j < nb; j++) {
-            int rc = wb_bundle_encode(b, t->ptr[i + j], t->len[i + j], X + j * c->T, NULL, e);
+            size_t n = 0;
+            int rc = wb_bundle_encode(b, t->ptr[i + j], t->len[i + j], X + j * c->T, &n, e);
+            ntok[i + j] = (int64_t)n;
             if (rc) {
                 *bad = i + j;
                 return rc;
@@ -218,8 +222,9 @@ static int predict_all(ModelObject *o, const wbpy_texts *t, int32_t *X, float *p
     return 0;
 }
 
-/* _predict(texts) -> float32 (n, C): the model's outputs (C = 1 sigmoid for
- * a binary model; softmax or one sigmoid per label otherwise). */
+/* _predict(texts) -> (float32 (n, C), int64 (n,)): the model's outputs (C =
+ * 1 sigmoid for a binary model; softmax or one sigmoid per label otherwise)
+ * and the number of tokens of each text (0: the model saw only padding). */
 static PyObject *Model_predict(ModelObject *o, PyObject *texts) {
     wb_bundle *b = get(o);
     wbpy_texts t;
@@ -227,9 +232,11 @@ static PyObject *Model_predict(ModelObject *o, PyObject *texts) {
     const wb_model_cfg *c = wb_model_cfg_get(b->model);
     npy_intp dims[2] = {(npy_intp)t.n, (npy_intp)c->C};
     PyArrayObject *out = (PyArrayObject *)PyArray_SimpleNew(2, dims, NPY_FLOAT32);
+    PyArrayObject *ntok = (PyArrayObject *)PyArray_SimpleNew(1, dims, NPY_INT64);
     int32_t *X = malloc(o->batch * c->T * sizeof *X);
-    if (!out || !X) {
+    if (!out || !ntok || !X) {
         Py_XDECREF(out);
+        Py_XDECREF(ntok);
         free(X);
         wbpy_texts_free(&t);
         return PyErr_Occurred() ? NULL : PyErr_NoMemory();
@@ -243,14 +250,20 @@ static PyObject *Model_predict(ModelObject *o, PyObject *texts) {
         rc = -1;
     } else {
         Py_BEGIN_ALLOW_THREADS
-        rc = predict_all(o, &t, X, PyArray_DATA(out), &bad, &e);
+        rc = predict_all(o, &t, X, PyArray_DATA(out), PyArray_DATA(ntok), &bad, &e);
         Py_END_ALLOW_THREADS
     }
     PyThread_release_lock(o->lock);
     free(X);
     wbpy_texts_free(&t);
-    if (!rc) return (PyObject *)out;
+    if (!rc) {
+        PyObject *res = PyTuple_Pack(2, out, ntok);
+        Py_DECREF(out);
+        Py_DECREF(ntok);
+        return res;
+    }
     Py_DECREF(out);
+    Py_DECREF(ntok);
     if (rc == -1) return wbpy_usage("the model is closed");
     if (bad != SIZE_MAX) {
         char msg[sizeof e.msg];

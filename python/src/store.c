@@ -301,9 +301,8 @@ static PyObject *Store_gather(StoreObject *s, PyObject *args, PyObject *kw) {
         if (!out) goto done;
     } else {
         if (!PyArray_Check(out_o) || PyArray_TYPE((PyArrayObject *)out_o) != NPY_FLOAT32 ||
-            !PyArray_IS_C_CONTIGUOUS((PyArrayObject *)out_o) || !PyArray_ISWRITEABLE((PyArrayObject *)out_o) ||
-            (size_t)PyArray_SIZE((PyArrayObject *)out_o) != n * E) {
-            wbpy_usage("out must be a writable C-contiguous float32 array of %zu x %zu values", n, E);
+            !PyArray_ISCARRAY((PyArrayObject *)out_o) || (size_t)PyArray_SIZE((PyArrayObject *)out_o) != n * E) {
+            wbpy_usage("out must be a writable, aligned, C-contiguous float32 array of %zu x %zu values", n, E);
             goto done;
         }
         out = (PyArrayObject *)Py_NewRef(out_o);

@@ -57,9 +57,15 @@ def test_wrong_types(demo_store):
                  lambda: kv.words([1.0]), lambda: wordbench.Store(3), lambda: kv.most_similar([("king", 1.0)])):
         with pytest.raises(TypeError):
             call()
+    ro = np.zeros(16, np.float32)
+    ro.setflags(write=False)
+    mis = np.frombuffer(bytearray(65), np.float32, 16, 1)
+    assert mis.flags.writeable and not mis.flags.aligned
     for call in (lambda: kv.gather([0], out=np.zeros((1, 16))),            # float64
                  lambda: kv.gather([0], out=np.zeros((2, 16), np.float32)),  # wrong size
                  lambda: kv.gather([0], out=np.zeros((1, 32), np.float32)[:, ::2]),  # not contiguous
+                 lambda: kv.gather([0], out=mis),  # misaligned
+                 lambda: kv.gather([0], out=ro),  # read-only
                  lambda: kv.most_similar("king", topn=0), lambda: kv.most_similar(),
                  lambda: kv.most_similar("king", topn=None), lambda: kv._similar(np.zeros(3), 1, []),
                  lambda: kv.similar_by_vector(np.zeros(16)),                  # a zero query

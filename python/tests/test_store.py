@@ -17,6 +17,12 @@ def test_open_len_contains(demo_store):
     assert "king" in kv and "dragon" not in kv and 3 not in kv
     assert kv.get_index("king") == 0 and kv.get_index("dragon", -7) == -7
     assert kv.has_index_for("queen") and not kv.has_index_for("qqq")
+    # row numbers stand for their rows (gensim's int keys); membership is by word
+    assert kv.get_index(5) == 5 and kv.has_index_for(59) and not kv.has_index_for(60)
+    assert np.array_equal(kv[1], kv["queen"]) and np.array_equal(kv[[0, "queen"]], kv[["king", 1]])
+    with pytest.raises(KeyError):
+        kv[60]
+    assert list(kv)[:2] == ["king", "queen"] and len(list(kv)) == 60
     assert repr(kv).startswith("<wordbench.Store")
     kv.close()
     assert kv.closed and "closed" in repr(kv)

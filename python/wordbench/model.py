@@ -50,33 +50,39 @@ class Model(_Model):
         """Tokens per text the model reads (longer texts are truncated, shorter padded)."""
         return self.config["maxlen"]
 
-    def predict_proba(self, texts):
-        """float32 (n, labels): the probability of every label for every text, columns in the order of
-        .labels.  A binary model gives two columns, 1 - p and p, as `wordbench predict` prints them."""
-        single = isinstance(texts, (str, bytes))
-        p = self._predict([texts] if single else texts)
+    def _proba(self, texts):
+        p, ntok = self._predict(texts)
         if self.config["task"] == "binary":
             p = np.concatenate([1 - p, p], axis=1)
+        return p, ntok
+
+    def predict_proba(self, texts):
+        """float32 (n, labels): the probability of every label for every text, columns in the order of
+        .labels.  A binary model gives two columns, 1 - p and p, as `wordbench predict` prints them.
+        A text without tokens gets the model's output for an all-padding sequence."""
+        single = isinstance(texts, (str, bytes))
+        p, _ = self._proba([texts] if single else texts)
         return p[0] if single else p
 
     def predict(self, texts, top_k=1, threshold=None):
         """Labels of each text with their probabilities, best first: [(label, prob), ...] for one text
         (a str), a list of such lists for a list of texts.  top_k: labels per text (the CLI's
         --top-k).  threshold (multi-label models): every label with probability >= threshold instead.
-        Probabilities are those of `wordbench predict` on the same texts."""
+        Probabilities are those of `wordbench predict` on the same texts.  A text without tokens gets no
+        labels ([]), as `wordbench predict` marks such a record empty."""
         single = isinstance(texts, (str, bytes))
-        p = self.predict_proba([texts] if single else texts)
+        p, ntok = self._proba([texts] if single else texts)
         if threshold is not None:
             if self.config["task"] != "multilabel":
                 raise UsageError("threshold is for multi-label models")
             if not 0 <= threshold <= 1:
                 raise UsageError("threshold must be in [0, 1], got %r" % (threshold,))
             order = _topk(p, p.shape[1])
-            out = [[(self._labels[j], float(row[j])) for j in idx if row[j] >= threshold]
-                   for row, idx in zip(p, order)]
+            out = [[(self._labels[j], float(row[j])) for j in idx if row[j] >= threshold] if n else []
+                   for row, idx, n in zip(p, order, ntok)]
         else:
             if isinstance(top_k, bool) or operator.index(top_k) < 1:
                 raise UsageError("top_k must be at least 1, got %r" % (top_k,))
             top = _topk(p, operator.index(top_k))
-            out = [[(self._labels[j], float(row[j])) for j in idx] for row, idx in zip(p, top)]
+            out = [[(self._labels[j], float(row[j])) for j in idx] if n else [] for row, idx, n in zip(p, top, ntok)]
         return out[0] if single else out

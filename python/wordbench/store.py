@@ -140,9 +140,14 @@ class Store(_Store):
         return _IndexToKey(self)
 
     def get_index(self, key, default=None):
-        """The row of `key`; `default` when it is missing, or NotFoundError (a KeyError) when no default
-        is given."""
-        row = self._lookup(key)
+        """The row of `key` (a word, or a row number, as in gensim); `default` when it is missing, or
+        NotFoundError (a KeyError) when no default is given."""
+        if isinstance(key, (int, np.integer)) and not isinstance(key, bool):
+            if 0 <= key < len(self):
+                return int(key)
+            row = -1
+        else:
+            row = self._lookup(key)
         if row >= 0:
             return row
         if default is not None:
@@ -150,10 +155,14 @@ class Store(_Store):
         raise NotFoundError("Key %r not present in the store" % (key,))
 
     def has_index_for(self, key):
-        return isinstance(key, (str, bytes)) and self._lookup(key) >= 0
+        return self.get_index(key, -1) >= 0 if isinstance(key, (str, bytes, int, np.integer)) else False
 
     def __contains__(self, key):
-        return self.has_index_for(key)
+        return isinstance(key, (str, bytes)) and self._lookup(key) >= 0
+
+    def __iter__(self):
+        """The words, in row order (as iterating a dict gives its keys)."""
+        return iter(self.index_to_key)
 
     def get_vector(self, key, norm=False):
         """The vector of `key` as a float32 copy; norm=True divides it by its L2 norm (gensim's
@@ -167,12 +176,13 @@ class Store(_Store):
         return v
 
     def __getitem__(self, keys):
-        """kv["word"] -> float32 (dim,); kv[["a", "b"]] -> float32 (2, dim).  A missing word raises
-        NotFoundError (a KeyError)."""
-        if isinstance(keys, (str, bytes)):
+        """kv["word"] -> float32 (dim,); kv[["a", "b"]] -> float32 (2, dim); a row number stands for
+        its row, as in gensim.  A missing word raises NotFoundError (a KeyError)."""
+        if isinstance(keys, (str, bytes, int, np.integer)):
             return self.get_vector(keys)
         keys = list(keys)
-        rows = self.rows(keys)
+        rows = np.array([self.get_index(k, -1) for k in keys], dtype=np.int64) if any(
+            isinstance(k, (int, np.integer)) for k in keys) else self.rows(keys)
         missing = np.flatnonzero(rows < 0)
         if missing.size:
             raise NotFoundError("Key %r not present in the store" % (keys[missing[0]],))

@@ -7,7 +7,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
+#include <dirent.h>
 #include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -164,12 +164,47 @@ int wb_read_file(const char *path, unsigned char **out, size_t *len) {
 
 /* ---- publishing directories ---- */
 
-static int rm_cb(const char *path, const struct stat *sb, int flag, struct FTW *ftw) {
-    (void)sb, (void)flag, (void)ftw;
-    return remove(path);
+/* Remove everything below the directory open as dfd, through directory
+ * descriptors only: a symbolic link is removed, never followed, and
+ * renaming a directory of the tree meanwhile (a directory -> symlink swap
+ * in a shared parent such as /tmp) cannot send the removal elsewhere, as
+ * it could a walk by path (nftw).  Nesting deeper than 8 is left. */
+static void rm_below(int dfd, int depth) {
+    int fd = dup(dfd);
+    DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+    if (!d) {
+        if (fd >= 0) close(fd);
+        return;
+    }
+    rewinddir(d); /* the duplicate shares dfd's offset, which an earlier listing may have moved */
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
+        if (unlinkat(dfd, e->d_name, 0) == 0 || (errno != EISDIR && errno != EPERM) || depth >= 8) continue;
+        int sub = openat(dfd, e->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (sub < 0) continue;
+        rm_below(sub, depth + 1);
+        close(sub);
+        unlinkat(dfd, e->d_name, AT_REMOVEDIR);
+    }
+    closedir(d);
 }
 
-void wb_rmrf(const char *path) { nftw(path, rm_cb, 16, FTW_DEPTH | FTW_PHYS); }
+void wb_rmrf_held(const char *path, int dfd) {
+    int fd = dfd >= 0 ? dfd : open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0) {
+        if (errno == ENOTDIR || errno == ELOOP) unlink(path); /* a file or a symbolic link */
+        return;
+    }
+    struct stat a, b;
+    if (!fstat(fd, &a) && !lstat(path, &b) && a.st_dev == b.st_dev && a.st_ino == b.st_ino) {
+        rm_below(fd, 0);
+        rmdir(path);
+    }
+    if (fd != dfd) close(fd);
+}
+
+void wb_rmrf(const char *path) { wb_rmrf_held(path, -1); }
 
 #ifndef RENAME_NOREPLACE
 #define RENAME_NOREPLACE (1 << 0)

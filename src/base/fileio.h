@@ -52,8 +52,13 @@ int wb_read_file(const char *path, unsigned char **out, size_t *len);
 /* ---- publishing directories (the store, the data set) ---- */
 
 /* Remove a file or a whole directory tree, best effort (no error: callers
- * remove temporaries and replaced copies). */
+ * remove temporaries and replaced copies).  The tree is walked through
+ * directory descriptors: symbolic links are removed, never followed, and a
+ * directory renamed meanwhile cannot redirect the removal.
+ * wb_rmrf_held: the tree is the directory open as `dfd` (not closed), removed
+ * only while `path` still names it; dfd < 0 is wb_rmrf. */
 void wb_rmrf(const char *path);
+void wb_rmrf_held(const char *path, int dfd);
 
 /* rename(2) that fails with EEXIST (or ENOTEMPTY) instead of replacing `to`;
  * and one that swaps `from` and `to` atomically (both must exist).  Return 0

@@ -30,6 +30,10 @@ void wb_glorot(float *w, size_t n, double fan_in, double fan_out, wb_rng *r) {
  * from a generator seeded by (seed, id), so it does not depend on when the
  * row is first touched. */
 static void random_row(const wb_emb *t, int32_t id, float a, float *out) {
+    if (a == 0) {
+        memset(out, 0, t->E * sizeof *out);
+        return;
+    }
     wb_rng r;
     wb_rng_init(&r, t->seed * 0x9E3779B97F4A7C15ull ^ ((uint64_t)id + 0x632BE59BD9B4E019ull));
     for (size_t i = 0; i < t->E; i++) out[i] = wb_unif(&r, a);
@@ -41,6 +45,7 @@ void wb_emb_plan(wb_emb *t, wb_emb_mode mode, wb_oov_mode oov, size_t V, size_t 
     t->Ei = mode == WB_EMB_MULTICHANNEL ? 2 * E : E;
     t->orow_floats = (1 + nstate) * E;
     t->oov_a = 0.05f;
+    t->learn_a = 0.05f;
 }
 
 uint64_t wb_emb_bytes(size_t V) { return (uint64_t)V * (sizeof(int64_t) + 2 * sizeof(int32_t) + sizeof(uint32_t)); }
@@ -236,7 +241,7 @@ int wb_emb_gather(wb_emb *t, wb_arena *a, const int32_t *X, size_t n, wb_rows *r
             if (t->mode != WB_EMB_MULTICHANNEL) /* the store value is not needed */
                 if (from_store) ns--;
         } else if (tr && t->mode == WB_EMB_LEARNED) {
-            random_row(t, id, 0.05f, tuned);
+            random_row(t, id, t->learn_a, tuned);
         } else if (t->mode == WB_EMB_MULTICHANNEL && !from_store) {
             memcpy(tuned, fixed, E * sizeof(float));
         }
@@ -314,7 +319,7 @@ int wb_emb_get_row(wb_emb *t, int32_t id, float *out, wb_err *e) {
         return 0;
     }
     if (wb_emb_trainable(t, id) && t->mode == WB_EMB_LEARNED) {
-        random_row(t, id, 0.05f, out);
+        random_row(t, id, t->learn_a, out);
         return 0;
     }
     if (fixed_value(t, id, out)) {

@@ -24,7 +24,7 @@
 
 /* ---- names ------------------------------------------------------------- */
 
-static const char *const kind_names[] = {"dense", "pool", "tutorial", "kim"};
+static const char *const kind_names[] = {"dense", "pool", "tutorial", "kim", "charcnn", "lstm", "gru", "bow"};
 static const char *const emb_names[] = {"frozen", "finetune", "learned", "multichannel"};
 static const char *const oov_names[] = {"zero", "random", "learn"};
 #define NKINDS (sizeof kind_names / sizeof kind_names[0])
@@ -47,6 +47,10 @@ static const wb_part_ops *part_ops(wb_model_kind k) {
     switch (k) {
     case WB_MODEL_DENSE: return &wb_part_flat;
     case WB_MODEL_POOL: return &wb_part_pool;
+    case WB_MODEL_CHARCNN: return &wb_part_charcnn;
+    case WB_MODEL_LSTM:
+    case WB_MODEL_GRU: return &wb_part_rnn;
+    case WB_MODEL_BOW: return &wb_part_bow;
     default: return &wb_part_conv;
     }
 }
@@ -67,12 +71,31 @@ void wb_model_cfg_init(wb_model_cfg *c, wb_model_kind kind) {
         c->F = 100, c->nwidths = 3, c->widths[0] = 3, c->widths[1] = 4, c->widths[2] = 5;
         c->H = 0, c->dropout = 0.5f, c->maxnorm = 3.0f;
         break;
+    case WB_MODEL_CHARCNN: {
+        static const size_t zw[6] = {7, 7, 3, 3, 3, 3};
+        c->F = 256, c->nwidths = 6;
+        memcpy(c->widths, zw, sizeof zw);
+        c->H = 1024, c->nhidden = 2, c->hidden_dropout = 0.5f;
+        break;
+    }
+    case WB_MODEL_LSTM:
+    case WB_MODEL_GRU:
+        c->units = 100, c->H = 0;
+        break;
+    case WB_MODEL_BOW:
+        c->H = 0, c->ngrams = 1;
+        break;
     default:
         break;
     }
 }
 
-static int is_conv(const wb_model_cfg *c) { return c->kind == WB_MODEL_TUTORIAL || c->kind == WB_MODEL_KIM; }
+static int is_conv(const wb_model_cfg *c) {
+    return c->kind == WB_MODEL_TUTORIAL || c->kind == WB_MODEL_KIM || c->kind == WB_MODEL_CHARCNN;
+}
+static int is_rnn(const wb_model_cfg *c) { return c->kind == WB_MODEL_LSTM || c->kind == WB_MODEL_GRU; }
+
+size_t wb_model_nhidden(const wb_model_cfg *c) { return !c->H ? 0 : c->nhidden ? c->nhidden : 1; }
 
 /* Every field is checked whatever the kind (a field a kind does not use
  * must still be in range: it is saved, printed and read back). */
@@ -98,6 +121,32 @@ int wb_model_cfg_check(const wb_model_cfg *c, wb_err *e) {
     for (size_t i = 0; i < c->nwidths; i++)
         if (c->widths[i] < 1 || c->widths[i] > c->T)
             return wb_err_set(e, WB_EUSAGE, "convolution width %zu must be in 1..maxlen (%zu)", c->widths[i], c->T);
+    if (c->nhidden > WB_MAX_HIDDEN) return wb_err_set(e, WB_EUSAGE, "%zu hidden layers: at most %d", c->nhidden, WB_MAX_HIDDEN);
+    if (!(c->hidden_dropout >= 0 && c->hidden_dropout < 1))
+        return wb_err_set(e, WB_EUSAGE, "hidden dropout %g not in [0, 1)", c->hidden_dropout);
+    if (c->units > WB_MAX_UNITS || (is_rnn(c) && c->units < 1))
+        return wb_err_set(e, WB_EUSAGE, "recurrent units %zu out of range 1..%d", c->units, WB_MAX_UNITS);
+    if ((unsigned)c->bidirectional > 1) return wb_err_set(e, WB_EUSAGE, "bidirectional must be 0 or 1");
+    if ((unsigned)c->rnn_pool > WB_RNN_MAX) return wb_err_set(e, WB_EUSAGE, "unknown recurrent pooling");
+    if ((unsigned)c->bow > WB_BOW_TFIDF) return wb_err_set(e, WB_EUSAGE, "unknown bag-of-words weighting");
+    if (c->ngrams > WB_MAX_NGRAMS || (c->kind == WB_MODEL_BOW && c->ngrams < 1))
+        return wb_err_set(e, WB_EUSAGE, "n-grams up to %zu: need 1..%d", c->ngrams, WB_MAX_NGRAMS);
+    if (c->D > INT32_MAX) return wb_err_set(e, WB_EUSAGE, "%zu bag-of-words features: too many", c->D);
+    if (c->kind == WB_MODEL_BOW && (c->emb != WB_EMB_LEARNED || c->H || c->dropout > 0 || c->maxnorm > 0))
+        return wb_err_set(e, WB_EUSAGE,
+                          "the bag-of-words model is a logistic regression: no store, hidden layer, dropout or max-norm");
+    if (c->kind == WB_MODEL_CHARCNN) {
+        size_t L = c->T;
+        for (size_t i = 0; i < c->nwidths; i++) {
+            if (L < c->widths[i]) L = 0;
+            else L = L - c->widths[i] + 1;
+            if (i < 2 || i + 1 == c->nwidths) L /= 3;
+            if (!L)
+                return wb_err_set(e, WB_EUSAGE, "maxlen %zu is too short for the character CNN's %zu convolutions and 3 pools",
+                                  c->T, c->nwidths);
+        }
+        if (c->emb != WB_EMB_LEARNED) return wb_err_set(e, WB_EUSAGE, "the character CNN reads one-hot characters: no store");
+    }
     return 0;
 }
 
@@ -131,6 +180,12 @@ void wb_layers_add(wb_layers *L, const char *name, const char *type, int ndim, s
 const char *wb_layers_last(const wb_layers *L) {
     if (!L->out || !L->n || L->n > L->cap) return "";
     return L->out[L->n - 1].name;
+}
+
+void wb_part_text_table(wb_part *p, const wb_model_cfg *c) {
+    p->has_emb = 1;
+    wb_emb_plan(&p->emb, c->emb, c->oov, p->V, p->E, p->seed, 0);
+    p->Ei = p->emb.Ei;
 }
 
 void wb_part_embedding_layers(const wb_part *p, wb_layers *L, const char *in) {
@@ -171,14 +226,11 @@ wb_tensor *wb_part_tensor(wb_part *p, const char *name, size_t rows, size_t cols
 
 int wb_graph_plan(wb_graph *g, const wb_model_cfg *c, wb_err *e) {
     memset(g, 0, sizeof *g);
-    size_t nstate = 0; /* set by wb_model_create for the tables */
     wb_part *p = &g->part[0];
     p->ops = part_ops(c->kind);
     p->idx = 0, p->input = 0;
-    p->V = c->V, p->T = c->T, p->E = c->E;
-    p->has_emb = 1;
-    wb_emb_plan(&p->emb, c->emb, c->oov, c->V, c->E, c->seed, nstate);
-    p->Ei = p->emb.Ei;
+    p->V = c->V, p->T = c->T, p->E = c->E, p->Ei = c->E;
+    p->seed = c->seed;
     int rc = p->ops->plan(p, c, e);
     if (rc) return rc;
     g->nparts = 1;
@@ -223,7 +275,7 @@ uint64_t wb_graph_bytes(const wb_graph *g, size_t nstate, size_t max_batch) {
     uint64_t arena = wb_head_step_bytes(&g->head, max_batch);
     for (size_t i = 0; i < g->nparts; i++) {
         const wb_part *p = &g->part[i];
-        if (p->has_emb) b += wb_emb_bytes(p->V);
+        if (p->has_emb) b += wb_emb_bytes(p->emb.V);
         arena += p->ops->step_bytes(p, max_batch);
     }
     return b + arena;
@@ -292,7 +344,12 @@ int wb_model_create(wb_model **out, const wb_model_cfg *c, const wb_optim *opt, 
 
 void wb_model_destroy(wb_model *m) {
     if (!m) return;
-    for (size_t i = 0; i < m->g.nparts; i++) wb_emb_free(&m->g.part[i].emb);
+    for (size_t i = 0; i < m->g.nparts; i++) {
+        wb_part *p = &m->g.part[i];
+        wb_emb_free(&p->emb);
+        if (p->ops->destroy) p->ops->destroy(p);
+    }
+    free(m->cw);
     free(m->block);
     wb_arena_destroy(m->arena);
     free(m);
@@ -331,6 +388,47 @@ int wb_model_adopt_store(wb_model *dst, const wb_model *src, wb_err *e) {
     return 0;
 }
 
+int wb_model_fit(wb_model *m, const wb_ids *X, const uint32_t *idx, size_t n, wb_err *e) {
+    for (size_t i = 0; i < m->g.nparts; i++) {
+        wb_part *p = &m->g.part[i];
+        if (!p->ops->fit || p->D) continue; /* nothing to learn, or fitted already */
+        if (!n) return wb_err_set(e, WB_EUSAGE, "no training examples to fit the model's features on");
+        int rc = p->ops->fit(p, X, idx, n, e);
+        if (rc) return rc;
+        /* the table of the part's rows now has its size: D rows of W */
+        wb_emb_free(&p->emb);
+        wb_emb_plan(&p->emb, WB_EMB_LEARNED, WB_OOV_ZERO, p->D, p->W, p->seed, m->nstate);
+        p->emb.learn_a = 0;
+        if ((rc = wb_emb_alloc(&p->emb, e))) return rc;
+        p->has_emb = 1;
+        m->c.D = p->D;
+    }
+    return 0;
+}
+
+int wb_model_set_class_weights(wb_model *m, const float *w, size_t n, wb_err *e) {
+    size_t want = m->c.task == WB_TASK_BINARY ? 2 : m->c.C;
+    if (!w) {
+        free(m->cw);
+        m->cw = NULL;
+        return 0;
+    }
+    if (n != want) return wb_err_set(e, WB_EUSAGE, "%zu class weights for a model of %zu classes", n, want);
+    for (size_t k = 0; k < n; k++)
+        if (!(w[k] > 0 && w[k] < 1e6f)) return wb_err_set(e, WB_EUSAGE, "class weight %g is not in (0, 1e6)", (double)w[k]);
+    float *c = malloc(n * sizeof *c);
+    if (!c) return wb_err_set(e, WB_ENOMEM, "out of memory");
+    memcpy(c, w, n * sizeof *c);
+    free(m->cw);
+    m->cw = c;
+    return 0;
+}
+
+const float *wb_model_class_weights(const wb_model *m, size_t *n) {
+    if (n) *n = m->cw ? (m->c.task == WB_TASK_BINARY ? 2 : m->c.C) : 0;
+    return m->cw;
+}
+
 /* ---- the step ---------------------------------------------------------------- */
 
 /* Forward pass to the logits: every part writes its columns of merged. */
@@ -347,9 +445,18 @@ nomem:
     return wb_err_set(e, WB_ENOMEM, "out of memory in the step arena");
 }
 
-static float loss_of(const wb_model *m, wb_step *s, const int32_t *y, const float *t, const float *cw) {
-    if (m->c.task == WB_TASK_MULTICLASS) return wb_softmax_xent(s->z, y, cw, s->B, m->c.C, s->dz, s->prob);
-    return wb_sigmoid_bce(s->z, t, cw, s->B, m->c.C, s->dz, s->prob);
+/* The mean loss and s->dz.  cw (the caller's, nn.h semantics) wins over the
+ * model's class weights, which are used when `weighted`: multiclass and
+ * binary weigh an example by its class's weight (Keras' class_weight: a
+ * weight of 2 counts the example twice in the sum, the mean still divides
+ * by B); multilabel weighs the positive term of each label
+ * (BCEWithLogitsLoss's pos_weight). */
+static float loss_of(const wb_model *m, wb_step *s, const int32_t *y, const float *t, const float *cw, int weighted) {
+    const float *mw = weighted ? m->cw : NULL;
+    if (m->c.task == WB_TASK_MULTICLASS) return wb_softmax_xent(s->z, y, cw ? cw : mw, s->B, m->c.C, s->dz, s->prob);
+    if (cw || !mw) return wb_sigmoid_bce(s->z, t, cw, s->B, m->c.C, s->dz, s->prob);
+    if (m->c.task == WB_TASK_BINARY) return wb_sigmoid_bce_weighted(s->z, t, mw + 1, mw, s->B, 1, s->dz, s->prob);
+    return wb_sigmoid_bce_weighted(s->z, t, mw, NULL, s->B, m->c.C, s->dz, s->prob);
 }
 
 static size_t count_correct(const wb_model *m, const wb_step *s, const int32_t *y, const float *t) {
@@ -402,6 +509,9 @@ static int backward_update(wb_model *m, wb_step *s, wb_err *e) {
  * predict (targets optional; class ids checked when given). */
 static int check_batch(const wb_model *m, size_t B, const int32_t *y, const float *t, int need_targets, wb_err *e) {
     if (B < 1 || B > m->Bmax) return wb_err_set(e, WB_EUSAGE, "batch of %zu examples: the model takes 1..%zu", B, m->Bmax);
+    for (size_t i = 0; i < m->g.nparts; i++)
+        if (m->g.part[i].ops->fit && !m->g.part[i].D)
+            return wb_err_set(e, WB_EUSAGE, "the model has not learned its features yet (wb_model_fit, or train it)");
     if (!wb_model_ready(m)) return wb_err_set(e, WB_EUSAGE, "the model needs its store (or embedded vectors)");
     if (need_targets && (m->c.task == WB_TASK_MULTICLASS ? !y : !t))
         return wb_err_set(e, WB_EUSAGE, "targets missing for the task");
@@ -427,7 +537,7 @@ int wb_model_train_step(wb_model *m, const int32_t *X, size_t B, const int32_t *
     step_begin(m, &s, X, B, 1, rng);
     rc = forward(m, &s, e);
     if (rc) return rc;
-    float l = loss_of(m, &s, y, t, cw);
+    float l = loss_of(m, &s, y, t, cw, 1);
     if (loss) *loss = l;
     if (correct) *correct = count_correct(m, &s, y, t);
     return backward_update(m, &s, e);
@@ -443,7 +553,7 @@ int wb_model_predict(wb_model *m, const int32_t *X, size_t B, const int32_t *y, 
     if (rc) return rc;
     size_t C = m->c.C;
     if ((m->c.task == WB_TASK_MULTICLASS && y) || (m->c.task != WB_TASK_MULTICLASS && t)) {
-        float l = loss_of(m, &s, y, t, cw);
+        float l = loss_of(m, &s, y, t, cw, 0);
         if (loss) *loss = l;
     } else {
         memcpy(s.prob, s.z, B * C * sizeof(float));

@@ -47,11 +47,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "base/fileio.h"
 #include "wordbench/arena.h"
 #include "wordbench/model.h"
 
+/* A section tag of the model file: four characters, little-endian. */
+#define WB_TAG(a, b, c, d) ((uint32_t)(a) | (uint32_t)(b) << 8 | (uint32_t)(c) << 16 | (uint32_t)(d) << 24)
+
 #define WB_PART_TENSORS 16               /* dense tensors per part at most */
-#define WB_HEAD_TENSORS 8                /* hidden + output kernels and biases */
+#define WB_HEAD_TENSORS (2 * WB_MAX_HIDDEN + 2) /* hidden + output kernels and biases */
 #define WB_MAX_PARTS 1                   /* parts per model (one text input for now) */
 #define WB_MAX_TENSORS (WB_MAX_PARTS * WB_PART_TENSORS + WB_HEAD_TENSORS)
 #define OVL_CHUNK_ROWS 1024u             /* overlay rows per chunk */
@@ -84,6 +88,7 @@ typedef struct wb_emb {
     size_t Ei;               /* token vector width: E or 2E */
     uint64_t seed;           /* learned / random rows are drawn from (seed, id) */
     size_t nstate;           /* optimizer floats per weight */
+    float learn_a;           /* learned rows start as U(-learn_a, learn_a); 0 = zeros */
     wb_store *st;            /* borrowed, or NULL */
     int64_t *row;            /* (V) store row (or embedded index), -1 = missing */
     int32_t *slot;           /* (V) overlay slot, -1 = none */
@@ -191,9 +196,22 @@ typedef struct wb_part_ops {
      * [start[j], start[j] + len[j]) that output column j comes from
      * (start -1: no single window, e.g. a whole sequence). */
     void (*windows)(const wb_part *p, const wb_step *s, size_t b, int32_t *start, int32_t *len);
+    /* Optional (NULL when the kind has none): */
+    /* learn from the n training rows idx of X (n_all, T) before training
+     * (the bag-of-words n-gram table); sets p->D.  0 or an error. */
+    int (*fit)(wb_part *p, const wb_ids *X, const uint32_t *idx, size_t n, wb_err *e);
+    /* write the part's own sections (tagged with `part`) / read one back */
+    void (*save)(const wb_part *p, wb_awriter *w, uint32_t part);
+    int (*load)(wb_part *p, uint32_t tag, const unsigned char *sec, uint64_t len, const char *path, wb_err *e);
+    /* release what fit / load allocated */
+    void (*destroy)(wb_part *p);
 } wb_part_ops;
 
-extern const wb_part_ops wb_part_conv, wb_part_pool, wb_part_flat;
+extern const wb_part_ops wb_part_conv, wb_part_pool, wb_part_flat, wb_part_charcnn, wb_part_rnn, wb_part_bow;
+
+/* Plan the embedding table of a text part from the configuration (mode,
+ * oov, p->V, p->E, p->seed) and set p->Ei. */
+void wb_part_text_table(wb_part *p, const wb_model_cfg *c);
 
 /* The summary rows of a text part's embedding (after the input row `in`):
  * frozen counts as non-trainable (Keras trainable=False); oov learn rows
@@ -208,6 +226,7 @@ struct wb_part {
     int input;               /* text input index */
     char prefix[24];         /* layer-name prefix ("" for a single input) */
     size_t V, T, E, Ei;      /* the text input's sizes */
+    uint64_t seed;           /* the model's seed (learned rows) */
     size_t W;                /* output width */
     size_t col;              /* first merged column */
     wb_tensor t[WB_PART_TENSORS]; /* dense tensors, in file order */
@@ -219,6 +238,18 @@ struct wb_part {
     size_t nwidths;          /* widths (conv) */
     size_t widths[WB_MAX_WIDTHS];
     int windows_path;        /* conv: Conv1D as sgemms over the embedded batch (WB_CONV=windows) */
+    size_t R;                /* rnn: units */
+    size_t G;                /* rnn: gates (4 lstm, 3 gru) */
+    size_t ndir;             /* rnn: directions */
+    int gru;                 /* rnn: 1 = GRU */
+    wb_rnn_pool pool;        /* rnn: last or max */
+    size_t A;                /* charcnn: one-hot channels (V - 2) */
+    size_t L[WB_MAX_WIDTHS + 1]; /* charcnn: lengths: L[0] = T, L[i] after layer i (and its pool) */
+    size_t Lc[WB_MAX_WIDTHS];    /* charcnn: length after conv i, before its pool */
+    wb_bow_mode bow;         /* bow: weighting */
+    size_t D;                /* bow: features (0 until fitted) */
+    size_t ngrams;           /* bow */
+    struct wb_bow_table *bt; /* bow: n-gram table and idf (NULL until fitted) */
 };
 
 /* Define tensor t[p->nt] of a part (or the head) with the given name and
@@ -226,18 +257,24 @@ struct wb_part {
 wb_tensor *wb_part_tensor(wb_part *p, const char *name, size_t rows, size_t cols);
 
 /* ---- the head (head.c) --------------------------------------------------------
- * merged (B, Ff) → dropout → [Dense H relu] → Dense C. */
+ * merged (B, Ff) → dropout → [Dense H relu → dropout_h]×nh → Dense C. */
 typedef struct wb_head {
     size_t Ff;               /* merged width */
     size_t H;                /* hidden units (0 = none) */
+    size_t nh;               /* hidden layers (0 when H = 0) */
     size_t Hin;              /* input width of the output Dense */
     size_t C;                /* outputs */
     float dropout;           /* on the merged features */
+    float hdropout;          /* after every hidden layer */
     float maxnorm;           /* of the output rows */
+    int direct;              /* 1: the merged features are the logits (bow): no layer */
     wb_tensor t[WB_HEAD_TENSORS];
     size_t nt;
-    wb_tensor *hid_w, *hid_b, *out_w, *out_b;
+    wb_tensor *hid_w[WB_MAX_HIDDEN], *hid_b[WB_MAX_HIDDEN], *out_w, *out_b;
 } wb_head;
+
+/* Hidden layers of a configuration (nhidden, or 1 when H > 0). */
+size_t wb_model_nhidden(const wb_model_cfg *c);
 
 void wb_head_plan(wb_head *h, const wb_model_cfg *c, size_t Ff);
 void wb_head_layers(const wb_head *h, wb_layers *L, const char *in);
@@ -276,6 +313,7 @@ struct wb_model {
     float *block;            /* weights | gradients | state */
     size_t nparam;           /* = g.nparam */
     wb_arena *arena;         /* step arena */
+    float *cw;               /* class weights in the training loss (2 for binary: negative, positive; else C), or NULL */
 };
 
 /* One forward (and backward) pass: inputs, saved buffers, activations. */
@@ -291,7 +329,8 @@ struct wb_step {
     void *saved[WB_MAX_PARTS];   /* per part (idx): what forward keeps for backward */
     float *merged;           /* (B, Ff) the merged features (after dropout) */
     uint8_t *mask;           /* (B, Ff) dropout mask or NULL */
-    float *h;                /* (B, H) hidden after relu, or NULL */
+    float *h[WB_MAX_HIDDEN]; /* (B, H) hidden layers after relu (and their dropout) */
+    uint8_t *hmask[WB_MAX_HIDDEN]; /* (B, H) their dropout masks or NULL */
     float *z;                /* (B, C) logits */
     float *dz;               /* (B, C) */
     float *prob;             /* (B, C) */

@@ -21,7 +21,7 @@
 #include "base/fileio.h"
 #include "model/model_int.h"
 
-#define TAG(a, b, c, d) ((uint32_t)(a) | (uint32_t)(b) << 8 | (uint32_t)(c) << 16 | (uint32_t)(d) << 24)
+#define TAG WB_TAG
 #define TAG_CONF TAG('C', 'O', 'N', 'F')
 #define TAG_META TAG('M', 'E', 'T', 'A')
 #define TAG_VOCB TAG('V', 'O', 'C', 'B')
@@ -30,6 +30,7 @@
 #define TAG_OVLY TAG('O', 'V', 'L', 'Y')
 #define TAG_EMBD TAG('E', 'M', 'B', 'D')
 #define TAG_TRST TAG('T', 'R', 'S', 'T')
+#define TAG_CLWT TAG('C', 'L', 'W', 'T')
 static const char model_magic[8] = {'W', 'B', 'M', 'O', 'D', 'E', 'L', 0};
 
 /* ---- configuration text --------------------------------------------------- */
@@ -62,8 +63,37 @@ static char *conf_text(const wb_model *m, size_t *len) {
                      (double)o->l2, (double)o->clipnorm, (double)o->clipvalue, (unsigned long long)o->t);
     free(widths);
     if (n < 0) return NULL;
-    *len = (size_t)n;
-    return s;
+    /* Keys of the later kinds, only when they differ from the first four
+     * kinds' behaviour: a model of those kinds keeps its version 1 text. */
+    char *x = NULL;
+    int k = asprintf(&x, "%s", s);
+#define MORE(cond, ...)                                                      \
+    if (k >= 0 && (cond)) {                                                  \
+        char *y = NULL, *add = NULL;                                         \
+        if (asprintf(&add, __VA_ARGS__) < 0) add = NULL;                     \
+        k = add ? asprintf(&y, "%s%s", x, add) : -1;                         \
+        free(add), free(x);                                                  \
+        x = k >= 0 ? y : NULL;                                               \
+    }
+    MORE(c->nhidden > 1, "hidden_layers %zu\n", c->nhidden)
+    MORE(c->hidden_dropout > 0, "hidden_dropout %.9g\n", (double)c->hidden_dropout)
+    MORE(c->units, "units %zu\n", c->units)
+    MORE(c->bidirectional, "bidirectional 1\n")
+    MORE(c->rnn_pool == WB_RNN_MAX, "rnn_pool max\n")
+    MORE(c->bow == WB_BOW_TFIDF, "bow tfidf\n")
+    MORE(c->ngrams, "ngrams %zu\n", c->ngrams)
+    MORE(c->D, "D %zu\n", c->D)
+#undef MORE
+    free(s);
+    if (k < 0 || !x) return NULL;
+    *len = strlen(x);
+    return x;
+}
+
+/* 1 when an older build (format version 1) could not read the model. */
+static int needs_v2(const wb_model_cfg *c) {
+    return c->kind > WB_MODEL_KIM || c->nhidden > 1 || c->hidden_dropout > 0 || c->units || c->bidirectional ||
+           c->rnn_pool || c->bow || c->ngrams || c->D;
 }
 
 /* Value of `key` in conf text (len bytes), copied into v (cap bytes); 0 or -1. */
@@ -143,6 +173,22 @@ static int conf_parse(const char *s, size_t len, wb_model_cfg *c, wb_optim *o) {
         conf_f(s, len, "clipvalue", &o->clipvalue))
         return -1;
     o->t = step;
+    /* optional keys (version 2): absent = 0 */
+    uint64_t u;
+    if (!conf_u64(s, len, "hidden_layers", &u)) c->nhidden = (size_t)u;
+    if (!conf_get(s, len, "hidden_dropout", v, sizeof v) && conf_f(s, len, "hidden_dropout", &c->hidden_dropout)) return -1;
+    if (!conf_u64(s, len, "units", &u)) c->units = (size_t)u;
+    if (!conf_u64(s, len, "bidirectional", &u)) c->bidirectional = u == 1 ? 1 : 2; /* 2: refused by the check */
+    if (!conf_get(s, len, "rnn_pool", v, sizeof v)) {
+        if (strcmp(v, "max")) return -1;
+        c->rnn_pool = WB_RNN_MAX;
+    }
+    if (!conf_get(s, len, "bow", v, sizeof v)) {
+        if (strcmp(v, "tfidf")) return -1;
+        c->bow = WB_BOW_TFIDF;
+    }
+    if (!conf_u64(s, len, "ngrams", &u)) c->ngrams = u > 99 ? 99 : (size_t)u;
+    if (!conf_u64(s, len, "D", &u)) c->D = u > (uint64_t)INT32_MAX + 1 ? (size_t)INT32_MAX + 1 : (size_t)u;
     return 0;
 }
 
@@ -205,7 +251,7 @@ int wb_model_save(wb_model *m, const char *path, const wb_model_file *f, wb_err 
         return wb_err_at(e, rc, path, 0, -1, "cannot create the model file: %s", wb_strerror(rc));
     }
     wb_aw_write(&w, model_magic, 8);
-    wb_aw_u32(&w, WB_MODEL_VERSION);
+    wb_aw_u32(&w, needs_v2(&m->c) ? 2u : 1u);
     wb_aw_u32(&w, (f->trainer ? 1u : 0u) | (embed ? 2u : 0u));
     wb_aw_u64(&w, f->fingerprint);
     section(&w, TAG_CONF, 0, clen);
@@ -225,7 +271,14 @@ int wb_model_save(wb_model *m, const char *path, const wb_model_file *f, wb_err 
         wb_aw_write(&w, m->block + 2 * m->nparam, m->nparam * m->nstate * sizeof(float));
     }
     for (size_t i = 0; i < g->nparts; i++)
+        if (g->part[i].ops->save) g->part[i].ops->save(&g->part[i], &w, (uint32_t)i);
+    for (size_t i = 0; i < g->nparts; i++)
         if (g->part[i].has_emb) save_overlay(&w, &g->part[i].emb, (uint32_t)i, f->with_optimizer);
+    if (m->cw) {
+        size_t n = m->c.task == WB_TASK_BINARY ? 2 : m->c.C;
+        section(&w, TAG_CLWT, 0, n * sizeof(float));
+        wb_aw_write(&w, m->cw, n * sizeof(float));
+    }
     for (size_t i = 0; embed && i < g->nparts; i++) {
         const wb_emb *t = &g->part[i].emb;
         if (!g->part[i].has_emb || !wb_emb_needs_store(t) || !t->attached) continue;
@@ -248,11 +301,16 @@ int wb_model_save(wb_model *m, const char *path, const wb_model_file *f, wb_err 
 #define CORRUPT(...) (wb_err_at(e, WB_ECORRUPT, path, 0, -1, __VA_ARGS__))
 
 /* The sections of a file: the model-wide ones, and per part. */
+#define MAX_OTHER 16 /* sections of the parts' own kinds (BOWT) */
 typedef struct sections {
-    const unsigned char *conf, *meta, *vocab, *parm, *opts, *trst;
-    uint64_t conf_len, meta_len, vocab_len, parm_len, opts_len, trst_len;
+    const unsigned char *conf, *meta, *vocab, *parm, *opts, *trst, *clwt;
+    uint64_t conf_len, meta_len, vocab_len, parm_len, opts_len, trst_len, clwt_len;
     const unsigned char *ovly[WB_MAX_PARTS], *embd[WB_MAX_PARTS];
     uint64_t ovly_len[WB_MAX_PARTS], embd_len[WB_MAX_PARTS];
+    const unsigned char *other[MAX_OTHER]; /* in file order */
+    uint64_t other_len[MAX_OTHER];
+    uint32_t other_tag[MAX_OTHER], other_part[MAX_OTHER];
+    size_t nother;
 } sections;
 
 static int read_sections(const unsigned char *b, size_t len, sections *S, const char *path, wb_err *e) {
@@ -275,6 +333,13 @@ static int read_sections(const unsigned char *b, size_t len, sections *S, const 
         if (tag == TAG_PARM) S->parm = q, S->parm_len = l;
         if (tag == TAG_OPTS) S->opts = q, S->opts_len = l;
         if (tag == TAG_TRST) S->trst = q, S->trst_len = l;
+        if (tag == TAG_CLWT) S->clwt = q, S->clwt_len = l;
+        if (tag == TAG('B', 'O', 'W', 'T')) { /* a part's own section */
+            if (S->nother == MAX_OTHER) return CORRUPT("too many sections at byte %zu", p - 16);
+            if (part >= WB_MAX_PARTS) return CORRUPT("section at byte %zu names part %u", p - 16, part);
+            S->other[S->nother] = q, S->other_len[S->nother] = l;
+            S->other_tag[S->nother] = tag, S->other_part[S->nother++] = part;
+        }
         p += l;
     }
     return 0;
@@ -354,7 +419,7 @@ int wb_model_load_ex(wb_model **out, const char *path, size_t max_batch, uint64_
         rc = CORRUPT("checksum mismatch: the model file is damaged or truncated");
         goto fail;
     }
-    if (wb_get32(b + 8) != WB_MODEL_VERSION) {
+    if (wb_get32(b + 8) < 1 || wb_get32(b + 8) > WB_MODEL_VERSION) {
         rc = wb_err_at(e, WB_EVERSION, path, 0, -1, "model file version %u; this build reads version %u: retrain the model",
                        wb_get32(b + 8), WB_MODEL_VERSION);
         goto fail;
@@ -381,8 +446,9 @@ int wb_model_load_ex(wb_model **out, const char *path, size_t max_batch, uint64_
         rc = CORRUPT("bad configuration: %s", ce.msg);
         goto fail;
     }
-    if (c.V > len) {
-        rc = CORRUPT("vocabulary size %zu is larger than the file (%zu bytes)", c.V, len);
+    if (c.V > len || c.D > c.V + len) {
+        rc = CORRUPT("%s %zu is larger than the file (%zu bytes)", c.V > len ? "vocabulary size" : "feature count",
+                     c.V > len ? c.V : c.D, len);
         goto fail;
     }
     g = malloc(sizeof *g);
@@ -410,6 +476,7 @@ int wb_model_load_ex(wb_model **out, const char *path, size_t max_batch, uint64_
         if (S.ovly[i]) need += (S.ovly_len[i] / (4 + E * sizeof(float)) + OVL_CHUNK_ROWS) * orow;
         if (S.embd[i]) need += S.embd_len[i];
     }
+    for (size_t i = 0; i < S.nother; i++) need += 4 * S.other_len[i]; /* tables built from the section */
     if (need > max_memory) {
         char a[32], l[32];
         rc = wb_err_at(e, WB_ENOMEM, path, 0, -1,
@@ -432,6 +499,30 @@ int wb_model_load_ex(wb_model **out, const char *path, size_t max_batch, uint64_
             goto fail;
         }
         memcpy(m->block + 2 * m->nparam, S.opts, S.opts_len);
+    }
+    for (size_t i = 0; i < S.nother; i++) {
+        size_t pi = S.other_part[i];
+        wb_part *p = pi < m->g.nparts ? &m->g.part[pi] : NULL;
+        if (!p || !p->ops->load) {
+            rc = CORRUPT("a section for part %zu, which has none", pi);
+            goto fail;
+        }
+        if ((rc = p->ops->load(p, S.other_tag[i], S.other[i], S.other_len[i], path, e))) goto fail;
+    }
+    if (m->c.kind == WB_MODEL_BOW && m->c.D && !m->g.part[0].bt) {
+        rc = CORRUPT("the n-gram table is missing");
+        goto fail;
+    }
+    if (S.clwt) {
+        size_t n = S.clwt_len / sizeof(float);
+        float *w = n && S.clwt_len % sizeof(float) == 0 ? malloc(S.clwt_len) : NULL;
+        if (w) memcpy(w, S.clwt, S.clwt_len);
+        rc = w ? wb_model_set_class_weights(m, w, n, &ce) : WB_EUSAGE;
+        free(w);
+        if (rc) {
+            rc = CORRUPT("class weights: %s", w ? ce.msg : "wrong size");
+            goto fail;
+        }
     }
     for (size_t i = 0; i < WB_MAX_PARTS; i++) {
         if (!S.ovly[i] && !S.embd[i]) continue;

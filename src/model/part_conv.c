@@ -31,6 +31,7 @@ typedef struct conv_saved {
 
 static int conv_plan(wb_part *p, const wb_model_cfg *c, wb_err *e) {
     (void)e;
+    wb_part_text_table(p, c);
     p->F = c->F, p->nwidths = c->nwidths;
     memcpy(p->widths, c->widths, sizeof p->widths);
     p->W = p->F * p->nwidths;

@@ -10,7 +10,8 @@
 #include "model/model_int.h"
 
 static int flat_plan(wb_part *p, const wb_model_cfg *c, wb_err *e) {
-    (void)c, (void)e;
+    (void)e;
+    wb_part_text_table(p, c);
     p->W = p->T * p->Ei;
     return 0;
 }

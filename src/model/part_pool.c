@@ -16,7 +16,8 @@ typedef struct pool_saved {
 } pool_saved;
 
 static int pool_plan(wb_part *p, const wb_model_cfg *c, wb_err *e) {
-    (void)c, (void)e;
+    (void)e;
+    wb_part_text_table(p, c);
     p->W = p->Ei;
     return 0;
 }

@@ -158,6 +158,10 @@ int wb_train_run(wb_model **mp, const wb_dataset *ds, const wb_train_opts *o, wb
         c = wb_model_cfg_get(m);
     }
 
+    /* what the model learns from the data before the first step (bow's
+     * n-gram table); a resumed model has it already */
+    if ((rc = wb_model_fit(m, X, tr, ntr, e))) goto done;
+
     wb_model_file mf = *o->file, cf = *o->file;
     mf.trainer = NULL, mf.with_optimizer = 0;
     cf.with_optimizer = 1, cf.embed_vectors = 0;

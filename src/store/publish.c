@@ -82,6 +82,9 @@ static void clean_stale(const char *parent, const char *base) {
         if (*endp || pid <= 0) continue;
         if (pid != getpid() && kill((pid_t)pid, 0) == 0) continue; /* a live writer owns it */
         if (pid != getpid() && errno == EPERM) continue;
+        struct stat sb;
+        if (fstatat(dirfd(d), e->d_name, &sb, AT_SYMLINK_NOFOLLOW) || !S_ISDIR(sb.st_mode) || sb.st_uid != geteuid())
+            continue; /* another user's, or not a directory: not ours to remove */
         char *p = wb_path_join(parent, e->d_name);
         if (p) wb_rmrf(p);
         free(p);
@@ -90,10 +93,19 @@ static void clean_stale(const char *parent, const char *base) {
 }
 
 /* A directory we may replace with --force: empty, or holding nothing but a
- * store's files (so --force never deletes anything else). */
-static int looks_like_store(const char *dir) {
-    DIR *d = opendir(dir);
-    if (!d) return 0;
+ * store's files (so --force never deletes anything else).  fd is the
+ * directory, or -1 to open `dir` (its last component not followed). */
+static int looks_like_store(const char *dir, int fd) {
+    int own = fd < 0;
+    if (own) fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    int dup_fd = fd >= 0 ? dup(fd) : -1;
+    DIR *d = dup_fd >= 0 ? fdopendir(dup_fd) : NULL;
+    if (own && fd >= 0) close(fd);
+    if (!d) {
+        if (dup_fd >= 0) close(dup_fd);
+        return 0;
+    }
+    rewinddir(d);
     struct dirent *e;
     int other = 0;
     while (!other && (e = readdir(d))) {
@@ -118,7 +130,7 @@ int wb_pub_begin(wb_pub *p, const char *store, int force, wb_err *e) {
     struct stat sb;
     if (stat(store, &sb) == 0) {
         if (!force) return wb_err_at(e, WB_EEXIST, store, 0, -1, "exists (use --force to replace it)");
-        if (!S_ISDIR(sb.st_mode) || !looks_like_store(store))
+        if (!S_ISDIR(sb.st_mode) || !looks_like_store(store, -1))
             return wb_err_at(e, WB_EEXIST, store, 0, -1, "exists and is not a wordbench store; refusing to replace it");
     }
     clean_stale(p->parent, p->base);
@@ -235,11 +247,21 @@ static int publish(const char *tmp, const char *store, const char *parent, int f
     if (errno != EEXIST && errno != ENOTEMPTY)
         return wb_err_at(err, errno, store, 0, -1, "cannot publish the store: %s", strerror(errno));
     if (!force) return wb_err_at(err, WB_EEXIST, store, 0, -1, "exists (use --force to replace it)");
-    if (!looks_like_store(store))
+    /* Hold the old store's directory before the check and the swap:
+     * afterwards it is removed through this descriptor, and only while the
+     * temporary name still names it. */
+    int old = open(store, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (old < 0 || !looks_like_store(store, old)) {
+        if (old >= 0) close(old);
         return wb_err_at(err, WB_EEXIST, store, 0, -1, "exists and is not a wordbench store; refusing to replace it");
-    if (wb_rename_exchange(tmp, store))
-        return wb_err_at(err, errno, store, 0, -1, "cannot swap in the new store: %s", strerror(errno));
-    wb_rmrf(tmp); /* now the old store; processes mapping it keep their mappings */
+    }
+    if (wb_rename_exchange(tmp, store)) {
+        int e = errno;
+        close(old);
+        return wb_err_at(err, e, store, 0, -1, "cannot swap in the new store: %s", strerror(e));
+    }
+    wb_rmrf_held(tmp, old); /* now at the temporary name; processes mapping it keep their mappings */
+    close(old);
 synced:
     wb_fsync_path(parent, 1);
     return 0;

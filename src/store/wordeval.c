@@ -582,7 +582,7 @@ typedef int32_t v8i __attribute__((vector_size(32)));
 #endif
 
 /* Scores of one question over a block of m rows, kept when among the best:
- *   add: (S_a' ...) t = (S_b + S_c - S_a) · inv   (∝ cos(r, b̂ + ĉ - â): gensim's ranking)
+ *   add: t = (S_b + S_c - S_a) · inv   (∝ cos(r, b̂ + ĉ - â): gensim's ranking)
  *   mul: t = P_b · P_c / (P_a + 1e-6)  with P = (1 + cos) / 2 already in S
  * inv[m] = 1 / |r|, NaN for rows of norm 0 (never chosen: NaN compares
  * false, as such rows score NaN in gensim).  Eight scores at a time; the
@@ -701,12 +701,19 @@ static void *scan_main(void *arg) {
     return NULL;
 }
 
-static const uint32_t *sort_cols; /* for cmp_order: set before qsort, single-threaded */
-static int cmp_order(const void *a, const void *b) {
-    const uint32_t *x = sort_cols + 3 * (size_t)*(const uint32_t *)a, *y = sort_cols + 3 * (size_t)*(const uint32_t *)b;
-    if (x[1] != y[1]) return x[1] < y[1] ? -1 : 1;
-    if (x[0] != y[0]) return x[0] < y[0] ? -1 : 1;
-    return (x[2] > y[2]) - (x[2] < y[2]);
+/* A question's place in the scan order: by the S rows of its b, then a,
+ * then c, so consecutive questions reuse rows of S from the cache. */
+typedef struct qkey {
+    uint32_t b, a, c;   /* columns */
+    uint32_t i;         /* question */
+} qkey;
+
+static int cmp_qkey(const void *x, const void *y) {
+    const qkey *p = x, *q = y;
+    if (p->b != q->b) return p->b < q->b ? -1 : 1;
+    if (p->a != q->a) return p->a < q->a ? -1 : 1;
+    if (p->c != q->c) return p->c < q->c ? -1 : 1;
+    return (p->i > q->i) - (p->i < q->i);
 }
 
 static int run_analogies(view *w, const wb_wordtests *t, const resolve *z, const wb_wordeval_opts *o,
@@ -751,9 +758,9 @@ static int run_analogies(view *w, const wb_wordtests *t, const resolve *z, const
     if (nthreads > WB_WORDEVAL_MAX_THREADS) nthreads = WB_WORDEVAL_MAX_THREADS;
     uint32_t *cols = rc ? NULL : malloc((3 * nact + 1) * sizeof *cols);
     uint32_t *order = cols ? malloc((nact + 1) * sizeof *order) : NULL;
-    uint32_t *qcols = order ? malloc((3 * nact + 1) * sizeof *qcols) : NULL;
+    qkey *keys = order ? malloc((nact + 1) * sizeof *keys) : NULL;
     float *W = NULL;
-    if (!rc && !qcols) rc = wb_err_set(e, WB_ENOMEM, "out of memory");
+    if (!rc && !keys) rc = wb_err_set(e, WB_ENOMEM, "out of memory");
     if (!rc && nact) {
         for (size_t i = 0; i < nact; i++)
             for (int j = 0; j < 3; j++) cols[nw++] = act[i].row[j];
@@ -765,12 +772,12 @@ static int run_analogies(view *w, const wb_wordtests *t, const resolve *z, const
         for (size_t i = 0; i < nact; i++) {
             for (int j = 0; j < 3; j++) {
                 uint32_t *hit = bsearch(&act[i].row[j], cols, nw, sizeof *cols, cmp_u32);
-                act[i].col[j] = qcols[3 * i + j] = (uint32_t)(hit - cols);
+                act[i].col[j] = (uint32_t)(hit - cols);
             }
-            order[i] = (uint32_t)i;
+            keys[i] = (qkey){act[i].col[1], act[i].col[0], act[i].col[2], (uint32_t)i};
         }
-        sort_cols = qcols;
-        qsort(order, nact, sizeof *order, cmp_order);
+        qsort(keys, nact, sizeof *keys, cmp_qkey);
+        for (size_t i = 0; i < nact; i++) order[i] = keys[i].i;
         if (!(W = malloc(nw * E * sizeof *W))) rc = wb_err_set(e, WB_ENOMEM, "out of memory");
     }
     /* Ŵ: unit vectors of the question words (a zero vector stays zero). */
@@ -839,7 +846,7 @@ static int run_analogies(view *w, const wb_wordtests *t, const resolve *z, const
         ar->oov_ratio = ar->questions ? 100.0 * (double)ar->oov / (double)ar->questions : 0;
     }
     for (size_t k = 0; th && k < nthreads; k++) free(th[k].S), free(th[k].inv), free(th[k].best), free(th[k].scratch);
-    free(th), free(act), free(cols), free(order), free(qcols), free(W);
+    free(th), free(act), free(cols), free(order), free(keys), free(W);
     return rc;
 }
 

@@ -53,10 +53,7 @@ Exit status: 0 success (also when the results differ: the report says so),
 EOF
 }
 
-die() { echo "$prog: $*" >&2; exit 1; }
-usage_error() { echo "$prog: $*" >&2; echo "$prog: try --help" >&2; exit 2; }
-note() { echo "$prog: $*" >&2; }
-need_value() { [[ $2 -ge 2 ]] || usage_error "$1 needs a value"; }
+. "$(dirname "$0")/lib.bash"
 
 while [[ $# -gt 0 ]]; do
     case $1 in
@@ -116,20 +113,22 @@ wbcmd=("$wb" evaluate "$store" --analogies "$questions" --restrict-vocab "$restr
 gscmd=("$py" "$here/../gensim_wordeval.py" "$kv" --format kv --analogies "$questions" --restrict-vocab "$restrict"
        --out "$gsjson" --compare "$wbjson")
 
-# timed RUN...: sets T_WALL (s) and T_RSS (KB); stdout to $T_OUT
+# timed RUN...: sets T_WALL (s), T_RSS (KB), T_CPU (user + system s); stdout to $T_OUT
 timed() {
-    local tf
+    local tf rc=0 u s
     tf=$(mktemp)
-    /usr/bin/time -f "%e %M" -o "$tf" "$@" >"$T_OUT"
-    read -r T_WALL T_RSS <"$tf"
+    /usr/bin/time -f "%e %M %U %S" -o "$tf" "$@" >"$T_OUT" || rc=$?
+    read -r T_WALL T_RSS u s < <(tail -1 "$tf")
+    T_CPU=$($py -c "print('%.1f' % ($u + $s))")
     rm -f "$tf"
+    return $rc
 }
 
 note "warming the page cache (one untimed wordbench run)"
 "${wbcmd[@]}" >/dev/null
 note "wordbench evaluate"
 T_OUT=$wbjson timed "${wbcmd[@]}"
-wb_wall=$T_WALL wb_rss=$T_RSS
+wb_wall=$T_WALL wb_rss=$T_RSS wb_cpu=$T_CPU
 wb_inner=$($py -c "import json,sys; print('%.2f' % json.load(open(sys.argv[1]))['results'][0]['seconds'])" "$wbjson")
 wb_acc=$($py -c "import json,sys; t=json.load(open(sys.argv[1]))['results'][0]['analogies'][0]['total']; print('%.4f (%d/%d)' % (t['accuracy'], t['correct'], t['correct']+t['incorrect']))" "$wbjson")
 if (( gensim )); then
@@ -138,7 +137,7 @@ if (( gensim )); then
     T_OUT=$workdir/compare.txt timed "${gscmd[@]}"
     agree=$?
     set -e
-    gs_wall=$T_WALL gs_rss=$T_RSS
+    gs_wall=$T_WALL gs_rss=$T_RSS gs_cpu=$T_CPU
     read -r gs_inner gs_load < <($py -c "import json,sys; j=json.load(open(sys.argv[1])); print('%.2f %.2f' % (j['seconds'], j['load_seconds']))" "$gsjson")
 fi
 
@@ -151,13 +150,13 @@ report=$workdir/report.md
     echo "- wordbench: \`${wbcmd[*]}\`"
     (( gensim )) && echo "- gensim $($py -c 'import gensim; print(gensim.__version__)'): \`${gscmd[*]}\`"
     echo
-    echo "| | wall time | peak RSS | benchmark time | accuracy |"
-    echo "|---|---|---|---|---|"
-    echo "| wordbench evaluate | ${wb_wall} s | $((wb_rss / 1024)) MB | ${wb_inner} s | $wb_acc |"
+    echo "| | wall time | CPU time | peak RSS | benchmark time | accuracy |"
+    echo "|---|---|---|---|---|---|"
+    echo "| wordbench evaluate | ${wb_wall} s | ${wb_cpu} s | $((wb_rss / 1024)) MB | ${wb_inner} s | $wb_acc |"
     if (( gensim )); then
-        echo "| gensim (KeyedVectors.load mmap + evaluate_word_analogies) | ${gs_wall} s | $((gs_rss / 1024)) MB | ${gs_inner} s (load ${gs_load} s) | $($py -c "import json,sys; t=json.load(open(sys.argv[1]))['analogies'][0]['total']; print('%.4f (%d/%d)' % (t['accuracy'], t['correct'], t['correct']+t['incorrect']))" "$gsjson") |"
+        echo "| gensim (KeyedVectors.load mmap + evaluate_word_analogies) | ${gs_wall} s | ${gs_cpu} s | $((gs_rss / 1024)) MB | ${gs_inner} s (load ${gs_load} s) | $($py -c "import json,sys; t=json.load(open(sys.argv[1]))['analogies'][0]['total']; print('%.4f (%d/%d)' % (t['accuracy'], t['correct'], t['correct']+t['incorrect']))" "$gsjson") |"
         echo
-        echo "- wall time: wordbench is $($py -c "print('%.1f' % ($gs_wall / $wb_wall))")x faster; peak RSS: $($py -c "print('%.2f' % ($wb_rss / $gs_rss))") of gensim's"
+        echo "- wall time: wordbench is $($py -c "print('%.1f' % ($gs_wall / $wb_wall))")x faster (CPU time: $($py -c "print('%.1f' % ($gs_cpu / max($wb_cpu, 0.1)))")x less); peak RSS: $($py -c "print('%.2f' % ($wb_rss / $gs_rss))") of gensim's"
         if (( agree == 0 )); then echo "- results: $(tail -1 "$workdir/compare.txt")"
         else echo "- results DIFFER:"; sed 's/^/  - /' "$workdir/compare.txt"; fi
     fi
