@@ -78,7 +78,8 @@
  * holder removes it before releasing it): a second process waits and then
  * maps what the first built (many search workers starting at once build it
  * once).  Under the lock, leftovers of
- * builders that died (<key>.wbds.tmp-*) are removed.  A stdin path ("-")
+ * builders that died (<key>.wbds.tmp-*) are removed.  An input that is not
+ * a regular file (stdin "-", a pipe such as <(zcat f.gz), a directory)
  * cannot be hashed before it is read: it is built as with cache_dir NULL.
  * Inputs are hashed before they are read: a file changed between the two is
  * not detected.  An input's content hash is memoised in <cache_dir>/<id>.src

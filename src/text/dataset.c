@@ -890,6 +890,14 @@ static int build_temporary(wb_dataset **out, const wb_dataset_opts *o, wb_err *e
     return rc;
 }
 
+/* An input the cache can key: absent, or a regular file (not stdin, a pipe
+ * such as <(zcat ...), which hashing would consume, or a directory, which
+ * the reader names). */
+static int cacheable(const char *path) {
+    struct stat sb;
+    return !path || (strcmp(path, "-") && !stat(path, &sb) && S_ISREG(sb.st_mode));
+}
+
 int wb_dataset_build(wb_dataset **out, const wb_dataset_opts *o, wb_dataset_stats *stats, wb_err *err) {
     wb_dataset_stats st;
     memset(&st, 0, sizeof st);
@@ -901,8 +909,7 @@ int wb_dataset_build(wb_dataset **out, const wb_dataset_opts *o, wb_dataset_stat
         goto end;
     }
     if ((rc = check_opts(o, err))) goto end;
-    int use_cache = o->cache_dir && strcmp(o->train_path, "-") && !(o->valid_path && !strcmp(o->valid_path, "-")) &&
-                    !(o->test_path && !strcmp(o->test_path, "-"));
+    int use_cache = o->cache_dir && cacheable(o->train_path) && cacheable(o->valid_path) && cacheable(o->test_path);
     if (!use_cache) {
         rc = build_temporary(out, o, err);
         goto end;

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # dataset_cache.sh — the data set as a mapped directory, end to end:
-#   - the default cache ($XDG_CACHE_HOME/wordbench), --cache-dir, --no-cache (nothing left);
+#   - the default cache ($XDG_CACHE_HOME/wordbench), --cache-dir, --no-cache (nothing left),
+#     a pipe (<(cat FILE)) built without the cache;
 #   - `data cache` lists entries (text and --json) and `data cache --clear` removes them
 #     (only wordbench's files), usage errors exit 2;
 #   - numpy maps every array as it is (numpy.load(..., mmap_mode="r")): shapes, dtypes,
@@ -50,6 +51,13 @@ expect_rc 2 "--no-cache with --cache-dir"
 run "$WB" data stats --cache-dir "$T/deep/er/c3" "$TX/demo_topics.txt"
 expect_rc 0 "--cache-dir with missing parents"
 grep -q "dataset cache written: $T/deep/er/c3/[0-9a-f]\{16\}\.wbds" "$T/err" && ok || bad "--cache-dir line: $(cat "$T/err")"
+# a pipe is read once, never hashed (hashing would consume it): built as stdin is, and
+# the rows are those of the file itself
+"$WB" data show --maxlen 12 --cache-dir "$T/c4" "$TX/demo_sentiment.tsv" >"$T/want" 2>/dev/null
+run "$WB" data show --maxlen 12 --cache-dir "$T/c4" <(cat "$TX/demo_sentiment.tsv")
+expect_rc 0 "show of a pipe"
+cmp -s "$T/out" "$T/want" && [ -s "$T/want" ] && ok || bad "show of a pipe prints other rows: $(head -c 300 "$T/out")"
+[ "$(find "$T/c4" -maxdepth 1 -name '*.wbds' | wc -l)" -eq 1 ] && ok || bad "a pipe was cached: $(ls "$T/c4")"
 
 # ---- data cache ---------------------------------------------------------------------
 run "$WB" data show --maxlen 12 "$TX/demo_sentiment.tsv"
