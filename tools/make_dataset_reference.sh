@@ -3,15 +3,15 @@
 # fixtures/dataset/cases.txt, the SHA-256 of the model file `wordbench train` writes
 # (--threads 1, --seed 5) and of the rows `wordbench data show` prints with the same
 # data-set options, as made by a given wordbench binary.  The committed file was made by
-# the in-memory data set of commit e4945ea (main before issue 14 made the data set a mapped
+# the in-memory data set of commit d50a41b (main before issue 14 made the data set a mapped
 # file; dc25ce4 made the first one, and differs only on `spam`: since then a model file keeps
-# its class weights); tests/cli/dataset_reference.sh checks that today's build gives the same
+# its class weights, and the reader reads CR LF inside CSV fields as LF); tests/cli/dataset_reference.sh checks that today's build gives the same
 # bytes.  Remake it with a build of the new model code on the old data set when the model
 # file format changes.
 #
 # Usage: tools/make_dataset_reference.sh WORDBENCH_BINARY [SHARED_DATA_DIR [OUT]]
 #   (OUT: another file than fixtures/dataset/reference.txt; the test writes one and compares)
-#   e.g. git worktree add /tmp/old e4945ea && cmake -S /tmp/old -B /tmp/old/b &&
+#   e.g. git worktree add /tmp/old d50a41b && cmake -S /tmp/old -B /tmp/old/b &&
 #        cmake --build /tmp/old/b -j2 && tools/make_dataset_reference.sh /tmp/old/b/wordbench
 # The model bytes depend on the CPU's OpenBLAS kernels, so the file records the machine
 # (`lscpu` model name); the test compares model bytes only on that machine and the rows

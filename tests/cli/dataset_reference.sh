@@ -2,7 +2,7 @@
 # dataset_reference.sh — the mapped, streamed data set changes nothing about the results:
 # for every case of fixtures/dataset/cases.txt, `data show` prints the same rows and
 # `train --seed 5 --threads 1` writes the same model bytes as the in-memory data set of
-# commit e4945ea (main before issue 14) did (fixtures/dataset/reference.txt, made by
+# commit d50a41b (main before issue 14) did (fixtures/dataset/reference.txt, made by
 # tools/make_dataset_reference.sh).
 # Runs every case twice with one cache directory: the first run builds each data set, the
 # second maps it from the cache (a hit); one case also with --no-cache (a temporary data

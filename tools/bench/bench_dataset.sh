@@ -15,7 +15,7 @@
 #   train-hit     the same again: first_batch_s is the cache-hit start (command start → first step)
 #   start         data show --maxlen 60 --head 1 on that data set: the cache-hit start alone, wall and CPU
 #   pss           two train-hit runs at once: Σ Pss of their data-set mappings, sampled every second
-#   old-*         with --old BIN (the in-memory data set, e.g. a build of dc25ce4 or e4945ea): stats and train on 600k
+#   old-*         with --old BIN (the in-memory data set, e.g. a build of dc25ce4 or d50a41b): stats and train on 600k
 # Build throughput = input bytes / (user + sys CPU seconds of stats-build): MB/s per core.
 #
 # Usage: tools/bench/bench_dataset.sh [--sizes "600k 5m"] [--runs "stats train pss"] [--build DIR]
