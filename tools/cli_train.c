@@ -443,26 +443,19 @@ static int run_train(cli *c) {
     }
     double t_model = now_s();
     if (cwmode == 1) { /* balanced: n / (classes · count) over the training split */
-        size_t C = mc.task == WB_TASK_BINARY ? 2 : mc.C, n = 0;
-        double *cnt = calloc(C, sizeof *cnt);
-        cw = calloc(C, sizeof *cw);
-        if (!cnt || !cw) {
-            free(cnt);
+        size_t ntr;
+        uint32_t *tr = wb_split_indices(ds, WB_DS_TRAIN, &ntr);
+        cw = calloc(mc.C < 2 ? 2 : mc.C, sizeof *cw);
+        if (!cw || ntr == SIZE_MAX) {
+            free(tr);
             rc = cli_fail(&e, wb_err_set(&e, WB_ENOMEM, "out of memory"));
             goto out;
         }
         const size_t *lo;
         const uint32_t *li;
         wb_dataset_labels(ds, &lo, &li);
-        const uint8_t *sp = wb_dataset_split(ds);
-        for (size_t i = 0; i < wb_dataset_n(ds); i++) {
-            if (sp[i] != WB_DS_TRAIN) continue;
-            n++;
-            for (size_t q = lo[i]; q < lo[i + 1]; q++) cnt[li[q]] += 1;
-        }
-        for (size_t k = 0; k < C; k++) cw[k] = cnt[k] > 0 ? (float)((double)n / ((double)C * cnt[k])) : 1.0f;
-        if (mc.task == WB_TASK_BINARY) cw[0] = cw[1] / cw[0]; /* positive weight relative to the negative class */
-        free(cnt);
+        wb_class_weights_balanced(mc.task, mc.C, lo, li, tr, ntr, cw);
+        free(tr);
         to.class_weights = cw;
     }
     meta = wb_bundle_meta(&dso, ds, store_abs);

@@ -18,6 +18,9 @@
  * validation examples there is no early stopping and out_path gets the
  * last epoch's weights.
  *
+ * out_path may be NULL when restore_best is 0: nothing is written and the
+ * trained model is *m (experiments evaluate it in memory).
+ *
  * Checkpoint (ckpt_path): after every epoch, the model file with the
  * optimizer state and the trainer state (epoch, best loss, patience
  * counter, best epoch, history), written atomically.  resume = 1 loads it
@@ -64,6 +67,14 @@ typedef struct wb_train_opts {
     const char *ckpt_path;    /* checkpoint file or NULL */
     int resume;               /* 1 = continue from ckpt_path */
     const wb_model_file *file;/* meta, vocabulary, fingerprint, embed_vectors for out_path */
+    /* Experiments (search.h): the examples to train and validate on instead
+     * of the data set's split, and ids to read instead of its X. */
+    int custom_split;         /* 1: train_idx / val_idx replace splits WB_DS_TRAIN and VALID/TEST */
+    const uint32_t *train_idx;/* (ntrain) example indices, with custom_split */
+    size_t ntrain;
+    const uint32_t *val_idx;  /* (nval) validation examples, with custom_split; nval may be 0 */
+    size_t nval;
+    const int32_t *X;         /* (n, T) ids used instead of wb_dataset_x(ds), or NULL */
     wb_train_progress progress; /* or NULL */
     void *ctx;
     int (*should_stop)(void *ctx); /* polled between batches (signals) or NULL */
@@ -88,6 +99,14 @@ typedef struct wb_train_result {
  * training examples, bad options), the model's errors, errors writing
  * out_path / ckpt_path, WB_ECORRUPT for a bad checkpoint. */
 int wb_train_run(wb_model **m, const wb_dataset *ds, const wb_train_opts *o, wb_train_result *res, wb_err *e);
+
+/* Keras' class_weight="balanced" over the examples idx[0..n): class c gets
+ * n / (classes · count_c) (1 for a class with no example), classes = 2 for
+ * binary.  cw must hold max(C, 2) floats; for binary (C = 1, one sigmoid)
+ * cw[0] is the positive class's weight relative to the negative class's, as
+ * the model's loss wants it (model.h). */
+void wb_class_weights_balanced(wb_task task, size_t C, const size_t *loff, const uint32_t *lids,
+                               const uint32_t *idx, size_t n, float *cw);
 
 /* Indices of the examples of one split value (WB_DS_*) into a malloc'ed
  * array; *n its length.  NULL with *n = 0 when none (or out of memory:

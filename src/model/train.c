@@ -47,6 +47,17 @@ uint32_t *wb_split_indices(const wb_dataset *ds, int split, size_t *n) {
     return idx;
 }
 
+void wb_class_weights_balanced(wb_task task, size_t C, const size_t *loff, const uint32_t *lids,
+                               const uint32_t *idx, size_t n, float *cw) {
+    size_t K = task == WB_TASK_BINARY ? 2 : C;
+    for (size_t k = 0; k < K; k++) cw[k] = 0;
+    for (size_t j = 0; j < n; j++) /* counts, in cw for now */
+        for (size_t q = loff[idx[j]]; q < loff[idx[j] + 1]; q++)
+            if (lids[q] < K) cw[lids[q]] += 1;
+    for (size_t k = 0; k < K; k++) cw[k] = cw[k] > 0 ? (float)((double)n / ((double)K * cw[k])) : 1.0f;
+    if (task == WB_TASK_BINARY) cw[0] = cw[1] / cw[0]; /* positive weight relative to the negative class */
+}
+
 /* Trainer state: "key value" lines, then one "h ..." line per epoch. */
 typedef struct tstate {
     size_t epoch, best_epoch, bad;
@@ -109,13 +120,25 @@ int wb_train_run(wb_model **mp, const wb_dataset *ds, const wb_train_opts *o, wb
     wb_model *m = *mp;
     const wb_model_cfg *c = wb_model_cfg_get(m);
     size_t T = c->T, C = c->C, B = o->batch;
-    if (!o->out_path) return wb_err_set(e, WB_EUSAGE, "no output model path");
+    if (!o->out_path && o->restore_best) return wb_err_set(e, WB_EUSAGE, "no output model path");
     if (wb_dataset_maxlen(ds) != T) return wb_err_set(e, WB_EUSAGE, "the data set's maxlen differs from the model's");
     if (o->resume && !o->ckpt_path) return wb_err_set(e, WB_EUSAGE, "resume needs a checkpoint path");
     size_t ntr, nval;
-    uint32_t *tr = wb_split_indices(ds, WB_DS_TRAIN, &ntr);
-    uint32_t *val = wb_split_indices(ds, WB_DS_VALID, &nval);
-    if (!val && nval == 0) val = wb_split_indices(ds, WB_DS_TEST, &nval); /* as the Keras tutorial */
+    uint32_t *tr, *val;
+    if (o->custom_split) {
+        ntr = o->ntrain, nval = o->nval;
+        tr = ntr ? malloc(ntr * sizeof *tr) : NULL;
+        val = nval ? malloc(nval * sizeof *val) : NULL;
+        if ((ntr && !tr) || (nval && !val)) ntr = SIZE_MAX;
+        else {
+            if (ntr) memcpy(tr, o->train_idx, ntr * sizeof *tr);
+            if (nval) memcpy(val, o->val_idx, nval * sizeof *val);
+        }
+    } else {
+        tr = wb_split_indices(ds, WB_DS_TRAIN, &ntr);
+        val = wb_split_indices(ds, WB_DS_VALID, &nval);
+        if (!val && nval == 0) val = wb_split_indices(ds, WB_DS_TEST, &nval); /* as the Keras tutorial */
+    }
     tstate st = {.best = INFINITY};
     int32_t *xb = malloc(B * T * sizeof *xb), *y = malloc(B * sizeof *y);
     float *t = malloc(B * C * sizeof *t);
@@ -132,7 +155,7 @@ int wb_train_run(wb_model **mp, const wb_dataset *ds, const wb_train_opts *o, wb
     const size_t *loff;
     const uint32_t *lids;
     wb_dataset_labels(ds, &loff, &lids);
-    const int32_t *X = wb_dataset_x(ds);
+    const int32_t *X = o->X ? o->X : wb_dataset_x(ds);
 
     if (o->resume) {
         wb_model *nm;
@@ -224,7 +247,7 @@ int wb_train_run(wb_model **mp, const wb_dataset *ds, const wb_train_opts *o, wb
         }
     }
     /* The final model: the best epoch's (already written) or the last. */
-    if (!(o->restore_best && st.best_epoch)) rc = wb_model_save(m, o->out_path, &mf, e);
+    if (!(o->restore_best && st.best_epoch) && o->out_path) rc = wb_model_save(m, o->out_path, &mf, e);
 done:
     res->epochs_run = st.epoch;
     res->best_epoch = st.best_epoch;
