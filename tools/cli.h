@@ -15,7 +15,7 @@
 
 enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
 
-#define CLI_MAX_OPTS 64
+#define CLI_MAX_OPTS 96
 
 typedef struct cli_opt {
     const char *name;   /* long name without "--" */

@@ -68,20 +68,8 @@ static int opt_widths(const cli *c, wb_model_cfg *mc) {
     return 0;
 }
 
-/* The architecture options shared by train and summary. */
-#define MODEL_OPTS                                                                                             \
-    {"model", 'm', "NAME", "tutorial", "dense|pool|tutorial|kim", 0},                                          \
-    {"embeddings", 'e', "MODE", NULL, "frozen|finetune|learned|multichannel (default: frozen with --store, else learned)", 0}, \
-    {"oov", 0, "MODE", "zero", "words the store lacks: zero|random|learn", 0},                                 \
-    {"emb-dim", 0, "N", NULL, "embedding dimension (default: the store's, else 100)", 0},                       \
-    {"filters", 0, "N", NULL, "filters per width (default: tutorial 128, kim 100)", 0},                        \
-    {"widths", 0, "K,K,..", NULL, "Conv1D widths (default: tutorial 5, kim 3,4,5)", 0},                         \
-    {"hidden", 0, "N", NULL, "hidden Dense units, 0 = none (default: kim 0, others 10)", 0},                    \
-    {"dropout", 0, "P", NULL, "dropout on the features (default: kim 0.5, others 0)", 0},                       \
-    {"max-norm", 0, "C", NULL, "max-norm of the output rows, 0 = off (default: kim 3, others 0)", 0}
-
 /* Fill the architecture part of mc from the options; E = 0 when not given. */
-static int model_opts(const cli *c, wb_model_cfg *mc, int have_store) {
+int cli_model_opts(const cli *c, wb_model_cfg *mc, int have_store) {
     int k = cli_choice(c, "model", "dense|pool|tutorial|kim");
     if (k < 0) return EXIT_USAGE;
     wb_model_cfg_init(mc, (wb_model_kind)k);
@@ -99,6 +87,28 @@ static int model_opts(const cli *c, wb_model_cfg *mc, int have_store) {
         opt_size(c, "hidden", 0, 100000, &mc->H) || opt_widths(c, mc) ||
         opt_float(c, "dropout", 0, 0.99, &mc->dropout) || opt_float(c, "max-norm", 0, 1e6, &mc->maxnorm))
         return EXIT_USAGE;
+    return 0;
+}
+
+int cli_fit_opts(const cli *c, int have_store, cli_fit *f) {
+    memset(f, 0, sizeof *f);
+    if (cli_model_opts(c, &f->mc, have_store)) return EXIT_USAGE;
+    int ok = cli_choice(c, "optimizer", "adam|sgd|rmsprop|adagrad|adadelta");
+    if (ok < 0) return EXIT_USAGE;
+    wb_optim_init(&f->opt, (wb_opt_kind)ok);
+    if (opt_float(c, "lr", 1e-9, 100, &f->opt.lr) || opt_float(c, "momentum", 0, 0.9999, &f->opt.momentum) ||
+        opt_float(c, "l2", 0, 10, &f->opt.l2) || opt_float(c, "clipnorm", 0, 1e9, &f->opt.clipnorm) ||
+        opt_float(c, "clipvalue", 0, 1e9, &f->opt.clipvalue))
+        return EXIT_USAGE;
+    uint64_t ep, bs, pat, seed;
+    if (cli_u64(c, "epochs", 1, 100000, &ep) || cli_u64(c, "batch-size", 1, 65536, &bs) ||
+        cli_u64(c, "patience", 0, 100000, &pat) || cli_u64(c, "seed", 0, UINT64_MAX, &seed))
+        return EXIT_USAGE;
+    int cwmode = cli_choice(c, "class-weights", "none|balanced");
+    if (cwmode < 0) return EXIT_USAGE;
+    f->epochs = ep, f->batch = bs, f->patience = pat, f->seed = seed ? seed : 1;
+    f->balanced = cwmode == 1;
+    f->mc.seed = f->seed;
     return 0;
 }
 
@@ -161,7 +171,7 @@ static void print_summary(const cli *c, const wb_model_cfg *mc, const char *titl
 }
 
 static const cli_opt summary_opts[] = {
-    MODEL_OPTS,
+    CLI_MODEL_OPTS,
     {"vocab-size", 0, "N", "20000", "without MODEL: vocabulary size (ids incl. padding)", 0},
     {"maxlen", 0, "N", "100", "without MODEL: sequence length", 0},
     {"classes", 0, "N", "2", "without MODEL: number of labels (2 = binary, one sigmoid)", 0},
@@ -184,7 +194,7 @@ static int run_summary(cli *c) {
         wb_bundle_destroy(b);
         return EXIT_OK;
     }
-    if (model_opts(c, &mc, 0)) return EXIT_USAGE;
+    if (cli_model_opts(c, &mc, 0)) return EXIT_USAGE;
     if (cli_str(c, "embeddings") == NULL) mc.emb = WB_EMB_LEARNED;
     if (!mc.E) mc.E = 100;
     uint64_t V, T, C;
@@ -212,18 +222,9 @@ static const cli_opt train_opts[] = {
     {"data", 'd', "FILE", NULL, "training file (required)", 0},
     CLI_DATASET_OPTS("100", "pad or truncate every text to N tokens"),
     {"store", 's', "STORE", NULL, "pretrained vectors (a store made by 'wordbench convert')", 0},
-    MODEL_OPTS,
+    CLI_MODEL_OPTS,
     {"output", 'o', "MODEL", NULL, "model file to write (required)", 0},
-    {"epochs", 0, "N", "10", "passes over the training split", 0},
-    {"batch-size", 'b', "N", "32", "examples per minibatch", 0},
-    {"optimizer", 0, "NAME", "adam", "adam|sgd|rmsprop|adagrad|adadelta", 0},
-    {"lr", 0, "X", NULL, "learning rate (default: adam/rmsprop 0.001, sgd/adagrad 0.01, adadelta 1)", 0},
-    {"momentum", 0, "X", "0", "sgd momentum", 0},
-    {"l2", 0, "X", "0", "L2 weight decay added to every gradient", 0},
-    {"clipnorm", 0, "X", "0", "clip the global gradient norm (0 = off)", 0},
-    {"clipvalue", 0, "X", "0", "clip every gradient element to [-X, X] (0 = off)", 0},
-    {"class-weights", 0, "MODE", "none", "none|balanced (n / (classes * count))", 0},
-    {"patience", 0, "N", "0", "stop after N epochs without a better validation loss (0 = never)", 0},
+    CLI_FIT_OPTS,
     {"no-restore-best", 0, NULL, NULL, "keep the last epoch's weights, not the best validation epoch's", 0},
     {"checkpoint", 0, "FILE", NULL, "checkpoint after every epoch (default MODEL.ckpt)", 0},
     {"resume", 0, NULL, NULL, "continue from the checkpoint", 0},
@@ -349,32 +350,21 @@ static int run_train(cli *c) {
     const char *data = cli_str(c, "data"), *out = cli_str(c, "output"), *store_dir = cli_str(c, "store");
     if (!data) return cli_usage(c, "--data FILE is required");
     if (!out) return cli_usage(c, "-o MODEL is required");
-    wb_model_cfg mc;
-    if (model_opts(c, &mc, store_dir != NULL)) return EXIT_USAGE;
+    cli_fit fit;
+    if (cli_fit_opts(c, store_dir != NULL, &fit)) return EXIT_USAGE;
+    wb_model_cfg mc = fit.mc;
     if (mc.emb != WB_EMB_LEARNED && !store_dir)
         return cli_usage(c, "--embeddings %s needs --store", wb_emb_mode_name(mc.emb));
     if (mc.emb == WB_EMB_LEARNED && store_dir) return cli_usage(c, "--embeddings learned uses no --store");
-    int ok = cli_choice(c, "optimizer", "adam|sgd|rmsprop|adagrad|adadelta");
-    if (ok < 0) return EXIT_USAGE;
-    wb_optim opt;
-    wb_optim_init(&opt, (wb_opt_kind)ok);
-    if (opt_float(c, "lr", 1e-9, 100, &opt.lr) || opt_float(c, "momentum", 0, 0.9999, &opt.momentum) ||
-        opt_float(c, "l2", 0, 10, &opt.l2) || opt_float(c, "clipnorm", 0, 1e9, &opt.clipnorm) ||
-        opt_float(c, "clipvalue", 0, 1e9, &opt.clipvalue))
-        return EXIT_USAGE;
+    wb_optim opt = fit.opt;
     wb_train_opts to;
     wb_train_opts_init(&to);
-    uint64_t ep, bs, pat, thr, seed;
-    if (cli_u64(c, "epochs", 1, 100000, &ep) || cli_u64(c, "batch-size", 1, 65536, &bs) ||
-        cli_u64(c, "patience", 0, 100000, &pat) || cli_u64(c, "threads", 1, 256, &thr) ||
-        cli_u64(c, "seed", 0, UINT64_MAX, &seed))
-        return EXIT_USAGE;
-    int cwmode = cli_choice(c, "class-weights", "none|balanced");
-    if (cwmode < 0) return EXIT_USAGE;
-    to.epochs = ep, to.batch = bs, to.patience = pat, to.seed = seed ? seed : 1;
+    uint64_t thr;
+    if (cli_u64(c, "threads", 1, 256, &thr)) return EXIT_USAGE;
+    int cwmode = fit.balanced;
+    to.epochs = fit.epochs, to.batch = fit.batch, to.patience = fit.patience, to.seed = fit.seed;
     to.restore_best = !cli_flag(c, "no-restore-best");
     to.resume = cli_flag(c, "resume");
-    mc.seed = to.seed;
     openblas_set_num_threads((int)thr);
 
     /* The data set. */

@@ -66,7 +66,8 @@ typedef struct wb_train_opts {
     const char *out_path;     /* model file written (required) */
     const char *ckpt_path;    /* checkpoint file or NULL */
     int resume;               /* 1 = continue from ckpt_path */
-    const wb_model_file *file;/* meta, vocabulary, fingerprint, embed_vectors for out_path */
+    const wb_model_file *file;/* meta, vocabulary, fingerprint, embed_vectors for out_path
+                                 (may be NULL when out_path and ckpt_path are) */
     /* Experiments (search.h): the examples to train and validate on instead
      * of the data set's split, and ids to read instead of its X. */
     int custom_split;         /* 1: train_idx / val_idx replace splits WB_DS_TRAIN and VALID/TEST */

@@ -176,7 +176,8 @@ int wb_train_run(wb_model **mp, const wb_dataset *ds, const wb_train_opts *o, wb
         c = wb_model_cfg_get(m);
     }
 
-    wb_model_file mf = *o->file, cf = *o->file;
+    static const wb_model_file no_file; /* o->file may be NULL when nothing is written */
+    wb_model_file mf = o->file ? *o->file : no_file, cf = mf;
     mf.trainer = NULL, mf.with_optimizer = 0;
     cf.with_optimizer = 1, cf.embed_vectors = 0;
     int first = 1;
