@@ -2,14 +2,14 @@
  * test_fuzz_regress.c — replays the fuzz targets' saved inputs without
  * libFuzzer: every file of tests/fuzz/regress/ (inputs that once crashed or
  * broke an invariant, named <target>-<sha1>.bin) and every seed of
- * tests/fuzz/corpus/{text,bin,store,model}/, through the same harness code the
+ * tests/fuzz/corpus/{text,bin,store,model,triallog}/, through the same harness code the
  * fuzzers run.
  *
  * Contains: one test per seed corpus and one for the regression inputs.  The
- * harness bodies are not copied: tests/fuzz/fuzz_{text,bin,store,model}.c are
+ * harness bodies are not copied: tests/fuzz/fuzz_{text,bin,store,model,triallog}.c are
  * included with WB_FUZZ_NO_MAIN defined, which leaves out their libFuzzer
  * entry points and keeps fuzz_text_one(), fuzz_bin_one(),
- * fuzz_store_one() and fuzz_model_one() as static functions of this file, so the replay can never
+ * fuzz_store_one(), fuzz_model_one() and fuzz_triallog_one() as static functions of this file, so the replay can never
  * drift from the fuzzers.  A broken invariant fails the test with the file
  * named; memory errors need a sanitizer build (-DWB_SANITIZE=ON).
  *
@@ -41,6 +41,7 @@ static const char *wb_regress_current = "?"; /* the input being replayed */
 #include "fuzz/fuzz_bin.c"
 #include "fuzz/fuzz_store.c"
 #include "fuzz/fuzz_model.c"
+#include "fuzz/fuzz_triallog.c"
 
 /* tests/fuzz, from this file's path (CMake compiles it by absolute path). */
 static char *fuzz_dir(const char *sub) {
@@ -136,6 +137,11 @@ static void test_corpus_model(void **state) {
     replay_corpus("model", fuzz_model_one);
 }
 
+static void test_corpus_triallog(void **state) {
+    (void)state;
+    replay_corpus("triallog", fuzz_triallog_one);
+}
+
 /* One regression input (*state is its file name), replayed through the
  * target its name starts with. */
 static void test_regress_file(void **state) {
@@ -144,34 +150,35 @@ static void test_regress_file(void **state) {
         const char *prefix;
         harness_fn fn;
     } targets[] = {{"text-", fuzz_text_one}, {"bin-", fuzz_bin_one}, {"store-", fuzz_store_one},
-                   {"model-", fuzz_model_one}};
+                   {"model-", fuzz_model_one}, {"triallog-", fuzz_triallog_one}};
     char *dir = fuzz_dir("regress");
     harness_fn fn = NULL;
     for (size_t t = 0; t < sizeof targets / sizeof targets[0]; t++)
         if (!strncmp(name, targets[t].prefix, strlen(targets[t].prefix))) fn = targets[t].fn;
-    if (!fn) fail_msg("%s/%s: name does not start with text-, bin-, store- or model-", dir, name);
+    if (!fn) fail_msg("%s/%s: name does not start with text-, bin-, store-, model- or triallog-", dir, name);
     replay(dir, name, fn);
     free(dir);
 }
 
 int main(void) {
-    /* The four seed corpora, then one test per regression input so that
+    /* The five seed corpora, then one test per regression input so that
      * each failing input is reported by name. */
     char *dir = fuzz_dir("regress");
     size_t n;
     char **names = list_dir(dir, &n);
-    struct CMUnitTest *tests = calloc(4 + n, sizeof *tests);
+    struct CMUnitTest *tests = calloc(5 + n, sizeof *tests);
     assert_non_null(tests);
     tests[0] = (struct CMUnitTest)cmocka_unit_test(test_corpus_text);
     tests[1] = (struct CMUnitTest)cmocka_unit_test(test_corpus_bin);
     tests[2] = (struct CMUnitTest)cmocka_unit_test(test_corpus_store);
     tests[3] = (struct CMUnitTest)cmocka_unit_test(test_corpus_model);
+    tests[4] = (struct CMUnitTest)cmocka_unit_test(test_corpus_triallog);
     for (size_t i = 0; i < n; i++) {
-        tests[4 + i].name = names[i];
-        tests[4 + i].test_func = test_regress_file;
-        tests[4 + i].initial_state = names[i];
+        tests[5 + i].name = names[i];
+        tests[5 + i].test_func = test_regress_file;
+        tests[5 + i].initial_state = names[i];
     }
-    int failed = _cmocka_run_group_tests("test_fuzz_regress", tests, 4 + n, NULL, NULL);
+    int failed = _cmocka_run_group_tests("test_fuzz_regress", tests, 5 + n, NULL, NULL);
     for (size_t i = 0; i < n; i++) free(names[i]);
     free(names);
     free(tests);

@@ -13,6 +13,7 @@
  * (later options win), parsed with this command's own option table, so a
  * value means exactly what it means to `train`.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
@@ -836,6 +837,26 @@ static int run_collect(cli *c) {
     return rc;
 }
 
+/* Remove a run directory this command created and then failed to fill:
+ * its cache/ (data set files only) and itself; anything else stays. */
+static void remove_new_run_dir(const char *dir) {
+    char *cache = path_join(dir, "cache");
+    DIR *d = cache ? opendir(cache) : NULL;
+    if (d) {
+        struct dirent *de;
+        while ((de = readdir(d))) {
+            if (de->d_name[0] == '.') continue;
+            char *f = path_join(cache, de->d_name);
+            if (f) unlink(f);
+            free(f);
+        }
+        closedir(d);
+        rmdir(cache);
+    }
+    free(cache);
+    rmdir(dir);
+}
+
 /* The search's parameters from --param (checked against the option table). */
 static int parse_params(cli *c, wb_param **out, size_t *n) {
     *out = NULL, *n = 0;
@@ -971,7 +992,8 @@ static int run_search(cli *c) {
         return rc;
     }
     /* RUN_DIR */
-    if (mkdir(out, 0777) && errno != EEXIST) {
+    int created = mkdir(out, 0777) == 0;
+    if (!created && errno != EEXIST) {
         cli_warn("%s: cannot create the run directory: %s", out, strerror(errno));
         sctx_free(&s);
         return EXIT_FAIL;
@@ -1020,13 +1042,16 @@ static int run_search(cli *c) {
             goto out;
         }
         s.plan.id = id;
-    } else if ((lrc = wb_plan_save(&s.plan, s.run_dir, &e))) {
+    }
+    /* Every configuration before anything runs or is written: a bad value
+     * fails now. */
+    for (size_t cfg = 1; cfg < s.plan.nconfigs; cfg++)
+        if ((rc = prepare(&s, cfg))) goto out;
+    if (!s.plan.id && (lrc = wb_plan_save(&s.plan, s.run_dir, &e))) {
         rc = cli_fail(&e, lrc);
         goto out;
     }
-    /* Every configuration before anything runs: a bad value fails now. */
-    for (size_t cfg = 1; cfg < s.plan.nconfigs; cfg++)
-        if ((rc = prepare(&s, cfg))) goto out;
+    created = 0; /* the run directory holds a search now */
     wb_triallog_stats ls;
     if ((rc = read_results(&s, &res, &ls))) goto out;
     size_t nt = wb_plan_ntrials(&s.plan);
@@ -1126,6 +1151,7 @@ static int run_search(cli *c) {
     }
     rc = print_results(c, &s, res, &ls, note[0] ? note : NULL);
 out:
+    if (created && rc && s.run_dir) remove_new_run_dir(s.run_dir); /* nothing half-made left behind */
     free(pend);
     free(log);
     free_results(&s, res);
