@@ -9,7 +9,8 @@ set -euo pipefail
 pkgs=(cmake make gcc g++ pkg-config
       liblmdb-dev libjemalloc-dev libxxhash-dev libopenblas-dev zlib1g-dev
       libutf8proc-dev libcsv-dev libcmocka-dev libfast-float-dev
-      slurm-wlm munge)   # tests/cli/slurm.sh starts a one-node cluster
+      slurm-wlm munge    # tests/cli/slurm.sh starts a one-node cluster
+      python3)           # the CLI tests read --json output with it
 if [[ "${1:-}" == "--peers" ]]; then
   pkgs+=(python3-numpy python3-gensim python3-torch fasttext python3-keras-preprocessing
          python3-sklearn time hyperfine clang libclang-rt-14-dev lmdb-utils)
