@@ -632,7 +632,7 @@ static int print_results(const cli *c, const sctx *s, wb_trial_result *const *re
         printf("%-20s ", ms); /* "±" is two bytes */
         for (size_t m = 0; m < sizeof shown / sizeof *shown; m++)
             if (shown[m] != s->metric) print_num4(r->mean[shown[m]]);
-        printf("%-8.1f %-10.0f %zu/%zu\n", r->train_s, r->examples_per_s, r->folds, r->expected);
+        printf("%-8.2f %-10.0f %zu/%zu\n", r->train_s, r->examples_per_s, r->folds, r->expected);
     }
     if (nrows && rows[0].rank) {
         char label[512];
@@ -642,13 +642,18 @@ static int print_results(const cli *c, const sctx *s, wb_trial_result *const *re
     }
     if (nf) {
         printf("nested estimate (%zu of %zu outer folds): ", ncomplete, p->k);
-        if (ncomplete) printf("%s %.4f ± %.4f; chosen per outer fold:", wb_metric_name(s->metric), nmean, nsd);
-        else printf("-");
-        for (size_t o = 0; ncomplete && o < p->k; o++) {
-            if (nf[o].complete) printf(" %zu: config %zu (%.4f)", o, nf[o].config, nf[o].score);
-            else printf(" %zu: -", o);
+        if (ncomplete) printf("%s %.4f ± %.4f (the best row's mean above is chosen on the same folds, so optimistic)\n",
+                              wb_metric_name(s->metric), nmean, nsd);
+        else printf("-\n");
+        for (size_t o = 0; o < p->k; o++) {
+            char label[512];
+            if (!nf[o].complete) {
+                printf("  outer fold %zu: inner search not finished\n", o);
+                continue;
+            }
+            cfg_label(p, nf[o].config, label, sizeof label);
+            printf("  outer fold %zu: %.4f with %s (inner mean %.4f)\n", o, nf[o].score, label, nf[o].inner_mean);
         }
-        printf("\n");
     }
     if (refit) {
         char label[512];
@@ -1295,7 +1300,7 @@ static int run_compare(cli *c) {
             }
             printf(", \"modes\": [");
         } else {
-            printf("\n%s%s", label[0] ? label : "(all configurations)", label[0] ? "" : "");
+            printf("\n%s", label[0] ? label : "embeddings only");
             if (s.store)
                 printf(" — store coverage: %.1f%% of the %zu vocabulary words, %.1f%% of running tokens", 100 * types,
                        words, 100 * tokens);

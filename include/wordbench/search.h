@@ -22,8 +22,8 @@
  * Configurations.  Grid (every parameter a list): the Cartesian product in
  * the order the parameters were given, the last varying fastest.  Random
  * (n_iter configurations): configuration i draws every parameter from a
- * generator seeded by (seed, i): a list by a uniform index, a range as
- * above.  When every parameter is a list, random search samples n_iter
+ * generator seeded by the i-th output of one seeded by the plan's seed: a
+ * list by a uniform index, a range as above.  When every parameter is a list, random search samples n_iter
  * distinct grid points (all of them when the grid is no larger), as
  * scikit-learn's ParameterSampler does.  A plan with no parameter has one
  * configuration (the fixed part alone).

@@ -267,9 +267,11 @@ int wb_plan_create(wb_plan *p, wb_plan_opts *o, wb_err *e) {
         free(seen);
         return 0;
     }
+    wb_rng master; /* configuration c draws from a generator seeded by the c-th output of this one */
+    wb_rng_init(&master, mix3(o->seed, 0xd4a3, 0));
     for (size_t c = 0; c < nc; c++) { /* independent draws */
         wb_rng r;
-        wb_rng_init(&r, mix3(o->seed, 0xd4a3, c));
+        wb_rng_init(&r, wb_rng_next(&master));
         for (size_t j = 0; j < p->nparams; j++) {
             const wb_param *q = &p->params[j];
             char *v = q->kind == WB_PARAM_LIST ? strdup(q->values[wb_rng_below(&r, q->nvalues)]) : draw(q, &r);
