@@ -452,17 +452,6 @@ static int run_one(void *ctx, size_t t, int (*should_stop)(void *), void *stop_c
 
 /* ---- signals and progress --------------------------------------------------------------------- */
 
-static volatile sig_atomic_t stop_flag;
-static void on_signal(int sig) {
-    (void)sig;
-    stop_flag = 1;
-}
-
-static int stop_requested(void *ctx) {
-    (void)ctx;
-    return stop_flag != 0;
-}
-
 static void progress(void *ctx, size_t done, size_t running, size_t total) {
     const cli *c = ctx;
     cli_progress(c, 0, "search: %zu of %zu trials done, %zu running", done, total, running);
@@ -779,12 +768,8 @@ static int run_trial_mode(cli *c, const char *ts) {
         int stopped = 0;
         wb_err e;
         wb_err_clear(&e);
-        struct sigaction sa;
-        memset(&sa, 0, sizeof sa);
-        sa.sa_handler = on_signal;
-        sigaction(SIGINT, &sa, NULL);
-        sigaction(SIGTERM, &sa, NULL); /* Slurm's pre-emption and time limit send SIGTERM first */
-        int lrc = log ? run_one(&s, (size_t)t, stop_requested, NULL, &stopped, &r, &e) : WB_ENOMEM;
+        cli_catch_stop(); /* Slurm's pre-emption and time limit send SIGTERM first */
+        int lrc = log ? run_one(&s, (size_t)t, cli_stop_requested, NULL, &stopped, &r, &e) : WB_ENOMEM;
         (void)ts;
         if (!lrc && !stopped) lrc = wb_triallog_append(log, &r, s.plan.id, &e);
         if (lrc) rc = cli_fail(&e, lrc);
@@ -1105,15 +1090,11 @@ static int run_search(cli *c) {
     if (!jobs) jobs = ncores / thr ? ncores / thr : 1;
     if (jobs * thr > ncores && !c->quiet)
         cli_warn("%" PRIu64 " jobs x %" PRIu64 " threads exceed the %zu cores: trials will compete for them", jobs, thr, ncores);
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal;
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
+    cli_catch_stop();
     openblas_set_num_threads((int)thr);
     double t0 = now_s();
     wb_workers_opts wo = {.jobs = (size_t)jobs, .deadline = budget > 0 ? t0 + budget : 0, .log_path = log,
-                          .plan_id = s.plan.id, .stop = &stop_flag, .progress = progress, .progress_ctx = c};
+                          .plan_id = s.plan.id, .stop = &cli_stop, .progress = progress, .progress_ctx = c};
     wb_workers_stats ws;
     memset(&ws, 0, sizeof ws);
     if (npend && (lrc = wb_search_workers(pend, npend, &wo, run_one, &s, &ws, &e))) {
@@ -1122,7 +1103,7 @@ static int run_search(cli *c) {
         goto out;
     }
     if (npend) cli_progress(c, 1, "search: %zu trials done in %.0f s", ws.done, now_s() - t0);
-    if (ws.interrupted || stop_flag) {
+    if (ws.interrupted || cli_stop) {
         cli_warn("interrupted: %zu trials done; run the same command again to go on", ws.done);
         rc = EXIT_FAIL;
         goto out;

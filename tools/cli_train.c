@@ -237,16 +237,6 @@ static const cli_opt train_opts[] = {
     {"help", 'h', NULL, NULL, "show this help", 0},
     {0}};
 
-static volatile sig_atomic_t stop_flag;
-static void on_signal(int sig) {
-    (void)sig;
-    stop_flag = 1;
-}
-static int should_stop(void *ctx) {
-    (void)ctx;
-    return stop_flag != 0;
-}
-
 typedef struct tctx {
     cli *c;
     double t_epoch;
@@ -465,12 +455,8 @@ static int run_train(cli *c) {
     }
     to.out_path = out, to.ckpt_path = ckpt, to.file = &mf;
     tctx tc = {.c = c};
-    to.progress = progress, to.ctx = &tc, to.should_stop = should_stop;
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal;
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
+    to.progress = progress, to.ctx = &tc, to.should_stop = cli_stop_requested;
+    cli_catch_stop();
     double t_train = now_s();
     lrc = wb_train_run(&m, ds, &to, &res, &e);
     cli_progress(c, 1, " ");

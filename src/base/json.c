@@ -9,6 +9,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <xxhash.h>
+
+#include "wordbench/utf8.h"
 
 /* ---- output ------------------------------------------------------------------ */
 
@@ -56,25 +59,6 @@ void wb_sb_printf(wb_sbuf *s, const char *fmt, ...) {
     free(big);
 }
 
-/* Length of the valid UTF-8 sequence at p (no overlongs, surrogates or
- * code points above U+10FFFF), or 0; 1 for ASCII. */
-static size_t utf8_len(const unsigned char *p, const unsigned char *e) {
-    unsigned c = p[0], cp, min;
-    size_t k;
-    if (c < 0x80) return 1;
-    if ((c & 0xe0) == 0xc0) k = 2, cp = c & 0x1f, min = 0x80;
-    else if ((c & 0xf0) == 0xe0) k = 3, cp = c & 0x0f, min = 0x800;
-    else if ((c & 0xf8) == 0xf0) k = 4, cp = c & 0x07, min = 0x10000;
-    else return 0;
-    if ((size_t)(e - p) < k) return 0;
-    for (size_t i = 1; i < k; i++) {
-        if ((p[i] & 0xc0) != 0x80) return 0;
-        cp = cp << 6 | (p[i] & 0x3f);
-    }
-    if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return 0;
-    return k;
-}
-
 void wb_sb_json_str(wb_sbuf *s, const char *str, size_t n) {
     wb_sb_put(s, "\"", 1);
     const unsigned char *p = (const unsigned char *)str, *e = p + n;
@@ -87,7 +71,7 @@ void wb_sb_json_str(wb_sbuf *s, const char *str, size_t n) {
         else if (c == '\r') wb_sb_put(s, "\\r", 2), p++;
         else if (c < 0x20 || c == 0x7f) snprintf(esc, sizeof esc, "\\u%04x", c), wb_sb_put(s, esc, 6), p++;
         else {
-            size_t k = utf8_len(p, e);
+            size_t k = wb_utf8_seq(p, e);
             if (k) wb_sb_put(s, (const char *)p, k), p += k;
             else wb_sb_put(s, "\\ufffd", 6), p++;
         }
@@ -98,6 +82,45 @@ void wb_sb_json_str(wb_sbuf *s, const char *str, size_t n) {
 void wb_sb_json_num(wb_sbuf *s, double v) {
     if (v != v || v - v != 0) wb_sb_put(s, "null", 4);
     else wb_sb_printf(s, "%.17g", v);
+}
+
+/* ---- checked objects ------------------------------------------------------------ */
+
+#define CHECK_KEY ", \"check\": \""
+
+uint64_t wb_sb_json_check(wb_sbuf *s) {
+    if (s->oom) return 0;
+    uint64_t h = XXH3_64bits(s->p ? s->p : "", s->n);
+    wb_sb_printf(s, "%s%016llx\"}", CHECK_KEY, (unsigned long long)h);
+    return s->oom ? 0 : h;
+}
+
+int wb_hex64(const char *s, size_t n, uint64_t *out) {
+    if (n != 16) return -1;
+    uint64_t v = 0;
+    for (size_t i = 0; i < 16; i++) {
+        int c = (unsigned char)s[i], d;
+        if (c >= '0' && c <= '9') d = c - '0';
+        else if (c >= 'a' && c <= 'f') d = c - 'a' + 10;
+        else return -1;
+        v = v << 4 | (uint64_t)d;
+    }
+    *out = v;
+    return 0;
+}
+
+int wb_json_check(const char *s, size_t len, uint64_t *hash, size_t *body) {
+    size_t kl = strlen(CHECK_KEY);
+    if (len && s[len - 1] == '\n') len--;
+    if (len < kl + 18) return 1;
+    const char *ck = s + len - (kl + 18); /* CHECK_KEY, 16 digits, "} */
+    if (memcmp(ck, CHECK_KEY, kl) || memcmp(ck + kl + 16, "\"}", 2)) return 1;
+    uint64_t want;
+    if (wb_hex64(ck + kl, 16, &want)) return 1;
+    if (XXH3_64bits(s, (size_t)(ck - s)) != want) return 2;
+    if (hash) *hash = want;
+    if (body) *body = (size_t)(ck - s);
+    return 0;
 }
 
 /* ---- parsing -------------------------------------------------------------------- */
@@ -161,7 +184,7 @@ static int string(parser *ps, char **out, size_t *outlen) {
             return fail(ps, ps->p, "control character in a string");
         }
         if (c != '\\') {
-            size_t k = utf8_len(ps->p, q);
+            size_t k = wb_utf8_seq(ps->p, q);
             if (!k) {
                 free(o);
                 return fail(ps, ps->p, "invalid UTF-8 in a string");

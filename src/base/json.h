@@ -16,6 +16,7 @@
 #define WB_JSON_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 /* ---- output ---------------------------------------------------------------- */
 
@@ -35,6 +36,26 @@ void wb_sb_printf(wb_sbuf *s, const char *fmt, ...) __attribute__((format(printf
 void wb_sb_json_str(wb_sbuf *s, const char *p, size_t n);
 /* A number as %.17g (round-trips a double exactly); NaN and Inf as null. */
 void wb_sb_json_num(wb_sbuf *s, double v);
+
+/* ---- checked objects --------------------------------------------------------------
+ * A file or line the library reads back carries its own checksum as the
+ * object's last member: {..., "check": "<16 hex digits>"}, the digits being
+ * XXH3-64 of every byte before ", \"check\"".  A torn or edited copy fails
+ * the check before any of it is parsed. */
+
+/* Close the object in s with its check member; returns the hash (0 and
+ * s->oom set when out of memory). */
+uint64_t wb_sb_json_check(wb_sbuf *s);
+
+/* Does s[0..len) (one trailing '\n' allowed) end with a check member that
+ * matches?  0 yes (*hash the hash, *body the bytes it covers), 1 there is
+ * no check member at the end (torn, or not a checked object), 2 the hash
+ * differs.  hash and body may be NULL. */
+int wb_json_check(const char *s, size_t len, uint64_t *hash, size_t *body);
+
+/* 16 lower-case hex digits (as the check member and ids are written) to a
+ * number: 0, or -1 when n != 16 or a digit is not one. */
+int wb_hex64(const char *s, size_t n, uint64_t *out);
 
 /* ---- parsing ----------------------------------------------------------------- */
 

@@ -13,7 +13,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <xxhash.h>
 
 #include "base/fileio.h"
 #include "base/json.h"
@@ -287,8 +286,6 @@ oom:
 
 /* ---- the plan file ------------------------------------------------------------------------- */
 
-#define CHECK_KEY ", \"check\": \""
-
 int wb_plan_text(const wb_plan *p, char **text, size_t *len, uint64_t *id) {
     wb_sbuf s = {0};
     wb_sb_printf(&s, "{\"wordbench_plan\": %u, \"search\": \"%s\", \"seed\": \"%llu\", \"n_iter\": %zu, \"cv\": %zu, "
@@ -320,12 +317,8 @@ int wb_plan_text(const wb_plan *p, char **text, size_t *len, uint64_t *id) {
         wb_sb_puts(&s, "]");
     }
     wb_sb_puts(&s, "]");
-    if (s.oom) {
-        free(s.p);
-        return WB_ENOMEM;
-    }
-    uint64_t h = XXH3_64bits(s.p, s.n);
-    wb_sb_printf(&s, "%s%016llx\"}\n", CHECK_KEY, (unsigned long long)h);
+    uint64_t h = wb_sb_json_check(&s);
+    wb_sb_puts(&s, "\n");
     if (s.oom) {
         free(s.p);
         return WB_ENOMEM;
@@ -362,19 +355,6 @@ int wb_plan_save(wb_plan *p, const char *dir, wb_err *e) {
     return rc;
 }
 
-static int hex64(const char *s, uint64_t *out) {
-    uint64_t v = 0;
-    for (int i = 0; i < 16; i++) {
-        int c = (unsigned char)s[i], d;
-        if (c >= '0' && c <= '9') d = c - '0';
-        else if (c >= 'a' && c <= 'f') d = c - 'a' + 10;
-        else return -1;
-        v = v << 4 | (uint64_t)d;
-    }
-    *out = v;
-    return 0;
-}
-
 /* Integer member key of o in [0, max], or -1. */
 static long long jint(const wb_json *o, const char *key, long long max) {
     const wb_json *v = wb_json_get(o, key);
@@ -395,16 +375,13 @@ int wb_plan_load(wb_plan *p, const char *dir, wb_err *e) {
         return rc;
     }
     const char *t = (const char *)b;
-    /* the checksum: the last ", "check": "" and 16 hex digits, then "}\n" */
-    const char *ck = NULL;
-    for (const char *q = t; (q = memmem(q, len - (size_t)(q - t), CHECK_KEY, strlen(CHECK_KEY))); q++) ck = q;
     uint64_t want;
-    size_t kl = strlen(CHECK_KEY);
-    if (!ck || (size_t)(t + len - ck) != kl + 16 + 3 || hex64(ck + kl, &want) || memcmp(ck + kl + 16, "\"}\n", 3)) {
+    int ck = len && t[len - 1] == '\n' ? wb_json_check(t, len, &want, NULL) : 1;
+    if (ck == 1) {
         rc = wb_err_at(e, WB_ECORRUPT, path, 0, -1, "not a search plan, or truncated (no checksum at the end)");
         goto done;
     }
-    if (XXH3_64bits(t, (size_t)(ck - t)) != want) {
+    if (ck == 2) {
         rc = wb_err_at(e, WB_ECORRUPT, path, 0, -1, "checksum mismatch: the plan was changed or damaged");
         goto done;
     }

@@ -15,12 +15,9 @@
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <xxhash.h>
 
 #include "base/fileio.h"
 #include "base/json.h"
-
-#define CHECK_KEY ", \"check\": \""
 
 static const char *const met_keys[WB_NMET] = {"acc", "f1", "p@1", "auc", "loss", "precision", "recall"};
 
@@ -56,31 +53,13 @@ int wb_triallog_format(const wb_trial_result *r, uint64_t plan_id, char **line, 
         wb_sb_puts(&s, "]");
     }
     wb_sb_puts(&s, "]");
-    if (s.oom) {
-        free(s.p);
-        return WB_ENOMEM;
-    }
-    uint64_t h = XXH3_64bits(s.p, s.n);
-    wb_sb_printf(&s, "%s%016llx\"}\n", CHECK_KEY, (unsigned long long)h);
+    wb_sb_json_check(&s);
+    wb_sb_puts(&s, "\n");
     if (s.oom) {
         free(s.p);
         return WB_ENOMEM;
     }
     *line = s.p, *len = s.n;
-    return 0;
-}
-
-static int hex64(const char *s, size_t n, uint64_t *out) {
-    if (n != 16) return -1;
-    uint64_t v = 0;
-    for (size_t i = 0; i < 16; i++) {
-        int c = (unsigned char)s[i], d;
-        if (c >= '0' && c <= '9') d = c - '0';
-        else if (c >= 'a' && c <= 'f') d = c - 'a' + 10;
-        else return -1;
-        v = v << 4 | (uint64_t)d;
-    }
-    *out = v;
     return 0;
 }
 
@@ -106,14 +85,10 @@ int wb_triallog_parse(const char *line, size_t len, wb_trial_result *r, uint64_t
     memset(r, 0, sizeof *r);
     if (len && line[len - 1] == '\n') len--;
     /* the checksum first: nothing of a line that fails it is looked at */
-    size_t kl = strlen(CHECK_KEY);
-    const char *ck = NULL;
-    for (const char *q = line; q < line + len && (q = memmem(q, len - (size_t)(q - line), CHECK_KEY, kl)); q++) ck = q;
-    uint64_t want;
-    if (!ck || (size_t)(line + len - ck) != kl + 16 + 2 || hex64(ck + kl, 16, &want) || memcmp(ck + kl + 16, "\"}", 2))
-        return bad(e, (long long)len, "%s", "no checksum at the end of the line (torn or not a trial record)");
-    if (XXH3_64bits(line, (size_t)(ck - line)) != want)
-        return bad(e, (long long)(ck - line), "%s", "checksum mismatch");
+    size_t body;
+    int ck = wb_json_check(line, len, NULL, &body);
+    if (ck == 1) return bad(e, (long long)len, "%s", "no checksum at the end of the line (torn or not a trial record)");
+    if (ck == 2) return bad(e, (long long)body, "%s", "checksum mismatch");
     wb_json j;
     size_t off;
     const char *msg;
@@ -123,7 +98,7 @@ int wb_triallog_parse(const char *line, size_t len, wb_trial_result *r, uint64_t
     double trial, config, outer, inner, ntr, nte, epochs;
     const double big = 9007199254740992.0; /* 2^53: every integer below is exact */
     if (j.type != WB_JOBJ) rc = bad(e, 0, "%s", "not an object");
-    else if (!pl || pl->type != WB_JSTR || hex64(pl->str, pl->len, plan_id)) rc = bad(e, 0, "%s", "bad or missing \"plan\"");
+    else if (!pl || pl->type != WB_JSTR || wb_hex64(pl->str, pl->len, plan_id)) rc = bad(e, 0, "%s", "bad or missing \"plan\"");
     else if (integer(&j, "trial", 0, big, &trial)) rc = bad(e, 0, "bad or missing \"%s\"", "trial");
     else if (integer(&j, "config", 0, big, &config)) rc = bad(e, 0, "bad or missing \"%s\"", "config");
     else if (integer(&j, "outer", -1, 1 << 30, &outer)) rc = bad(e, 0, "bad or missing \"%s\"", "outer");
