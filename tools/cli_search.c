@@ -461,9 +461,12 @@ static void progress(void *ctx, size_t done, size_t running, size_t total) {
 
 static const int shown[] = {WB_MET_ACC, WB_MET_F1, WB_MET_P1, WB_MET_AUC};
 
-static void print_num4(double v) {
-    if (v != v) printf("%-8s", "-");
-    else printf("%-8.4f", v);
+/* "0.919±0.012" in a column of 12. */
+static void print_mean_sd(double m, double sd) {
+    char b[40];
+    if (m != m) snprintf(b, sizeof b, "-");
+    else snprintf(b, sizeof b, "%.3f±%.3f", m, sd);
+    printf("%-13s", b); /* "±" is two bytes */
 }
 
 static const char *scheme_text(const wb_plan *p, char *buf, size_t n) {
@@ -608,7 +611,7 @@ static int print_results(const cli *c, const sctx *s, wb_trial_result *const *re
     snprintf(head, sizeof head, "%s (mean ± sd)", wb_metric_name(s->metric));
     printf("%-20s ", head); /* "±" is two bytes */
     for (size_t m = 0; m < sizeof shown / sizeof *shown; m++)
-        if (shown[m] != s->metric) printf("%-8s", wb_metric_name(shown[m]));
+        if (shown[m] != s->metric) printf("%-12s", wb_metric_name(shown[m]));
     printf("%-8s %-10s %s\n", "train_s", "examples/s", "folds");
     for (size_t i = 0; i < nrows; i++) {
         const wb_table_row *r = &rows[i];
@@ -620,7 +623,7 @@ static int print_results(const cli *c, const sctx *s, wb_trial_result *const *re
         else snprintf(ms, sizeof ms, "%.4f ± %.4f", r->mean[s->metric], r->sd[s->metric]);
         printf("%-20s ", ms); /* "±" is two bytes */
         for (size_t m = 0; m < sizeof shown / sizeof *shown; m++)
-            if (shown[m] != s->metric) print_num4(r->mean[shown[m]]);
+            if (shown[m] != s->metric) print_mean_sd(r->mean[shown[m]], r->sd[shown[m]]);
         printf("%-8.2f %-10.0f %zu/%zu\n", r->train_s, r->examples_per_s, r->folds, r->expected);
     }
     if (nrows && rows[0].rank) {
