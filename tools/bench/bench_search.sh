@@ -132,15 +132,15 @@ PY
     run="$work/cooking-search"
     rm -rf "$run"
     args=(--data "$work/part.train" --valid "$work/part.valid" --test "$work/cooking.valid.known"
-          --unknown-label skip --store "$work/cooking-100.store" --param model=pool,tutorial
-          --param embeddings=learned,finetune --param lr=1e-3..3e-2:log --param epochs=4..16
-          --param dropout=0.0..0.5 --param hidden=0,0,64 --param batch-size=16,32,64 --n-iter 200
+          --unknown-label skip --store "$work/cooking-100.store" --model pool --hidden 0
+          --param embeddings=learned,finetune --param lr=3e-3..3e-2:log --param epochs=5..15
+          --param dropout=0.0..0.4 --param batch-size=16,32,64 --n-iter 200
           --time-budget "$budget" -j 2 -o "$run")
     log "cooking: search ${args[*]}"
     t0=$(date +%s.%N)
     "$wb" search "${args[@]}" --json -q >"$work/cooking-search.json" 2>"$work/cooking-search.err" || true
     t1=$(date +%s.%N)
-    "$wb" search "${args[@]}" -q >"$work/cooking-search.txt" 2>/dev/null || true # the table (nothing runs)
+    "$wb" search --collect "$run" -q >"$work/cooking-search.txt" 2>/dev/null || true # the table (nothing runs)
     ft="$work/ft-autotune"
     ftargs=(supervised -input "$work/part.train" -output "$ft" -autotune-validation "$work/part.valid"
             -autotune-duration "$budget" -thread 2 -verbose 2)
@@ -160,7 +160,9 @@ print("%.4f %d %s" % (r["test"]["p@1"], d["done"] - 1, " ".join("%s=%s" % kv for
     echo
     echo "Tuned on the last 2,000 lines of cooking.train (1,994 with known tags), trained on the first 10,404;"
     echo "P@1 on cooking.valid (2,995 of its 3,000 lines: those whose tags all occur in the training part)."
-    echo "Vectors for \`frozen\`/\`finetune\`: \`make_vec.sh --dim 100 cooking\` (skipgram on the training titles)."
+    echo "Vectors for \`finetune\`: \`make_vec.sh --dim 100 cooking\` (skipgram on the training titles). The search"
+    echo "space is a pool model (max over the embedded words, then the output layer: fastText's shape with"
+    echo "max instead of mean pooling) with learned or fine-tuned embeddings, lr, epochs, dropout, batch size."
     echo
     cmd "wordbench search ${args[*]}"
     cmd "fasttext ${ftargs[*]}"
