@@ -181,7 +181,7 @@ static uint64_t total(const wb_model_cfg *c, uint64_t *trainable, wb_layer_info 
 static void test_layers(void **state) {
     (void)state;
     wb_model_cfg c;
-    wb_layer_info l[32];
+    wb_layer_info l[33];
     size_t n;
     uint64_t tr;
     /* Keras tutorial: Embedding(1747, 100) Conv1D(128, 5) GMP Dense(10) Dense(1) */
@@ -190,31 +190,39 @@ static void test_layers(void **state) {
     assert_int_equal(wb_model_cfg_check(&c, NULL), 0);
     assert_int_equal(total(&c, &tr, l, &n), 240129);
     assert_int_equal(tr, 240129);
-    assert_int_equal(n, 5);
-    assert_string_equal(l[0].type, "Embedding");
-    assert_int_equal(l[0].params, 174700);
-    assert_int_equal(l[0].shape[0], 100);
-    assert_int_equal(l[0].shape[1], 100);
-    assert_string_equal(l[1].type, "Conv1D");
-    assert_int_equal(l[1].params, 64128);
-    assert_int_equal(l[1].shape[0], 96);
-    assert_int_equal(l[1].shape[1], 128);
-    assert_string_equal(l[2].type, "GlobalMaxPooling1D");
-    assert_int_equal(l[2].params, 0);
-    assert_string_equal(l[3].type, "Dense");
-    assert_int_equal(l[3].params, 1290);
+    assert_int_equal(n, 6);
+    /* the functional table: an input, then each layer connected to the previous one */
+    assert_string_equal(l[0].type, "InputLayer");
+    assert_string_equal(l[0].name, "input_1");
+    assert_int_equal(l[0].params, 0);
+    assert_string_equal(l[0].connected, "");
+    assert_string_equal(l[1].type, "Embedding");
+    assert_string_equal(l[1].connected, "input_1");
+    assert_string_equal(l[2].connected, "embedding");
+    assert_string_equal(l[5].connected, "dense");
+    assert_int_equal(l[1].params, 174700);
+    assert_int_equal(l[1].shape[0], 100);
+    assert_int_equal(l[1].shape[1], 100);
+    assert_string_equal(l[2].type, "Conv1D");
+    assert_int_equal(l[2].params, 64128);
+    assert_int_equal(l[2].shape[0], 96);
+    assert_int_equal(l[2].shape[1], 128);
+    assert_string_equal(l[3].type, "GlobalMaxPooling1D");
+    assert_int_equal(l[3].params, 0);
     assert_string_equal(l[4].type, "Dense");
-    assert_int_equal(l[4].params, 11);
-    assert_int_equal(l[4].shape[0], 1);
+    assert_int_equal(l[4].params, 1290);
+    assert_string_equal(l[5].type, "Dense");
+    assert_int_equal(l[5].params, 11);
+    assert_int_equal(l[5].shape[0], 1);
     /* the table is truncated to cap but the count is the same */
-    assert_int_equal(wb_model_layers(&c, l, 2), 5);
+    assert_int_equal(wb_model_layers(&c, l, 2), 6);
 
     /* pool, frozen: 87,871 parameters of which 521 trainable */
     wb_model_cfg_init(&c, WB_MODEL_POOL);
     c.E = 50, c.V = 1747, c.T = 100, c.task = WB_TASK_BINARY, c.C = 1, c.emb = WB_EMB_FROZEN;
     assert_int_equal(total(&c, &tr, l, &n), 87871);
     assert_int_equal(tr, 521);
-    assert_int_equal(l[0].trainable, 0);
+    assert_int_equal(l[1].trainable, 0);
 
     /* dense: Flatten (T*E) -> Dense 10 -> Dense 3 */
     wb_model_cfg_init(&c, WB_MODEL_DENSE);
@@ -228,18 +236,23 @@ static void test_layers(void **state) {
     c.E = 300, c.V = 1000, c.T = 50, c.task = WB_TASK_MULTICLASS, c.C = 5;
     assert_int_equal(total(&c, &tr, l, &n), 661805);
     assert_int_equal(tr, 661805);
-    /* embedding, 3 x (conv, pool), concatenate, dropout, dense */
-    assert_int_equal(n, 10);
-    assert_string_equal(l[9].type, "Dense");
-    assert_int_equal(l[9].params, 1505);
+    /* input, embedding, 3 x (conv, pool), concatenate, dropout, dense */
+    assert_int_equal(n, 11);
+    assert_string_equal(l[10].type, "Dense");
+    assert_int_equal(l[10].params, 1505);
+    /* the three convolutions read the embedding; the concatenation reads the pools */
+    for (int i = 0; i < 3; i++) assert_string_equal(l[2 + 2 * i].connected, "embedding");
+    assert_string_equal(l[8].type, "Concatenate");
+    assert_string_equal(l[8].connected, "global_max_pooling1d_1,global_max_pooling1d_2,global_max_pooling1d_3");
+    assert_string_equal(l[9].connected, "concatenate");
 
     /* multichannel kim: two 300000 tables (one frozen), kernels over 600
      * columns: 180100 + 240100 + 300100, dense 1505 */
     c.emb = WB_EMB_MULTICHANNEL;
     assert_int_equal(total(&c, &tr, l, &n), 600000 + 180100 + 240100 + 300100 + 1505);
     assert_int_equal(tr, 300000 + 180100 + 240100 + 300100 + 1505);
-    assert_int_equal(l[0].trainable, 0);
-    assert_int_equal(l[1].trainable, 300000);
+    assert_int_equal(l[1].trainable, 0);
+    assert_int_equal(l[2].trainable, 300000);
 }
 
 /* ---- configuration errors ---- */
@@ -289,13 +302,27 @@ static void test_cfg_check(void **state) {
     b = c;
     b.F = 0;
     expect_bad(&b, "filters");
-    /* width == T is fine; widths of a non-conv model are not checked */
+    /* width == T is fine */
     b = c;
     b.widths[0] = PT;
     assert_int_equal(wb_model_cfg_check(&b, NULL), 0);
+    /* every field is checked whatever the kind (issue 18, bug 3: a pool
+     * model with six widths of 2^64-1 overflowed conf_text's buffer) */
     b = c;
     b.kind = WB_MODEL_POOL, b.widths[0] = 1000;
+    expect_bad(&b, "width");
+    b = c;
+    b.kind = WB_MODEL_DENSE, b.nwidths = WB_MAX_WIDTHS + 1;
+    expect_bad(&b, "widths");
+    b = c;
+    b.kind = WB_MODEL_POOL, b.F = WB_MAX_UNITS + 1;
+    expect_bad(&b, "filters");
+    b = c;
+    b.kind = WB_MODEL_POOL, b.nwidths = 0, b.F = 0;
     assert_int_equal(wb_model_cfg_check(&b, NULL), 0);
+    b = c;
+    b.maxnorm = INFINITY;
+    expect_bad(&b, "max-norm");
     /* names */
     assert_int_equal(wb_model_kind_parse("kim"), WB_MODEL_KIM);
     assert_int_equal(wb_model_kind_parse("nope"), -1);
@@ -980,6 +1007,162 @@ static void test_load_bounds(void **state) {
     free(b), free(path), free(bad);
 }
 
+/* Issue 18, bug 3 and "untrusted model files".  A configuration field a
+ * kind does not use is still checked: six widths of 2^64-1 in a pool
+ * model overflowed conf_text's 97-byte buffer when the loaded model was
+ * saved again; now the file is refused.  And a valid file whose model
+ * would need more memory than max_memory (its block, tables and the step
+ * arena of max_batch examples) is refused before anything is allocated. */
+static void test_load_memory(void **state) {
+    (void)state;
+    wb_model_cfg c;
+    small_cfg(&c, WB_MODEL_POOL, WB_EMB_LEARNED, WB_TASK_MULTICLASS, 4);
+    c.H = 0, c.V = 6, c.nwidths = 0, c.F = 0;
+    wb_optim o;
+    wb_optim_init(&o, WB_OPT_SGD);
+    wb_model *m;
+    assert_int_equal(wb_model_create(&m, &c, &o, 4, NULL), 0);
+    char *path = tu_path(g_dir, "mem.model"), *bad = tu_path(g_dir, "mem-bad.model");
+    wb_model_file f = {.meta = "x 1\n"};
+    assert_int_equal(wb_model_save(m, path, &f, NULL), 0);
+    wb_model_destroy(m);
+    size_t n, bn;
+    unsigned char *b = slurp(path, &n);
+    static const char w6[] = "18446744073709551615,18446744073709551615,18446744073709551615,"
+                             "18446744073709551615,18446744073709551615,18446744073709551615";
+    unsigned char *x = conf_edit(b, n, &bn, "widths", w6, NULL);
+    assert_int_equal(tu_write_file(bad, x, bn), 0);
+    free(x);
+    wb_model *lm = NULL;
+    wb_model_file g;
+    void *blob = NULL;
+    wb_err e;
+    wb_err_clear(&e);
+    assert_int_equal(wb_model_load(&lm, bad, 4, &g, &blob, &e), WB_ECORRUPT);
+    assert_non_null(strstr(e.msg, "convolution width"));
+    assert_null(lm);
+
+    /* the same small model under a memory limit it exceeds, then one it fits */
+    wb_err_clear(&e);
+    assert_int_equal(wb_model_load_ex(&lm, path, 4, 4096, &g, &blob, &e), WB_ENOMEM);
+    assert_non_null(strstr(e.msg, "memory limit"));
+    assert_string_equal(e.file, path);
+    assert_null(lm);
+    assert_null(blob);
+    uint64_t lim = 4u << 20;
+    assert_int_equal(wb_model_load_ex(&lm, path, 4, lim, &g, &blob, &e), 0);
+    int32_t X[4 * PT];
+    for (size_t i = 0; i < 4 * PT; i++) X[i] = (int32_t)(i % 6);
+    float p[4 * 3];
+    assert_int_equal(wb_model_predict(lm, X, 4, NULL, NULL, NULL, p, NULL, &e), 0);
+    wb_model_mem mem;
+    wb_model_mem_get(lm, &mem);
+    assert_true(mem.arena_peak > 0 && mem.block_bytes + mem.arena_peak <= lim);
+    wb_model_destroy(lm), free(blob);
+    lm = NULL, blob = NULL;
+
+    /* a valid file (checksum and sizes right) of maxlen 1e6 and dim 65536:
+     * batches of 4 would take terabytes of activations */
+    c.E = WB_MAX_E;
+    assert_int_equal(wb_model_create(&m, &c, &o, 4, NULL), 0);
+    assert_int_equal(wb_model_save(m, path, &f, NULL), 0);
+    wb_model_destroy(m);
+    free(b);
+    b = slurp(path, &n);
+    x = conf_edit(b, n, &bn, "T", "1000000", NULL);
+    assert_int_equal(tu_write_file(bad, x, bn), 0);
+    free(x);
+    wb_err_clear(&e);
+    assert_int_equal(wb_model_load(&lm, bad, 4, &g, &blob, &e), WB_ENOMEM);
+    assert_non_null(strstr(e.msg, "memory limit"));
+    assert_non_null(strstr(e.msg, "maxlen 1000000"));
+    assert_null(lm);
+    free(b), free(path), free(bad);
+}
+
+/* ---- class weights (issue 11): a weight of 2 is the example counted twice ---- */
+
+/* Loss and dense gradients (concatenated into g, n floats) of one step on B
+ * examples with SGD lr 0 (nothing moves). */
+static float step_grads(wb_model *m, const int32_t *X, size_t B, const int32_t *y, const float *t, float *g, size_t *n) {
+    float l = NAN;
+    wb_rng r;
+    wb_rng_init(&r, 1);
+    wb_err e;
+    wb_err_clear(&e);
+    if (wb_model_train_step(m, X, B, y, t, NULL, &r, &l, NULL, &e)) fail_msg("step: %s", e.msg);
+    *n = 0;
+    for (size_t i = 0; i < wb_model_ntensors(m); i++) {
+        float *gg;
+        size_t k;
+        wb_model_tensor(m, i, NULL, &gg, &k, NULL, NULL);
+        memcpy(g + *n, gg, k * sizeof *g);
+        *n += k;
+    }
+    return l;
+}
+
+static void test_class_weights(void **state) {
+    (void)state;
+    static const wb_task tasks[] = {WB_TASK_MULTICLASS, WB_TASK_BINARY, WB_TASK_MULTILABEL};
+    for (int ti = 0; ti < 3; ti++) {
+        wb_task task = tasks[ti];
+        wb_model_cfg c;
+        small_cfg(&c, WB_MODEL_POOL, WB_EMB_LEARNED, task, 4);
+        wb_optim o;
+        wb_optim_init(&o, WB_OPT_SGD);
+        o.lr = 0;
+        wb_model *m;
+        wb_err e;
+        wb_err_clear(&e);
+        assert_int_equal(wb_model_create(&m, &c, &o, 2 * PN, &e), 0);
+        int32_t X[2 * PN * PT], y[2 * PN];
+        float t[2 * PN * 3], gw[2000], gd[2000];
+        size_t C = problem(task, PT, X, y, t), ng, nd;
+        if (task == WB_TASK_MULTILABEL) {
+            /* pos weight 2 on label 1: the positive terms of label 1 count twice */
+            float p[PN * 3], l0, lw;
+            assert_int_equal(wb_model_predict(m, X, PN, NULL, t, NULL, p, &l0, &e), 0);
+            float cw[3] = {1, 2, 1};
+            assert_int_equal(wb_model_set_class_weights(m, cw, 3, &e), 0);
+            lw = step_grads(m, X, PN, NULL, t, gw, &ng);
+            double extra = 0;
+            for (size_t b = 0; b < PN; b++)
+                if (t[b * 3 + 1] == 1) extra += -log((double)p[b * 3 + 1]);
+            assert_float_equal((double)lw * PN * C, (double)l0 * PN * C + extra, 1e-4);
+            wb_model_destroy(m);
+            continue;
+        }
+        /* weighted: class 1 weight 2 (binary: the positive class) */
+        float cw3[3] = {1, 2, 1}, cw2[2] = {1, 2};
+        assert_int_equal(wb_model_set_class_weights(m, task == WB_TASK_BINARY ? cw2 : cw3, task == WB_TASK_BINARY ? 2 : 3, &e), 0);
+        assert_int_equal(wb_model_set_class_weights(m, cw3, task == WB_TASK_BINARY ? 3 : 2, &e), WB_EUSAGE); /* count */
+        const int32_t *yy = task == WB_TASK_MULTICLASS ? y : NULL;
+        const float *tt = task == WB_TASK_MULTICLASS ? NULL : t;
+        float lw = step_grads(m, X, PN, yy, tt, gw, &ng);
+        /* unweighted, class-1 examples duplicated */
+        assert_int_equal(wb_model_set_class_weights(m, NULL, 0, &e), 0);
+        size_t Bd = PN;
+        for (size_t b = 0; b < PN; b++) {
+            int one = task == WB_TASK_BINARY ? t[b] == 1 : y[b] == 1;
+            if (!one) continue;
+            memcpy(X + Bd * PT, X + b * PT, PT * sizeof *X);
+            y[Bd] = y[b], t[Bd] = t[b];
+            Bd++;
+        }
+        assert_true(Bd > PN);
+        float ld = step_grads(m, X, Bd, yy, tt, gd, &nd);
+        assert_int_equal(ng, nd);
+        /* the sum over the batch is the same: PN·lw = Bd·ld, and so are the gradients */
+        if (fabs((double)lw * PN - (double)ld * Bd) > 1e-5 * fabs((double)ld * Bd))
+            fail_msg("%s: weighted loss sum %g, duplicated %g", wb_task_name(task), (double)lw * PN, (double)ld * Bd);
+        for (size_t i = 0; i < ng; i++)
+            if (fabs((double)gw[i] * PN - (double)gd[i] * Bd) > 1e-4 * fmax(fabs((double)gd[i] * Bd), 1e-3))
+                fail_msg("%s: gradient %zu: weighted %g, duplicated %g", wb_task_name(task), i, gw[i] * PN, gd[i] * Bd);
+        wb_model_destroy(m);
+    }
+}
+
 /* ---- eval.h ---- */
 
 static void test_targets(void **state) {
@@ -1142,6 +1325,8 @@ int main(void) {
         cmocka_unit_test(test_save_load),
         cmocka_unit_test(test_corruption),
         cmocka_unit_test(test_load_bounds),
+        cmocka_unit_test(test_load_memory),
+        cmocka_unit_test(test_class_weights),
         cmocka_unit_test(test_targets),
         cmocka_unit_test(test_topk),
         cmocka_unit_test(test_eval),

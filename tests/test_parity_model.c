@@ -36,6 +36,11 @@
  *       value <= |w| + |g|, so the cancellation costs up to 2^-23·(|w|+|g|)
  *       absolute, far above 1e-4·|g| when |g| << |w|.
  *
+ * The later kinds (tools/torch_ref_parts.py): LSTM and GRU, one and both
+ * directions, last state and max over time, against nn.LSTM / nn.GRU over
+ * packed sequences with the weights converted between gate orders; the
+ * character CNN against nn.Conv1d over one-hot characters (no rows).
+ *
  * Leaves out: dropout (torch's masks are not ours: the cases run with
  * dropout 0), max-norm (off), frozen / fine-tuned / multichannel
  * embeddings (same layers, other row sources: test_model.c), class weights,
@@ -70,7 +75,7 @@
  * "wbfix 1", '#' comment lines, then arrays: a header line "name ndim d0 ..."
  * followed by d0·d1·… numbers separated by white space. */
 
-#define MX_MAXARR 40
+#define MX_MAXARR 64
 #define MX_MAXDIM 4
 
 typedef struct mx_arr {
@@ -150,6 +155,13 @@ static const float *mx_v(const mx *f, const char *name, size_t n) {
 
 static size_t mx_size(const mx *f, const char *name) { return (size_t)mx_v(f, name, 1)[0]; }
 
+/* 1 when the file has an array `name` (the later kinds' keys). */
+static int mx_has(const mx *f, const char *name) {
+    for (int i = 0; i < f->na; i++)
+        if (strcmp(f->a[i].name, name) == 0) return 1;
+    return 0;
+}
+
 /* ---- comparison ---------------------------------------------------------------- */
 
 /* got vs want (n each), element i within RTOL·max(|want_i|, floor) +
@@ -209,7 +221,14 @@ static void run_case(void **state) {
     c.dropout = 0;
     c.maxnorm = 0;
     c.seed = 7;
-    if (c.kind == WB_MODEL_TUTORIAL || c.kind == WB_MODEL_KIM) {
+    if (mx_has(&f, "units")) {
+        c.units = mx_size(&f, "units");
+        c.bidirectional = (int)mx_size(&f, "bidirectional");
+        c.rnn_pool = (wb_rnn_pool)mx_size(&f, "rnn_pool");
+    }
+    if (mx_has(&f, "nhidden")) c.nhidden = mx_size(&f, "nhidden");
+    c.hidden_dropout = 0;
+    if (c.kind == WB_MODEL_TUTORIAL || c.kind == WB_MODEL_KIM || c.kind == WB_MODEL_CHARCNN) {
         const mx_arr *w = mx_get(&f, "widths");
         assert_true(w->n >= 1 && w->n <= WB_MAX_WIDTHS);
         c.F = mx_size(&f, "F");
@@ -242,8 +261,9 @@ static void run_case(void **state) {
     int nfix = 0;
     for (int i = 0; i < f.na; i++) nfix += strchr(f.a[i].name, '/') != NULL && f.a[i].name[0] != 'd';
     if ((size_t)nfix != nt) fail_msg("model_%s: fixture has %d dense tensors, the model %zu", pc->name, nfix, nt);
-    const float *emb = mx_v(&f, "emb", V * E);
-    for (size_t id = 1; id < V; id++)
+    int rows = mx_has(&f, "emb"); /* the character CNN has no embedding rows */
+    const float *emb = rows ? mx_v(&f, "emb", V * E) : NULL;
+    for (size_t id = 1; rows && id < V; id++)
         if (wb_model_set_row(m, (int32_t)id, emb + id * E, &e)) fail_msg("set_row %zu: %s", id, e.msg);
 
     const float *Xf = mx_v(&f, "X", B * T);
@@ -271,7 +291,7 @@ static void run_case(void **state) {
     float *before = malloc(V * E * sizeof *before), *delta = malloc(V * E * sizeof *delta);
     double *extra = malloc(V * E * sizeof *extra);
     assert_non_null(before), assert_non_null(delta), assert_non_null(extra);
-    for (size_t id = 0; id < V; id++)
+    for (size_t id = 0; rows && id < V; id++)
         if (wb_model_get_row(m, (int32_t)id, before + id * E, &e)) fail_msg("get_row %zu: %s", id, e.msg);
     wb_rng rng;
     wb_rng_init(&rng, 1);
@@ -286,8 +306,8 @@ static void run_case(void **state) {
         const float *want = mx_v(&f, dname, n);
         compare(pc->name, path, dname, g, want, n, GRAD_FLOOR * max_abs(want, n), NULL);
     }
-    const float *demb = mx_v(&f, "demb", V * E);
-    for (size_t id = 0; id < V; id++) {
+    const float *demb = rows ? mx_v(&f, "demb", V * E) : NULL;
+    for (size_t id = 0; rows && id < V; id++) {
         float after[64];
         assert_true(E <= 64);
         if (wb_model_get_row(m, (int32_t)id, after, &e)) fail_msg("get_row %zu: %s", id, e.msg);
@@ -302,7 +322,7 @@ static void run_case(void **state) {
                          path, id, k, before[i], after[k]);
         }
     }
-    compare(pc->name, path, "demb", delta, demb, V * E, GRAD_FLOOR * max_abs(demb, V * E), extra);
+    if (rows) compare(pc->name, path, "demb", delta, demb, V * E, GRAD_FLOOR * max_abs(demb, V * E), extra);
 
     free(before), free(delta), free(extra), free(prob), free(X), free(y);
     wb_model_destroy(m);
@@ -316,6 +336,13 @@ CASE(tutorial_binary)
 CASE(kim_multilabel)
 CASE(pool_multiclass)
 CASE(dense_binary)
+/* the later kinds have one path: no Conv1D over embedded rows */
+#define CASE1(n) static const pm_case n##_project = {#n, 0};
+CASE1(lstm_multiclass)
+CASE1(lstm_bi_max_multilabel)
+CASE1(gru_binary)
+CASE1(gru_bi_max_multiclass)
+CASE1(charcnn_multiclass)
 
 /* Named "<case>/<path>" in cmocka's output. */
 #define UNIT(n)                                                                                                      \
@@ -325,6 +352,12 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         UNIT(tutorial_multiclass), UNIT(tutorial_binary), UNIT(kim_multilabel), UNIT(pool_multiclass),
         UNIT(dense_binary),
+        /* the later kinds (tools/torch_ref_parts.py); they have one path each */
+        {"lstm_multiclass", run_case, NULL, NULL, (void *)&lstm_multiclass_project},
+        {"lstm_bi_max_multilabel", run_case, NULL, NULL, (void *)&lstm_bi_max_multilabel_project},
+        {"gru_binary", run_case, NULL, NULL, (void *)&gru_binary_project},
+        {"gru_bi_max_multiclass", run_case, NULL, NULL, (void *)&gru_bi_max_multiclass_project},
+        {"charcnn_multiclass", run_case, NULL, NULL, (void *)&charcnn_multiclass_project},
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

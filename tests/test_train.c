@@ -27,6 +27,7 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <xxhash.h>
 
 #include "testutil.h"
 #include "wordbench/bundle.h"
@@ -713,16 +714,97 @@ static void test_custom_split(void **state) {
     assert_int_equal(wb_train_run(&m, ds, &o, &res, &e), WB_EUSAGE);
     free(res.history);
     wb_model_destroy(m);
-    /* balanced class weights: 3 examples of class 1, 1 of class 0 */
-    size_t loff[] = {0, 1, 2, 3, 4};
-    uint32_t lids[] = {1, 1, 0, 1}, idx[] = {0, 1, 2, 3};
-    float cw[4];
-    wb_class_weights_balanced(WB_TASK_MULTICLASS, 3, loff, lids, idx, 4, cw);
-    assert_true(fabsf(cw[0] - 4.0f / 3.0f) < 1e-6f && fabsf(cw[1] - 4.0f / 9.0f) < 1e-6f && cw[2] == 1.0f);
-    wb_class_weights_balanced(WB_TASK_BINARY, 1, loff, lids, idx, 4, cw);
-    assert_true(fabsf(cw[0] - (4.0f / 6.0f) / (4.0f / 2.0f)) < 1e-6f);
+    /* balanced class weights over a custom index set (a search's fold) and
+     * over the training split (idx NULL, what train uses) */
+    const size_t *lo;
+    const uint32_t *li;
+    wb_dataset_labels(ds, &lo, &li);
+    size_t sub = ntr < 5 ? ntr : 5, ncw;
+    double cnt[2] = {0, 0};
+    for (size_t j = 0; j < sub; j++) cnt[li[lo[tr[j]]]] += 1;
+    float cw[2], cw2[2];
+    assert_int_equal(wb_class_weights_parse("balanced", ds, tr, sub, cw, &ncw, &e), 0);
+    assert_int_equal(ncw, 2);
+    for (int k = 0; k < 2; k++)
+        assert_true(cnt[k] > 0 ? fabsf(cw[k] - (float)((double)sub / (2 * cnt[k]))) < 1e-6f : cw[k] == 1.0f);
+    assert_int_equal(wb_class_weights_parse("balanced", ds, tr, ntr, cw, &ncw, &e), 0);
+    assert_int_equal(wb_class_weights_parse("balanced", ds, NULL, 0, cw2, &ncw, &e), 0);
+    assert_memory_equal(cw, cw2, sizeof cw);
     free(X), free(tr), free(te), free(a), free(b);
     wb_dataset_destroy(ds);
+}
+
+/* ---- issue 18, bug 1: resume from a checkpoint with an EMBD section ----
+ * wb_model_adopt_store gave the loaded checkpoint the store's row numbers
+ * but left its embedded rows, which the forward pass prefers: it read
+ * embedded + store_row·E from an array of n_emb rows (heap overflow under
+ * ASan, garbage rows otherwise).  A checkpoint with one EMBD row (checksum
+ * recomputed) must resume exactly as the plain checkpoint does. */
+
+static void put_le(unsigned char *p, uint64_t v, int n) {
+    for (int i = 0; i < n; i++) p[i] = (unsigned char)(v >> (8 * i));
+}
+
+static void test_resume_embedded(void **state) {
+    (void)state;
+    char *sdir = tmp("embd_store"), *ck = tmp("embd.ckpt"), *ck2 = tmp("embd2.ckpt"), *o1 = tmp("embd_1.model"),
+         *o2 = tmp("embd_2.model");
+    wb_convert_opts co;
+    wb_convert_opts_init(&co);
+    co.threads = 1;
+    wb_err e;
+    assert_int_equal(wb_convert(WB_FIXTURES "/vectors/demo.glove.txt", sdir, &co, NULL, &e), 0);
+    wb_store *st;
+    assert_int_equal(wb_store_open(&st, sdir, &e), 0);
+    wb_dataset *ds = build(SENT, NULL, SENT_TEST, 12);
+    wb_model_cfg c;
+    wb_model_cfg_init(&c, WB_MODEL_TUTORIAL);
+    c.emb = WB_EMB_FINETUNE, c.oov = WB_OOV_RANDOM, c.task = WB_TASK_BINARY, c.C = 1;
+    c.V = wb_vocab_size(wb_dataset_vocab(ds)), c.E = 16, c.T = 12, c.F = 8, c.widths[0] = 3, c.seed = 5;
+    int64_t *rows = malloc(c.V * sizeof *rows);
+    size_t found;
+    assert_int_equal(wb_vocab_rows(wb_dataset_vocab(ds), st, rows, &found, &e), 0);
+    assert_true(found > 10);
+    wb_optim opt;
+    wb_optim_init(&opt, WB_OPT_ADAM);
+    wb_model *m[3];
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(wb_model_create(&m[i], &c, &opt, 32, &e), 0);
+        assert_int_equal(wb_model_attach_store(m[i], st, rows, &e), 0);
+    }
+    wb_train_result r[3];
+    run a = {.out = o1, .ckpt = ck, .epochs = 2};
+    assert_int_equal(train(ds, &m[0], &a, &r[0], &e), 0);
+    /* the checkpoint + one EMBD row of id 2 (its store row is far above 0) */
+    size_t n;
+    unsigned char *b = (unsigned char *)tu_read_file(ck, &n);
+    assert_non_null(b);
+    size_t E = c.E, sl = 8 + 4 + E * sizeof(float), nn = n + 16 + sl;
+    unsigned char *x = malloc(nn);
+    assert_non_null(x);
+    memcpy(x, b, n - 8);
+    unsigned char *q = x + n - 8;
+    memcpy(q, "EMBD", 4), put_le(q + 4, 0, 4), put_le(q + 8, sl, 8);
+    put_le(q + 16, 1, 8), put_le(q + 24, 2, 4);
+    for (size_t k = 0; k < E; k++) {
+        float v = 1000.0f + (float)k;
+        memcpy(q + 28 + 4 * k, &v, 4);
+    }
+    put_le(x + 12, b[12] | 2u, 4); /* flag: embedded rows */
+    put_le(x + nn - 8, XXH3_64bits(x, nn - 8), 8);
+    assert_int_equal(tu_write_file(ck2, x, nn), 0);
+    free(b), free(x);
+    /* resume from the plain and from the crafted checkpoint: the same model */
+    run p1 = {.out = o1, .ckpt = ck, .epochs = 4, .resume = 1}, p2 = {.out = o2, .ckpt = ck2, .epochs = 4, .resume = 1};
+    assert_int_equal(train(ds, &m[1], &p1, &r[1], &e), 0);
+    if (train(ds, &m[2], &p2, &r[2], &e)) fail_msg("resume from the checkpoint with EMBD: %s", e.msg);
+    assert_int_equal(wb_model_has_embedded(m[2]), 0);
+    same_file(o1, o2);
+    for (int i = 0; i < 3; i++) free(r[i].history), wb_model_destroy(m[i]);
+    free(rows);
+    wb_store_close(st);
+    wb_dataset_destroy(ds);
+    free(sdir), free(ck), free(ck2), free(o1), free(o2);
 }
 
 int main(void) {
@@ -737,6 +819,7 @@ int main(void) {
         cmocka_unit_test(test_bundle_meta),
         cmocka_unit_test(test_bundle_encode_read),
         cmocka_unit_test(test_bundle_store),
+        cmocka_unit_test(test_resume_embedded),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

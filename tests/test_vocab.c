@@ -33,11 +33,9 @@
 #include "wordbench/tokenize.h"
 #include "wordbench/vocab.h"
 
-#if defined(__SANITIZE_ADDRESS__)
-#define TIME_LIMIT 6.0 /* sanitizers slow everything down several times */
-#else
-#define TIME_LIMIT 1.0
-#endif
+/* A guard against quadratic behaviour, not a speed target (those are benchmarks):
+ * the machine running the tests may be shared and slow. */
+#define TIME_LIMIT 30.0
 
 /* ---- a minimal JSON reader (enough for the reference file) ---- */
 

@@ -3,6 +3,7 @@
  * wordbench command (see cli.h).  Leaves out: the commands themselves.
  */
 #include "cli.h"
+#include "wordbench/store.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -73,6 +74,10 @@ int cli_parse(cli *c, const cli_cmd *cmd, int argc, char **argv) {
     char so[3 * CLI_MAX_OPTS + 2] = "";
     int n = 0;
     for (; cmd->opts[n].name; n++) {
+        if (n == CLI_MAX_OPTS) { /* a command table larger than the parser's arrays: a build error */
+            fprintf(stderr, "wordbench %s: more than %d options; raise CLI_MAX_OPTS\n", cmd->name, CLI_MAX_OPTS);
+            abort();
+        }
         const cli_opt *o = &cmd->opts[n];
         lo[n].name = o->name;
         lo[n].has_arg = o->arg ? required_argument : no_argument;
@@ -128,6 +133,7 @@ int cli_parse(cli *c, const cli_cmd *cmd, int argc, char **argv) {
     c->quiet = cli_flag(c, "quiet");
     c->json = cli_flag(c, "json");
     c->progress = !c->quiet && isatty(2);
+    if (cli_flag(c, "verify-on-open")) wb_store_set_open_flags(WB_STORE_OPEN_VERIFY);
     return 0;
 }
 
@@ -162,6 +168,36 @@ int cli_u64(const cli *c, const char *name, uint64_t min, uint64_t max, uint64_t
                          (unsigned long long)max, s);
     *out = v;
     return 0;
+}
+
+int cli_f32(const cli *c, const char *name, double lo, double hi, float *out) {
+    double v = *out;
+    if (cli_f64(c, name, lo, hi, 0, &v)) return EXIT_USAGE;
+    *out = (float)v;
+    return 0;
+}
+
+int cli_size(const cli *c, const char *name, uint64_t min, uint64_t max, uint64_t *out) {
+    const char *s = cli_str(c, name);
+    if (!s) return 0;
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    double mul = 1;
+    const char *u = "KMGT";
+    if (*end) {
+        const char *k = strchr(u, *end >= 'a' ? *end - 32 : *end);
+        if (!k || !*k) goto bad;
+        mul = (double)(1ull << (10 * (k - u + 1)));
+        end++;
+        if (!strcmp(end, "B") || !strcmp(end, "iB")) end += strlen(end);
+    }
+    if (!*s || *end || errno || !(v >= 0) || !(v * mul >= (double)min && v * mul <= (double)max)) goto bad;
+    *out = (uint64_t)(v * mul);
+    return 0;
+bad:
+    return cli_usage(c, "--%s must be a size in bytes (suffix K, M, G or T) from %llu to %llu, not '%s'", name,
+                     (unsigned long long)min, (unsigned long long)max, s);
 }
 
 int cli_f64(const cli *c, const char *name, double lo, double hi, int hi_open, double *out) {

@@ -16,7 +16,12 @@
 
 enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
 
-#define CLI_MAX_OPTS 96
+#define CLI_MAX_OPTS 128
+
+/* The option of every command that opens a store: cli_parse applies it
+ * (wb_store_set_open_flags), so stores opened inside the library count too. */
+#define CLI_OPT_VERIFY_ON_OPEN                                                                      \
+    {"verify-on-open", 0, NULL, NULL, "check every page of the store's index and its checksum first", 0}
 
 typedef struct cli_opt {
     const char *name;   /* long name without "--" */
@@ -62,6 +67,12 @@ int cli_u64(const cli *c, const char *name, uint64_t min, uint64_t max, uint64_t
 /* A number in [lo, hi] ([lo, hi) with hi_open); *out unchanged when the
  * option has no value.  0 ok, else EXIT_USAGE after printing. */
 int cli_f64(const cli *c, const char *name, double lo, double hi, int hi_open, double *out);
+/* cli_f64 into a float. */
+int cli_f32(const cli *c, const char *name, double lo, double hi, float *out);
+/* A size in bytes: a number with an optional suffix K, M, G or T (powers of
+ * 1024, also KB, KiB...), in [min, max]; *out unchanged when not given.  0
+ * ok, else EXIT_USAGE after printing. */
+int cli_size(const cli *c, const char *name, uint64_t min, uint64_t max, uint64_t *out);
 /* Value must be one of the '|'-separated choices; returns its index or prints and returns -1. */
 int cli_choice(const cli *c, const char *name, const char *choices);
 
@@ -96,5 +107,7 @@ const char *cli_bytes(char *buf, size_t n, double bytes);
 extern const cli_cmd cmd_convert, cmd_info, cmd_lookup, cmd_neighbors, cmd_verify, cmd_export;
 /* The data command (cli_data.c). */
 extern const cli_cmd cmd_data;
+/* The vector commands (cli_vectors.c). */
+extern const cli_cmd cmd_evaluate, cmd_export_embeddings;
 
 #endif

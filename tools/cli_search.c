@@ -31,6 +31,7 @@
 #include "cli.h"
 #include "cli_ds.h"
 #include "cli_search.h"
+#include "cli_model.h"
 #include "cli_train.h"
 #include "wordbench/bundle.h"
 #include "wordbench/search.h"
@@ -49,6 +50,7 @@
 
 static const cli_opt search_opts[] = {
     SEARCH_TRAIN_OPTS,
+    CLI_OPT_VERIFY_ON_OPEN,
     {"param", 'p', "NAME=VALUES", NULL, "search over a training option: a,b,c | a:b:c | lo..hi | lo..hi:log", 1},
     {"grid", 0, NULL, NULL, "grid search: every combination of the lists (the default when all are lists)", 0},
     {"n-iter", 0, "N", NULL, "random search: N configurations (ranges need it)", 0},
@@ -242,6 +244,7 @@ typedef struct cfgent {
     int ready;              /* prepared */
     size_t ds;              /* index into sctx.dss */
     wb_trial_setup setup;
+    char *class_weights;    /* owned copy of setup.class_weights */
 } cfgent;
 
 typedef struct sctx {
@@ -271,6 +274,7 @@ static void sctx_free(sctx *s) {
         free(d);
     }
     free(s->dss);
+    for (size_t i = 0; s->cfgs && i < s->plan.nconfigs; i++) free(s->cfgs[i].class_weights);
     free(s->cfgs);
     wb_store_close(s->store);
     free(s->store_abs);
@@ -279,7 +283,7 @@ static void sctx_free(sctx *s) {
     wb_plan_free(&s->plan);
 }
 
-static char *ds_signature(const cli *tc) {
+static char *ds_signature(const cli *tc, const wb_dataset_opts *dso) {
     size_t cap = 256, n = 0;
     char *s = malloc(cap);
     if (!s) return NULL;
@@ -295,6 +299,15 @@ static char *ds_signature(const cli *tc) {
         }
         n += (size_t)snprintf(s + n, cap - n, "%s\x1f%s\x1e", o->name, v);
     }
+    /* what the model kind decides when the options do not (train's rules) */
+    char eff[64];
+    int k = snprintf(eff, sizeof eff, "maxlen\x1f%zu\x1etok\x1f%d\x1e", dso->maxlen, (int)dso->tok.kind);
+    if (n + (size_t)k >= cap) {
+        char *q = realloc(s, n + (size_t)k + 1);
+        if (!q) return free(s), NULL;
+        s = q;
+    }
+    memcpy(s + n, eff, (size_t)k + 1);
     return s;
 }
 
@@ -336,11 +349,15 @@ static int prepare(sctx *s, size_t cfg) {
     cli_fit fit;
     if (!rc) rc = cli_ds_opts(&dp->tc, data, 0, &dp->dso, &dp->dss);
     if (!rc && cli_fit_opts(&dp->tc, s->store != NULL, &fit)) rc = EXIT_USAGE;
+    if (!rc) { /* as train: the model kind's maxlen, characters for charcnn */
+        if (!cli_given(&dp->tc, "maxlen")) dp->dso.maxlen = cli_model_maxlen(&fit.mc);
+        if (fit.mc.kind == WB_MODEL_CHARCNN && !cli_given(&dp->tc, "tokenizer")) dp->dso.tok.kind = WB_TOK_CHAR;
+    }
     if (rc) {
         if (s->plan.nparams) cli_warn("in configuration %zu (%s)", cfg, label);
         goto fail;
     }
-    char *sig = ds_signature(&dp->tc);
+    char *sig = ds_signature(&dp->tc, &dp->dso);
     if (!sig) {
         rc = EXIT_FAIL;
         cli_warn("out of memory");
@@ -394,13 +411,20 @@ static int prepare(sctx *s, size_t cfg) {
     memset(ts, 0, sizeof *ts);
     ts->model = fit.mc, ts->optim = fit.opt;
     ts->epochs = fit.epochs, ts->batch = fit.batch, ts->patience = fit.patience, ts->seed = fit.seed;
-    ts->balanced = fit.balanced, ts->threshold = 0.5f;
+    free(ce->class_weights);
+    ce->class_weights = NULL;
+    if (fit.class_weights && !(ce->class_weights = strdup(fit.class_weights))) {
+        rc = EXIT_FAIL;
+        cli_warn("out of memory");
+        goto fail;
+    }
+    ts->class_weights = ce->class_weights, ts->threshold = 0.5f;
     const dsent *de = s->dss[di];
     wb_trial_env env = {.ds = de->ds, .folds = de->folds, .store = s->store, .rows = de->rows};
     int lrc = wb_trial_check(&env, ts, &e);
     if (lrc) {
         if (s->plan.nparams) cli_warn("in configuration %zu (%s)", cfg, label);
-        rc = cli_usage(s->c, "%s", e.msg);
+        rc = lrc == WB_EUSAGE && !e.file[0] ? cli_usage(s->c, "%s", e.msg) : cli_fail(&e, lrc);
         goto fail;
     }
     ce->ready = 1;
@@ -1155,6 +1179,7 @@ const cli_cmd cmd_search = {"search", "--data FILE -o RUN_DIR --param NAME=VALUE
 /* ---- compare ---------------------------------------------------------------------------------------- */
 
 static const cli_opt compare_opts[] = {
+    CLI_OPT_VERIFY_ON_OPEN,
     {"metric", 0, "NAME", NULL, "acc|f1|p@1|auc|loss (default: the search's)", 0},
     {"baseline", 0, "MODE", "learned", "the embeddings mode the others are compared with", 0},
     {"json", 0, NULL, NULL, "one JSON document", 0},

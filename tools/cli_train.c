@@ -20,6 +20,7 @@
 
 #include "cli.h"
 #include "cli_ds.h"
+#include "cli_model.h"
 #include "cli_train.h"
 #include "wordbench/bundle.h"
 #include "wordbench/eval.h"
@@ -34,187 +35,8 @@ static double now_s(void) {
 
 /* --name as a float in [lo, hi]; *out unchanged when not given. */
 static int opt_float(const cli *c, const char *name, double lo, double hi, float *out) {
-    double v = *out;
-    if (cli_f64(c, name, lo, hi, 0, &v)) return EXIT_USAGE;
-    *out = (float)v;
-    return 0;
+    return cli_f32(c, name, lo, hi, out);
 }
-
-static int opt_size(const cli *c, const char *name, uint64_t lo, uint64_t hi, size_t *out) {
-    if (!cli_str(c, name)) return 0;
-    uint64_t v;
-    if (cli_u64(c, name, lo, hi, &v)) return EXIT_USAGE;
-    *out = (size_t)v;
-    return 0;
-}
-
-/* --widths "3,4,5". */
-static int opt_widths(const cli *c, wb_model_cfg *mc) {
-    const char *s = cli_str(c, "widths");
-    if (!s) return 0;
-    size_t n = 0;
-    for (const char *p = s; *p;) {
-        char *end;
-        errno = 0;
-        unsigned long v = strtoul(p, &end, 10);
-        if (end == p || errno || v < 1 || v > 1000 || n == WB_MAX_WIDTHS || (*end && *end != ','))
-            return cli_usage(c, "--widths takes 1 to %d widths in 1..1000 separated by commas, not '%s'", WB_MAX_WIDTHS, s);
-        mc->widths[n++] = v;
-        p = *end ? end + 1 : end;
-    }
-    if (!n) return cli_usage(c, "--widths is empty");
-    for (size_t i = n; i < WB_MAX_WIDTHS; i++) mc->widths[i] = 0;
-    mc->nwidths = n;
-    return 0;
-}
-
-/* Fill the architecture part of mc from the options; E = 0 when not given. */
-int cli_model_opts(const cli *c, wb_model_cfg *mc, int have_store) {
-    int k = cli_choice(c, "model", "dense|pool|tutorial|kim");
-    if (k < 0) return EXIT_USAGE;
-    wb_model_cfg_init(mc, (wb_model_kind)k);
-    if (cli_str(c, "embeddings")) {
-        int m = cli_choice(c, "embeddings", "frozen|finetune|learned|multichannel");
-        if (m < 0) return EXIT_USAGE;
-        mc->emb = (wb_emb_mode)m;
-    } else {
-        mc->emb = have_store ? WB_EMB_FROZEN : WB_EMB_LEARNED;
-    }
-    int o = cli_choice(c, "oov", "zero|random|learn");
-    if (o < 0) return EXIT_USAGE;
-    mc->oov = (wb_oov_mode)o;
-    if (opt_size(c, "emb-dim", 1, 65536, &mc->E) || opt_size(c, "filters", 1, 100000, &mc->F) ||
-        opt_size(c, "hidden", 0, 100000, &mc->H) || opt_widths(c, mc) ||
-        opt_float(c, "dropout", 0, 0.99, &mc->dropout) || opt_float(c, "max-norm", 0, 1e6, &mc->maxnorm))
-        return EXIT_USAGE;
-    return 0;
-}
-
-int cli_fit_opts(const cli *c, int have_store, cli_fit *f) {
-    memset(f, 0, sizeof *f);
-    if (cli_model_opts(c, &f->mc, have_store)) return EXIT_USAGE;
-    int ok = cli_choice(c, "optimizer", "adam|sgd|rmsprop|adagrad|adadelta");
-    if (ok < 0) return EXIT_USAGE;
-    wb_optim_init(&f->opt, (wb_opt_kind)ok);
-    if (opt_float(c, "lr", 1e-9, 100, &f->opt.lr) || opt_float(c, "momentum", 0, 0.9999, &f->opt.momentum) ||
-        opt_float(c, "l2", 0, 10, &f->opt.l2) || opt_float(c, "clipnorm", 0, 1e9, &f->opt.clipnorm) ||
-        opt_float(c, "clipvalue", 0, 1e9, &f->opt.clipvalue))
-        return EXIT_USAGE;
-    uint64_t ep, bs, pat, seed;
-    if (cli_u64(c, "epochs", 1, 100000, &ep) || cli_u64(c, "batch-size", 1, 65536, &bs) ||
-        cli_u64(c, "patience", 0, 100000, &pat) || cli_u64(c, "seed", 0, UINT64_MAX, &seed))
-        return EXIT_USAGE;
-    int cwmode = cli_choice(c, "class-weights", "none|balanced");
-    if (cwmode < 0) return EXIT_USAGE;
-    f->epochs = ep, f->batch = bs, f->patience = pat, f->seed = seed ? seed : 1;
-    f->balanced = cwmode == 1;
-    f->mc.seed = f->seed;
-    return 0;
-}
-
-/* ---- summary ------------------------------------------------------------- */
-
-static void group(char *out, size_t n, uint64_t v) {
-    char tmp[32];
-    int len = snprintf(tmp, sizeof tmp, "%" PRIu64, v), o = 0;
-    for (int i = 0; i < len && (size_t)o + 2 < n; i++) {
-        if (i && (len - i) % 3 == 0) out[o++] = ',';
-        out[o++] = tmp[i];
-    }
-    out[o] = 0;
-}
-
-static void print_summary(const cli *c, const wb_model_cfg *mc, const char *title) {
-    size_t n = wb_model_layers(mc, NULL, 0);
-    wb_layer_info *l = calloc(n ? n : 1, sizeof *l);
-    if (!l) return;
-    wb_model_layers(mc, l, n);
-    uint64_t total = 0, tr = 0;
-    for (size_t i = 0; i < n; i++) total += l[i].params, tr += l[i].trainable;
-    if (c->json) {
-        printf("{\"model\": \"%s\", \"embeddings\": \"%s\", \"layers\": [", wb_model_kind_name(mc->kind),
-               wb_emb_mode_name(mc->emb));
-        for (size_t i = 0; i < n; i++) {
-            printf("%s{\"name\": \"%s\", \"type\": \"%s\", \"shape\": [null", i ? ", " : "", l[i].name, l[i].type);
-            for (int d = 0; d < l[i].ndim; d++) printf(", %zu", l[i].shape[d]);
-            printf("], \"params\": %" PRIu64 ", \"trainable\": %" PRIu64 "}", l[i].params, l[i].trainable);
-        }
-        printf("], \"total\": %" PRIu64 ", \"trainable\": %" PRIu64 ", \"non_trainable\": %" PRIu64 "}\n", total, tr,
-               total - tr);
-        free(l);
-        return;
-    }
-    int nw = 28; /* the name column grows with the longest "name (Type)" */
-    for (size_t i = 0; i < n; i++) {
-        int w = (int)(strlen(l[i].name) + strlen(l[i].type)) + 4;
-        if (w > nw) nw = w;
-    }
-    char rule[160], dbl[160];
-    int rl = nw + 37 < 150 ? nw + 37 : 150;
-    memset(rule, '_', (size_t)rl), rule[rl] = 0;
-    memset(dbl, '=', (size_t)rl), dbl[rl] = 0;
-    printf("Model: \"%s\"\n%s\n %-*s%-26sParam #\n%s\n", title, rule, nw, "Layer (type)", "Output Shape", dbl);
-    for (size_t i = 0; i < n; i++) {
-        char name[80], shape[64], num[32];
-        snprintf(name, sizeof name, "%s (%s)", l[i].name, l[i].type);
-        int o = snprintf(shape, sizeof shape, "(None");
-        for (int d = 0; d < l[i].ndim; d++) o += snprintf(shape + o, sizeof shape - (size_t)o, ", %zu", l[i].shape[d]);
-        snprintf(shape + o, sizeof shape - (size_t)o, ")");
-        group(num, sizeof num, l[i].params);
-        printf(" %-*s%-26s%s\n", nw, name, shape, num);
-        if (i + 1 < n) printf("\n");
-    }
-    char a[32], b[32], d[32];
-    group(a, sizeof a, total), group(b, sizeof b, tr), group(d, sizeof d, total - tr);
-    printf("%s\nTotal params: %s\nTrainable params: %s\nNon-trainable params: %s\n%s\n", dbl, a, b, d, rule);
-    free(l);
-}
-
-static const cli_opt summary_opts[] = {
-    CLI_MODEL_OPTS,
-    {"vocab-size", 0, "N", "20000", "without MODEL: vocabulary size (ids incl. padding)", 0},
-    {"maxlen", 0, "N", "100", "without MODEL: sequence length", 0},
-    {"classes", 0, "N", "2", "without MODEL: number of labels (2 = binary, one sigmoid)", 0},
-    {"multilabel", 0, NULL, NULL, "without MODEL: one sigmoid per label", 0},
-    {"json", 0, NULL, NULL, "one JSON document", 0},
-    {"quiet", 'q', NULL, NULL, "accepted for symmetry", 0},
-    {"help", 'h', NULL, NULL, "show this help", 0},
-    {0}};
-
-static int run_summary(cli *c) {
-    wb_model_cfg mc;
-    if (c->argc == 1) {
-        wb_bundle *b;
-        wb_err e;
-        wb_err_clear(&e);
-        int rc = wb_bundle_load(&b, c->argv[0], 1, &e);
-        if (rc) return cli_fail(&e, rc);
-        mc = *wb_model_cfg_get(b->model);
-        print_summary(c, &mc, wb_model_kind_name(mc.kind));
-        wb_bundle_destroy(b);
-        return EXIT_OK;
-    }
-    if (cli_model_opts(c, &mc, 0)) return EXIT_USAGE;
-    if (cli_str(c, "embeddings") == NULL) mc.emb = WB_EMB_LEARNED;
-    if (!mc.E) mc.E = 100;
-    uint64_t V, T, C;
-    if (cli_u64(c, "vocab-size", 2, INT32_MAX, &V) || cli_u64(c, "maxlen", 1, 1000000, &T) ||
-        cli_u64(c, "classes", 1, 1000000, &C))
-        return EXIT_USAGE;
-    mc.V = V, mc.T = T;
-    if (cli_flag(c, "multilabel")) mc.task = WB_TASK_MULTILABEL, mc.C = C;
-    else if (C <= 2) mc.task = WB_TASK_BINARY, mc.C = 1;
-    else mc.task = WB_TASK_MULTICLASS, mc.C = C;
-    wb_err e;
-    wb_err_clear(&e);
-    if (wb_model_cfg_check(&mc, &e)) return cli_usage(c, "%s", e.msg);
-    print_summary(c, &mc, wb_model_kind_name(mc.kind));
-    return EXIT_OK;
-}
-
-const cli_cmd cmd_summary = {"summary", "[options] [MODEL]",
-                             "Keras-style layer table of a model file, or of --model with sizes.", summary_opts, 0, 1,
-                             run_summary};
 
 /* ---- train ------------------------------------------------------------------ */
 
@@ -222,6 +44,7 @@ static const cli_opt train_opts[] = {
     {"data", 'd', "FILE", NULL, "training file (required)", 0},
     CLI_DATASET_OPTS("100", "pad or truncate every text to N tokens"),
     {"store", 's', "STORE", NULL, "pretrained vectors (a store made by 'wordbench convert')", 0},
+    CLI_OPT_VERIFY_ON_OPEN,
     CLI_MODEL_OPTS,
     {"output", 'o', "MODEL", NULL, "model file to write (required)", 0},
     CLI_FIT_OPTS,
@@ -231,6 +54,7 @@ static const cli_opt train_opts[] = {
     {"history", 0, "FILE", NULL, "write the per-epoch history as CSV", 0},
     {"threads", 0, "N", "2", "OpenBLAS threads", 0},
     {"embed-vectors", 0, NULL, NULL, "store the frozen rows in the model file (runs without the store)", 0},
+    CLI_MAX_MEMORY_OPT,
     {"mem-report", 0, NULL, NULL, "print memory figures at the end (stderr, or in --json)", 0},
     {"quiet", 'q', NULL, NULL, "no progress, no epoch lines", 0},
     {"json", 0, NULL, NULL, "one JSON document on stdout", 0},
@@ -351,9 +175,12 @@ static int run_train(cli *c) {
     wb_train_opts_init(&to);
     uint64_t thr;
     if (cli_u64(c, "threads", 1, 256, &thr)) return EXIT_USAGE;
-    int cwmode = fit.balanced;
+    uint64_t maxmem;
+    if (cli_max_memory(c, &maxmem)) return EXIT_USAGE;
+    const char *cwspec = fit.class_weights;
     to.epochs = fit.epochs, to.batch = fit.batch, to.patience = fit.patience, to.seed = fit.seed;
     to.restore_best = !cli_flag(c, "no-restore-best");
+    to.max_memory = maxmem;
     to.resume = cli_flag(c, "resume");
     openblas_set_num_threads((int)thr);
 
@@ -365,6 +192,8 @@ static int run_train(cli *c) {
         cli_ds_strings_free(&dss);
         return rc;
     }
+    if (!cli_given(c, "maxlen")) dso.maxlen = cli_model_maxlen(&mc);
+    if (mc.kind == WB_MODEL_CHARCNN && !cli_given(c, "tokenizer")) dso.tok.kind = WB_TOK_CHAR; /* one id per character */
     wb_err e;
     wb_err_clear(&e);
     wb_dataset *ds = NULL;
@@ -422,21 +251,17 @@ static int run_train(cli *c) {
         goto out;
     }
     double t_model = now_s();
-    if (cwmode == 1) { /* balanced: n / (classes · count) over the training split */
-        size_t ntr;
-        uint32_t *tr = wb_split_indices(ds, WB_DS_TRAIN, &ntr);
-        cw = calloc(mc.C < 2 ? 2 : mc.C, sizeof *cw);
-        if (!cw || ntr == SIZE_MAX) {
-            free(tr);
+    if (cwspec) { /* into the model: the loss of every training step, saved with it */
+        size_t ncw;
+        cw = malloc((mc.C + 1) * sizeof *cw);
+        if (!cw) {
             rc = cli_fail(&e, wb_err_set(&e, WB_ENOMEM, "out of memory"));
             goto out;
         }
-        const size_t *lo;
-        const uint32_t *li;
-        wb_dataset_labels(ds, &lo, &li);
-        wb_class_weights_balanced(mc.task, mc.C, lo, li, tr, ntr, cw);
-        free(tr);
-        to.class_weights = cw;
+        if ((lrc = wb_class_weights_parse(cwspec, ds, NULL, 0, cw, &ncw, &e)) || (lrc = wb_model_set_class_weights(m, cw, ncw, &e))) {
+            rc = lrc == WB_EUSAGE && !e.file[0] ? cli_usage(c, "--class-weights: %s", e.msg) : cli_fail(&e, lrc);
+            goto out;
+        }
     }
     meta = wb_bundle_meta(&dso, ds, store_abs);
     size_t vlen;
@@ -483,7 +308,15 @@ static int run_train(cli *c) {
         wb_model *fm = NULL;
         wb_model_file ff;
         void *blob = NULL;
-        lrc = wb_model_load(&fm, out, to.batch, &ff, &blob, &e);
+        lrc = wb_model_load_ex(&fm, out, to.batch, maxmem, &ff, &blob, &e);
+        /* The file is read back by path, so another process may have
+         * replaced it meanwhile (two trainings writing the same -o): `rows`
+         * fits this training's vocabulary only, so anything else is an
+         * error, not a read past it (review bug 2). */
+        if (!lrc && (wb_model_cfg_get(fm)->V != mc.V || ff.vocab_len != vlen || memcmp(ff.vocab, vblob, vlen) ||
+                     ff.fingerprint != mf.fingerprint))
+            lrc = wb_err_at(&e, WB_ECORRUPT, out, 0, -1,
+                            "is no longer the model this training saved (another process replaced it?)");
         if (!lrc && st && !wb_model_has_embedded(fm)) lrc = wb_model_attach_store(fm, st, rows, &e);
         const size_t *lo;
         const uint32_t *li;
@@ -597,10 +430,13 @@ const cli_cmd cmd_train = {"train", "--data FILE -o MODEL [options]",
 /* ---- eval and predict ---------------------------------------------------------- */
 
 /* Load MODEL and make it runnable (store from --store or as recorded). */
-static int load_bundle(cli *c, const char *path, size_t batch, wb_bundle **b) {
+int cli_load_bundle(cli *c, const char *path, size_t batch, wb_bundle **b) {
     wb_err e;
     wb_err_clear(&e);
-    int rc = wb_bundle_load(b, path, batch, &e);
+    uint64_t maxmem;
+    *b = NULL;
+    if (cli_max_memory(c, &maxmem)) return EXIT_USAGE;
+    int rc = wb_bundle_load_ex(b, path, batch, maxmem, &e);
     if (!rc) rc = wb_bundle_attach_store(*b, cli_str(c, "store"), &e);
     if (rc) {
         wb_bundle_destroy(*b);
@@ -612,12 +448,14 @@ static int load_bundle(cli *c, const char *path, size_t batch, wb_bundle **b) {
 
 static const cli_opt eval_opts[] = {
     {"store", 's', "STORE", NULL, "the store the model was trained with (default: the recorded path)", 0},
+    CLI_OPT_VERIFY_ON_OPEN,
     {"k", 'k', "K", "1", "P@K and R@K (fastText's definitions)", 0},
     {"threshold", 0, "T", "0.5", "sigmoid threshold for accuracy, precision, recall, F1", 0},
     {"unknown-label", 0, "WHAT", "error", "error|skip: a label the model does not know", 0},
     {"errors", 0, "FILE", NULL, "list misclassified examples to FILE ('-' = stdout): file:line, truth, prediction, text", 0},
     {"batch-size", 'b', "N", "256", "examples per forward pass", 0},
     {"threads", 0, "N", "2", "OpenBLAS threads", 0},
+    CLI_MAX_MEMORY_OPT,
     {"json", 0, NULL, NULL, "one JSON document", 0},
     {"quiet", 'q', NULL, NULL, "no warnings", 0},
     {"help", 'h', NULL, NULL, "show this help", 0},
@@ -637,7 +475,7 @@ static int run_eval(cli *c) {
     if (unk < 0) return EXIT_USAGE;
     openblas_set_num_threads((int)thr);
     wb_bundle *b;
-    int rc = load_bundle(c, c->argv[0], bs, &b);
+    int rc = cli_load_bundle(c, c->argv[0], bs, &b);
     if (rc) return rc;
     wb_err e;
     wb_err_clear(&e);
@@ -740,10 +578,12 @@ const cli_cmd cmd_eval = {"eval", "[options] MODEL FILE", "Loss, accuracy, P@k, 
 
 static const cli_opt predict_opts[] = {
     {"store", 's', "STORE", NULL, "the store the model was trained with (default: the recorded path)", 0},
+    CLI_OPT_VERIFY_ON_OPEN,
     {"top-k", 'k', "K", "1", "labels per line, best first", 0},
     {"threshold", 0, "T", NULL, "multi-label: every label with probability >= T (instead of --top-k)", 0},
     {"batch-size", 'b', "N", "64", "lines per forward pass", 0},
     {"threads", 0, "N", "2", "OpenBLAS threads", 0},
+    CLI_MAX_MEMORY_OPT,
     {"json", 0, NULL, NULL, "one JSON object per line", 0},
     {"quiet", 'q', NULL, NULL, "accepted for symmetry", 0},
     {"help", 'h', NULL, NULL, "show this help", 0},
@@ -795,7 +635,7 @@ static int run_predict(cli *c) {
         return EXIT_FAIL;
     }
     wb_bundle *b;
-    int rc = load_bundle(c, c->argv[0], bs, &b);
+    int rc = cli_load_bundle(c, c->argv[0], bs, &b);
     if (rc) {
         if (f != stdin) fclose(f);
         return rc;
@@ -823,7 +663,8 @@ static int run_predict(cli *c) {
             while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r')) n--;
             int lrc = wb_bundle_encode(b, line, (size_t)n, X + nb * T, NULL, &e);
             if (lrc) {
-                wb_err_at(&e, lrc, in, ln, -1, "%s", e.msg);
+                wb_err le = e; /* not e.msg into e itself: vsnprintf's source and target may not overlap */
+                wb_err_at(&e, lrc, in, ln, -1, "%s", le.msg);
                 rc = cli_fail(&e, lrc);
                 break;
             }

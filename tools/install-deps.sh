@@ -3,16 +3,19 @@
 # missing.  Safe to run again: it installs only what dpkg does not report as
 # installed.  Needs root (or sudo).  Usage: tools/install-deps.sh [--peers]
 #   --peers  also install the benchmark peers and reference generators
-#            (python3-gensim, python3-torch, fasttext, python3-keras-preprocessing,
-#            python3-numpy, time, clang for libFuzzer) — never needed by the tests.
+#            (fasttext, python3-keras-preprocessing, python3-sklearn, time, hyperfine,
+#            clang for libFuzzer) — never needed by the tests.
+# The Python module's build and tests need python3-dev, python3-numpy, python3-pytest,
+# python3-torch and python3-gensim (also tests/cli/evaluate_commands.sh, which compares
+# `wordbench evaluate` with gensim); the Debian package step needs dpkg-dev and file.
 set -euo pipefail
 pkgs=(cmake make gcc g++ pkg-config
       liblmdb-dev libjemalloc-dev libxxhash-dev libopenblas-dev zlib1g-dev
       libutf8proc-dev libcsv-dev libcmocka-dev libfast-float-dev
-      slurm-wlm munge    # tests/cli/slurm.sh starts a one-node cluster
-      python3)           # the CLI tests read --json output with it
+      python3-dev python3-numpy python3-pytest python3-torch python3-gensim dpkg-dev file
+      slurm-wlm munge)   # tests/cli/slurm.sh starts a one-node cluster
 if [[ "${1:-}" == "--peers" ]]; then
-  pkgs+=(python3-numpy python3-gensim python3-torch fasttext python3-keras-preprocessing
+  pkgs+=(fasttext python3-keras-preprocessing
          python3-sklearn time hyperfine clang libclang-rt-14-dev lmdb-utils)
 fi
 missing=()

@@ -10,6 +10,7 @@
 
 #include "cli.h"
 #include "cli_search.h"
+#include "cli_model.h"
 #include "cli_train.h"
 
 /* jemalloc (the process allocator, linked by the library) keeps freed pages
@@ -19,13 +20,13 @@ const char *malloc_conf = "dirty_decay_ms:1000,muzzy_decay_ms:0";
 
 static const cli_cmd *const commands[] = {&cmd_convert, &cmd_info, &cmd_lookup, &cmd_neighbors,
                                           &cmd_verify, &cmd_export, &cmd_data, &cmd_train,
-                                          &cmd_eval, &cmd_predict, &cmd_summary, &cmd_search,
-                                          &cmd_compare};
+                                          &cmd_eval, &cmd_predict, &cmd_summary, &cmd_evaluate,
+                                          &cmd_export_embeddings, &cmd_search, &cmd_compare};
 #define NCMD (sizeof commands / sizeof commands[0])
 
 static void usage(FILE *f) {
     fprintf(f, "usage: wordbench <command> [options] <args>\n\ncommands:\n");
-    for (size_t i = 0; i < NCMD; i++) fprintf(f, "  %-10s %s\n", commands[i]->name, commands[i]->summary);
+    for (size_t i = 0; i < NCMD; i++) fprintf(f, "  %-17s %s\n", commands[i]->name, commands[i]->summary);
     fprintf(f, "\n'wordbench <command> --help' shows a command's options and defaults; see docs/cli.md.\n");
 }
 

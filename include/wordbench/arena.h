@@ -7,7 +7,9 @@
  * mallocx with MALLOCX_ARENA and no thread cache), in chunks that are kept
  * across resets: after the first steps have sized it, a step allocates
  * nothing and faults no pages.  Allocations are 64-byte aligned (whole
- * cache lines, AVX-friendly) and never freed one by one.
+ * cache lines, AVX-friendly) and never freed one by one.  (The Python
+ * module's copy of the library takes its chunks from libc instead: see
+ * src/nn/arena.c.)
  *
  * Deliberately not here: thread safety (one arena per thread), freeing
  * single allocations, shrinking (wb_arena_destroy returns everything).

@@ -56,8 +56,12 @@ typedef struct wb_bundle {
     wb_token_list tl;           /* scratch for encode */
 } wb_bundle;
 
-/* Load a model file.  Errors: those of wb_model_load, WB_ECORRUPT for bad
- * META or vocabulary. */
+/* Load a model file for batches of at most max_batch examples, within
+ * max_memory bytes (0 = the default; wb_model_load_ex).  Errors: those of
+ * wb_model_load_ex, WB_ECORRUPT for bad META or vocabulary. */
+int wb_bundle_load_ex(wb_bundle **out, const char *path, size_t max_batch, uint64_t max_memory, wb_err *e);
+
+/* wb_bundle_load_ex with the default memory limit. */
 int wb_bundle_load(wb_bundle **out, const char *path, size_t max_batch, wb_err *e);
 
 /* Make the model runnable: nothing when it needs no store or has embedded

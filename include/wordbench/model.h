@@ -1,22 +1,51 @@
 /*
- * wordbench/model.h — the CNN text classifiers: configuration, the
- * parameter block, the embedding sources (store rows, per-run overlay,
- * learned rows), one training step, inference, and the model file.
+ * wordbench/model.h — the text classifiers: configuration, the parameter
+ * block, the embedding sources (store rows, per-run overlay, learned rows),
+ * one training step, inference, and the model file.
  *
- * Architectures (the feature extractor, then a small head):
+ * A model is a small graph of parts (docs/design.md, "The model as a graph
+ * of parts"): a part per input reduces it to a fixed-width vector, the
+ * parts' vectors are concatenated (the merge), and a head of dropout and
+ * Dense layers gives the outputs.  wb_model_layers prints it the way Keras'
+ * functional summary does, each layer with the layer it is connected to.
+ *
+ * Architectures (the part of the one text input, then the head):
  *   dense     Embedding → Flatten (T·E) → [dropout] → Dense H relu → Dense C
  *   pool      Embedding → GlobalMaxPool (E) → [dropout] → Dense H relu → Dense C
  *   tutorial  Embedding → Conv1D F×K relu → GlobalMaxPool (F) → [dropout]
  *             → Dense H relu → Dense C
  *   kim       Embedding → Conv1D F×K_i relu for each width K_i → GlobalMaxPool
  *             → concat (F·nwidths) → dropout → Dense C (max-norm on its rows)
+ *   charcnn   Zhang, Zhao & LeCun 2015, "small": the text's character ids
+ *             one-hot (A = V - 2 channels: ids 0 and 1 are zero vectors) →
+ *             Conv1D F×K_1 relu → MaxPool 3 → Conv1D F×K_2 relu → MaxPool 3
+ *             → Conv1D F×K_i relu (i = 3 .. nwidths) → MaxPool 3 → Flatten
+ *             → [Dense H relu → Dropout]×nhidden → Dense C.  The one-hot
+ *             input is never built: the first convolution gathers the
+ *             kernel's column of each character id.
+ *   lstm, gru Embedding (mask_zero) → LSTM / GRU of `units` (Bidirectional:
+ *             both directions concatenated) → the last state or the max over
+ *             time → [dropout] → [Dense H relu] → Dense C.  Keras' semantics:
+ *             gate order i, f, c, o (LSTM), z, r, h with reset_after (GRU);
+ *             padding steps (id 0) leave the state unchanged, as Keras'
+ *             masking does; only the minibatch's distinct rows are projected.
+ *   bow       the text's n-grams (1..ngrams) of word ids as counts or tf-idf
+ *             (scikit-learn's TfidfTransformer: idf = ln((1+n)/(1+df)) + 1,
+ *             rows L2-normalised) → Dense C: logistic regression on sparse
+ *             input.  The n-gram table (D features) comes from the training
+ *             examples (wb_model_fit); the weights are lazy rows, one per
+ *             feature, zero at first.
  * Defaults (wb_model_cfg_init): dense/pool/tutorial H = 10, dropout 0;
  * tutorial F = 128, widths {5}; kim F = 100, widths {3,4,5}, H = 0,
- * dropout 0.5, max-norm 3.  Dropout, when > 0, acts on the feature vector
- * (the input of the first Dense).  C = 1 for a binary task (one sigmoid),
- * the number of labels otherwise (softmax for multiclass, one sigmoid per
- * label for multilabel).  Weights start as Keras' defaults: Glorot-uniform
- * kernels (Conv1D fan_in = K·E, fan_out = K·F), zero biases.
+ * dropout 0.5, max-norm 3; charcnn F = 256, widths {7,7,3,3,3,3}, H = 1024,
+ * nhidden 2, hidden dropout 0.5; lstm/gru units 100, H = 0, last state;
+ * bow counts, ngrams 1, H = 0.  Dropout, when > 0, acts on the feature
+ * vector (the input of the first Dense); hidden_dropout after every hidden
+ * Dense.  C = 1 for a binary task (one sigmoid), the number of labels
+ * otherwise (softmax for multiclass, one sigmoid per label for multilabel).
+ * Weights start as Keras' defaults: Glorot-uniform kernels (Conv1D fan_in =
+ * K·E, fan_out = K·F), orthogonal recurrent kernels, zero biases (an LSTM's
+ * forget-gate bias 1, unit_forget_bias).
  *
  * Conv1D + ReLU + GlobalMaxPool is computed as max-pool of the bias-free
  * convolution, then + bias, then ReLU: equal (max commutes with adding a
@@ -70,17 +99,34 @@
 extern "C" {
 #endif
 
-#define WB_MODEL_VERSION 1u   /* model file format version */
+#define WB_MODEL_VERSION 2u   /* newest model file format version (1 and 2 are read) */
 #define WB_MAX_WIDTHS 8       /* Conv1D widths per model */
+/* Limits of a configuration (wb_model_cfg_check; docs/store-format.md). */
+#define WB_MAX_E 65536        /* embedding dimension */
+#define WB_MAX_T 1000000      /* tokens per text (maxlen) */
+#define WB_MAX_C 1000000      /* outputs */
+#define WB_MAX_UNITS 100000   /* filters, hidden units, recurrent units */
+#define WB_MAX_HIDDEN 4       /* hidden Dense layers */
+#define WB_MAX_NGRAMS 3       /* bow: longest n-gram */
 
-typedef enum wb_model_kind { WB_MODEL_DENSE = 0, WB_MODEL_POOL, WB_MODEL_TUTORIAL, WB_MODEL_KIM } wb_model_kind;
+typedef enum wb_model_kind {
+    WB_MODEL_DENSE = 0, WB_MODEL_POOL, WB_MODEL_TUTORIAL, WB_MODEL_KIM,
+    WB_MODEL_CHARCNN, WB_MODEL_LSTM, WB_MODEL_GRU, WB_MODEL_BOW
+} wb_model_kind;
+typedef enum wb_rnn_pool { WB_RNN_LAST = 0, WB_RNN_MAX } wb_rnn_pool;
+typedef enum wb_bow_mode { WB_BOW_COUNTS = 0, WB_BOW_TFIDF } wb_bow_mode;
 typedef enum wb_emb_mode { WB_EMB_FROZEN = 0, WB_EMB_FINETUNE, WB_EMB_LEARNED, WB_EMB_MULTICHANNEL } wb_emb_mode;
 typedef enum wb_oov_mode { WB_OOV_ZERO = 0, WB_OOV_RANDOM, WB_OOV_LEARN } wb_oov_mode;
 
 /* Everything that fixes the shapes and the computation.  Invariants (checked
- * by wb_model_cfg_check): V >= 2, E >= 1, T >= every width, F >= 1 for conv
- * models, 1 <= nwidths <= WB_MAX_WIDTHS, 0 <= dropout < 1, C >= 1, task not
- * AUTO, C == 1 exactly for binary. */
+ * by wb_model_cfg_check, for every field whatever the kind): 2 <= V <=
+ * INT32_MAX, 1 <= E <= WB_MAX_E, 1 <= T <= WB_MAX_T, every width in 1..T,
+ * nwidths <= WB_MAX_WIDTHS, F, H and units <= WB_MAX_UNITS (F and nwidths
+ * >= 1 for conv models, units >= 1 for lstm/gru), nhidden <= WB_MAX_HIDDEN,
+ * 0 <= dropout, hidden_dropout < 1, maxnorm >= 0, 1 <= C <= WB_MAX_C, task
+ * not AUTO, C == 1 exactly for binary, ngrams <= WB_MAX_NGRAMS (>= 1 for
+ * bow), D <= INT32_MAX; charcnn: T long enough for its convolutions and
+ * pools; bow: emb learned, H = 0. */
 typedef struct wb_model_cfg {
     wb_model_kind kind;
     wb_emb_mode emb;
@@ -97,6 +143,15 @@ typedef struct wb_model_cfg {
     size_t C;               /* outputs */
     float maxnorm;          /* max-norm of the output Dense rows, 0 = off */
     uint64_t seed;          /* initialisation seed */
+    /* Fields of the later kinds: zero keeps the behaviour of the first four. */
+    size_t nhidden;         /* hidden Dense layers of H units (0 = 1 when H > 0) */
+    float hidden_dropout;   /* dropout after every hidden Dense */
+    size_t units;           /* lstm, gru: recurrent units */
+    int bidirectional;      /* lstm, gru: 1 = both directions, concatenated */
+    wb_rnn_pool rnn_pool;   /* lstm, gru: last state or max over time */
+    wb_bow_mode bow;        /* bow: counts or tf-idf */
+    size_t ngrams;          /* bow: n-grams of 1..ngrams words */
+    size_t D;               /* bow: features of the n-gram table (wb_model_fit) */
 } wb_model_cfg;
 
 /* Defaults of `kind` (file comment); V, E, T, C, task left 0 / AUTO for
@@ -106,8 +161,9 @@ void wb_model_cfg_init(wb_model_cfg *c, wb_model_kind kind);
 /* 0, or WB_EUSAGE naming the first broken invariant. */
 int wb_model_cfg_check(const wb_model_cfg *c, wb_err *e);
 
-/* Names and back (-1 when unknown): "dense" "pool" "tutorial" "kim";
- * "frozen" "finetune" "learned" "multichannel"; "zero" "random" "learn". */
+/* Names and back (-1 when unknown): "dense" "pool" "tutorial" "kim"
+ * "charcnn" "lstm" "gru" "bow"; "frozen" "finetune" "learned"
+ * "multichannel"; "zero" "random" "learn". */
 const char *wb_model_kind_name(wb_model_kind k);
 int wb_model_kind_parse(const char *s);
 const char *wb_emb_mode_name(wb_emb_mode m);
@@ -117,16 +173,19 @@ int wb_oov_mode_parse(const char *s);
 
 /* One row of the Keras-style summary table. */
 typedef struct wb_layer_info {
-    char name[32];          /* "embedding", "conv1d_1", ... */
-    char type[32];          /* "Embedding", "Conv1D", "GlobalMaxPooling1D", ... */
+    char name[48];          /* "input_1", "embedding", "conv1d_1", ... */
+    char type[32];          /* "InputLayer", "Embedding", "Conv1D", "GlobalMaxPooling1D", ... */
     size_t shape[3];        /* output shape without the batch dimension */
     int ndim;               /* entries used in shape */
     uint64_t params;        /* parameters of this layer */
     uint64_t trainable;     /* of which trainable */
+    char connected[256];    /* names of the inbound layers, comma-separated ("" for inputs) */
 } wb_layer_info;
 
-/* Fill up to cap rows of the layer table of `c`; returns the number of
- * layers (call with cap 0 to size).  Totals are the sums of the rows. */
+/* Fill up to cap rows of the layer table of `c` (checked), in the order of
+ * Keras' functional summary: each input, its layers, the merge, the head;
+ * returns the number of layers (call with cap 0 to size).  Totals are the
+ * sums of the rows. */
 size_t wb_model_layers(const wb_model_cfg *c, wb_layer_info *out, size_t cap);
 
 typedef struct wb_model wb_model;
@@ -162,11 +221,48 @@ int wb_model_adopt_store(wb_model *dst, const wb_model *src, wb_err *e);
  * a store or embedded rows are attached). */
 int wb_model_ready(const wb_model *m);
 
+/* Learn what a model takes from its training data before the first step:
+ * the bag-of-words model's n-gram table (every n-gram of the training
+ * examples) and idf.  X holds all examples (T ids each), idx the n rows to
+ * learn from.  A model that needs nothing, or has it already (loaded, or
+ * fitted before), is left alone; wb_train_run calls it.  Errors: WB_EUSAGE
+ * (no examples, an id >= V, too many features), WB_ENOMEM. */
+int wb_model_fit(wb_model *m, const int32_t *X, const uint32_t *idx, size_t n, wb_err *e);
+
+/* Class weights of the training loss (saved in the model file): n = 2 for
+ * a binary task (the weights of class 0 and class 1), else C; each in
+ * (0, 1e6); w = NULL removes them.  Multiclass and binary weigh each
+ * example by its class's weight (Keras' class_weight: the loss sums w·loss
+ * over the batch and divides by B, so a weight of 2 is the example counted
+ * twice); multilabel weighs the positive term of each label (PyTorch's
+ * BCEWithLogitsLoss pos_weight).  Used by wb_model_train_step when its cw is
+ * NULL; predict's loss (validation, eval) is unweighted, as Keras reports
+ * it.  Errors: WB_EUSAGE (count, range), WB_ENOMEM. */
+int wb_model_set_class_weights(wb_model *m, const float *w, size_t n, wb_err *e);
+
+/* The class weights (borrowed; NULL with *n = 0 when none). */
+const float *wb_model_class_weights(const wb_model *m, size_t *n);
+
+/* Class weights for the labels of ds from a specification (out gets *n of
+ * them, *n = 2 for a binary task, else the label count; the caller's out
+ * holds at least that many floats):
+ *   "balanced"       single-label: scikit-learn's n / (classes · count) over
+ *                    the training examples; multi-label: negatives /
+ *                    positives of each label (pos_weight).  The training
+ *                    examples are idx[0..nidx) (a search's fold), or the
+ *                    training split of ds when idx is NULL
+ *   "name=w,name=w"  the named labels; the others 1
+ *   FILE             lines "label<TAB>weight" ('#' comments, blank lines)
+ * Errors: WB_EUSAGE (unknown label, weight not a number in (0, 1e6)),
+ * WB_EFORMAT (FILE:line), errno (FILE), WB_ENOMEM. */
+int wb_class_weights_parse(const char *spec, const wb_dataset *ds, const uint32_t *idx, size_t nidx, float *out,
+                           size_t *n, wb_err *e);
+
 /* One training step on a minibatch of B <= max_batch examples:
  *   X   (B, T) ids < V;
  *   y   (B) class ids for multiclass, or NULL;
  *   t   (B, C) 0/1 targets for binary / multilabel, or NULL;
- *   cw  (C) class weights or NULL (nn.h semantics);
+ *   cw  (C) class weights or NULL (nn.h semantics; NULL: the model's, if any);
  *   rng dropout generator.
  * Forward, loss, backward, optimizer step (dense tensors, then the
  * embedding rows of the minibatch), max-norm.  *loss gets the mean loss,
@@ -182,6 +278,18 @@ int wb_model_train_step(wb_model *m, const int32_t *X, size_t B, const int32_t *
  * *loss (may be NULL) gets the mean loss.  No dropout, no update. */
 int wb_model_predict(wb_model *m, const int32_t *X, size_t B, const int32_t *y,
                      const float *t, const float *cw, float *prob, float *loss, wb_err *e);
+
+/* Explain: one forward pass (no dropout) of B examples giving, for each
+ * column j < wb_model_features(m) of the merged feature vector (the input
+ * of the head), its value feat (B, Ff) (may be NULL) and the token window
+ * of X it comes from: tokens [start, start + len) of the example's text,
+ * start = -1 when the column depends on no single window.  Conv models:
+ * the argmax window of the filter; pool: the argmax token; dense: the
+ * token.  start and len are (B, Ff).  Errors as wb_model_predict. */
+int wb_model_windows(wb_model *m, const int32_t *X, size_t B, float *feat, int32_t *start, int32_t *len, wb_err *e);
+
+/* Width Ff of the merged feature vector. */
+size_t wb_model_features(const wb_model *m);
 
 /* ---- low level: direct access (tests, parity with PyTorch, import) ------ */
 
@@ -212,6 +320,7 @@ typedef struct wb_model_mem {
     uint64_t overlay_bytes;   /* their weights + optimizer state */
     uint64_t arena_bytes;     /* step arena capacity */
     uint64_t embedded_bytes;  /* embedded frozen rows (loaded models) */
+    uint64_t arena_peak;      /* most step-arena bytes one step used */
 } wb_model_mem;
 void wb_model_mem_get(const wb_model *m, wb_model_mem *out);
 
@@ -220,7 +329,9 @@ void wb_model_mem_get(const wb_model *m, wb_model_mem *out);
  * "key value" lines (tokenizer and reader options, label names...), the
  * vocabulary blob (vocab.h save format) and the store fingerprint.
  *
- * Format (version 1, little-endian):
+ * Format (version 1 or 2, little-endian; docs/store-format.md; a model an
+ * older build can read, i.e. one of the first four kinds with at most one
+ * hidden layer, is written as version 1, any other as version 2):
  *   0   8   magic "WBMODEL\0"
  *   8   u32 version, u32 flags (bit 0: checkpoint state present,
  *           bit 1: embedded frozen rows present)
@@ -229,7 +340,9 @@ void wb_model_mem_get(const wb_model *m, wb_model_mem *out);
  *       (tags: 'CONF' config, 'META' text, 'VOCB' vocabulary, 'PARM' dense
  *       parameters, 'OPTS' optimizer state of the dense parameters,
  *       'OVLY' overlay rows (+ their state), 'EMBD' embedded rows, 'TRST'
- *       trainer state (opaque to the model));
+ *       trainer state (opaque to the model), 'BOWT' the n-gram table,
+ *       'CLWT' class weights; the reserved word is the part a section
+ *       belongs to);
  *   end u64 XXH3-64 of every preceding byte.
  * Written to a temporary file in the same directory, fsync'ed and renamed:
  * a reader sees the old or the new file, never a partial one. */
@@ -247,14 +360,29 @@ typedef struct wb_model_file {
 /* Save to `path` atomically.  Errors: positive errno, WB_ENOMEM. */
 int wb_model_save(wb_model *m, const char *path, const wb_model_file *f, wb_err *e);
 
-/* Load a model file into a new model.  out_file gets the meta text,
- * vocabulary blob and trainer blob: pointers into *blob, which the caller
- * frees with free() after use.  The optimizer state is restored when
- * present; the optimizer kind and settings are part of the config.
+/* Load a model file into a new model for batches of at most max_batch
+ * examples.  out_file gets the meta text, vocabulary blob and trainer
+ * blob: pointers into *blob, which the caller frees with free() after use.
+ * The optimizer state is restored when present; the optimizer kind and
+ * settings are part of the config.  A model file is untrusted input: its
+ * checksum, then every field against the limits above, every section size
+ * against the configuration, and the memory the model would take (its
+ * parameter block, tables, rows and the step arena of max_batch examples)
+ * against max_memory (0 = wb_model_max_memory_default()) are checked
+ * before anything is allocated.
  * Errors: positive errno, WB_ECORRUPT (bad magic, checksum, sizes: the
- * message says what), WB_EVERSION, WB_ENOMEM. */
+ * message says what), WB_EVERSION, WB_ENOMEM (out of memory, or above
+ * max_memory: the message gives both figures), WB_EUSAGE (max_batch). */
+int wb_model_load_ex(wb_model **out, const char *path, size_t max_batch, uint64_t max_memory,
+                     wb_model_file *out_file, void **blob, wb_err *e);
+
+/* wb_model_load_ex with the default memory limit. */
 int wb_model_load(wb_model **out, const char *path, size_t max_batch, wb_model_file *out_file,
                   void **blob, wb_err *e);
+
+/* The default memory limit of a loaded model: half of the physical RAM,
+ * or half of the address-space limit (ulimit -v) when that is lower. */
+uint64_t wb_model_max_memory_default(void);
 
 /* 1 when the file had embedded frozen rows (the model runs without store). */
 int wb_model_has_embedded(const wb_model *m);

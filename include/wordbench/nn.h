@@ -156,6 +156,13 @@ float wb_softmax_xent(const float *z, const int32_t *y, const float *cw, size_t 
 float wb_sigmoid_bce(const float *z, const float *t, const float *cw, size_t B, size_t C,
                      float *dz, float *prob);
 
+/* The same with a weight per target value: w_bc = pos[c] where t_bc = 1,
+ * neg[c] where t_bc = 0 (pos or neg NULL: 1).  wb_sigmoid_bce(cw) is
+ * pos = cw, neg = NULL.  For the binary task (C = 1), neg[0] and pos[0]
+ * are the weights of the two classes (Keras' class_weight). */
+float wb_sigmoid_bce_weighted(const float *z, const float *t, const float *pos, const float *neg, size_t B, size_t C,
+                              float *dz, float *prob);
+
 /* Numerically stable helpers used by predict: softmax of one row in place;
  * sigmoid of n values in place. */
 void wb_softmax_row(float *z, size_t C);

@@ -275,7 +275,8 @@ typedef struct wb_trial_setup {
     wb_optim optim;
     size_t epochs, batch, patience;
     uint64_t seed;        /* initialisation, shuffling, dropout */
-    int balanced;         /* class weights "balanced" over the trial's training examples */
+    const char *class_weights; /* NULL or a wb_class_weights_parse spec; "balanced" counts the
+                                  trial's training examples; saved in the refit's model file */
     float threshold;      /* sigmoid threshold of acc / F1 (0.5) */
     const char *out_path; /* refit: the model file to write, else NULL */
     const wb_model_file *file; /* refit: meta, vocabulary, fingerprint of that file */
@@ -293,8 +294,9 @@ typedef struct wb_trial_env {
 
 /* Check that the setup fits the environment (the checks wb_trial_run makes
  * before training: a store for the embeddings mode, its dimension, the
- * model configuration with the data set's sizes).  Returns 0 or WB_EUSAGE
- * with the reason. */
+ * model configuration with the data set's sizes, the class weights).
+ * Returns 0, WB_EUSAGE with the reason, or wb_class_weights_parse's errors
+ * (a weights file: errno, WB_EFORMAT at FILE:line). */
 int wb_trial_check(const wb_trial_env *env, const wb_trial_setup *s, wb_err *e);
 
 /* Run trial t (t->config must be a configuration: the caller resolves the

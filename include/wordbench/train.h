@@ -79,6 +79,7 @@ typedef struct wb_train_opts {
     wb_train_progress progress; /* or NULL */
     void *ctx;
     int (*should_stop)(void *ctx); /* polled between batches (signals) or NULL */
+    uint64_t max_memory;      /* memory limit of the checkpoint loaded to resume (0 = default; model.h) */
 } wb_train_opts;
 
 void wb_train_opts_init(wb_train_opts *o);
@@ -100,14 +101,6 @@ typedef struct wb_train_result {
  * training examples, bad options), the model's errors, errors writing
  * out_path / ckpt_path, WB_ECORRUPT for a bad checkpoint. */
 int wb_train_run(wb_model **m, const wb_dataset *ds, const wb_train_opts *o, wb_train_result *res, wb_err *e);
-
-/* Keras' class_weight="balanced" over the examples idx[0..n): class c gets
- * n / (classes · count_c) (1 for a class with no example), classes = 2 for
- * binary.  cw must hold max(C, 2) floats; for binary (C = 1, one sigmoid)
- * cw[0] is the positive class's weight relative to the negative class's, as
- * the model's loss wants it (model.h). */
-void wb_class_weights_balanced(wb_task task, size_t C, const size_t *loff, const uint32_t *lids,
-                               const uint32_t *idx, size_t n, float *cw);
 
 /* Indices of the examples of one split value (WB_DS_*) into a malloc'ed
  * array; *n its length.  NULL with *n = 0 when none (or out of memory:

@@ -74,9 +74,25 @@ static int trial_cfg(const wb_trial_env *env, const wb_trial_setup *s, wb_model_
     return wb_model_cfg_check(mc, e);
 }
 
+/* The class weights of the setup over the training examples idx[0..n)
+ * into *cw (malloc'ed, NULL without class weights) and *ncw. */
+static int trial_cw(const wb_trial_env *env, const wb_trial_setup *s, const wb_model_cfg *mc, const uint32_t *idx,
+                    size_t n, float **cw, size_t *ncw, wb_err *e) {
+    *cw = NULL, *ncw = 0;
+    if (!s->class_weights) return 0;
+    if (!(*cw = malloc((mc->C + 1) * sizeof **cw))) return wb_err_set(e, WB_ENOMEM, "out of memory");
+    return wb_class_weights_parse(s->class_weights, env->ds, idx, n, *cw, ncw, e);
+}
+
 int wb_trial_check(const wb_trial_env *env, const wb_trial_setup *s, wb_err *e) {
     wb_model_cfg mc;
-    return trial_cfg(env, s, &mc, e);
+    int rc = trial_cfg(env, s, &mc, e);
+    if (rc) return rc;
+    float *cw;
+    size_t ncw;
+    rc = trial_cw(env, s, &mc, NULL, 0, &cw, &ncw, e);
+    free(cw);
+    return rc;
 }
 
 int wb_trial_run(const wb_trial_env *env, const wb_trial *t, const wb_trial_setup *s, int (*should_stop)(void *),
@@ -111,21 +127,13 @@ int wb_trial_run(const wb_trial_env *env, const wb_trial *t, const wb_trial_setu
     memset(&tr, 0, sizeof tr);
     if ((rc = wb_model_create(&m, &mc, &opt, s->batch, e))) goto done;
     if (uses_store && (rc = wb_model_attach_store(m, env->store, env->rows, e))) goto done;
-    if (s->balanced) {
-        cw = calloc(mc.C < 2 ? 2 : mc.C, sizeof *cw);
-        if (!cw) {
-            rc = wb_err_set(e, WB_ENOMEM, "out of memory");
-            goto done;
-        }
-        const size_t *lo;
-        const uint32_t *li;
-        wb_dataset_labels(ds, &lo, &li);
-        wb_class_weights_balanced(mc.task, mc.C, lo, li, train, ntrain, cw);
-    }
+    size_t ncw;
+    if ((rc = trial_cw(env, s, &mc, train, ntrain, &cw, &ncw, e)) || (cw && (rc = wb_model_set_class_weights(m, cw, ncw, e))))
+        goto done;
     wb_train_opts to;
     wb_train_opts_init(&to);
     to.epochs = s->epochs, to.batch = s->batch, to.seed = s->seed, to.patience = s->patience;
-    to.restore_best = 0, to.class_weights = cw;
+    to.restore_best = 0;
     to.out_path = s->out_path, to.file = s->file;
     to.custom_split = 1, to.train_idx = train, to.ntrain = ntrain;
     to.val_idx = t->refit ? NULL : test, to.nval = t->refit ? 0 : ntest; /* a refit never looks at the test part */

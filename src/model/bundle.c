@@ -103,13 +103,17 @@ void wb_bundle_destroy(wb_bundle *b) {
 }
 
 int wb_bundle_load(wb_bundle **out, const char *path, size_t max_batch, wb_err *e) {
+    return wb_bundle_load_ex(out, path, max_batch, 0, e);
+}
+
+int wb_bundle_load_ex(wb_bundle **out, const char *path, size_t max_batch, uint64_t max_memory, wb_err *e) {
     *out = NULL;
     wb_bundle *b = calloc(1, sizeof *b);
     if (!b) return wb_err_set(e, WB_ENOMEM, "out of memory");
     wb_token_list_init(&b->tl);
     wb_model_file f;
     void *blob = NULL;
-    int rc = wb_model_load(&b->model, path, max_batch, &f, &blob, e);
+    int rc = wb_model_load_ex(&b->model, path, max_batch, max_memory, &f, &blob, e);
     if (rc) goto fail;
     b->fingerprint = f.fingerprint;
     if (!f.vocab) {

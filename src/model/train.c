@@ -47,17 +47,6 @@ uint32_t *wb_split_indices(const wb_dataset *ds, int split, size_t *n) {
     return idx;
 }
 
-void wb_class_weights_balanced(wb_task task, size_t C, const size_t *loff, const uint32_t *lids,
-                               const uint32_t *idx, size_t n, float *cw) {
-    size_t K = task == WB_TASK_BINARY ? 2 : C;
-    for (size_t k = 0; k < K; k++) cw[k] = 0;
-    for (size_t j = 0; j < n; j++) /* counts, in cw for now */
-        for (size_t q = loff[idx[j]]; q < loff[idx[j] + 1]; q++)
-            if (lids[q] < K) cw[lids[q]] += 1;
-    for (size_t k = 0; k < K; k++) cw[k] = cw[k] > 0 ? (float)((double)n / ((double)K * cw[k])) : 1.0f;
-    if (task == WB_TASK_BINARY) cw[0] = cw[1] / cw[0]; /* positive weight relative to the negative class */
-}
-
 /* Trainer state: "key value" lines, then one "h ..." line per epoch. */
 typedef struct tstate {
     size_t epoch, best_epoch, bad;
@@ -161,7 +150,7 @@ int wb_train_run(wb_model **mp, const wb_dataset *ds, const wb_train_opts *o, wb
         wb_model *nm;
         wb_model_file f;
         void *blob;
-        rc = wb_model_load(&nm, o->ckpt_path, B, &f, &blob, e);
+        rc = wb_model_load_ex(&nm, o->ckpt_path, B, o->max_memory, &f, &blob, e);
         if (rc) goto done;
         rc = wb_model_adopt_store(nm, m, e);
         if (!rc && (!f.trainer || !f.with_optimizer || tstate_parse(&st, f.trainer, f.trainer_len)))
@@ -175,6 +164,10 @@ int wb_train_run(wb_model **mp, const wb_dataset *ds, const wb_train_opts *o, wb
         *mp = m = nm;
         c = wb_model_cfg_get(m);
     }
+
+    /* what the model learns from the data before the first step (bow's
+     * n-gram table); a resumed model has it already */
+    if ((rc = wb_model_fit(m, X, tr, ntr, e))) goto done;
 
     static const wb_model_file no_file; /* o->file may be NULL when nothing is written */
     wb_model_file mf = o->file ? *o->file : no_file, cf = mf;

@@ -2,10 +2,16 @@
  * arena.c — the step arena (arena.h): chunks from a private jemalloc arena,
  * bump allocation, reset by rewinding.  Leaves out thread safety and
  * per-allocation frees.
+ *
+ * Built with WB_ARENA_LIBC (the Python module, see CMakeLists.txt), the
+ * chunks come from libc's aligned_alloc instead: libjemalloc.so.2 cannot be
+ * loaded into a running interpreter.  Only where chunks come from changes.
  */
 #include "wordbench/arena.h"
 
+#ifndef WB_ARENA_LIBC
 #include <jemalloc/jemalloc.h>
+#endif
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,6 +36,27 @@ struct wb_arena {
 };
 
 #define HDR (((sizeof(chunk) + ARENA_ALIGN - 1) / ARENA_ALIGN) * ARENA_ALIGN)
+
+#ifdef WB_ARENA_LIBC
+/* libc stand-ins for the three jemalloc calls used below: no private
+ * arena (arenas.create fails, so flags stay 0), aligned chunks, free. */
+#define MALLOCX_ALIGN(a) 0
+#define MALLOCX_ARENA(a) 0
+#define MALLOCX_TCACHE_NONE 0
+static void *mallocx(size_t n, int flags) {
+    (void)flags;
+    if (n > SIZE_MAX - ARENA_ALIGN) return NULL;
+    return aligned_alloc(ARENA_ALIGN, (n + ARENA_ALIGN - 1) / ARENA_ALIGN * ARENA_ALIGN);
+}
+static void dallocx(void *p, int flags) {
+    (void)flags;
+    free(p);
+}
+static int mallctl(const char *name, void *old, size_t *oldlen, void *new_, size_t newlen) {
+    (void)name, (void)old, (void)oldlen, (void)new_, (void)newlen;
+    return -1;
+}
+#endif
 
 static chunk *chunk_new(wb_arena *a, size_t cap) {
     if (cap > SIZE_MAX - HDR) return NULL; /* HDR + cap would wrap */

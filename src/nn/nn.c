@@ -335,12 +335,18 @@ static float sigmoidf_stable(float z) {
 float wb_sigmoid_bce(const float *z /* (B,C) */, const float *t /* (B,C) */,
                      const float *cw /* (C) or NULL */, size_t B, size_t C,
                      float *dz /* (B,C) */, float *prob /* (B,C) or NULL */) {
+    return wb_sigmoid_bce_weighted(z, t, cw, NULL, B, C, dz, prob);
+}
+
+float wb_sigmoid_bce_weighted(const float *z /* (B,C) */, const float *t /* (B,C) */, const float *pos /* (C) or NULL */,
+                              const float *neg /* (C) or NULL */, size_t B, size_t C, float *dz /* (B,C) */,
+                              float *prob /* (B,C) or NULL */) {
     double loss = 0.0;
     const size_t n = B * C;
     const float invn = 1.0f / (float)n;
     for (size_t i = 0; i < n; i++) {
         const float zi = z[i], ti = t[i];
-        const float w = (cw && ti == 1.0f) ? cw[i % C] : 1.0f;
+        const float w = ti == 1.0f ? (pos ? pos[i % C] : 1.0f) : (neg ? neg[i % C] : 1.0f);
         const double sp = (double)fmaxf(zi, 0.0f) + log1p(exp(-fabs((double)zi)));
         loss += (double)w * (sp - (double)ti * (double)zi);
         const float s = sigmoidf_stable(zi);

@@ -13,21 +13,16 @@
  */
 #include "wordbench/convert.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <inttypes.h>
-#include <libgen.h>
 #include <math.h>
 #include <pthread.h>
-#include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 #include <xxhash.h>
@@ -35,6 +30,7 @@
 
 #include "store/convert_int.h"
 #include "store/index_build.h"
+#include "store/publish.h"
 #include "store/store_int.h"
 #include "wordbench/floatparse.h"
 
@@ -71,37 +67,6 @@ static double now_s(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
-static int rm_cb(const char *path, const struct stat *sb, int flag, struct FTW *ftw) {
-    (void)sb; (void)flag; (void)ftw;
-    return remove(path);
-}
-
-static void rmrf(const char *path) {
-    nftw(path, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
-}
-
-
-static int pwrite_all(int fd, const void *buf, size_t n, uint64_t off) {
-    const char *p = buf;
-    while (n) {
-        ssize_t w = pwrite(fd, p, n, (off_t)off);
-        if (w < 0) {
-            if (errno == EINTR) continue;
-            return errno;
-        }
-        p += w, n -= (size_t)w, off += (uint64_t)w;
-    }
-    return 0;
-}
-
-static int fsync_path(const char *path, int dir) {
-    int fd = open(path, (dir ? O_DIRECTORY : 0) | O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return errno;
-    int rc = fsync(fd) ? errno : 0;
-    close(fd);
-    return rc;
 }
 
 /* ---- input: file or stdin, plain or gzip -------------------------------- */
@@ -352,7 +317,9 @@ typedef struct ctx {
 
 static int chunk_reserve(chunk *c, size_t nrec, size_t row_bytes) {
     if (nrec <= c->rcap) return 0;
-    size_t cap = c->rcap ? c->rcap : 1024;
+    /* Start at 1024 records, or fewer when rows are wide (a 5M-number
+     * first line must not reserve 1024 x 20 MB); then grow with use. */
+    size_t cap = c->rcap ? c->rcap : row_bytes > (4u << 20) / 1024 ? ((4u << 20) / row_bytes ? (4u << 20) / row_bytes : 1) : 1024;
     while (cap < nrec) cap *= 2;
     rec *r = realloc(c->recs, cap * sizeof *r);
     if (!r) return WB_ENOMEM;
@@ -717,7 +684,7 @@ static int obuf_flush(obuf *o, int final) {
     if (!o->len) return 0;
     size_t direct = o->dfd >= 0 ? o->len & ~(size_t)4095 : 0;
     if (direct) {
-        int rc = pwrite_all(o->dfd, o->buf, direct, WB_NPY_DATA_OFFSET + o->flushed);
+        int rc = wb_pwrite_all(o->dfd, o->buf, direct, WB_NPY_DATA_OFFSET + o->flushed);
         if (rc == EINVAL) { /* the file system refuses O_DIRECT here: stay buffered */
             close(o->dfd);
             o->dfd = -1;
@@ -728,7 +695,7 @@ static int obuf_flush(obuf *o, int final) {
     }
     size_t plain = o->dfd >= 0 && !final ? 0 : o->len - direct;
     if (plain) {
-        int rc = pwrite_all(o->fd, o->buf + direct, plain, WB_NPY_DATA_OFFSET + o->flushed + direct);
+        int rc = wb_pwrite_all(o->fd, o->buf + direct, plain, WB_NPY_DATA_OFFSET + o->flushed + direct);
         if (rc) return rc;
     }
     uint64_t before = o->flushed;
@@ -753,7 +720,7 @@ static int obuf_put(obuf *o, const void *p, size_t n) {
         if (rc) return rc;
         if (o->len + n > o->cap) { /* a row larger than the buffer */
             if ((rc = obuf_flush(o, 1))) return rc;
-            if ((rc = pwrite_all(o->fd, p, n, WB_NPY_DATA_OFFSET + o->flushed))) return rc;
+            if ((rc = wb_pwrite_all(o->fd, p, n, WB_NPY_DATA_OFFSET + o->flushed))) return rc;
             o->flushed += n;
             return 0;
         }
@@ -769,7 +736,7 @@ static int obuf_patch(obuf *o, uint64_t off, const void *p, size_t n) {
     const char *s = p;
     if (off < o->flushed) {
         size_t k = o->flushed - off < n ? (size_t)(o->flushed - off) : n;
-        int rc = pwrite_all(o->fd, s, k, WB_NPY_DATA_OFFSET + off);
+        int rc = wb_pwrite_all(o->fd, s, k, WB_NPY_DATA_OFFSET + off);
         if (rc) return rc;
         off += k, s += k, n -= k;
     }
@@ -877,53 +844,7 @@ static int writer_bad(writer *w, const chunk *c, size_t bi, wb_err *err) {
     return 0;
 }
 
-static int put_meta_str(writer *w, const char *key, const char *val, size_t n, wb_err *err) {
-    return wb_ixb_put_meta(w->ix, key, val, n, err);
-}
-
-static int put_meta_u64(writer *w, const char *key, uint64_t val, wb_err *err) {
-    char b[24];
-    int n = snprintf(b, sizeof b, "%" PRIu64, val);
-    return put_meta_str(w, key, b, (size_t)n, err);
-}
-
-static int put_meta_hex(writer *w, const char *key, uint64_t val, wb_err *err) {
-    char b[24];
-    snprintf(b, sizeof b, "%016" PRIx64, val);
-    return put_meta_str(w, key, b, 16, err);
-}
-
-/* Hash n bytes of fd from off with pread, in pieces. */
-static int hash_range(int fd, uint64_t off, uint64_t n, uint64_t *out) {
-    XXH3_state_t *s = XXH3_createState();
-    char *b = malloc(1 << 20);
-    int rc = (!s || !b) ? WB_ENOMEM : 0;
-    if (!rc) XXH3_64bits_reset(s);
-    while (!rc && n) {
-        size_t k = n < (1u << 20) ? (size_t)n : (1u << 20);
-        ssize_t r = pread(fd, b, k, (off_t)off);
-        if (r <= 0) rc = r < 0 ? errno : WB_EIO;
-        else XXH3_64bits_update(s, b, (size_t)r), off += (uint64_t)r, n -= (uint64_t)r;
-    }
-    if (!rc) *out = XXH3_64bits_digest(s);
-    XXH3_freeState(s);
-    free(b);
-    return rc;
-}
-
-typedef struct fsync_job {
-    int fd[2];   /* files to fsync */
-    int rc;      /* first errno, 0 if all went well */
-} fsync_job;
-
-static void *fsync_main(void *arg) {
-    fsync_job *j = arg;
-    for (int i = 0; i < 2; i++)
-        if (fsync(j->fd[i]) && !j->rc) j->rc = errno;
-    return NULL;
-}
-
-/* Finish the files: NPY headers, block hashes, meta, the index. */
+/* Finish the files: the last block hash, NPY headers, meta, the index. */
 static int writer_finish(writer *w, const char *source_name, wb_err *err) {
     ctx *x = w->x;
     int rc;
@@ -938,65 +859,18 @@ static int writer_finish(writer *w, const char *source_name, wb_err *err) {
         }
         w->vec.hashes[w->vec.nhash++] = XXH3_64bits_digest(w->vec.hs);
     }
-    uint64_t data = w->rows_n * x->row_bytes;
-    for (size_t b = 0; w->rewrote && b < w->vec.nhash; b++) { /* --duplicates last rewrote rows */
-        uint64_t off = b * WB_STORE_BLOCK_BYTES;
-        uint64_t n = data - off < WB_STORE_BLOCK_BYTES ? data - off : WB_STORE_BLOCK_BYTES;
-        if ((rc = hash_range(w->vec.fd, WB_NPY_DATA_OFFSET + off, n, &w->vec.hashes[b])))
-            return wb_err_set(err, rc, "re-reading vectors.npy: %s", wb_strerror(rc));
-    }
-    uint64_t norms_hash;
-    if ((rc = hash_range(w->nrm.fd, WB_NPY_DATA_OFFSET, w->rows_n * 4, &norms_hash)))
-        return wb_err_set(err, rc, "re-reading norms.npy: %s", wb_strerror(rc));
-    /* NPY headers, now that the row count is known */
-    char head[WB_NPY_DATA_OFFSET];
-    if ((rc = wb_npy_header_write(head, sizeof head, x->o->dtype, 2, w->rows_n, x->dim)) ||
-        (rc = pwrite_all(w->vec.fd, head, sizeof head, 0)) ||
-        (rc = wb_npy_header_write(head, sizeof head, WB_DTYPE_F32, 1, w->rows_n, 1)) ||
-        (rc = pwrite_all(w->nrm.fd, head, sizeof head, 0)))
-        return wb_err_set(err, rc, "writing NPY headers: %s", wb_strerror(rc));
-    uint8_t *le = malloc(w->vec.nhash * 8 + 1);
-    if (!le) return wb_err_set(err, WB_ENOMEM, "out of memory");
-    for (size_t b = 0; b < w->vec.nhash; b++)
-        for (int i = 0; i < 8; i++) le[b * 8 + i] = (uint8_t)(w->vec.hashes[b] >> (8 * i));
-    uint64_t fpr = XXH3_64bits(le, w->vec.nhash * 8);
-    w->st->fingerprint = fpr;
+    if (w->rewrote && (rc = wb_hash_blocks(w->vec.fd, WB_NPY_DATA_OFFSET, w->rows_n * x->row_bytes, w->vec.hashes)))
+        return wb_err_set(err, rc, "re-reading vectors.npy: %s", wb_strerror(rc)); /* --duplicates last rewrote rows */
     const wb_convert_stats *s = w->st;
-    const char *dt = wb_dtype_name(x->o->dtype), *fmt = wb_format_name(x->fmt);
-    rc = put_meta_u64(w, WB_META_FORMAT_VERSION, WB_STORE_FORMAT_VERSION, err);
-    if (!rc) rc = put_meta_u64(w, WB_META_ROWS, w->rows_n, err);
-    if (!rc) rc = put_meta_u64(w, WB_META_DIM, x->dim, err);
-    if (!rc) rc = put_meta_str(w, WB_META_DTYPE, dt, strlen(dt), err);
-    if (!rc) rc = put_meta_u64(w, WB_META_NORMALIZED, (uint64_t)!!x->o->normalize, err);
-    if (!rc) rc = put_meta_str(w, WB_META_SOURCE, source_name, strlen(source_name), err);
-    if (!rc) rc = put_meta_u64(w, WB_META_SOURCE_BYTES, x->in.raw_read, err);
-    if (!rc) rc = put_meta_u64(w, WB_META_SOURCE_GZIP, (uint64_t)x->in.gz, err);
-    if (!rc) rc = put_meta_str(w, WB_META_SOURCE_FORMAT, fmt, strlen(fmt), err);
-    if (!rc) rc = put_meta_u64(w, WB_META_DUPLICATES, s->duplicates, err);
-    if (!rc) rc = put_meta_u64(w, WB_META_SKIPPED, s->skipped, err);
-    if (!rc) rc = put_meta_u64(w, WB_META_INVALID_UTF8, s->invalid_utf8, err);
-    if (!rc) rc = put_meta_u64(w, WB_META_LONG_WORDS, s->long_words, err);
-    if (!rc) rc = put_meta_u64(w, WB_META_CREATED, (uint64_t)time(NULL), err);
-    if (!rc) rc = put_meta_u64(w, WB_META_BLOCK_BYTES, WB_STORE_BLOCK_BYTES, err);
-    if (!rc) rc = put_meta_str(w, WB_META_BLOCK_HASHES, (const char *)le, w->vec.nhash * 8, err);
-    if (!rc) rc = put_meta_hex(w, WB_META_NORMS_XXH3, norms_hash, err);
-    if (!rc) rc = put_meta_hex(w, WB_META_FINGERPRINT, fpr, err);
-    free(le);
-    if (rc) return rc;
-    /* The matrices are complete: make them durable on another thread while
-     * this one merges the index (an fsync mostly waits for the journal). */
-    fsync_job job = {{w->vec.fd, w->nrm.fd}, 0};
-    pthread_t th;
-    int threaded = pthread_create(&th, NULL, fsync_main, &job) == 0;
-    if (!threaded) fsync_main(&job);
-    char *dst = wb_path_join(w->tmp, WB_STORE_INDEX);
-    if (!dst) rc = wb_err_set(err, WB_ENOMEM, "out of memory");
-    else if (mkdir(dst, 0755)) rc = wb_err_at(err, errno, dst, 0, -1, "cannot create: %s", strerror(errno));
-    else rc = wb_ixb_finish(w->ix, dst, err);
-    free(dst);
-    if (threaded) pthread_join(th, NULL);
-    if (!rc && job.rc) rc = wb_err_set(err, job.rc, "fsync: %s", strerror(job.rc));
-    return rc;
+    wb_store_info in;
+    memset(&in, 0, sizeof in);
+    in.rows = w->rows_n, in.dim = x->dim, in.dtype = x->o->dtype, in.normalized = !!x->o->normalize;
+    snprintf(in.source, sizeof in.source, "%s", source_name);
+    in.source_bytes = x->in.raw_read, in.source_gzip = x->in.gz;
+    snprintf(in.source_format, sizeof in.source_format, "%s", wb_format_name(x->fmt));
+    in.duplicates = s->duplicates, in.skipped = s->skipped, in.invalid_utf8 = s->invalid_utf8;
+    in.long_words = s->long_words;
+    return wb_pub_finish(w->tmp, w->ix, w->vec.fd, w->nrm.fd, &in, w->vec.hashes, w->vec.nhash, &w->st->fingerprint, err);
 }
 
 /* Release the writer's files and buffers; safe to call again. */
@@ -1016,70 +890,6 @@ static void writer_close(writer *w) {
     w->vec.hs = NULL;
     if (w->badf) fclose(w->badf);
     w->badf = NULL;
-}
-
-/* ---- stale temporaries and publication ---------------------------------- */
-
-/* Remove `.<base>.wbtmp-<pid>` siblings whose process is gone. */
-static void clean_stale(const char *parent, const char *base) {
-    DIR *d = opendir(parent);
-    if (!d) return;
-    char prefix[600];
-    int pl = snprintf(prefix, sizeof prefix, ".%s.wbtmp-", base);
-    struct dirent *e;
-    while ((e = readdir(d))) {
-        if (strncmp(e->d_name, prefix, (size_t)pl)) continue;
-        char *endp;
-        long pid = strtol(e->d_name + pl, &endp, 10);
-        if (*endp || pid <= 0) continue;
-        if (pid != getpid() && kill((pid_t)pid, 0) == 0) continue; /* a live convert owns it */
-        if (pid != getpid() && errno == EPERM) continue;
-        char *p = wb_path_join(parent, e->d_name);
-        if (p) rmrf(p);
-        free(p);
-    }
-    closedir(d);
-}
-
-/* A directory we may replace with --force: empty, or holding nothing but a
- * store's files (so --force never deletes anything else). */
-static int looks_like_store(const char *dir) {
-    DIR *d = opendir(dir);
-    if (!d) return 0;
-    struct dirent *e;
-    int other = 0;
-    while (!other && (e = readdir(d))) {
-        const char *n = e->d_name;
-        other = strcmp(n, ".") && strcmp(n, "..") && strcmp(n, WB_STORE_VECTORS) && strcmp(n, WB_STORE_NORMS) &&
-                strcmp(n, WB_STORE_INDEX);
-    }
-    closedir(d);
-    return !other;
-}
-
-static int rename2(const char *from, const char *to, unsigned flags) {
-    return (int)syscall(SYS_renameat2, AT_FDCWD, from, AT_FDCWD, to, flags);
-}
-#ifndef RENAME_NOREPLACE
-#define RENAME_NOREPLACE (1 << 0)
-#endif
-#ifndef RENAME_EXCHANGE
-#define RENAME_EXCHANGE (1 << 1)
-#endif
-
-static int publish(const char *tmp, const char *store, const char *parent, int force, wb_err *err) {
-    if (rename2(tmp, store, RENAME_NOREPLACE) == 0) goto synced;
-    if (errno != EEXIST && errno != ENOTEMPTY)
-        return wb_err_at(err, errno, store, 0, -1, "cannot publish the store: %s", strerror(errno));
-    if (!force) return wb_err_at(err, WB_EEXIST, store, 0, -1, "exists (use --force to replace it)");
-    if (!looks_like_store(store))
-        return wb_err_at(err, WB_EEXIST, store, 0, -1, "exists and is not a wordbench store; refusing to replace it");
-    if (rename2(tmp, store, RENAME_EXCHANGE))
-        return wb_err_at(err, errno, store, 0, -1, "cannot swap in the new store: %s", strerror(errno));
-    rmrf(tmp); /* now the old store; processes mapping it keep their mappings */
-synced:
-    fsync_path(parent, 1);
-    return 0;
 }
 
 /* ---- detection of format and dim ---------------------------------------- */
@@ -1199,7 +1009,7 @@ static int open_out(const char *tmp, const char *name, obuf *o, size_t cap, int 
     o->cap = cap;
     if (!o->buf) return wb_err_set(err, WB_ENOMEM, "out of memory");
     char zero[WB_NPY_DATA_OFFSET] = {0}; /* header placeholder, rewritten at the end */
-    if ((rc = pwrite_all(o->fd, zero, sizeof zero, 0))) return wb_err_set(err, rc, "writing: %s", strerror(rc));
+    if ((rc = wb_pwrite_all(o->fd, zero, sizeof zero, 0))) return wb_err_set(err, rc, "writing: %s", strerror(rc));
     return 0;
 }
 
@@ -1215,10 +1025,8 @@ int wb_convert(const char *input_path, const char *store, const wb_convert_opts 
         return wb_err_set(err, WB_EUSAGE, "dtype must be f32 or f16");
     if (opts->threads < 0 || opts->threads > 256) return wb_err_set(err, WB_EUSAGE, "threads must be 0..256");
 
-    /* Paths: parent directory, base name, temporary sibling. */
-    char *s1 = strdup(store), *s2 = strdup(store);
-    char *parent = s1 ? dirname(s1) : NULL, *base = s2 ? basename(s2) : NULL;
-    char tmp[4096];
+    /* The temporary sibling the store is written in (publish.h). */
+    wb_pub pub;
     int rc = 0;
     ctx *x = calloc(1, sizeof *x);
     writer w;
@@ -1227,33 +1035,13 @@ int wb_convert(const char *input_path, const char *store, const wb_convert_opts 
     vocab voc;
     memset(&voc, 0, sizeof voc);
     pthread_t reader, parsers[256];
-    int nparsers = 0, reader_started = 0, tmp_made = 0;
-    if (!x || !parent || !base) {
+    int nparsers = 0, reader_started = 0;
+    const char *tmp = pub.tmp;
+    if ((rc = wb_pub_begin(&pub, store, opts->force, err))) goto out;
+    if (!x) {
         rc = wb_err_set(err, WB_ENOMEM, "out of memory");
         goto out;
     }
-    if (!strcmp(base, "/") || !strcmp(base, ".") || !strcmp(base, "..")) {
-        rc = wb_err_set(err, WB_EUSAGE, "'%s' cannot be a store name", store);
-        goto out;
-    }
-    snprintf(tmp, sizeof tmp, "%s/.%s.wbtmp-%ld", parent, base, (long)getpid());
-    struct stat sb;
-    if (stat(store, &sb) == 0) {
-        if (!opts->force) {
-            rc = wb_err_at(err, WB_EEXIST, store, 0, -1, "exists (use --force to replace it)");
-            goto out;
-        }
-        if (!S_ISDIR(sb.st_mode) || !looks_like_store(store)) {
-            rc = wb_err_at(err, WB_EEXIST, store, 0, -1, "exists and is not a wordbench store; refusing to replace it");
-            goto out;
-        }
-    }
-    clean_stale(parent, base);
-    if (mkdir(tmp, 0755)) {
-        rc = wb_err_at(err, errno, tmp, 0, -1, "cannot create the temporary store: %s", strerror(errno));
-        goto out;
-    }
-    tmp_made = 1;
 
     if (opts->vocab_path && (rc = vocab_load(&voc, opts->vocab_path, err))) goto out;
     x->o = opts;
@@ -1290,8 +1078,15 @@ int wb_convert(const char *input_path, const char *store, const wb_convert_opts 
         rc = wb_err_set(err, WB_ENOMEM, "out of memory");
         goto out;
     }
-    uint64_t expect = st->header_rows;
+    /* Rows to size the duplicate table for: the header's count is only a
+     * hint (it may say 5e12 or 2^64-1), so it is bounded by what the file
+     * can hold (a text row needs at least "w 0 0 ...\n", a binary one
+     * "w " and dim floats); wb_ixb_open caps it too and the table grows. */
+    uint64_t expect = st->header_rows, most = UINT64_MAX;
+    if (x->in.size && !x->in.gz)
+        most = x->in.size / ((uint64_t)x->dim * (x->fmt == WB_FMT_WORD2VEC_BIN ? 4 : 2) + 2);
     if (!expect && x->in.size && !x->in.gz) expect = x->in.size / ((uint64_t)x->dim * 8 + 8);
+    if (expect > most) expect = most;
     if ((rc = wb_ixb_open(&w.ix, tmp, expect, err))) goto out;
 
     /* Threads. */
@@ -1395,19 +1190,9 @@ int wb_convert(const char *input_path, const char *store, const wb_convert_opts 
             goto out;
         }
     }
-    /* Durability: the matrices were fsynced in writer_finish; now the
-     * index, the directory; then the rename. */
+    /* The matrices were fsynced in writer_finish; publish.c does the rest. */
     writer_close(&w);
-    {
-        char *idx = wb_path_join(tmp, WB_STORE_INDEX), *data = idx ? wb_path_join(idx, "data.mdb") : NULL;
-        if (!data) rc = wb_err_set(err, WB_ENOMEM, "out of memory");
-        if (!rc && (fsync_path(data, 0) || fsync_path(idx, 1) || fsync_path(tmp, 1)))
-            rc = wb_err_set(err, errno, "fsync: %s", strerror(errno));
-        free(idx), free(data);
-        if (rc) goto out;
-    }
-    if ((rc = publish(tmp, store, parent, opts->force, err))) goto out;
-    tmp_made = 0;
+    if ((rc = wb_pub_commit(&pub, store, err))) goto out;
     st->seconds = now_s() - t0;
     if (opts->progress) {
         wb_convert_progress pr = {st->bytes_in, x->in.size, st->rows, st->seconds};
@@ -1436,10 +1221,8 @@ out:
     }
     writer_close(&w);
     vocab_free(&voc);
-    if (rc && tmp_made) rmrf(tmp);
+    wb_pub_end(&pub);
     if (rc && opts->bad_lines_path && w.badf_made) unlink(opts->bad_lines_path);
-    free(s1);
-    free(s2);
     if (!st->seconds) st->seconds = now_s() - t0;
     return rc;
 }

@@ -50,4 +50,9 @@ int wb_looks_binary(const char *p, size_t n, uint32_t dim);
 /* 1 if s[0..n) is valid UTF-8 (no overlongs, no surrogates, <= U+10FFFF). */
 int wb_utf8_valid(const char *s, size_t n);
 
+/* Decode one code point at s[0..n) (n >= 1) with the same rules.  Returns
+ * its length in bytes (1..4) and sets *cp, or 0 when the bytes there are
+ * not valid UTF-8. */
+size_t wb_utf8_next(const char *s, size_t n, uint32_t *cp);
+
 #endif

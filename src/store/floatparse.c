@@ -44,6 +44,11 @@ static void wb_c_locale_init(void) {
     wb_c_locale = newlocale(LC_ALL_MASK, "C", (locale_t)0);
 }
 
+locale_t wb_c_locale_get(void) {
+    pthread_once(&wb_c_locale_once, wb_c_locale_init);
+    return wb_c_locale;
+}
+
 /* strtof_l on a NUL-terminated copy of s[0..n); returns 1 when strtof
  * consumed exactly n bytes.  errno is preserved (strtof sets ERANGE on
  * overflow and underflow, which is no error for us: the value is strtof's).
@@ -58,7 +63,7 @@ static int wb_parse_f32_slow(const char *s, size_t n, float *out) {
     memcpy(buf, s, n);
     buf[n] = '\0';
 
-    pthread_once(&wb_c_locale_once, wb_c_locale_init);
+    wb_c_locale_get();
     const int saved_errno = errno;
     char *end;
     /* Without a locale object (never seen with glibc) the process locale is

@@ -1,13 +1,15 @@
 /*
- * floatparse_int.h — private to the floatparse module: the prototype of the
- * one C++ shim over fast_float (src/store/floatparse_ff.cc), so that floatparse.c
- * and the tests can call it from C.
+ * floatparse_int.h — private to the store layer's number parsing: the
+ * prototype of the one C++ shim over fast_float (src/store/floatparse_ff.cc),
+ * so that floatparse.c and the tests can call it from C, and the shared "C"
+ * locale object (also used by pytext.c).
  *
  * Leaves out: everything public (see include/wordbench/floatparse.h).
  */
 #ifndef WB_FLOATPARSE_INT_H
 #define WB_FLOATPARSE_INT_H
 
+#include <locale.h>
 #include <stddef.h>
 
 #ifdef __cplusplus
@@ -22,6 +24,11 @@ extern "C" {
  * the caller's choice, see floatparse.c) nan/inf: those are the caller's
  * fallback's business. */
 int wb_ff_parse_f32(const char *s, size_t n, float *out);
+
+/* The "C" locale object (created once, never freed; (locale_t)0 if newlocale
+ * failed, never seen with glibc), for strtod_l / strtof_l calls that must
+ * not depend on the process locale. */
+locale_t wb_c_locale_get(void);
 
 #ifdef __cplusplus
 }

@@ -34,7 +34,9 @@ ge() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a + 0 >= b + 0) }'; }
 run "$WB" summary --model tutorial --emb-dim 100 --vocab-size 1747 --maxlen 100
 expect_rc 0 "summary tutorial"
 grep -q '^Total params: 240,129$' "$T/out" && grep -q '174,700' "$T/out" && grep -q '64,128' "$T/out" &&
-    grep -q '1,290' "$T/out" && grep -qE '^ dense_1 \(Dense\) +\(None, 1\) +11$' "$T/out" && ok ||
+    grep -q '1,290' "$T/out" && grep -qE "^ dense_1 \(Dense\) +\(None, 1\) +11 +\['dense\[0\]\[0\]'\]$" "$T/out" &&
+    grep -qE "^ input_1 \(InputLayer\) +\(None, 100\) +0 +\[\]$" "$T/out" &&
+    grep -qE "^ conv1d \(Conv1D\) +\(None, 96, 128\) +64,128 +\['embedding\[0\]\[0\]'\]$" "$T/out" && ok ||
     bad "summary tutorial: $(cat "$T/out")"
 run "$WB" summary --model pool --emb-dim 50 --vocab-size 1747 --embeddings frozen --json
 expect_rc 0 "summary pool"
@@ -44,6 +46,18 @@ run "$WB" summary --model kim --emb-dim 300 --vocab-size 20000 --classes 5 --jso
     bad "summary kim total: $(cat "$T/out")"
 run "$WB" summary --model kim --widths 200 --maxlen 100
 expect_rc 2 "summary: width > maxlen"
+# the functional graph: kim's three convolutions read one embedding, one concatenation reads the pools
+run "$WB" summary --model kim --embeddings multichannel --json
+expect_rc 0 "summary kim multichannel"
+/usr/bin/python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1])); L = {l["name"]: l for l in d["layers"]}
+assert [l["name"] for l in d["layers"] if l["type"] == "Concatenate"] == ["concatenate", "concatenate_1"]
+assert L["concatenate"]["connected_to"] == ["embedding_static", "embedding_tuned"]
+assert all(L["conv1d_%d" % i]["connected_to"] == ["concatenate"] for i in (1, 2, 3))
+assert L["concatenate_1"]["connected_to"] == ["global_max_pooling1d_%d" % i for i in (1, 2, 3)]
+assert L["input_1"]["connected_to"] == [] and L["dropout"]["connected_to"] == ["concatenate_1"]
+' "$T/out" && ok || bad "summary kim multichannel graph: $(cat "$T/out")"
 
 # ---- train, eval, predict on the sentiment fixture ---------------------------
 TR=(--data "$TX/demo_sentiment.tsv" --test "$TX/demo_sentiment_test.tsv" --maxlen 20 -q)
@@ -70,6 +84,15 @@ run "$WB" predict "$T/tut.wbm" "$T/in.txt" --top-k 2 --json
     bad "predict from stdin differs"
 run "$WB" summary "$T/tut.wbm"
 grep -q 'Non-trainable params: 912$' "$T/out" && ok || bad "summary of a frozen model file: $(tail -n 4 "$T/out")"
+# --max-memory: a model that needs more is refused before anything is allocated (exit 1, stderr only)
+run "$WB" predict --max-memory 1M -b 65536 "$T/tut.wbm" "$T/in.txt"
+expect_rc 1 "predict over --max-memory"
+[ ! -s "$T/out" ] && grep -q 'more than the memory limit of 1.0 MiB' "$T/err" && ok || bad "--max-memory message: $(cat "$T/err")"
+run "$WB" eval --max-memory 64M "$T/tut.wbm" "$TX/demo_sentiment_test.tsv"
+expect_rc 0 "eval under --max-memory 64M"
+run "$WB" summary --max-memory 12X "$T/tut.wbm"
+expect_rc 2 "--max-memory 12X"
+grep -q "max-memory must be a size" "$T/err" && ok || bad "--max-memory usage message: $(cat "$T/err")"
 
 # every model and embedding mode trains and beats chance clearly
 for spec in "dense learned" "pool learned" "tutorial finetune" "kim frozen" "kim finetune" "kim multichannel" "tutorial learned"; do

@@ -54,9 +54,11 @@
  *     label per output (2 for binary), wb_bundle_encode of a short text
  *     returns 0 or a tokenizer error (WB_EUSAGE for a bad alphabet,
  *     WB_ENOMEM) and ids in [0, V), then predict on them as above.
- * Memory errors and leaks are ASan's and LSan's.  Predict is skipped when
- * one example's activations would exceed FM_MAX_ACT floats (T·E·channels,
- * T·F): that is a working-memory limit of the model, not the loader's.
+ * Memory errors and leaks are ASan's and LSan's.  Both loaders run with a
+ * memory limit of FM_MAX_MEM bytes (wb_model_load_ex): a file that would
+ * need more for batches of 2 must be refused with WB_ENOMEM before
+ * anything is allocated, and a model that loads must predict within it
+ * (parameter block + the step arena's peak <= FM_MAX_MEM).
  *
  * The file is written to a fresh directory under /dev/shm (or $TMPDIR,
  * /tmp), removed at exit (not after a crash: rm -rf /dev/shm/wbfuzz-model-*).
@@ -85,7 +87,7 @@
 #define FM_CHECK(c) ((c) ? (void)0 : wbf_fail("fuzz_model.c", #c, __LINE__))
 #define FM_NVAR 4
 #define FM_MAXSEC 24
-#define FM_MAX_ACT (4u << 20) /* floats of one example's activations for predict */
+#define FM_MAX_MEM (64u << 20) /* memory limit of a loaded model (bytes) */
 
 /* A model file as a header and sections; bytes owned. */
 typedef struct fm_sec {
@@ -409,14 +411,15 @@ static int fm_tame(wb_model *m) {
 static void fm_predict(wb_model *m, const int32_t *X, size_t B) {
     if (!wb_model_ready(m)) return;
     const wb_model_cfg *c = wb_model_cfg_get(m);
-    uint64_t Ei = (uint64_t)c->E * (c->emb == WB_EMB_MULTICHANNEL ? 2 : 1);
-    if ((uint64_t)c->T * Ei > FM_MAX_ACT || (uint64_t)c->T * c->F > FM_MAX_ACT || c->C > FM_MAX_ACT / 4) return;
     float *prob = malloc(B * c->C * sizeof *prob);
     if (!prob) fm_die("malloc", NULL);
     wb_err e;
     wb_err_clear(&e);
     int rc = wb_model_predict(m, X, B, NULL, NULL, NULL, prob, NULL, &e);
     FM_CHECK(rc == 0 || rc == WB_ENOMEM);
+    wb_model_mem mem;
+    wb_model_mem_get(m, &mem);
+    FM_CHECK(mem.block_bytes + mem.arena_peak <= FM_MAX_MEM);
     if (rc == 0) {
         int tame = fm_tame(m);
         for (size_t b = 0; b < B; b++) {
@@ -450,7 +453,7 @@ static void fm_load_model(int pristine) {
     void *blob = (void *)1;
     wb_err e;
     wb_err_clear(&e);
-    int rc = wb_model_load(&m, fm_path, 2, &of, &blob, &e);
+    int rc = wb_model_load_ex(&m, fm_path, 2, FM_MAX_MEM, &of, &blob, &e);
     if (rc) {
         if (pristine) fprintf(stderr, "pristine model: %s\n", e.msg);
         FM_CHECK(!pristine);
@@ -481,7 +484,7 @@ static void fm_load_bundle(int pristine) {
     wb_bundle *b = (wb_bundle *)1;
     wb_err e;
     wb_err_clear(&e);
-    int rc = wb_bundle_load(&b, fm_path, 2, &e);
+    int rc = wb_bundle_load_ex(&b, fm_path, 2, FM_MAX_MEM, &e);
     if (rc) {
         if (pristine) fprintf(stderr, "pristine bundle: %s\n", e.msg);
         FM_CHECK(!pristine);

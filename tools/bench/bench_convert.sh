@@ -47,18 +47,7 @@ Exit status: 0 success, 1 a tool failed or is missing, 2 usage error.
 EOF
 }
 
-die() { echo "$prog: $*" >&2; exit 1; }
-usage_error() { echo "$prog: $*" >&2; echo "$prog: try --help" >&2; exit 2; }
-note() { echo "$prog: $*" >&2; }
-
-# need_value OPTION ARGC: the option has a value after it.
-need_value() { [[ $2 -ge 2 ]] || usage_error "$1 needs a value"; }
-# positive_int OPTION VALUE
-positive_int() {
-    if ! [[ $2 =~ ^[0-9]+$ && ${#2} -le 15 ]] || (( 10#$2 < 1 )); then
-        usage_error "$1: expected a positive integer, found '$2'"
-    fi
-}
+. "$(dirname "$0")/lib.bash"
 
 while [[ $# -gt 0 ]]; do
     case $1 in

@@ -1,0 +1,339 @@
+/*
+ * emb.c — the embedding tables of model_int.h: where the row of an id comes
+ * from (store, rows embedded in a model file, the fine-tuning overlay,
+ * learned and random rows drawn from (seed, id)), gathering the distinct
+ * rows of a minibatch into the step arena, their gradients and their lazy
+ * optimizer step.  Shared by every text part; one table per text input.
+ *
+ * Leaves out: the model file's sections (modelfile.c), which rows a part
+ * uses and how (the parts).
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cblas.h>
+
+#include "model/model_int.h"
+
+float wb_unif(wb_rng *r, float a) {
+    /* Uniform float in [-a, a) from 24 random bits. */
+    return a * ((float)(wb_rng_next(r) >> 40) * (2.0f / 16777216.0f) - 1.0f);
+}
+
+void wb_glorot(float *w, size_t n, double fan_in, double fan_out, wb_rng *r) {
+    float lim = (float)sqrt(6.0 / (fan_in + fan_out));
+    for (size_t i = 0; i < n; i++) w[i] = wb_unif(r, lim);
+}
+
+/* The random initial row of `id` (learned rows, oov random): U(-a, a)
+ * from a generator seeded by (seed, id), so it does not depend on when the
+ * row is first touched. */
+static void random_row(const wb_emb *t, int32_t id, float a, float *out) {
+    if (a == 0) {
+        memset(out, 0, t->E * sizeof *out);
+        return;
+    }
+    wb_rng r;
+    wb_rng_init(&r, t->seed * 0x9E3779B97F4A7C15ull ^ ((uint64_t)id + 0x632BE59BD9B4E019ull));
+    for (size_t i = 0; i < t->E; i++) out[i] = wb_unif(&r, a);
+}
+
+void wb_emb_plan(wb_emb *t, wb_emb_mode mode, wb_oov_mode oov, size_t V, size_t E, uint64_t seed, size_t nstate) {
+    memset(t, 0, sizeof *t);
+    t->mode = mode, t->oov = oov, t->V = V, t->E = E, t->seed = seed, t->nstate = nstate;
+    t->Ei = mode == WB_EMB_MULTICHANNEL ? 2 * E : E;
+    t->orow_floats = (1 + nstate) * E;
+    t->oov_a = 0.05f;
+    t->learn_a = 0.05f;
+}
+
+uint64_t wb_emb_bytes(size_t V) { return (uint64_t)V * (sizeof(int64_t) + 2 * sizeof(int32_t) + sizeof(uint32_t)); }
+
+int wb_emb_alloc(wb_emb *t, wb_err *e) {
+    size_t V = t->V;
+    t->row = malloc(V * sizeof *t->row);
+    t->slot = malloc(V * sizeof *t->slot);
+    t->stamp = calloc(V, sizeof *t->stamp);
+    t->local = malloc(V * sizeof *t->local);
+    if (!t->row || !t->slot || !t->stamp || !t->local)
+        return wb_err_set(e, WB_ENOMEM, "out of memory for the embedding table (%zu ids)", V);
+    for (size_t i = 0; i < V; i++) t->row[i] = -1, t->slot[i] = -1;
+    return 0;
+}
+
+void wb_emb_free(wb_emb *t) {
+    free(t->row);
+    free(t->slot);
+    free(t->stamp);
+    free(t->local);
+    free(t->embedded);
+    for (size_t i = 0; i < t->nochunk; i++) free(t->ochunk[i]);
+    free(t->ochunk);
+    free(t->oid);
+    t->row = NULL, t->slot = NULL, t->stamp = NULL, t->local = NULL, t->embedded = NULL;
+    t->ochunk = NULL, t->oid = NULL, t->nochunk = t->ochunk_cap = t->orows = 0;
+}
+
+int wb_emb_needs_store(const wb_emb *t) { return t->mode != WB_EMB_LEARNED; }
+
+/* Is the tuned value of `id` a trainable row? */
+int wb_emb_trainable(const wb_emb *t, int32_t id) {
+    if (id == 0) return 0;
+    if (t->mode == WB_EMB_FROZEN) return t->oov == WB_OOV_LEARN && t->row[id] < 0;
+    return 1;
+}
+
+/* The frozen value of `id` when it needs no store (pad, missing) into out;
+ * returns 1 when the store (or embedded) row must be used instead. */
+static int fixed_value(const wb_emb *t, int32_t id, float *out) {
+    if (id == 0 || t->mode == WB_EMB_LEARNED) {
+        memset(out, 0, t->E * sizeof *out);
+        return 0;
+    }
+    if (t->row[id] >= 0) return 1;
+    if (t->oov == WB_OOV_ZERO)
+        memset(out, 0, t->E * sizeof *out);
+    else
+        random_row(t, id, t->oov_a, out);
+    return 0;
+}
+
+/* n resolved rows (row[] values) into out (n, E). */
+static int resolved_rows(const wb_emb *t, size_t n, const uint32_t *rows, float *out) {
+    if (t->embedded) {
+        for (size_t i = 0; i < n; i++) memcpy(out + i * t->E, t->embedded + (size_t)rows[i] * t->E, t->E * sizeof *out);
+        return 0;
+    }
+    if (!t->st) return -1;
+    return wb_store_gather(t->st, n, rows, out) ? -1 : 0;
+}
+
+void wb_emb_oov_scale(wb_emb *t) {
+    size_t V = t->V, E = t->E, nfound = 0;
+    for (size_t i = 0; i < V; i++) nfound += t->row[i] >= 0;
+    if (!nfound) return;
+    size_t step = nfound > 4096 ? nfound / 4096 : 1, k = 0;
+    double s = 0, s2 = 0, cnt = 0;
+    float *buf = malloc(E * sizeof *buf);
+    if (!buf) return;
+    for (size_t i = 0; i < V; i++) {
+        if (t->row[i] < 0) continue;
+        if (k++ % step) continue;
+        uint32_t r = (uint32_t)t->row[i];
+        if (resolved_rows(t, 1, &r, buf)) continue;
+        for (size_t d = 0; d < E; d++) s += buf[d], s2 += (double)buf[d] * buf[d];
+        cnt += (double)E;
+    }
+    free(buf);
+    if (cnt > 0) {
+        double var = s2 / cnt - (s / cnt) * (s / cnt);
+        if (var > 0) t->oov_a = (float)sqrt(3.0 * var);
+    }
+}
+
+int wb_emb_attach(wb_emb *t, wb_store *st, const int64_t *rows, wb_err *e) {
+    if (!wb_emb_needs_store(t)) return wb_err_set(e, WB_EUSAGE, "embeddings 'learned' use no store");
+    const wb_store_info *in = wb_store_info_get(st);
+    if (in->dim != t->E)
+        return wb_err_set(e, WB_EUSAGE, "the store has dimension %u but the model's embedding dimension is %zu (--emb-dim)",
+                          in->dim, t->E);
+    for (size_t i = 2; i < t->V; i++)
+        if (rows[i] >= (int64_t)in->rows)
+            return wb_err_set(e, WB_EUSAGE, "row %lld of id %zu is beyond the store", (long long)rows[i], i);
+    for (size_t i = 0; i < t->V; i++) t->row[i] = i < 2 ? -1 : rows[i];
+    t->st = st;
+    t->attached = 1;
+    free(t->embedded);
+    t->embedded = NULL;
+    t->n_emb = 0;
+    if (t->oov != WB_OOV_ZERO) wb_emb_oov_scale(t);
+    return 0;
+}
+
+void wb_emb_adopt(wb_emb *dst, const wb_emb *src) {
+    if (!src->st) return;
+    memcpy(dst->row, src->row, dst->V * sizeof *dst->row);
+    /* The row numbers are the store's now: rows embedded in the loaded file
+     * (indexed by the old numbers) must not be read any more. */
+    free(dst->embedded);
+    dst->embedded = NULL;
+    dst->n_emb = 0;
+    dst->st = src->st;
+    dst->attached = 1;
+    dst->oov_a = src->oov_a;
+}
+
+/* ---- overlay ---------------------------------------------------------------- */
+
+float *wb_emb_ovl_row(const wb_emb *t, int32_t slot) {
+    return t->ochunk[(size_t)slot / OVL_CHUNK_ROWS] + ((size_t)slot % OVL_CHUNK_ROWS) * t->orow_floats;
+}
+
+int32_t wb_emb_ovl_get(wb_emb *t, int32_t id, const float *init) {
+    if (t->slot[id] >= 0) return t->slot[id];
+    if (t->orows == t->nochunk * OVL_CHUNK_ROWS) {
+        if (t->nochunk == t->ochunk_cap) {
+            size_t cap = t->ochunk_cap ? t->ochunk_cap * 2 : 16;
+            float **nc = realloc(t->ochunk, cap * sizeof *nc);
+            if (!nc) return -1;
+            t->ochunk = nc;
+            int32_t *no = realloc(t->oid, cap * OVL_CHUNK_ROWS * sizeof *no);
+            if (!no) return -1;
+            t->oid = no;
+            t->ochunk_cap = cap;
+        }
+        float *ch = malloc(OVL_CHUNK_ROWS * t->orow_floats * sizeof(float));
+        if (!ch) return -1;
+        t->ochunk[t->nochunk++] = ch;
+    }
+    int32_t s = (int32_t)t->orows++;
+    float *r = wb_emb_ovl_row(t, s);
+    memcpy(r, init, t->E * sizeof(float));
+    memset(r + t->E, 0, t->nstate * t->E * sizeof(float));
+    t->slot[id] = s;
+    t->oid[s] = id;
+    return s;
+}
+
+/* ---- a minibatch's rows ----------------------------------------------------------- */
+
+#define ALLOC(ptr, count)                                                \
+    do {                                                                 \
+        (ptr) = wb_arena_alloc(a, (size_t)(count) * sizeof *(ptr));      \
+        if (!(ptr)) goto nomem;                                          \
+    } while (0)
+
+int wb_emb_gather(wb_emb *t, wb_arena *a, const int32_t *X, size_t n, wb_rows *r, wb_err *e) {
+    size_t E = t->E, Ei = t->Ei;
+    memset(r, 0, sizeof *r);
+    r->n = n;
+    if (++t->now == 0) { /* stamp wrapped: forget old stamps */
+        memset(t->stamp, 0, t->V * sizeof *t->stamp);
+        t->now = 1;
+    }
+    ALLOC(r->ids, n);
+    size_t N = 0;
+    for (size_t i = 0; i < n; i++) {
+        int32_t id = X[i];
+        if (id < 0 || (size_t)id >= t->V) return wb_err_set(e, WB_EUSAGE, "id %d out of the vocabulary (%zu)", id, t->V);
+        if (t->stamp[id] != t->now) t->stamp[id] = t->now, t->local[id] = (int32_t)N, r->ids[N++] = id;
+    }
+    r->N = N;
+    ALLOC(r->U, N * Ei);
+    uint32_t *srows;
+    size_t *sdst, ns = 0;
+    ALLOC(srows, N);
+    ALLOC(sdst, N);
+    for (size_t j = 0; j < N; j++) {
+        int32_t id = r->ids[j];
+        float *u = r->U + j * Ei;
+        int tr = wb_emb_trainable(t, id);
+        r->any_trainable |= tr;
+        /* The frozen half (multichannel), or the only value when the row
+         * is not trainable, or the initial value of a trainable row. */
+        float *fixed = u;
+        float *tuned = t->mode == WB_EMB_MULTICHANNEL ? u + E : u;
+        int from_store = fixed_value(t, id, fixed);
+        if (from_store) srows[ns] = (uint32_t)t->row[id], sdst[ns++] = j;
+        if (tr && t->slot[id] >= 0) {
+            memcpy(tuned, wb_emb_ovl_row(t, t->slot[id]), E * sizeof(float));
+            if (t->mode != WB_EMB_MULTICHANNEL) /* the store value is not needed */
+                if (from_store) ns--;
+        } else if (tr && t->mode == WB_EMB_LEARNED) {
+            random_row(t, id, t->learn_a, tuned);
+        } else if (t->mode == WB_EMB_MULTICHANNEL && !from_store) {
+            memcpy(tuned, fixed, E * sizeof(float));
+        }
+    }
+    if (ns) {
+        float *tmp;
+        ALLOC(tmp, ns * E);
+        if (resolved_rows(t, ns, srows, tmp)) return wb_err_set(e, WB_ECORRUPT, "a store row is out of range");
+        for (size_t i = 0; i < ns; i++) {
+            float *u = r->U + sdst[i] * Ei;
+            memcpy(u, tmp + i * E, E * sizeof(float));
+            if (t->mode == WB_EMB_MULTICHANNEL && t->slot[r->ids[sdst[i]]] < 0)
+                memcpy(u + E, tmp + i * E, E * sizeof(float)); /* tuned = store until updated */
+        }
+    }
+    ALLOC(r->lid, n);
+    for (size_t i = 0; i < n; i++) r->lid[i] = t->local[X[i]];
+    return 0;
+nomem:
+    return wb_err_set(e, WB_ENOMEM, "out of memory in the step arena");
+}
+
+float *wb_rows_embed(wb_arena *a, const wb_rows *r, size_t Ei) {
+    float *x = wb_arena_alloc(a, r->n * Ei * sizeof *x);
+    if (!x) return NULL;
+    for (size_t i = 0; i < r->n; i++) memcpy(x + i * Ei, r->U + (size_t)r->lid[i] * Ei, Ei * sizeof(float));
+    return x;
+}
+
+int wb_rows_grad(wb_arena *a, wb_rows *r, size_t E) {
+    r->dU = NULL;
+    if (!r->any_trainable) return 0;
+    r->dU = wb_arena_calloc(a, r->N * E * sizeof *r->dU);
+    return r->dU ? 0 : -1;
+}
+
+void wb_rows_scatter(wb_rows *r, const float *dx, size_t per, size_t ld, size_t Ei, size_t E) {
+    size_t off = Ei - E;
+    for (size_t i = 0; i < r->n; i++) {
+        float *d = r->dU + (size_t)r->lid[i] * E;
+        const float *g = dx + (i / per) * ld + (i % per) * Ei + off;
+        for (size_t k = 0; k < E; k++) d[k] += g[k];
+    }
+}
+
+double wb_emb_sqnorm(const wb_emb *t, const wb_rows *r) {
+    double sq = 0;
+    if (!r->dU) return 0;
+    for (size_t j = 0; j < r->N; j++)
+        if (wb_emb_trainable(t, r->ids[j])) sq += wb_sqnorm(r->dU + j * t->E, t->E);
+    return sq;
+}
+
+int wb_emb_update(wb_emb *t, wb_optim *o, const wb_rows *r, wb_err *e) {
+    if (!r->dU) return 0;
+    size_t E = t->E, off = t->Ei - E;
+    for (size_t j = 0; j < r->N; j++) {
+        int32_t id = r->ids[j];
+        if (!wb_emb_trainable(t, id)) continue;
+        int32_t s = wb_emb_ovl_get(t, id, r->U + j * t->Ei + off);
+        if (s < 0) return wb_err_set(e, WB_ENOMEM, "out of memory for the embedding overlay");
+        float *w = wb_emb_ovl_row(t, s);
+        wb_optim_update(o, w, r->dU + j * E, w + E, E);
+    }
+    return 0;
+}
+
+/* ---- single rows --------------------------------------------------------------- */
+
+int wb_emb_get_row(wb_emb *t, int32_t id, float *out, wb_err *e) {
+    if (id < 0 || (size_t)id >= t->V) return wb_err_set(e, WB_EUSAGE, "id %d out of range", id);
+    size_t E = t->E;
+    if (t->slot[id] >= 0) {
+        memcpy(out, wb_emb_ovl_row(t, t->slot[id]), E * sizeof *out);
+        return 0;
+    }
+    if (wb_emb_trainable(t, id) && t->mode == WB_EMB_LEARNED) {
+        random_row(t, id, t->learn_a, out);
+        return 0;
+    }
+    if (fixed_value(t, id, out)) {
+        uint32_t r = (uint32_t)t->row[id];
+        if (resolved_rows(t, 1, &r, out)) return wb_err_set(e, WB_EUSAGE, "no store attached");
+    }
+    return 0;
+}
+
+int wb_emb_set_row(wb_emb *t, int32_t id, const float *v, wb_err *e) {
+    if (id <= 0 || (size_t)id >= t->V) return wb_err_set(e, WB_EUSAGE, "id %d: not a settable row", id);
+    if (!wb_emb_trainable(t, id)) return wb_err_set(e, WB_EUSAGE, "row %d is not trainable with these embeddings", id);
+    int32_t s = wb_emb_ovl_get(t, id, v);
+    if (s < 0) return wb_err_set(e, WB_ENOMEM, "out of memory for the embedding overlay");
+    memcpy(wb_emb_ovl_row(t, s), v, t->E * sizeof *v);
+    return 0;
+}

@@ -1,0 +1,566 @@
+/*
+ * modelfile.c — the model file of model.h: the configuration as text,
+ * writing every section atomically, and loading an untrusted file with
+ * every size checked before anything is allocated (docs/store-format.md,
+ * "Model file", states the limits).
+ *
+ * Sections that belong to one part (overlay rows, embedded rows) carry the
+ * part's index in the section header's second word (0 for the one text
+ * input of every model so far, as version 1 files always wrote).
+ *
+ * Leaves out: the meaning of META and TRST (bundle.c, train.c).
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <xxhash.h>
+
+#include "base/fileio.h"
+#include "model/model_int.h"
+
+#define TAG WB_TAG
+#define TAG_CONF TAG('C', 'O', 'N', 'F')
+#define TAG_META TAG('M', 'E', 'T', 'A')
+#define TAG_VOCB TAG('V', 'O', 'C', 'B')
+#define TAG_PARM TAG('P', 'A', 'R', 'M')
+#define TAG_OPTS TAG('O', 'P', 'T', 'S')
+#define TAG_OVLY TAG('O', 'V', 'L', 'Y')
+#define TAG_EMBD TAG('E', 'M', 'B', 'D')
+#define TAG_TRST TAG('T', 'R', 'S', 'T')
+#define TAG_CLWT TAG('C', 'L', 'W', 'T')
+static const char model_magic[8] = {'W', 'B', 'M', 'O', 'D', 'E', 'L', 0};
+
+/* ---- configuration text --------------------------------------------------- */
+
+/* The configuration as "key value" lines; NULL when out of memory.  Every
+ * value is formatted into a buffer sized by asprintf from what it holds. */
+static char *conf_text(const wb_model *m, size_t *len) {
+    const wb_model_cfg *c = &m->c;
+    const wb_optim *o = &m->opt;
+    char *widths = NULL, *s = NULL;
+    if (!c->nwidths) {
+        widths = strdup("-");
+    } else {
+        for (size_t i = 0; i < c->nwidths; i++) {
+            char *w2 = NULL;
+            if (asprintf(&w2, "%s%s%zu", widths ? widths : "", i ? "," : "", c->widths[i]) < 0) w2 = NULL;
+            free(widths);
+            if (!(widths = w2)) break;
+        }
+    }
+    if (!widths) return NULL;
+    int n = asprintf(&s,
+                     "kind %s\nembeddings %s\noov %s\ntask %s\nV %zu\nE %zu\nT %zu\nF %zu\nwidths %s\nH %zu\n"
+                     "dropout %.9g\nC %zu\nmaxnorm %.9g\nseed %llu\noptimizer %s\nlr %.9g\nbeta1 %.9g\nbeta2 %.9g\n"
+                     "eps %.9g\nmomentum %.9g\nrho %.9g\nl2 %.9g\nclipnorm %.9g\nclipvalue %.9g\nstep %llu\n",
+                     wb_model_kind_name(c->kind), wb_emb_mode_name(c->emb), wb_oov_mode_name(c->oov),
+                     wb_task_name(c->task), c->V, c->E, c->T, c->F, widths, c->H, (double)c->dropout, c->C,
+                     (double)c->maxnorm, (unsigned long long)c->seed, wb_optim_name(o->kind), (double)o->lr,
+                     (double)o->beta1, (double)o->beta2, (double)o->eps, (double)o->momentum, (double)o->rho,
+                     (double)o->l2, (double)o->clipnorm, (double)o->clipvalue, (unsigned long long)o->t);
+    free(widths);
+    if (n < 0) return NULL;
+    /* Keys of the later kinds, only when they differ from the first four
+     * kinds' behaviour: a model of those kinds keeps its version 1 text. */
+    char *x = NULL;
+    int k = asprintf(&x, "%s", s);
+#define MORE(cond, ...)                                                      \
+    if (k >= 0 && (cond)) {                                                  \
+        char *y = NULL, *add = NULL;                                         \
+        if (asprintf(&add, __VA_ARGS__) < 0) add = NULL;                     \
+        k = add ? asprintf(&y, "%s%s", x, add) : -1;                         \
+        free(add), free(x);                                                  \
+        x = k >= 0 ? y : NULL;                                               \
+    }
+    MORE(c->nhidden > 1, "hidden_layers %zu\n", c->nhidden)
+    MORE(c->hidden_dropout > 0, "hidden_dropout %.9g\n", (double)c->hidden_dropout)
+    MORE(c->units, "units %zu\n", c->units)
+    MORE(c->bidirectional, "bidirectional 1\n")
+    MORE(c->rnn_pool == WB_RNN_MAX, "rnn_pool max\n")
+    MORE(c->bow == WB_BOW_TFIDF, "bow tfidf\n")
+    MORE(c->ngrams, "ngrams %zu\n", c->ngrams)
+    MORE(c->D, "D %zu\n", c->D)
+#undef MORE
+    free(s);
+    if (k < 0 || !x) return NULL;
+    *len = strlen(x);
+    return x;
+}
+
+/* 1 when an older build (format version 1) could not read the model. */
+static int needs_v2(const wb_model_cfg *c) {
+    return c->kind > WB_MODEL_KIM || c->nhidden > 1 || c->hidden_dropout > 0 || c->units || c->bidirectional ||
+           c->rnn_pool || c->bow || c->ngrams || c->D;
+}
+
+/* Value of `key` in conf text (len bytes), copied into v (cap bytes); 0 or -1. */
+static int conf_get(const char *s, size_t len, const char *key, char *v, size_t cap) {
+    size_t kl = strlen(key);
+    for (size_t i = 0; i < len;) {
+        size_t e = i;
+        while (e < len && s[e] != '\n') e++;
+        if (e - i > kl && !memcmp(s + i, key, kl) && s[i + kl] == ' ') {
+            size_t vl = e - i - kl - 1;
+            if (vl >= cap) return -1;
+            memcpy(v, s + i + kl + 1, vl);
+            v[vl] = 0;
+            return 0;
+        }
+        i = e + 1;
+    }
+    return -1;
+}
+
+static int conf_u64(const char *s, size_t len, const char *key, uint64_t *out) {
+    char v[64], *end;
+    if (conf_get(s, len, key, v, sizeof v) || !v[0]) return -1;
+    errno = 0;
+    unsigned long long x = strtoull(v, &end, 10);
+    if (*end || errno || v[0] == '-') return -1;
+    *out = x;
+    return 0;
+}
+
+static int conf_f(const char *s, size_t len, const char *key, float *out) {
+    char v[64], *end;
+    if (conf_get(s, len, key, v, sizeof v) || !v[0]) return -1;
+    float x = strtof(v, &end);
+    if (*end || !isfinite(x)) return -1;
+    *out = x;
+    return 0;
+}
+
+static int conf_parse(const char *s, size_t len, wb_model_cfg *c, wb_optim *o) {
+    char v[256];
+    int x;
+    memset(c, 0, sizeof *c);
+    if (conf_get(s, len, "kind", v, sizeof v) || (x = wb_model_kind_parse(v)) < 0) return -1;
+    c->kind = (wb_model_kind)x;
+    if (conf_get(s, len, "embeddings", v, sizeof v) || (x = wb_emb_mode_parse(v)) < 0) return -1;
+    c->emb = (wb_emb_mode)x;
+    if (conf_get(s, len, "oov", v, sizeof v) || (x = wb_oov_mode_parse(v)) < 0) return -1;
+    c->oov = (wb_oov_mode)x;
+    if (conf_get(s, len, "task", v, sizeof v) || wb_task_parse(v) <= 0) return -1;
+    c->task = (wb_task)wb_task_parse(v);
+    uint64_t V, E, T, F, H, C, seed, step;
+    if (conf_u64(s, len, "V", &V) || conf_u64(s, len, "E", &E) || conf_u64(s, len, "T", &T) ||
+        conf_u64(s, len, "F", &F) || conf_u64(s, len, "H", &H) || conf_u64(s, len, "C", &C) ||
+        conf_u64(s, len, "seed", &seed) || conf_u64(s, len, "step", &step))
+        return -1;
+    c->V = V, c->E = E, c->T = T, c->F = F, c->H = H, c->C = C, c->seed = seed;
+    if (conf_get(s, len, "widths", v, sizeof v)) return -1;
+    if (strcmp(v, "-")) {
+        char *p = v, *end;
+        while (*p) {
+            if (c->nwidths == WB_MAX_WIDTHS || *p < '0' || *p > '9') return -1;
+            errno = 0;
+            unsigned long long w = strtoull(p, &end, 10);
+            if (errno || w > SIZE_MAX) return -1;
+            c->widths[c->nwidths++] = (size_t)w;
+            if (*end && *end != ',') return -1;
+            p = *end == ',' ? end + 1 : end;
+        }
+    }
+    if (conf_f(s, len, "dropout", &c->dropout) || conf_f(s, len, "maxnorm", &c->maxnorm)) return -1;
+    if (conf_get(s, len, "optimizer", v, sizeof v) || wb_optim_parse(v) < 0) return -1;
+    wb_optim_init(o, (wb_opt_kind)wb_optim_parse(v));
+    if (conf_f(s, len, "lr", &o->lr) || conf_f(s, len, "beta1", &o->beta1) || conf_f(s, len, "beta2", &o->beta2) ||
+        conf_f(s, len, "eps", &o->eps) || conf_f(s, len, "momentum", &o->momentum) || conf_f(s, len, "rho", &o->rho) ||
+        conf_f(s, len, "l2", &o->l2) || conf_f(s, len, "clipnorm", &o->clipnorm) ||
+        conf_f(s, len, "clipvalue", &o->clipvalue))
+        return -1;
+    o->t = step;
+    /* optional keys (version 2): absent = 0 */
+    uint64_t u;
+    if (!conf_u64(s, len, "hidden_layers", &u)) c->nhidden = (size_t)u;
+    if (!conf_get(s, len, "hidden_dropout", v, sizeof v) && conf_f(s, len, "hidden_dropout", &c->hidden_dropout)) return -1;
+    if (!conf_u64(s, len, "units", &u)) c->units = (size_t)u;
+    if (!conf_u64(s, len, "bidirectional", &u)) c->bidirectional = u == 1 ? 1 : 2; /* 2: refused by the check */
+    if (!conf_get(s, len, "rnn_pool", v, sizeof v)) {
+        if (strcmp(v, "max")) return -1;
+        c->rnn_pool = WB_RNN_MAX;
+    }
+    if (!conf_get(s, len, "bow", v, sizeof v)) {
+        if (strcmp(v, "tfidf")) return -1;
+        c->bow = WB_BOW_TFIDF;
+    }
+    if (!conf_u64(s, len, "ngrams", &u)) c->ngrams = u > 99 ? 99 : (size_t)u;
+    if (!conf_u64(s, len, "D", &u)) c->D = u > (uint64_t)INT32_MAX + 1 ? (size_t)INT32_MAX + 1 : (size_t)u;
+    return 0;
+}
+
+/* ---- save ------------------------------------------------------------------------ */
+
+static void section(wb_awriter *w, uint32_t tag, uint32_t part, uint64_t len) {
+    wb_aw_u32(w, tag);
+    wb_aw_u32(w, part);
+    wb_aw_u64(w, len);
+}
+
+/* The overlay rows of a table (with their optimizer state when asked). */
+static void save_overlay(wb_awriter *w, const wb_emb *t, uint32_t part, int with_state) {
+    size_t rowf = with_state ? t->orow_floats : t->E;
+    section(w, TAG_OVLY, part, 16 + t->orows * (4 + rowf * sizeof(float)));
+    wb_aw_u64(w, t->orows);
+    wb_aw_u32(w, with_state ? 1 : 0);
+    wb_aw_u32(w, 0);
+    for (size_t s = 0; s < t->orows; s++) {
+        wb_aw_u32(w, (uint32_t)t->oid[s]);
+        wb_aw_write(w, wb_emb_ovl_row(t, (int32_t)s), rowf * sizeof(float));
+    }
+}
+
+/* The frozen rows of every id the store resolves.  0 or WB_ENOMEM. */
+static int save_embedded(wb_awriter *w, const wb_emb *t, uint32_t part) {
+    size_t n = 0, E = t->E;
+    for (size_t i = 0; i < t->V; i++) n += t->row[i] >= 0;
+    section(w, TAG_EMBD, part, 8 + n * (4 + E * sizeof(float)));
+    wb_aw_u64(w, n);
+    float *buf = malloc(E * sizeof *buf);
+    if (!buf) return WB_ENOMEM;
+    for (size_t i = 0; i < t->V; i++) {
+        if (t->row[i] < 0) continue;
+        uint32_t r = (uint32_t)t->row[i];
+        if (t->embedded)
+            memcpy(buf, t->embedded + (size_t)r * E, E * sizeof(float));
+        else
+            wb_store_gather(t->st, 1, &r, buf);
+        wb_aw_u32(w, (uint32_t)i);
+        wb_aw_write(w, buf, E * sizeof(float));
+    }
+    free(buf);
+    return 0;
+}
+
+int wb_model_save(wb_model *m, const char *path, const wb_model_file *f, wb_err *e) {
+    size_t clen = 0;
+    char *conf = conf_text(m, &clen);
+    if (!conf) return wb_err_set(e, WB_ENOMEM, "out of memory");
+    const wb_graph *g = &m->g;
+    int embed = 0;
+    if (f->embed_vectors)
+        for (size_t i = 0; i < g->nparts; i++)
+            embed |= g->part[i].has_emb && wb_emb_needs_store(&g->part[i].emb) && g->part[i].emb.attached;
+    wb_awriter w;
+    int rc = wb_aw_open(&w, path);
+    if (rc) {
+        free(conf);
+        return wb_err_at(e, rc, path, 0, -1, "cannot create the model file: %s", wb_strerror(rc));
+    }
+    wb_aw_write(&w, model_magic, 8);
+    wb_aw_u32(&w, needs_v2(&m->c) ? 2u : 1u);
+    wb_aw_u32(&w, (f->trainer ? 1u : 0u) | (embed ? 2u : 0u));
+    wb_aw_u64(&w, f->fingerprint);
+    section(&w, TAG_CONF, 0, clen);
+    wb_aw_write(&w, conf, clen);
+    free(conf);
+    size_t mlen = f->meta ? strlen(f->meta) + 1 : 1;
+    section(&w, TAG_META, 0, mlen);
+    wb_aw_write(&w, f->meta ? f->meta : "", mlen);
+    if (f->vocab) {
+        section(&w, TAG_VOCB, 0, f->vocab_len);
+        wb_aw_write(&w, f->vocab, f->vocab_len);
+    }
+    section(&w, TAG_PARM, 0, m->nparam * sizeof(float));
+    wb_aw_write(&w, m->block, m->nparam * sizeof(float));
+    if (f->with_optimizer) {
+        section(&w, TAG_OPTS, 0, m->nparam * m->nstate * sizeof(float));
+        wb_aw_write(&w, m->block + 2 * m->nparam, m->nparam * m->nstate * sizeof(float));
+    }
+    for (size_t i = 0; i < g->nparts; i++)
+        if (g->part[i].ops->save) g->part[i].ops->save(&g->part[i], &w, (uint32_t)i);
+    for (size_t i = 0; i < g->nparts; i++)
+        if (g->part[i].has_emb) save_overlay(&w, &g->part[i].emb, (uint32_t)i, f->with_optimizer);
+    if (m->cw) {
+        size_t n = m->c.task == WB_TASK_BINARY ? 2 : m->c.C;
+        section(&w, TAG_CLWT, 0, n * sizeof(float));
+        wb_aw_write(&w, m->cw, n * sizeof(float));
+    }
+    for (size_t i = 0; embed && i < g->nparts; i++) {
+        const wb_emb *t = &g->part[i].emb;
+        if (!g->part[i].has_emb || !wb_emb_needs_store(t) || !t->attached) continue;
+        if (save_embedded(&w, t, (uint32_t)i)) {
+            wb_aw_abort(&w);
+            return wb_err_set(e, WB_ENOMEM, "out of memory");
+        }
+    }
+    if (f->trainer) {
+        section(&w, TAG_TRST, 0, f->trainer_len);
+        wb_aw_write(&w, f->trainer, f->trainer_len);
+    }
+    rc = wb_aw_commit(&w);
+    if (rc) return wb_err_at(e, rc, path, 0, -1, "cannot write the model file: %s", wb_strerror(rc));
+    return 0;
+}
+
+/* ---- load ------------------------------------------------------------------------ */
+
+#define CORRUPT(...) (wb_err_at(e, WB_ECORRUPT, path, 0, -1, __VA_ARGS__))
+
+/* The sections of a file: the model-wide ones, and per part. */
+#define MAX_OTHER 16 /* sections of the parts' own kinds (BOWT) */
+typedef struct sections {
+    const unsigned char *conf, *meta, *vocab, *parm, *opts, *trst, *clwt;
+    uint64_t conf_len, meta_len, vocab_len, parm_len, opts_len, trst_len, clwt_len;
+    const unsigned char *ovly[WB_MAX_PARTS], *embd[WB_MAX_PARTS];
+    uint64_t ovly_len[WB_MAX_PARTS], embd_len[WB_MAX_PARTS];
+    const unsigned char *other[MAX_OTHER]; /* in file order */
+    uint64_t other_len[MAX_OTHER];
+    uint32_t other_tag[MAX_OTHER], other_part[MAX_OTHER];
+    size_t nother;
+} sections;
+
+static int read_sections(const unsigned char *b, size_t len, sections *S, const char *path, wb_err *e) {
+    memset(S, 0, sizeof *S);
+    for (size_t p = 24; p < len - 8;) {
+        if (len - 8 - p < 16) return CORRUPT("section header cut at byte %zu", p);
+        uint32_t tag = wb_get32(b + p), part = wb_get32(b + p + 4);
+        uint64_t l = wb_get64(b + p + 8);
+        p += 16;
+        if (l > len - 8 - p) return CORRUPT("section at byte %zu runs past the end", p - 16);
+        const unsigned char *q = b + p;
+        if (tag == TAG_OVLY || tag == TAG_EMBD) {
+            if (part >= WB_MAX_PARTS) return CORRUPT("section at byte %zu names part %u", p - 16, part);
+            if (tag == TAG_OVLY) S->ovly[part] = q, S->ovly_len[part] = l;
+            else S->embd[part] = q, S->embd_len[part] = l;
+        }
+        if (tag == TAG_CONF) S->conf = q, S->conf_len = l;
+        if (tag == TAG_META) S->meta = q, S->meta_len = l;
+        if (tag == TAG_VOCB) S->vocab = q, S->vocab_len = l;
+        if (tag == TAG_PARM) S->parm = q, S->parm_len = l;
+        if (tag == TAG_OPTS) S->opts = q, S->opts_len = l;
+        if (tag == TAG_TRST) S->trst = q, S->trst_len = l;
+        if (tag == TAG_CLWT) S->clwt = q, S->clwt_len = l;
+        if (tag == TAG('B', 'O', 'W', 'T')) { /* a part's own section */
+            if (S->nother == MAX_OTHER) return CORRUPT("too many sections at byte %zu", p - 16);
+            if (part >= WB_MAX_PARTS) return CORRUPT("section at byte %zu names part %u", p - 16, part);
+            S->other[S->nother] = q, S->other_len[S->nother] = l;
+            S->other_tag[S->nother] = tag, S->other_part[S->nother++] = part;
+        }
+        p += l;
+    }
+    return 0;
+}
+
+/* Overlay rows of one table: n rows of (u32 id, row floats).  The section
+ * size was checked against n before the table grows. */
+static int load_overlay(wb_emb *t, const unsigned char *sec, uint64_t slen, const char *path, wb_err *e) {
+    uint64_t n = wb_get64(sec);
+    int with_state = wb_get32(sec + 8) == 1;
+    size_t rowf = with_state ? t->orow_floats : t->E, rb = 4 + rowf * sizeof(float);
+    if (n > t->V || slen != 16 + n * rb) return CORRUPT("overlay section of the wrong size");
+    float *zero = calloc(t->E, sizeof *zero);
+    if (!zero) return wb_err_set(e, WB_ENOMEM, "out of memory");
+    for (uint64_t i = 0; i < n; i++) {
+        const unsigned char *q = sec + 16 + i * rb;
+        uint32_t id = wb_get32(q);
+        if (id == 0 || id >= t->V || t->slot[id] >= 0 || !wb_emb_trainable(t, (int32_t)id)) {
+            free(zero);
+            return CORRUPT("overlay row %llu has a bad id", (unsigned long long)i);
+        }
+        int32_t s = wb_emb_ovl_get(t, (int32_t)id, zero);
+        if (s < 0) {
+            free(zero);
+            return wb_err_set(e, WB_ENOMEM, "out of memory");
+        }
+        memcpy(wb_emb_ovl_row(t, s), q + 4, rowf * sizeof(float));
+    }
+    free(zero);
+    return 0;
+}
+
+/* Embedded frozen rows of one table: n rows of (u32 id, E floats). */
+static int load_embedded(wb_emb *t, const unsigned char *sec, uint64_t slen, const char *path, wb_err *e) {
+    size_t E = t->E, rb = 4 + E * sizeof(float);
+    if (!wb_emb_needs_store(t)) return CORRUPT("embedded vectors in a model with learned embeddings");
+    uint64_t n = slen >= 8 ? wb_get64(sec) : 0;
+    if (slen < 8 || n > t->V || slen != 8 + n * rb) return CORRUPT("embedded vectors section of the wrong size");
+    t->embedded = malloc((n ? n : 1) * E * sizeof(float));
+    if (!t->embedded) return wb_err_set(e, WB_ENOMEM, "out of memory for %llu embedded rows", (unsigned long long)n);
+    for (uint64_t i = 0; i < n; i++) {
+        const unsigned char *q = sec + 8 + i * rb;
+        uint32_t id = wb_get32(q);
+        if (id < 2 || id >= t->V || t->row[id] >= 0) return CORRUPT("embedded row %llu has a bad id", (unsigned long long)i);
+        memcpy(t->embedded + i * E, q + 4, E * sizeof(float));
+        t->row[id] = (int64_t)i;
+    }
+    t->n_emb = n;
+    t->attached = 1;
+    if (t->oov != WB_OOV_ZERO) wb_emb_oov_scale(t);
+    return 0;
+}
+
+/* b bytes as "12.3 MiB" / "4.5 GiB" into buf. */
+static const char *mib(char *buf, size_t cap, uint64_t b) {
+    if (b >= (uint64_t)1 << 30) snprintf(buf, cap, "%.1f GiB", (double)b / (double)(1u << 30));
+    else snprintf(buf, cap, "%.1f MiB", (double)b / (double)(1u << 20));
+    return buf;
+}
+
+int wb_model_load_ex(wb_model **out, const char *path, size_t max_batch, uint64_t max_memory, wb_model_file *of,
+                     void **blob, wb_err *e) {
+    *out = NULL, *blob = NULL;
+    memset(of, 0, sizeof *of);
+    if (!max_memory) max_memory = wb_model_max_memory_default();
+    unsigned char *b;
+    size_t len;
+    int rc = wb_read_file(path, &b, &len);
+    if (rc) return wb_err_at(e, rc, path, 0, -1, "cannot read the model file: %s", wb_strerror(rc));
+    wb_model *m = NULL;
+    wb_graph *g = NULL;
+    if (len < 32 || memcmp(b, model_magic, 8)) {
+        rc = CORRUPT("not a wordbench model file (bad magic)");
+        goto fail;
+    }
+    if (XXH3_64bits(b, len - 8) != wb_get64(b + len - 8)) {
+        rc = CORRUPT("checksum mismatch: the model file is damaged or truncated");
+        goto fail;
+    }
+    if (wb_get32(b + 8) < 1 || wb_get32(b + 8) > WB_MODEL_VERSION) {
+        rc = wb_err_at(e, WB_EVERSION, path, 0, -1, "model file version %u; this build reads version %u: retrain the model",
+                       wb_get32(b + 8), WB_MODEL_VERSION);
+        goto fail;
+    }
+    of->fingerprint = wb_get64(b + 16);
+    sections S;
+    if ((rc = read_sections(b, len, &S, path, e))) goto fail;
+    wb_model_cfg c;
+    wb_optim o;
+    if (!S.conf || conf_parse((const char *)S.conf, S.conf_len, &c, &o)) {
+        rc = CORRUPT("configuration missing or unreadable");
+        goto fail;
+    }
+    /* Bound what wb_model_create allocates, before allocating: every field
+     * within the format's limits, the dense parameters exactly the PARM
+     * section (their count follows from the plan), every id at least one
+     * byte of the file (a vocabulary entry takes 12), and the whole model,
+     * its step arena for max_batch examples included, within max_memory.
+     * Without this a few edited CONF digits made the loader allocate and
+     * fill gigabytes, or a valid file ask for them at the first predict. */
+    wb_err ce; /* not e: its message is an argument of the one formatted into e */
+    wb_err_clear(&ce);
+    if (wb_model_cfg_check(&c, &ce)) {
+        rc = CORRUPT("bad configuration: %s", ce.msg);
+        goto fail;
+    }
+    if (c.V > len || c.D > c.V + len) {
+        rc = CORRUPT("%s %zu is larger than the file (%zu bytes)", c.V > len ? "vocabulary size" : "feature count",
+                     c.V > len ? c.V : c.D, len);
+        goto fail;
+    }
+    g = malloc(sizeof *g);
+    if (!g) {
+        rc = wb_err_set(e, WB_ENOMEM, "out of memory");
+        goto fail;
+    }
+    if (wb_graph_plan(g, &c, &ce)) {
+        rc = CORRUPT("bad configuration: %s", ce.msg);
+        goto fail;
+    }
+    if (!S.parm || S.parm_len % sizeof(float) || S.parm_len / sizeof(float) != g->nparam) {
+        rc = CORRUPT("parameters missing or of the wrong size");
+        goto fail;
+    }
+    size_t nstate = wb_optim_nstate(o.kind);
+    if (max_batch < 1 || max_batch > 1000000) {
+        rc = wb_err_set(e, WB_EUSAGE, "batch size %zu out of range 1..1000000", max_batch);
+        goto fail;
+    }
+    uint64_t need = wb_graph_bytes(g, nstate, max_batch);
+    for (size_t i = 0; i < g->nparts; i++) {
+        /* overlay rows in chunks, embedded rows: at most what the sections hold */
+        uint64_t E = g->part[i].E, orow = (1 + nstate) * E * sizeof(float);
+        if (S.ovly[i]) need += (S.ovly_len[i] / (4 + E * sizeof(float)) + OVL_CHUNK_ROWS) * orow;
+        if (S.embd[i]) need += S.embd_len[i];
+    }
+    for (size_t i = 0; i < S.nother; i++) need += 4 * S.other_len[i]; /* tables built from the section */
+    if (need > max_memory) {
+        char a[32], l[32];
+        rc = wb_err_at(e, WB_ENOMEM, path, 0, -1,
+                       "the model needs %s for batches of %zu examples (maxlen %zu, embedding dim %zu), more than the "
+                       "memory limit of %s (--max-memory)",
+                       mib(a, sizeof a, need), max_batch, c.T, c.E, mib(l, sizeof l, max_memory));
+        goto fail;
+    }
+    rc = wb_model_create(&m, &c, &o, max_batch, &ce);
+    if (rc) {
+        if (rc == WB_EUSAGE) rc = CORRUPT("bad configuration: %s", ce.msg);
+        else rc = wb_err_at(e, rc, path, 0, -1, "%s", ce.msg);
+        goto fail;
+    }
+    m->opt = o;
+    memcpy(m->block, S.parm, S.parm_len);
+    if (S.opts) {
+        if (S.opts_len != m->nparam * m->nstate * sizeof(float)) {
+            rc = CORRUPT("optimizer state of the wrong size");
+            goto fail;
+        }
+        memcpy(m->block + 2 * m->nparam, S.opts, S.opts_len);
+    }
+    for (size_t i = 0; i < S.nother; i++) {
+        size_t pi = S.other_part[i];
+        wb_part *p = pi < m->g.nparts ? &m->g.part[pi] : NULL;
+        if (!p || !p->ops->load) {
+            rc = CORRUPT("a section for part %zu, which has none", pi);
+            goto fail;
+        }
+        if ((rc = p->ops->load(p, S.other_tag[i], S.other[i], S.other_len[i], path, e))) goto fail;
+    }
+    if (m->c.kind == WB_MODEL_BOW && m->c.D && !m->g.part[0].bt) {
+        rc = CORRUPT("the n-gram table is missing");
+        goto fail;
+    }
+    if (S.clwt) {
+        size_t n = S.clwt_len / sizeof(float);
+        float *w = n && S.clwt_len % sizeof(float) == 0 ? malloc(S.clwt_len) : NULL;
+        if (w) memcpy(w, S.clwt, S.clwt_len);
+        rc = w ? wb_model_set_class_weights(m, w, n, &ce) : WB_EUSAGE;
+        free(w);
+        if (rc) {
+            rc = CORRUPT("class weights: %s", w ? ce.msg : "wrong size");
+            goto fail;
+        }
+    }
+    for (size_t i = 0; i < WB_MAX_PARTS; i++) {
+        if (!S.ovly[i] && !S.embd[i]) continue;
+        if (i >= m->g.nparts || !m->g.part[i].has_emb) {
+            rc = CORRUPT("rows for part %zu, which has no embedding table", i);
+            goto fail;
+        }
+        wb_emb *t = &m->g.part[i].emb;
+        /* embedded first: they decide which ids are trainable (oov learn) */
+        if (S.embd[i] && (rc = load_embedded(t, S.embd[i], S.embd_len[i], path, e))) goto fail;
+        if (S.ovly[i]) {
+            if (S.ovly_len[i] < 16) {
+                rc = CORRUPT("overlay section too short");
+                goto fail;
+            }
+            if ((rc = load_overlay(t, S.ovly[i], S.ovly_len[i], path, e))) goto fail;
+        }
+    }
+    if (!S.meta || !S.meta_len || S.meta[S.meta_len - 1]) {
+        rc = CORRUPT("meta text missing");
+        goto fail;
+    }
+    of->meta = (const char *)S.meta;
+    of->vocab = S.vocab, of->vocab_len = S.vocab ? S.vocab_len : 0;
+    of->trainer = S.trst, of->trainer_len = S.trst ? S.trst_len : 0;
+    of->with_optimizer = S.opts != NULL;
+    of->embed_vectors = S.embd[0] != NULL;
+    free(g);
+    *out = m;
+    *blob = b;
+    return 0;
+fail:
+    free(g);
+    wb_model_destroy(m);
+    free(b);
+    return rc;
+}
+
+int wb_model_load(wb_model **out, const char *path, size_t max_batch, wb_model_file *of, void **blob, wb_err *e) {
+    return wb_model_load_ex(out, path, max_batch, 0, of, blob, e);
+}

@@ -1,0 +1,365 @@
+/*
+ * part_bow.c — the bag-of-words part (model bow): the tutorial's first
+ * model, a logistic regression on sparse n-gram features:
+ *   the text's word ids → n-grams of 1..ngrams words → counts or tf-idf
+ *   (D features) → Dense C (weights (D, C), bias C) = the logits
+ * The part's output is the logits; the head of a bow model has no layer of
+ * its own (model.c: head.direct).
+ *
+ * Features: a unigram is its word id (2 .. V-1); an n-gram of n >= 2
+ * consecutive word ids is a row of the n-gram table, feature V + its index.
+ * Padding (id 0) is skipped; an out-of-vocabulary word (id 1) is dropped
+ * and breaks n-grams, as scikit-learn's CountVectorizer drops n-grams it
+ * has not seen.  The table holds every n-gram of the training examples
+ * (wb_model_fit), in first-seen order (deterministic).  Counts are raw
+ * counts (CountVectorizer); tf-idf is scikit-learn's TfidfTransformer
+ * default: tf · idf, idf = ln((1 + n) / (1 + df)) + 1 over the n training
+ * examples, then each example's vector L2-normalised.
+ *
+ * The weights are an embedding table of D rows of C (emb.c, mode learned,
+ * zero at first): only the rows of the features a minibatch holds are
+ * read, get a gradient and an optimizer step (lazy), so a step costs
+ * O(nnz · C) whatever D.  L2 (--l2) is therefore applied to the touched
+ * rows only (scikit-learn's penalty is on every weight every step).
+ *
+ * Leaves out: min_df / max_df / max_features (num-words and min-count cut
+ * the word vocabulary), sublinear tf, hashing.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/fileio.h"
+#include "model/model_int.h"
+
+/* The n-gram table (n >= 2) and the idf of every feature. */
+struct wb_bow_table {
+    size_t V;          /* word ids (unigram features 0 .. V-1, 0 and 1 unused) */
+    size_t n;          /* n-grams of 2.. words; feature of n-gram k = V + k */
+    uint32_t *gram;    /* (n, WB_MAX_NGRAMS) word ids of each n-gram, 0-padded */
+    size_t cap;        /* hash slots (power of 2, >= 2n) */
+    uint32_t *slot;    /* (cap) n-gram index + 1, 0 = empty */
+    float *idf;        /* (V + n) idf per feature, or NULL (counts) */
+};
+
+static uint64_t gram_hash(const uint32_t *g) {
+    uint64_t h = 0x9E3779B97F4A7C15ull;
+    for (int i = 0; i < WB_MAX_NGRAMS; i++) h = (h ^ g[i]) * 0xBF58476D1CE4E5B9ull, h ^= h >> 31;
+    return h;
+}
+
+static void table_free(struct wb_bow_table *t) {
+    if (!t) return;
+    free(t->gram), free(t->slot), free(t->idf), free(t);
+}
+
+/* Index of n-gram g, or -1; with add, appended when missing (-2: no memory). */
+static long table_find(struct wb_bow_table *t, const uint32_t *g, int add) {
+    if (add && 2 * (t->n + 1) > t->cap) {
+        size_t cap = t->cap ? 2 * t->cap : 1024;
+        uint32_t *s = calloc(cap, sizeof *s), *gr = realloc(t->gram, cap / 2 * WB_MAX_NGRAMS * sizeof *gr);
+        if (!s || !gr) {
+            free(s);
+            if (gr) t->gram = gr;
+            return -2;
+        }
+        t->gram = gr;
+        for (size_t k = 0; k < t->n; k++) {
+            size_t h = (size_t)gram_hash(gr + k * WB_MAX_NGRAMS) & (cap - 1);
+            while (s[h]) h = (h + 1) & (cap - 1);
+            s[h] = (uint32_t)(k + 1);
+        }
+        free(t->slot);
+        t->slot = s, t->cap = cap;
+    }
+    if (!t->cap) return -1;
+    size_t h = (size_t)gram_hash(g) & (t->cap - 1);
+    for (; t->slot[h]; h = (h + 1) & (t->cap - 1))
+        if (!memcmp(t->gram + (size_t)(t->slot[h] - 1) * WB_MAX_NGRAMS, g, WB_MAX_NGRAMS * sizeof *g))
+            return (long)t->slot[h] - 1;
+    if (!add) return -1;
+    memcpy(t->gram + t->n * WB_MAX_NGRAMS, g, WB_MAX_NGRAMS * sizeof *g);
+    t->slot[h] = (uint32_t)(++t->n);
+    return (long)t->n - 1;
+}
+
+/* The features of one text (T ids) into f (at most T·ngrams entries), in
+ * order of appearance with repeats; with add, unseen n-grams join the
+ * table.  Returns the count, or -1 (no memory). */
+static long features(const wb_part *p, struct wb_bow_table *t, const int32_t *x, size_t T, int add, uint32_t *f) {
+    size_t nf = 0, run = 0;       /* run: consecutive known words ending here */
+    uint32_t hist[WB_MAX_NGRAMS]; /* the last known words, most recent first */
+    uint32_t g[WB_MAX_NGRAMS];
+    for (size_t i = 0; i < T; i++) {
+        int32_t id = x[i];
+        if (id == 0) continue; /* padding: not a token */
+        if (id == 1) {
+            run = 0; /* unknown word: dropped, breaks n-grams */
+            continue;
+        }
+        memmove(hist + 1, hist, (WB_MAX_NGRAMS - 1) * sizeof *hist);
+        hist[0] = (uint32_t)id;
+        if (run < WB_MAX_NGRAMS) run++;
+        f[nf++] = (uint32_t)id;
+        for (size_t n = 2; n <= p->ngrams && n <= run; n++) {
+            memset(g, 0, sizeof g);
+            for (size_t k = 0; k < n; k++) g[k] = hist[n - 1 - k]; /* in text order */
+            long ix = table_find(t, g, add);
+            if (ix == -2) return -1;
+            if (ix >= 0) f[nf++] = (uint32_t)(t->V + (size_t)ix);
+        }
+    }
+    return (long)nf;
+}
+
+static int cmp_u32(const void *a, const void *b) {
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return (x > y) - (x < y);
+}
+
+static int bow_plan(wb_part *p, const wb_model_cfg *c, wb_err *e) {
+    (void)e;
+    p->bow = c->bow, p->ngrams = c->ngrams;
+    p->W = c->C;
+    p->has_emb = c->D > 0;
+    wb_emb_plan(&p->emb, WB_EMB_LEARNED, WB_OOV_ZERO, c->D, c->C, p->seed, 0);
+    p->emb.learn_a = 0; /* zero weights at first, as scikit-learn starts */
+    char nm[80];
+    snprintf(nm, sizeof nm, "%sdense/bias", p->prefix);
+    wb_part_tensor(p, nm, 1, c->C);
+    p->D = c->D;
+    return 0;
+}
+
+static void bow_layers(const wb_part *p, wb_layers *L, const char *in) {
+    char nm[48];
+    size_t D = p->D ? p->D : p->V; /* before fitting: the unigrams */
+    snprintf(nm, sizeof nm, "%stext_vectorization", p->prefix);
+    wb_layers_add(L, nm, "TextVectorization", 1, D, 0, 0, 0, in);
+    uint64_t prm = (uint64_t)D * p->W + p->W;
+    snprintf(nm, sizeof nm, "%sdense", p->prefix);
+    wb_layers_add(L, nm, "Dense", 1, p->W, 0, prm, prm, NULL);
+}
+
+static uint64_t bow_step_bytes(const wb_part *p, size_t B) {
+    uint64_t nnz = (uint64_t)B * p->T * p->ngrams, N = nnz, C = p->W;
+    /* features, values, example offsets, gather (ids, U, srows, sdst, tmp, lid), dU */
+    return wb_abytes(nnz, 4) * 2 + wb_abytes(nnz, 4) + wb_abytes(B + 1, 8) + wb_abytes(p->T * p->ngrams, 4) +
+           wb_abytes(nnz, 4) + wb_abytes(N * C, 4) + wb_abytes(N, 4) + wb_abytes(N, 8) + wb_abytes(N * C, 4) +
+           wb_abytes(nnz, 4) + wb_abytes(N * C, 4) + wb_abytes(1, 64);
+}
+
+static void bow_init(wb_part *p, wb_rng *r) { (void)p, (void)r; } /* zero bias, zero rows */
+
+typedef struct bow_saved {
+    size_t *off;     /* (B+1) each example's features in fid/val */
+    uint32_t *fid;   /* (nnz) distinct features of each example */
+    float *val;      /* (nnz) their values */
+} bow_saved;
+
+/* out[b][c] = bias[c] + Σ_j val_j · Wrow(fid_j)[c]. */
+static int bow_forward(wb_part *p, wb_step *s, float *out, size_t ld, wb_err *e) {
+    size_t B = s->B, T = p->T, C = p->W;
+    if (!p->bt || !p->has_emb) return wb_err_set(e, WB_EUSAGE, "the bag-of-words model has no n-gram table yet (wb_model_fit)");
+    const int32_t *X = s->X[p->input];
+    for (size_t i = 0; i < B * T; i++)
+        if (X[i] < 0 || (size_t)X[i] >= p->V) return wb_err_set(e, WB_EUSAGE, "id %d out of the vocabulary (%zu)", X[i], p->V);
+    bow_saved *sv;
+    uint32_t *tmp;
+    int32_t *ids;
+    WB_ALLOC(s, sv, 1);
+    s->saved[p->idx] = sv;
+    WB_ALLOC(s, sv->off, B + 1);
+    WB_ALLOC(s, sv->fid, B * T * p->ngrams);
+    WB_ALLOC(s, sv->val, B * T * p->ngrams);
+    WB_ALLOC(s, tmp, T * p->ngrams);
+    size_t nnz = 0;
+    for (size_t b = 0; b < B; b++) {
+        sv->off[b] = nnz;
+        long nf = features(p, p->bt, X + b * T, T, 0, tmp);
+        qsort(tmp, (size_t)nf, sizeof *tmp, cmp_u32);
+        double sq = 0;
+        size_t first = nnz;
+        for (long i = 0; i < nf;) {
+            long j = i;
+            while (j < nf && tmp[j] == tmp[i]) j++;
+            float v = (float)(j - i);
+            if (p->bt->idf) v *= p->bt->idf[tmp[i]];
+            sv->fid[nnz] = tmp[i], sv->val[nnz++] = v;
+            sq += (double)v * v;
+            i = j;
+        }
+        if (p->bt->idf && sq > 0) {
+            float inv = (float)(1.0 / sqrt(sq));
+            for (size_t k = first; k < nnz; k++) sv->val[k] *= inv;
+        }
+    }
+    sv->off[B] = nnz;
+    wb_rows *r = &s->rows[p->idx];
+    WB_ALLOC(s, ids, nnz ? nnz : 1);
+    for (size_t k = 0; k < nnz; k++) ids[k] = (int32_t)sv->fid[k];
+    int rc = wb_emb_gather(&p->emb, s->arena, ids, nnz, r, e);
+    if (rc) return rc;
+    const float *bias = p->t[0].w;
+    for (size_t b = 0; b < B; b++) {
+        float *o = out + b * ld;
+        memcpy(o, bias, C * sizeof *o);
+        for (size_t k = sv->off[b]; k < sv->off[b + 1]; k++) {
+            const float *u = r->U + (size_t)r->lid[k] * C;
+            float v = sv->val[k];
+            for (size_t c = 0; c < C; c++) o[c] += v * u[c];
+        }
+    }
+    return 0;
+nomem:
+    return wb_err_set(e, WB_ENOMEM, "out of memory in the step arena");
+}
+
+/* dWrow(fid_j) += val_j · dout[b];  dbias += Σ_b dout[b]. */
+static int bow_backward(wb_part *p, wb_step *s, const float *out, float *dout, size_t ld, wb_err *e) {
+    (void)out;
+    size_t B = s->B, C = p->W;
+    const bow_saved *sv = s->saved[p->idx];
+    wb_rows *r = &s->rows[p->idx];
+    if (wb_rows_grad(s->arena, r, C)) return wb_err_set(e, WB_ENOMEM, "out of memory in the step arena");
+    float *db = wb_grad(s, &p->t[0]);
+    for (size_t b = 0; b < B; b++) {
+        const float *g = dout + b * ld;
+        for (size_t c = 0; c < C; c++) db[c] += g[c];
+        if (!r->dU) continue;
+        for (size_t k = sv->off[b]; k < sv->off[b + 1]; k++) {
+            float *d = r->dU + (size_t)r->lid[k] * C, v = sv->val[k];
+            for (size_t c = 0; c < C; c++) d[c] += v * g[c];
+        }
+    }
+    return 0;
+}
+
+static void bow_windows(const wb_part *p, const wb_step *s, size_t b, int32_t *start, int32_t *len) {
+    (void)s, (void)b;
+    for (size_t j = 0; j < p->W; j++) start[j] = -1, len[j] = 0;
+}
+
+/* ---- fitting and the model file ---------------------------------------------- */
+
+/* The n-gram table and idf from the n training rows idx of X. */
+static int bow_fit(wb_part *p, const int32_t *X, const uint32_t *idx, size_t n, wb_err *e) {
+    size_t T = p->T;
+    struct wb_bow_table *t = calloc(1, sizeof *t);
+    uint32_t *f = malloc((T * p->ngrams + 1) * sizeof *f);
+    uint32_t *df = NULL, *last = NULL;
+    if (!t || !f) goto nomem;
+    t->V = p->V;
+    for (size_t i = 0; i < n; i++) {
+        const int32_t *x = X + (size_t)idx[i] * T;
+        for (size_t k = 0; k < T; k++)
+            if (x[k] < 0 || (size_t)x[k] >= p->V) {
+                free(f), table_free(t);
+                return wb_err_set(e, WB_EUSAGE, "id %d out of the vocabulary (%zu)", x[k], p->V);
+            }
+        if (features(p, t, x, T, 1, f) < 0) goto nomem;
+    }
+    size_t D = p->V + t->n;
+    if (D > INT32_MAX) {
+        free(f), table_free(t);
+        return wb_err_set(e, WB_EUSAGE, "%zu n-gram features: too many (use fewer --ngrams or --num-words)", D);
+    }
+    if (p->bow == WB_BOW_TFIDF) {
+        /* document frequency: the last example that counted each feature */
+        df = calloc(D, sizeof *df), last = malloc(D * sizeof *last), t->idf = malloc(D * sizeof *t->idf);
+        if (!df || !last || !t->idf) goto nomem;
+        memset(last, 0xff, D * sizeof *last);
+        for (size_t i = 0; i < n; i++) {
+            long nf = features(p, t, X + (size_t)idx[i] * T, T, 0, f);
+            for (long k = 0; k < nf; k++)
+                if (last[f[k]] != (uint32_t)i) last[f[k]] = (uint32_t)i, df[f[k]]++;
+        }
+        for (size_t k = 0; k < D; k++) t->idf[k] = (float)(log((1.0 + (double)n) / (1.0 + (double)df[k])) + 1.0);
+    }
+    free(f), free(df), free(last);
+    table_free(p->bt);
+    p->bt = t;
+    p->D = D;
+    return 0;
+nomem:
+    free(f), free(df), free(last), table_free(t);
+    return wb_err_set(e, WB_ENOMEM, "out of memory for the n-gram table");
+}
+
+/* Section BOWT: u32 ngrams, u32 flags (bit 0: idf), u64 n-grams, then per
+ * n-gram WB_MAX_NGRAMS u32 word ids, then (idf) V + n floats. */
+static void bow_save(const wb_part *p, wb_awriter *w, uint32_t part) {
+    const struct wb_bow_table *t = p->bt;
+    if (!t) return;
+    size_t D = t->V + t->n;
+    uint64_t len = 16 + (uint64_t)t->n * WB_MAX_NGRAMS * 4 + (t->idf ? D * 4 : 0);
+    wb_aw_u32(w, WB_TAG('B', 'O', 'W', 'T')), wb_aw_u32(w, part), wb_aw_u64(w, len);
+    wb_aw_u32(w, (uint32_t)p->ngrams), wb_aw_u32(w, t->idf ? 1 : 0), wb_aw_u64(w, t->n);
+    for (size_t k = 0; k < t->n * WB_MAX_NGRAMS; k++) wb_aw_u32(w, t->gram[k]);
+    if (t->idf) wb_aw_write(w, t->idf, D * sizeof(float));
+}
+
+static int bow_load(wb_part *p, uint32_t tag, const unsigned char *sec, uint64_t len, const char *path, wb_err *e) {
+    if (tag != WB_TAG('B', 'O', 'W', 'T')) return wb_err_at(e, WB_ECORRUPT, path, 0, -1, "unexpected section in a bag-of-words part");
+    if (p->bt) return wb_err_at(e, WB_ECORRUPT, path, 0, -1, "two n-gram tables");
+    if (len < 16) return wb_err_at(e, WB_ECORRUPT, path, 0, -1, "n-gram table too short");
+    uint64_t n = wb_get64(sec + 8), D = p->V + n;
+    int idf = wb_get32(sec + 4) & 1;
+    if (wb_get32(sec) != p->ngrams || n > len || D != p->D || idf != (p->bow == WB_BOW_TFIDF) ||
+        len != 16 + n * WB_MAX_NGRAMS * 4 + (idf ? D * 4 : 0))
+        return wb_err_at(e, WB_ECORRUPT, path, 0, -1, "n-gram table of the wrong size");
+    struct wb_bow_table *t = calloc(1, sizeof *t);
+    if (!t) return wb_err_set(e, WB_ENOMEM, "out of memory");
+    t->V = p->V;
+    const unsigned char *q = sec + 16;
+    for (uint64_t k = 0; k < n; k++, q += WB_MAX_NGRAMS * 4) {
+        uint32_t g[WB_MAX_NGRAMS];
+        size_t words = 0;
+        for (int i = 0; i < WB_MAX_NGRAMS; i++) {
+            g[i] = wb_get32(q + 4 * i);
+            if (g[i] && (g[i] < 2 || g[i] >= p->V || words != (size_t)i)) words = 99; /* ids 2.., no gap */
+            else if (g[i]) words++;
+        }
+        long ix = words >= 2 && words <= p->ngrams ? table_find(t, g, 1) : -3;
+        if (ix != (long)k) {
+            table_free(t);
+            if (ix == -2) return wb_err_set(e, WB_ENOMEM, "out of memory");
+            return wb_err_at(e, WB_ECORRUPT, path, 0, -1, "n-gram %llu of the table is bad or repeated", (unsigned long long)k);
+        }
+    }
+    if (idf) {
+        t->idf = malloc(D * sizeof *t->idf);
+        if (!t->idf) {
+            table_free(t);
+            return wb_err_set(e, WB_ENOMEM, "out of memory");
+        }
+        memcpy(t->idf, q, D * sizeof *t->idf);
+        for (uint64_t k = 0; k < D; k++)
+            if (!(t->idf[k] >= 0 && t->idf[k] < 1e6f)) {
+                table_free(t);
+                return wb_err_at(e, WB_ECORRUPT, path, 0, -1, "idf of feature %llu is not a number in [0, 1e6)", (unsigned long long)k);
+            }
+    }
+    p->bt = t;
+    return 0;
+}
+
+static void bow_destroy(wb_part *p) {
+    table_free(p->bt);
+    p->bt = NULL;
+}
+
+const wb_part_ops wb_part_bow = {
+    .kind = "bow",
+    .plan = bow_plan,
+    .layers = bow_layers,
+    .step_bytes = bow_step_bytes,
+    .init = bow_init,
+    .forward = bow_forward,
+    .backward = bow_backward,
+    .windows = bow_windows,
+    .fit = bow_fit,
+    .save = bow_save,
+    .load = bow_load,
+    .destroy = bow_destroy,
+};
