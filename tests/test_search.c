@@ -241,6 +241,7 @@ static void test_plan_file(void **state) {
     uint64_t id;
     assert_int_equal(wb_plan_text(&b, &t, &len, &id), 0);
     assert_true(id == a.id);
+    wb_plan_free(&b);
     /* damage: a flipped byte, a truncated file, another version */
     char *path = tu_path(dir, "plan.json");
     t[20] ^= 1;
