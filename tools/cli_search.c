@@ -524,7 +524,12 @@ static const int all_metrics[WB_NMET] = {WB_MET_ACC, WB_MET_F1, WB_MET_P1, WB_ME
                                          WB_MET_RECALL};
 
 /* The results: table, best, nested estimate, refit. */
-static int print_results(const cli *c, const sctx *s, wb_trial_result *const *res, const wb_triallog_stats *ls,
+static size_t emb_param(const wb_plan *p);
+static int print_compare(const cli *c, sctx *s, wb_trial_result *const *res, int metric, const char *base, size_t pe);
+
+/* The table of a search (one JSON document with --json); when `embeddings`
+ * is the only parameter, the compare report follows (the JSON's "compare"). */
+static int print_results(const cli *c, sctx *s, wb_trial_result *const *res, const wb_triallog_stats *ls,
                          const char *note) {
     const wb_plan *p = &s->plan;
     size_t nt = wb_plan_ntrials(p), done = 0, per = wb_plan_per_config(p);
@@ -613,9 +618,15 @@ static int print_results(const cli *c, const sctx *s, wb_trial_result *const *re
         } else {
             printf("null");
         }
-        printf(", \"log\": {\"torn\": %zu, \"damaged\": %zu, \"duplicates\": %zu}}\n", ls->torn, ls->damaged, ls->duplicates);
+        printf(", \"log\": {\"torn\": %zu, \"damaged\": %zu, \"duplicates\": %zu}", ls->torn, ls->damaged, ls->duplicates);
         free(rows), free(nf);
-        return EXIT_OK;
+        int rc = EXIT_OK;
+        if (p->nparams == 1 && emb_param(p) == 0) {
+            printf(", \"compare\": ");
+            rc = print_compare(c, s, res, s->metric, "learned", 0);
+        }
+        printf("}\n");
+        return rc;
     }
     printf("search %s: %s search, %zu configuration%s, %s; %zu of %zu trials done%s\n", s->run_dir,
            p->random ? "random" : "grid", p->nconfigs, p->nconfigs == 1 ? "" : "s", scheme, done, nt, note ? note : "");
@@ -686,6 +697,10 @@ static int print_results(const cli *c, const sctx *s, wb_trial_result *const *re
     }
     (void)per;
     free(rows), free(nf);
+    if (p->nparams == 1 && emb_param(p) == 0) {
+        printf("\n");
+        return print_compare(c, s, res, s->metric, "learned", 0);
+    }
     return EXIT_OK;
 }
 
@@ -1194,41 +1209,23 @@ static int same_but(const wb_plan *p, size_t a, size_t b, size_t skip) {
     return 1;
 }
 
-static int run_compare(cli *c) {
-    sctx s;
-    memset(&s, 0, sizeof s);
-    s.c = c;
-    int rc = load_plan(&s, c->argv[0]);
-    wb_trial_result **res = NULL;
-    wb_triallog_stats ls;
-    size_t *group = NULL;
-    double *scores = NULL;
-    if (rc) goto out;
-    const wb_plan *p = &s.plan;
-    int metric = s.metric;
-    if (cli_str(c, "metric") && (metric = wb_metric_parse(cli_str(c, "metric"))) < 0) {
-        rc = cli_usage(c, "--metric must be one of acc, f1, p@1, auc, loss, not '%s'", cli_str(c, "metric"));
-        goto out;
-    }
-    const char *base = cli_str(c, "baseline");
-    if (wb_emb_mode_parse(base) < 0) {
-        rc = cli_usage(c, "--baseline must be frozen|finetune|learned|multichannel, not '%s'", base);
-        goto out;
-    }
-    size_t pe = SIZE_MAX;
+/* The index of the search's `embeddings` parameter, or SIZE_MAX. */
+static size_t emb_param(const wb_plan *p) {
     for (size_t j = 0; j < p->nparams; j++)
-        if (!strcmp(p->params[j].name, "embeddings")) pe = j;
-    if (pe == SIZE_MAX) {
-        cli_warn("%s: the search has no 'embeddings' parameter; search with --param "
-                 "embeddings=learned,frozen,finetune,multichannel to compare them",
-                 s.run_dir);
-        rc = EXIT_FAIL;
-        goto out;
-    }
-    if ((rc = read_results(&s, &res, &ls))) goto out;
+        if (!strcmp(p->params[j].name, "embeddings")) return j;
+    return SIZE_MAX;
+}
+
+/* The compare report of a search whose parameter pe is `embeddings`: its
+ * configurations grouped by the other parameters, each mode against base
+ * (one JSON object with --json).  Returns 0 or the exit status of a failure
+ * (printed). */
+static int print_compare(const cli *c, sctx *s, wb_trial_result *const *res, int metric, const char *base, size_t pe) {
+    const wb_plan *p = &s->plan;
+    int rc = 0;
     size_t k = p->k ? p->k : 1, per = wb_plan_per_config(p), nc = p->nconfigs;
-    group = malloc(nc * sizeof *group);
-    scores = malloc((2 * k + 1) * sizeof *scores);
+    size_t *group = malloc(nc * sizeof *group);
+    double *scores = malloc((2 * k + 1) * sizeof *scores);
     if (!group || !scores) {
         cli_warn("out of memory");
         rc = EXIT_FAIL;
@@ -1246,12 +1243,12 @@ static int run_compare(cli *c) {
     double tt = k > 1 ? 1.0 / (double)(k - 1) : 0;
     if (c->json) {
         printf("{\"run_dir\": ");
-        json_str(stdout, s.run_dir, strlen(s.run_dir));
+        json_str(stdout, s->run_dir, strlen(s->run_dir));
         printf(", \"metric\": \"%s\", \"folds\": %zu, \"baseline\": \"%s\", \"tests\": {\"t\": \"paired t-test\", "
                "\"nb\": \"Nadeau-Bengio corrected resampled t-test\", \"wilcoxon\": \"Wilcoxon signed-rank\"}, \"groups\": [",
                wb_metric_name(metric), k, base);
     } else {
-        printf("compare %s: %s over the %zu fold%s of %s; differences to %s paired fold by fold\n", s.run_dir,
+        printf("compare %s: %s over the %zu fold%s of %s; differences to %s paired fold by fold\n", s->run_dir,
                wb_metric_name(metric), k, k == 1 ? "" : "s", scheme, base);
     }
     for (size_t g = 0; g < ngroups; g++) {
@@ -1264,12 +1261,12 @@ static int run_compare(cli *c) {
         /* coverage of the store on this group's data set */
         double types = NAN, tokens = NAN;
         size_t words = 0;
-        if ((rc = prepare(&s, first))) goto out;
-        const dsent *d = s.dss[s.cfgs[first].ds];
-        if (s.store) {
+        if ((rc = prepare(s, first))) goto out;
+        const dsent *d = s->dss[s->cfgs[first].ds];
+        if (s->store) {
             wb_err e;
             wb_err_clear(&e);
-            int lrc = wb_vocab_coverage(wb_dataset_vocab(d->ds), s.store, &types, &tokens, 0, NULL, NULL, &e);
+            int lrc = wb_vocab_coverage(wb_dataset_vocab(d->ds), s->store, &types, &tokens, 0, NULL, NULL, &e);
             if (lrc) {
                 rc = cli_fail(&e, lrc);
                 goto out;
@@ -1298,7 +1295,7 @@ static int run_compare(cli *c) {
                 json_str(stdout, wb_plan_value(p, first, j), strlen(wb_plan_value(p, first, j)));
             }
             printf("}, \"coverage\": ");
-            if (s.store) {
+            if (s->store) {
                 printf("{\"words\": %zu, \"types\": ", words);
                 json_num(stdout, types);
                 printf(", \"tokens\": ");
@@ -1310,7 +1307,7 @@ static int run_compare(cli *c) {
             printf(", \"modes\": [");
         } else {
             printf("\n%s", label[0] ? label : "embeddings only");
-            if (s.store)
+            if (s->store)
                 printf(" — store coverage: %.1f%% of the %zu vocabulary words, %.1f%% of running tokens", 100 * types,
                        words, 100 * tokens);
             printf("\n  %-14s %-19s %-10s %-10s %-12s %-10s %s\n", "embeddings", wb_metric_name(metric),
@@ -1385,6 +1382,39 @@ static int run_compare(cli *c) {
 out:
     free(group);
     free(scores);
+    return rc;
+}
+
+static int run_compare(cli *c) {
+    sctx s;
+    memset(&s, 0, sizeof s);
+    s.c = c;
+    int rc = load_plan(&s, c->argv[0]);
+    wb_trial_result **res = NULL;
+    wb_triallog_stats ls;
+    if (rc) goto out;
+    const wb_plan *p = &s.plan;
+    int metric = s.metric;
+    if (cli_str(c, "metric") && (metric = wb_metric_parse(cli_str(c, "metric"))) < 0) {
+        rc = cli_usage(c, "--metric must be one of acc, f1, p@1, auc, loss, not '%s'", cli_str(c, "metric"));
+        goto out;
+    }
+    const char *base = cli_str(c, "baseline");
+    if (wb_emb_mode_parse(base) < 0) {
+        rc = cli_usage(c, "--baseline must be frozen|finetune|learned|multichannel, not '%s'", base);
+        goto out;
+    }
+    size_t pe = emb_param(p);
+    if (pe == SIZE_MAX) {
+        cli_warn("%s: the search has no 'embeddings' parameter; search with --param "
+                 "embeddings=learned,frozen,finetune,multichannel to compare them",
+                 s.run_dir);
+        rc = EXIT_FAIL;
+        goto out;
+    }
+    if ((rc = read_results(&s, &res, &ls))) goto out;
+    rc = print_compare(c, &s, res, metric, base, pe);
+out:
     free_results(&s, res);
     sctx_free(&s);
     return rc;

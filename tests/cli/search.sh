@@ -6,7 +6,8 @@
 # uninterrupted search, no damaged log line), --jobs 1 = --jobs 2, random
 # search (reproducible from the seed), nested CV, holdout (--valid), trials
 # run one by one with --trial then --collect (the same table as a local
-# run), the time budget, compare (paired tests, coverage), and the errors
+# run), the time budget, compare (paired tests, coverage; a search over
+# embeddings alone ends with the same report, also in --json), and the errors
 # (exit 2 for bad options and values, exit 1 for another search in the run
 # directory, a missing plan, a search without an embeddings parameter);
 # when ../shared/data is present, a holdout search on cooking.
@@ -172,11 +173,24 @@ C=(--data "$TX/demo_sentiment.tsv" --maxlen 20 --store "$T/demo" --filters 8 --w
    --param embeddings=learned,frozen,finetune,multichannel --cv 4 -q)
 run "$WB" search "${C[@]}" -o "$T/c"
 expect_rc 0 "search over embeddings"
+cp "$T/out" "$T/search-c.txt"
 run "$WB" compare "$T/c"
 expect_rc 0 "compare"
 grep -q 'store coverage' "$T/out" && grep -q '^  frozen ' "$T/out" && grep -q '^  learned .*(base)' "$T/out" &&
     grep -q 'Nadeau-Bengio' "$T/out" && ok || bad "compare text: $(cat "$T/out")"
+# a search whose only parameter is embeddings ends with the compare report
+tail -n "$(wc -l <"$T/out")" "$T/search-c.txt" | cmp -s - "$T/out" && grep -q '^rank ' "$T/search-c.txt" && ok ||
+    bad "search over embeddings only: no compare report after the table: $(cat "$T/search-c.txt")"
 run "$WB" compare "$T/c" --json
+cp "$T/out" "$T/compare-c.json"
+run "$WB" search "${C[@]}" -o "$T/c" --json
+expect_rc 0 "search over embeddings, again (--json)"
+$PY - "$T/out" "$T/compare-c.json" <<'EOF' && ok || bad "search --json: compare differs from compare --json"
+import json, sys
+d, c = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
+assert d["done"] == d["trials"] and d["compare"] == c, (d.get("compare"), c)
+EOF
+cp "$T/compare-c.json" "$T/out"
 $PY - "$T/out" <<'EOF' && ok || bad "compare --json"
 import json, sys
 d = json.load(open(sys.argv[1]))
@@ -193,6 +207,8 @@ for k in ("frozen", "finetune", "multichannel"):
 c = g[0]["coverage"]
 assert 0.5 < c["types"] < 1 and 0.5 < c["tokens"] < 1 and c["words"] > 10
 EOF
+run "$WB" search "${S[@]}" --param hidden=4,16 --param dropout=0,0.3 --cv 3 -j 2 -o "$T/g" --json
+[ "$rc" = 0 ] && [ -z "$(jget compare 2>/dev/null)" ] && ok || bad "a search over other parameters has no compare report"
 run "$WB" compare "$T/g"
 expect_rc 1 "compare without an embeddings parameter"
 grep -q "embeddings" "$T/err" && [ ! -s "$T/out" ] && ok || bad "compare without embeddings: $(cat "$T/err")"
