@@ -740,7 +740,7 @@ static void test_trial_oov(void **state) {
     assert_int_equal(make_plan(&pl, 0, 2, 0, 2, 0, specs, 1, &e), 0);
     wb_dataset *a = build_min(path, 1), *b = build_min(path, 2);
     assert_int_equal(wb_vocab_size(wb_dataset_vocab(a)), wb_vocab_size(wb_dataset_vocab(b)) + 1);
-    assert_true(wb_dataset_x(a)[0] > 1 && wb_dataset_x(b)[0] == 1); /* the private word: an id / OOV */
+    assert_true(wb_ids_at(wb_dataset_ids(a), 0, 0) > 1 && wb_ids_at(wb_dataset_ids(b), 0, 0) == 1); /* the private word: an id / OOV */
     int ha = 0, hb = 0;
     double la = held_out_loss(a, &pl, &ha), lb = held_out_loss(b, &pl, &hb);
     assert_true(ha && hb);

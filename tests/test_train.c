@@ -41,6 +41,15 @@
 #define SENT WB_FIXTURES "/text/demo_sentiment.tsv"
 #define SENT_TEST WB_FIXTURES "/text/demo_sentiment_test.tsv"
 
+
+/* All rows of the data set's id matrix as int32 (malloc'd). */
+static int32_t *ds_rows(const wb_dataset *ds) {
+    const wb_ids *x = wb_dataset_ids(ds);
+    int32_t *out = malloc(x->n * x->T * sizeof *out);
+    for (uint32_t i = 0; out && i < x->n; i++) wb_ids_gather(x, &i, 1, out + (size_t)i * x->T);
+    return out;
+}
+
 static char *g_dir;
 
 static int group_setup(void **state) {
@@ -177,7 +186,7 @@ static void test_determinism(void **state) {
     const uint32_t *lids;
     wb_dataset_labels(ds, &loff, &lids);
     wb_metrics mt;
-    assert_int_equal(wb_eval_run(l, wb_dataset_x(ds), loff, lids, val, nval, 32, 1, 0.5f, &mt, NULL, &e), 0);
+    assert_int_equal(wb_eval_run(l, wb_dataset_ids(ds), loff, lids, val, nval, 32, 1, 0.5f, &mt, NULL, &e), 0);
     assert_true(mt.loss == ra.history[2].val_loss);
     assert_true(mt.acc == ra.history[2].val_acc);
     free(val), free(blob);
@@ -509,7 +518,7 @@ static void test_bundle_meta(void **state) {
     assert_int_equal(wb_bundle_attach_store(b, NULL, &e), 0); /* learned: nothing to do */
     /* encode = the data set's rows ("King" differs from "king": lower 0) */
     static const char *const texts[] = {"the king is here", "the queen is there", "a dog in the village", "the king again"};
-    const int32_t *X = wb_dataset_x(ds);
+    int32_t *X = ds_rows(ds);
     for (size_t i = 0; i < 4; i++) {
         int32_t row[3];
         size_t nt;
@@ -528,6 +537,7 @@ static void test_bundle_meta(void **state) {
     for (size_t i = 0; i < 4; i++) assert_int_equal(l.lids[i], lids[i]);
     assert_string_equal(l.text[2], texts[2]);
     wb_labelled_free(&l);
+    free(X);
     wb_bundle_destroy(b);
     wb_model_destroy(m);
     wb_dataset_destroy(ds);
@@ -550,7 +560,7 @@ static void test_bundle_encode_read(void **state) {
     /* every line of the training file encodes to its row of X */
     size_t len;
     char *s = tu_read_file(SENT, &len);
-    const int32_t *X = wb_dataset_x(ds);
+    int32_t *X = ds_rows(ds);
     size_t i = 0;
     for (char *line = s; *line; i++) {
         char *tab = strchr(line, '\t'), *nl = strchr(line, '\n');
@@ -562,6 +572,7 @@ static void test_bundle_encode_read(void **state) {
     }
     assert_int_equal(i, 400);
     free(s);
+    free(X);
     /* a labelled file with an unknown label on line 3 */
     char *p = tmp("unknown.tsv");
     const char *txt = "the king\t1\nthe queen\t0\na sad dog\t2\ngood king\t1\n";
@@ -596,7 +607,8 @@ static void test_bundle_encode_read(void **state) {
     /* eval: the example is wrong and out of the loss (binary) */
     uint32_t idx[4] = {0, 1, 2, 3};
     wb_metrics mt;
-    assert_int_equal(wb_eval_run(b->model, l.X, l.loff, l.lids, idx, 4, 4, 1, 0.5f, &mt, NULL, &e), 0);
+    wb_ids lx = {.data = l.X, .n = l.n, .T = wb_model_cfg_get(b->model)->T, .width = 4};
+    assert_int_equal(wb_eval_run(b->model, &lx, l.loff, l.lids, idx, 4, 4, 1, 0.5f, &mt, NULL, &e), 0);
     assert_int_equal(mt.n, 4);
     assert_int_equal(mt.n_loss, 3);
     assert_true(mt.acc <= 0.75);
@@ -607,7 +619,9 @@ static void test_bundle_encode_read(void **state) {
     assert_int_equal(wb_dataset_build(&ds, &o, NULL, &e), 0);
     assert_int_equal(wb_bundle_read(b, SENT_TEST, NULL, 0, 0, &l, &e), 0);
     assert_int_equal(l.n, 100);
-    assert_memory_equal(l.X, wb_dataset_x(ds) + 400 * 6, 100 * 6 * sizeof(int32_t));
+    X = ds_rows(ds);
+    assert_memory_equal(l.X, X + 400 * 6, 100 * 6 * sizeof(int32_t));
+    free(X);
     wb_labelled_free(&l);
     wb_bundle_destroy(b);
     wb_model_destroy(m);
@@ -681,7 +695,7 @@ static void test_bundle_store(void **state) {
     assert_int_equal(wb_model_attach_store(m, st, rows, &e), 0);
     free(rows);
     float p[32], q[32];
-    const int32_t *X = wb_dataset_x(ds);
+    int32_t *X = ds_rows(ds);
     assert_int_equal(wb_model_predict(m, X, 32, NULL, NULL, NULL, p, NULL, &e), 0);
     char *path = tmp("frozen.model");
     save_bundle(m, ds, &o, sdir, fp, path);
@@ -705,6 +719,7 @@ static void test_bundle_store(void **state) {
     wb_model_destroy(m);
     wb_store_close(st);
     wb_dataset_destroy(ds);
+    free(X);
     free(sdir), free(odir), free(ovec), free(path);
 }
 
@@ -752,12 +767,13 @@ static void test_custom_split(void **state) {
     assert_memory_equal(w1, w2, n1 * sizeof *w1);
     wb_model_destroy(fm);
     free(blob);
-    /* another X (every word OOV): other weights */
-    size_t N = wb_dataset_n(ds), T = wb_dataset_maxlen(ds);
-    int32_t *X = malloc(N * T * sizeof *X);
-    const int32_t *X0 = wb_dataset_x(ds);
-    for (size_t i = 0; i < N * T; i++) X[i] = X0[i] > 1 ? 1 : X0[i];
-    o.X = X;
+    /* another view of the ids (every word read as OOV): other weights */
+    size_t V = wb_vocab_size(wb_dataset_vocab(ds));
+    uint8_t *X = malloc(V);
+    memset(X, 1, V);
+    wb_ids xv = *wb_dataset_ids(ds);
+    xv.oov = X, xv.noov = V;
+    o.X = &xv;
     wb_model *m2 = model_for(ds, WB_MODEL_TUTORIAL, 0.01f);
     assert_int_equal(wb_train_run(&m2, ds, &o, &res, &e), 0);
     free(res.history);

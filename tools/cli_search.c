@@ -13,7 +13,6 @@
  * (later options win), parsed with this command's own option table, so a
  * value means exactly what it means to `train`.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
@@ -85,7 +84,7 @@ static const char *const run_only[] = {"param", "grid", "n-iter", "cv", "nested"
  * per search. */
 static const char *const not_params[] = {"data", "format", "text-col", "label-col", "label-sep", "label-prefix",
                                          "feature-col", "skip-bad", "valid", "test", "test-size", "seed",
-                                         "split-mode", "task", "unknown-label", "cache-dir", "store", NULL};
+                                         "split-mode", "task", "unknown-label", "cache-dir", "no-cache", "store", NULL};
 
 /* Options holding paths, made absolute in the plan (Slurm tasks run elsewhere). */
 static const char *const path_opts[] = {"data", "valid", "test", "store", "cache-dir", NULL};
@@ -370,7 +369,9 @@ static int prepare(sctx *s, size_t cfg) {
     if (di == s->ndss) { /* a new data set */
         dp->sig = sig;
         char *cache = NULL;
-        if (!dp->dso.cache_dir) { /* RUN_DIR/cache */
+        /* RUN_DIR/cache rather than the per-user default, so that every
+         * worker and Slurm task maps the file this process built */
+        if (!cli_given(&dp->tc, "cache-dir") && !cli_flag(&dp->tc, "no-cache")) {
             cache = path_join(s->run_dir, "cache");
             if (cache && mkdir(cache, 0777) && errno != EEXIST) {
                 cli_warn("%s: %s", cache, strerror(errno));
@@ -870,19 +871,13 @@ static int run_collect(cli *c) {
 }
 
 /* Remove a run directory this command created and then failed to fill:
- * its cache/ (data set files only) and itself; anything else stays. */
+ * the data sets in its cache/ (what wb_dataset_cache_clear lists), the
+ * directory if that leaves it empty, and itself; anything else stays. */
 static void remove_new_run_dir(const char *dir) {
     char *cache = path_join(dir, "cache");
-    DIR *d = cache ? opendir(cache) : NULL;
-    if (d) {
-        struct dirent *de;
-        while ((de = readdir(d))) {
-            if (de->d_name[0] == '.') continue;
-            char *f = path_join(cache, de->d_name);
-            if (f) unlink(f);
-            free(f);
-        }
-        closedir(d);
+    if (cache) {
+        wb_err e;
+        wb_dataset_cache_clear(cache, NULL, NULL, &e);
         rmdir(cache);
     }
     free(cache);

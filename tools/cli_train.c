@@ -130,10 +130,11 @@ static uint64_t resident(const void *p, size_t n) {
 
 typedef struct memrep {
     uint64_t rss_anon, rss_file, hwm, je_allocated, je_resident, store_resident, store_bytes;
+    uint64_t dataset_resident, dataset_bytes; /* the mapped data set's files */
     wb_model_mem mm;
 } memrep;
 
-static void mem_measure(memrep *r, wb_model *m, wb_store *st) {
+static void mem_measure(memrep *r, wb_model *m, wb_store *st, const wb_dataset *ds) {
     memset(r, 0, sizeof *r);
     r->rss_anon = proc_status("RssAnon");
     r->rss_file = proc_status("RssFile");
@@ -152,6 +153,8 @@ static void mem_measure(memrep *r, wb_model *m, wb_store *st) {
         r->store_bytes = in->rows * in->dim * el;
         if (in->rows) r->store_resident = resident(wb_store_row(st, 0), r->store_bytes);
     }
+    r->dataset_bytes = wb_dataset_mapped_bytes(ds);
+    r->dataset_resident = wb_dataset_resident_bytes(ds);
     wb_model_mem_get(m, &r->mm);
 }
 
@@ -233,6 +236,11 @@ static int run_train(cli *c) {
         goto out;
     }
     double t_data = now_s();
+    if (wb_dataset_ninputs(ds) > 1) {
+        rc = cli_usage(c, "--maxlen NAME=N gives %zu text inputs; the models take one text input (use --maxlen N)",
+                       wb_dataset_ninputs(ds));
+        goto out;
+    }
     const wb_vocab *v = wb_dataset_vocab(ds);
     mc.V = wb_vocab_size(v);
     mc.T = wb_dataset_maxlen(ds);
@@ -341,7 +349,7 @@ static int run_train(cli *c) {
         const size_t *lo;
         const uint32_t *li;
         wb_dataset_labels(ds, &lo, &li);
-        if (!lrc) lrc = wb_eval_run(fm, wb_dataset_x(ds), lo, li, tidx, ntest, to.batch, 1, 0.5f, &tm, NULL, &e);
+        if (!lrc) lrc = wb_eval_run(fm, wb_dataset_ids(ds), lo, li, tidx, ntest, to.batch, 1, 0.5f, &tm, NULL, &e);
         wb_model_destroy(fm);
         free(blob);
         free(tidx);
@@ -353,7 +361,7 @@ static int run_train(cli *c) {
     double eps = res.train_seconds > 0 ? (double)res.examples / res.train_seconds : 0;
     memrep mr;
     int want_mem = cli_flag(c, "mem-report");
-    if (want_mem) mem_measure(&mr, m, st);
+    if (want_mem) mem_measure(&mr, m, st, ds);
     const wb_epoch *last = res.epochs_run ? &res.history[res.epochs_run - 1] : NULL;
     /* the epoch whose weights the model file holds, and its validation figures */
     const wb_epoch *saved = to.restore_best && res.best_epoch ? &res.history[res.best_epoch - 1] : last;
@@ -418,9 +426,10 @@ static int run_train(cli *c) {
         if (want_mem)
             printf(", \"mem\": {\"rss_anon\": %" PRIu64 ", \"rss_file\": %" PRIu64 ", \"peak_rss\": %" PRIu64 ", \"jemalloc_allocated\": %" PRIu64 ", \"jemalloc_resident\": %" PRIu64
                    ", \"model_block\": %" PRIu64 ", \"overlay_rows\": %" PRIu64 ", \"overlay_bytes\": %" PRIu64
-                   ", \"arena_bytes\": %" PRIu64 ", \"store_resident\": %" PRIu64 ", \"store_bytes\": %" PRIu64 "}",
+                   ", \"arena_bytes\": %" PRIu64 ", \"store_resident\": %" PRIu64 ", \"store_bytes\": %" PRIu64
+                   ", \"dataset_resident\": %" PRIu64 ", \"dataset_bytes\": %" PRIu64 "}",
                    mr.rss_anon, mr.rss_file, mr.hwm, mr.je_allocated, mr.je_resident, mr.mm.block_bytes, mr.mm.overlay_rows, mr.mm.overlay_bytes,
-                   mr.mm.arena_bytes, mr.store_resident, mr.store_bytes);
+                   mr.mm.arena_bytes, mr.store_resident, mr.store_bytes, mr.dataset_resident, mr.dataset_bytes);
         printf("}\n");
     } else {
         printf("model %s (%s, %s embeddings, %s): %zu epochs, %.1f s, %.0f examples/s\n", out, wb_model_kind_name(mc.kind),
@@ -438,15 +447,16 @@ static int run_train(cli *c) {
         else if (tm.n)
             printf("test: %zu examples, loss %.4f, accuracy %.4f\n", tm.n, tm.loss, tm.acc);
         if (want_mem) {
-            char a[32], b[32], d[32], f[32], g[32], h[32], i2[32], j2[32];
+            char a[32], b[32], d[32], f[32], g[32], h[32], i2[32], j2[32], k2[32], l2[32];
             fprintf(stderr,
-                    "memory: anonymous RSS %s, file-backed RSS %s (libraries and store pages), peak RSS %s; jemalloc allocated %s, resident %s; "
-                    "overlay %" PRIu64 " rows (%s); store matrix in the page cache %s of %s\n",
+                    "memory: anonymous RSS %s, file-backed RSS %s (libraries, store and data-set pages), peak RSS %s; jemalloc allocated %s, resident %s; "
+                    "overlay %" PRIu64 " rows (%s); store matrix in the page cache %s of %s; data set mapped %s of %s\n",
                     cli_bytes(a, sizeof a, (double)mr.rss_anon), cli_bytes(i2, sizeof i2, (double)mr.rss_file),
                     cli_bytes(j2, sizeof j2, (double)mr.hwm), cli_bytes(b, sizeof b, (double)mr.je_allocated),
                     cli_bytes(d, sizeof d, (double)mr.je_resident), mr.mm.overlay_rows,
                     cli_bytes(f, sizeof f, (double)mr.mm.overlay_bytes), cli_bytes(g, sizeof g, (double)mr.store_resident),
-                    cli_bytes(h, sizeof h, (double)mr.store_bytes));
+                    cli_bytes(h, sizeof h, (double)mr.store_bytes), cli_bytes(k2, sizeof k2, (double)mr.dataset_resident),
+                    cli_bytes(l2, sizeof l2, (double)mr.dataset_bytes));
         }
     }
     rc = EXIT_OK;
@@ -612,7 +622,8 @@ static int run_eval(cli *c) {
     }
     for (size_t i = 0; i < l.n; i++) idx[i] = (uint32_t)i;
     wb_metrics m;
-    lrc = wb_eval_run(b->model, l.X, l.loff, l.lids, idx, l.n, bs, k, th, &m, probs, &e);
+    wb_ids lx = {.data = l.X, .n = l.n, .T = mc->T, .width = 4};
+    lrc = wb_eval_run(b->model, &lx, l.loff, l.lids, idx, l.n, bs, k, th, &m, probs, &e);
     if (lrc) rc = cli_fail(&e, lrc);
     size_t nerr = 0;
     if (!lrc && errs) {

@@ -40,6 +40,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "wordbench/dataset.h"
 #include "wordbench/model.h"
 
 #ifdef __cplusplus
@@ -64,10 +65,11 @@ typedef struct wb_metrics {
     float threshold;         /* sigmoid threshold used */
 } wb_metrics;
 
-/* Run the model over examples idx[0..nidx) of X (rows of T ids) with
- * labels (loff, lids); minibatches of the model's max batch.  probs (may be
- * NULL) gets (nidx, C) probabilities.  Returns 0 or the model's errors. */
-int wb_eval_run(wb_model *m, const int32_t *X, const size_t *loff, const uint32_t *lids, const uint32_t *idx,
+/* Run the model over examples idx[0..nidx) of X (rows of T ids, T the
+ * model's: else WB_EUSAGE) with labels (loff, lids); minibatches of the
+ * model's max batch.  probs (may be NULL) gets (nidx, C) probabilities.
+ * Returns 0 or the model's errors. */
+int wb_eval_run(wb_model *m, const wb_ids *X, const size_t *loff, const uint32_t *lids, const uint32_t *idx,
                 size_t nidx, size_t batch, size_t k, float threshold, wb_metrics *out, float *probs, wb_err *e);
 
 /* ROC-AUC of n scores (score[i * stride]) against 0/1 truths truth[i]:

@@ -223,11 +223,14 @@ int wb_model_ready(const wb_model *m);
 
 /* Learn what a model takes from its training data before the first step:
  * the bag-of-words model's n-gram table (every n-gram of the training
- * examples) and idf.  X holds all examples (T ids each), idx the n rows to
- * learn from.  A model that needs nothing, or has it already (loaded, or
- * fitted before), is left alone; wb_train_run calls it.  Errors: WB_EUSAGE
- * (no examples, an id >= V, too many features), WB_ENOMEM. */
-int wb_model_fit(wb_model *m, const int32_t *X, const uint32_t *idx, size_t n, wb_err *e);
+ * examples) and idf.  X holds all examples (the data set's id matrix, T ids
+ * each, uint16 or int32, typically mapped), idx the n rows to learn from
+ * (NULL: rows 0..n-1).  Rows are read one at a time: no copy of X is made.
+ * A model that needs nothing, or has it already (loaded, or fitted before),
+ * is left alone; wb_train_run calls it.  Errors: WB_EUSAGE (no examples, a
+ * row of another width than the model's maxlen, an id >= V, too many
+ * features), WB_ENOMEM. */
+int wb_model_fit(wb_model *m, const wb_ids *X, const uint32_t *idx, size_t n, wb_err *e);
 
 /* Class weights of the training loss (saved in the model file): n = 2 for
  * a binary task (the weights of class 0 and class 1), else C; each in

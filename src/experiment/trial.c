@@ -1,6 +1,6 @@
 /*
  * trial.c — one trial of a search (search.h, wb_trial_run): the held-out
- * examples re-encoded as if the vocabulary came from the training examples,
+ * examples read as if the vocabulary came from the training examples,
  * a model for the configuration, training on the trial's examples, the
  * metrics on the held-out ones.  Leaves out choosing the trial's
  * configuration (the caller) and logging it (triallog.c).
@@ -20,32 +20,28 @@ static double now_s(void) {
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-/* A copy of X in which every id of a held-out row that occurs in no
- * training row is 1 (OOV): the held-out examples as the vocabulary of the
- * training examples alone would encode them (ids and the num_words cut stay
- * those of the whole training part).  NULL on ENOMEM. */
-static int32_t *trial_x(const wb_dataset *ds, const uint32_t *train, size_t ntrain, const uint32_t *test, size_t ntest) {
-    size_t N = wb_dataset_n(ds), T = wb_dataset_maxlen(ds), V = wb_vocab_size(wb_dataset_vocab(ds));
-    const int32_t *X = wb_dataset_x(ds);
-    int32_t *Y = malloc(N * T * sizeof *Y);
-    uint8_t *seen = calloc(V ? V : 1, 1);
-    if (!Y || !seen) {
-        free(Y), free(seen);
+/* The flags of a trial's view of the ids (wb_ids.oov): 1 for every word
+ * that occurs in no training row, so that the held-out examples read as the
+ * vocabulary of the training examples alone would encode them (ids and the
+ * num_words cut stay those of the whole training part).  The training rows
+ * hold no flagged word, so one view serves training and scoring, and the
+ * (mapped) matrix is shared, not copied.  NULL on ENOMEM. */
+static uint8_t *trial_oov(const wb_ids *X, size_t V, const uint32_t *train, size_t ntrain) {
+    size_t T = X->T;
+    uint8_t *oov = malloc(V ? V : 1);
+    int32_t *row = malloc((T ? T : 1) * sizeof *row);
+    if (!oov || !row) {
+        free(oov), free(row);
         return NULL;
     }
-    memcpy(Y, X, N * T * sizeof *Y);
+    memset(oov, 1, V);
     for (size_t j = 0; j < ntrain; j++) {
-        const int32_t *row = X + (size_t)train[j] * T;
+        wb_ids_gather(X, &train[j], 1, row);
         for (size_t t = 0; t < T; t++)
-            if (row[t] >= 0 && (size_t)row[t] < V) seen[row[t]] = 1;
+            if (row[t] >= 0 && (size_t)row[t] < V) oov[row[t]] = 0;
     }
-    for (size_t j = 0; j < ntest; j++) {
-        int32_t *row = Y + (size_t)test[j] * T;
-        for (size_t t = 0; t < T; t++)
-            if (row[t] > 1 && (size_t)row[t] < V && !seen[row[t]]) row[t] = 1;
-    }
-    free(seen);
-    return Y;
+    free(row);
+    return oov;
 }
 
 /* The model configuration of a trial: the setup's architecture with the
@@ -112,13 +108,19 @@ int wb_trial_run(const wb_trial_env *env, const wb_trial *t, const wb_trial_setu
     /* Held-out ids unseen in training become OOV.  Not needed when the
      * trial trains on the whole training part, which the vocabulary comes
      * from (holdout, refit). */
-    int32_t *X = NULL;
+    uint8_t *oov = NULL;
+    const wb_ids *X = wb_dataset_ids(ds); /* NULL without an id matrix (maxlen 0) */
+    wb_ids xv = {0};
+    if (X) xv = *X;
     size_t nall;
     uint32_t *all = wb_split_indices(ds, WB_DS_TRAIN, &nall);
     free(all);
     if (nall == SIZE_MAX) return wb_err_set(e, WB_ENOMEM, "out of memory");
-    if (!t->refit && ntest && ntrain != nall && !(X = trial_x(ds, train, ntrain, test, ntest)))
-        return wb_err_set(e, WB_ENOMEM, "out of memory");
+    if (X && !t->refit && ntest && ntrain != nall) {
+        size_t V = wb_vocab_size(wb_dataset_vocab(ds));
+        if (!(oov = trial_oov(&xv, V, train, ntrain))) return wb_err_set(e, WB_ENOMEM, "out of memory");
+        xv.oov = oov, xv.noov = V;
+    }
 
     wb_model *m = NULL;
     float *cw = NULL, *probs = NULL;
@@ -137,7 +139,7 @@ int wb_trial_run(const wb_trial_env *env, const wb_trial *t, const wb_trial_setu
     to.out_path = s->out_path, to.file = s->file;
     to.custom_split = 1, to.train_idx = train, to.ntrain = ntrain;
     to.val_idx = t->refit ? NULL : test, to.nval = t->refit ? 0 : ntest; /* a refit never looks at the test part */
-    to.X = X;
+    to.X = X ? &xv : NULL;
     to.should_stop = should_stop, to.ctx = stop_ctx;
     if ((rc = wb_train_run(&m, ds, &to, &tr, e))) goto done;
     if (tr.interrupted) {
@@ -157,7 +159,7 @@ int wb_trial_run(const wb_trial_env *env, const wb_trial *t, const wb_trial_setu
             goto done;
         }
         wb_metrics vm;
-        rc = wb_eval_run(m, X ? X : wb_dataset_x(ds), lo, li, test, ntest, s->batch, 1, s->threshold, &vm, probs, e);
+        rc = wb_eval_run(m, X ? &xv : NULL, lo, li, test, ntest, s->batch, 1, s->threshold, &vm, probs, e);
         if (rc) goto done;
         double auc;
         if ((rc = wb_auc(mc.task, mc.C, probs, lo, li, test, ntest, &auc, NULL, e))) goto done;
@@ -174,7 +176,7 @@ done:
     free(tr.history);
     free(probs);
     free(cw);
-    free(X);
+    free(oov);
     wb_model_destroy(m);
     return rc;
 }

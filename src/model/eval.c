@@ -84,7 +84,7 @@ const char *wb_error_rule_name(wb_error_rule r) {
     return (unsigned)r < 4 ? n[r] : "?";
 }
 
-int wb_eval_run(wb_model *m, const int32_t *X, const size_t *loff, const uint32_t *lids, const uint32_t *idx,
+int wb_eval_run(wb_model *m, const wb_ids *X, const size_t *loff, const uint32_t *lids, const uint32_t *idx,
                 size_t nidx, size_t batch, size_t k, float threshold, wb_metrics *out, float *probs, wb_err *e) {
     const wb_model_cfg *c = wb_model_cfg_get(m);
     size_t C = c->C, T = c->T;
@@ -92,6 +92,7 @@ int wb_eval_run(wb_model *m, const int32_t *X, const size_t *loff, const uint32_
     size_t L = task == WB_TASK_BINARY ? 2 : C; /* label ids the model knows */
     memset(out, 0, sizeof *out);
     out->threshold = threshold;
+    if (!X || X->T != T) return wb_err_set(e, WB_EUSAGE, "the rows have %zu ids, the model takes %zu", X ? X->T : 0, T);
     if (k < 1) k = 1;
     if (task != WB_TASK_BINARY && k > C) k = C;
     if (task == WB_TASK_BINARY) k = 1;
@@ -122,7 +123,7 @@ int wb_eval_run(wb_model *m, const int32_t *X, const size_t *loff, const uint32_
             uint32_t i = idx[s + j];
             if (task != WB_TASK_MULTILABEL && loff[i] < loff[i + 1] && lids[loff[i]] >= L) ord[nk + nu++] = i;
         }
-        for (size_t j = 0; j < B; j++) memcpy(xb + j * T, X + (size_t)ord[j] * T, T * sizeof *xb);
+        wb_ids_gather(X, ord, B, xb);
         wb_targets(task, C, loff, lids, ord, nk, y, t);
         float l = 0;
         if (nk)

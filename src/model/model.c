@@ -388,7 +388,7 @@ int wb_model_adopt_store(wb_model *dst, const wb_model *src, wb_err *e) {
     return 0;
 }
 
-int wb_model_fit(wb_model *m, const int32_t *X, const uint32_t *idx, size_t n, wb_err *e) {
+int wb_model_fit(wb_model *m, const wb_ids *X, const uint32_t *idx, size_t n, wb_err *e) {
     for (size_t i = 0; i < m->g.nparts; i++) {
         wb_part *p = &m->g.part[i];
         if (!p->ops->fit || p->D) continue; /* nothing to learn, or fitted already */

@@ -199,7 +199,7 @@ typedef struct wb_part_ops {
     /* Optional (NULL when the kind has none): */
     /* learn from the n training rows idx of X (n_all, T) before training
      * (the bag-of-words n-gram table); sets p->D.  0 or an error. */
-    int (*fit)(wb_part *p, const int32_t *X, const uint32_t *idx, size_t n, wb_err *e);
+    int (*fit)(wb_part *p, const wb_ids *X, const uint32_t *idx, size_t n, wb_err *e);
     /* write the part's own sections (tagged with `part`) / read one back */
     void (*save)(const wb_part *p, wb_awriter *w, uint32_t part);
     int (*load)(wb_part *p, uint32_t tag, const unsigned char *sec, uint64_t len, const char *path, wb_err *e);
