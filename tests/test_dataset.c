@@ -797,6 +797,27 @@ static void test_id_width(void **state) {
         wb_ids_gather(wb_dataset_ids(ds), pick, 2, r2);
         assert_int_equal(r2[0], wb_vocab_lookup(v, "w69999", 6));
         assert_int_equal(r2[3], wb_vocab_lookup(v, "w0", 2));
+        /* a view that reads one word as OOV (a search trial's), both widths */
+        wb_ids xv = *wb_dataset_ids(ds);
+        uint8_t *oov = calloc(nw, 1);
+        int32_t w0 = wb_vocab_lookup(v, "w0", 2);
+        assert_true(w0 > 1 && (uint64_t)w0 < nw && r2[0] != w0);
+        oov[w0] = 1, oov[0] = oov[1] = 1; /* pad and OOV stay what they are */
+        xv.oov = oov, xv.noov = nw;
+        int32_t r3[4];
+        wb_ids_gather(&xv, pick, 2, r3);
+        assert_int_equal(r3[0], r2[0]);
+        assert_int_equal(r3[1], r2[1]);
+        assert_int_equal(r2[2], w0); /* row 0 is "w0 w0" */
+        assert_int_equal(r3[2], 1);
+        assert_int_equal(r3[3], 1);
+        assert_int_equal(wb_ids_at(&xv, 0, 0), 1);
+        assert_int_equal(wb_ids_at(&xv, 69999, 0), r2[0]);
+        xv.noov = (size_t)w0; /* ids at or past noov are never flagged */
+        assert_int_equal(wb_ids_at(&xv, 0, 0), w0);
+        wb_ids_gather(&xv, pick + 1, 1, r3);
+        assert_int_equal(r3[0], w0);
+        free(oov);
         wb_dataset_destroy(ds);
     }
     o.num_words = 0;

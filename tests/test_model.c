@@ -1227,7 +1227,7 @@ static void eval_case(wb_task task) {
         loff[i + 1] = k;
         idx[i] = (uint32_t)((i * 5) % PN); /* a permutation */
     }
-    const wb_ids Xi = {X, PN, PT, 4}; /* the rows as wb_eval_run takes them */
+    const wb_ids Xi = {.data = X, .n = PN, .T = PT, .width = 4}; /* the rows as wb_eval_run takes them */
     wb_rng r;
     wb_rng_init(&r, 1);
     /* a few steps: an imperfect model */

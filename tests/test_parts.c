@@ -255,7 +255,7 @@ static void check_kind(const char *name, wb_model_cfg *c) {
     uint32_t idx[NB] = {0, 1, 2, 3, 4};
     wb_err e;
     wb_err_clear(&e);
-    wb_ids xi = {X, NB, c->T, 4};
+    wb_ids xi = {.data = X, .n = NB, .T = c->T, .width = 4};
     if (wb_model_fit(m, &xi, idx, NB, &e)) fail_msg("%s: fit: %s", name, e.msg);
     /* Zero biases put an empty text's pre-activations exactly on a ReLU's
      * kink (0 + 0): shift every weight a little, away from such ties, and
@@ -403,7 +403,7 @@ static void test_bow_features(void **state) {
          * a data set stores them when the vocabulary fits */
         uint16_t X16[NB * 6];
         for (size_t k = 0; k < NB * 6; k++) X16[k] = (uint16_t)X[k];
-        wb_ids xi = tfidf ? (wb_ids){X16, NB, 6, 2} : (wb_ids){X, NB, 6, 4};
+        wb_ids xi = tfidf ? (wb_ids){.data = X16, .n = NB, .T = 6, .width = 2} : (wb_ids){.data = X, .n = NB, .T = 6, .width = 4};
         assert_int_equal(wb_model_fit(m, &xi, idx, 3, &e), 0);
         /* bigrams seen: (a b), (b a), (b c): D = V + 3 */
         const wb_model_cfg *mc = wb_model_cfg_get(m);
@@ -490,7 +490,7 @@ static void test_roundtrip(void **state) {
         wb_model *m = make(&c);
         wb_err e;
         wb_err_clear(&e);
-        wb_ids xi = {X, NB, c.T, 4};
+        wb_ids xi = {.data = X, .n = NB, .T = c.T, .width = 4};
         assert_int_equal(wb_model_fit(m, &xi, NULL, NB, &e), 0); /* NULL: rows 0..NB-1, as idx */
         wb_rng rng;
         wb_rng_init(&rng, 3);

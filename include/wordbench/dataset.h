@@ -212,22 +212,29 @@ typedef struct wb_dataset_stats {
 } wb_dataset_stats;
 
 /* A view of an (n, T) id matrix: 0 pad, 1 OOV, 2.. words; little-endian
- * uint16 or int32, row-major.  The data are borrowed (mapped). */
+ * uint16 or int32, row-major.  The data are borrowed (mapped).
+ * `oov` (NULL: none) makes the view read some words as OOV without copying
+ * the matrix: an id v >= 2 with v < noov and oov[v] != 0 reads as 1.  A
+ * search trial uses it to read the words that none of its training folds
+ * holds as a vocabulary built from those folds would (search.h). */
 typedef struct wb_ids {
     const void *data;           /* (n, T) ids, `width` bytes each */
     size_t n;                   /* rows */
     size_t T;                   /* ids per row */
     unsigned width;             /* 2 (uint16) or 4 (int32) */
+    const uint8_t *oov;         /* (noov) flags, or NULL */
+    size_t noov;
 } wb_ids;
 
 /* Copy rows[0..b) of x into out (b, T) as int32 (no range check on rows:
- * each must be < x->n). */
+ * each must be < x->n), reading flagged ids as OOV. */
 void wb_ids_gather(const wb_ids *x, const uint32_t *rows, size_t b, int32_t *out);
 
-/* Id t of row i. */
+/* Id t of row i (a flagged id reads as OOV). */
 static inline int32_t wb_ids_at(const wb_ids *x, size_t i, size_t t) {
     size_t k = i * x->T + t;
-    return x->width == 2 ? (int32_t)((const uint16_t *)x->data)[k] : ((const int32_t *)x->data)[k];
+    int32_t v = x->width == 2 ? (int32_t)((const uint16_t *)x->data)[k] : ((const int32_t *)x->data)[k];
+    return x->oov && v > 1 && (size_t)v < x->noov && x->oov[v] ? 1 : v;
 }
 
 /* One text input of a data set (wb_dataset_input).  Everything borrowed. */

@@ -178,11 +178,16 @@ void wb_ids_gather(const wb_ids *x, const uint32_t *rows, size_t b, int32_t *out
     if (x->width == 4) {
         for (size_t j = 0; j < b; j++)
             memcpy(out + j * T, (const int32_t *)x->data + (size_t)rows[j] * T, T * sizeof *out);
-        return;
+    } else {
+        for (size_t j = 0; j < b; j++) {
+            const uint16_t *s = (const uint16_t *)x->data + (size_t)rows[j] * T;
+            for (size_t t = 0; t < T; t++) out[j * T + t] = s[t];
+        }
     }
-    for (size_t j = 0; j < b; j++) {
-        const uint16_t *s = (const uint16_t *)x->data + (size_t)rows[j] * T;
-        for (size_t t = 0; t < T; t++) out[j * T + t] = s[t];
+    if (!x->oov) return;
+    for (size_t k = 0; k < b * T; k++) {
+        int32_t v = out[k];
+        if (v > 1 && (size_t)v < x->noov && x->oov[v]) out[k] = 1;
     }
 }
 
