@@ -2,8 +2,8 @@
  * train.c — the training loop of train.h: epochs of shuffled minibatches,
  * validation, early stopping, checkpoints, exact resume.
  *
- * Leaves out: learning-rate schedules, gradient accumulation, several
- * threads of our own (OpenBLAS has its threads), mid-epoch checkpoints.
+ * Leaves out: learning-rate schedules, gradient accumulation, mid-epoch
+ * checkpoints (the threads of a step are the model's: lanes.c).
  */
 #include "wordbench/train.h"
 
@@ -152,6 +152,8 @@ int wb_train_run(wb_model **mp, const wb_dataset *ds, const wb_train_opts *o, wb
         *mp = m = nm;
         c = wb_model_cfg_get(m);
     }
+
+    if (o->threads && (rc = wb_model_set_threads(m, o->threads, e))) goto done;
 
     /* what the model learns from the data before the first step (bow's
      * n-gram table); a resumed model has it already */
