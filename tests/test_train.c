@@ -96,6 +96,9 @@ static wb_model *model_for(const wb_dataset *ds, wb_model_kind kind, float lr) {
     return m;
 }
 
+/* Lanes of every step of train() (wb_train_opts.threads). */
+static size_t g_threads = 1;
+
 typedef struct run {
     const char *out, *ckpt;
     size_t epochs, patience;
@@ -110,6 +113,7 @@ static int train(const wb_dataset *ds, wb_model **m, const run *r, wb_train_resu
     wb_train_opts_init(&o);
     o.epochs = r->epochs, o.patience = r->patience, o.resume = r->resume, o.restore_best = r->restore_best;
     o.seed = r->seed ? r->seed : 1;
+    o.threads = g_threads;
     o.out_path = r->out, o.ckpt_path = r->ckpt, o.file = &f;
     wb_err_clear(e);
     return wb_train_run(m, ds, &o, res, e);
@@ -249,6 +253,20 @@ static void test_resume(void **state) {
     wb_model_destroy(m1), wb_model_destroy(m2);
     free(o1), free(o2), free(ck);
     wb_dataset_destroy(ds);
+}
+
+/* The same with every step split over 2 lanes (lanes.c): two runs give the
+ * same bytes, a resumed run the uninterrupted one's. */
+static void test_determinism_threads2(void **state) {
+    g_threads = 2;
+    test_determinism(state);
+    g_threads = 1;
+}
+
+static void test_resume_threads2(void **state) {
+    g_threads = 2;
+    test_resume(state);
+    g_threads = 1;
 }
 
 /* ---- early stopping, restore-best ---- */
@@ -884,6 +902,8 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_determinism),
         cmocka_unit_test(test_resume),
+        cmocka_unit_test(test_determinism_threads2),
+        cmocka_unit_test(test_resume_threads2),
         cmocka_unit_test(test_early_stop),
         cmocka_unit_test(test_restore_best),
         cmocka_unit_test(test_custom_split),

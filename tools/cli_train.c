@@ -53,7 +53,7 @@ static const cli_opt train_opts[] = {
     {"checkpoint", 0, "FILE", NULL, "checkpoint after every epoch (default MODEL.ckpt)", 0},
     {"resume", 0, "[require]", NULL, "continue from the checkpoint (none yet: start, with a note; =require: fail)", 0},
     {"history", 0, "FILE", NULL, "write the per-epoch history as CSV", 0},
-    {"threads", 0, "N", "2", "OpenBLAS threads", 0},
+    {"threads", 0, "N", "2", "threads of every training step (its examples split in N lanes; OpenBLAS at one thread in each)", 0},
     {"embed-vectors", 0, NULL, NULL, "store the frozen rows in the model file (runs without the store)", 0},
     CLI_MAX_MEMORY_OPT,
     {"mem-report", 0, NULL, NULL, "print memory figures at the end (stderr, or in --json)", 0},
@@ -205,7 +205,8 @@ static int run_train(cli *c) {
         to.resume = *r ? WB_RESUME_REQUIRE : WB_RESUME_IF_ANY;
     }
     mc.seed = to.seed;
-    openblas_set_num_threads((int)thr);
+    to.threads = thr;
+    openblas_set_num_threads(1); /* the step's lanes are the threads */
 
     /* The data set. */
     wb_dataset_opts dso;

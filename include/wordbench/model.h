@@ -79,8 +79,16 @@
  * updated.  Every step's activations and gathered rows live in a step
  * arena (arena.h) reset at the start of each step.
  *
- * Threads: one model is used by one thread at a time; OpenBLAS may use
- * its own threads inside a step.
+ * Threads: one model is used by one thread at a time.  A training step
+ * runs on the model's own lanes (wb_model_set_threads): each lane takes a
+ * fixed share of the minibatch's examples through forward, loss and
+ * backward with its own step arena and gradient buffer; then the lanes'
+ * gradients are summed in lane order (dense tensors by slices, embedding
+ * rows by rows of the union of the lanes' rows) and the optimizer updates
+ * the same slices and rows.  So a step gives the same bits for a given
+ * number of lanes whatever the scheduling.  With one lane (the default)
+ * the step is the unsplit one.  OpenBLAS may use its own threads inside
+ * the unsplit step; the split step wants it at one thread.
  */
 #ifndef WORDBENCH_MODEL_H
 #define WORDBENCH_MODEL_H
@@ -260,6 +268,17 @@ const float *wb_model_class_weights(const wb_model *m, size_t *n);
  * WB_EFORMAT (FILE:line), errno (FILE), WB_ENOMEM. */
 int wb_class_weights_parse(const char *spec, const wb_dataset *ds, const uint32_t *idx, size_t nidx, float *out,
                            size_t *n, wb_err *e);
+
+/* Run training steps on n lanes (n - 1 worker threads started now and
+ * kept until the model is destroyed or this is called again; 1 = none,
+ * the unsplit step).  A minibatch of B < n examples uses B lanes.  With
+ * n > 1 this sets OpenBLAS to one thread (openblas_set_num_threads): each
+ * lane runs its products alone.  Results depend on n (the sums of the
+ * lanes' gradients are another summation order) but are bit-identical for
+ * a given n.  Errors: WB_EUSAGE (n outside 1..256), WB_ENOMEM, or the
+ * error of pthread_create. */
+int wb_model_set_threads(wb_model *m, size_t n, wb_err *e);
+size_t wb_model_threads(const wb_model *m);
 
 /* One training step on a minibatch of B <= max_batch examples:
  *   X   (B, T) ids < V;

@@ -6,9 +6,11 @@
  *
  * Determinism: epoch e shuffles with a generator seeded by (seed, e) and
  * draws dropout masks from another seeded by (seed, e); nothing else is
- * random after the model's initialisation.  So the same seed and OpenBLAS
- * thread count give bit-identical weights, and a run resumed from the
- * checkpoint of epoch e continues exactly as the uninterrupted run.
+ * random after the model's initialisation.  So the same seed and number of
+ * threads (lanes of the step, see wb_model_set_threads; with one lane, the
+ * OpenBLAS thread count) give bit-identical weights, and a run resumed from
+ * the checkpoint of epoch e with the same threads continues exactly as the
+ * uninterrupted run.
  *
  * Validation examples: the split WB_DS_VALID when the data set has any,
  * else WB_DS_TEST (as the Keras tutorial passes its test set as
@@ -116,6 +118,7 @@ typedef struct wb_train_opts {
     int (*should_stop)(void *ctx); /* polled between batches (signals) or NULL */
     uint64_t max_memory;      /* memory limit of the checkpoint loaded to resume (0 = default; model.h) */
     wb_train_note note;       /* or NULL: notes and warnings (file comment) */
+    size_t threads;           /* lanes of every step (wb_model_set_threads); 0 = leave the model's */
 } wb_train_opts;
 
 void wb_train_opts_init(wb_train_opts *o);

@@ -198,7 +198,7 @@ static int bow_forward(wb_part *p, wb_step *s, float *out, size_t ld, wb_err *e)
     wb_rows *r = &s->rows[p->idx];
     WB_ALLOC(s, ids, nnz ? nnz : 1);
     for (size_t k = 0; k < nnz; k++) ids[k] = (int32_t)sv->fid[k];
-    int rc = wb_emb_gather(&p->emb, s->arena, ids, nnz, r, e);
+    int rc = wb_emb_gather(&p->emb, s, ids, nnz, r, e);
     if (rc) return rc;
     const float *bias = p->t[0].w;
     for (size_t b = 0; b < B; b++) {

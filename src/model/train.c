@@ -2,8 +2,8 @@
  * train.c — the training loop of train.h: epochs of shuffled minibatches,
  * validation, early stopping, checkpoints, exact resume.
  *
- * Leaves out: learning-rate schedules, gradient accumulation, several
- * threads of our own (OpenBLAS has its threads), mid-epoch checkpoints.
+ * Leaves out: learning-rate schedules, gradient accumulation, mid-epoch
+ * checkpoints (the threads of a step are the model's: lanes.c).
  */
 #include "wordbench/train.h"
 
@@ -64,6 +64,7 @@ typedef struct tstate {
     size_t nhist, cap;
     int has_opts;
     uint64_t batch, seed, patience, cw, data; /* cw, data: XXH3 of the class weights (0 = none), of the training examples */
+    uint64_t threads;        /* lanes of the steps (0: a checkpoint from before lanes) */
 } tstate;
 
 static int hist_push(tstate *s, const wb_epoch *ep) {
@@ -85,6 +86,7 @@ static char *tstate_text(const tstate *s, size_t *len) {
                           s->best_epoch, s->bad);
     n += (size_t)snprintf(b + n, cap - n, "batch %" PRIu64 "\nseed %" PRIu64 "\npatience %" PRIu64 "\ncw %016" PRIx64
                           "\ndata %016" PRIx64 "\n", s->batch, s->seed, s->patience, s->cw, s->data);
+    n += (size_t)snprintf(b + n, cap - n, "threads %" PRIu64 "\n", s->threads);
     for (size_t i = 0; i < s->nhist; i++) {
         const wb_epoch *h = &s->hist[i];
         n += (size_t)snprintf(b + n, cap - n, "h %zu %.17g %.17g %d %.17g %.17g %.17g %zu %.17g\n", h->epoch, h->loss,
@@ -104,6 +106,8 @@ static int tstate_parse(tstate *s, const char *t, size_t len) {
     const char *o = strstr(buf, "\nbatch ");
     s->has_opts = o && sscanf(o, "\nbatch %" SCNu64 "\nseed %" SCNu64 "\npatience %" SCNu64 "\ncw %" SCNx64
                                  "\ndata %" SCNx64, &s->batch, &s->seed, &s->patience, &s->cw, &s->data) == 5;
+    const char *th = strstr(buf, "\nthreads ");
+    if (!th || sscanf(th, "\nthreads %" SCNu64, &s->threads) != 1) s->threads = 0;
     for (char *p = strstr(buf, "\nh "); ok && p; p = strstr(p + 1, "\nh ")) {
         wb_epoch h;
         memset(&h, 0, sizeof h);
@@ -266,6 +270,7 @@ static int resume_load(wb_model **mp, const wb_train_opts *o, tstate *st, uint64
         diff_u(&w, "batch-size", o->batch, st->batch);
         diff_u(&w, "seed", o->seed, st->seed);
         diff_u(&w, "patience", o->patience, st->patience);
+        if (st->threads) diff_u(&w, "threads", o->threads ? o->threads : 1, st->threads);
         if (!cw != !st->cw) diff_add(&w, "class-weights", cw ? "set" : "none", st->cw ? "set" : "none");
         else if (cw != st->cw) diff_add(&w, "class-weights (other values)", NULL, NULL);
         if (data && st->data && data != st->data)
@@ -367,6 +372,9 @@ int wb_train_run(wb_model **mp, const wb_dataset *ds, const wb_train_opts *o, wb
         }
     }
     st.batch = B, st.seed = o->seed, st.patience = o->patience, st.cw = cwh, st.data = dh, st.has_opts = 1;
+    st.threads = o->threads ? o->threads : wb_model_threads(m);
+
+    if (o->threads && (rc = wb_model_set_threads(m, o->threads, e))) goto done;
 
     /* what the model learns from the data before the first step (bow's
      * n-gram table); a resumed model has it already */
