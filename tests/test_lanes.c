@@ -124,7 +124,8 @@ static void lanes_case(wb_model_kind kind, wb_task task, float dropout, float cl
     wb_err_clear(&e);
     for (int i = 0; i < 4; i++) {
         m[i] = make(&c, lanes[i], clipnorm);
-        if (wb_model_fit(m[i], X, idx, NB, &e)) fail_msg("%s: fit: %s", what, e.msg);
+        wb_ids xi = {.data = X, .n = NB, .T = c.T, .width = 4};
+        if (wb_model_fit(m[i], &xi, idx, NB, &e)) fail_msg("%s: fit: %s", what, e.msg);
         wb_rng_init(&rng[i], 77);
     }
     const wb_model_cfg *mc = wb_model_cfg_get(m[0]);
