@@ -163,7 +163,7 @@ run "$WB" search --trial 13 "$T/t"
 expect_rc 2 "--trial beyond the plan"
 
 # ---- time budget ---------------------------------------------------------------------------
-run "$WB" search "${S[@]}" --epochs 200 --param hidden=4,8,12,16 --cv 3 -j 1 --time-budget 1 -o "$T/b" --json
+run "$WB" search "${S[@]}" --epochs 2000 --param hidden=4,8,12,16 --cv 3 -j 1 --time-budget 1 -o "$T/b" --json
 expect_rc 0 "time budget"
 d=$(jget done)
 [ "$d" -lt 13 ] && grep -q 'time budget' "$T/err" && ok || bad "time budget: $d trials done; stderr: $(cat "$T/err")"
