@@ -288,6 +288,26 @@ void cli_progress(const cli *c, int done, const char *fmt, ...) {
     fflush(stderr);
 }
 
+volatile sig_atomic_t cli_stop;
+
+static void on_stop_signal(int sig) {
+    (void)sig;
+    cli_stop = 1;
+}
+
+void cli_catch_stop(void) {
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_stop_signal;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+}
+
+int cli_stop_requested(void *ctx) {
+    (void)ctx;
+    return cli_stop != 0;
+}
+
 const char *cli_bytes(char *buf, size_t n, double b) {
     const char *u[] = {"B", "KB", "MB", "GB", "TB"};
     int i = 0;

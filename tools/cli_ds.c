@@ -37,7 +37,8 @@ void cli_ds_strings_free(cli_ds_strings *s) {
     if (!s) return;
     free(s->text_buf);
     free(s->feat_buf);
-    s->text_buf = s->feat_buf = NULL;
+    free(s->cache_dir);
+    s->text_buf = s->feat_buf = s->cache_dir = NULL;
 }
 
 /* --maxlen NAME=N,NAME=N: one maxlen per text column (nt of them, names in
@@ -165,22 +166,23 @@ int cli_ds_opts(const cli *c, const char *train_path, unsigned flags, wb_dataset
     if ((o->valid_path && !*o->valid_path) || (o->test_path && !*o->test_path))
         return cli_usage(c, "--valid and --test need a file name");
 
-    /* cache */
-    const char *dir = cli_str(c, "cache-dir");
-    if (dir) {
+    /* where the data set lives (the library creates the directory) */
+    o->cache_dir = cli_ds_cache_dir(c, s);
+    if (cli_given(c, "cache-dir") && cli_flag(c, "no-cache")) return cli_usage(c, "give --cache-dir or --no-cache, not both");
+    if (cli_given(c, "cache-dir")) {
         struct stat sb;
+        const char *dir = cli_str(c, "cache-dir");
         if (!*dir) return cli_usage(c, "--cache-dir needs a directory name");
-        if (stat(dir, &sb) != 0) {
-            if (errno != ENOENT || mkdir(dir, 0777) != 0) {
-                cli_warn("%s: cannot create the cache directory: %s", dir, strerror(errno));
-                return EXIT_FAIL;
-            }
-        } else if (!S_ISDIR(sb.st_mode)) {
-            return cli_usage(c, "--cache-dir %s is not a directory", dir);
-        }
-        o->cache_dir = dir;
+        if (stat(dir, &sb) == 0 && !S_ISDIR(sb.st_mode)) return cli_usage(c, "--cache-dir %s is not a directory", dir);
     }
     return 0;
+}
+
+const char *cli_ds_cache_dir(const cli *c, cli_ds_strings *s) {
+    if (cli_flag(c, "no-cache")) return NULL;
+    if (cli_given(c, "cache-dir")) return cli_str(c, "cache-dir");
+    if (!s->cache_dir) s->cache_dir = wb_dataset_default_cache_dir();
+    return s->cache_dir;
 }
 
 char *cli_ds_cache_file(const wb_dataset_opts *o, const wb_dataset_stats *st) {
@@ -196,12 +198,11 @@ void cli_ds_report(const cli *c, const wb_dataset_opts *o, const wb_dataset_stat
     if (st->skipped_unknown)
         cli_warn("%llu valid/test records skipped: a label never seen in %s (--unknown-label skip)",
                  (unsigned long long)st->skipped_unknown, o->train_path);
-    char *f = cli_ds_cache_file(o, st);
+    char *f = cli_given(c, "cache-dir") ? cli_ds_cache_file(o, st) : NULL;
     if (!f) return;
-    if (st->cache_hit) cli_warn("dataset cache hit: %s", f);
+    if (st->cache_hit) cli_warn("dataset cache hit: %s%s", f, st->cache_waited ? " (built by another process)" : "");
     else if (st->cache_written) cli_warn("dataset cache written: %s%s", f,
-                                          st->cache_rejected ? " (replaced an invalid cache file)" : "");
-    else if (st->cache_write_error) cli_warn("dataset cache not written: %s: %s", f, wb_strerror(st->cache_write_error));
+                                          st->cache_rejected ? " (replaced an invalid data set)" : "");
     free(f);
 }
 
@@ -213,15 +214,8 @@ void cli_ds_json_cache(FILE *f, const wb_dataset_opts *o, const wb_dataset_stats
     }
     fputs("{\"file\": ", f);
     json_str(f, p, strlen(p));
-    fprintf(f, ", \"key\": \"%016llx\", \"hit\": %s, \"written\": %s, \"rejected\": %s, \"write_error\": ",
+    fprintf(f, ", \"key\": \"%016llx\", \"hit\": %s, \"written\": %s, \"rejected\": %s, \"waited\": %s}",
             (unsigned long long)st->key, st->cache_hit ? "true" : "false", st->cache_written ? "true" : "false",
-            st->cache_rejected ? "true" : "false");
-    if (st->cache_write_error) {
-        const char *m = wb_strerror(st->cache_write_error);
-        json_str(f, m, strlen(m));
-    } else {
-        fputs("null", f);
-    }
-    fputc('}', f);
+            st->cache_rejected ? "true" : "false", st->cache_waited ? "true" : "false");
     free(p);
 }

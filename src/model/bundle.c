@@ -451,6 +451,6 @@ void wb_labelled_inputs(const wb_bundle *b, const wb_labelled *l, wb_inputs *in)
     const wb_model_cfg *c = wb_model_cfg_get(b->model);
     memset(in, 0, sizeof *in);
     in->ninputs = b->ninputs;
-    for (size_t k = 0; k < b->ninputs; k++) in->X[k] = (wb_ids){l->Xk[k], l->n, wb_model_cfg_T(c, k), 4};
+    for (size_t k = 0; k < b->ninputs; k++) in->X[k] = (wb_ids){.data = l->Xk[k], .n = l->n, .T = wb_model_cfg_T(c, k), .width = 4};
     in->feat = l->feat, in->nfeat = c->nfeat;
 }

@@ -8,8 +8,8 @@
  * part_ops().
  *
  * Leaves out: the layers (part_*.c, head.c), the embedding tables (emb.c),
- * the model file (modelfile.c); per-example weights, threads of our own
- * (OpenBLAS threads the products).
+ * the model file (modelfile.c), the step split over lanes (lanes.c);
+ * several text inputs, per-example weights.
  */
 #include "wordbench/model.h"
 
@@ -406,6 +406,7 @@ void wb_model_destroy(wb_model *m) {
         free(p->fmean), free(p->fstd);
         if (p->ops->destroy) p->ops->destroy(p);
     }
+    wb_lanes_free(m);
     free(m->cw);
     free(m->block);
     wb_arena_destroy(m->arena);
@@ -537,7 +538,7 @@ const float *wb_model_class_weights(const wb_model *m, size_t *n) {
 /* ---- the step ---------------------------------------------------------------- */
 
 /* Forward pass to the logits: every part writes its columns of merged. */
-static int forward(wb_model *m, wb_step *s, wb_err *e) {
+int wb_step_forward(wb_model *m, wb_step *s, wb_err *e) {
     wb_graph *g = &m->g;
     WB_ALLOC(s, s->merged, s->B * g->Ff);
     for (size_t i = 0; i < g->nparts; i++) {
@@ -556,7 +557,7 @@ nomem:
  * weight of 2 counts the example twice in the sum, the mean still divides
  * by B); multilabel weighs the positive term of each label
  * (BCEWithLogitsLoss's pos_weight). */
-static float loss_of(const wb_model *m, wb_step *s, const int32_t *y, const float *t, const float *cw, int weighted) {
+float wb_step_loss(const wb_model *m, wb_step *s, const int32_t *y, const float *t, const float *cw, int weighted) {
     const float *mw = weighted ? m->cw : NULL;
     if (m->c.task == WB_TASK_MULTICLASS) return wb_softmax_xent(s->z, y, cw ? cw : mw, s->B, m->c.C, s->dz, s->prob);
     if (cw || !mw) return wb_sigmoid_bce(s->z, t, cw, s->B, m->c.C, s->dz, s->prob);
@@ -566,7 +567,7 @@ static float loss_of(const wb_model *m, wb_step *s, const int32_t *y, const floa
 
 /* Right answers of a batch: the best label (multiclass: the label; multilabel:
  * a true one, P@1's hits) or, binary, the 0.5 decision. */
-static size_t count_correct(const wb_model *m, const wb_step *s, const int32_t *y, const float *t) {
+size_t wb_step_correct(const wb_model *m, const wb_step *s, const int32_t *y, const float *t) {
     size_t ok = 0, C = m->c.C;
     for (size_t b = 0; b < s->B; b++) {
         const float *p = s->prob + b * C;
@@ -580,9 +581,7 @@ static size_t count_correct(const wb_model *m, const wb_step *s, const int32_t *
     return ok;
 }
 
-/* Backward pass (head, then every part) and the optimizer step: dense
- * tensors, max-norm, then the embedding rows of the minibatch. */
-static int backward_update(wb_model *m, wb_step *s, wb_err *e) {
+int wb_step_backward(wb_model *m, wb_step *s, wb_err *e) {
     wb_graph *g = &m->g;
     size_t B = s->B;
     memset(s->grad, 0, m->nparam * sizeof(float));
@@ -593,6 +592,14 @@ static int backward_update(wb_model *m, wb_step *s, wb_err *e) {
         wb_part *p = &g->part[i];
         rc = p->ops->backward(p, s, s->merged + p->col, dmerged + p->col, g->Ff, e);
     }
+    return rc;
+}
+
+/* Backward pass and the optimizer step: dense tensors, max-norm, then the
+ * embedding rows of the minibatch. */
+static int backward_update(wb_model *m, wb_step *s, wb_err *e) {
+    wb_graph *g = &m->g;
+    int rc = wb_step_backward(m, s, e);
     if (rc) return rc;
     double sq = 0;
     if (m->opt.clipnorm > 0) {
@@ -624,13 +631,20 @@ static int check_batch(const wb_model *m, size_t B, const int32_t *y, const floa
     return 0;
 }
 
-/* A step over batch b; WB_EUSAGE when an input the model reads is missing. */
-static int step_begin(wb_model *m, wb_step *s, const wb_batch *b, int train, wb_rng *rng, wb_err *e) {
-    memset(s, 0, sizeof *s);
+/* WB_EUSAGE when an input model m reads is missing from batch b. */
+static int check_inputs(const wb_model *m, const wb_batch *b, wb_err *e) {
     size_t nt = m->c.ntext ? m->c.ntext : 1;
     for (size_t k = 0; k < nt; k++)
         if (!b->X[k]) return wb_err_set(e, WB_EUSAGE, "text input %zu of the model is missing", k + 1);
     if (m->c.nfeat && !b->feat) return wb_err_set(e, WB_EUSAGE, "the model reads %zu numeric features: none given", m->c.nfeat);
+    return 0;
+}
+
+/* A step over batch b; WB_EUSAGE when an input the model reads is missing. */
+static int step_begin(wb_model *m, wb_step *s, const wb_batch *b, int train, wb_rng *rng, wb_err *e) {
+    memset(s, 0, sizeof *s);
+    int rc = check_inputs(m, b, e);
+    if (rc) return rc;
     wb_arena_reset(m->arena);
     s->m = m, s->B = b->B, s->train = train, s->rng = rng, s->arena = m->arena;
     s->grad = m->block + m->nparam;
@@ -649,13 +663,17 @@ int wb_model_train_batch(wb_model *m, const wb_batch *bt, const int32_t *y, cons
                          wb_rng *rng, float *loss, size_t *correct, wb_err *e) {
     int rc = check_batch(m, bt->B, y, t, 1, e);
     if (rc) return rc;
+    if (m->nlanes > 1 && bt->B > 1) {
+        if ((rc = check_inputs(m, bt, e))) return rc;
+        return wb_lanes_train_step(m, bt, y, t, cw, rng, loss, correct, e);
+    }
     wb_step s;
     if ((rc = step_begin(m, &s, bt, 1, rng, e))) return rc;
-    rc = forward(m, &s, e);
+    rc = wb_step_forward(m, &s, e);
     if (rc) return rc;
-    float l = loss_of(m, &s, y, t, cw, 1);
+    float l = wb_step_loss(m, &s, y, t, cw, 1);
     if (loss) *loss = l;
-    if (correct) *correct = count_correct(m, &s, y, t);
+    if (correct) *correct = wb_step_correct(m, &s, y, t);
     return backward_update(m, &s, e);
 }
 
@@ -672,11 +690,11 @@ int wb_model_predict_batch(wb_model *m, const wb_batch *bt, const int32_t *y, co
     if (rc) return rc;
     wb_step s;
     if ((rc = step_begin(m, &s, bt, 0, NULL, e))) return rc;
-    rc = forward(m, &s, e);
+    rc = wb_step_forward(m, &s, e);
     if (rc) return rc;
     size_t C = m->c.C;
     if ((m->c.task == WB_TASK_MULTICLASS && y) || (m->c.task != WB_TASK_MULTICLASS && t)) {
-        float l = loss_of(m, &s, y, t, cw, 0);
+        float l = wb_step_loss(m, &s, y, t, cw, 0);
         if (loss) *loss = l;
     } else {
         memcpy(s.prob, s.z, B * C * sizeof(float));
@@ -701,7 +719,7 @@ int wb_model_windows_batch(wb_model *m, const wb_batch *bt, float *feat, int32_t
     if (rc) return rc;
     wb_step s;
     if ((rc = step_begin(m, &s, bt, 0, NULL, e))) return rc;
-    rc = forward(m, &s, e);
+    rc = wb_step_forward(m, &s, e);
     if (rc) return rc;
     size_t Ff = m->g.Ff;
     if (feat) memcpy(feat, s.merged, B * Ff * sizeof *feat);
@@ -724,8 +742,10 @@ void wb_model_mem_get(const wb_model *m, wb_model_mem *o) {
         o->overlay_bytes += (uint64_t)t->nochunk * OVL_CHUNK_ROWS * t->orow_floats * sizeof(float);
         o->embedded_bytes += (uint64_t)t->n_emb * t->E * sizeof(float);
     }
-    o->arena_bytes = wb_arena_capacity(m->arena);
-    o->arena_peak = wb_arena_peak(m->arena);
+    size_t cap = wb_arena_capacity(m->arena), peak = wb_arena_peak(m->arena);
+    wb_lanes_arena(m, &cap, &peak);
+    o->arena_bytes = cap;
+    o->arena_peak = peak;
 }
 
 /* ---- low level ------------------------------------------------------------ */

@@ -198,7 +198,7 @@ static int bow_forward(wb_part *p, wb_step *s, float *out, size_t ld, wb_err *e)
     wb_rows *r = &s->rows[p->idx];
     WB_ALLOC(s, ids, nnz ? nnz : 1);
     for (size_t k = 0; k < nnz; k++) ids[k] = (int32_t)sv->fid[k];
-    int rc = wb_emb_gather(&p->emb, s->arena, ids, nnz, r, e);
+    int rc = wb_emb_gather(&p->emb, s, ids, nnz, r, e);
     if (rc) return rc;
     const float *bias = p->t[0].w;
     for (size_t b = 0; b < B; b++) {
@@ -242,18 +242,20 @@ static void bow_windows(const wb_part *p, const wb_step *s, size_t b, int32_t *s
 
 /* ---- fitting and the model file ---------------------------------------------- */
 
-/* The n-gram table and idf from the n training rows idx of X. */
+/* The n-gram table and idf from the n training rows idx of X (idx NULL:
+ * rows 0..n-1), read one row at a time into x (T ids). */
 static int bow_fit(wb_part *p, const wb_ids *X, const uint32_t *idx, size_t n, wb_err *e) {
     size_t T = p->T;
     if (X->T != T) return wb_err_set(e, WB_EUSAGE, "rows of %zu ids for a model of maxlen %zu", X->T, T);
     struct wb_bow_table *t = calloc(1, sizeof *t);
     uint32_t *f = malloc((T * p->ngrams + 1) * sizeof *f);
-    int32_t *x = malloc(T * sizeof *x); /* one row at a time, as int32 */
+    int32_t *x = malloc((T ? T : 1) * sizeof *x);
     uint32_t *df = NULL, *last = NULL;
     if (!t || !f || !x) goto nomem;
     t->V = p->V;
     for (size_t i = 0; i < n; i++) {
-        wb_ids_gather(X, idx + i, 1, x);
+        uint32_t r = idx ? idx[i] : (uint32_t)i;
+        wb_ids_gather(X, &r, 1, x);
         for (size_t k = 0; k < T; k++)
             if (x[k] < 0 || (size_t)x[k] >= p->V) {
                 int32_t bad = x[k];
@@ -273,7 +275,8 @@ static int bow_fit(wb_part *p, const wb_ids *X, const uint32_t *idx, size_t n, w
         if (!df || !last || !t->idf) goto nomem;
         memset(last, 0xff, D * sizeof *last);
         for (size_t i = 0; i < n; i++) {
-            wb_ids_gather(X, idx + i, 1, x);
+            uint32_t r = idx ? idx[i] : (uint32_t)i;
+            wb_ids_gather(X, &r, 1, x);
             long nf = features(p, t, x, T, 0, f);
             for (long k = 0; k < nf; k++)
                 if (last[f[k]] != (uint32_t)i) last[f[k]] = (uint32_t)i, df[f[k]]++;

@@ -320,7 +320,7 @@ static void fm_build(int v, const char *dir) {
         float t[2] = {1, 0}, cw[2] = {0.5f, 2};
         wb_rng r;
         wb_rng_init(&r, 1);
-        if (wb_model_fit(m, &(wb_ids){X, 2, 6, 4}, idx, 2, &e) || wb_model_set_class_weights(m, cw, 2, &e) ||
+        if (wb_model_fit(m, &(wb_ids){.data = X, .n = 2, .T = 6, .width = 4}, idx, 2, &e) || wb_model_set_class_weights(m, cw, 2, &e) ||
             wb_model_train_step(m, X, 2, NULL, t, NULL, &r, NULL, NULL, &e))
             fm_die("bow", e.msg);
     }
