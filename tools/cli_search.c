@@ -32,6 +32,7 @@
 #include "cli_search.h"
 #include "cli_model.h"
 #include "cli_train.h"
+#include "wordbench/clock.h"
 #include "wordbench/bundle.h"
 #include "wordbench/search.h"
 #include "wordbench/slurm.h"
@@ -102,12 +103,6 @@ static const cli_opt *find_opt(const char *name) {
 }
 
 /* ---- small helpers ---------------------------------------------------------------- */
-
-static double now_s(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 static size_t cores(void) {
     cpu_set_t set;
@@ -1129,7 +1124,7 @@ static int run_search(cli *c) {
         cli_warn("%" PRIu64 " jobs x %" PRIu64 " threads exceed the %zu cores: trials will compete for them", jobs, thr, ncores);
     cli_catch_stop();
     openblas_set_num_threads((int)thr);
-    double t0 = now_s();
+    double t0 = wb_clock_s();
     wb_workers_opts wo = {.jobs = (size_t)jobs, .deadline = budget > 0 ? t0 + budget : 0, .log_path = log,
                           .plan_id = s.plan.id, .stop = &cli_stop, .progress = progress, .progress_ctx = c};
     wb_workers_stats ws;
@@ -1139,7 +1134,7 @@ static int run_search(cli *c) {
         rc = cli_fail(&e, lrc);
         goto out;
     }
-    if (npend) cli_progress(c, 1, "search: %zu trials done in %.0f s", ws.done, now_s() - t0);
+    if (npend) cli_progress(c, 1, "search: %zu trials done in %.0f s", ws.done, wb_clock_s() - t0);
     if (ws.interrupted || cli_stop) {
         cli_warn("interrupted: %zu trials done; run the same command again to go on", ws.done);
         rc = EXIT_FAIL;
