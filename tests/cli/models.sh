@@ -156,6 +156,22 @@ cut -d, -f1,3- "$T/fields-test.csv" >"$T/nosubject.csv"
 run "$WB" eval "$T/multi.wbm" "$T/nosubject.csv"
 [ "$rc" -eq 1 ] && grep -q "nosubject.csv:1: the header has no text column 'subject'" "$T/err" && ok ||
     bad "eval without the subject column: exit $rc $(cat "$T/err")"
+# the split step (--threads 2, the default) runs every input alike: the same bits twice; one lane trains too
+run "$WB" train "${F[@]}" --text-col subject --text-col body --maxlen subject=3,body=8 --feature-col links \
+    --feature-col caps --threads 2 -o "$T/multi2.wbm"
+[ "$rc" -eq 0 ] && cmp -s "$T/multi.wbm" "$T/multi2.wbm" && ok || bad "two inputs on 2 lanes twice: not the same bytes (exit $rc)"
+run "$WB" train "${F[@]}" --text-col subject --text-col body --maxlen subject=3,body=8 --feature-col links \
+    --feature-col caps --threads 1 -o "$T/multi1.wbm"
+[ "$rc" -eq 0 ] && ge "$(json_get test_acc)" 0.95 && ok || bad "two inputs on 1 lane: exit $rc $(cat "$T/err")"
+# training data without a column the options name: file:1, exit 1, no model
+run "$WB" train --data "$T/nosubject.csv" --format csv -q --model pool --text-col subject --text-col body \
+    --maxlen subject=3,body=8 --epochs 1 -o "$T/x.wbm"
+[ "$rc" -eq 1 ] && [ ! -e "$T/x.wbm" ] && grep -q "nosubject.csv:1: .*subject" "$T/err" && ok ||
+    bad "train without the subject column: exit $rc $(cat "$T/err")"
+run "$WB" train --data "$T/nocaps.csv" --format csv -q --model pool --text-col body --maxlen 8 --feature-col caps \
+    --epochs 1 -o "$T/x.wbm"
+[ "$rc" -eq 1 ] && [ ! -e "$T/x.wbm" ] && grep -q "nocaps.csv:1: .*caps" "$T/err" && ok ||
+    bad "train without the caps column: exit $rc $(cat "$T/err")"
 
 # ---- option errors: exit 2, nothing on stdout -------------------------------------
 for args in "--model tutorial --units 8" "--model bow --store $T/demo" "--model charcnn --store $T/demo" \
