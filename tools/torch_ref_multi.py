@@ -28,14 +28,13 @@ MARGIN of a tie draws again (seed + 1000; the seed used is in the file).
     /usr/bin/python3 tools/torch_ref_multi.py            # every case
     /usr/bin/python3 tools/torch_ref_multi.py --list
 """
-import argparse
 import collections
 import os
 import sys
 
 import torch
 
-from torch_ref import FORMAT, write_arrays
+from torch_ref import FORMAT, case_args, write_arrays
 from torch_ref_models import KIND, TASK, margins_ok
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -226,25 +225,14 @@ def run_case(name, cfg):
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("cases", nargs="*", help="case names (default: all)")
-    ap.add_argument("--out", default=OUT, help="output directory (default fixtures/torch)")
-    ap.add_argument("--list", action="store_true", help="list the cases and exit")
-    a = ap.parse_args()
-    if a.list:
-        print("\n".join(CASES))
-        return 0
-    names = a.cases or list(CASES)
-    bad = [n for n in names if n not in CASES]
-    if bad:
-        print("torch_ref_multi.py: unknown case(s) %s; try --list" % ", ".join(bad), file=sys.stderr)
-        return 2
-    torch.set_num_threads(1)
-    os.makedirs(a.out, exist_ok=True)
+    r = case_args(__doc__, "torch_ref_multi.py", CASES)
+    if isinstance(r, int):
+        return r
+    names, out = r
     for n in names:
         cfg = CASES[n]
         arrays, seed = run_case(n, cfg)
-        path = os.path.join(a.out, "model_" + n + ".txt")
+        path = os.path.join(out, "model_" + n + ".txt")
         with open(path, "w") as f:
             f.write("%s\n# case model_%s; torch %s; tools/torch_ref_multi.py\n" % (FORMAT, n, torch.__version__))
             f.write("# %s seed %d; inputs %s; float32 inputs, float64 twin, written as float32\n"
