@@ -71,7 +71,9 @@ int wb_bundle_load(wb_bundle **out, const char *path, size_t max_batch, wb_err *
  * vocabulary.  Errors: the store's open errors (at the recorded path, the
  * message says the path came from the model file and how to give another:
  * the store may have moved), WB_EUSAGE for a different store (the message
- * gives both fingerprints) or no store at all. */
+ * gives both fingerprints) or no store at all, WB_ECORRUPT for a recorded
+ * path without a recorded fingerprint (the path comes from the file, an
+ * untrusted input: nothing is opened that cannot be checked). */
 int wb_bundle_attach_store(wb_bundle *b, const char *store_dir, wb_err *e);
 
 /* Release everything; NULL is a no-op. */

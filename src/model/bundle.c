@@ -224,6 +224,13 @@ int wb_bundle_attach_store(wb_bundle *b, const char *store_dir, wb_err *e) {
     if (wb_model_ready(b->model)) return 0;
     const char *dir = store_dir ? store_dir : b->store_path;
     if (!dir) return wb_err_set(e, WB_EUSAGE, "the model needs the store it was trained with (--store)");
+    /* The recorded path comes from the model file (untrusted): the store found there is used only if
+     * its fingerprint is the one recorded beside it, so a file without one names no store to open. */
+    if (!store_dir && !b->fingerprint)
+        return wb_err_at(e, WB_ECORRUPT, b->path, 0, -1,
+                         "the model file records a store path (%s) but no store fingerprint to check it against: "
+                         "give --store DIR",
+                         dir);
     wb_store_close(b->store); /* a store left by a failed earlier call */
     b->store = NULL;
     int rc = wb_store_open(&b->store, dir, e);

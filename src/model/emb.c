@@ -187,23 +187,26 @@ void wb_emb_adopt(wb_emb *dst, const wb_emb *src) {
 /* ---- overlay ---------------------------------------------------------------- */
 
 float *wb_emb_ovl_row(const wb_emb *t, int32_t slot) {
-    return t->ochunk[(size_t)slot / OVL_CHUNK_ROWS] + ((size_t)slot % OVL_CHUNK_ROWS) * t->orow_floats;
+    size_t s = (size_t)slot;
+    return t->ochunk[s >> t->oshift] + (s & (((size_t)1 << t->oshift) - 1)) * t->orow_floats;
 }
 
 int32_t wb_emb_ovl_get(wb_emb *t, int32_t id, const float *init) {
     if (t->slot[id] >= 0) return t->slot[id];
-    if (t->orows == t->nochunk * OVL_CHUNK_ROWS) {
+    if (!t->nochunk) t->oshift = wb_ovl_chunk_shift(t->orow_floats);
+    size_t crows = (size_t)1 << t->oshift;
+    if (t->orows == t->nochunk * crows) {
         if (t->nochunk == t->ochunk_cap) {
             size_t cap = t->ochunk_cap ? t->ochunk_cap * 2 : 16;
             float **nc = realloc(t->ochunk, cap * sizeof *nc);
             if (!nc) return -1;
             t->ochunk = nc;
-            int32_t *no = realloc(t->oid, cap * OVL_CHUNK_ROWS * sizeof *no);
+            int32_t *no = realloc(t->oid, cap * crows * sizeof *no);
             if (!no) return -1;
             t->oid = no;
             t->ochunk_cap = cap;
         }
-        float *ch = malloc(OVL_CHUNK_ROWS * t->orow_floats * sizeof(float));
+        float *ch = malloc(crows * t->orow_floats * sizeof(float));
         if (!ch) return -1;
         t->ochunk[t->nochunk++] = ch;
     }

@@ -600,7 +600,7 @@ void wb_model_mem_get(const wb_model *m, wb_model_mem *o) {
         const wb_emb *t = &m->g.part[i].emb;
         if (!m->g.part[i].has_emb) continue;
         o->overlay_rows += t->orows;
-        o->overlay_bytes += (uint64_t)t->nochunk * OVL_CHUNK_ROWS * t->orow_floats * sizeof(float);
+        o->overlay_bytes += ((uint64_t)t->nochunk << t->oshift) * t->orow_floats * sizeof(float);
         o->embedded_bytes += (uint64_t)t->n_emb * t->E * sizeof(float);
     }
     size_t cap = wb_arena_capacity(m->arena), peak = wb_arena_peak(m->arena);

@@ -58,7 +58,18 @@
 #define WB_HEAD_TENSORS (2 * WB_MAX_HIDDEN + 2) /* hidden + output kernels and biases */
 #define WB_MAX_PARTS 1                   /* parts per model (one text input for now) */
 #define WB_MAX_TENSORS (WB_MAX_PARTS * WB_PART_TENSORS + WB_HEAD_TENSORS)
-#define OVL_CHUNK_ROWS 1024u             /* overlay rows per chunk */
+#define OVL_CHUNK_ROWS 1024u             /* overlay rows per chunk, at most */
+#define OVL_CHUNK_BYTES (1u << 20)       /* and bytes per chunk, at most (one row at least) */
+
+/* log2 of the overlay rows per chunk for rows of orow_floats floats: 1024
+ * rows while they fit in OVL_CHUNK_BYTES, fewer for wide rows (one row of a
+ * dim-65536 table with Adam's two slots is 768 KiB; 1024 of them, reserved
+ * for the first fine-tuned row, were 768 MiB). */
+static inline unsigned wb_ovl_chunk_shift(size_t orow_floats) {
+    unsigned s = 10; /* OVL_CHUNK_ROWS */
+    while (s && ((size_t)1 << s) * orow_floats * sizeof(float) > OVL_CHUNK_BYTES) s--;
+    return s;
+}
 
 /* One dense tensor of the parameter block.  off is its offset among the
  * weights (and among the gradients: grad + off); w, g and s point into the
@@ -110,10 +121,11 @@ typedef struct wb_emb {
     int attached;            /* a store or embedded rows are attached */
     float *embedded;         /* (n_emb, E) frozen rows from a model file */
     size_t n_emb;
-    float **ochunk;          /* overlay chunks of OVL_CHUNK_ROWS rows */
+    float **ochunk;          /* overlay chunks of 2^oshift rows */
     size_t nochunk, ochunk_cap;
+    unsigned oshift;         /* wb_ovl_chunk_shift(orow_floats), set with the first chunk */
     size_t orows;            /* overlay rows in use */
-    int32_t *oid;            /* (ochunk_cap·OVL_CHUNK_ROWS) id of each slot */
+    int32_t *oid;            /* (ochunk_cap·2^oshift) id of each slot */
     size_t orow_floats;      /* floats per overlay row: (1 + nstate)·E */
 } wb_emb;
 

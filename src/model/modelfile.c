@@ -473,7 +473,8 @@ int wb_model_load_ex(wb_model **out, const char *path, size_t max_batch, uint64_
     for (size_t i = 0; i < g->nparts; i++) {
         /* overlay rows in chunks, embedded rows: at most what the sections hold */
         uint64_t E = g->part[i].E, orow = (1 + nstate) * E * sizeof(float);
-        if (S.ovly[i]) need += (S.ovly_len[i] / (4 + E * sizeof(float)) + OVL_CHUNK_ROWS) * orow;
+        if (S.ovly[i])
+            need += (S.ovly_len[i] / (4 + E * sizeof(float)) + ((uint64_t)1 << wb_ovl_chunk_shift((1 + nstate) * E))) * orow;
         if (S.embd[i]) need += S.embd_len[i];
     }
     for (size_t i = 0; i < S.nother; i++) need += 4 * S.other_len[i]; /* tables built from the section */
