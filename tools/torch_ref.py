@@ -299,6 +299,16 @@ def case_adadelta():
                       lr=1.0, rho=0.95)
 
 
+def embedding_adam_case(w0, touched, gs, ws):
+    """The arrays of an Adam case on embedding rows (lr 0.01, eps 1e-7): the
+    optimizer's fields, w0, touched, g and the weights after each step."""
+    d = {k: torch.tensor([v], dtype=torch.float64) for k, v in
+         dict(kind=0, lr=0.01, beta1=0.9, beta2=0.999, eps=1e-7, momentum=0, rho=0, l2=0,
+              clipnorm=0).items()}
+    d.update(w0=w0, touched=touched, g=gs, w=torch.stack(ws))
+    return d
+
+
 @case
 def case_sparse_adam():
     """torch.optim.SparseAdam on an embedding [V, E] whose gradient has rows
@@ -324,11 +334,7 @@ def case_sparse_adam():
         gs[s, rows] = grad.values()
         opt.step()
         ws.append(emb.weight.detach().clone())
-    d = {k: torch.tensor([v], dtype=torch.float64) for k, v in
-         dict(kind=0, lr=0.01, beta1=0.9, beta2=0.999, eps=1e-7, momentum=0, rho=0, l2=0,
-              clipnorm=0).items()}
-    d.update(w0=w0, touched=touched, g=gs, w=torch.stack(ws))
-    return d
+    return embedding_adam_case(w0, touched, gs, ws)
 
 
 @case
@@ -359,11 +365,7 @@ def case_dense_adam_idle():
         gs[s] = emb.weight.grad
         opt.step()
         ws.append(emb.weight.detach().clone())
-    d = {k: torch.tensor([v], dtype=torch.float64) for k, v in
-         dict(kind=0, lr=0.01, beta1=0.9, beta2=0.999, eps=1e-7, momentum=0, rho=0, l2=0,
-              clipnorm=0).items()}
-    d.update(w0=w0, touched=touched, g=gs, w=torch.stack(ws))
-    return d
+    return embedding_adam_case(w0, touched, gs, ws)
 
 
 # ---- output -----------------------------------------------------------------

@@ -84,7 +84,7 @@ static char *conf_text(const wb_model *m, size_t *len) {
     MORE(c->bow == WB_BOW_TFIDF, "bow tfidf\n")
     MORE(c->ngrams, "ngrams %zu\n", c->ngrams)
     MORE(c->D, "D %zu\n", c->D)
-    MORE(o->kind == WB_OPT_ADAM && o->adam != WB_ADAM_CATCHUP, "adam %s\n", wb_adam_mode_name(o->adam))
+    MORE(o->kind == WB_OPT_ADAM && o->adam != WB_ADAM_LAZY, "adam %s\n", wb_adam_mode_name(o->adam))
 #undef MORE
     free(s);
     if (k < 0 || !x) return NULL;
@@ -191,6 +191,8 @@ static int conf_parse(const char *s, size_t len, wb_model_cfg *c, wb_optim *o) {
     }
     if (!conf_u64(s, len, "ngrams", &u)) c->ngrams = u > 99 ? 99 : (size_t)u;
     if (!conf_u64(s, len, "D", &u)) c->D = u > (uint64_t)INT32_MAX + 1 ? (size_t)INT32_MAX + 1 : (size_t)u;
+    /* absent: lazy, the only rule of the files written before the key */
+    o->adam = WB_ADAM_LAZY;
     if (!conf_get(s, len, "adam", v, sizeof v)) {
         if ((x = wb_adam_mode_parse(v)) < 0) return -1;
         o->adam = (wb_adam_mode)x;

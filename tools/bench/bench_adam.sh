@@ -96,11 +96,11 @@ wbrun() { # mode
         --history "$work/wordbench-$1.csv" --json --quiet
 }
 wbrun catchup
+wbrun lazy
+[ "$dense" = 0 ] || wbrun dense
 [ "$skip_torch" = 1 ] || run torch "${pre[@]}" "$py" "$here/torch_train.py" --train "$data/cooking/cooking.train" \
     --valid "$data/cooking/cooking.valid" --format fasttext --unknown-label skip --vectors "$vec" --model kim \
     --embeddings finetune --epochs "$epochs" --eval-every-epoch --batch-size 32 --threads "$threads" --seed "$seed" --quiet
-wbrun lazy
-[ "$dense" = 0 ] || wbrun dense
 
 machine="$(lscpu | sed -n 's/^Model name:[[:space:]]*//p' | head -1) · $(nproc) CPUs · Linux $(uname -r) · $(date -u '+%Y-%m-%d %H:%M UTC')"
 "$py" - "$results" "$cmds" "$machine" "$at" "$(cut -d' ' -f1-3 /proc/loadavg)" "$nicen" <<'PY' | tee "$work/report-adam.md"
