@@ -350,6 +350,7 @@ void wb_model_destroy(wb_model *m) {
         if (p->ops->destroy) p->ops->destroy(p);
     }
     wb_lanes_free(m);
+    wb_catchup_free(&m->cu);
     free(m->cw);
     free(m->block);
     wb_arena_destroy(m->arena);
@@ -508,7 +509,7 @@ static int backward_update(wb_model *m, wb_step *s, wb_err *e) {
     for (size_t i = 0; i < g->nts; i++) wb_optim_update(&m->opt, g->ts[i]->w, wb_grad(s, g->ts[i]), g->ts[i]->s, g->ts[i]->n);
     wb_head_maxnorm(&g->head);
     for (size_t i = 0; !rc && i < g->nparts; i++)
-        if (g->part[i].has_emb) rc = wb_emb_update(&g->part[i].emb, &m->opt, &s->rows[i], e);
+        if (g->part[i].has_emb) rc = wb_emb_update(&g->part[i].emb, &m->opt, &m->cu, &s->rows[i], e);
     return rc;
 }
 
@@ -536,10 +537,16 @@ static void step_begin(wb_model *m, wb_step *s, const int32_t *X, size_t B, int 
     s->X[0] = X;
 }
 
+void wb_model_catchup_ready(wb_model *m) {
+    /* out of memory: the catch-up computes what it needs (same bits) */
+    (void)wb_catchup_reserve(&m->cu, &m->opt, m->opt.t + 2);
+}
+
 int wb_model_train_step(wb_model *m, const int32_t *X, size_t B, const int32_t *y, const float *t,
                         const float *cw, wb_rng *rng, float *loss, size_t *correct, wb_err *e) {
     int rc = check_batch(m, B, y, t, 1, e);
     if (rc) return rc;
+    wb_model_catchup_ready(m);
     if (m->nlanes > 1 && B > 1) return wb_lanes_train_step(m, X, B, y, t, cw, rng, loss, correct, e);
     wb_step s;
     step_begin(m, &s, X, B, 1, rng);
@@ -555,6 +562,7 @@ int wb_model_predict(wb_model *m, const int32_t *X, size_t B, const int32_t *y, 
                      const float *cw, float *prob, float *loss, wb_err *e) {
     int rc = check_batch(m, B, y, t, 0, e);
     if (rc) return rc;
+    wb_model_catchup_ready(m);
     wb_step s;
     step_begin(m, &s, X, B, 0, NULL);
     rc = wb_step_forward(m, &s, e);
@@ -624,6 +632,12 @@ const char *wb_model_tensor(wb_model *m, size_t i, float **w, float **g, size_t 
     return t->name;
 }
 
-int wb_model_get_row(wb_model *m, int32_t id, float *out, wb_err *e) { return wb_emb_get_row(table0(m), id, out, e); }
+int wb_model_get_row(wb_model *m, int32_t id, float *out, wb_err *e) {
+    wb_model_catchup_ready(m);
+    return wb_emb_get_row(table0(m), &m->opt, &m->cu, id, out, e);
+}
 
-int wb_model_set_row(wb_model *m, int32_t id, const float *v, wb_err *e) { return wb_emb_set_row(table0(m), id, v, e); }
+int wb_model_set_row(wb_model *m, int32_t id, const float *v, wb_err *e) {
+    wb_model_catchup_ready(m);
+    return wb_emb_set_row(table0(m), &m->opt, &m->cu, id, v, e);
+}

@@ -31,6 +31,7 @@
 #define TAG_EMBD TAG('E', 'M', 'B', 'D')
 #define TAG_TRST TAG('T', 'R', 'S', 'T')
 #define TAG_CLWT TAG('C', 'L', 'W', 'T')
+#define TAG_OLST TAG('O', 'L', 'S', 'T')
 static const char model_magic[8] = {'W', 'B', 'M', 'O', 'D', 'E', 'L', 0};
 
 /* ---- configuration text --------------------------------------------------- */
@@ -83,6 +84,7 @@ static char *conf_text(const wb_model *m, size_t *len) {
     MORE(c->bow == WB_BOW_TFIDF, "bow tfidf\n")
     MORE(c->ngrams, "ngrams %zu\n", c->ngrams)
     MORE(c->D, "D %zu\n", c->D)
+    MORE(o->kind == WB_OPT_ADAM && o->adam != WB_ADAM_LAZY, "adam %s\n", wb_adam_mode_name(o->adam))
 #undef MORE
     free(s);
     if (k < 0 || !x) return NULL;
@@ -189,6 +191,12 @@ static int conf_parse(const char *s, size_t len, wb_model_cfg *c, wb_optim *o) {
     }
     if (!conf_u64(s, len, "ngrams", &u)) c->ngrams = u > 99 ? 99 : (size_t)u;
     if (!conf_u64(s, len, "D", &u)) c->D = u > (uint64_t)INT32_MAX + 1 ? (size_t)INT32_MAX + 1 : (size_t)u;
+    /* absent: lazy, the only rule of the files written before the key */
+    o->adam = WB_ADAM_LAZY;
+    if (!conf_get(s, len, "adam", v, sizeof v)) {
+        if ((x = wb_adam_mode_parse(v)) < 0) return -1;
+        o->adam = (wb_adam_mode)x;
+    }
     return 0;
 }
 
@@ -200,17 +208,35 @@ static void section(wb_awriter *w, uint32_t tag, uint32_t part, uint64_t len) {
     wb_aw_u64(w, len);
 }
 
-/* The overlay rows of a table (with their optimizer state when asked). */
-static void save_overlay(wb_awriter *w, const wb_emb *t, uint32_t part, int with_state) {
+/* The overlay rows of a table.  With their optimizer state (a checkpoint)
+ * as they are, and the step each is current through (OLST), so that a
+ * resumed run catches them up as the uninterrupted one; without, each row
+ * caught up through the last step (Adam's catch-up, optim.h): the weights
+ * dense Adam would have.  0 or WB_ENOMEM. */
+static int save_overlay(wb_awriter *w, const wb_model *m, const wb_emb *t, uint32_t part, int with_state) {
     size_t rowf = with_state ? t->orow_floats : t->E;
+    float *buf = with_state ? NULL : malloc(t->E * sizeof *buf);
+    if (!with_state && !buf) return WB_ENOMEM;
     section(w, TAG_OVLY, part, 16 + t->orows * (4 + rowf * sizeof(float)));
     wb_aw_u64(w, t->orows);
     wb_aw_u32(w, with_state ? 1 : 0);
     wb_aw_u32(w, 0);
     for (size_t s = 0; s < t->orows; s++) {
         wb_aw_u32(w, (uint32_t)t->oid[s]);
-        wb_aw_write(w, wb_emb_ovl_row(t, (int32_t)s), rowf * sizeof(float));
+        if (with_state) {
+            wb_aw_write(w, wb_emb_ovl_row(t, (int32_t)s), rowf * sizeof(float));
+        } else {
+            wb_emb_ovl_value(t, &m->opt, &m->cu, (int32_t)s, buf);
+            wb_aw_write(w, buf, rowf * sizeof(float));
+        }
     }
+    free(buf);
+    if (with_state) {
+        section(w, TAG_OLST, part, 8 + t->orows * 8);
+        wb_aw_u64(w, t->orows);
+        for (size_t s = 0; s < t->orows; s++) wb_aw_u64(w, t->olast[s]);
+    }
+    return 0;
 }
 
 /* The frozen rows of every id the store resolves.  0 or WB_ENOMEM. */
@@ -236,6 +262,7 @@ static int save_embedded(wb_awriter *w, const wb_emb *t, uint32_t part) {
 }
 
 int wb_model_save(wb_model *m, const char *path, const wb_model_file *f, wb_err *e) {
+    wb_model_catchup_ready(m);
     size_t clen = 0;
     char *conf = conf_text(m, &clen);
     if (!conf) return wb_err_set(e, WB_ENOMEM, "out of memory");
@@ -273,7 +300,10 @@ int wb_model_save(wb_model *m, const char *path, const wb_model_file *f, wb_err 
     for (size_t i = 0; i < g->nparts; i++)
         if (g->part[i].ops->save) g->part[i].ops->save(&g->part[i], &w, (uint32_t)i);
     for (size_t i = 0; i < g->nparts; i++)
-        if (g->part[i].has_emb) save_overlay(&w, &g->part[i].emb, (uint32_t)i, f->with_optimizer);
+        if (g->part[i].has_emb && save_overlay(&w, m, &g->part[i].emb, (uint32_t)i, f->with_optimizer)) {
+            wb_aw_abort(&w);
+            return wb_err_set(e, WB_ENOMEM, "out of memory");
+        }
     if (m->cw) {
         size_t n = m->c.task == WB_TASK_BINARY ? 2 : m->c.C;
         section(&w, TAG_CLWT, 0, n * sizeof(float));
@@ -305,8 +335,8 @@ int wb_model_save(wb_model *m, const char *path, const wb_model_file *f, wb_err 
 typedef struct sections {
     const unsigned char *conf, *meta, *vocab, *parm, *opts, *trst, *clwt;
     uint64_t conf_len, meta_len, vocab_len, parm_len, opts_len, trst_len, clwt_len;
-    const unsigned char *ovly[WB_MAX_PARTS], *embd[WB_MAX_PARTS];
-    uint64_t ovly_len[WB_MAX_PARTS], embd_len[WB_MAX_PARTS];
+    const unsigned char *ovly[WB_MAX_PARTS], *embd[WB_MAX_PARTS], *olst[WB_MAX_PARTS];
+    uint64_t ovly_len[WB_MAX_PARTS], embd_len[WB_MAX_PARTS], olst_len[WB_MAX_PARTS];
     const unsigned char *other[MAX_OTHER]; /* in file order */
     uint64_t other_len[MAX_OTHER];
     uint32_t other_tag[MAX_OTHER], other_part[MAX_OTHER];
@@ -322,9 +352,10 @@ static int read_sections(const unsigned char *b, size_t len, sections *S, const 
         p += 16;
         if (l > len - 8 - p) return CORRUPT("section at byte %zu runs past the end", p - 16);
         const unsigned char *q = b + p;
-        if (tag == TAG_OVLY || tag == TAG_EMBD) {
+        if (tag == TAG_OVLY || tag == TAG_EMBD || tag == TAG_OLST) {
             if (part >= WB_MAX_PARTS) return CORRUPT("section at byte %zu names part %u", p - 16, part);
             if (tag == TAG_OVLY) S->ovly[part] = q, S->ovly_len[part] = l;
+            else if (tag == TAG_OLST) S->olst[part] = q, S->olst_len[part] = l;
             else S->embd[part] = q, S->embd_len[part] = l;
         }
         if (tag == TAG_CONF) S->conf = q, S->conf_len = l;
@@ -347,7 +378,7 @@ static int read_sections(const unsigned char *b, size_t len, sections *S, const 
 
 /* Overlay rows of one table: n rows of (u32 id, row floats).  The section
  * size was checked against n before the table grows. */
-static int load_overlay(wb_emb *t, const unsigned char *sec, uint64_t slen, const char *path, wb_err *e) {
+static int load_overlay(wb_emb *t, uint64_t step, const unsigned char *sec, uint64_t slen, const char *path, wb_err *e) {
     uint64_t n = wb_get64(sec);
     int with_state = wb_get32(sec + 8) == 1;
     size_t rowf = with_state ? t->orow_floats : t->E, rb = 4 + rowf * sizeof(float);
@@ -361,7 +392,7 @@ static int load_overlay(wb_emb *t, const unsigned char *sec, uint64_t slen, cons
             free(zero);
             return CORRUPT("overlay row %llu has a bad id", (unsigned long long)i);
         }
-        int32_t s = wb_emb_ovl_get(t, (int32_t)id, zero);
+        int32_t s = wb_emb_ovl_get(t, (int32_t)id, zero, step);
         if (s < 0) {
             free(zero);
             return wb_err_set(e, WB_ENOMEM, "out of memory");
@@ -539,7 +570,23 @@ int wb_model_load_ex(wb_model **out, const char *path, size_t max_batch, uint64_
                 rc = CORRUPT("overlay section too short");
                 goto fail;
             }
-            if ((rc = load_overlay(t, S.ovly[i], S.ovly_len[i], path, e))) goto fail;
+            if ((rc = load_overlay(t, m->opt.t, S.ovly[i], S.ovly_len[i], path, e))) goto fail;
+        }
+        if (S.olst[i]) { /* the step each overlay row is current through (else: the file's step) */
+            uint64_t n = S.olst_len[i] >= 8 ? wb_get64(S.olst[i]) : UINT64_MAX;
+            if (n != t->orows || S.olst_len[i] != 8 + 8 * n) {
+                rc = CORRUPT("overlay steps section of the wrong size");
+                goto fail;
+            }
+            for (uint64_t s = 0; s < n; s++) {
+                uint64_t l = wb_get64(S.olst[i] + 8 + 8 * s);
+                if (l > m->opt.t) {
+                    rc = CORRUPT("overlay row %llu is current through step %llu, after the model's step %llu",
+                                 (unsigned long long)s, (unsigned long long)l, (unsigned long long)m->opt.t);
+                    goto fail;
+                }
+                t->olast[s] = l;
+            }
         }
     }
     if (!S.meta || !S.meta_len || S.meta[S.meta_len - 1]) {

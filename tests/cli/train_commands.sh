@@ -120,6 +120,18 @@ expect_rc 0 "eval multilabel -k 2"
 echo "queen king castle" | "$WB" predict "$T/top.wbm" --threshold 0.5 >"$T/out" 2>"$T/err"
 grep -q '^royalty	' "$T/out" && ok || bad "predict --threshold: $(cat "$T/out" "$T/err")"
 
+# --adam: every mode trains, and the file says which (lazy: no key, as files from before it); a bad value
+# is a usage error
+for am in catchup lazy dense; do
+    run "$WB" train --data "$TX/demo_topics.txt" --test-size 0.25 --seed 3 --store "$T/demo" --model kim --embeddings finetune --epochs 2 --adam "$am" -o "$T/adam.wbm" --json -q
+    expect_rc 0 "train --adam $am"
+    if [ "$am" = lazy ]; then ! grep -aq "^adam " "$T/adam.wbm"; else grep -aq "^adam $am\$" "$T/adam.wbm"; fi &&
+        [ -s "$T/out" ] && ok || bad "--adam $am: the model file's adam key"
+done
+run "$WB" train --data "$TX/demo_topics.txt" --store "$T/demo" --model kim --embeddings finetune --adam eager -o "$T/adam.wbm"
+expect_rc 2 "train --adam eager"
+grep -q "adam" "$T/err" && [ ! -s "$T/out" ] && ok || bad "--adam eager: $(cat "$T/err")"
+
 # a record with more labels than any small fixed buffer: eval must count all 80 (with k = C = 80 every
 # label is predicted, so P@80 = (80 + 1) / (2 * 80) exactly)
 {
