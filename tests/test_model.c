@@ -691,7 +691,7 @@ static void test_overlay_chunks(void **state) {
         float *init = malloc(E * sizeof *init);
         for (int32_t id = 0; id < (int32_t)V; id++) {
             for (size_t i = 0; i < E; i++) init[i] = (float)id + (float)i / (float)E;
-            assert_int_equal(wb_emb_ovl_get(&t, id, init), id);
+            assert_int_equal(wb_emb_ovl_get(&t, id, init, 0), id);
         }
         size_t crows = (size_t)1 << t.oshift, cbytes = crows * t.orow_floats * sizeof(float);
         assert_true(crows <= OVL_CHUNK_ROWS && (cbytes <= OVL_CHUNK_BYTES || crows == 1));
