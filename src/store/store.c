@@ -865,11 +865,15 @@ int wb_store_prefetch_ex(wb_store *st, size_t n, const int64_t *rows, wb_prefetc
     pf->st = st, pf->mode = mode, pf->nr = nr, pf->owner = getpid();
     for (size_t i = 0; i < nr; i++) pf->bytes += pf->r[i].len;
     pf->stride = mode == WB_PREFETCH_PREAD ? WB_PREFETCH_THREADS : 1;
+    pthread_attr_t at; /* a small stack: a capped address space (ulimit -v) need not find 8 MB for it */
+    int have_at = !pthread_attr_init(&at);
+    if (have_at) (void)pthread_attr_setstacksize(&at, 256 << 10);
     for (size_t k = 0; k < pf->stride; k++) { /* a thread that cannot start leaves its ranges to demand reads */
         pf->lane[k] = (pf_lane){pf, k};
-        if (pthread_create(&pf->th[k], NULL, pf_thread, &pf->lane[k])) break;
+        if (pthread_create(&pf->th[k], have_at ? &at : NULL, pf_thread, &pf->lane[k])) break;
         pf->nth++;
     }
+    if (have_at) pthread_attr_destroy(&at);
     st->pf = pf;
     if (!pf->nth) prefetch_stop(st); /* no thread: the rows are read on demand */
     return 0;

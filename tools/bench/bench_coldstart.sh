@@ -35,6 +35,8 @@ EOF
 }
 
 repo=$(cd "$(dirname "$0")/../.." && pwd)
+prog=bench_coldstart.sh
+. "$repo/tools/bench/lib.bash"
 store=/work/bench-data/glove2m.store
 build="$repo/build"
 work=/tmp/wb-coldstart
@@ -63,26 +65,13 @@ W=$build/wordbench
 EV=$build/wb_evict
 PF=$build/wb_bench_prefetch
 for b in "$W" "$EV" "$PF"; do [ -x "$b" ] || { echo "bench_coldstart.sh: $b not built (cmake --build $build)" >&2; exit 1; }; done
-command -v mdb_dump >/dev/null || { echo "bench_coldstart.sh: mdb_dump is needed (lmdb-utils)" >&2; exit 1; }
 mkdir -p "$work"
 files=("$store/vectors.npy" "$store/norms.npy" "$store/index.lmdb/data.mdb")
 IFS=, read -r -a mlist <<<"$modes"
 
 # ---- data -----------------------------------------------------------------------------------------
 if [ ! -s "$work/train.tsv" ]; then
-    mdb_dump -s rows "$store/index.lmdb" | /usr/bin/python3 -c '
-import random, sys
-lines = sys.stdin.buffer.read().split(b"\n")
-vals = lines[lines.index(b"HEADER=END") + 2::2]
-vals = [v for v in vals if v.startswith(b" ")]
-step = max(1, len(vals) // 20000)
-words = [bytes.fromhex(v.strip().decode()) for v in vals[::step][:20000]]
-words = [w for w in words if w.strip() and not any(c in w for c in b" \t\r\n")]
-r = random.Random(1)
-with open(sys.argv[1], "wb") as f:
-    for _ in range(int(sys.argv[2])):
-        f.write(b" ".join(r.choice(words) for _ in range(100)) + b"\t" + (b"pos" if r.random() < 0.5 else b"neg") + b"\n")
-' "$work/train.tsv" "$lines"
+    spread_data "$store" "$work/train.tsv" "$lines"
 fi
 cut -f1 "$work/train.tsv" | tr ' ' '\n' | awk 'NF && !seen[$0]++' >"$work/words.txt"
 head -n "$plines" "$work/train.tsv" | cut -f1 >"$work/predict.txt"
