@@ -389,7 +389,8 @@ static int prepare(sctx *s, size_t cfg) {
         if (!lrc && s->store) {
             size_t V = wb_vocab_size(wb_dataset_vocab(dp->ds));
             if (!(dp->rows = malloc(V * sizeof *dp->rows))) lrc = wb_err_set(&e, WB_ENOMEM, "out of memory");
-            else lrc = wb_vocab_rows(wb_dataset_vocab(dp->ds), s->store, dp->rows, &dp->found, &e);
+            else if (!(lrc = wb_vocab_rows(wb_dataset_vocab(dp->ds), s->store, dp->rows, &dp->found, &e)))
+                lrc = wb_store_prefetch(s->store, V, dp->rows, &e);
         }
         if (lrc) {
             rc = lrc == WB_EUSAGE ? cli_usage(s->c, "%s", e.msg) : cli_fail(&e, lrc);

@@ -264,7 +264,8 @@ static int run_train(cli *c) {
             rc = cli_fail(&e, wb_err_set(&e, WB_ENOMEM, "out of memory"));
             goto out;
         }
-        if ((lrc = wb_vocab_rows(v, st, rows, &found, &e))) {
+        /* the rows come in from disk (when the page cache lacks them) while the model is built */
+        if ((lrc = wb_vocab_rows(v, st, rows, &found, &e)) || (lrc = wb_store_prefetch(st, mc.V, rows, &e))) {
             rc = cli_fail(&e, lrc);
             goto out;
         }

@@ -256,6 +256,7 @@ int wb_bundle_attach_store(wb_bundle *b, const char *store_dir, wb_err *e) {
     int64_t *rows = malloc(V * sizeof *rows);
     if (!rows) return wb_err_set(e, WB_ENOMEM, "out of memory");
     rc = wb_vocab_rows(b->vocab, b->store, rows, NULL, e);
+    if (!rc) rc = wb_store_prefetch(b->store, V, rows, e); /* read in while the caller reads its input */
     if (!rc) rc = wb_model_attach_store(b->model, b->store, rows, e);
     free(rows);
     return rc;

@@ -196,6 +196,18 @@ run "$WB" train "${TR[@]}" --store "$T/demo" --model kim --epochs 30 --patience 
 expect_rc 0 "early stopping"
 [ "$(json_get stopped_early)" = True ] || [ "$(json_get stopped_early)" = true ] && ok || bad "no early stop: $(cat "$T/out")"
 
+# ---- the store's read-ahead (WB_PREFETCH) changes no output --------------------------
+for mode in off advise populate pread; do
+    WB_PREFETCH=$mode "$WB" train "${TR[@]}" --store "$T/demo" --model tutorial --embeddings finetune --epochs 2 \
+        --threads 2 --seed 5 -o "$T/pf-$mode.wbm" >/dev/null 2>"$T/err" && ok || bad "train WB_PREFETCH=$mode: $(head -c 400 "$T/err")"
+    WB_PREFETCH=$mode "$WB" predict "$T/pf-$mode.wbm" "$TX/demo_sentiment_test.tsv" >"$T/pf-$mode.out" 2>"$T/err" && ok ||
+        bad "predict WB_PREFETCH=$mode: $(head -c 400 "$T/err")"
+done
+for mode in advise populate pread; do
+    cmp -s "$T/pf-off.wbm" "$T/pf-$mode.wbm" && cmp -s "$T/pf-off.out" "$T/pf-$mode.out" && [ -s "$T/pf-off.out" ] && ok ||
+        bad "WB_PREFETCH=$mode: another model file or other predictions than without read-ahead"
+done
+
 # ---- model files and stores --------------------------------------------------------
 run "$WB" train "${TR[@]}" --store "$T/demo" --model tutorial --embeddings finetune --epochs 3 --embed-vectors -o "$T/emb.wbm"
 expect_rc 0 "train --embed-vectors"
