@@ -2,15 +2,14 @@
  * test_fuzz_regress.c — replays the fuzz targets' saved inputs without
  * libFuzzer: every file of tests/fuzz/regress/ (inputs that once crashed or
  * broke an invariant, named <target>-<sha1>.bin) and every seed of
- * tests/fuzz/corpus/{text,bin,store,model}/, through the same harness code the
- * fuzzers run.
+ * tests/fuzz/corpus/{text,bin,store,model,npy,reader}/, through the same
+ * harness code the fuzzers run.
  *
  * Contains: one test per seed corpus and one for the regression inputs.  The
- * harness bodies are not copied: tests/fuzz/fuzz_{text,bin,store,model}.c are
- * included with WB_FUZZ_NO_MAIN defined, which leaves out their libFuzzer
- * entry points and keeps fuzz_text_one(), fuzz_bin_one(),
- * fuzz_store_one() and fuzz_model_one() as static functions of this file, so the replay can never
- * drift from the fuzzers.  A broken invariant fails the test with the file
+ * harness bodies are not copied: tests/fuzz/fuzz_<target>.c are included
+ * with WB_FUZZ_NO_MAIN defined, which leaves out their libFuzzer entry points
+ * and keeps fuzz_<target>_one() as static functions of this file, so the
+ * replay can never drift from the fuzzers.  A broken invariant fails the test with the file
  * named; memory errors need a sanitizer build (-DWB_SANITIZE=ON).
  *
  * Known, unfixed bugs (tests/fuzz/README.md lists them) make this test fail
@@ -41,6 +40,8 @@ static const char *wb_regress_current = "?"; /* the input being replayed */
 #include "fuzz/fuzz_bin.c"
 #include "fuzz/fuzz_store.c"
 #include "fuzz/fuzz_model.c"
+#include "fuzz/fuzz_npy.c"
+#include "fuzz/fuzz_reader.c"
 
 /* tests/fuzz, from this file's path (CMake compiles it by absolute path). */
 static char *fuzz_dir(const char *sub) {
@@ -116,62 +117,56 @@ static void replay_corpus(const char *target, harness_fn fn) {
     free(dir);
 }
 
-static void test_corpus_text(void **state) {
-    (void)state;
-    replay_corpus("text", fuzz_text_one);
-}
+/* The fuzz targets: corpus directory / regression-file prefix and harness. */
+static const struct {
+    const char *name;
+    harness_fn fn;
+} targets[] = {{"text", fuzz_text_one},   {"bin", fuzz_bin_one}, {"store", fuzz_store_one},
+               {"model", fuzz_model_one}, {"npy", fuzz_npy_one}, {"reader", fuzz_reader_one}};
+#define NTARGETS (sizeof targets / sizeof targets[0])
 
-static void test_corpus_bin(void **state) {
-    (void)state;
-    replay_corpus("bin", fuzz_bin_one);
-}
-
-static void test_corpus_store(void **state) {
-    (void)state;
-    replay_corpus("store", fuzz_store_one);
-}
-
-static void test_corpus_model(void **state) {
-    (void)state;
-    replay_corpus("model", fuzz_model_one);
+/* Every seed of one target's corpus (*state is the target's index). */
+static void test_corpus(void **state) {
+    size_t t = (size_t)(uintptr_t)*state;
+    replay_corpus(targets[t].name, targets[t].fn);
 }
 
 /* One regression input (*state is its file name), replayed through the
  * target its name starts with. */
 static void test_regress_file(void **state) {
     const char *name = *state;
-    static const struct {
-        const char *prefix;
-        harness_fn fn;
-    } targets[] = {{"text-", fuzz_text_one}, {"bin-", fuzz_bin_one}, {"store-", fuzz_store_one},
-                   {"model-", fuzz_model_one}};
     char *dir = fuzz_dir("regress");
     harness_fn fn = NULL;
-    for (size_t t = 0; t < sizeof targets / sizeof targets[0]; t++)
-        if (!strncmp(name, targets[t].prefix, strlen(targets[t].prefix))) fn = targets[t].fn;
-    if (!fn) fail_msg("%s/%s: name does not start with text-, bin-, store- or model-", dir, name);
+    for (size_t t = 0; t < NTARGETS; t++) {
+        size_t n = strlen(targets[t].name);
+        if (!strncmp(name, targets[t].name, n) && name[n] == '-') fn = targets[t].fn;
+    }
+    if (!fn) fail_msg("%s/%s: name does not start with a target's name and '-'", dir, name);
     replay(dir, name, fn);
     free(dir);
 }
 
 int main(void) {
-    /* The four seed corpora, then one test per regression input so that
-     * each failing input is reported by name. */
+    /* One test per seed corpus, then one per regression input so that each
+     * failing input is reported by name. */
     char *dir = fuzz_dir("regress");
     size_t n;
     char **names = list_dir(dir, &n);
-    struct CMUnitTest *tests = calloc(4 + n, sizeof *tests);
+    struct CMUnitTest *tests = calloc(NTARGETS + n, sizeof *tests);
+    char corpus_names[NTARGETS][32];
     assert_non_null(tests);
-    tests[0] = (struct CMUnitTest)cmocka_unit_test(test_corpus_text);
-    tests[1] = (struct CMUnitTest)cmocka_unit_test(test_corpus_bin);
-    tests[2] = (struct CMUnitTest)cmocka_unit_test(test_corpus_store);
-    tests[3] = (struct CMUnitTest)cmocka_unit_test(test_corpus_model);
-    for (size_t i = 0; i < n; i++) {
-        tests[4 + i].name = names[i];
-        tests[4 + i].test_func = test_regress_file;
-        tests[4 + i].initial_state = names[i];
+    for (size_t t = 0; t < NTARGETS; t++) {
+        snprintf(corpus_names[t], sizeof corpus_names[t], "corpus/%s", targets[t].name);
+        tests[t].name = corpus_names[t];
+        tests[t].test_func = test_corpus;
+        tests[t].initial_state = (void *)(uintptr_t)t;
     }
-    int failed = _cmocka_run_group_tests("test_fuzz_regress", tests, 4 + n, NULL, NULL);
+    for (size_t i = 0; i < n; i++) {
+        tests[NTARGETS + i].name = names[i];
+        tests[NTARGETS + i].test_func = test_regress_file;
+        tests[NTARGETS + i].initial_state = names[i];
+    }
+    int failed = _cmocka_run_group_tests("test_fuzz_regress", tests, NTARGETS + n, NULL, NULL);
     for (size_t i = 0; i < n; i++) free(names[i]);
     free(names);
     free(tests);

@@ -11,7 +11,13 @@
  * garbage LMDB data, not a store, missing — each of which must give a clear
  * error and never crash (every damaged open runs in a forked child, so a
  * SIGBUS or SIGSEGV is reported as a failure instead of killing the runner);
- * verification catching a flipped byte in the vectors and in the norms; and
+ * verification catching a flipped byte in the vectors and in the norms; the
+ * index checks (src/store/mdbcheck.h): the recorded map size, damaged meta
+ * and root pages refused at open, a damaged page below the roots found by
+ * WB_STORE_OPEN_VERIFY and verify, the checksum file (missing, damaged, not
+ * matching), stores of format 1, a word whose row is past the matrix, FIFOs
+ * planted as store files (no hang), and
+ * hundreds of single-byte flips of data.mdb that never crash; and
  * numpy reading vectors.npy / norms.npy (skipped without /usr/bin/python3 +
  * numpy).
  *
@@ -20,6 +26,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <math.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -42,6 +49,10 @@
 #include "wordbench/err.h"
 #include "wordbench/npy.h"
 #include "wordbench/store.h"
+
+#include <lmdb.h>
+
+#include "store/mdbcheck.h"
 
 #ifndef WB_PYTHON
 #define WB_PYTHON "/usr/bin/python3" /* the system python, where numpy is installed */
@@ -710,6 +721,7 @@ static int open_isolated(const char *dir, wb_err *e, const char *what) {
     assert_true(pid >= 0);
     if (pid == 0) {
         child_default_signals();
+        alarm(60); /* a hang (e.g. opening a FIFO) becomes a failure, not a stuck test */
         wb_store *st = (wb_store *)(uintptr_t)1; /* must be reset to NULL on failure */
         wb_err_clear(&r->err);
         r->rc = wb_store_open(&st, dir, &r->err);
@@ -924,6 +936,475 @@ static void test_not_a_store(void **state) {
     free(dir);
 }
 
+/* ---- the index file: map size, page checks, checksum ----------------------- */
+
+/* Write n bytes at off of store/file. */
+static void patch(const char *store, const char *file, off_t off, const void *b, size_t n) {
+    char *p = spath(store, file);
+    int fd = open(p, O_RDWR);
+    if (fd < 0) fail_msg("open %s: %s", p, strerror(errno));
+    assert_int_equal(pwrite(fd, b, n, off), (ssize_t)n);
+    close(fd);
+    free(p);
+}
+
+static void patch_u16(const char *store, off_t off, unsigned v) {
+    unsigned char b[2] = {(unsigned char)v, (unsigned char)(v >> 8)};
+    patch(store, "index.lmdb/data.mdb", off, b, 2);
+}
+
+static void patch_u64(const char *store, off_t off, uint64_t v) {
+    unsigned char b[8];
+    for (int i = 0; i < 8; i++) b[i] = (unsigned char)(v >> (8 * i));
+    patch(store, "index.lmdb/data.mdb", off, b, 8);
+}
+
+static uint64_t read_u64(const char *store, const char *file, off_t off) {
+    char *p = spath(store, file);
+    int fd = open(p, O_RDONLY);
+    unsigned char b[8] = {0};
+    assert_true(fd >= 0 && pread(fd, b, 8, off) == 8);
+    close(fd);
+    free(p);
+    uint64_t v = 0;
+    for (int i = 0; i < 8; i++) v |= (uint64_t)b[i] << (8 * i);
+    return v;
+}
+
+/* The index file as the opener checks it. */
+static void index_layout(const char *store, wb_mdb_file *mf) {
+    char *p = spath(store, "index.lmdb/data.mdb");
+    int fd = open(p, O_RDONLY);
+    wb_err e;
+    wb_err_clear(&e);
+    assert_true(fd >= 0);
+    if (wb_mdb_check_open(mf, fd, p, "meta", &e)) fail_msg("wb_mdb_check_open(%s): %s", p, e.msg);
+    close(fd);
+    free(p);
+}
+
+static const wb_mdb_db *named(const wb_mdb_file *mf, const char *name) {
+    for (int i = 0; i < mf->ndbs; i++)
+        if (!strcmp(mf->dbs[i].name, name)) return &mf->dbs[i];
+    fail_msg("no '%s' database", name);
+    return NULL;
+}
+
+/* Copy the pristine store `from` to `to` (files copied, so patches stay local). */
+static void copy_store(const char *from, const char *to) {
+    char cmd[4096];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s' && cp -r '%s' '%s'", to, from, to);
+    assert_int_equal(tu_run(cmd, NULL, NULL), 0);
+}
+
+/* A store of n words "w00000".. (dim D), built in f's directory. */
+static char *words_store(fx *f, const char *name, uint32_t n) {
+    size_t cap = (size_t)n * 64 + 1, len = 0;
+    char *t = malloc(cap);
+    assert_non_null(t);
+    for (uint32_t i = 0; i < n; i++) {
+        len += (size_t)snprintf(t + len, cap - len, "w%05u", i);
+        for (uint32_t j = 0; j < D; j++) len += (size_t)snprintf(t + len, cap - len, " %g", (double)value(i, j));
+        t[len++] = '\n';
+    }
+    char *st = convert_text(f, name, t, len, WB_DTYPE_F32, 0);
+    free(t);
+    return st;
+}
+
+/* The converter records the file's size as LMDB's map size (both meta pages). */
+static void test_index_map_size(void **state) {
+    (void)state;
+    fx *f = fx_new(WB_DTYPE_F32);
+    char *d = spath(f->store, "index.lmdb/data.mdb");
+    const uint64_t size = (uint64_t)file_size(d);
+    wb_mdb_file mf;
+    index_layout(f->store, &mf);
+    assert_int_equal(read_u64(f->store, "index.lmdb/data.mdb", 32), size);
+    assert_int_equal(read_u64(f->store, "index.lmdb/data.mdb", (off_t)mf.psize + 32), size);
+    assert_int_equal(mf.npages * mf.psize, size);
+    /* A recorded 1 TiB (what the builder used to leave, 128 GB, is as bad)
+     * does not matter to the reader: it maps the file's size. */
+    patch_u64(f->store, 32, 1ull << 40);
+    patch_u64(f->store, (off_t)mf.psize + 32, 1ull << 40);
+    wb_store *st = open_ok(f->store);
+    FILE *maps = fopen("/proc/self/maps", "r");
+    char line[4096];
+    struct stat sb;
+    assert_int_equal(stat(d, &sb), 0);
+    unsigned long biggest = 0;
+    while (maps && fgets(line, sizeof line, maps)) {
+        unsigned long lo, hi, ino;
+        if (sscanf(line, "%lx-%lx %*s %*x %*x:%*x %lu", &lo, &hi, &ino) == 3 && ino == (unsigned long)sb.st_ino &&
+            hi - lo > biggest)
+            biggest = hi - lo;
+    }
+    if (maps) fclose(maps);
+    if (biggest != size) fail_msg("data.mdb is mapped with %lu bytes, expected its size %" PRIu64, biggest, size);
+    wb_store_close(st);
+    free(d);
+    fx_free(f);
+}
+
+/* Damaged meta pages are refused before LMDB maps the file. */
+static void test_index_meta_pages(void **state) {
+    (void)state;
+    fx *f = fx_new(WB_DTYPE_F32);
+    char *bad = tu_path(f->dir, "bad");
+    wb_mdb_file mf;
+    index_layout(f->store, &mf);
+    const off_t m = (off_t)mf.meta * mf.psize, other = (off_t)(1 - mf.meta) * mf.psize;
+    static const struct {
+        int which;        /* 0: the meta page in use, 1: the other */
+        off_t off;
+        int bytes;        /* 2 or 8 */
+        uint64_t v;
+        const char *needle;
+    } cases[] = {
+        {0, 40, 8, 0, "page size"},                  /* page size 0: LMDB 0.9.24 divided by zero */
+        {0, 40, 8, 1000, "page size"},
+        {1, 40, 8, 8192, NULL},                      /* the two pages disagree */
+        {0, 16, 8, 0x12345678, "not an LMDB meta page"},
+        {1, 10, 2, 0x0002, "not an LMDB meta page"}, /* flags */
+        {0, 20, 8, 2 | (4096ull << 32), "data version"},
+        {0, 136, 8, 1000000, "last page"},
+        {0, 136, 8, 1, "last page"},
+        {0, 128, 8, 1000000, "root page"},           /* main database root */
+        {0, 94, 2, 2, "depth"},                      /* main database depth */
+        {0, 92, 2, 0x04, "flags"},                   /* main database DUPSORT */
+        {1, 144, 8, UINT64_MAX, NULL},               /* the other page becomes the one in use */
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        copy_store(f->store, bad);
+        off_t at = (cases[i].which ? other : m) + cases[i].off;
+        if (cases[i].bytes == 2) patch_u16(bad, at, (unsigned)cases[i].v);
+        else if (cases[i].off == 20) patch_u64(bad, at, cases[i].v);
+        else patch_u64(bad, at, cases[i].v);
+        char what[128];
+        snprintf(what, sizeof what, "meta page %d byte %lld set to %" PRIu64, cases[i].which ? 1 - mf.meta : mf.meta,
+                 (long long)cases[i].off, cases[i].v);
+        expect_open_error(bad, WB_ECORRUPT, "data.mdb", cases[i].needle, what);
+    }
+    free(bad);
+    fx_free(f);
+}
+
+/* Damaged root pages (the small store's trees are single pages) are refused
+ * at open, with the page and the database named. */
+static void test_index_root_pages(void **state) {
+    (void)state;
+    fx *f = fx_new(WB_DTYPE_F32);
+    char *bad = tu_path(f->dir, "bad");
+    wb_mdb_file mf;
+    index_layout(f->store, &mf);
+    const char *dbs[] = {"words", "rows", "meta"};
+    for (int k = 0; k < 3; k++) {
+        const wb_mdb_db *db = named(&mf, dbs[k]);
+        assert_int_equal(db->depth, 1);
+        const off_t pg = (off_t)(db->root * mf.psize);
+        static const struct { off_t off; unsigned v; const char *needle; } cases[] = {
+            {12, 0xffff, "free space"},   /* lower past upper: LMDB would read 32K node offsets */
+            {14, 0x2000, "free space"},   /* upper past the page */
+            {10, 0x0001, "expected a leaf"},
+            {16, 0xfff0, "node 0 starts"}, /* a node past the page end */
+            {0, 0x0777, "the header says page"},
+        };
+        for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+            copy_store(f->store, bad);
+            patch_u16(bad, pg + cases[i].off, cases[i].v);
+            char what[128], needle[64];
+            snprintf(what, sizeof what, "'%s' root page byte %lld set to 0x%x", dbs[k], (long long)cases[i].off,
+                     cases[i].v);
+            snprintf(needle, sizeof needle, "the '%s' database", dbs[k]);
+            expect_open_error(bad, WB_ECORRUPT, needle, cases[i].needle, what);
+        }
+        /* the first node's key size, pushed past the page end */
+        copy_store(f->store, bad);
+        unsigned char b[2];
+        char *p = spath(bad, "index.lmdb/data.mdb");
+        int fd = open(p, O_RDONLY);
+        assert_int_equal(pread(fd, b, 2, pg + 16), 2);
+        close(fd);
+        free(p);
+        patch_u16(bad, pg + (b[0] | b[1] << 8) + 6, 0xfff0);
+        expect_open_error(bad, WB_ECORRUPT, dbs[k], "key", "a key size past the page end");
+    }
+    free(bad);
+    fx_free(f);
+}
+
+/* In a store whose trees have branch pages, a leaf below the root is not
+ * read at open; WB_STORE_OPEN_VERIFY and verify find it. */
+static void test_index_deep_page(void **state) {
+    (void)state;
+    fx *f = fx_new(WB_DTYPE_F32);
+    char *big = words_store(f, "big", 3000), *bad = tu_path(f->dir, "bad");
+    wb_mdb_file mf;
+    index_layout(big, &mf);
+    const wb_mdb_db *words = named(&mf, "words");
+    assert_true(words->depth >= 2);
+    /* The leftmost leaf: the first child of each branch down from the root. */
+    char *d = spath(big, "index.lmdb/data.mdb");
+    int fd = open(d, O_RDONLY);
+    uint64_t pg = words->root;
+    for (int level = 0; level + 1 < words->depth; level++) {
+        unsigned char h[32];
+        assert_int_equal(pread(fd, h, sizeof h, (off_t)(pg * mf.psize)), (ssize_t)sizeof h);
+        unsigned off = h[16] | h[17] << 8;
+        unsigned char nd[8];
+        assert_int_equal(pread(fd, nd, 8, (off_t)(pg * mf.psize + off)), 8);
+        pg = (uint64_t)(nd[0] | nd[1] << 8) | (uint64_t)(nd[2] | nd[3] << 8) << 16;
+    }
+    close(fd);
+    free(d);
+    copy_store(big, bad);
+    patch_u16(bad, (off_t)(pg * mf.psize + 12), 0xffff); /* lower: 32K node offsets */
+    wb_store *st = open_ok(bad); /* O(1) open does not read that page */
+    wb_verify_report rep;
+    wb_err e;
+    wb_err_clear(&e);
+    assert_int_equal(wb_store_verify(st, &rep, NULL, NULL, &e), WB_ECORRUPT);
+    assert_int_equal(rep.index_pages_ok, 0);
+    assert_int_equal(rep.index_sum, 0);
+    assert_int_equal(rep.index_ok, 0);
+    char want[64];
+    snprintf(want, sizeof want, "page %" PRIu64 " of the 'words' database", pg);
+    if (!strstr(e.msg, want) || !strstr(e.msg, "checksum")) fail_msg("verify says: %s", e.msg);
+    wb_store_close(st);
+    st = NULL;
+    wb_err_clear(&e);
+    assert_int_equal(wb_store_open_ex(&st, bad, WB_STORE_OPEN_VERIFY, &e), WB_ECORRUPT);
+    assert_null(st);
+    if (!strstr(e.msg, want)) fail_msg("open with WB_STORE_OPEN_VERIFY says: %s", e.msg);
+    assert_int_equal(wb_store_open_ex(&st, bad, 0x80, &e), WB_EUSAGE);
+    /* the process-wide default reaches plain wb_store_open */
+    wb_store_set_open_flags(WB_STORE_OPEN_VERIFY);
+    assert_int_equal(wb_store_open(&st, bad, &e), WB_ECORRUPT);
+    st = open_ok(big);
+    wb_store_close(st);
+    wb_store_set_open_flags(0);
+    free(big), free(bad);
+    fx_free(f);
+}
+
+/* Rewrite (or add) one key of a store's meta database through LMDB, or with
+ * db "words" one word's row; then seal it again, as the converter would. */
+static void mdb_put_seal(const char *store, const char *db, const char *key, const void *val, size_t vlen) {
+    char *idx = spath(store, "index.lmdb");
+    MDB_env *env = NULL;
+    MDB_txn *txn = NULL;
+    MDB_dbi dbi;
+    int mrc = mdb_env_create(&env);
+    if (!mrc) mrc = mdb_env_set_maxdbs(env, 4);
+    if (!mrc) mrc = mdb_env_set_mapsize(env, 64u << 20);
+    if (!mrc) mrc = mdb_env_open(env, idx, MDB_NOLOCK, 0644);
+    if (!mrc) mrc = mdb_txn_begin(env, NULL, 0, &txn);
+    if (!mrc) mrc = mdb_dbi_open(txn, db, 0, &dbi);
+    MDB_val k = {strlen(key), (void *)key}, v = {vlen, (void *)val};
+    if (!mrc) mrc = mdb_put(txn, dbi, &k, &v, 0);
+    if (!mrc) mrc = mdb_txn_commit(txn), txn = NULL;
+    if (txn) mdb_txn_abort(txn);
+    mdb_env_close(env);
+    if (mrc) fail_msg("LMDB: %s", mdb_strerror(mrc));
+    wb_err e;
+    if (wb_mdb_seal(idx, &e)) fail_msg("wb_mdb_seal: %s", e.msg);
+    free(idx);
+}
+
+static void test_index_checksum(void **state) {
+    (void)state;
+    fx *f = fx_new(WB_DTYPE_F32);
+    char *bad = tu_path(f->dir, "bad");
+    wb_mdb_file mf;
+    index_layout(f->store, &mf);
+    /* One byte of a word in the rows database: every page stays well formed. */
+    copy_store(f->store, bad);
+    const wb_mdb_db *rows = named(&mf, "rows");
+    char *d = spath(bad, "index.lmdb/data.mdb");
+    int fd = open(d, O_RDONLY);
+    unsigned char h[18];
+    assert_int_equal(pread(fd, h, sizeof h, (off_t)(rows->root * mf.psize)), (ssize_t)sizeof h);
+    close(fd);
+    const off_t node = (off_t)(rows->root * mf.psize + (h[16] | h[17] << 8));
+    flip_byte(bad, "index.lmdb/data.mdb", node + 8 + 4); /* first byte of the word of the first row */
+    wb_store *st = open_ok(bad);
+    wb_verify_report rep;
+    wb_err e;
+    wb_err_clear(&e);
+    assert_int_equal(wb_store_verify(st, &rep, NULL, NULL, &e), WB_ECORRUPT);
+    assert_int_equal(rep.index_sum, 0);
+    assert_int_equal(rep.index_pages_ok, 1);
+    assert_int_equal(rep.index_ok, 0); /* that word no longer looks up to its row */
+    if (!strstr(e.msg, "checksum")) fail_msg("verify says: %s", e.msg);
+    wb_store_close(st);
+    st = NULL;
+    assert_int_equal(wb_store_open_ex(&st, bad, WB_STORE_OPEN_VERIFY, &e), WB_ECORRUPT);
+    if (!strstr(e.msg, "checksum")) fail_msg("open with WB_STORE_OPEN_VERIFY says: %s", e.msg);
+    /* The checksum file: missing in a format-2 store, damaged, or naming another size. */
+    copy_store(f->store, bad);
+    char *sum = spath(bad, "index.lmdb/data.mdb.xxh3");
+    size_t n;
+    char *text = tu_read_file(sum, &n);
+    assert_non_null(text);
+    assert_int_equal(unlink(sum), 0);
+    expect_open_error(bad, ENOENT, "data.mdb.xxh3", "missing", "no checksum file");
+    const char digit = text[n - 2]; /* the self-check's last hex digit */
+    text[n - 2] = digit == '0' ? '1' : '0';
+    assert_int_equal(tu_write_file(sum, text, n), 0);
+    expect_open_error(bad, WB_ECORRUPT, "data.mdb.xxh3", "damaged", "a damaged checksum file");
+    text[n - 2] = digit;
+    assert_int_equal(tu_write_file(sum, text, n - 1), 0);
+    expect_open_error(bad, WB_ECORRUPT, "data.mdb.xxh3", "malformed", "a checksum file without its last newline");
+    text[25] = '7'; /* "wordbench index checksum 7" */
+    assert_int_equal(tu_write_file(sum, text, n), 0);
+    expect_open_error(bad, WB_EVERSION, "data.mdb.xxh3", "upgrade", "a newer checksum file");
+    text[25] = '1';
+    assert_int_equal(tu_write_file(sum, text, n), 0);
+    char *dm = spath(bad, "index.lmdb/data.mdb");
+    FILE *fp = fopen(dm, "ab");
+    assert_non_null(fp);
+    for (int i = 0; i < 4096; i++) fputc(0, fp); /* a page LMDB does not use, but not the sealed file */
+    fclose(fp);
+    expect_open_error(bad, WB_ECORRUPT, "data.mdb", "checksum file says", "data.mdb grown by a page");
+    free(dm), free(text), free(sum), free(d), free(bad);
+    fx_free(f);
+}
+
+/* A store of format 1 (no checksum file) opens and verifies. */
+static void test_format1_store(void **state) {
+    (void)state;
+    fx *f = fx_new(WB_DTYPE_F32);
+    mdb_put_seal(f->store, "meta", "format_version", "1", 1);
+    char *sum = spath(f->store, "index.lmdb/data.mdb.xxh3");
+    assert_int_equal(unlink(sum), 0);
+    wb_store *st = open_ok(f->store);
+    assert_int_equal(wb_store_info_get(st)->format_version, 1);
+    wb_verify_report rep;
+    wb_err e;
+    wb_err_clear(&e);
+    if (wb_store_verify(st, &rep, NULL, NULL, &e)) fail_msg("verify of a format-1 store: %s", e.msg);
+    assert_int_equal(rep.index_sum, -1);
+    assert_int_equal(rep.index_pages_ok, 1);
+    assert_int_equal(rep.index_ok, 1);
+    wb_store_close(st);
+    st = NULL;
+    assert_int_equal(wb_store_open_ex(&st, f->store, WB_STORE_OPEN_VERIFY, &e), 0);
+    wb_store_close(st);
+    free(sum);
+    fx_free(f);
+}
+
+/* Bug 4 of the review: a words entry naming a row past the matrix. */
+static void test_lookup_row_out_of_range(void **state) {
+    (void)state;
+    fx *f = fx_new(WB_DTYPE_F32);
+    uint32_t row = 999; /* the store has R rows */
+    mdb_put_seal(f->store, "words", "king", &row, 4);
+    wb_store *st = open_ok(f->store); /* nothing read at open says otherwise */
+    uint32_t got = 7;
+    assert_int_equal(wb_store_lookup(st, "king", 4, &got), WB_ECORRUPT);
+    assert_int_equal(got, 7);
+    int64_t rows[2];
+    const char *ws[2] = {"the", "king"};
+    const size_t ls[2] = {3, 4};
+    assert_int_equal(wb_store_lookup_many(st, 2, ws, ls, rows, NULL), WB_ECORRUPT);
+    wb_verify_report rep;
+    wb_err e;
+    assert_int_equal(wb_store_verify(st, &rep, NULL, NULL, &e), WB_ECORRUPT);
+    assert_int_equal(rep.index_ok, 0);
+    wb_store_close(st);
+    fx_free(f);
+}
+
+/* Single-byte changes anywhere in data.mdb (the review's experiment, more
+ * often): plain open + verify, and open with WB_STORE_OPEN_VERIFY + reads,
+ * each in a child, must return (0 or an error), never crash.  Every other
+ * damaged index is sealed again, so that the checksum does not refuse it
+ * before the page walk is reached. */
+static void test_index_flips_never_crash(void **state) {
+    (void)state;
+    fx *f = fx_new(WB_DTYPE_F32);
+    char *big = words_store(f, "big", 3000), *bad = tu_path(f->dir, "bad");
+    char *d = spath(big, "index.lmdb/data.mdb");
+    const off_t size = file_size(d);
+    const int trials = getenv("WB_TEST_SCALE") ? 60 : 200;
+    uint64_t x = 88172645463325252ull;
+    int refused = 0;
+    for (int t = 0; t < trials; t++) {
+        copy_store(big, bad);
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        const off_t off = (off_t)(x % (uint64_t)size);
+        const unsigned char v = (unsigned char)(x >> 40);
+        patch(bad, "index.lmdb/data.mdb", off, &v, 1);
+        if (t % 2) { /* a matching checksum file: only the page walk stands between LMDB and the damage */
+            char *idx = spath(bad, "index.lmdb");
+            wb_err se;
+            (void)wb_mdb_seal(idx, &se);
+            free(idx);
+        }
+        char what[96];
+        snprintf(what, sizeof what, "byte %lld of data.mdb set to 0x%02x", (long long)off, v);
+        child_result *r = shared_result();
+        fflush(NULL);
+        pid_t pid = fork();
+        assert_true(pid >= 0);
+        if (pid == 0) {
+            child_default_signals();
+            wb_store *st = NULL;
+            wb_err e;
+            wb_verify_report rep;
+            if (!wb_store_open(&st, bad, &e)) (void)wb_store_verify(st, &rep, NULL, NULL, &e);
+            wb_store_close(st);
+            st = NULL;
+            r->rc = wb_store_open_ex(&st, bad, WB_STORE_OPEN_VERIFY, &e);
+            for (uint32_t i = 0; st && i < 3000; i += 7) {
+                char w[16];
+                uint32_t row;
+                const char *word;
+                size_t wl;
+                int n = snprintf(w, sizeof w, "w%05u", i);
+                (void)wb_store_lookup(st, w, (size_t)n, &row);
+                (void)wb_store_word(st, i, &word, &wl);
+            }
+            wb_store_close(st);
+            r->reached = 1;
+            _exit(0);
+        }
+        reap(pid, r, what);
+        refused += r->rc != 0;
+        munmap(r, sizeof *r);
+    }
+    print_message("  %d single-byte changes of a %lld-byte index: %d refused by a verified open, none crashed\n",
+                  trials, (long long)size, refused);
+    free(d), free(big), free(bad);
+    fx_free(f);
+}
+
+/* The review's suspicion: a model file records its store's path, so eval
+ * and predict open whatever directory an untrusted model names.  Reading a
+ * store is harmless, but a FIFO planted as one of its files made the open
+ * wait forever (confirmed: `wordbench info` hung).  Every file is now
+ * opened without blocking and must be a regular file. */
+static void test_fifo_files(void **state) {
+    (void)state;
+    fx *f = fx_new(WB_DTYPE_F32);
+    char *bad = tu_path(f->dir, "bad");
+    static const char *const files[] = {"vectors.npy", "norms.npy", "index.lmdb/data.mdb",
+                                        "index.lmdb/data.mdb.xxh3"};
+    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+        copy_store(f->store, bad);
+        char *p = spath(bad, files[i]);
+        assert_int_equal(unlink(p), 0);
+        assert_int_equal(mkfifo(p, 0644), 0);
+        char what[96];
+        snprintf(what, sizeof what, "a FIFO as %s", files[i]);
+        expect_open_error(bad, 0, files[i], NULL, what);
+        free(p);
+    }
+    free(bad);
+    fx_free(f);
+}
+
 static void test_close_null(void **state) {
     (void)state;
     wb_store_close(NULL);
@@ -1009,7 +1490,16 @@ int main(void) {
         cmocka_unit_test(test_missing_index),
         cmocka_unit_test(test_truncated_index),
         cmocka_unit_test(test_garbage_index),
+        cmocka_unit_test(test_fifo_files),
         cmocka_unit_test(test_not_a_store),
+        cmocka_unit_test(test_index_map_size),
+        cmocka_unit_test(test_index_meta_pages),
+        cmocka_unit_test(test_index_root_pages),
+        cmocka_unit_test(test_index_deep_page),
+        cmocka_unit_test(test_index_checksum),
+        cmocka_unit_test(test_format1_store),
+        cmocka_unit_test(test_lookup_row_out_of_range),
+        cmocka_unit_test(test_index_flips_never_crash),
         cmocka_unit_test(test_close_null),
         cmocka_unit_test(test_numpy_reads_store),
     };

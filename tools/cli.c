@@ -3,6 +3,7 @@
  * wordbench command (see cli.h).  Leaves out: the commands themselves.
  */
 #include "cli.h"
+#include "wordbench/store.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -130,6 +131,7 @@ int cli_parse(cli *c, const cli_cmd *cmd, int argc, char **argv) {
     c->quiet = cli_flag(c, "quiet");
     c->json = cli_flag(c, "json");
     c->progress = !c->quiet && isatty(2);
+    if (cli_flag(c, "verify-on-open")) wb_store_set_open_flags(WB_STORE_OPEN_VERIFY);
     return 0;
 }
 

@@ -17,6 +17,11 @@ enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
 
 #define CLI_MAX_OPTS 128
 
+/* The option of every command that opens a store: cli_parse applies it
+ * (wb_store_set_open_flags), so stores opened inside the library count too. */
+#define CLI_OPT_VERIFY_ON_OPEN                                                                      \
+    {"verify-on-open", 0, NULL, NULL, "check every page of the store's index and its checksum first", 0}
+
 typedef struct cli_opt {
     const char *name;   /* long name without "--" */
     int shortc;         /* short letter or 0 */

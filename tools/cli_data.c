@@ -30,6 +30,7 @@ static const cli_opt data_opts[] = {
     {"split", 0, "PART", "all", "show: rows of train|test|valid|all", 0},
     {"head", 'n', "N", "0", "show: only the first N rows (0 = all)", 0},
     {"store", 's', "STORE", NULL, "stats: coverage of the vocabulary by this store", 0},
+    CLI_OPT_VERIFY_ON_OPEN,
     {"top", 0, "N", "20", "stats: labels and uncovered words listed", 0},
     {"quiet", 'q', NULL, NULL, "no cache line or warnings on stderr", 0},
     {"json", 0, NULL, NULL, "stats: one JSON document", 0},

@@ -142,7 +142,7 @@ static int open_store(const char *dir, wb_store **st) {
 
 /* ---- info --------------------------------------------------------------- */
 
-static const cli_opt info_opts[] = {COMMON_OPTS, {0}};
+static const cli_opt info_opts[] = {CLI_OPT_VERIFY_ON_OPEN, COMMON_OPTS, {0}};
 
 static int run_info(cli *c) {
     wb_store *st;
@@ -190,7 +190,7 @@ const cli_cmd cmd_info = {"info", "[options] STORE", "Describe a store: dim, row
 /* ---- lookup ------------------------------------------------------------- */
 
 static const cli_opt lookup_opts[] = {
-    {"no-vector", 0, NULL, NULL, "print only the row numbers", 0}, COMMON_OPTS, {0}};
+    {"no-vector", 0, NULL, NULL, "print only the row numbers", 0}, CLI_OPT_VERIFY_ON_OPEN, COMMON_OPTS, {0}};
 
 static void print_vec(const float *v, size_t n) {
     for (size_t i = 0; i < n; i++) printf(i ? " %.9g" : "%.9g", (double)v[i]);
@@ -224,7 +224,15 @@ static int run_lookup(cli *c) {
             wb_store_close(st);
             return cli_fail(&e, rc);
         }
-        wb_store_gather(st, 1, &row, v);
+        if (!rc && !v) rc = WB_ENOMEM;
+        if (!rc) rc = wb_store_gather(st, 1, &row, v);
+        if (rc) { /* the library checks rows at its boundary; this is a second guard */
+            wb_err e;
+            wb_err_set(&e, rc, "%s: row %u of '%s': %s", c->argv[0], row, w, wb_strerror(rc));
+            free(v);
+            wb_store_close(st);
+            return cli_fail(&e, rc);
+        }
         if (c->json) {
             printf(", \"row\": %u", row);
             if (!novec) {
@@ -255,7 +263,7 @@ const cli_cmd cmd_lookup = {"lookup", "[options] STORE WORD...",
 /* ---- neighbors ---------------------------------------------------------- */
 
 static const cli_opt neighbors_opts[] = {
-    {"k", 'k', "N", "10", "how many neighbours", 0}, COMMON_OPTS, {0}};
+    {"k", 'k', "N", "10", "how many neighbours", 0}, CLI_OPT_VERIFY_ON_OPEN, COMMON_OPTS, {0}};
 
 static int run_neighbors(cli *c) {
     uint64_t k;
@@ -358,11 +366,13 @@ static int run_verify(cli *c) {
     cli_progress(c, 1, " ");
     if (c->json) {
         printf("{\"ok\": %s, \"blocks_checked\": %" PRIu64 ", \"first_bad_block\": %" PRId64
-               ", \"norms_ok\": %s, \"index_ok\": %s}\n",
+               ", \"norms_ok\": %s, \"index_ok\": %s, \"index_pages_ok\": %s, \"index_checksum\": %s}\n",
                rc ? "false" : "true", rep.blocks_checked, rep.first_bad_block, rep.norms_ok ? "true" : "false",
-               rep.index_ok ? "true" : "false");
+               rep.index_ok ? "true" : "false", rep.index_pages_ok ? "true" : "false",
+               rep.index_sum < 0 ? "null" : rep.index_sum ? "true" : "false");
     } else if (!rc) {
-        printf("ok: %" PRIu64 " blocks, norms and index verified (fingerprint %016" PRIx64 ")\n", rep.blocks_checked,
+        printf("ok: %" PRIu64 " blocks, norms and index verified (index %s; fingerprint %016" PRIx64 ")\n",
+               rep.blocks_checked, rep.index_sum > 0 ? "checksum and every page" : "every page; no checksum recorded",
                wb_store_info_get(st)->fingerprint);
     }
     wb_store_close(st);
@@ -371,7 +381,7 @@ static int run_verify(cli *c) {
 }
 
 const cli_cmd cmd_verify = {"verify", "[options] STORE",
-                            "Recompute the block hashes and check the index; report the first bad block.",
+                            "Recompute the block hashes, check every index page; report the first problem.",
                             verify_opts, 1, 1, run_verify};
 
 /* ---- export ------------------------------------------------------------- */
@@ -379,6 +389,7 @@ const cli_cmd cmd_verify = {"verify", "[options] STORE",
 static const cli_opt export_opts[] = {
     {"format", 'f', "FMT", "glove", "output format: glove|word2vec|word2vec-bin", 0},
     {"force", 0, NULL, NULL, "replace an existing OUTPUT", 0},
+    CLI_OPT_VERIFY_ON_OPEN,
     {"quiet", 'q', NULL, NULL, "no progress line on stderr", 0},
     {"help", 'h', NULL, NULL, "show this help", 0},
     {0}};

@@ -44,6 +44,7 @@ static const cli_opt train_opts[] = {
     {"data", 'd', "FILE", NULL, "training file (required)", 0},
     CLI_DATASET_OPTS("100", "pad or truncate every text to N tokens"),
     {"store", 's', "STORE", NULL, "pretrained vectors (a store made by 'wordbench convert')", 0},
+    CLI_OPT_VERIFY_ON_OPEN,
     CLI_MODEL_OPTS,
     {"output", 'o', "MODEL", NULL, "model file to write (required)", 0},
     {"epochs", 0, "N", "10", "passes over the training split", 0},
@@ -342,6 +343,14 @@ static int run_train(cli *c) {
         wb_model_file ff;
         void *blob = NULL;
         lrc = wb_model_load_ex(&fm, out, to.batch, maxmem, &ff, &blob, &e);
+        /* The file is read back by path, so another process may have
+         * replaced it meanwhile (two trainings writing the same -o): `rows`
+         * fits this training's vocabulary only, so anything else is an
+         * error, not a read past it (review bug 2). */
+        if (!lrc && (wb_model_cfg_get(fm)->V != mc.V || ff.vocab_len != vlen || memcmp(ff.vocab, vblob, vlen) ||
+                     ff.fingerprint != mf.fingerprint))
+            lrc = wb_err_at(&e, WB_ECORRUPT, out, 0, -1,
+                            "is no longer the model this training saved (another process replaced it?)");
         if (!lrc && st && !wb_model_has_embedded(fm)) lrc = wb_model_attach_store(fm, st, rows, &e);
         const size_t *lo;
         const uint32_t *li;
@@ -473,6 +482,7 @@ int cli_load_bundle(cli *c, const char *path, size_t batch, wb_bundle **b) {
 
 static const cli_opt eval_opts[] = {
     {"store", 's', "STORE", NULL, "the store the model was trained with (default: the recorded path)", 0},
+    CLI_OPT_VERIFY_ON_OPEN,
     {"k", 'k', "K", "1", "P@K and R@K (fastText's definitions)", 0},
     {"threshold", 0, "T", "0.5", "sigmoid threshold for accuracy, precision, recall, F1", 0},
     {"unknown-label", 0, "WHAT", "error", "error|skip: a label the model does not know", 0},
@@ -602,6 +612,7 @@ const cli_cmd cmd_eval = {"eval", "[options] MODEL FILE", "Loss, accuracy, P@k, 
 
 static const cli_opt predict_opts[] = {
     {"store", 's', "STORE", NULL, "the store the model was trained with (default: the recorded path)", 0},
+    CLI_OPT_VERIFY_ON_OPEN,
     {"top-k", 'k', "K", "1", "labels per line, best first", 0},
     {"threshold", 0, "T", NULL, "multi-label: every label with probability >= T (instead of --top-k)", 0},
     {"batch-size", 'b', "N", "64", "lines per forward pass", 0},
@@ -686,7 +697,8 @@ static int run_predict(cli *c) {
             while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r')) n--;
             int lrc = wb_bundle_encode(b, line, (size_t)n, X + nb * T, NULL, &e);
             if (lrc) {
-                wb_err_at(&e, lrc, in, ln, -1, "%s", e.msg);
+                wb_err le = e; /* not e.msg into e itself: vsnprintf's source and target may not overlap */
+                wb_err_at(&e, lrc, in, ln, -1, "%s", le.msg);
                 rc = cli_fail(&e, lrc);
                 break;
             }

@@ -28,6 +28,7 @@ static const cli_opt evaluate_opts[] = {
     {"analogies", 'a', "FILE", NULL, "analogy questions (questions-words.txt format)", 1},
     {"pairs", 'p', "FILE", NULL, "word pairs with human scores (wordsim353.tsv format)", 1},
     {"restrict-vocab", 'r', "N", "300000", "the vocabulary is the first N rows (0 = all), as gensim's restrict_vocab", 0},
+    CLI_OPT_VERIFY_ON_OPEN,
     {"case-sensitive", 0, NULL, NULL, "compare words as they are (default: upper-cased, as gensim)", 0},
     {"dummy4unknown", 0, NULL, NULL, "count out-of-vocabulary questions as wrong and pairs as similarity 0", 0},
     {"method", 'm', "M", "add", "analogy objective: add (3CosAdd, gensim's most_similar) | mul (3CosMul)", 0},
@@ -266,6 +267,7 @@ const cli_cmd cmd_evaluate = {"evaluate", "[options] STORE|MODEL",
 
 static const cli_opt export_emb_opts[] = {
     {"store", 's', "STORE", NULL, "the store the model was trained with (default: the recorded path)", 0},
+    CLI_OPT_VERIFY_ON_OPEN,
     {"dtype", 0, "TYPE", "f32", "stored element type: f32|f16", 0},
     {"force", 0, NULL, NULL, "replace an existing store (atomically)", 0},
     {"quiet", 'q', NULL, NULL, "accepted for symmetry", 0},

@@ -13,7 +13,16 @@
  * MDB_RDONLY|MDB_NOLOCK: a published store has no writer, so no lock file is
  * needed and a read-only directory or file system works.  Opening checks the
  * NPY headers against the file sizes and the meta database, so a truncated or
- * mismatched file is an error at open, never a SIGBUS later.
+ * mismatched file is an error at open, never a SIGBUS later.  The index is
+ * mapped with the size of its file (a process under `ulimit -v` needs no
+ * more address space than the store's files), and before LMDB maps it the
+ * opener checks what LMDB trusts: the meta pages, the database records, the
+ * root pages and the small meta database (a few page reads whatever the
+ * store's size; src/store/mdbcheck.h).  That covers every page of a store of
+ * up to a few hundred words.  In a bigger one a corrupt page below the roots
+ * could still make a look-up fault inside LMDB; for untrusted stores open
+ * with WB_STORE_OPEN_VERIFY, which checks every index page and the index
+ * checksum first (it reads the whole index: about 4% of a 300-dim store).
  *
  * Not here: building stores (convert.h), similarity search (similar.h),
  * writing any file.
@@ -41,7 +50,7 @@
 extern "C" {
 #endif
 
-#define WB_STORE_FORMAT_VERSION 1u
+#define WB_STORE_FORMAT_VERSION 2u /* 2: index.lmdb/data.mdb.xxh3; 1 still opens */
 #define WB_STORE_BLOCK_BYTES (64ull << 20) /* vector data hashed per 64 MiB block */
 #define WB_STORE_MAX_KEY 511u              /* LMDB's default key limit */
 
@@ -70,11 +79,26 @@ typedef struct wb_store_info {
     uint64_t index_bytes;      /* size of index.lmdb/data.mdb */
 } wb_store_info;
 
-/* Open the store directory `dir` read-only.  On success *out is a handle to
- * release with wb_store_close.  Errors: positive errno (missing files),
- * WB_ECORRUPT (truncated or inconsistent files, with the file named in err),
- * WB_EVERSION (format version newer than this build), WB_ELMDB. */
+/* Open the store directory `dir` read-only, with the flags set by
+ * wb_store_set_open_flags (none by default).  On success *out is a handle
+ * to release with wb_store_close.  Errors: positive errno (missing files),
+ * WB_ECORRUPT (truncated, damaged or inconsistent files, with the file and
+ * byte offset named in err), WB_EVERSION (format version newer than this
+ * build), WB_ELMDB, WB_ENOMEM. */
 int wb_store_open(wb_store **out, const char *dir, wb_err *err);
+
+/* Flags of wb_store_open_ex. */
+#define WB_STORE_OPEN_VERIFY 1u /* check every index page and the index checksum before use */
+
+/* wb_store_open with explicit flags (0 or WB_STORE_OPEN_VERIFY); WB_EUSAGE
+ * for unknown flags. */
+int wb_store_open_ex(wb_store **out, const char *dir, unsigned flags, wb_err *err);
+
+/* The flags every later wb_store_open in this process uses (the CLI's
+ * --verify-on-open sets WB_STORE_OPEN_VERIFY this way, so that stores
+ * opened deep inside the library, e.g. by wb_bundle_load, are checked too).
+ * Safe to call from any thread; handles already open are not affected. */
+void wb_store_set_open_flags(unsigned flags);
 
 /* Release everything; NULL is a no-op. */
 void wb_store_close(wb_store *st);
@@ -83,11 +107,13 @@ void wb_store_close(wb_store *st);
 const wb_store_info *wb_store_info_get(const wb_store *st);
 
 /* Row of one word (len bytes, need not be NUL-terminated).
- * Returns 0 and *row, or WB_ENOTFOUND, or WB_ELMDB. */
+ * Returns 0 and *row, or WB_ENOTFOUND, or WB_ECORRUPT (the index is damaged:
+ * e.g. it names a row the matrix does not have), or WB_ELMDB. */
 int wb_store_lookup(wb_store *st, const char *word, size_t len, uint32_t *row);
 
 /* Look up n words: rows[i] = row or -1 when missing.  *found (may be NULL)
- * gets the number found.  Returns 0 or WB_ELMDB (missing words are not errors).
+ * gets the number found.  Returns 0, WB_ECORRUPT or WB_ELMDB (missing words
+ * are not errors).
  * For n >= 4096 the index is first mapped whole (MADV_POPULATE_READ): a big
  * batch touches most of its pages anyway, and one call is much cheaper than
  * thousands of page faults; the pages are shared page-cache pages. */
@@ -95,7 +121,8 @@ int wb_store_lookup_many(wb_store *st, size_t n, const char *const *words,
                          const size_t *lens, int64_t *rows, size_t *found);
 
 /* The word of a row: *word points into the index map (borrowed, not
- * NUL-terminated), *len its length.  Returns 0, WB_ENOTFOUND, WB_ELMDB. */
+ * NUL-terminated), *len its length.  Returns 0, WB_ENOTFOUND, WB_ECORRUPT,
+ * WB_ELMDB. */
 int wb_store_word(wb_store *st, uint32_t row, const char **word, size_t *len);
 
 /* Call fn(ud, row, word, len) for the rows first .. first + n - 1 that exist,
@@ -137,15 +164,18 @@ typedef struct wb_verify_report {
     uint64_t blocks_checked;   /* 64 MiB blocks hashed */
     int64_t first_bad_block;   /* -1 when all vector blocks match */
     int norms_ok;              /* norms.npy hash matches */
-    int index_ok;              /* words <-> rows agree for every row */
+    int index_ok;              /* words <-> rows agree for every row (0 when pages are bad) */
     uint64_t index_bad_row;    /* first row whose index entries disagree */
+    int index_sum;             /* data.mdb matches its checksum: 1, 0, or -1 (format 1: none recorded) */
+    int index_pages_ok;        /* every page of every index database is well formed */
 } wb_verify_report;
 
-/* Recompute the vector block hashes, the norms hash and check that the
- * words and rows databases are inverse of each other.  Returns 0 when all
- * match, WB_ECORRUPT with err naming the first bad block / row otherwise
- * (*rep filled in both cases).  `progress` (may be NULL) is called with the
- * bytes hashed so far and the total. */
+/* Recompute the vector block hashes, the norms hash and the index checksum,
+ * check every page of the index (mdbcheck.h) and, when they are sound, that
+ * the words and rows databases are inverse of each other.  Returns 0 when
+ * all match, WB_ECORRUPT with err naming the first bad block / page / row
+ * otherwise (*rep filled in both cases).  `progress` (may be NULL) is called
+ * with the vector bytes hashed so far and the total. */
 int wb_store_verify(wb_store *st, wb_verify_report *rep,
                     void (*progress)(void *ud, uint64_t done, uint64_t total),
                     void *ud, wb_err *err);

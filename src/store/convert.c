@@ -317,7 +317,9 @@ typedef struct ctx {
 
 static int chunk_reserve(chunk *c, size_t nrec, size_t row_bytes) {
     if (nrec <= c->rcap) return 0;
-    size_t cap = c->rcap ? c->rcap : 1024;
+    /* Start at 1024 records, or fewer when rows are wide (a 5M-number
+     * first line must not reserve 1024 x 20 MB); then grow with use. */
+    size_t cap = c->rcap ? c->rcap : row_bytes > (4u << 20) / 1024 ? ((4u << 20) / row_bytes ? (4u << 20) / row_bytes : 1) : 1024;
     while (cap < nrec) cap *= 2;
     rec *r = realloc(c->recs, cap * sizeof *r);
     if (!r) return WB_ENOMEM;
@@ -1076,8 +1078,15 @@ int wb_convert(const char *input_path, const char *store, const wb_convert_opts 
         rc = wb_err_set(err, WB_ENOMEM, "out of memory");
         goto out;
     }
-    uint64_t expect = st->header_rows;
+    /* Rows to size the duplicate table for: the header's count is only a
+     * hint (it may say 5e12 or 2^64-1), so it is bounded by what the file
+     * can hold (a text row needs at least "w 0 0 ...\n", a binary one
+     * "w " and dim floats); wb_ixb_open caps it too and the table grows. */
+    uint64_t expect = st->header_rows, most = UINT64_MAX;
+    if (x->in.size && !x->in.gz)
+        most = x->in.size / ((uint64_t)x->dim * (x->fmt == WB_FMT_WORD2VEC_BIN ? 4 : 2) + 2);
     if (!expect && x->in.size && !x->in.gz) expect = x->in.size / ((uint64_t)x->dim * 8 + 8);
+    if (expect > most) expect = most;
     if ((rc = wb_ixb_open(&w.ix, tmp, expect, err))) goto out;
 
     /* Threads. */

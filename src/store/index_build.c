@@ -11,16 +11,19 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <xxhash.h>
 
+#include "store/mdbcheck.h"
 #include "store/store_int.h"
 
 #define IXB_TXN_ROWS 50000u          /* puts per write transaction */
 #define IXB_MAPSIZE (1ull << 37)     /* virtual size of the build environment */
 #define IXB_RUN_BYTES (8u << 20)     /* (key, row) bytes buffered before a spill */
 #define IXB_REC_HEAD 6               /* u16 key length + u32 row */
+#define IXB_EXPECT_MAX (1u << 23)     /* rows the duplicate table is sized for at most (12 B each) */
 
 struct wb_ixb {
     char *dir;               /* temporary store directory (owned) */
@@ -45,7 +48,28 @@ struct wb_ixb {
 };
 
 static int lmdb_fail(wb_err *err, const char *what, int mrc) {
+    if (mrc == MDB_MAP_FULL)
+        return wb_err_set(err, WB_ENOMEM, "LMDB %s: %s (the index outgrew the address space left under ulimit -v)",
+                          what, mdb_strerror(mrc));
     return wb_err_set(err, WB_ELMDB, "LMDB %s: %s", what, mdb_strerror(mrc));
+}
+
+/* The build environment's map: 128 GB of address space, or under a capped
+ * address space (ulimit -v) half of what the process has left, so that a
+ * converter on a small login node still runs (the sealed file records its
+ * own size whatever this was). */
+static size_t build_mapsize(void) {
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_AS, &rl) || rl.rlim_cur == RLIM_INFINITY) return IXB_MAPSIZE;
+    unsigned long pages = 0;
+    FILE *f = fopen("/proc/self/statm", "re");
+    if (f) {
+        if (fscanf(f, "%lu", &pages) != 1) pages = 0;
+        fclose(f);
+    }
+    uint64_t used = (uint64_t)pages * (uint64_t)sysconf(_SC_PAGESIZE), left = rl.rlim_cur > used ? rl.rlim_cur - used : 0;
+    uint64_t size = (left / 2) & ~((1ull << 20) - 1);
+    return size < (16u << 20) ? (16u << 20) : size > IXB_MAPSIZE ? IXB_MAPSIZE : (size_t)size;
 }
 
 static char *run_path(const wb_ixb *b, int i) {
@@ -77,6 +101,7 @@ int wb_ixb_open(wb_ixb **out, const char *dir, uint64_t expect_rows, wb_err *err
     *out = b;
     b->dir = strdup(dir);
     b->envdir = wb_path_join(dir, "index.build");
+    if (expect_rows > IXB_EXPECT_MAX) expect_rows = IXB_EXPECT_MAX; /* a hint; the table grows */
     b->size = expect_rows ? (size_t)(expect_rows * 5 / 4) + 1024 : 1 << 16;
     b->hash = calloc(b->size, sizeof *b->hash);
     b->row = malloc(b->size * sizeof *b->row);
@@ -86,7 +111,7 @@ int wb_ixb_open(wb_ixb **out, const char *dir, uint64_t expect_rows, wb_err *err
         return wb_err_at(err, errno, b->envdir, 0, -1, "cannot create: %s", strerror(errno));
     int mrc;
     if ((mrc = mdb_env_create(&b->env)) || (mrc = mdb_env_set_maxdbs(b->env, 4)) ||
-        (mrc = mdb_env_set_mapsize(b->env, IXB_MAPSIZE)) ||
+        (mrc = mdb_env_set_mapsize(b->env, build_mapsize())) ||
         (mrc = mdb_env_open(b->env, b->envdir, MDB_NOSYNC | MDB_NOMETASYNC | MDB_NOLOCK, 0644)) ||
         (mrc = mdb_txn_begin(b->env, NULL, 0, &b->txn)) ||
         (mrc = mdb_dbi_open(b->txn, WB_DB_WORDS, MDB_CREATE, &b->words)) ||
@@ -343,7 +368,8 @@ int wb_ixb_finish(wb_ixb *b, const char *dst, wb_err *err) {
     rc = !from || !to ? wb_err_set(err, WB_ENOMEM, "out of memory")
          : rename(from, to) ? wb_err_at(err, errno, to, 0, -1, "cannot move the index: %s", strerror(errno)) : 0;
     free(from), free(to);
-    return rc;
+    /* Record a map size that fits the file and write its checksum file. */
+    return rc ? rc : wb_mdb_seal(dst, err);
 }
 
 void wb_ixb_close(wb_ixb *b) {

@@ -28,7 +28,8 @@ typedef struct wb_ixb wb_ixb;
 
 /* Start building in directory `dir` (the temporary store directory): the
  * LMDB environment goes to dir/index.build/, run files to dir/run-N.
- * expect_rows (0 = unknown) sizes the duplicate table.  Errors: errno,
+ * expect_rows (0 = unknown; any value: a hint capped at 8M rows) sizes the
+ * duplicate table, which grows as needed.  Errors: errno,
  * WB_ELMDB, WB_ENOMEM.  On failure *out is still safe to close. */
 int wb_ixb_open(wb_ixb **out, const char *dir, uint64_t expect_rows, wb_err *err);
 
@@ -40,8 +41,9 @@ int wb_ixb_add(wb_ixb *b, const char *word, size_t len, uint32_t row, uint32_t *
 /* Set a meta key (written with the last transaction). */
 int wb_ixb_put_meta(wb_ixb *b, const char *key, const void *val, size_t n, wb_err *err);
 
-/* Merge the runs into the words database, commit, close the environment
- * and move its data file into the existing empty directory `dst`. */
+/* Merge the runs into the words database, commit, close the environment,
+ * move its data file into the existing empty directory `dst` and seal it
+ * there (wb_mdb_seal: the file's size as map size, data.mdb.xxh3). */
 int wb_ixb_finish(wb_ixb *b, const char *dst, wb_err *err);
 
 /* Release everything and remove dir/index.build and the run files; NULL ok. */

@@ -9,7 +9,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <inttypes.h>
 #include <libgen.h>
 #include <pthread.h>
@@ -28,13 +27,48 @@
 
 /* ---- file helpers ----------------------------------------------------------- */
 
-static int rm_cb(const char *path, const struct stat *sb, int flag, struct FTW *ftw) {
-    (void)sb; (void)flag; (void)ftw;
-    return remove(path);
+/* Remove everything below the directory open as dfd, through directory
+ * descriptors only: a symbolic link is removed, never followed, and
+ * renaming a directory of the tree meanwhile (a directory -> symlink swap
+ * in a shared parent such as /tmp) cannot send the removal elsewhere, as
+ * it could a walk by path (nftw).  Nesting deeper than a store's is left. */
+static void rm_below(int dfd, int depth) {
+    int fd = dup(dfd);
+    DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+    if (!d) {
+        if (fd >= 0) close(fd);
+        return;
+    }
+    rewinddir(d); /* the duplicate shares dfd's offset, which an earlier listing may have moved */
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
+        if (unlinkat(dfd, e->d_name, 0) == 0 || (errno != EISDIR && errno != EPERM) || depth >= 8) continue;
+        int sub = openat(dfd, e->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (sub < 0) continue;
+        rm_below(sub, depth + 1);
+        close(sub);
+        unlinkat(dfd, e->d_name, AT_REMOVEDIR);
+    }
+    closedir(d);
+}
+
+/* Remove the directory tree `path` (its last component is not followed).
+ * With `dfd` >= 0, the tree is the directory open as dfd, and it is removed
+ * only while `path` still names that directory. */
+static void rm_tree(const char *path, int dfd) {
+    int fd = dfd >= 0 ? dfd : open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0) return;
+    struct stat a, b;
+    if (!fstat(fd, &a) && !lstat(path, &b) && a.st_dev == b.st_dev && a.st_ino == b.st_ino) {
+        rm_below(fd, 0);
+        rmdir(path);
+    }
+    if (fd != dfd) close(fd);
 }
 
 void wb_rmrf(const char *path) {
-    nftw(path, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
+    rm_tree(path, -1);
 }
 
 int wb_pwrite_all(int fd, const void *buf, size_t n, uint64_t off) {
@@ -101,6 +135,9 @@ static void clean_stale(const char *parent, const char *base) {
         if (*endp || pid <= 0) continue;
         if (pid != getpid() && kill((pid_t)pid, 0) == 0) continue; /* a live writer owns it */
         if (pid != getpid() && errno == EPERM) continue;
+        struct stat sb;
+        if (fstatat(dirfd(d), e->d_name, &sb, AT_SYMLINK_NOFOLLOW) || !S_ISDIR(sb.st_mode) || sb.st_uid != geteuid())
+            continue; /* another user's, or not a directory: not ours to remove */
         char *p = wb_path_join(parent, e->d_name);
         if (p) wb_rmrf(p);
         free(p);
@@ -109,10 +146,19 @@ static void clean_stale(const char *parent, const char *base) {
 }
 
 /* A directory we may replace with --force: empty, or holding nothing but a
- * store's files (so --force never deletes anything else). */
-static int looks_like_store(const char *dir) {
-    DIR *d = opendir(dir);
-    if (!d) return 0;
+ * store's files (so --force never deletes anything else).  fd is the
+ * directory, or -1 to open `dir` (its last component not followed). */
+static int looks_like_store(const char *dir, int fd) {
+    int own = fd < 0;
+    if (own) fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    int dup_fd = fd >= 0 ? dup(fd) : -1;
+    DIR *d = dup_fd >= 0 ? fdopendir(dup_fd) : NULL;
+    if (own && fd >= 0) close(fd);
+    if (!d) {
+        if (dup_fd >= 0) close(dup_fd);
+        return 0;
+    }
+    rewinddir(d);
     struct dirent *e;
     int other = 0;
     while (!other && (e = readdir(d))) {
@@ -137,7 +183,7 @@ int wb_pub_begin(wb_pub *p, const char *store, int force, wb_err *e) {
     struct stat sb;
     if (stat(store, &sb) == 0) {
         if (!force) return wb_err_at(e, WB_EEXIST, store, 0, -1, "exists (use --force to replace it)");
-        if (!S_ISDIR(sb.st_mode) || !looks_like_store(store))
+        if (!S_ISDIR(sb.st_mode) || !looks_like_store(store, -1))
             return wb_err_at(e, WB_EEXIST, store, 0, -1, "exists and is not a wordbench store; refusing to replace it");
     }
     clean_stale(p->parent, p->base);
@@ -264,11 +310,21 @@ static int publish(const char *tmp, const char *store, const char *parent, int f
     if (errno != EEXIST && errno != ENOTEMPTY)
         return wb_err_at(err, errno, store, 0, -1, "cannot publish the store: %s", strerror(errno));
     if (!force) return wb_err_at(err, WB_EEXIST, store, 0, -1, "exists (use --force to replace it)");
-    if (!looks_like_store(store))
+    /* Hold the old store's directory before the check and the swap:
+     * afterwards it is removed through this descriptor, and only while the
+     * temporary name still names it. */
+    int old = open(store, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (old < 0 || !looks_like_store(store, old)) {
+        if (old >= 0) close(old);
         return wb_err_at(err, WB_EEXIST, store, 0, -1, "exists and is not a wordbench store; refusing to replace it");
-    if (rename2(tmp, store, RENAME_EXCHANGE))
-        return wb_err_at(err, errno, store, 0, -1, "cannot swap in the new store: %s", strerror(errno));
-    wb_rmrf(tmp); /* now the old store; processes mapping it keep their mappings */
+    }
+    if (rename2(tmp, store, RENAME_EXCHANGE)) {
+        int e = errno;
+        close(old);
+        return wb_err_at(err, e, store, 0, -1, "cannot swap in the new store: %s", strerror(e));
+    }
+    rm_tree(tmp, old); /* now at the temporary name; processes mapping it keep their mappings */
+    close(old);
 synced:
     wb_fsync_path(parent, 1);
     return 0;

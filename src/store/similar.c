@@ -11,7 +11,8 @@
 
 #include "wordbench/floatparse.h"
 
-#define BLOCK_ROWS 8192 /* rows scored per sgemv */
+#define BLOCK_ROWS 8192          /* rows scored per sgemv, at most */
+#define BLOCK_BYTES (64u << 20)  /* and at most this many bytes of (widened) rows: 8192 rows up to dim 2048 */
 
 /* Min-heap of the best k by score (root = worst kept). */
 static void heap_push(wb_neighbor *h, size_t *n, size_t k, uint32_t row, float s) {
@@ -49,8 +50,13 @@ int wb_similar(wb_store *st, const float *query, size_t k, const uint32_t *exclu
     for (size_t i = 0; i < E; i++) qq += (double)query[i] * query[i];
     if (qq == 0) return wb_err_set(err, WB_EUSAGE, "the query vector is zero");
     const float qn = (float)sqrt(qq);
-    float *scores = malloc(BLOCK_ROWS * sizeof(float));
-    float *wide = in->dtype == WB_DTYPE_F16 ? malloc(BLOCK_ROWS * E * sizeof(float)) : NULL;
+    /* Rows per block: 8192, fewer for wide rows (an f16 store of dim 5M
+     * would otherwise widen 8192 x 20 MB at a time). */
+    const size_t block = E * sizeof(float) >= BLOCK_BYTES ? 1
+                         : BLOCK_BYTES / (E * sizeof(float)) < BLOCK_ROWS ? BLOCK_BYTES / (E * sizeof(float))
+                                                                            : BLOCK_ROWS;
+    float *scores = malloc(block * sizeof(float));
+    float *wide = in->dtype == WB_DTYPE_F16 ? malloc(block * E * sizeof(float)) : NULL;
     if (!scores || (in->dtype == WB_DTYPE_F16 && !wide)) {
         free(scores), free(wide);
         return wb_err_set(err, WB_ENOMEM, "out of memory");
@@ -58,8 +64,8 @@ int wb_similar(wb_store *st, const float *query, size_t k, const uint32_t *exclu
     const float *norms = wb_store_norms(st);
     size_t n = 0;
     wb_store_advise(st, 1);
-    for (uint64_t r0 = 0; r0 < in->rows; r0 += BLOCK_ROWS) {
-        size_t m = in->rows - r0 < BLOCK_ROWS ? (size_t)(in->rows - r0) : BLOCK_ROWS;
+    for (uint64_t r0 = 0; r0 < in->rows; r0 += block) {
+        size_t m = in->rows - r0 < block ? (size_t)(in->rows - r0) : block;
         const float *A = wb_store_row(st, r0);
         if (wide) {
             wb_f16_to_f32_n(wide, wb_store_row(st, r0), m * E);

@@ -2,10 +2,12 @@
  * store.c — open, read and verify an embedding store (see wordbench/store.h).
  *
  * Contains: the opener (NPY headers checked against file sizes and the meta
- * database, LMDB opened read-only without a lock file), word/row look-ups,
- * gather into float32, verification, and the meta parser shared with the
- * converter.  Leaves out: writing stores (convert.c) and similarity search
- * (similar.c).
+ * database; the index file checked before LMDB maps it, then opened
+ * read-only without a lock file and with a map of the file's size),
+ * word/row look-ups, gather into float32, verification, and the meta parser
+ * shared with the converter.  Leaves out: writing stores (convert.c),
+ * similarity search (similar.c), the LMDB page checks themselves
+ * (mdbcheck.c).
  */
 #include "wordbench/store.h"
 
@@ -23,6 +25,7 @@
 #include <unistd.h>
 #include <xxhash.h>
 
+#include "store/mdbcheck.h"
 #include "store/store_int.h"
 #include "wordbench/floatparse.h"
 #include "wordbench/npy.h"
@@ -44,6 +47,12 @@ struct wb_store {
     MDB_dbi words, rows, meta;  /* database handles */
     uint8_t *block_hashes;      /* copy of meta block_hashes (nblocks*8) */
     uint64_t norms_hash;        /* XXH3-64 of the norms data */
+    wb_mdb_file mdb;            /* the index file as checked at open (fd: LMDB's; path: index_path) */
+    char *index_path;           /* STORE/index.lmdb/data.mdb for messages (owned) */
+    int have_sum;               /* the index has a checksum file */
+    wb_mdb_sum sum;             /* and what it records */
+    const uint8_t *imap;        /* LMDB's map of the index (NULL: unknown) */
+    size_t imap_len;            /* its length */
 };
 
 /* ---- keys and meta ------------------------------------------------------ */
@@ -225,7 +234,9 @@ static int map_npy(int dfd, const char *dir, const char *name, int want_ndim, wb
                    void **map, size_t *maplen, uint64_t *fsize, wb_err *err) {
     char *path = wb_path_join(dir, name);
     if (!path) return wb_err_set(err, WB_ENOMEM, "out of memory");
-    int rc = 0, fd = openat(dfd, name, O_RDONLY | O_CLOEXEC);
+    /* O_NONBLOCK: a store path may come from a model file, and opening a
+     * FIFO planted as vectors.npy would otherwise wait forever. */
+    int rc = 0, fd = openat(dfd, name, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0) {
         rc = errno;
         wb_err_at(err, rc, path, 0, -1, "cannot open: %s", strerror(rc));
@@ -235,6 +246,10 @@ static int map_npy(int dfd, const char *dir, const char *name, int want_ndim, wb
     if (fstat(fd, &sb)) {
         rc = errno;
         wb_err_at(err, rc, path, 0, -1, "cannot stat: %s", strerror(rc));
+        goto out;
+    }
+    if (!S_ISREG(sb.st_mode)) {
+        rc = wb_err_at(err, WB_ECORRUPT, path, 0, -1, "not a regular file");
         goto out;
     }
     uint8_t head[WB_NPY_DATA_OFFSET];
@@ -293,10 +308,13 @@ void wb_store_close(wb_store *st) {
     free(st);
 }
 
-/* Open the LMDB index: read-only, no lock file, and make sure the data file
- * covers every page LMDB believes it has (a truncated data.mdb would
- * otherwise SIGBUS on first touch). */
-static int open_index(wb_store *st, int dfd, wb_err *err) {
+/* Open the LMDB index.  Before LMDB sees data.mdb, check what it will trust
+ * (mdbcheck.h: meta pages, the database records, root pages, the meta
+ * database) or, with WB_STORE_OPEN_VERIFY, every page and the checksum; then
+ * open it read-only, without a lock file, with a map of the file's size (the
+ * builder's recorded map size may be 128 GB, more address space than a
+ * capped process has). */
+static int open_index(wb_store *st, int dfd, unsigned flags, wb_err *err) {
     /* LMDB takes a path: reach the index through the directory descriptor
      * (/proc/self/fd/N) so that it comes from the same directory as the
      * matrices even if the store is replaced meanwhile. */
@@ -306,34 +324,63 @@ static int open_index(wb_store *st, int dfd, wb_err *err) {
     const int proc = stat(viafd, &sb) == 0 && S_ISDIR(sb.st_mode);
     char *path = proc ? wb_path_join(viafd, WB_STORE_INDEX) : wb_path_join(st->dir, WB_STORE_INDEX);
     char *shown = wb_path_join(st->dir, WB_STORE_INDEX "/data.mdb");
-    char *data = path ? wb_path_join(path, "data.mdb") : NULL;
-    int rc = 0, mrc;
-    if (!data || !shown) { rc = wb_err_set(err, WB_ENOMEM, "out of memory"); goto out; }
-    if (stat(data, &sb)) {
+    char *sumshown = wb_path_join(st->dir, WB_STORE_INDEX "/" WB_MDB_SUM_NAME);
+    int rc = 0, mrc, fd = -1;
+    if (!path || !shown || !sumshown) { rc = wb_err_set(err, WB_ENOMEM, "out of memory"); goto out; }
+    fd = openat(dfd, WB_STORE_INDEX "/data.mdb", O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    if (fd < 0) {
         rc = errno;
         wb_err_at(err, rc, shown, 0, -1, "cannot open the index: %s", strerror(rc));
         goto out;
     }
-    st->info.index_bytes = (uint64_t)sb.st_size;
+    if ((rc = wb_mdb_check_open(&st->mdb, fd, shown, WB_DB_META, err))) goto out;
+    st->index_path = shown, shown = NULL; /* the store keeps the name for verify's messages */
+    st->info.index_bytes = st->mdb.fsize;
+    rc = wb_mdb_sum_read(dfd, WB_STORE_INDEX "/" WB_MDB_SUM_NAME, sumshown, &st->sum, err);
+    if (rc && rc != ENOENT) goto out;
+    st->have_sum = rc == 0;
+    rc = 0;
+    if (st->have_sum && st->sum.size != st->mdb.fsize) {
+        rc = wb_err_at(err, WB_ECORRUPT, st->index_path, 0, -1, "has %" PRIu64 " bytes, its checksum file says %" PRIu64,
+                       st->mdb.fsize, st->sum.size);
+        goto out;
+    }
+    if (flags & WB_STORE_OPEN_VERIFY) {
+        uint64_t h;
+        if ((rc = wb_mdb_walk(&st->mdb, NULL, err))) goto out;
+        if (st->have_sum && (rc = wb_mdb_hash(fd, st->mdb.fsize, &h))) {
+            wb_err_at(err, rc, st->index_path, 0, -1, "cannot read: %s", wb_strerror(rc));
+            goto out;
+        }
+        if (st->have_sum && h != st->sum.xxh3) {
+            rc = wb_err_at(err, WB_ECORRUPT, st->index_path, 0, -1, "does not match its checksum (data.mdb.xxh3)");
+            goto out;
+        }
+    }
     if ((mrc = mdb_env_create(&st->env))) { rc = lmdb_err(err, "mdb_env_create", mrc); goto out; }
     mdb_env_set_maxdbs(st->env, 4);
+    mdb_env_set_mapsize(st->env, (size_t)st->mdb.fsize);
     if ((mrc = mdb_env_open(st->env, path, MDB_RDONLY | MDB_NOLOCK | MDB_NOTLS, 0444))) {
         /* errno values pass through (ENOENT lets wb_store_open retry a
          * store that was replaced under it); LMDB's own codes are wrapped. */
         rc = wb_err_at(err, mrc > 0 ? mrc : mrc == MDB_INVALID || mrc == MDB_VERSION_MISMATCH ? WB_ECORRUPT : WB_ELMDB,
-                       shown, 0, -1, "cannot open the LMDB index: %s", mdb_strerror(mrc));
+                       st->index_path, 0, -1, "cannot open the LMDB index: %s", mdb_strerror(mrc));
         goto out;
     }
+    /* LMDB must see the file as it was checked (the same file, the same meta
+     * page): a store is never written after publication. */
     MDB_envinfo ei;
     MDB_stat es;
     mdb_env_info(st->env, &ei);
     mdb_env_stat(st->env, &es);
-    if ((uint64_t)(ei.me_last_pgno + 1) * es.ms_psize > (uint64_t)sb.st_size) {
-        rc = wb_err_at(err, WB_ECORRUPT, shown, 0, -1,
-                       "truncated: LMDB uses %zu pages of %u bytes but the file has %lld bytes",
-                       ei.me_last_pgno + 1, es.ms_psize, (long long)sb.st_size);
+    mdb_filehandle_t lfd;
+    struct stat a, b;
+    if (ei.me_last_pgno + 1 != st->mdb.npages || es.ms_psize != st->mdb.psize || mdb_env_get_fd(st->env, &lfd) ||
+        fstat(lfd, &a) || fstat(fd, &b) || a.st_ino != b.st_ino || a.st_dev != b.st_dev) {
+        rc = wb_err_at(err, WB_ECORRUPT, st->index_path, 0, -1, "changed while it was being opened");
         goto out;
     }
+    st->mdb.fd = lfd;
     if ((mrc = mdb_txn_begin(st->env, NULL, MDB_RDONLY, &st->txn))) {
         rc = lmdb_err(err, "mdb_txn_begin", mrc);
         goto out;
@@ -342,15 +389,16 @@ static int open_index(wb_store *st, int dfd, wb_err *err) {
         {WB_DB_META, &st->meta, 0}, {WB_DB_WORDS, &st->words, 0}, {WB_DB_ROWS, &st->rows, MDB_INTEGERKEY}};
     for (int i = 0; i < 3; i++) {
         if ((mrc = mdb_dbi_open(st->txn, dbs[i].name, dbs[i].flags, dbs[i].dbi))) {
-            rc = wb_err_at(err, WB_ECORRUPT, shown, 0, -1, "the index has no '%s' database: %s", dbs[i].name,
+            rc = wb_err_at(err, WB_ECORRUPT, st->index_path, 0, -1, "the index has no '%s' database: %s", dbs[i].name,
                            mdb_strerror(mrc));
             goto out;
         }
     }
 out:
-    free(data);
+    if (fd >= 0) close(fd);
     free(path);
     free(shown);
+    free(sumshown);
     return rc;
 }
 
@@ -362,11 +410,17 @@ static int read_meta(wb_store *st, wb_err *err) {
     if (mrc) return lmdb_err(err, "mdb_cursor_open", mrc);
     wb_meta m;
     wb_meta_init(&m);
-    while ((mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) == 0)
+    const void *inside = NULL; /* any byte of LMDB's map */
+    while ((mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) == 0) {
+        inside = k.mv_data;
         if ((rc = wb_meta_take(&m, k.mv_data, k.mv_size, v.mv_data, v.mv_size, err))) break;
+    }
     mdb_cursor_close(cur);
     if (rc) return rc;
     if (mrc != MDB_NOTFOUND) return lmdb_err(err, "reading meta", mrc);
+    void *addr;
+    size_t used;
+    if (inside && !wb_lmdb_map(st->env, inside, &addr, &used)) st->imap = addr, st->imap_len = used;
     if ((rc = wb_meta_finish(&m, err))) return rc;
     uint64_t vb = st->info.vectors_bytes, nb = st->info.norms_bytes, ib = st->info.index_bytes;
     st->info = m.info;
@@ -385,6 +439,7 @@ static void store_release(wb_store *st) {
     if (st->vmap) munmap(st->vmap, st->vmap_len);
     if (st->nmap) munmap(st->nmap, st->nmap_len);
     free(st->block_hashes);
+    free(st->index_path);
     char *dir = st->dir;
     memset(st, 0, sizeof *st);
     st->dir = dir;
@@ -392,7 +447,7 @@ static void store_release(wb_store *st) {
 
 /* One attempt: every file through one directory descriptor, so all of them
  * come from the same store even while `convert --force` swaps in another. */
-static int open_attempt(wb_store *st, const char *dir, wb_err *err) {
+static int open_attempt(wb_store *st, const char *dir, unsigned flags, wb_err *err) {
     int rc, dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     wb_npy_info vi, ni;
     if (dfd < 0) {
@@ -403,8 +458,15 @@ static int open_attempt(wb_store *st, const char *dir, wb_err *err) {
     if ((rc = map_npy(dfd, dir, WB_STORE_VECTORS, 2, &vi, &st->vmap, &st->vmap_len, &st->info.vectors_bytes, err)) ||
         (rc = map_npy(dfd, dir, WB_STORE_NORMS, 1, &ni, &st->nmap, &st->nmap_len, &st->info.norms_bytes, err)))
         goto out;
-    if ((rc = open_index(st, dfd, err)) || (rc = read_meta(st, err))) {
+    if ((rc = open_index(st, dfd, flags, err)) || (rc = read_meta(st, err))) {
         if (err && !err->file[0]) snprintf(err->file, sizeof err->file, "%s/%s", dir, WB_STORE_INDEX);
+        goto out;
+    }
+    if (st->info.format_version >= 2 && !st->have_sum) {
+        /* Format 2 records the index's checksum.  ENOENT, like any missing
+         * file: the store may have just been replaced (--force) and its
+         * files removed under us, which wb_store_open retries. */
+        rc = wb_err_at(err, ENOENT, dir, 0, -1, "%s/%s is missing", WB_STORE_INDEX, WB_MDB_SUM_NAME);
         goto out;
     }
     if (vi.rows != st->info.rows || vi.cols != st->info.dim || vi.dtype != st->info.dtype) {
@@ -437,8 +499,19 @@ out:
     return rc;
 }
 
+static _Atomic unsigned g_open_flags; /* wb_store_set_open_flags */
+
+void wb_store_set_open_flags(unsigned flags) {
+    g_open_flags = flags;
+}
+
 int wb_store_open(wb_store **out, const char *dir, wb_err *err) {
+    return wb_store_open_ex(out, dir, g_open_flags, err);
+}
+
+int wb_store_open_ex(wb_store **out, const char *dir, unsigned flags, wb_err *err) {
     *out = NULL;
+    if (flags & ~(unsigned)WB_STORE_OPEN_VERIFY) return wb_err_set(err, WB_EUSAGE, "unknown store open flags 0x%x", flags);
     wb_store *st = calloc(1, sizeof *st);
     if (!st || !(st->dir = strdup(dir))) {
         free(st);
@@ -448,7 +521,7 @@ int wb_store_open(wb_store **out, const char *dir, wb_err *err) {
     /* A file that vanishes under us means the store we opened was just
      * replaced and is being removed: open the new one (a few tries). */
     for (int attempt = 0;; attempt++) {
-        rc = open_attempt(st, dir, err);
+        rc = open_attempt(st, dir, flags, err);
         if (rc != ENOENT || attempt == 8) break;
         struct stat sb;
         if (stat(dir, &sb) || !S_ISDIR(sb.st_mode)) break; /* really missing */
@@ -470,11 +543,25 @@ const wb_store_info *wb_store_info_get(const wb_store *st) {
 
 /* ---- look-ups ----------------------------------------------------------- */
 
+/* LMDB's answer as a wordbench code: its corruption reports are WB_ECORRUPT. */
+static int mdb_code(int mrc) {
+    if (mrc == MDB_NOTFOUND) return WB_ENOTFOUND;
+    if (mrc == MDB_CORRUPTED || mrc == MDB_PAGE_NOTFOUND || mrc == MDB_CURSOR_FULL) return WB_ECORRUPT;
+    return mrc ? WB_ELMDB : 0;
+}
+
+/* A value LMDB hands out must lie inside its map of the index: a corrupt
+ * leaf below the pages checked at open may claim any size. */
+static int in_map(const wb_store *st, const MDB_val *v) {
+    if (!st->imap) return 1;
+    const uintptr_t p = (uintptr_t)v->mv_data, b = (uintptr_t)st->imap;
+    return p >= b && p - b <= st->imap_len && v->mv_size <= st->imap_len - (p - b);
+}
+
 static int row_word(wb_store *st, uint32_t row, MDB_val *v) {
     MDB_val k = {sizeof row, &row};
-    int mrc = mdb_get(st->txn, st->rows, &k, v);
-    if (mrc == MDB_NOTFOUND) return WB_ENOTFOUND;
-    return mrc ? WB_ELMDB : 0;
+    int rc = mdb_code(mdb_get(st->txn, st->rows, &k, v));
+    return rc ? rc : in_map(st, v) ? 0 : WB_ECORRUPT;
 }
 
 int wb_store_lookup(wb_store *st, const char *word, size_t len, uint32_t *row) {
@@ -488,14 +575,15 @@ int wb_store_lookup(wb_store *st, const char *word, size_t len, uint32_t *row) {
         k.mv_data = kb;
     }
     if (k.mv_size == 0) return WB_ENOTFOUND; /* LMDB has no empty keys */
-    int mrc = mdb_get(st->txn, st->words, &k, &v);
-    if (mrc == MDB_NOTFOUND) return WB_ENOTFOUND;
-    if (mrc || v.mv_size != 4) return mrc ? WB_ELMDB : WB_ECORRUPT;
+    int rc = mdb_code(mdb_get(st->txn, st->words, &k, &v));
+    if (rc) return rc;
+    if (v.mv_size != 4 || !in_map(st, &v)) return WB_ECORRUPT;
     uint32_t r;
     memcpy(&r, v.mv_data, 4);
+    if (r >= st->info.rows) return WB_ECORRUPT; /* the index names a row the matrix lacks */
     if (k.mv_size == WB_STORE_MAX_KEY) { /* a 511-byte word or a hashed long word: confirm */
         MDB_val w;
-        int rc = row_word(st, r, &w);
+        rc = row_word(st, r, &w);
         if (rc) return rc == WB_ENOTFOUND ? WB_ECORRUPT : rc;
         if (w.mv_size != len || memcmp(w.mv_data, word, len)) return WB_ENOTFOUND;
     }
@@ -503,11 +591,12 @@ int wb_store_lookup(wb_store *st, const char *word, size_t len, uint32_t *row) {
     return 0;
 }
 
-int wb_lmdb_map(MDB_env *env, void **addr, size_t *used) {
+int wb_lmdb_map(MDB_env *env, const void *inside, void **addr, size_t *used) {
     mdb_filehandle_t fd;
     struct stat sb;
     MDB_envinfo ei;
     MDB_stat es;
+    const unsigned long at = (unsigned long)(uintptr_t)inside;
     if (mdb_env_get_fd(env, &fd) || fstat(fd, &sb) || mdb_env_info(env, &ei) || mdb_env_stat(env, &es)) return -1;
     FILE *f = fopen("/proc/self/maps", "re");
     if (!f) return -1;
@@ -518,6 +607,7 @@ int wb_lmdb_map(MDB_env *env, void **addr, size_t *used) {
         unsigned maj, min;
         if (sscanf(line, "%lx-%lx %*s %lx %x:%x %lu", &lo, &hi, &off, &maj, &min, &ino) != 6) continue;
         if (ino != (unsigned long)sb.st_ino || off != 0 || makedev(maj, min) != sb.st_dev) continue;
+        if (at < lo || at >= hi) continue; /* another handle's map of the same file */
         *addr = (void *)lo;
         *used = (size_t)(ei.me_last_pgno + 1) * es.ms_psize;
         if (*used > hi - lo) *used = hi - lo;
@@ -532,9 +622,7 @@ int wb_lmdb_map(MDB_env *env, void **addr, size_t *used) {
  * separate page faults (each ~10 us on a virtual machine). */
 static void populate_index(wb_store *st) {
 #ifdef MADV_POPULATE_READ
-    void *addr;
-    size_t used;
-    if (!wb_lmdb_map(st->env, &addr, &used)) madvise(addr, used, MADV_POPULATE_READ);
+    if (st->imap) madvise((void *)st->imap, st->imap_len, MADV_POPULATE_READ);
 #else
     (void)st;
 #endif
@@ -647,17 +735,35 @@ int wb_store_verify(wb_store *st, wb_verify_report *rep,
     wb_store_advise(st, 0);
     rep->norms_ok = XXH3_64bits(st->norms, st->info.rows * sizeof(float)) == st->norms_hash;
 
+    /* The index: its checksum (stores of format 2), every page (mdbcheck.c),
+     * and only when every page is sound the look-ups through LMDB. */
+    rep->index_sum = -1;
+    if (st->have_sum) {
+        uint64_t h;
+        int rc = wb_mdb_hash(st->mdb.fd, st->mdb.fsize, &h);
+        if (rc) return wb_err_at(err, rc, st->mdb.path, 0, -1, "cannot read: %s", wb_strerror(rc));
+        rep->index_sum = h == st->sum.xxh3;
+    }
+    wb_err werr;
+    wb_err_clear(&werr);
+    int wrc = wb_mdb_walk(&st->mdb, NULL, &werr);
+    if (wrc && wrc != WB_ECORRUPT) {
+        if (err) *err = werr;
+        return wrc;
+    }
+    rep->index_pages_ok = wrc == 0;
+
     /* Every row r has a word w, and w looks up to r. */
-    rep->index_ok = 1;
+    rep->index_ok = rep->index_pages_ok;
     MDB_cursor *cur;
     MDB_val k, v;
-    int mrc = mdb_cursor_open(st->txn, st->rows, &cur);
+    int mrc = rep->index_ok ? mdb_cursor_open(st->txn, st->rows, &cur) : 0;
     if (mrc) return lmdb_err(err, "mdb_cursor_open", mrc);
     uint64_t expect = 0;
-    while ((mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) == 0) {
+    while (rep->index_ok && (mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) == 0) {
         uint32_t r = 0, got;
         if (k.mv_size == 4) memcpy(&r, k.mv_data, 4);
-        if (k.mv_size != 4 || r != expect ||
+        if (k.mv_size != 4 || r != expect || !in_map(st, &v) ||
             wb_store_lookup(st, v.mv_data, v.mv_size, &got) || got != r) {
             rep->index_ok = 0;
             rep->index_bad_row = expect;
@@ -665,7 +771,7 @@ int wb_store_verify(wb_store *st, wb_verify_report *rep,
         }
         expect++;
     }
-    mdb_cursor_close(cur);
+    if (rep->index_pages_ok) mdb_cursor_close(cur);
     if (rep->index_ok && expect != st->info.rows) rep->index_ok = 0, rep->index_bad_row = expect;
 
     if (rep->first_bad_block >= 0) {
@@ -678,6 +784,15 @@ int wb_store_verify(wb_store *st, wb_verify_report *rep,
     }
     if (!rep->norms_ok)
         return wb_err_at(err, WB_ECORRUPT, st->dir, 0, -1, "norms.npy does not match its hash");
+    if (!rep->index_pages_ok) {
+        if (err) *err = werr;
+        if (err && rep->index_sum == 0)
+            snprintf(err->msg, sizeof err->msg, "does not match its checksum; first damage: %.900s", werr.msg);
+        return WB_ECORRUPT;
+    }
+    if (rep->index_sum == 0)
+        return wb_err_at(err, WB_ECORRUPT, st->mdb.path, 0, -1,
+                         "does not match its checksum (data.mdb.xxh3), though every page is well formed");
     if (!rep->index_ok)
         return wb_err_at(err, WB_ECORRUPT, st->dir, 0, -1, "the index disagrees with itself at row %" PRIu64,
                          rep->index_bad_row);

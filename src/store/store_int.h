@@ -56,9 +56,10 @@ char *wb_path_join(const char *dir, const char *name);
 /* Where LMDB mapped the environment's data file in this process, and how
  * much of it is in use ((last page + 1) x page size).  LMDB does not say
  * (mdb_env_info's me_mapaddr is only set for MDB_FIXEDMAP), so this finds
- * the mapping of mdb_env_get_fd's file in /proc/self/maps.  Returns 0, or -1
- * when it cannot tell (then callers skip their madvise). */
-int wb_lmdb_map(MDB_env *env, void **addr, size_t *used);
+ * the mapping of mdb_env_get_fd's file that contains `inside` (a pointer
+ * LMDB returned: other handles may map the same file) in /proc/self/maps.
+ * Returns 0, or -1 when it cannot tell. */
+int wb_lmdb_map(MDB_env *env, const void *inside, void **addr, size_t *used);
 
 /* Meta values parsed so far; `seen` bits record which required keys came. */
 typedef struct wb_meta {

@@ -245,7 +245,7 @@ out_has "info fingerprint" "$FP"
 run "$WB" info --json s
 expect_rc 0 "info --json"
 json_ok "info --json"
-json_eval "info --json fields" "d['rows'] == 60 and d['dim'] == 16 and d['dtype'] == 'f32' and d['source'] == 'demo.glove.txt' and d['source_format'] == 'glove' and d['source_gzip'] is False and d['normalized'] is False and d['format_version'] == 1 and d['blocks'] == 1"
+json_eval "info --json fields" "d['rows'] == 60 and d['dim'] == 16 and d['dtype'] == 'f32' and d['source'] == 'demo.glove.txt' and d['source_format'] == 'glove' and d['source_gzip'] is False and d['normalized'] is False and d['format_version'] == 2 and d['blocks'] == 1"
 json_eval "info --json sizes" "d['vectors_bytes'] == 4096 + 60 * 16 * 4 and d['norms_bytes'] == 4096 + 60 * 4 and d['index_bytes'] > 0"
 json_eval "info --json source_bytes" "d['source_bytes'] == $(wc -c <"$DEMO")"
 run "$WB" info no_such_store
@@ -352,7 +352,7 @@ out_has "verify prints the fingerprint" "$FP"
 run "$WB" verify --json s
 expect_rc 0 "verify --json"
 json_ok "verify --json"
-json_eval "verify --json content" "d['ok'] is True and d['blocks_checked'] == 1 and d['first_bad_block'] == -1 and d['norms_ok'] is True and d['index_ok'] is True"
+json_eval "verify --json content" "d['ok'] is True and d['blocks_checked'] == 1 and d['first_bad_block'] == -1 and d['norms_ok'] is True and d['index_ok'] is True and d['index_pages_ok'] is True and d['index_checksum'] is True"
 run "$WB" verify no_such_store
 expect_rc 1 "verify of a missing store"
 diag_err "verify of a missing store"

@@ -10,8 +10,11 @@
  * input.  Out-of-bounds reads are caught by AddressSanitizer: libFuzzer
  * hands over a heap block of exactly `size` bytes.
  *
- * Leaves out: the data after the header.  Seed it with the files in fixtures/npy:
- *   fuzz_npy -max_total_time=120 corpus/ /work/main/fixtures/npy
+ * Leaves out: the data after the header.  Seeds: tests/fuzz/corpus/npy (the
+ * files of fixtures/npy and headers written by wb_npy_header_write).
+ *
+ * The harness body is fuzz_npy_one(); tests/test_fuzz_regress.c includes
+ * this file with WB_FUZZ_NO_MAIN defined.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -20,44 +23,52 @@
 #include "wordbench/err.h"
 #include "wordbench/npy.h"
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+#include "fuzz_common.h"
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+#define FN_CHECK(c) ((c) ? (void)0 : wbf_fail("fuzz_npy.c", #c, __LINE__))
+
+static int fuzz_npy_one(const uint8_t *data, size_t size) {
     wb_npy_info info;
     wb_err err;
     wb_err_clear(&err);
     int rc = wb_npy_header_parse(data, size, &info, &err);
     if (rc != 0) {
-        if (rc != WB_ECORRUPT && rc != WB_EVERSION && rc != WB_EFORMAT) abort();
-        if (err.code != rc || !err.msg[0] || !memchr(err.msg, 0, sizeof err.msg)) abort();
+        FN_CHECK(rc == WB_ECORRUPT || rc == WB_EVERSION || rc == WB_EFORMAT);
+        FN_CHECK(err.code == rc && err.msg[0] && memchr(err.msg, 0, sizeof err.msg));
         return 0;
     }
-    if (err.code != 0) abort(); /* err is only written on failure */
-    if (info.dtype != WB_DTYPE_F32 && info.dtype != WB_DTYPE_F16) abort();
-    if (info.ndim != 1 && info.ndim != 2) abort();
-    if (info.ndim == 1 && info.cols != 1) abort();
-    if (info.data_offset < 10 || info.data_offset > size) abort();
+    FN_CHECK(err.code == 0); /* err is only written on failure */
+    FN_CHECK(info.dtype == WB_DTYPE_F32 || info.dtype == WB_DTYPE_F16);
+    FN_CHECK(info.ndim == 1 || info.ndim == 2);
+    FN_CHECK(info.ndim == 2 || info.cols == 1);
+    FN_CHECK(info.data_offset >= 10 && info.data_offset <= size);
 
     /* rows*cols*itemsize + data_offset fits (the parser promises it). */
     uint64_t esize = wb_dtype_size(info.dtype);
     if (info.rows && info.cols) {
-        if (info.rows > UINT64_MAX / info.cols) abort();
+        FN_CHECK(info.rows <= UINT64_MAX / info.cols);
         uint64_t count = info.rows * info.cols;
-        if (count > UINT64_MAX / esize) abort();
-        if (count * esize > UINT64_MAX - info.data_offset) abort();
+        FN_CHECK(count <= UINT64_MAX / esize);
+        FN_CHECK(count * esize <= UINT64_MAX - info.data_offset);
     }
 
     /* Round trip through the writer, when the 4096-byte header leaves room. */
     uint64_t bytes = info.rows * info.cols * esize;
     if (bytes <= UINT64_MAX - WB_NPY_DATA_OFFSET) {
         static unsigned char hdr[WB_NPY_DATA_OFFSET];
-        if (wb_npy_header_write(hdr, sizeof hdr, info.dtype, info.ndim, info.rows, info.cols) != 0)
-            abort();
+        FN_CHECK(wb_npy_header_write(hdr, sizeof hdr, info.dtype, info.ndim, info.rows, info.cols) == 0);
         wb_npy_info again;
-        if (wb_npy_header_parse(hdr, sizeof hdr, &again, NULL) != 0) abort();
+        FN_CHECK(wb_npy_header_parse(hdr, sizeof hdr, &again, NULL) == 0);
         if (again.dtype != info.dtype || again.ndim != info.ndim || again.rows != info.rows ||
             again.cols != info.cols || again.data_offset != WB_NPY_DATA_OFFSET)
-            abort();
+            wbf_fail("fuzz_npy.c", "round trip", __LINE__);
     }
     return 0;
 }
+
+#ifndef WB_FUZZ_NO_MAIN
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+    return fuzz_npy_one(data, size);
+}
+#endif

@@ -17,6 +17,10 @@
  * every feature finite.  For every call: the result is 0, WB_EFORMAT (with
  * a file, a line >= 1 and a message) or WB_EUSAGE (only for a CSV column
  * given two roles); stats.records equals the callbacks made.
+ *
+ * Seeds: tests/fuzz/corpus/reader (the files of fixtures/text behind a
+ * selector byte).  The harness body is fuzz_reader_one();
+ * tests/test_fuzz_regress.c includes this file with WB_FUZZ_NO_MAIN defined.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -31,60 +35,41 @@
 
 #include "wordbench/reader.h"
 
-static int utf8_ok(const unsigned char *s, size_t n) {
-    size_t i = 0;
-    while (i < n) {
-        unsigned c = s[i], need, lo = 0x80, hi = 0xBF;
-        if (c < 0x80) { i++; continue; }
-        if (c >= 0xC2 && c <= 0xDF) need = 1;
-        else if (c == 0xE0) { need = 2; lo = 0xA0; }
-        else if ((c >= 0xE1 && c <= 0xEC) || c == 0xEE || c == 0xEF) need = 2;
-        else if (c == 0xED) { need = 2; hi = 0x9F; }
-        else if (c == 0xF0) { need = 3; lo = 0x90; }
-        else if (c >= 0xF1 && c <= 0xF3) need = 3;
-        else if (c == 0xF4) { need = 3; hi = 0x8F; }
-        else return 0;
-        if (i + need >= n) return 0; /* bytes i+1 .. i+need must exist */
-        if (s[i + 1] < lo || s[i + 1] > hi) return 0;
-        for (size_t k = 2; k <= need; k++)
-            if (s[i + k] < 0x80 || s[i + k] > 0xBF) return 0;
-        i += need + 1;
-    }
-    return 1;
-}
+#include "fuzz_common.h"
 
-typedef struct chk {
+#define FR_CHECK(c) ((c) ? (void)0 : wbf_fail("fuzz_reader.c", #c, __LINE__))
+
+typedef struct fr_chk {
     size_t calls, n_texts, n_feats;
     long long last_line;
-} chk;
+} fr_chk;
 
-static int on_ex(void *ud, const wb_example *ex) {
-    chk *c = ud;
+static int fr_on_ex(void *ud, const wb_example *ex) {
+    fr_chk *c = ud;
     c->calls++;
-    if (ex->line < 1 || ex->line < c->last_line) abort();
+    FR_CHECK(ex->line >= 1 && ex->line >= c->last_line);
     c->last_line = ex->line;
-    if (ex->n_texts != c->n_texts || ex->n_features != c->n_feats) abort();
+    FR_CHECK(ex->n_texts == c->n_texts && ex->n_features == c->n_feats);
     int any = 0;
     for (size_t i = 0; i < ex->n_texts; i++) {
         const wb_span *t = &ex->texts[i];
-        if (t->ptr[t->len] != 0) abort();
-        if (!utf8_ok((const unsigned char *)t->ptr, t->len)) abort();
+        FR_CHECK(t->ptr[t->len] == 0);
+        FR_CHECK(wbf_utf8_ref((const unsigned char *)t->ptr, t->len));
         for (size_t k = 0; k < t->len; k++)
             if (!strchr(" \t\r\n\v\f", t->ptr[k]) || t->ptr[k] == 0) { any = 1; break; }
     }
-    if (!any) abort();
-    if (ex->n_labels < 1) abort();
+    FR_CHECK(any);
+    FR_CHECK(ex->n_labels >= 1);
     for (size_t i = 0; i < ex->n_labels; i++) {
-        if (ex->labels[i].len == 0) abort();
-        if (!utf8_ok((const unsigned char *)ex->labels[i].ptr, ex->labels[i].len)) abort();
+        FR_CHECK(ex->labels[i].len > 0);
+        FR_CHECK(wbf_utf8_ref((const unsigned char *)ex->labels[i].ptr, ex->labels[i].len));
     }
     for (size_t i = 0; i < ex->n_features; i++)
-        if (!isfinite(ex->features[i])) abort();
+        FR_CHECK(isfinite(ex->features[i]));
     return 0;
 }
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+static int fuzz_reader_one(const uint8_t *data, size_t size) {
     if (size < 1) return 0;
     unsigned sel = data[0];
     static int fd = -1;
@@ -110,7 +95,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     if (sel & 64) o.tsv_header = 1;
     if (sel & 128) o.label_prefix = "#";
 
-    chk c = {0};
+    fr_chk c = {0};
     wb_read_stats st;
     wb_err e;
     wb_err_clear(&e);
@@ -118,14 +103,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     int csv = o.format == WB_READER_CSV;
     c.n_texts = csv ? (o.text_cols ? 2 : 1) : 1;
     c.n_feats = csv ? o.n_feature_cols : 0;
-    int rc = wb_reader_read(path, &o, on_ex, &c, &st, &e);
-    if (st.records != c.calls) abort();
+    int rc = wb_reader_read(path, &o, fr_on_ex, &c, &st, &e);
+    FR_CHECK(st.records == c.calls);
     if (rc == WB_EFORMAT) {
-        if (e.code != WB_EFORMAT || e.line < 1 || !e.msg[0] || !e.file[0]) abort();
+        FR_CHECK(e.code == WB_EFORMAT && e.line >= 1 && e.msg[0] && e.file[0]);
     } else if (rc == WB_EUSAGE) {
-        if (!csv) abort();
-    } else if (rc != 0) {
-        abort();
+        FR_CHECK(csv);
+    } else {
+        FR_CHECK(rc == 0);
     }
     return 0;
 }
+
+#ifndef WB_FUZZ_NO_MAIN
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+    return fuzz_reader_one(data, size);
+}
+#endif

@@ -5,7 +5,8 @@
  * overwritten with fuzz data.
  *
  * Input layout (short input: missing parts are empty):
- *   byte 0    flags: bit 0 store variant (0 f32, 1 f16);
+ *   byte 0    flags: bit 0 store variant (0 f32, 1 f16; index mode 7: the
+ *             big store);
  *             bits 1-2 where the NPY blob is written on disk (0 nowhere,
  *             1 over the start of vectors.npy, 2 of norms.npy, 3 both);
  *             bit 3 fit the size of each overwritten .npy to its new header;
@@ -16,7 +17,7 @@
  *             pairs of key (byte k < 0xc0: the k % 18-th known meta key;
  *             else k - 0xc0 raw key bytes follow) and value (byte v < 0xf0:
  *             v bytes follow; else ((v & 15) << 8 | next byte) bytes follow)
- *   rest      index patch: u16 LE argument, then bytes
+ *   rest      index patch: u16 LE argument (index mode 7: u32), then bytes
  * Every blob and value lives in a heap block of exactly its size, so
  * AddressSanitizer catches a read past it (block_hashes is borrowed).
  *
@@ -36,19 +37,23 @@
  *     verify returns 0 or WB_ECORRUPT.
  * A broken invariant aborts, so libFuzzer saves the input.
  *
- * The store (6 words, dim 4, one 600-byte word; f32 and f16 variants) is
+ * The stores (6 words, dim 4, one 600-byte word, f32 and f16 variants; and
+ * a big one of 800 words, whose words and rows trees have branch pages) are
  * written once by fs_build_store() in a fresh directory under /dev/shm (or
  * $TMPDIR, /tmp), checked to open and verify, and its pristine files are
  * rewritten into a work copy before every input; the directory is removed at
  * exit (not after a crash).  It is not built with wb_convert(): a converter
  * bug would then stop the opener's fuzzing (see README.md, bug 1).
  *
- * LMDB is not robust against corrupt B-tree or meta pages (it trusts page
- * numbers and node offsets and crashes inside liblmdb), so by default the
- * index is only resized (what wordbench itself checks), or rewritten through
- * LMDB's own API (well-formed pages with fuzzed meta pairs).  Raw byte
- * patches of data.mdb are enabled only with WB_FUZZ_MDB_PATCH=1 (meta pages)
- * or =2 (anywhere); see README.md for what that finds.
+ * Raw byte patches of data.mdb (modes 2, 3, 7) used to crash LMDB inside
+ * the opener (README.md, "LMDB"); the opener now checks what LMDB trusts
+ * before mapping the file (src/store/mdbcheck.h), so they are always on.
+ * The small stores' trees are single pages, all checked at open, so plain
+ * wb_store_open must survive any patch; the big store's leaves are not
+ * read at open, so mode 7 opens it with WB_STORE_OPEN_VERIFY, which must.
+ * After a patch (argument bit 15, mode 7: bit 31) the store can be sealed
+ * again (wb_mdb_seal: new checksum file), so that the checks behind the
+ * checksum are reached too.
  *
  * Known, unfixed library bugs can be made non-fatal while fuzzing on with
  * WB_FUZZ_SKIP=tag[,tag] (tags: align, efmt); they stay fatal by default.
@@ -70,6 +75,7 @@
 #include <unistd.h>
 #include <xxhash.h>
 
+#include "store/mdbcheck.h"
 #include "store/store_int.h"
 #include "wordbench/floatparse.h"
 #include "wordbench/err.h"
@@ -86,11 +92,18 @@
 enum {
     FS_MDB_KEEP = 0,    /* data.mdb untouched */
     FS_MDB_RESIZE = 1,  /* truncate or zero-extend data.mdb to the u16 argument */
-    FS_MDB_PATCH = 2,   /* overwrite bytes of the two meta pages (WB_FUZZ_MDB_PATCH >= 1) */
-    FS_MDB_PATCHANY = 3, /* overwrite bytes anywhere (WB_FUZZ_MDB_PATCH >= 2) */
+    FS_MDB_PATCH = 2,   /* overwrite bytes of the two meta pages (offset: argument bits 0-14) */
+    FS_MDB_PATCHANY = 3, /* overwrite bytes anywhere (the same) */
     FS_MDB_REPLACE = 4, /* replace the meta database with the fuzzed pairs */
-    FS_MDB_ADD = 5      /* put the fuzzed pairs into the meta database */
+    FS_MDB_ADD = 5,     /* put the fuzzed pairs into the meta database */
+    FS_MDB_SUMPATCH = 6, /* overwrite bytes of data.mdb.xxh3 (offset: the argument; none: delete it) */
+    FS_MDB_BIG = 7      /* the big store: overwrite bytes anywhere (offset: u32 argument bits 0-30),
+                           open with WB_STORE_OPEN_VERIFY */
 };
+#define FS_RESEAL16 0x8000u     /* argument bit: seal the patched index again */
+#define FS_RESEAL32 0x80000000u
+#define FS_NVARIANT 3           /* f32, f16, big */
+#define FS_BIG_ROWS 800
 
 static const char *const fs_keys[] = {
     WB_META_FORMAT_VERSION, WB_META_ROWS, WB_META_DIM, WB_META_DTYPE, WB_META_NORMALIZED,
@@ -107,15 +120,14 @@ typedef struct fs_file {
     size_t n;         /* length */
 } fs_file;
 
-enum { FS_VEC, FS_NORMS, FS_MDB, FS_NFILES };
-static const char *const fs_names[FS_NFILES] = {WB_STORE_VECTORS, WB_STORE_NORMS,
-                                                WB_STORE_INDEX "/data.mdb"};
+enum { FS_VEC, FS_NORMS, FS_MDB, FS_SUM, FS_NFILES };
+static const char *const fs_names[FS_NFILES] = {WB_STORE_VECTORS, WB_STORE_NORMS, WB_STORE_INDEX "/data.mdb",
+                                                WB_STORE_INDEX "/" WB_MDB_SUM_NAME};
 
 static char fs_root[256];              /* the private temporary directory */
 static char fs_work[300];              /* the store copy that is mutated */
-static fs_file fs_pristine[2][FS_NFILES]; /* [variant][file] */
+static fs_file fs_pristine[FS_NVARIANT][FS_NFILES]; /* [variant][file] */
 static int fs_ready;
-static int fs_mdb_patch;               /* WB_FUZZ_MDB_PATCH */
 
 static int fs_read(const char *path, fs_file *f) {
     FILE *fp = fopen(path, "rb");
@@ -191,20 +203,21 @@ static int fs_put_u64(MDB_txn *txn, MDB_dbi dbi, const char *k, uint64_t v) {
 /* Write a store in `dir` as docs/store-format.md describes it (the layout
  * wb_convert produces).  Written here rather than with wb_convert() so that
  * the opener is fuzzed whatever state the converter is in. */
-static void fs_build_store(const char *dir, wb_dtype dtype) {
+static void fs_build_store(const char *dir, wb_dtype dtype, int big) {
     static const char *const words[FS_ROWS] = {"the", "na\xc3\xafve", "new york", "of", NULL, "x"};
-    char longword[600];
+    char longword[600], bigword[16];
     memset(longword, 'L', sizeof longword);
-    const size_t esize = wb_dtype_size(dtype), data_n = (size_t)FS_ROWS * FS_DIM * esize;
-    unsigned char vec[WB_NPY_DATA_OFFSET + FS_ROWS * FS_DIM * 4];
-    unsigned char nrm[WB_NPY_DATA_OFFSET + FS_ROWS * 4];
-    if (wb_npy_header_write(vec, sizeof vec, dtype, 2, FS_ROWS, FS_DIM) ||
-        wb_npy_header_write(nrm, sizeof nrm, WB_DTYPE_F32, 1, FS_ROWS, 1))
+    const uint32_t nrows = big ? FS_BIG_ROWS : FS_ROWS;
+    const size_t esize = wb_dtype_size(dtype), data_n = (size_t)nrows * FS_DIM * esize;
+    static unsigned char vec[WB_NPY_DATA_OFFSET + FS_BIG_ROWS * FS_DIM * 4];
+    static unsigned char nrm[WB_NPY_DATA_OFFSET + FS_BIG_ROWS * 4];
+    if (wb_npy_header_write(vec, sizeof vec, dtype, 2, nrows, FS_DIM) ||
+        wb_npy_header_write(nrm, sizeof nrm, WB_DTYPE_F32, 1, nrows, 1))
         fs_die("wb_npy_header_write", NULL);
-    for (int r = 0; r < FS_ROWS; r++) {
+    for (uint32_t r = 0; r < nrows; r++) {
         double ss = 0;
         for (int c = 0; c < FS_DIM; c++) {
-            float f = fs_vals[r][c];
+            float f = big ? (float)((r * 7 + (uint32_t)c * 13) % 101) / 50.0f - 1.0f : fs_vals[r][c];
             if (dtype == WB_DTYPE_F16) {
                 uint16_t h = wb_f32_to_f16(f);
                 memcpy(vec + WB_NPY_DATA_OFFSET + ((size_t)r * FS_DIM + c) * 2, &h, 2);
@@ -222,7 +235,7 @@ static void fs_build_store(const char *dir, wb_dtype dtype) {
     fs_path(p, sizeof p, dir, WB_STORE_VECTORS);
     if (fs_write(p, vec, WB_NPY_DATA_OFFSET + data_n)) fs_die(p, strerror(errno));
     fs_path(p, sizeof p, dir, WB_STORE_NORMS);
-    if (fs_write(p, nrm, sizeof nrm)) fs_die(p, strerror(errno));
+    if (fs_write(p, nrm, WB_NPY_DATA_OFFSET + (size_t)nrows * 4)) fs_die(p, strerror(errno));
 
     /* One 64 MiB block: its hash, the fingerprint over the hashes, the norms hash. */
     uint64_t h = XXH3_64bits(vec + WB_NPY_DATA_OFFSET, data_n);
@@ -230,7 +243,7 @@ static void fs_build_store(const char *dir, wb_dtype dtype) {
     for (int i = 0; i < 8; i++) le[i] = (unsigned char)(h >> (8 * i));
     char fpr[17], nh[17];
     snprintf(fpr, sizeof fpr, "%016" PRIx64, (uint64_t)XXH3_64bits(le, 8));
-    snprintf(nh, sizeof nh, "%016" PRIx64, (uint64_t)XXH3_64bits(nrm + WB_NPY_DATA_OFFSET, FS_ROWS * 4));
+    snprintf(nh, sizeof nh, "%016" PRIx64, (uint64_t)XXH3_64bits(nrm + WB_NPY_DATA_OFFSET, (size_t)nrows * 4));
 
     fs_path(idx, sizeof idx, dir, WB_STORE_INDEX);
     if (mkdir(idx, 0755)) fs_die("mkdir", strerror(errno));
@@ -245,9 +258,10 @@ static void fs_build_store(const char *dir, wb_dtype dtype) {
     if (!mrc) mrc = mdb_dbi_open(txn, WB_DB_WORDS, MDB_CREATE, &dw);
     if (!mrc) mrc = mdb_dbi_open(txn, WB_DB_ROWS, MDB_CREATE | MDB_INTEGERKEY, &dr);
     if (!mrc) mrc = mdb_dbi_open(txn, WB_DB_META, MDB_CREATE, &dm);
-    for (uint32_t r = 0; !mrc && r < FS_ROWS; r++) {
-        const char *w = words[r] ? words[r] : longword;
-        size_t wl = words[r] ? strlen(w) : sizeof longword;
+    for (uint32_t r = 0; !mrc && r < nrows; r++) {
+        const char *w = words[r % FS_ROWS] ? words[r % FS_ROWS] : longword;
+        size_t wl = words[r % FS_ROWS] ? strlen(w) : sizeof longword;
+        if (big) wl = (size_t)snprintf(bigword, sizeof bigword, "w%05u", r * 7919u % 100000u), w = bigword;
         char key[WB_STORE_MAX_KEY];
         size_t kl = wb_store_key(w, wl, key);
         mrc = fs_put(txn, dw, key, kl, &r, 4);
@@ -255,7 +269,7 @@ static void fs_build_store(const char *dir, wb_dtype dtype) {
     }
     const char *dt = wb_dtype_name(dtype);
     if (!mrc) mrc = fs_put_u64(txn, dm, WB_META_FORMAT_VERSION, WB_STORE_FORMAT_VERSION);
-    if (!mrc) mrc = fs_put_u64(txn, dm, WB_META_ROWS, FS_ROWS);
+    if (!mrc) mrc = fs_put_u64(txn, dm, WB_META_ROWS, nrows);
     if (!mrc) mrc = fs_put_u64(txn, dm, WB_META_DIM, FS_DIM);
     if (!mrc) mrc = fs_put_meta(txn, dm, WB_META_DTYPE, dt, strlen(dt));
     if (!mrc) mrc = fs_put_u64(txn, dm, WB_META_NORMALIZED, 0);
@@ -266,7 +280,7 @@ static void fs_build_store(const char *dir, wb_dtype dtype) {
     if (!mrc) mrc = fs_put_u64(txn, dm, WB_META_DUPLICATES, 0);
     if (!mrc) mrc = fs_put_u64(txn, dm, WB_META_SKIPPED, 0);
     if (!mrc) mrc = fs_put_u64(txn, dm, WB_META_INVALID_UTF8, 0);
-    if (!mrc) mrc = fs_put_u64(txn, dm, WB_META_LONG_WORDS, 1);
+    if (!mrc) mrc = fs_put_u64(txn, dm, WB_META_LONG_WORDS, big ? 0 : 1);
     if (!mrc) mrc = fs_put_u64(txn, dm, WB_META_CREATED, 1700000000);
     if (!mrc) mrc = fs_put_u64(txn, dm, WB_META_BLOCK_BYTES, WB_STORE_BLOCK_BYTES);
     if (!mrc) mrc = fs_put_meta(txn, dm, WB_META_BLOCK_HASHES, (const char *)le, 8);
@@ -279,6 +293,8 @@ static void fs_build_store(const char *dir, wb_dtype dtype) {
     if (txn) mdb_txn_abort(txn);
     if (env) mdb_env_close(env);
     if (mrc) fs_die("LMDB", mdb_strerror(mrc));
+    wb_err err;
+    if (wb_mdb_seal(idx, &err)) fs_die("wb_mdb_seal", err.msg); /* map size, data.mdb.xxh3 */
 }
 
 /* Build the two pristine stores (f32, f16), check that they open and verify,
@@ -286,24 +302,32 @@ static void fs_build_store(const char *dir, wb_dtype dtype) {
  * nothing to fuzz. */
 static void fs_init(void) {
     if (fs_ready) return;
-    const char *e = getenv("WB_FUZZ_MDB_PATCH");
-    fs_mdb_patch = e ? atoi(e) : 0;
     const char *tmp = getenv("TMPDIR");
     struct stat sb;
     if (!stat("/dev/shm", &sb) && S_ISDIR(sb.st_mode) && !access("/dev/shm", W_OK)) tmp = "/dev/shm";
     snprintf(fs_root, sizeof fs_root, "%s/wbfuzz-store-XXXXXX", tmp && *tmp ? tmp : "/tmp");
     if (!mkdtemp(fs_root)) fs_die("mkdtemp", strerror(errno));
     atexit(fs_cleanup);
-    for (int v = 0; v < 2; v++) {
+    for (int v = 0; v < FS_NVARIANT; v++) {
         char dir[400];
         snprintf(dir, sizeof dir, "%s/s%d", fs_root, v);
-        fs_build_store(dir, v ? WB_DTYPE_F16 : WB_DTYPE_F32);
+        fs_build_store(dir, v == 1 ? WB_DTYPE_F16 : WB_DTYPE_F32, v == 2);
         wb_store *st = NULL;
         wb_err err;
         wb_err_clear(&err);
         wb_verify_report rep;
         if (wb_store_open(&st, dir, &err) || wb_store_verify(st, &rep, NULL, NULL, &err))
             fs_die("the pristine store does not open and verify", err.msg);
+        wb_mdb_file mf;
+        if (v == 2) { /* the big store must have pages the opener does not read */
+            char mdb[500];
+            fs_path(mdb, sizeof mdb, dir, WB_STORE_INDEX "/data.mdb");
+            int fd = open(mdb, O_RDONLY);
+            if (fd < 0 || wb_mdb_check_open(&mf, fd, mdb, WB_DB_META, &err)) fs_die("wb_mdb_check_open", err.msg);
+            close(fd);
+            for (int i = 0; i < mf.ndbs; i++)
+                if (strcmp(mf.dbs[i].name, WB_DB_META) && mf.dbs[i].depth < 2) fs_die("the big store is too small", NULL);
+        }
         wb_store_close(st);
         for (int f = 0; f < FS_NFILES; f++) {
             char p[500];
@@ -334,7 +358,7 @@ typedef struct fs_input {
     size_t blen;             /* its length */
     fs_pair *pairs;          /* meta pairs */
     size_t npairs;           /* their count */
-    unsigned arg;            /* index patch argument */
+    uint32_t arg;            /* index patch argument */
     const uint8_t *patch;    /* index patch bytes (borrowed from the input) */
     size_t plen;             /* their length */
 } fs_input;
@@ -433,6 +457,7 @@ static int fs_parse_input(const uint8_t *data, size_t size, fs_input *in) {
         }
     }
     in->arg = fs_u16(&p, end);
+    if (in->flags >> 5 == FS_MDB_BIG) in->arg |= (uint32_t)fs_u16(&p, end) << 16;
     in->patch = p;
     in->plen = (size_t)(end - p);
     return 0;
@@ -580,10 +605,9 @@ static int fs_prepare(const fs_input *in, int variant) {
         f[i].b = b;
         f[i].n = n;
     }
-    /* The index file. */
+    /* The index file and its checksum file. */
     unsigned mode = in->flags >> 5;
-    if (mode == FS_MDB_PATCH && fs_mdb_patch < 1) mode = FS_MDB_RESIZE;
-    if (mode == FS_MDB_PATCHANY && fs_mdb_patch < 2) mode = FS_MDB_RESIZE;
+    int reseal = 0;
     if (mode == FS_MDB_RESIZE) {
         size_t n = in->arg;
         unsigned char *b = calloc(n ? n : 1, 1);
@@ -593,22 +617,30 @@ static int fs_prepare(const fs_input *in, int variant) {
         f[FS_MDB].b = b;
         changed |= n != f[FS_MDB].n;
         f[FS_MDB].n = n;
-    } else if (mode == FS_MDB_PATCH || mode == FS_MDB_PATCHANY) {
-        size_t span = mode == FS_MDB_PATCH ? 2 * 4096 : f[FS_MDB].n;
-        if (span > f[FS_MDB].n) span = f[FS_MDB].n;
-        if (span) {
-            size_t off = in->arg % span;
-            for (size_t j = 0; j < in->plen && off + j < span; j++) f[FS_MDB].b[off + j] = in->patch[j];
-            changed |= in->plen > 0;
-        }
+    } else if (mode == FS_MDB_PATCH || mode == FS_MDB_PATCHANY || mode == FS_MDB_BIG || mode == FS_MDB_SUMPATCH) {
+        fs_file *t = &f[mode == FS_MDB_SUMPATCH ? FS_SUM : FS_MDB];
+        size_t span = mode == FS_MDB_PATCH ? 2 * 4096 : t->n, off;
+        if (span > t->n) span = t->n;
+        if (mode == FS_MDB_BIG) off = (in->arg & ~FS_RESEAL32) % (span ? span : 1), reseal = !!(in->arg & FS_RESEAL32);
+        else if (mode == FS_MDB_SUMPATCH) off = in->arg % (span ? span : 1);
+        else off = (in->arg & ~FS_RESEAL16) % (span ? span : 1), reseal = !!(in->arg & FS_RESEAL16);
+        for (size_t j = 0; j < in->plen && off + j < span; j++) t->b[off + j] = in->patch[j];
+        changed |= in->plen > 0 && span > 0;
+        if (mode == FS_MDB_SUMPATCH && !in->plen) t->n = 0, changed = 1; /* no checksum file */
     }
     for (int i = 0; i < FS_NFILES; i++) {
         fs_path(p, sizeof p, fs_work, fs_names[i]);
-        if (fs_write(p, f[i].b, f[i].n)) {
+        if (i == FS_SUM && f[i].n == 0) unlink(p);
+        else if (fs_write(p, f[i].b, f[i].n)) {
             perror("fuzz_store: writing the work store");
             abort();
         }
         free(f[i].b);
+    }
+    if (reseal) { /* as if the damaged index had been written so: a matching checksum file */
+        wb_err err;
+        fs_path(p, sizeof p, fs_work, WB_STORE_INDEX);
+        (void)wb_mdb_seal(p, &err); /* fails on a damaged meta page: keeps the old checksum file */
     }
     /* Meta pairs through LMDB's own API: pages stay well-formed. */
     if ((mode == FS_MDB_REPLACE || mode == FS_MDB_ADD) && in->npairs) {
@@ -637,6 +669,11 @@ static int fs_prepare(const fs_input *in, int variant) {
         if (env) mdb_env_close(env);
         if (mrc) {
             fprintf(stderr, "fuzz_store: rewriting meta: %s\n", mdb_strerror(mrc));
+            abort();
+        }
+        wb_err err;
+        if (wb_mdb_seal(p, &err)) { /* the index LMDB wrote is sound: seal it as the converter would */
+            fprintf(stderr, "fuzz_store: sealing the rewritten index: %s\n", err.msg);
             abort();
         }
         changed = 1;
@@ -707,7 +744,7 @@ static void fs_use(wb_store *st, int pristine) {
         const char *w;
         size_t wl;
         int rc = wb_store_word(st, (uint32_t)r, &w, &wl);
-        FS_CHECK(rc == 0 || rc == WB_ENOTFOUND || rc == WB_ELMDB);
+        FS_CHECK(rc == 0 || rc == WB_ENOTFOUND || rc == WB_ELMDB || rc == WB_ECORRUPT);
         if (pristine) FS_CHECK(rc == 0);
         if (rc) continue;
         char *copy = (char *)fs_dup(w, wl);
@@ -726,16 +763,17 @@ static void fs_use(wb_store *st, int pristine) {
     int rc = wb_store_verify(st, &rep, NULL, NULL, &err);
     FS_CHECK(rc == 0 || rc == WB_ECORRUPT || rc == WB_ELMDB);
     if (rc) fs_check_err(rc, &err);
-    if (pristine) FS_CHECK(rc == 0 && rep.index_ok && rep.norms_ok && rep.first_bad_block < 0);
+    if (!rc) FS_CHECK(rep.index_ok && rep.index_pages_ok && rep.index_sum != 0);
+    if (pristine) FS_CHECK(rc == 0 && rep.index_ok && rep.norms_ok && rep.first_bad_block < 0 && rep.index_sum == 1);
 }
 
 static void fs_disk(const fs_input *in) {
-    int variant = in->flags & 1;
+    const int big = in->flags >> 5 == FS_MDB_BIG, variant = big ? 2 : in->flags & 1;
     int changed = fs_prepare(in, variant);
     wb_store *st = (wb_store *)&st; /* must be set to NULL on failure */
     wb_err err;
     wb_err_clear(&err);
-    int rc = wb_store_open(&st, fs_work, &err);
+    int rc = wb_store_open_ex(&st, fs_work, big ? WB_STORE_OPEN_VERIFY : 0, &err);
     if (rc) {
         FS_CHECK(st == NULL);
         FS_CHECK(rc > 0 || rc == WB_ECORRUPT || rc == WB_EVERSION || rc == WB_ELMDB || rc == WB_ENOMEM ||
