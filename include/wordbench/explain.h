@@ -51,6 +51,7 @@ typedef struct wb_explanation {
     wb_expl_span *spans;        /* (nspans) distinct spans, highest score first (ties: earlier first) */
     size_t nspans;
     double sum;                 /* Σ scores: the label's score minus what no span explains (bias...) */
+    int chars;                  /* 1: tokens are characters (show them joined without spaces) */
 } wb_explanation;
 
 /* Explain one text with the bundle's preprocessing (wb_bundle_encode).

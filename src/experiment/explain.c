@@ -83,6 +83,7 @@ int wb_explain_text(wb_bundle *b, const char *text, size_t len, int32_t label, f
     size_t first = ntotal > T && b->truncating == WB_PAD_PRE ? ntotal - T : 0;
     size_t pad = ntotal < T && b->padding == WB_PAD_PRE ? T - ntotal : 0;
     x->C = C, x->total_tokens = ntotal, x->skipped = first, x->ntok = seen;
+    x->chars = b->tok.kind == WB_TOK_CHAR;
     size_t bytes = seen ? tl->off[first + seen] - tl->off[first] : 0;
     x->tok = malloc(bytes ? bytes : 1);
     x->tokoff = malloc((seen + 1) * sizeof *x->tokoff);

@@ -1,0 +1,562 @@
+/*
+ * report.c — the HTML report of report.h: per model, evaluation (inference,
+ * metrics.h's figures, the most confident errors explained), then the page:
+ * CSS, compare table, learning curves, heat map, per-class table, errors,
+ * configuration.  Every text goes through wb_xml_text, so the page is
+ * well-formed XML as well as HTML (tests run xmllint on it).
+ *
+ * Leaves out: search runs (their tables come from the search module), any
+ * script.
+ */
+#include "wordbench/report.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "wordbench/eval.h"
+#include "wordbench/explain.h"
+#include "wordbench/metrics.h"
+#include "wordbench/svg.h"
+
+/* One error shown. */
+typedef struct rerr {
+    size_t i;                /* example */
+    long long line;          /* its source line */
+    uint32_t pred;           /* the wrong label */
+    double conf;             /* its probability */
+    wb_explanation x;        /* why */
+} rerr;
+
+/* One model of the report. */
+typedef struct rmodel {
+    char *name;              /* the model file's path */
+    wb_bundle *b;            /* borrowed */
+    const wb_labelled *data; /* borrowed, or NULL */
+    char *data_path;
+    wb_task task;
+    size_t C, L;
+    float th;
+    uint64_t file_check;     /* the model file's XXH3 trailer */
+    long long file_size;
+    double loss;             /* mean loss on data */
+    wb_scores s;
+    rerr *err;
+    size_t nerr;             /* shown */
+    size_t nwrong;           /* all errors */
+} rmodel;
+
+struct wb_report {
+    wb_report_opts o;
+    rmodel *m;
+    size_t n, cap;
+};
+
+void wb_report_opts_init(wb_report_opts *o) {
+    memset(o, 0, sizeof *o);
+    o->top_classes = 20;
+    o->errors = 20;
+    o->k = 1;
+    o->threshold = NAN;
+    o->batch = 64;
+}
+
+int wb_report_create(wb_report **out, const wb_report_opts *o, wb_err *e) {
+    *out = calloc(1, sizeof **out);
+    if (!*out) return wb_err_set(e, WB_ENOMEM, "out of memory");
+    if (o) (*out)->o = *o;
+    else wb_report_opts_init(&(*out)->o);
+    if (!(*out)->o.batch) (*out)->o.batch = 64;
+    if (!(*out)->o.k) (*out)->o.k = 1;
+    return 0;
+}
+
+static void rmodel_free(rmodel *m) {
+    free(m->name), free(m->data_path);
+    wb_scores_free(&m->s);
+    for (size_t i = 0; i < m->nerr; i++) wb_explanation_free(&m->err[i].x);
+    free(m->err);
+}
+
+void wb_report_destroy(wb_report *r) {
+    if (!r) return;
+    for (size_t i = 0; i < r->n; i++) rmodel_free(&r->m[i]);
+    free(r->m);
+    free(r);
+}
+
+/* The model file's size and checksum trailer (the last 8 bytes, XXH3-64 of
+ * the rest: model.h). */
+static int file_check(const char *path, uint64_t *check, long long *size, wb_err *e) {
+    FILE *f = fopen(path, "rb");
+    unsigned char t[8];
+    if (!f) return wb_err_at(e, errno, path, 0, -1, "%s", strerror(errno));
+    int ok = fseek(f, -8, SEEK_END) == 0 && fread(t, 1, 8, f) == 8;
+    *size = ok ? ftell(f) : -1;
+    fclose(f);
+    if (!ok) return wb_err_at(e, WB_ECORRUPT, path, 0, -1, "not a model file (too short)");
+    *check = 0;
+    for (int i = 7; i >= 0; i--) *check = *check << 8 | t[i];
+    return 0;
+}
+
+static int cmp_err(const void *a, const void *b) {
+    const rerr *x = a, *y = b;
+    if (x->conf != y->conf) return x->conf > y->conf ? -1 : 1;
+    return (x->i > y->i) - (x->i < y->i);
+}
+
+/* Is example i an error, and which label, how sure (report.h). */
+static int wrong_of(const rmodel *m, const float *p, const uint32_t *lab, size_t nl, uint32_t *pred, double *conf) {
+    if (m->task == WB_TASK_BINARY) {
+        *pred = p[0] >= m->th;
+        *conf = *pred ? p[0] : 1.0 - p[0];
+        return !(nl && lab[0] == *pred);
+    }
+    uint32_t top;
+    wb_topk(p, m->C, 1, &top);
+    *pred = top, *conf = p[top];
+    for (size_t q = 0; q < nl; q++)
+        if (lab[q] == top) return 0;
+    return 1;
+}
+
+static int evaluate(wb_report *r, rmodel *m, wb_err *e) {
+    const wb_labelled *d = m->data;
+    size_t n = d->n, C = m->C;
+    float *probs = malloc((n ? n : 1) * C * sizeof *probs);
+    uint32_t *idx = malloc((n ? n : 1) * sizeof *idx);
+    rerr *all = malloc((n ? n : 1) * sizeof *all);
+    int rc = 0;
+    if (!probs || !idx || !all) {
+        rc = wb_err_set(e, WB_ENOMEM, "out of memory");
+        goto done;
+    }
+    for (size_t i = 0; i < n; i++) idx[i] = (uint32_t)i;
+    wb_metrics met;
+    if (n && (rc = wb_eval_run(m->b->model, d->X, d->loff, d->lids, idx, n, r->o.batch, r->o.k, m->th, &met, probs, e)))
+        goto done;
+    m->loss = n ? met.loss : NAN;
+    if ((rc = wb_scores_compute(&m->s, m->task, C, probs, d->loff, d->lids, NULL, n, r->o.k, m->th, e))) goto done;
+    size_t nw = 0;
+    for (size_t i = 0; i < n; i++) {
+        uint32_t pred;
+        double conf;
+        if (wrong_of(m, probs + i * C, d->lids + d->loff[i], d->loff[i + 1] - d->loff[i], &pred, &conf))
+            all[nw++] = (rerr){.i = i, .line = d->line ? d->line[i] : (long long)i + 1, .pred = pred, .conf = conf};
+    }
+    m->nwrong = nw;
+    qsort(all, nw, sizeof *all, cmp_err);
+    size_t show = nw < r->o.errors ? nw : r->o.errors;
+    if (!d->text) show = 0;
+    m->err = calloc(show ? show : 1, sizeof *m->err);
+    if (!m->err) {
+        rc = wb_err_set(e, WB_ENOMEM, "out of memory");
+        goto done;
+    }
+    for (size_t k = 0; k < show; k++) {
+        m->err[k] = all[k];
+        const char *t = d->text[all[k].i];
+        if ((rc = wb_explain_text(m->b, t, strlen(t), (int32_t)all[k].pred, m->th, &m->err[k].x, e))) goto done;
+        m->nerr = k + 1;
+    }
+done:
+    free(probs), free(idx), free(all);
+    return rc;
+}
+
+int wb_report_add_model(wb_report *r, const char *path, wb_bundle *b, const wb_labelled *data, const char *data_path,
+                        wb_err *e) {
+    if (r->n == r->cap) {
+        size_t cap = r->cap ? 2 * r->cap : 4;
+        rmodel *m = realloc(r->m, cap * sizeof *m);
+        if (!m) return wb_err_set(e, WB_ENOMEM, "out of memory");
+        r->m = m, r->cap = cap;
+    }
+    rmodel *m = &r->m[r->n];
+    memset(m, 0, sizeof *m);
+    const wb_model_cfg *mc = wb_model_cfg_get(b->model);
+    m->b = b, m->data = data, m->task = mc->task, m->C = mc->C;
+    m->L = mc->task == WB_TASK_BINARY ? 2 : mc->C;
+    m->th = isnan(r->o.threshold) ? 0.5f : r->o.threshold;
+    m->loss = NAN;
+    m->name = strdup(path);
+    m->data_path = data_path ? strdup(data_path) : NULL;
+    int rc = 0;
+    if (!m->name || (data_path && !m->data_path)) rc = wb_err_set(e, WB_ENOMEM, "out of memory");
+    if (!rc) rc = file_check(path, &m->file_check, &m->file_size, e);
+    if (!rc && data) rc = evaluate(r, m, e);
+    if (rc) {
+        rmodel_free(m);
+        return rc;
+    }
+    r->n++;
+    return 0;
+}
+
+/* ---- writing ---------------------------------------------------------------- */
+
+static void txt(FILE *f, const char *s) { wb_xml_text(f, s, strlen(s), 0); }
+
+static void num(FILE *f, double v) {
+    if (isnan(v)) fputs("\xE2\x80\x94", f); /* — */
+    else fprintf(f, "%.4f", v);
+}
+
+static const char css[] =
+    "body{font-family:sans-serif;margin:0 auto;max-width:1180px;padding:0 18px 40px;color:#222;background:#fff}"
+    "h1{font-size:22px;margin:18px 0 4px}h2{font-size:18px;border-bottom:2px solid #4e79a7;padding-bottom:3px;margin-top:34px}"
+    "h3{font-size:15px;margin:22px 0 6px}nav a{margin-right:14px}p.note{color:#666;font-size:13px}"
+    "table{border-collapse:collapse;font-size:13px;margin:6px 0}th,td{border:1px solid #ddd;padding:3px 8px;text-align:right}"
+    "th{background:#f2f4f7}td.l,th.l{text-align:left}tr:nth-child(even) td{background:#fafbfc}"
+    "tr.best td{background:#fff3c4;font-weight:bold}.charts{display:flex;flex-wrap:wrap;gap:14px}"
+    ".err{border:1px solid #ddd;border-radius:4px;padding:6px 10px;margin:8px 0;font-size:13px}"
+    ".err .h{color:#555;margin-bottom:4px}.tok{padding:1px 1px;border-radius:2px}.spans{color:#555;margin-top:4px}"
+    "code{font-size:12px}details summary{cursor:pointer;color:#4e79a7;font-size:13px}footer{margin-top:40px;color:#888;font-size:12px}";
+
+static void label(FILE *f, const rmodel *m, uint32_t l) {
+    if (l < m->b->nlabels) wb_xml_text(f, m->b->labels[l], m->b->label_len[l], 60);
+    else fputs("(unknown)", f);
+}
+
+/* The figures of one model, as rows of (name, value). */
+static void metrics_rows(FILE *f, const rmodel *m) {
+    const wb_scores *s = &m->s;
+    struct {
+        const char *name;
+        double v;
+        int show;
+    } rows[] = {
+        {"examples", (double)s->n, 1},
+        {"loss", m->loss, 1},
+        {m->task == WB_TASK_MULTILABEL ? "subset accuracy" : "accuracy", s->accuracy, 1},
+        {m->task == WB_TASK_BINARY ? "precision (positive)" : "precision (micro)", s->precision, 1},
+        {m->task == WB_TASK_BINARY ? "recall (positive)" : "recall (micro)", s->recall, 1},
+        {m->task == WB_TASK_BINARY ? "F1 (positive)" : "F1 (micro)", s->f1, 1},
+        {"macro precision", s->macro_precision, 1},
+        {"macro recall", s->macro_recall, 1},
+        {"macro F1", s->macro_f1, 1},
+        {"weighted F1", s->weighted_f1, 1},
+        {"P@k", s->p_at_k, m->task != WB_TASK_BINARY},
+        {"R@k", s->r_at_k, m->task != WB_TASK_BINARY},
+        {"Hamming loss", s->hamming, m->task == WB_TASK_MULTILABEL},
+        {"log loss", s->log_loss, 1},
+        {"average precision", s->avg_precision, 1},
+        {"ROC-AUC", s->auc, !isnan(s->auc)},
+    };
+    fputs("<table><tr><th class=\"l\">figure</th><th>value</th></tr>\n", f);
+    for (size_t i = 0; i < sizeof rows / sizeof *rows; i++) {
+        if (!rows[i].show) continue;
+        fputs("<tr><td class=\"l\">", f);
+        if (!strncmp(rows[i].name, "P@k", 3) || !strncmp(rows[i].name, "R@k", 3)) fprintf(f, "%c@%zu", rows[i].name[0], s->k);
+        else txt(f, rows[i].name);
+        fputs("</td><td>", f);
+        if (i == 0) fprintf(f, "%zu", s->n);
+        else num(f, rows[i].v);
+        fputs("</td></tr>\n", f);
+    }
+    if (m->task != WB_TASK_MULTICLASS) fprintf(f, "<tr><td class=\"l\">threshold</td><td>%.4g</td></tr>\n", (double)m->th);
+    if (s->unknown)
+        fprintf(f, "<tr><td class=\"l\">unknown true labels</td><td>%" PRIu64 "</td></tr>\n", s->unknown);
+    fputs("</table>\n", f);
+}
+
+static void compare_table(FILE *f, const wb_report *r) {
+    size_t ne = 0;
+    for (size_t i = 0; i < r->n; i++) ne += r->m[i].data != NULL;
+    if (ne < 2) return;
+    fputs("<h2 id=\"compare\">Compare</h2>\n<table><tr><th class=\"l\">model</th><th class=\"l\">data</th><th>examples</th>"
+          "<th>loss</th><th>accuracy</th><th>F1</th><th>macro F1</th><th>P@k</th><th>R@k</th><th>log loss</th>"
+          "<th>avg. precision</th><th>ROC-AUC</th></tr>\n",
+          f);
+    size_t best = SIZE_MAX;
+    for (size_t i = 0; i < r->n; i++)
+        if (r->m[i].data && (best == SIZE_MAX || r->m[i].s.f1 > r->m[best].s.f1)) best = i;
+    for (size_t i = 0; i < r->n; i++) {
+        const rmodel *m = &r->m[i];
+        if (!m->data) continue;
+        fprintf(f, "<tr%s><td class=\"l\">", i == best ? " class=\"best\"" : "");
+        txt(f, m->name);
+        fputs(i == best ? " \xE2\x98\x85" : "", f);
+        fputs("</td><td class=\"l\">", f);
+        txt(f, m->data_path ? m->data_path : "");
+        fprintf(f, "</td><td>%zu</td>", m->s.n);
+        double v[] = {m->loss, m->s.accuracy, m->s.f1, m->s.macro_f1, m->s.p_at_k, m->s.r_at_k, m->s.log_loss,
+                      m->s.avg_precision, m->s.auc};
+        for (size_t k = 0; k < sizeof v / sizeof *v; k++) {
+            fputs("<td>", f);
+            num(f, v[k]);
+            fputs("</td>", f);
+        }
+        fputs("</tr>\n", f);
+    }
+    fputs("</table>\n<p class=\"note\">\xE2\x98\x85 the highest F1. F1: binary of the positive class, else micro.</p>\n", f);
+}
+
+/* The heat map of the top classes by support. */
+static void confusion(FILE *f, const wb_report *r, const rmodel *m) {
+    const wb_scores *s = &m->s;
+    size_t L = m->L, N = r->o.top_classes < L ? r->o.top_classes : L;
+    uint32_t *ord = malloc(L * sizeof *ord);
+    int32_t *pos = malloc(L * sizeof *pos);
+    size_t cols = N + (N < L);
+    double *v = calloc(N * cols + 1, sizeof *v);
+    const char **rl = malloc((N + 1) * sizeof *rl), **cl = malloc((cols + 1) * sizeof *cl);
+    if (!ord || !pos || !v || !rl || !cl) goto done;
+    for (size_t i = 0; i < L; i++) ord[i] = (uint32_t)i;
+    /* by support, then id (insertion sort on the first N is enough, but L is small enough for a full sort) */
+    for (size_t i = 1; i < L; i++)
+        for (size_t j = i; j > 0 && s->cls[ord[j]].support > s->cls[ord[j - 1]].support; j--) {
+            uint32_t t = ord[j];
+            ord[j] = ord[j - 1], ord[j - 1] = t;
+        }
+    if (L <= N)
+        for (size_t i = 0; i < L; i++) ord[i] = (uint32_t)i; /* all labels: keep the id order */
+    for (size_t i = 0; i < L; i++) pos[i] = -1;
+    for (size_t i = 0; i < N; i++) pos[ord[i]] = (int32_t)i;
+    uint64_t outside = 0;
+    for (size_t q = 0; q < s->ncells; q++) {
+        const wb_confusion_cell *c = &s->cells[q];
+        if (pos[c->truth] < 0) {
+            outside += c->count;
+            continue;
+        }
+        size_t col = pos[c->pred] >= 0 ? (size_t)pos[c->pred] : N;
+        v[(size_t)pos[c->truth] * cols + col] += (double)c->count;
+    }
+    for (size_t i = 0; i < N; i++) rl[i] = cl[i] = m->b->labels[ord[i]];
+    if (cols > N) cl[N] = "(other)";
+    char title[160];
+    snprintf(title, sizeof title, "Confusion: %zu of %zu labels%s", N, L, N < L ? " (by support)" : "");
+    wb_svg_heatmap(f, title, rl, cl, v, N, cols);
+    const char *what = m->task == WB_TASK_BINARY      ? "rows: true label; columns: the decision at the threshold"
+                       : m->task == WB_TASK_MULTICLASS ? "rows: true label; columns: the top label"
+                                                       : "rows: each true label of an example; columns: the example's top label";
+    fprintf(f, "<p class=\"note\">");
+    txt(f, what);
+    fputs(". Colour: the share of the row.", f);
+    if (outside) fprintf(f, " %" PRIu64 " true labels outside the top %zu are not drawn.", outside, N);
+    fputs("</p>\n", f);
+done:
+    free(ord), free(pos), free(v), free(rl), free(cl);
+}
+
+static void per_class(FILE *f, const rmodel *m) {
+    const wb_scores *s = &m->s;
+    size_t L = m->L, shown = 0;
+    uint32_t *ord = malloc(L * sizeof *ord);
+    if (!ord) return;
+    size_t n = 0;
+    for (size_t i = 0; i < L; i++)
+        if (s->cls[i].support || s->cls[i].tp + s->cls[i].fp) ord[n++] = (uint32_t)i;
+    for (size_t i = 1; i < n; i++)
+        for (size_t j = i; j > 0 && s->cls[ord[j]].support > s->cls[ord[j - 1]].support; j--) {
+            uint32_t t = ord[j];
+            ord[j] = ord[j - 1], ord[j - 1] = t;
+        }
+    static const char head[] = "<table><tr><th class=\"l\">label</th><th>precision</th><th>recall</th><th>F1</th>"
+                               "<th>support</th><th>predicted</th></tr>\n";
+    fputs(head, f);
+    for (size_t k = 0; k < n; k++) {
+        if (k == 30) {
+            fprintf(f, "</table>\n<details><summary>%zu more labels</summary>\n", n - 30);
+            fputs(head, f);
+        }
+        const wb_class_score *c = &s->cls[ord[k]];
+        fputs("<tr><td class=\"l\">", f);
+        label(f, m, ord[k]);
+        fprintf(f, "</td><td>%.4f</td><td>%.4f</td><td>%.4f</td><td>%" PRIu64 "</td><td>%" PRIu64 "</td></tr>\n",
+                c->precision, c->recall, c->f1, c->support, c->tp + c->fp);
+        shown++;
+    }
+    fputs("</table>\n", f);
+    if (n > 30) fputs("</details>\n", f);
+    fprintf(f, "<p class=\"note\">%zu of %zu labels occur in the data or the predictions", shown, L);
+    if (m->task != WB_TASK_BINARY)
+        fprintf(f, "; macro averages are over these (%zu)", s->present);
+    fputs(".</p>\n", f);
+    free(ord);
+}
+
+/* Tokens with a background by their share: green for the label, red against. */
+static void highlighted(FILE *f, const wb_explanation *x) {
+    double mx = 0;
+    for (size_t i = 0; i < x->ntok; i++) mx = fmax(mx, fabs(x->tok_score[i]));
+    if (x->skipped) fprintf(f, "<span class=\"note\">(%zu tokens cut) </span>", x->skipped);
+    for (size_t i = 0; i < x->ntok; i++) {
+        double a = mx > 0 ? x->tok_score[i] / mx : 0;
+        if (i && !x->chars) fputc(' ', f);
+        if (fabs(a) >= 0.05)
+            fprintf(f, "<span class=\"tok\" style=\"background:rgba(%s,%.2f)\" title=\"%+.4f\">",
+                    a > 0 ? "89,161,79" : "225,87,89", fabs(a) * 0.85, x->tok_score[i]);
+        size_t l = x->tokoff[i + 1] - x->tokoff[i];
+        if (!l) fputs("\xC2\xB7", f);
+        else wb_xml_text(f, x->tok + x->tokoff[i], l, 0);
+        if (fabs(a) >= 0.05) fputs("</span>", f);
+    }
+    if (x->total_tokens > x->skipped + x->ntok)
+        fprintf(f, " <span class=\"note\">(%zu tokens cut)</span>", x->total_tokens - x->skipped - x->ntok);
+}
+
+static void errors(FILE *f, const rmodel *m) {
+    if (!m->nwrong) {
+        fputs("<p class=\"note\">No errors.</p>\n", f);
+        return;
+    }
+    fprintf(f, "<p class=\"note\">%zu of %zu examples are errors; the %zu with the most probable wrong label:</p>\n",
+            m->nwrong, m->s.n, m->nerr);
+    const wb_labelled *d = m->data;
+    for (size_t k = 0; k < m->nerr; k++) {
+        const rerr *r = &m->err[k];
+        fputs("<div class=\"err\"><div class=\"h\">", f);
+        txt(f, m->data_path ? m->data_path : "");
+        fprintf(f, ":%lld \xE2\x80\x94 true: <b>", r->line);
+        for (size_t q = d->loff[r->i]; q < d->loff[r->i + 1]; q++) {
+            if (q > d->loff[r->i]) fputs(", ", f);
+            label(f, m, d->lids[q]);
+        }
+        fputs("</b>; predicted: <b>", f);
+        label(f, m, r->pred);
+        fprintf(f, "</b> %.4f</div>\n<div>", r->conf);
+        highlighted(f, &r->x);
+        fputs("</div>\n<div class=\"spans\">for ", f);
+        label(f, m, r->pred);
+        fputs(":", f);
+        for (size_t q = 0; q < 3 && q < r->x.nspans && r->x.spans[q].score > 0; q++) {
+            const wb_expl_span *sp = &r->x.spans[q];
+            fputs(q ? "; " : " ", f);
+            fputs("\xE2\x80\x9C", f);
+            for (size_t t = sp->tok; t < sp->tok + sp->ntok; t++) {
+                if (t > sp->tok && !r->x.chars) fputc(' ', f);
+                wb_xml_text(f, r->x.tok + r->x.tokoff[t], r->x.tokoff[t + 1] - r->x.tokoff[t], 0);
+            }
+            fprintf(f, "\xE2\x80\x9D %+.3f", sp->score);
+        }
+        fputs("</div></div>\n", f);
+    }
+}
+
+static void kv(FILE *f, const char *k, const char *v) {
+    fputs("<tr><td class=\"l\">", f);
+    txt(f, k);
+    fputs("</td><td class=\"l\"><code>", f);
+    txt(f, v ? v : "");
+    fputs("</code></td></tr>\n", f);
+}
+
+static void kvf(FILE *f, const char *k, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void kvf(FILE *f, const char *k, const char *fmt, ...) {
+    char b[256];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(b, sizeof b, fmt, ap);
+    va_end(ap);
+    kv(f, k, b);
+}
+
+static void configuration(FILE *f, const rmodel *m) {
+    const wb_bundle *b = m->b;
+    const wb_model_cfg *c = wb_model_cfg_get(b->model);
+    const wb_optim *o = wb_model_optim(b->model);
+    static const char *const toks[] = {"keras", "fasttext", "unicode", "char"};
+    static const char *const fmts[] = {"auto", "tsv", "fasttext", "csv"};
+    fputs("<table><tr><th class=\"l\">setting</th><th class=\"l\">value</th></tr>\n", f);
+    kv(f, "model file", m->name);
+    kvf(f, "model file checksum (XXH3-64)", "%016" PRIx64 ", %lld bytes", m->file_check, m->file_size);
+    kv(f, "model", wb_model_kind_name(c->kind));
+    kv(f, "task", wb_task_name(c->task));
+    kvf(f, "labels", "%u", b->nlabels);
+    if (c->kind != WB_MODEL_BOW && c->kind != WB_MODEL_CHARCNN) {
+        kv(f, "embeddings", wb_emb_mode_name(c->emb));
+        kv(f, "oov", wb_oov_mode_name(c->oov));
+        kvf(f, "emb-dim", "%zu", c->E);
+    }
+    kvf(f, "vocabulary", "%zu ids", c->V);
+    kvf(f, "maxlen", "%zu", c->T);
+    if (c->kind == WB_MODEL_TUTORIAL || c->kind == WB_MODEL_KIM || c->kind == WB_MODEL_CHARCNN) {
+        char w[128] = "";
+        for (size_t i = 0, n = 0; i < c->nwidths && n < sizeof w; i++)
+            n += (size_t)snprintf(w + n, sizeof w - n, "%s%zu", i ? "," : "", c->widths[i]);
+        kvf(f, "filters", "%zu", c->F);
+        kv(f, "widths", w);
+    }
+    if (c->kind == WB_MODEL_LSTM || c->kind == WB_MODEL_GRU) {
+        kvf(f, "units", "%zu", c->units);
+        kv(f, "bidirectional", c->bidirectional ? "yes" : "no");
+        kv(f, "rnn-pool", c->rnn_pool == WB_RNN_MAX ? "max" : "last");
+    }
+    if (c->kind == WB_MODEL_BOW) {
+        kv(f, "bow", c->bow == WB_BOW_TFIDF ? "tfidf" : "counts");
+        kvf(f, "ngrams", "%zu", c->ngrams);
+        kvf(f, "features", "%zu", c->D);
+    }
+    if (c->H) kvf(f, "hidden", "%zu units x %zu", c->H, c->nhidden ? c->nhidden : 1);
+    kvf(f, "dropout", "%g (hidden %g)", (double)c->dropout, (double)c->hidden_dropout);
+    if (c->maxnorm > 0) kvf(f, "max-norm", "%g", (double)c->maxnorm);
+    kvf(f, "seed", "%" PRIu64, c->seed);
+    kvf(f, "optimizer", "%s lr %g, l2 %g, clipnorm %g, clipvalue %g, %" PRIu64 " steps", wb_optim_name(o->kind),
+        (double)o->lr, (double)o->l2, (double)o->clipnorm, (double)o->clipvalue, o->t);
+    kvf(f, "tokenizer", "%s, lower %d, strip-html %d, max-doc-chars %zu", toks[b->tok.kind & 3], b->tok.lower,
+        b->tok.strip_html, (size_t)b->tok.max_doc_chars);
+    kvf(f, "padding / truncating", "%s / %s", b->padding == WB_PAD_PRE ? "pre" : "post",
+        b->truncating == WB_PAD_PRE ? "pre" : "post");
+    kvf(f, "reader", "format %s%s%s", fmts[b->reader.format & 3], b->text_col ? ", text column " : "",
+        b->text_col ? b->text_col : "");
+    kv(f, "store (as trained)", b->store_path ? b->store_path : "(none)");
+    if (b->fingerprint) kvf(f, "store fingerprint", "%016" PRIx64, b->fingerprint);
+    else kv(f, "store fingerprint", "(no store)");
+    if (m->data_path) kvf(f, "evaluated on", "%s (%zu examples)", m->data_path, m->s.n);
+    fputs("</table>\n", f);
+}
+
+int wb_report_write(const wb_report *r, FILE *f, wb_err *e) {
+    const char *title = r->o.title ? r->o.title : "wordbench report";
+    fputs("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"/>\n<title>", f);
+    txt(f, title);
+    fprintf(f, "</title>\n<style>%s</style>\n</head><body>\n<h1>", css);
+    txt(f, title);
+    fputs("</h1>\n<nav>", f);
+    for (size_t i = 0; i < r->n; i++) {
+        fprintf(f, "<a href=\"#m%zu\">", i);
+        txt(f, r->m[i].name);
+        fputs("</a>", f);
+    }
+    fputs("</nav>\n", f);
+    compare_table(f, r);
+    for (size_t i = 0; i < r->n; i++) {
+        const rmodel *m = &r->m[i];
+        fprintf(f, "<h2 id=\"m%zu\">", i);
+        txt(f, m->name);
+        fprintf(f, " <small>(%s, %s)</small></h2>\n", wb_model_kind_name(wb_model_cfg_get(m->b->model)->kind),
+                wb_task_name(m->task));
+        if (m->data) {
+            fputs("<h3>Figures on ", f);
+            txt(f, m->data_path ? m->data_path : "the data");
+            fputs("</h3>\n<div class=\"charts\"><div>", f);
+            metrics_rows(f, m);
+            fputs("</div><div>", f);
+            confusion(f, r, m);
+            fputs("</div></div>\n<h3>Per class</h3>\n", f);
+            per_class(f, m);
+            fputs("<h3>Most confident errors</h3>\n", f);
+            errors(f, m);
+        } else {
+            fputs("<p class=\"note\">No labelled data given (--data FILE): figures, confusion and errors are left out.</p>\n",
+                  f);
+        }
+        fputs("<h3>Configuration</h3>\n", f);
+        configuration(f, m);
+    }
+    fputs("<footer>", f);
+    if (r->o.generator) {
+        txt(f, r->o.generator);
+        fputs(" \xE2\x80\x94 ", f);
+    }
+    fputs("a self-contained page: inline CSS and SVG, no scripts.</footer>\n</body></html>\n", f);
+    if (ferror(f)) return wb_err_set(e, EIO, "writing the report failed");
+    return 0;
+}
