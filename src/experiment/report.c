@@ -382,12 +382,27 @@ static void per_class(FILE *f, const rmodel *m) {
     free(ord);
 }
 
-/* Tokens with a background by their share: green for the label, red against. */
+/* Tokens with a background by their share: green for the label, red
+ * against.  A long text shows the neighbourhoods (CONTEXT tokens each side)
+ * of its three strongest spans, "…" for the rest. */
+#define CONTEXT 20
 static void highlighted(FILE *f, const wb_explanation *x) {
     double mx = 0;
     for (size_t i = 0; i < x->ntok; i++) mx = fmax(mx, fabs(x->tok_score[i]));
+    unsigned char *show = malloc(x->ntok ? x->ntok : 1);
+    if (!show) return;
+    memset(show, x->ntok <= 6 * CONTEXT, x->ntok ? x->ntok : 1);
+    for (size_t q = 0; q < 3 && q < x->nspans && !show[0]; q++) {
+        const wb_expl_span *sp = &x->spans[q];
+        size_t lo = sp->tok > CONTEXT ? sp->tok - CONTEXT : 0, hi = sp->tok + sp->ntok + CONTEXT;
+        for (size_t t = lo; t < hi && t < x->ntok; t++) show[t] = 1;
+    }
     if (x->skipped) fprintf(f, "<span class=\"note\">(%zu tokens cut) </span>", x->skipped);
     for (size_t i = 0; i < x->ntok; i++) {
+        if (!show[i]) {
+            if (!i || show[i - 1]) fputs(" \xE2\x80\xA6", f);
+            continue;
+        }
         double a = mx > 0 ? x->tok_score[i] / mx : 0;
         if (i && !x->chars) fputc(' ', f);
         if (fabs(a) >= 0.05)
@@ -400,6 +415,7 @@ static void highlighted(FILE *f, const wb_explanation *x) {
     }
     if (x->total_tokens > x->skipped + x->ntok)
         fprintf(f, " <span class=\"note\">(%zu tokens cut)</span>", x->total_tokens - x->skipped - x->ntok);
+    free(show);
 }
 
 static void errors(FILE *f, const rmodel *m) {
