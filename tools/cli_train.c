@@ -61,6 +61,7 @@ static const cli_opt train_opts[] = {
     {"checkpoint", 0, "FILE", NULL, "checkpoint after every epoch (default MODEL.ckpt)", 0},
     {"resume", 0, NULL, NULL, "continue from the checkpoint", 0},
     {"history", 0, "FILE", NULL, "write the per-epoch history as CSV", 0},
+    {"tune-threshold", 0, NULL, NULL, "binary, multi-label: store the F1-maximising threshold on the validation examples", 0},
     {"threads", 0, "N", "2", "OpenBLAS threads", 0},
     {"embed-vectors", 0, NULL, NULL, "store the frozen rows in the model file (runs without the store)", 0},
     CLI_MAX_MEMORY_OPT,
@@ -252,6 +253,14 @@ static int run_train(cli *c) {
         rc = cli_usage(c, "a binary task needs two labels; the training file has %u", wb_dataset_nlabels(ds));
         goto out;
     }
+    if (cli_flag(c, "tune-threshold") && mc.task == WB_TASK_MULTICLASS) {
+        rc = cli_usage(c, "--tune-threshold: a multiclass model predicts its best label, it has no threshold");
+        goto out;
+    }
+    if (cli_flag(c, "tune-threshold") && !dst.n_valid && !dst.n_test) {
+        rc = cli_usage(c, "--tune-threshold needs validation examples (--valid FILE, --test FILE or --test-size F)");
+        goto out;
+    }
     size_t found = 0;
     if (store_dir) {
         if ((lrc = wb_store_open(&st, store_dir, &e))) {
@@ -333,6 +342,15 @@ static int run_train(cli *c) {
         rc = EXIT_FAIL;
         goto out;
     }
+    /* The model file records the run's history, data set and tuned threshold. */
+    float th = 0.5f;
+    double th_f1 = 0;
+    if ((lrc = wb_bundle_finish(m, ds, &dso, &to, &res, cli_flag(c, "tune-threshold"), &th, &th_f1, &e))) {
+        rc = cli_fail(&e, lrc);
+        goto out;
+    }
+    if (cli_flag(c, "tune-threshold") && !dst.n_valid && !c->quiet)
+        cli_warn("the threshold was tuned on the test split (no --valid): its test figures are optimistic");
     /* Test figures of the saved model. */
     size_t ntest;
     uint32_t *tidx = wb_split_indices(ds, WB_DS_TEST, &ntest);
@@ -355,7 +373,7 @@ static int run_train(cli *c) {
         const size_t *lo;
         const uint32_t *li;
         wb_dataset_labels(ds, &lo, &li);
-        if (!lrc) lrc = wb_eval_run(fm, wb_dataset_x(ds), lo, li, tidx, ntest, to.batch, 1, 0.5f, &tm, NULL, &e);
+        if (!lrc) lrc = wb_eval_run(fm, wb_dataset_x(ds), lo, li, tidx, ntest, to.batch, 1, th, &tm, NULL, &e);
         wb_model_destroy(fm);
         free(blob);
         free(tidx);
@@ -400,6 +418,12 @@ static int run_train(cli *c) {
                 json_num(stdout, last->val_acc);
             }
         }
+        if (cli_flag(c, "tune-threshold")) {
+            printf(", \"threshold\": ");
+            json_num(stdout, th);
+            printf(", \"threshold_f1\": ");
+            json_num(stdout, th_f1);
+        }
         if (tm.n) {
             printf(", \"test_loss\": ");
             json_num(stdout, tm.loss);
@@ -424,6 +448,9 @@ static int run_train(cli *c) {
                wb_emb_mode_name(mc.emb), wb_task_name(mc.task), res.epochs_run, res.train_seconds, eps);
         if (res.best_epoch) printf("best validation loss %.4f at epoch %zu%s\n", res.best_val_loss, res.best_epoch,
                                    to.restore_best ? " (saved)" : "");
+        if (cli_flag(c, "tune-threshold"))
+            printf("threshold %.4g (F1 %.4f on the %s examples), stored in the model\n", (double)th, th_f1,
+                   dst.n_valid ? "validation" : "test");
         if (tm.n) {
             printf("test: %zu examples, loss %.4f, accuracy %.4f", tm.n, tm.loss, tm.acc);
             if (tmain) printf(", P@1 %.4f, R@1 %.4f", tm.p_at_k, tm.r_at_k);

@@ -193,6 +193,13 @@ int wb_dataset_build(wb_dataset **out, const wb_dataset_opts *o, wb_dataset_stat
 /* Release everything; NULL is a no-op. */
 void wb_dataset_destroy(wb_dataset *ds);
 
+/* The key of the data set `o` describes (the cache key above: XXH3-64 of
+ * the files' paths and bytes and of every option that changes the
+ * result), computed without building it: what a model file records as its
+ * data set's hash.  Reads the files.  Returns 0, WB_EUSAGE (a path is "-":
+ * stdin cannot be hashed and read), errno (a file), WB_ENOMEM. */
+int wb_dataset_key(const wb_dataset_opts *o, uint64_t *key, wb_err *err);
+
 /* Number of examples (all files). */
 size_t wb_dataset_n(const wb_dataset *ds);
 

@@ -49,7 +49,7 @@ typedef struct wb_report_opts {
     size_t top_classes;         /* labels of the heat map (default 20) */
     size_t errors;              /* errors shown per model (default 20) */
     size_t k;                   /* k of P@k, R@k (default 1) */
-    float threshold;            /* NaN (default): 0.5; else binary / multi-label decision */
+    float threshold;            /* NaN (default): each model's own (bundle.h: tuned, else 0.5) */
     size_t batch;               /* examples per forward pass, <= the bundles' max batch (default 64) */
 } wb_report_opts;
 

@@ -182,7 +182,7 @@ int wb_report_add_model(wb_report *r, const char *path, wb_bundle *b, const wb_l
     const wb_model_cfg *mc = wb_model_cfg_get(b->model);
     m->b = b, m->data = data, m->task = mc->task, m->C = mc->C;
     m->L = mc->task == WB_TASK_BINARY ? 2 : mc->C;
-    m->th = isnan(r->o.threshold) ? 0.5f : r->o.threshold;
+    m->th = isnan(r->o.threshold) ? b->threshold : r->o.threshold;
     m->loss = NAN;
     m->name = strdup(path);
     m->data_path = data_path ? strdup(data_path) : NULL;
@@ -525,8 +525,63 @@ static void configuration(FILE *f, const rmodel *m) {
     kv(f, "store (as trained)", b->store_path ? b->store_path : "(none)");
     if (b->fingerprint) kvf(f, "store fingerprint", "%016" PRIx64, b->fingerprint);
     else kv(f, "store fingerprint", "(no store)");
+    kv(f, "trained on", b->data_path ? b->data_path : "(not recorded)");
+    if (b->data_key) kvf(f, "data set key (XXH3-64 of the files and options)", "%016" PRIx64, b->data_key);
+    else kv(f, "data set key", "(not recorded)");
+    if (b->saved_epoch) kvf(f, "saved epoch", "%zu of %zu", b->saved_epoch, b->nhist);
+    if (b->threshold_tuned) kvf(f, "threshold (tuned)", "%.4g (validation F1 %.4f)", (double)b->threshold, b->threshold_f1);
     if (m->data_path) kvf(f, "evaluated on", "%s (%zu examples)", m->data_path, m->s.n);
     fputs("</table>\n", f);
+}
+
+/* Loss and accuracy per epoch of every model with a history: validation
+ * solid, training dashed, one colour per model. */
+static void curves(FILE *f, const wb_report *r) {
+    size_t nh = 0, maxe = 0;
+    for (size_t i = 0; i < r->n; i++) nh += r->m[i].b->nhist > 0, maxe = r->m[i].b->nhist > maxe ? r->m[i].b->nhist : maxe;
+    if (!nh) return;
+    fputs("<h2 id=\"curves\">Learning curves</h2>\n<div class=\"charts\">", f);
+    double *x = malloc(maxe * sizeof *x), *y = malloc(4 * r->n * maxe * sizeof *y);
+    wb_series *s = malloc(4 * r->n * sizeof *s);
+    char (*names)[200] = malloc(4 * r->n * sizeof *names);
+    if (!x || !y || !s || !names) goto done;
+    for (size_t e = 0; e < maxe; e++) x[e] = (double)(e + 1);
+    for (int which = 0; which < 2; which++) { /* 0 loss, 1 accuracy */
+        size_t ns = 0;
+        for (size_t i = 0; i < r->n; i++) {
+            const wb_bundle *b = r->m[i].b;
+            if (!b->nhist) continue;
+            for (int val = 1; val >= 0; val--) {
+                double *yy = y + ns * maxe;
+                int any = 0;
+                for (size_t e = 0; e < b->nhist; e++) {
+                    const wb_epoch *h = &b->history[e];
+                    double v = val ? (h->has_val ? (which ? h->val_acc : h->val_loss) : NAN) : (which ? h->acc : h->loss);
+                    yy[e] = v, any |= !isnan(v);
+                }
+                if (!any) continue;
+                snprintf(names[ns], sizeof names[ns], "%s %s", r->m[i].name, val ? "validation" : "training");
+                s[ns] = (wb_series){names[ns], x, yy, b->nhist, i, !val};
+                ns++;
+            }
+        }
+        wb_chart c = {which ? "Accuracy (multi-label: P@1)" : "Loss", "epoch", which ? "accuracy" : "loss", 560, 330, NAN,
+                      NAN};
+        if (which) c.ymax = 1;
+        fputs("<div>", f);
+        wb_svg_lines(f, &c, s, ns);
+        fputs("</div>", f);
+    }
+    fputs("</div>\n<p class=\"note\">Solid: validation; dashed: training (running figures of the epoch, with dropout).", f);
+    for (size_t i = 0; i < r->n; i++)
+        if (r->m[i].b->nhist && r->m[i].b->saved_epoch) {
+            fputs(" ", f);
+            txt(f, r->m[i].name);
+            fprintf(f, " holds epoch %zu.", r->m[i].b->saved_epoch);
+        }
+    fputs("</p>\n", f);
+done:
+    free(x), free(y), free(s), free(names);
 }
 
 int wb_report_write(const wb_report *r, FILE *f, wb_err *e) {
@@ -543,6 +598,7 @@ int wb_report_write(const wb_report *r, FILE *f, wb_err *e) {
     }
     fputs("</nav>\n", f);
     compare_table(f, r);
+    curves(f, r);
     for (size_t i = 0; i < r->n; i++) {
         const rmodel *m = &r->m[i];
         fprintf(f, "<h2 id=\"m%zu\">", i);

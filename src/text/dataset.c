@@ -548,6 +548,14 @@ static int cache_key(const wb_dataset_opts *o, uint64_t *key, wb_err *err) {
     return 0;
 }
 
+int wb_dataset_key(const wb_dataset_opts *o, uint64_t *key, wb_err *err) {
+    *key = 0;
+    if (!o->train_path || !strcmp(o->train_path, "-") || (o->valid_path && !strcmp(o->valid_path, "-")) ||
+        (o->test_path && !strcmp(o->test_path, "-")))
+        return wb_err_set(err, WB_EUSAGE, "a data set read from stdin has no key");
+    return cache_key(o, key, err);
+}
+
 static char *cache_path(const char *dir, uint64_t key) {
     size_t n = strlen(dir) + 32;
     char *p = malloc(n);
