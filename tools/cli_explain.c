@@ -27,6 +27,7 @@ static const cli_opt explain_opts[] = {
     {"label", 'l', "NAME", NULL, "explain this label instead of the prediction", 0},
     {"top", 'n', "N", "5", "n-grams listed for and against the label", 0},
     {"per-sentence", 0, NULL, NULL, "score every sentence on its own; mark those predicted as the target", 0},
+    {"document", 0, NULL, NULL, "the whole input is one text (not one text per line)", 0},
     {"target", 0, "NAME", NULL, "the label --per-sentence looks for (default: the text's predicted label)", 0},
     {"threshold", 0, "T", "0.5", "binary and multi-label: a label is predicted when its probability >= T", 0},
     {"color", 0, "WHEN", "auto", "auto|always|never: colour highlights (auto: stdout is a terminal, NO_COLOR unset)", 0},
@@ -372,7 +373,27 @@ static int run_explain(cli *c) {
     wb_err e;
     wb_err_clear(&e);
     ssize_t n;
-    while ((n = getline(&line, &cap, f)) >= 0) {
+    if (cli_flag(c, "document")) { /* one text: the whole input */
+        size_t len = 0;
+        for (;;) {
+            if (len + 65536 > cap) {
+                char *g = realloc(line, cap = 2 * cap + 65536);
+                if (!g) {
+                    rc = cli_fail(&e, wb_err_set(&e, WB_ENOMEM, "out of memory"));
+                    break;
+                }
+                line = g;
+            }
+            size_t got = fread(line + len, 1, cap - len, f);
+            if (!got) break;
+            len += got;
+        }
+        if (!rc && !ferror(f)) {
+            int lrc = explain_line(&xc, 1, line ? line : "", len, &e);
+            if (lrc) rc = cli_fail(&e, lrc);
+        }
+    }
+    while (!rc && !cli_flag(c, "document") && (n = getline(&line, &cap, f)) >= 0) {
         ln++;
         while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r')) n--;
         int lrc = explain_line(&xc, ln, line, (size_t)n, &e);

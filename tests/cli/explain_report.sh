@@ -77,6 +77,19 @@ assert d["target_sentences"] == sum(s["target"] for s in d["sentences"])
 for s in d["sentences"]:
     assert text[s["start"]:s["end"]] == s["text"] and s["explained"]["label"] == d["target"]
 EOF
+# --document: the whole input is one text, its sentences over several lines
+printf 'Son woman kitchen.\n\nPrincess house village sleep queen\nqueen! Castle prince king.\n' >"$T/doc2.txt"
+runin "$T/doc2.txt" "$WB" explain --document --per-sentence --json "$T/t.wbm"
+$PY - "$T/out" "$T/doc2.txt" <<'EOF' && ok || bad "explain --document: $(head -c 600 "$T/out")"
+import json, sys
+lines = open(sys.argv[1]).read().splitlines()
+assert len(lines) == 1
+d = json.loads(lines[0])
+text = open(sys.argv[2]).read()
+assert [s["text"] for s in d["sentences"]] == ["Son woman kitchen.", "Princess house village sleep queen\nqueen!", "Castle prince king."]
+for s in d["sentences"]:
+    assert text[s["start"]:s["end"]] == s["text"]
+EOF
 # errors: usage 2, data 1, stdout empty
 runin "$T/in.txt" "$WB" explain --label nosuch "$T/s.wbm"
 expect_rc 2 "explain --label nosuch"
