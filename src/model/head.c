@@ -30,7 +30,7 @@ void wb_head_plan(wb_head *h, const wb_model_cfg *c, size_t Ff) {
         h->direct = 1, h->nh = 0;
         return;
     }
-    char kn[32], bn[32];
+    char kn[48], bn[48];
     for (size_t k = 0; k < h->nh; k++) {
         /* "hidden/kernel", then "hidden2/kernel", ... */
         if (k) snprintf(kn, sizeof kn, "hidden%zu/kernel", k + 1), snprintf(bn, sizeof bn, "hidden%zu/bias", k + 1);
