@@ -90,7 +90,7 @@ static void check_file(const char *name) {
 #define F(f) {#f, offsetof(wb_scores, f)}
         F(accuracy), F(precision), F(recall), F(f1), F(micro_precision), F(micro_recall), F(micro_f1),
         F(macro_precision), F(macro_recall), F(macro_f1), F(weighted_precision), F(weighted_recall),
-        F(weighted_f1), F(p_at_k), F(r_at_k), F(hamming), F(log_loss), F(avg_precision)
+        F(weighted_f1), F(p_at_k), F(r_at_k), F(hamming), F(log_loss), F(avg_precision), F(auc)
 #undef F
     };
     char line[4096], key[64];
@@ -137,7 +137,7 @@ static void check_file(const char *name) {
                 }
         }
     }
-    assert_true(checked >= 17);
+    assert_true(checked >= 18);
     assert_int_equal((size_t)classes, s.L);
     /* every cell of ours is one of sklearn's: the counts add up to the pairs */
     uint64_t total = 0;
@@ -237,6 +237,26 @@ static void test_unknown(void **state) {
     wb_scores_free(&s);
 }
 
+/* ROC-AUC by hand: pairs (positive, negative) ranked right count 1, tied
+ * 1/2; one class only is undefined. */
+static void test_roc_auc(void **state) {
+    (void)state;
+    wb_err e;
+    double auc;
+    float sc[5] = {0.9f, 0.4f, 0.4f, 0.2f, 0.7f};
+    uint8_t tr[5] = {1, 1, 0, 0, 0};
+    /* positives 0.9, 0.4 against 0.4, 0.2, 0.7: 3 + (0.5 + 1 + 0) = 4.5 of 6 */
+    assert_int_equal(wb_roc_auc(sc, 1, tr, 5, &auc, &e), 0);
+    assert_near(auc, 4.5 / 6, 1e-15);
+    uint8_t all[5] = {1, 1, 1, 1, 1};
+    assert_int_equal(wb_roc_auc(sc, 1, all, 5, &auc, &e), 0);
+    assert_true(isnan(auc));
+    float two[4] = {0.1f, 0.9f, 0.8f, 0.3f}; /* stride 2: scores 0.1, 0.8 */
+    uint8_t t2[2] = {0, 1};
+    assert_int_equal(wb_roc_auc(two, 2, t2, 2, &auc, &e), 0);
+    assert_near(auc, 1, 0);
+}
+
 static void test_edges(void **state) {
     (void)state;
     wb_scores s;
@@ -279,7 +299,7 @@ int main(void) {
         cmocka_unit_test(test_binary),       cmocka_unit_test(test_multiclass),
         cmocka_unit_test(test_multilabel),   cmocka_unit_test(test_binary_recall_at_most_one),
         cmocka_unit_test(test_ties),         cmocka_unit_test(test_unknown),
-        cmocka_unit_test(test_edges),
+        cmocka_unit_test(test_edges),        cmocka_unit_test(test_roc_auc),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

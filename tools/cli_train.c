@@ -24,6 +24,7 @@
 #include "cli_train.h"
 #include "wordbench/bundle.h"
 #include "wordbench/eval.h"
+#include "wordbench/metrics.h"
 #include "wordbench/model.h"
 #include "wordbench/train.h"
 
@@ -511,7 +512,8 @@ static const cli_opt eval_opts[] = {
     {"store", 's', "STORE", NULL, "the store the model was trained with (default: the recorded path)", 0},
     CLI_OPT_VERIFY_ON_OPEN,
     {"k", 'k', "K", "1", "P@K and R@K (fastText's definitions)", 0},
-    {"threshold", 0, "T", "0.5", "sigmoid threshold for accuracy, precision, recall, F1", 0},
+    {"threshold", 0, "T", NULL, "sigmoid threshold of binary and multi-label decisions (default: the model's, 0.5 unless train --tune-threshold)", 0},
+    {"classes", 0, "N", "20", "per-class table: the N best-supported labels (0: none)", 0},
     {"unknown-label", 0, "WHAT", "error", "error|skip: a label the model does not know", 0},
     {"errors", 0, "FILE", NULL, "list misclassified examples to FILE ('-' = stdout): file:line, truth, prediction, text", 0},
     {"batch-size", 'b', "N", "256", "examples per forward pass", 0},
@@ -526,11 +528,130 @@ static void print_labels(FILE *f, const wb_bundle *b, const size_t *lo, const ui
     for (size_t q = lo[i]; q < lo[i + 1]; q++) fprintf(f, "%s%s", q > lo[i] ? "," : "", b->labels[li[q]]);
 }
 
+/* {"precision": P, "recall": R, "f1": F} */
+static void json_prf(double p, double r, double f) {
+    printf("{\"precision\": ");
+    json_num(stdout, p);
+    printf(", \"recall\": ");
+    json_num(stdout, r);
+    printf(", \"f1\": ");
+    json_num(stdout, f);
+    printf("}");
+}
+
+static void json_label(const wb_bundle *b, uint32_t id) { json_str(stdout, b->labels[id], b->label_len[id]); }
+
+/* eval --json: every figure of metrics.h (docs/cli.md lists the fields). */
+static void eval_json(const wb_bundle *b, const wb_metrics *m, const wb_scores *s, uint64_t skipped, long long nerr) {
+    static const char *const keys[] = {"loss", "acc", "p_at_k", "r_at_k", "precision", "recall", "f1",
+                                       "auc", "avg_precision", "log_loss", "hamming"};
+    const double vals[] = {m->loss, s->accuracy, s->p_at_k, s->r_at_k, s->precision, s->recall, s->f1,
+                           s->auc, s->avg_precision, s->log_loss, s->hamming};
+    printf("{\"examples\": %zu, \"task\": \"%s\", \"k\": %zu, \"threshold\": ", s->n, wb_task_name(s->task), s->k);
+    json_num(stdout, s->threshold);
+    for (size_t i = 0; i < sizeof keys / sizeof *keys; i++) {
+        printf(", \"%s\": ", keys[i]);
+        json_num(stdout, vals[i]);
+    }
+    printf(", \"micro\": ");
+    json_prf(s->micro_precision, s->micro_recall, s->micro_f1);
+    printf(", \"macro\": ");
+    json_prf(s->macro_precision, s->macro_recall, s->macro_f1);
+    printf(", \"weighted\": ");
+    json_prf(s->weighted_precision, s->weighted_recall, s->weighted_f1);
+    printf(", \"true_labels\": %" PRIu64 ", \"unknown_labels\": %" PRIu64 ", \"classes\": [", s->true_labels, s->unknown);
+    for (size_t c = 0; c < s->L; c++) {
+        const wb_class_score *q = &s->cls[c];
+        printf("%s{\"label\": ", c ? ", " : "");
+        json_label(b, (uint32_t)c);
+        printf(", \"precision\": ");
+        json_num(stdout, q->precision);
+        printf(", \"recall\": ");
+        json_num(stdout, q->recall);
+        printf(", \"f1\": ");
+        json_num(stdout, q->f1);
+        printf(", \"support\": %" PRIu64 "}", q->support);
+    }
+    printf("], \"confusion\": [");
+    for (size_t i = 0; i < s->ncells; i++) {
+        printf("%s[", i ? ", " : "");
+        json_label(b, s->cells[i].truth);
+        printf(", ");
+        json_label(b, s->cells[i].pred);
+        printf(", %" PRIu64 "]", s->cells[i].count);
+    }
+    printf("], \"skipped_unknown\": %" PRIu64, skipped);
+    if (nerr >= 0) printf(", \"errors\": %lld", nerr);
+    printf("}\n");
+}
+
+/* Support descending, then label id: the order of eval's per-class table. */
+static const wb_scores *g_sort_scores;
+static int cmp_support(const void *a, const void *b) {
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    uint64_t sx = g_sort_scores->cls[x].support, sy = g_sort_scores->cls[y].support;
+    if (sx != sy) return sx < sy ? 1 : -1;
+    return (x > y) - (x < y);
+}
+
+/* eval's text report: the figures, one per line (NaN as "-"), then the
+ * averages and the per-class table of the ncls best-supported labels, as
+ * scikit-learn's classification_report lays them out. */
+static void eval_text(const wb_bundle *b, const wb_metrics *m, const wb_scores *s, size_t ncls) {
+    int bin = s->task == WB_TASK_BINARY, ml = s->task == WB_TASK_MULTILABEL;
+    printf("examples\t%zu\nloss\t%.4f\n%s\t%.4f\n", s->n, m->loss, ml ? "subset accuracy" : "accuracy", s->accuracy);
+    if (!bin) printf("P@%zu\t%.4f\nR@%zu\t%.4f\n", s->k, s->p_at_k, s->k, s->r_at_k);
+    if (!(s->task == WB_TASK_MULTICLASS)) printf("precision\t%.4f\nrecall\t%.4f\nF1\t%.4f\n", s->precision, s->recall, s->f1);
+    const struct {
+        const char *name;
+        double v;
+    } more[] = {{"ROC-AUC", s->auc}, {"average precision", s->avg_precision}, {"log loss", s->log_loss},
+                {"Hamming loss", s->hamming}};
+    for (size_t i = 0; i < sizeof more / sizeof *more; i++) {
+        if (more[i].v == more[i].v) printf("%s\t%.4f\n", more[i].name, more[i].v);
+        else printf("%s\t-\n", more[i].name);
+    }
+    if (bin) { /* the 2 x 2 confusion matrix, rows true, columns predicted */
+        int cw = 10;
+        for (int c = 0; c < 2; c++) cw = (int)b->label_len[c] > cw ? ((int)b->label_len[c] > 30 ? 30 : (int)b->label_len[c]) : cw;
+        printf("\nconfusion (rows: true, columns: predicted)\n%*s  %*.*s  %*.*s\n", cw, "", cw, cw, b->labels[0], cw, cw,
+               b->labels[1]);
+        for (uint32_t t = 0; t < 2; t++)
+            printf("%*.*s  %*" PRIu64 "  %*" PRIu64 "\n", cw, cw, b->labels[t], cw, wb_scores_confusion(s, t, 0), cw,
+                   wb_scores_confusion(s, t, 1));
+    }
+    if (!ncls) return;
+    uint32_t *order = malloc(s->L * sizeof *order);
+    if (!order) return;
+    for (size_t c = 0; c < s->L; c++) order[c] = (uint32_t)c;
+    g_sort_scores = s;
+    qsort(order, s->L, sizeof *order, cmp_support);
+    int w = 12;
+    for (size_t i = 0; i < s->L && i < ncls; i++) {
+        int len = (int)b->label_len[order[i]];
+        if (len > w) w = len > 40 ? 40 : len;
+    }
+    printf("\n%*s  precision     recall         f1    support\n", w, "");
+    for (size_t i = 0; i < s->L && i < ncls; i++) {
+        const wb_class_score *q = &s->cls[order[i]];
+        printf("%*.*s  %9.4f  %9.4f  %9.4f  %9" PRIu64 "\n", w, w, b->labels[order[i]], q->precision, q->recall, q->f1,
+               q->support);
+    }
+    if (s->L > ncls) printf("%*s  (%zu more labels: --classes N)\n", w, "", s->L - ncls);
+    printf("\n%*s  %9.4f  %9.4f  %9.4f  %9" PRIu64 "\n", w, "micro avg", s->micro_precision, s->micro_recall, s->micro_f1,
+           s->true_labels);
+    printf("%*s  %9.4f  %9.4f  %9.4f  %9" PRIu64 "\n", w, "macro avg", s->macro_precision, s->macro_recall, s->macro_f1,
+           s->true_labels);
+    printf("%*s  %9.4f  %9.4f  %9.4f  %9" PRIu64 "\n", w, "weighted avg", s->weighted_precision, s->weighted_recall,
+           s->weighted_f1, s->true_labels);
+    free(order);
+}
+
 static int run_eval(cli *c) {
-    uint64_t k, bs, thr;
+    uint64_t k, bs, thr, ncls;
     float th = 0.5f;
     if (cli_u64(c, "k", 1, 1000, &k) || cli_u64(c, "batch-size", 1, 65536, &bs) || cli_u64(c, "threads", 1, 256, &thr) ||
-        opt_float(c, "threshold", 0, 1, &th))
+        cli_u64(c, "classes", 0, UINT32_MAX, &ncls) || opt_float(c, "threshold", 0, 1, &th))
         return EXIT_USAGE;
     int unk = cli_choice(c, "unknown-label", "error|skip");
     if (unk < 0) return EXIT_USAGE;
@@ -538,6 +659,7 @@ static int run_eval(cli *c) {
     wb_bundle *b;
     int rc = cli_load_bundle(c, c->argv[0], bs, &b);
     if (rc) return rc;
+    if (!cli_given(c, "threshold")) th = b->threshold; /* train --tune-threshold's, else 0.5 */
     wb_err e;
     wb_err_clear(&e);
     wb_labelled l;
@@ -599,34 +721,15 @@ static int run_eval(cli *c) {
             }
         }
     }
+    wb_scores sc;
+    memset(&sc, 0, sizeof sc);
+    if (!lrc && (lrc = wb_scores_compute(&sc, mc->task, mc->C, probs, l.loff, l.lids, NULL, l.n, k, th, &e)))
+        rc = cli_fail(&e, lrc);
     if (!lrc) {
-        if (c->json) {
-            printf("{\"examples\": %zu, \"task\": \"%s\", \"loss\": ", m.n, wb_task_name(mc->task));
-            json_num(stdout, m.loss);
-            printf(", \"acc\": ");
-            json_num(stdout, m.acc);
-            printf(", \"k\": %zu, \"p_at_k\": ", m.k);
-            json_num(stdout, m.p_at_k);
-            printf(", \"r_at_k\": ");
-            json_num(stdout, m.r_at_k);
-            printf(", \"threshold\": ");
-            json_num(stdout, m.threshold);
-            printf(", \"precision\": ");
-            json_num(stdout, m.precision);
-            printf(", \"recall\": ");
-            json_num(stdout, m.recall);
-            printf(", \"f1\": ");
-            json_num(stdout, m.f1);
-            printf(", \"skipped_unknown\": %" PRIu64 "%s", l.skipped_unknown, errs ? ", \"errors\": " : "");
-            if (errs) printf("%zu", nerr);
-            printf("}\n");
-        } else {
-            printf("examples\t%zu\nloss\t%.4f\naccuracy\t%.4f\n", m.n, m.loss, m.acc);
-            if (mc->task != WB_TASK_BINARY) printf("P@%zu\t%.4f\nR@%zu\t%.4f\n", m.k, m.p_at_k, m.k, m.r_at_k);
-            if (mc->task != WB_TASK_MULTICLASS)
-                printf("precision\t%.4f\nrecall\t%.4f\nF1\t%.4f\n", m.precision, m.recall, m.f1);
-        }
+        if (c->json) eval_json(b, &m, &sc, l.skipped_unknown, errs ? (long long)nerr : -1);
+        else eval_text(b, &m, &sc, (size_t)ncls);
     }
+    wb_scores_free(&sc);
     free(idx);
     free(probs);
     wb_labelled_free(&l);
@@ -634,14 +737,15 @@ static int run_eval(cli *c) {
     return rc;
 }
 
-const cli_cmd cmd_eval = {"eval", "[options] MODEL FILE", "Loss, accuracy, P@k, R@k, F1 of a model on a labelled file; list the errors.",
+const cli_cmd cmd_eval = {"eval", "[options] MODEL FILE",
+                          "Loss, accuracy, P/R/F1 per class and averaged, P@k, R@k, ROC-AUC, confusion of a model on a labelled file; list the errors.",
                           eval_opts, 2, 2, run_eval};
 
 static const cli_opt predict_opts[] = {
     {"store", 's', "STORE", NULL, "the store the model was trained with (default: the recorded path)", 0},
     CLI_OPT_VERIFY_ON_OPEN,
-    {"top-k", 'k', "K", "1", "labels per line, best first", 0},
-    {"threshold", 0, "T", NULL, "multi-label: every label with probability >= T (instead of --top-k)", 0},
+    {"top-k", 'k', "K", "1", "labels per line, best first (binary: the decided label first)", 0},
+    {"threshold", 0, "T", NULL, "multi-label: every label with probability >= T (instead of --top-k; default: the model's tuned threshold, if any)", 0},
     {"batch-size", 'b', "N", "64", "lines per forward pass", 0},
     {"threads", 0, "N", "2", "OpenBLAS threads", 0},
     CLI_MAX_MEMORY_OPT,
@@ -662,7 +766,10 @@ static void predict_print(cli *c, const wb_bundle *b, const float *p, size_t k, 
     size_t kk = k > n ? n : k;
     if (kk > 1024) kk = 1024;
     wb_topk(pp, n, kk, top);
-    if (use_th) {
+    if (mc->task == WB_TASK_BINARY) { /* the decided label first: label 1 when p >= the model's threshold */
+        top[0] = p[0] >= th;
+        if (kk > 1) top[1] = !top[0];
+    } else if (use_th) {
         kk = 0;
         for (size_t q = 0; q < n && kk < 1024; q++)
             if (pp[q] >= th) top[kk++] = (uint32_t)q;
@@ -707,6 +814,11 @@ static int run_predict(cli *c) {
         if (f != stdin) fclose(f);
         return cli_usage(c, "--threshold is for multi-label models");
     }
+    /* the model's threshold (train --tune-threshold, else 0.5): binary decides by it; a multi-label model
+     * with a tuned one prints the labels at or above it unless --top-k or --threshold is given */
+    int use_th = cli_given(c, "threshold");
+    if (!use_th) th = b->threshold;
+    if (!use_th && mc->task == WB_TASK_MULTILABEL && b->threshold_tuned && !cli_given(c, "top-k")) use_th = 1;
     size_t T = mc->T, C = mc->C;
     int32_t *X = malloc(bs * T * sizeof *X);
     float *p = malloc(bs * C * sizeof *p);
@@ -737,7 +849,7 @@ static int run_predict(cli *c) {
                 rc = cli_fail(&e, lrc);
                 break;
             }
-            for (size_t i = 0; i < nb; i++) predict_print(c, b, p + i * C, k, th, cli_str(c, "threshold") != NULL, first + (long long)i);
+            for (size_t i = 0; i < nb; i++) predict_print(c, b, p + i * C, k, th, use_th, first + (long long)i);
             first += (long long)nb;
             nb = 0;
         }

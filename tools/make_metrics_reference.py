@@ -20,7 +20,7 @@ import sys
 import numpy as np
 import sklearn
 from sklearn.metrics import (accuracy_score, average_precision_score, confusion_matrix, f1_score, hamming_loss,
-                             log_loss, precision_recall_fscore_support, top_k_accuracy_score)
+                             log_loss, precision_recall_fscore_support, roc_auc_score, top_k_accuracy_score)
 
 
 def g(x):
@@ -86,6 +86,7 @@ def binary(out, name, seed, n, th):
         f.write("hamming %s\n" % g(hamming_loss(y, yp)))
         f.write("log_loss %s\n" % g(log_loss(y, pv, labels=[0, 1])))
         f.write("avg_precision %s\n" % g(average_precision_score(y, pv)))
+        f.write("auc %s\n" % g(roc_auc_score(y, pv)))
         cm = confusion_matrix(y, yp, labels=[0, 1])
         for a in range(2):
             for b in range(2):
@@ -117,6 +118,8 @@ def multiclass(out, name, seed, n, C, k):
         Y = np.eye(C)[y]
         present = [c for c in range(C) if Y[:, c].any()]
         f.write("avg_precision %s\n" % g(average_precision_score(Y[:, present], P64[:, present], average="macro")))
+        both = [c for c in range(C) if Y[:, c].any() and not Y[:, c].all()]
+        f.write("auc %s\n" % g(roc_auc_score(Y[:, both], P64[:, both], average="macro")))
         cm = confusion_matrix(y, yp, labels=list(range(C)))
         for a in range(C):
             for b in range(C):
@@ -152,6 +155,8 @@ def multilabel(out, name, seed, n, C, k, th):
         f.write("log_loss %s\n" % g(log_loss(Y.ravel(), P64.ravel(), labels=[0, 1])))
         pos = [c for c in range(C) if Y[:, c].any()]
         f.write("avg_precision %s\n" % g(average_precision_score(Y[:, pos], P64[:, pos], average="macro")))
+        both = [c for c in range(C) if Y[:, c].any() and not Y[:, c].all()]
+        f.write("auc %s\n" % g(roc_auc_score(Y[:, both], P64[:, both], average="macro")))
         cells = {}
         t1 = topk(P, 1)[:, 0]
         for i in range(n):

@@ -10,13 +10,15 @@
  *   p_at_k, r_at_k   fastText's `test` definitions: over all examples, the
  *             k highest-probability labels (ties: lower id first) are
  *             predicted; P@k = correct predictions / (k · N), R@k = correct
- *             predictions / number of true labels (multilabel and
- *             multiclass; for binary they equal acc-like figures and are
- *             reported as computed);
+ *             predictions / number of true labels.  Binary: k = 1 over
+ *             the two labels (label 1 when p > 1 - p, ties to label 0);
+ *             every single-label example has one true label, so R@k <= 1
+ *             and, for binary, R@1 = P@1;
  *   precision, recall, f1   micro-averaged over labels with the threshold
  *             rule (multilabel; binary: of the positive class).
  *
- * Deliberately not here: macro averages, ROC curves, plots (later issue).
+ * Every other figure (per class, averages, ROC-AUC, confusion): metrics.h,
+ * from the probabilities this returns.
  */
 #ifndef WORDBENCH_EVAL_H
 #define WORDBENCH_EVAL_H

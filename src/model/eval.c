@@ -88,14 +88,19 @@ int wb_eval_run(wb_model *m, const int32_t *X, const size_t *loff, const uint32_
                 int pred = pr[q] >= threshold, truth = tr[q] > 0.5f;
                 all &= pred == truth;
                 tp += pred && truth, fp += pred && !truth, fn += !pred && truth;
-                ntrue += truth;
+                ntrue += task == WB_TASK_MULTILABEL && truth;
             }
             correct += all;
             if (task == WB_TASK_MULTILABEL) {
                 wb_topk(pr, C, k, top);
                 for (size_t q = 0; q < k; q++) hits += tr[top[q]] > 0.5f;
             } else {
-                hits += all;
+                /* binary: the top-1 of the two labels (1 - p, p), ties to
+                 * label 0; every example has one true label, so R@1 = P@1 */
+                float two[2] = {1.0f - pr[0], pr[0]};
+                wb_topk(two, 2, 1, top);
+                hits += (top[0] == 1) == (tr[0] > 0.5f);
+                ntrue += 1;
             }
         }
     }
