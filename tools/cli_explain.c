@@ -29,7 +29,7 @@ static const cli_opt explain_opts[] = {
     {"per-sentence", 0, NULL, NULL, "score every sentence on its own; mark those predicted as the target", 0},
     {"document", 0, NULL, NULL, "the whole input is one text (not one text per line)", 0},
     {"target", 0, "NAME", NULL, "the label --per-sentence looks for (default: the text's predicted label)", 0},
-    {"threshold", 0, "T", "0.5", "binary and multi-label: a label is predicted when its probability >= T", 0},
+    {"threshold", 0, "T", NULL, "binary and multi-label: a label is predicted when its probability >= T (default: the model's, 0.5 unless tuned)", 0},
     {"color", 0, "WHEN", "auto", "auto|always|never: colour highlights (auto: stdout is a terminal, NO_COLOR unset)", 0},
     {"threads", 0, "N", "1", "OpenBLAS threads", 0},
     CLI_MAX_MEMORY_OPT,
@@ -356,6 +356,7 @@ static int run_explain(cli *c) {
     wb_bundle *b;
     int rc = cli_load_bundle(c, c->argv[0], 1, &b);
     if (rc) return rc;
+    if (!cli_given(c, "threshold")) th = b->threshold; /* train --tune-threshold's, else 0.5 */
     xctx xc = {c, b, top, color, th, -1, -1};
     if ((rc = label_arg(c, b, "label", &xc.label)) || (rc = label_arg(c, b, "target", &xc.target))) {
         wb_bundle_destroy(b);

@@ -28,7 +28,7 @@ static const cli_opt report_opts[] = {
     {"top-classes", 0, "N", "20", "labels in the confusion heat map (the best supported)", 0},
     {"errors", 0, "N", "20", "most confident errors shown per model", 0},
     {"k", 'k', "K", "1", "P@K and R@K", 0},
-    {"threshold", 0, "T", "0.5", "binary and multi-label decision threshold", 0},
+    {"threshold", 0, "T", NULL, "binary and multi-label decision threshold (default: each model's own, 0.5 unless tuned)", 0},
     {"unknown-label", 0, "WHAT", "error", "error|skip: a label of --data the model does not know", 0},
     {"batch-size", 'b', "N", "64", "examples per forward pass", 0},
     {"threads", 0, "N", "2", "OpenBLAS threads", 0},

@@ -126,7 +126,8 @@ int64_t wb_bundle_label(const wb_bundle *b, const char *name, size_t len);
  * the trained model (the reloaded one borrows its store); *th (may be
  * NULL) gets the threshold (0.5 without tune) and *f1 its F1.  Returns 0,
  * WB_EUSAGE (tune with a multiclass task or without validation examples),
- * the model file's and the model's errors. */
+ * WB_ECORRUPT (the file at to->out_path is not the one to->file describes:
+ * another process replaced it), the model file's and the model's errors. */
 int wb_bundle_finish(wb_model *m, const wb_dataset *ds, const wb_dataset_opts *dso, const wb_train_opts *to,
                      const wb_train_result *res, int tune, float *th, double *f1, wb_err *e);
 

@@ -421,6 +421,15 @@ int wb_bundle_finish(wb_model *m, const wb_dataset *ds, const wb_dataset_opts *d
     float *probs = NULL;
     sbuf s = {0};
     int rc = wb_model_load_ex(&nm, to->out_path, to->batch, to->max_memory, &f, &blob, e);
+    /* The file is read back by path, so another process may have replaced
+     * it meanwhile (two trainings writing the same -o): only this
+     * training's own file is finished, anything else is an error. */
+    const wb_model_file *own = to->file;
+    if (!rc && own &&
+        (strcmp(f.meta, own->meta) || f.vocab_len != own->vocab_len ||
+         (f.vocab_len && memcmp(f.vocab, own->vocab, f.vocab_len)) || f.fingerprint != own->fingerprint))
+        rc = wb_err_at(e, WB_ECORRUPT, to->out_path, 0, -1,
+                       "is no longer the model this training saved (another process replaced it?)");
     if (!rc && !wb_model_ready(nm)) rc = wb_model_adopt_store(nm, m, e);
     if (rc) goto done;
     sb_put(&s, f.meta, strlen(f.meta));
