@@ -232,7 +232,7 @@ static void test_csv_crlf_bom_noeol(void **state) {
     (void)state;
     wb_read_stats st;
     log_t l = rd("crlf.csv", NULL, 0, &st, NULL);
-    assert_string_equal(l.s, "2|two\r\nlines|=ham\n4|one|=spam\n");
+    assert_string_equal(l.s, "2|two\nlines|=ham\n4|one|=spam\n"); /* CR LF inside the field: LF */
     assert_int_equal(st.crlf_lines, 4);
     free(l.s);
     l = rd("bom.csv", NULL, 0, NULL, NULL);
@@ -364,6 +364,89 @@ static void test_big_line(void **state) {
     free(dir);
 }
 
+/* CR LF and lone CR inside fields become LF (Python's text mode), in every
+ * format; line ends still count as before. */
+static void test_newlines_in_fields(void **state) {
+    (void)state;
+    char *dir = tu_tmpdir();
+    static const struct { const char *name, *body, *want; } c[] = {
+        {"n.csv", "text,label\r\n\"a\r\nb\rc\r\r\nd\",x\r\n\"one\r\",z\n", "2|a\nb\nc\n\nd|=x\n5|one\n|=z\n"},
+        {"n.tsv", "no\rtab\r\nthree\tpos\r\nx\r\r\ty\n", "2|three|=pos\n3|x\n\n|=y\n"},
+        {"n.txt", "__label__a one\rtwo\r\n__label__b x\r\r\n", "1|one\ntwo|=a\n2|x|=b\n"},
+    };
+    for (size_t i = 0; i < sizeof c / sizeof *c; i++) {
+        char *path = tu_path(dir, c[i].name);
+        assert_int_equal(tu_write_file(path, c[i].body, strlen(c[i].body)), 0);
+        log_t l = {0};
+        wb_err e;
+        wb_reader_opts o = {.skip_bad = 1};
+        assert_int_equal(wb_reader_read(path, &o, collect, &l, NULL, &e), 0);
+        assert_string_equal(l.s, c[i].want);
+        free(l.s);
+        free(path);
+    }
+    tu_rmrf(dir);
+    free(dir);
+}
+
+/* Records to predict: plain lines, and TSV / fastText / CSV with labels
+ * optional, empty texts handed out, a CSV id column. */
+static int collect_id(void *ud, const wb_example *ex) {
+    log_t *l = ud;
+    if (ex->id.ptr) {
+        assert_int_equal(ex->id.ptr[ex->id.len], 0);
+        lg_add(l, "@", 1);
+        lg_add(l, ex->id.ptr, ex->id.len);
+    }
+    return collect(ud, ex);
+}
+
+static void test_unlabelled(void **state) {
+    (void)state;
+    char *dir = tu_tmpdir();
+    static const struct { const char *name, *body; wb_reader_format f; const char *id, *want; } c[] = {
+        {"p.txt", "one two\r\n\n__label__x three\nlast", WB_READER_LINES, NULL,
+         "1|one two|=\n2||=\n3|__label__x three|=\n4|last|=\n"},
+        {"p.tsv", "no tab here\nsome text\tpos\n\tneg\n", WB_READER_TSV, NULL,
+         "1|no tab here|=\n2|some text|=pos\n3||=neg\n"},
+        {"p.ft", "plain words\n__label__a labelled\n__label__b\n", WB_READER_FASTTEXT, NULL,
+         "1|plain words|=\n2|labelled|=a\n3||=b\n"},
+        {"p.csv", "id,text\n7,\"hi\nthere\"\n8,\n", WB_READER_CSV, "id", "@72|hi\nthere|=\n@84||=\n"},
+    };
+    for (size_t i = 0; i < sizeof c / sizeof *c; i++) {
+        char *path = tu_path(dir, c[i].name);
+        assert_int_equal(tu_write_file(path, c[i].body, strlen(c[i].body)), 0);
+        log_t l = {0};
+        wb_err e;
+        wb_read_stats st;
+        wb_reader_opts o = {.format = c[i].f, .unlabelled = 1, .id_col = c[i].id};
+        assert_int_equal(wb_reader_read(path, &o, collect_id, &l, &st, &e), 0);
+        assert_string_equal(l.s, c[i].want);
+        assert_int_equal(st.format, c[i].f);
+        free(l.s);
+        /* without unlabelled the same files are errors (lines has no labels to miss) */
+        if (c[i].f != WB_READER_LINES) {
+            o.unlabelled = 0;
+            l = (log_t){0};
+            assert_int_equal(wb_reader_read(path, &o, collect_id, &l, NULL, &e), WB_EFORMAT);
+            free(l.s);
+        }
+        free(path);
+    }
+    /* an id column that is missing */
+    char *path = tu_path(dir, "p.csv");
+    wb_reader_opts o = {.format = WB_READER_CSV, .unlabelled = 1, .id_col = "key"};
+    log_t l = {0};
+    wb_err e;
+    assert_int_equal(wb_reader_read(path, &o, collect_id, &l, NULL, &e), WB_EFORMAT);
+    assert_non_null(strstr(e.msg, "no id column 'key'"));
+    free(l.s);
+    free(path);
+    assert_string_equal(wb_reader_format_name(WB_READER_LINES), "lines");
+    tu_rmrf(dir);
+    free(dir);
+}
+
 /* ---- shared data ---- */
 
 typedef struct spam { size_t records, spam, ham, other, textbytes; } spam_t;
@@ -454,6 +537,8 @@ int main(void) {
         cmocka_unit_test(test_fasttext_errors),
         cmocka_unit_test(test_csv_basic),
         cmocka_unit_test(test_csv_crlf_bom_noeol),
+        cmocka_unit_test(test_newlines_in_fields),
+        cmocka_unit_test(test_unlabelled),
         cmocka_unit_test(test_csv_errors),
         cmocka_unit_test(test_usage_and_io),
         cmocka_unit_test(test_callback_stop),

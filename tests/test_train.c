@@ -8,7 +8,8 @@
  * an uninterrupted 6-epoch run, history included, with dropout), early
  * stopping on a plateau (lr 0), restore-best (validation labels flipped so
  * the validation loss rises: the output equals a run stopped at the best
- * epoch), checkpoint errors (flipped byte, not a checkpoint, missing,
+ * epoch), checkpoint errors (flipped byte, not a checkpoint, missing when
+ * required; missing otherwise = a fresh start, then nothing left to train,
  * resume without a path), no training examples, wb_split_indices; bundles:
  * META round trip (labels with a space, a '%' and a newline; maxlen,
  * tokenizer, padding, reader options), encode = the data set's X rows,
@@ -364,11 +365,21 @@ static void test_checkpoint_errors(void **state) {
     assert_int_equal(train(ds, &m, &r, &res, &e), WB_ECORRUPT);
     assert_non_null(strstr(e.msg, "checkpoint"));
     free(res.history);
-    /* missing checkpoint: errno */
+    /* missing checkpoint: errno when required, else a fresh start */
     char *none = tmp("none.ckpt");
-    r.ckpt = none;
+    r.ckpt = none, r.resume = WB_RESUME_REQUIRE;
     assert_int_equal(train(ds, &m, &r, &res, &e), 2 /* ENOENT */);
+    assert_string_equal(e.file, none);
     free(res.history);
+    r.resume = WB_RESUME_IF_ANY;
+    assert_int_equal(train(ds, &m, &r, &res, &e), 0);
+    assert_int_equal(res.resumed_from, 0);
+    assert_int_equal(res.epochs_run, 2);
+    free(res.history);
+    assert_int_equal(train(ds, &m, &r, &res, &e), 0); /* now it exists: nothing left to train */
+    assert_int_equal(res.resumed_from, 2);
+    free(res.history);
+    before = m;
     /* resume without a checkpoint path, no output path */
     r.ckpt = NULL;
     assert_int_equal(train(ds, &m, &r, &res, &e), WB_EUSAGE);
@@ -569,6 +580,25 @@ static void test_bundle_encode_read(void **state) {
     assert_null(l.text);
     assert_int_equal(l.lids[0], 1);
     assert_int_equal(l.lids[1], 0);
+    assert_int_equal(l.unknown_labels, 1);
+    wb_labelled_free(&l);
+    /* keep: the unknown label is id nlabels + j, named */
+    assert_int_equal(wb_bundle_read(b, p, NULL, WB_UNKNOWN_KEEP, 0, &l, &e), 0);
+    assert_int_equal(l.n, 4);
+    assert_int_equal(l.skipped_unknown, 0);
+    assert_int_equal(l.unknown_labels, 1);
+    assert_int_equal(l.unknown_records, 1);
+    assert_int_equal(l.n_unknown, 1);
+    assert_int_equal(l.lids[2], b->nlabels);
+    assert_int_equal(l.unknown_len[0], 1);
+    assert_memory_equal(l.unknown[0], "2", 1);
+    /* eval: the example is wrong and out of the loss (binary) */
+    uint32_t idx[4] = {0, 1, 2, 3};
+    wb_metrics mt;
+    assert_int_equal(wb_eval_run(b->model, l.X, l.loff, l.lids, idx, 4, 4, 1, 0.5f, &mt, NULL, &e), 0);
+    assert_int_equal(mt.n, 4);
+    assert_int_equal(mt.n_loss, 3);
+    assert_true(mt.acc <= 0.75);
     wb_labelled_free(&l);
     /* the test file read with the bundle = the data set's test rows */
     wb_dataset_destroy(ds);
@@ -582,6 +612,33 @@ static void test_bundle_encode_read(void **state) {
     wb_model_destroy(m);
     wb_dataset_destroy(ds);
     free(p), free(path);
+}
+
+/* eval.h: wb_eval_wrong's rules and the multi-label metrics of unknown labels. */
+static void test_eval_rules(void **state) {
+    (void)state;
+    const float p[4] = {0.1f, 0.7f, 0.4f, 0.4f}; /* ranks: 1, 2, 3 (tie: lower id first), 0 */
+    const uint32_t a[1] = {2}, b2[2] = {0, 3}, u[2] = {1, 9}, one[1] = {1};
+    wb_task ML = WB_TASK_MULTILABEL;
+    assert_true(wb_eval_wrong(ML, 4, p, a, 1, WB_ERRORS_TOP1, 5, 0.5f));
+    assert_false(wb_eval_wrong(ML, 4, p, a, 1, WB_ERRORS_TOPK, 2, 0.5f));
+    assert_true(wb_eval_wrong(ML, 4, p, b2, 2, WB_ERRORS_TOPK, 2, 0.5f)); /* 3 ties 2 and ranks after it */
+    assert_false(wb_eval_wrong(ML, 4, p, b2, 2, WB_ERRORS_TOPK, 3, 0.5f));
+    assert_true(wb_eval_wrong(ML, 4, p, a, 1, WB_ERRORS_THRESHOLD, 1, 0.5f));
+    assert_false(wb_eval_wrong(ML, 4, p, a, 1, WB_ERRORS_THRESHOLD, 1, 0.4f));
+    assert_false(wb_eval_wrong(ML, 4, p, one, 1, WB_ERRORS_EXACT, 1, 0.5f));
+    assert_true(wb_eval_wrong(ML, 4, p, one, 1, WB_ERRORS_EXACT, 1, 0.4f)); /* 2 and 3 are predicted too */
+    assert_false(wb_eval_wrong(ML, 4, p, u, 2, WB_ERRORS_TOP1, 1, 0.5f));   /* the known label is the best */
+    assert_true(wb_eval_wrong(ML, 4, p, u, 2, WB_ERRORS_EXACT, 1, 0.5f));   /* 9 is never predicted */
+    assert_true(wb_eval_wrong(WB_TASK_MULTICLASS, 4, p, a, 1, WB_ERRORS_TOP1, 1, 0.5f));
+    const float pb = 0.3f;
+    const uint32_t neg[1] = {0}, pos[1] = {1}, unk[1] = {2};
+    for (int r = 0; r < 4; r++) {
+        assert_false(wb_eval_wrong(WB_TASK_BINARY, 1, &pb, neg, 1, (wb_error_rule)r, 1, 0.5f));
+        assert_true(wb_eval_wrong(WB_TASK_BINARY, 1, &pb, pos, 1, (wb_error_rule)r, 1, 0.5f));
+        assert_true(wb_eval_wrong(WB_TASK_BINARY, 1, &pb, unk, 1, (wb_error_rule)r, 1, 0.5f));
+    }
+    assert_string_equal(wb_error_rule_name(WB_ERRORS_THRESHOLD), "threshold");
 }
 
 static void test_bundle_store(void **state) {
@@ -733,6 +790,7 @@ int main(void) {
         cmocka_unit_test(test_no_training_examples),
         cmocka_unit_test(test_bundle_meta),
         cmocka_unit_test(test_bundle_encode_read),
+        cmocka_unit_test(test_eval_rules),
         cmocka_unit_test(test_bundle_store),
         cmocka_unit_test(test_resume_embedded),
     };

@@ -23,7 +23,9 @@ void cli_help(const cli_cmd *cmd, FILE *f) {
     for (int i = 0; cmd->opts[i].name; i++) {
         const cli_opt *o = &cmd->opts[i];
         char left[64];
-        if (o->shortc)
+        if (o->arg && o->arg[0] == '[') /* an optional value: --name[=VALUE] */
+            snprintf(left, sizeof left, "    --%s[=%.*s]", o->name, (int)strlen(o->arg) - 2, o->arg + 1);
+        else if (o->shortc)
             snprintf(left, sizeof left, "-%c, --%s%s%s", o->shortc, o->name, o->arg ? " " : "", o->arg ? o->arg : "");
         else
             snprintf(left, sizeof left, "    --%s%s%s", o->name, o->arg ? " " : "", o->arg ? o->arg : "");
@@ -35,11 +37,34 @@ void cli_help(const cli_cmd *cmd, FILE *f) {
     fprintf(f, "\nexit status: 0 success, 1 failure, 2 usage error. See docs/cli.md.\n");
 }
 
+static size_t utf8_seq(const unsigned char *p, const unsigned char *e);
+
+/* A message on stderr with every byte that would not print as itself
+ * escaped: control characters as \t \n \r or \xNN, bytes that are not part
+ * of valid UTF-8 as \xNN.  Messages quote words and file contents; a word
+ * with a CR or a binary file's bytes must not garble the terminal. */
+static void put_message(const char *fmt, va_list ap) {
+    char buf[4096];
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    const unsigned char *p = (const unsigned char *)buf, *e = p + strlen(buf);
+    while (p < e) {
+        unsigned c = *p;
+        size_t k;
+        if (c == '\t') fputs("\\t", stderr), p++;
+        else if (c == '\n') fputs("\\n", stderr), p++;
+        else if (c == '\r') fputs("\\r", stderr), p++;
+        else if (c < 0x20 || c == 0x7f) fprintf(stderr, "\\x%02x", c), p++;
+        else if (c < 0x80) fputc((int)c, stderr), p++;
+        else if ((k = utf8_seq(p, e))) fwrite(p, 1, k, stderr), p += k;
+        else fprintf(stderr, "\\x%02x", c), p++;
+    }
+}
+
 int cli_usage(const cli *c, const char *fmt, ...) {
     va_list ap;
     fprintf(stderr, "wordbench %s: ", c->cmd->name);
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    put_message(fmt, ap);
     va_end(ap);
     fprintf(stderr, "\nTry 'wordbench %s --help'.\n", c->cmd->name);
     return EXIT_USAGE;
@@ -49,7 +74,7 @@ void cli_warn(const char *fmt, ...) {
     va_list ap;
     fputs("wordbench: ", stderr);
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    put_message(fmt, ap);
     va_end(ap);
     fputc('\n', stderr);
 }
@@ -78,7 +103,7 @@ int cli_parse(cli *c, const cli_cmd *cmd, int argc, char **argv) {
         }
         const cli_opt *o = &cmd->opts[n];
         lo[n].name = o->name;
-        lo[n].has_arg = o->arg ? required_argument : no_argument;
+        lo[n].has_arg = !o->arg ? no_argument : o->arg[0] == '[' ? optional_argument : required_argument;
         lo[n].flag = NULL;
         lo[n].val = 1000 + n;
         c->val[n] = o->def;
@@ -119,7 +144,7 @@ int cli_parse(cli *c, const cli_cmd *cmd, int argc, char **argv) {
             c->owned[i] = j;
             c->val[i] = j;
         } else {
-            c->val[i] = o->arg ? optarg : "1";
+            c->val[i] = o->arg ? (optarg ? optarg : "") : "1";
         }
         c->given[i] = 1;
     }

@@ -25,7 +25,8 @@ enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
 typedef struct cli_opt {
     const char *name;   /* long name without "--" */
     int shortc;         /* short letter or 0 */
-    const char *arg;    /* argument placeholder ("N", "FILE"); NULL for a flag */
+    const char *arg;    /* argument placeholder ("N", "FILE"); NULL for a flag; "[VALUE]" for an
+                           optional value given as --name=VALUE (the value is "" without it) */
     const char *def;    /* default value shown in --help and used when unset (NULL = none) */
     const char *help;   /* one line */
     int repeat;         /* 1 = may be given several times (values joined by '\n') */
@@ -77,7 +78,8 @@ int cli_choice(const cli *c, const char *name, const char *choices);
 
 /* "wordbench CMD: msg" + "Try 'wordbench CMD --help'." on stderr; returns EXIT_USAGE. */
 int cli_usage(const cli *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-/* "wordbench: msg" on stderr (no exit). */
+/* "wordbench: msg" on stderr (no exit).  Here and in cli_usage, bytes that
+ * would not print as themselves are escaped (\t, \n, \r, \xNN). */
 void cli_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Print a library error as "wordbench: file:line: msg"; returns EXIT_FAIL. */
 int cli_fail(const wb_err *e, int rc);

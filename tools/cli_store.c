@@ -167,17 +167,17 @@ static int run_info(cli *c) {
                in->norms_bytes, in->index_bytes);
     } else {
         char a[32], b[32], d[32], s[32];
-        printf("store        %s\n", c->argv[0]);
-        printf("rows         %" PRIu64 "\n", in->rows);
-        printf("dim          %u\n", in->dim);
-        printf("dtype        %s%s\n", wb_dtype_name(in->dtype), in->normalized ? " (unit-length rows)" : "");
-        printf("source       %s (%s%s, %s)\n", in->source, in->source_format, in->source_gzip ? "+gzip" : "",
+        printf("store          %s\n", c->argv[0]);
+        printf("rows           %" PRIu64 "\n", in->rows);
+        printf("dim            %u\n", in->dim);
+        printf("dtype          %s%s\n", wb_dtype_name(in->dtype), in->normalized ? " (unit-length rows)" : "");
+        printf("source         %s (%s%s, %s)\n", in->source, in->source_format, in->source_gzip ? "+gzip" : "",
                cli_bytes(s, sizeof s, (double)in->source_bytes));
-        printf("duplicates   %" PRIu64 "\nskipped      %" PRIu64 "\nbad UTF-8    %" PRIu64 "\nlong words   %" PRIu64 "\n",
+        printf("duplicates     %" PRIu64 "\nskipped        %" PRIu64 "\ninvalid UTF-8  %" PRIu64 "\nlong words     %" PRIu64 "\n",
                in->duplicates, in->skipped, in->invalid_utf8, in->long_words);
-        printf("sizes        vectors.npy %s, norms.npy %s, index %s\n", cli_bytes(a, sizeof a, (double)in->vectors_bytes),
+        printf("sizes          vectors.npy %s, norms.npy %s, index %s\n", cli_bytes(a, sizeof a, (double)in->vectors_bytes),
                cli_bytes(b, sizeof b, (double)in->norms_bytes), cli_bytes(d, sizeof d, (double)in->index_bytes));
-        printf("fingerprint  %016" PRIx64 "\ncreated      %s\nformat       v%u\n", in->fingerprint, created,
+        printf("fingerprint    %016" PRIx64 "\ncreated        %s\nformat         v%u\n", in->fingerprint, created,
                in->format_version);
     }
     wb_store_close(st);

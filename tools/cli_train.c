@@ -12,6 +12,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
@@ -60,7 +61,7 @@ static const cli_opt train_opts[] = {
     {"patience", 0, "N", "0", "stop after N epochs without a better validation loss (0 = never)", 0},
     {"no-restore-best", 0, NULL, NULL, "keep the last epoch's weights, not the best validation epoch's", 0},
     {"checkpoint", 0, "FILE", NULL, "checkpoint after every epoch (default MODEL.ckpt)", 0},
-    {"resume", 0, NULL, NULL, "continue from the checkpoint", 0},
+    {"resume", 0, "[require]", NULL, "continue from the checkpoint (none yet: start, with a note; =require: fail)", 0},
     {"history", 0, "FILE", NULL, "write the per-epoch history as CSV", 0},
     {"tune-threshold", 0, NULL, NULL, "binary, multi-label: store the F1-maximising threshold on the validation examples", 0},
     {"threads", 0, "N", "2", "OpenBLAS threads", 0},
@@ -85,7 +86,13 @@ static int should_stop(void *ctx) {
 typedef struct tctx {
     cli *c;
     double t_epoch;
+    int multilabel;   /* the accuracy figure is P@1 */
 } tctx;
+
+static void train_note(void *ud, int warning, const char *msg) {
+    (void)ud;
+    cli_warn("%s%s", warning ? "warning: " : "", msg);
+}
 
 static void progress(void *ud, size_t epoch, size_t epochs, size_t done, size_t total, double loss, double acc,
                      const wb_epoch *ep) {
@@ -96,14 +103,19 @@ static void progress(void *ud, size_t epoch, size_t epochs, size_t done, size_t 
         char bar[32];
         for (int i = 0; i < 30; i++) bar[i] = i < w ? '=' : (i == w ? '>' : '.');
         bar[30] = 0;
-        cli_progress(c, 0, "Epoch %zu/%zu %zu/%zu [%s] loss %.4f acc %.4f", epoch, epochs, done, total, bar, loss, acc);
+        cli_progress(c, 0, "Epoch %zu/%zu %zu/%zu [%s] loss %.4f %s %.4f", epoch, epochs, done, total, bar, loss,
+                     t->multilabel ? "P@1" : "acc", acc);
         return;
     }
     if (c->quiet) return;
     char line[256];
-    int n = snprintf(line, sizeof line, "Epoch %zu/%zu %zu/%zu [==============================] %.0fs loss %.4f acc %.4f",
-                     epoch, epochs, done, total, ep->seconds, ep->loss, ep->acc);
-    if (ep->has_val) snprintf(line + n, sizeof line - (size_t)n, " val_loss %.4f val_acc %.4f", ep->val_loss, ep->val_acc);
+    int n = snprintf(line, sizeof line, "Epoch %zu/%zu %zu/%zu [==============================] %.0fs loss %.4f %s %.4f",
+                     epoch, epochs, done, total, ep->seconds, ep->loss, t->multilabel ? "P@1" : "acc", ep->acc);
+    if (ep->has_val && t->multilabel)
+        snprintf(line + n, sizeof line - (size_t)n, " val_loss %.4f val_P@1 %.4f val_R@1 %.4f", ep->val_loss, ep->val_acc,
+                 ep->val_r1);
+    else if (ep->has_val)
+        snprintf(line + n, sizeof line - (size_t)n, " val_loss %.4f val_acc %.4f", ep->val_loss, ep->val_acc);
     if (c->progress) fprintf(stderr, "\r%-79s\n", line);
     else fprintf(stderr, "%s\n", line);
 }
@@ -164,15 +176,18 @@ static void mem_measure(memrep *r, wb_model *m, wb_store *st) {
     wb_model_mem_get(m, &r->mm);
 }
 
-static int write_history(const char *path, const wb_train_result *r) {
+/* The history as CSV; a multi-label run has P@1 where others have accuracy,
+ * and the validation R@1. */
+static int write_history(const char *path, const wb_train_result *r, int multilabel) {
     FILE *f = fopen(path, "w");
     if (!f) return errno;
-    fprintf(f, "epoch,loss,acc,val_loss,val_acc,seconds\n");
+    fprintf(f, multilabel ? "epoch,loss,p_at_1,val_loss,val_p_at_1,val_r_at_1,seconds\n" : "epoch,loss,acc,val_loss,val_acc,seconds\n");
     for (size_t i = 0; i < r->epochs_run; i++) {
         const wb_epoch *h = &r->history[i];
         fprintf(f, "%zu,%.6f,%.6f,", h->epoch, h->loss, h->acc);
         if (h->has_val) fprintf(f, "%.6f,%.6f,", h->val_loss, h->val_acc);
         else fprintf(f, ",,");
+        if (multilabel) fprintf(f, h->has_val ? "%.6f," : ",", h->val_r1);
         fprintf(f, "%.3f\n", h->seconds);
     }
     int rc = ferror(f) ? EIO : 0;
@@ -212,7 +227,11 @@ static int run_train(cli *c) {
     to.epochs = ep, to.batch = bs, to.patience = pat, to.seed = seed ? seed : 1;
     to.restore_best = !cli_flag(c, "no-restore-best");
     to.max_memory = maxmem;
-    to.resume = cli_flag(c, "resume");
+    if (cli_given(c, "resume")) {
+        const char *r = cli_str(c, "resume");
+        if (*r && strcmp(r, "require")) return cli_usage(c, "--resume takes no value or =require, not '%s'", r);
+        to.resume = *r ? WB_RESUME_REQUIRE : WB_RESUME_IF_ANY;
+    }
     mc.seed = to.seed;
     openblas_set_num_threads((int)thr);
 
@@ -319,8 +338,8 @@ static int run_train(cli *c) {
         goto out;
     }
     to.out_path = out, to.ckpt_path = ckpt, to.file = &mf;
-    tctx tc = {.c = c};
-    to.progress = progress, to.ctx = &tc, to.should_stop = should_stop;
+    tctx tc = {.c = c, .multilabel = mc.task == WB_TASK_MULTILABEL};
+    to.progress = progress, to.ctx = &tc, to.should_stop = should_stop, to.note = train_note;
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_signal;
@@ -338,7 +357,7 @@ static int run_train(cli *c) {
         rc = EXIT_FAIL;
         goto out;
     }
-    if (cli_str(c, "history") && (lrc = write_history(cli_str(c, "history"), &res))) {
+    if (cli_str(c, "history") && (lrc = write_history(cli_str(c, "history"), &res, mc.task == WB_TASK_MULTILABEL))) {
         cli_warn("%s: %s", cli_str(c, "history"), strerror(lrc));
         rc = EXIT_FAIL;
         goto out;
@@ -388,15 +407,18 @@ static int run_train(cli *c) {
     int want_mem = cli_flag(c, "mem-report");
     if (want_mem) mem_measure(&mr, m, st);
     const wb_epoch *last = res.epochs_run ? &res.history[res.epochs_run - 1] : NULL;
+    /* the epoch whose weights the model file holds, and its validation figures */
+    const wb_epoch *saved = to.restore_best && res.best_epoch ? &res.history[res.best_epoch - 1] : last;
+    if (saved && !saved->has_val) saved = NULL;
     int tmain = mc.task == WB_TASK_MULTILABEL;
     if (c->json) {
         printf("{\"model\": \"%s\", \"embeddings\": \"%s\", \"task\": \"%s\", \"output\": ", wb_model_kind_name(mc.kind),
                wb_emb_mode_name(mc.emb), wb_task_name(mc.task));
         json_str(stdout, out, strlen(out));
         printf(", \"train\": %" PRIu64 ", \"valid\": %" PRIu64 ", \"test\": %" PRIu64 ", \"vocab\": %zu, \"labels\": %zu"
-               ", \"store_found\": %zu, \"epochs\": %zu, \"best_epoch\": %zu, \"stopped_early\": %s",
+               ", \"store_found\": %zu, \"epochs\": %zu, \"resumed_from\": %zu, \"best_epoch\": %zu, \"stopped_early\": %s",
                dst.n_train, dst.n_valid, dst.n_test, mc.V, (size_t)wb_dataset_nlabels(ds), found, res.epochs_run,
-               res.best_epoch, res.stopped_early ? "true" : "false");
+               res.resumed_from, res.best_epoch, res.stopped_early ? "true" : "false");
         printf(", \"seconds\": ");
         json_num(stdout, res.train_seconds);
         printf(", \"examples_per_s\": ");
@@ -410,13 +432,27 @@ static int run_train(cli *c) {
         if (last) {
             printf(", \"loss\": ");
             json_num(stdout, last->loss);
-            printf(", \"acc\": ");
+            printf(tmain ? ", \"p_at_1\": " : ", \"acc\": ");
             json_num(stdout, last->acc);
             if (last->has_val) {
                 printf(", \"val_loss\": ");
                 json_num(stdout, last->val_loss);
-                printf(", \"val_acc\": ");
+                printf(tmain ? ", \"val_p_at_1\": " : ", \"val_acc\": ");
                 json_num(stdout, last->val_acc);
+                if (tmain) {
+                    printf(", \"val_r_at_1\": ");
+                    json_num(stdout, last->val_r1);
+                }
+            }
+        }
+        if (saved && dst.n_valid) {
+            printf(", \"saved_epoch\": %zu, \"saved_val_loss\": ", saved->epoch);
+            json_num(stdout, saved->val_loss);
+            printf(tmain ? ", \"saved_val_p_at_1\": " : ", \"saved_val_acc\": ");
+            json_num(stdout, saved->val_acc);
+            if (tmain) {
+                printf(", \"saved_val_r_at_1\": ");
+                json_num(stdout, saved->val_r1);
             }
         }
         if (cli_flag(c, "tune-threshold")) {
@@ -449,14 +485,19 @@ static int run_train(cli *c) {
                wb_emb_mode_name(mc.emb), wb_task_name(mc.task), res.epochs_run, res.train_seconds, eps);
         if (res.best_epoch) printf("best validation loss %.4f at epoch %zu%s\n", res.best_val_loss, res.best_epoch,
                                    to.restore_best ? " (saved)" : "");
+        if (saved && dst.n_valid) {
+            printf("validation (epoch %zu): %" PRIu64 " examples, loss %.4f", saved->epoch, dst.n_valid, saved->val_loss);
+            if (tmain) printf(", P@1 %.4f, R@1 %.4f\n", saved->val_acc, saved->val_r1);
+            else printf(", accuracy %.4f\n", saved->val_acc);
+        }
         if (cli_flag(c, "tune-threshold"))
             printf("threshold %.4g (F1 %.4f on the %s examples), stored in the model\n", (double)th, th_f1,
                    dst.n_valid ? "validation" : "test");
-        if (tm.n) {
-            printf("test: %zu examples, loss %.4f, accuracy %.4f", tm.n, tm.loss, tm.acc);
-            if (tmain) printf(", P@1 %.4f, R@1 %.4f", tm.p_at_k, tm.r_at_k);
-            printf("\n");
-        }
+        if (tm.n && tmain)
+            printf("test: %zu examples, loss %.4f, P@1 %.4f, R@1 %.4f, exact match %.4f\n", tm.n, tm.loss, tm.p_at_k,
+                   tm.r_at_k, tm.acc);
+        else if (tm.n)
+            printf("test: %zu examples, loss %.4f, accuracy %.4f\n", tm.n, tm.loss, tm.acc);
         if (want_mem) {
             char a[32], b[32], d[32], f[32], g[32], h[32], i2[32], j2[32];
             fprintf(stderr,
@@ -511,11 +552,12 @@ int cli_load_bundle(cli *c, const char *path, size_t batch, wb_bundle **b) {
 static const cli_opt eval_opts[] = {
     {"store", 's', "STORE", NULL, "the store the model was trained with (default: the recorded path)", 0},
     CLI_OPT_VERIFY_ON_OPEN,
-    {"k", 'k', "K", "1", "P@K and R@K (fastText's definitions)", 0},
+    {"k", 'k', "K", "1", "P@K and R@K (fastText's definitions); predictions shown per error", 0},
     {"threshold", 0, "T", NULL, "sigmoid threshold of binary and multi-label decisions (default: the model's, 0.5 unless train --tune-threshold)", 0},
     {"classes", 0, "N", "20", "per-class table: the N best-supported labels (0: none)", 0},
-    {"unknown-label", 0, "WHAT", "error", "error|skip: a label the model does not know", 0},
-    {"errors", 0, "FILE", NULL, "list misclassified examples to FILE ('-' = stdout): file:line, truth, prediction, text", 0},
+    {"unknown-label", 0, "WHAT", "keep", "a label the model does not know: keep (a true label never predicted)|skip (dropped, as fastText's test)|error", 0},
+    {"errors", 0, "FILE", NULL, "list misclassified examples to FILE ('-' = stdout): file:line, true labels, predictions, text", 0},
+    {"errors-by", 0, "RULE", "top1", "what --errors lists: top1|topk|exact|threshold", 0},
     {"batch-size", 'b', "N", "256", "examples per forward pass", 0},
     {"threads", 0, "N", "2", "OpenBLAS threads", 0},
     CLI_MAX_MEMORY_OPT,
@@ -524,8 +566,59 @@ static const cli_opt eval_opts[] = {
     {"help", 'h', NULL, NULL, "show this help", 0},
     {0}};
 
-static void print_labels(FILE *f, const wb_bundle *b, const size_t *lo, const uint32_t *li, size_t i) {
-    for (size_t q = lo[i]; q < lo[i + 1]; q++) fprintf(f, "%s%s", q > lo[i] ? "," : "", b->labels[li[q]]);
+/* Name of label id `id` of a labelled file: the model's, or an unknown one. */
+static void put_label(FILE *f, const wb_bundle *b, const wb_labelled *l, uint32_t id) {
+    if (id < b->nlabels) fputs(b->labels[id], f);
+    else fwrite(l->unknown[id - b->nlabels], 1, l->unknown_len[id - b->nlabels], f);
+}
+
+/* The first few unknown label names, "a, b, c, ..." into out. */
+static const char *unknown_names(const wb_labelled *l, char *out, size_t cap) {
+    size_t n = 0;
+    out[0] = 0;
+    for (uint32_t i = 0; i < l->n_unknown && n + 8 < cap; i++) {
+        if (i == 5) {
+            snprintf(out + n, cap - n, ", ...");
+            break;
+        }
+        int k = snprintf(out + n, cap - n, "%s'%.*s'", i ? ", " : "", (int)(l->unknown_len[i] > 60 ? 60 : l->unknown_len[i]),
+                         l->unknown[i]);
+        if (k < 0) break;
+        n = n + (size_t)k < cap ? n + (size_t)k : cap - 1;
+    }
+    return out;
+}
+
+/* One line of the error listing: file:line, true labels, predictions, text.
+ * The predictions are the label shown with ITS probability (binary), the k
+ * best (top1, topk) or the labels at >= threshold (exact, threshold). */
+static void error_line(FILE *f, const char *file, const wb_bundle *b, const wb_labelled *l, size_t i, const float *p,
+                       wb_task task, size_t C, wb_error_rule rule, size_t k, float th, uint32_t *top) {
+    fprintf(f, "%s:%lld\t", file, l->line[i]);
+    for (size_t q = l->loff[i]; q < l->loff[i + 1]; q++) {
+        if (q > l->loff[i]) fputc(',', f);
+        put_label(f, b, l, l->lids[q]);
+    }
+    fputc('\t', f);
+    if (task == WB_TASK_BINARY) {
+        int pos = p[0] >= th;
+        fprintf(f, "%s %.4f", b->labels[pos], (double)(pos ? p[0] : 1 - p[0]));
+    } else if (rule == WB_ERRORS_TOP1 || rule == WB_ERRORS_TOPK) {
+        size_t kk = rule == WB_ERRORS_TOP1 && k < 1 ? 1 : k;
+        if (kk > C) kk = C;
+        wb_topk(p, C, kk, top);
+        for (size_t q = 0; q < kk; q++) fprintf(f, "%s%s %.4f", q ? ", " : "", b->labels[top[q]], (double)p[top[q]]);
+    } else {
+        size_t n = 0;
+        wb_topk(p, C, C < 1024 ? C : 1024, top);
+        for (size_t q = 0; q < (C < 1024 ? C : 1024) && p[top[q]] >= th; q++, n++)
+            fprintf(f, "%s%s %.4f", q ? ", " : "", b->labels[top[q]], (double)p[top[q]]);
+        if (!n) fprintf(f, "(none >= %g; best %s %.4f)", (double)th, b->labels[top[0]], (double)p[top[0]]);
+    }
+    fputc('\t', f);
+    const char *t = l->text[i];
+    for (size_t q = 0; t[q] && q < 200; q++) fputc(t[q] == '\n' || t[q] == '\t' || t[q] == '\r' ? ' ' : t[q], f);
+    fputc('\n', f);
 }
 
 /* {"precision": P, "recall": R, "f1": F} */
@@ -542,7 +635,8 @@ static void json_prf(double p, double r, double f) {
 static void json_label(const wb_bundle *b, uint32_t id) { json_str(stdout, b->labels[id], b->label_len[id]); }
 
 /* eval --json: every figure of metrics.h (docs/cli.md lists the fields). */
-static void eval_json(const wb_bundle *b, const wb_metrics *m, const wb_scores *s, uint64_t skipped, long long nerr) {
+static void eval_json(const wb_bundle *b, const wb_metrics *m, const wb_scores *s, const wb_labelled *l, int unk,
+                      long long nerr, wb_error_rule rule) {
     static const char *const keys[] = {"loss", "acc", "p_at_k", "r_at_k", "precision", "recall", "f1",
                                        "auc", "avg_precision", "log_loss", "hamming"};
     const double vals[] = {m->loss, s->accuracy, s->p_at_k, s->r_at_k, s->precision, s->recall, s->f1,
@@ -559,7 +653,7 @@ static void eval_json(const wb_bundle *b, const wb_metrics *m, const wb_scores *
     json_prf(s->macro_precision, s->macro_recall, s->macro_f1);
     printf(", \"weighted\": ");
     json_prf(s->weighted_precision, s->weighted_recall, s->weighted_f1);
-    printf(", \"true_labels\": %" PRIu64 ", \"unknown_labels\": %" PRIu64 ", \"classes\": [", s->true_labels, s->unknown);
+    printf(", \"loss_examples\": %zu, \"true_labels\": %" PRIu64 ", \"classes\": [", m->n_loss, s->true_labels);
     for (size_t c = 0; c < s->L; c++) {
         const wb_class_score *q = &s->cls[c];
         printf("%s{\"label\": ", c ? ", " : "");
@@ -580,8 +674,14 @@ static void eval_json(const wb_bundle *b, const wb_metrics *m, const wb_scores *
         json_label(b, s->cells[i].pred);
         printf(", %" PRIu64 "]", s->cells[i].count);
     }
-    printf("], \"skipped_unknown\": %" PRIu64, skipped);
-    if (nerr >= 0) printf(", \"errors\": %lld", nerr);
+    printf("], \"unknown_label\": \"%s\", \"unknown_labels\": %" PRIu64 ", \"unknown_records\": %" PRIu64 ", \"unknown\": [",
+           unk == 0 ? "error" : unk == 1 ? "skip" : "keep", l->unknown_labels, l->unknown_records);
+    for (uint32_t i = 0; i < l->n_unknown; i++) {
+        if (i) printf(", ");
+        json_str(stdout, l->unknown[i], l->unknown_len[i]);
+    }
+    printf("], \"skipped_unknown\": %" PRIu64, l->skipped_unknown);
+    if (nerr >= 0) printf(", \"errors\": %lld, \"errors_by\": \"%s\"", nerr, wb_error_rule_name(rule));
     printf("}\n");
 }
 
@@ -653,8 +753,13 @@ static int run_eval(cli *c) {
     if (cli_u64(c, "k", 1, 1000, &k) || cli_u64(c, "batch-size", 1, 65536, &bs) || cli_u64(c, "threads", 1, 256, &thr) ||
         cli_u64(c, "classes", 0, UINT32_MAX, &ncls) || opt_float(c, "threshold", 0, 1, &th))
         return EXIT_USAGE;
-    int unk = cli_choice(c, "unknown-label", "error|skip");
-    if (unk < 0) return EXIT_USAGE;
+    int unk = cli_choice(c, "unknown-label", "error|skip|keep");
+    int rule = cli_choice(c, "errors-by", "top1|topk|exact|threshold");
+    if (unk < 0 || rule < 0) return EXIT_USAGE;
+    const char *errs = cli_str(c, "errors");
+    if (errs && !strcmp(errs, "-") && c->json)
+        return cli_usage(c, "--errors - and --json would both write to stdout; give --errors a file name");
+    if (cli_given(c, "errors-by") && !errs) return cli_usage(c, "--errors-by chooses what --errors lists; give --errors FILE");
     openblas_set_num_threads((int)thr);
     wb_bundle *b;
     int rc = cli_load_bundle(c, c->argv[0], bs, &b);
@@ -663,19 +768,35 @@ static int run_eval(cli *c) {
     wb_err e;
     wb_err_clear(&e);
     wb_labelled l;
-    const char *errs = cli_str(c, "errors");
-    int lrc = wb_bundle_read(b, c->argv[1], NULL, unk, errs != NULL, &l, &e);
+    const char *file = c->argv[1];
+    static const wb_unknown_mode umode[] = {WB_UNKNOWN_ERROR, WB_UNKNOWN_SKIP, WB_UNKNOWN_KEEP};
+    int lrc = wb_bundle_read(b, file, NULL, umode[unk], errs != NULL, &l, &e);
     if (lrc) {
         wb_bundle_destroy(b);
         return cli_fail(&e, lrc);
     }
-    if (l.skipped_unknown && !c->quiet)
-        cli_warn("%" PRIu64 " records skipped: labels the model does not know", l.skipped_unknown);
+    if (l.unknown_labels && !c->quiet) {
+        char names[512];
+        unknown_names(&l, names, sizeof names);
+        if (umode[unk] == WB_UNKNOWN_KEEP)
+            cli_warn("warning: %s: %" PRIu64 " true label%s in %" PRIu64 " record%s %s not among the model's %u labels (%u "
+                     "distinct: %s): counted as true labels never predicted (--unknown-label skip drops them, as fastText's "
+                     "test does)",
+                     file, l.unknown_labels, l.unknown_labels > 1 ? "s" : "", l.unknown_records, l.unknown_records > 1 ? "s" : "",
+                     l.unknown_labels > 1 ? "are" : "is", b->nlabels, l.n_unknown, names);
+        else
+            cli_warn("warning: %s: %" PRIu64 " label%s the model does not know dropped (%u distinct: %s); %" PRIu64
+                     " record%s left without labels skipped",
+                     file, l.unknown_labels, l.unknown_labels > 1 ? "s" : "", l.n_unknown, names, l.skipped_unknown,
+                     l.skipped_unknown == 1 ? "" : "s");
+    }
     const wb_model_cfg *mc = wb_model_cfg_get(b->model);
+    size_t C = mc->C;
     uint32_t *idx = malloc(l.n * sizeof *idx);
-    float *probs = malloc(l.n * mc->C * sizeof *probs);
-    if (!idx || !probs) {
-        free(idx), free(probs), wb_labelled_free(&l), wb_bundle_destroy(b);
+    float *probs = malloc(l.n * C * sizeof *probs);
+    uint32_t *top = malloc((C < 1024 ? C : 1024) * sizeof *top);
+    if (!idx || !probs || !top) {
+        free(idx), free(probs), free(top), wb_labelled_free(&l), wb_bundle_destroy(b);
         return cli_fail(&e, wb_err_set(&e, WB_ENOMEM, "out of memory"));
     }
     for (size_t i = 0; i < l.n; i++) idx[i] = (uint32_t)i;
@@ -689,31 +810,13 @@ static int run_eval(cli *c) {
             cli_warn("%s: %s", errs, strerror(errno));
             rc = EXIT_FAIL;
         } else {
-            size_t C = mc->C;
             for (size_t i = 0; i < l.n; i++) {
                 const float *p = probs + i * C;
-                int wrong;
-                uint32_t top;
-                wb_topk(p, C, 1, &top);
-                if (mc->task == WB_TASK_MULTICLASS) wrong = top != l.lids[l.loff[i]];
-                else if (mc->task == WB_TASK_BINARY) wrong = (p[0] >= th) != (l.lids[l.loff[i]] == 1);
-                else {
-                    wrong = 0;
-                    for (size_t q = 0; q < C; q++) {
-                        int truth = 0;
-                        for (size_t r = l.loff[i]; r < l.loff[i + 1]; r++) truth |= l.lids[r] == q;
-                        wrong |= (p[q] >= th) != truth;
-                    }
-                }
-                if (!wrong) continue;
+                const uint32_t *lab = l.lids + l.loff[i];
+                size_t nl = l.loff[i + 1] - l.loff[i];
+                if (!wb_eval_wrong(mc->task, C, p, lab, nl, (wb_error_rule)rule, m.k, th)) continue;
                 nerr++;
-                fprintf(f, "%s:%lld\t", c->argv[1], l.line[i]);
-                print_labels(f, b, l.loff, l.lids, i);
-                if (mc->task == WB_TASK_BINARY) fprintf(f, "\t%s %.4f\t", b->labels[p[0] >= th], (double)p[0]);
-                else fprintf(f, "\t%s %.4f\t", b->labels[top], (double)p[top]);
-                const char *t = l.text[i];
-                for (size_t q = 0; t[q] && q < 200; q++) fputc(t[q] == '\n' || t[q] == '\t' || t[q] == '\r' ? ' ' : t[q], f);
-                fputc('\n', f);
+                error_line(f, file, b, &l, i, p, mc->task, C, (wb_error_rule)rule, m.k, th, top);
             }
             if (f != stdout && fclose(f)) {
                 cli_warn("%s: %s", errs, strerror(errno));
@@ -726,12 +829,17 @@ static int run_eval(cli *c) {
     if (!lrc && (lrc = wb_scores_compute(&sc, mc->task, mc->C, probs, l.loff, l.lids, NULL, l.n, k, th, &e)))
         rc = cli_fail(&e, lrc);
     if (!lrc) {
-        if (c->json) eval_json(b, &m, &sc, l.skipped_unknown, errs ? (long long)nerr : -1);
-        else eval_text(b, &m, &sc, (size_t)ncls);
+        if (c->json) {
+            eval_json(b, &m, &sc, &l, unk, errs ? (long long)nerr : -1, (wb_error_rule)rule);
+        } else {
+            eval_text(b, &m, &sc, (size_t)ncls);
+            if (errs) printf("errors\t%zu (%s)\n", nerr, wb_error_rule_name((wb_error_rule)rule));
+        }
     }
     wb_scores_free(&sc);
     free(idx);
     free(probs);
+    free(top);
     wb_labelled_free(&l);
     wb_bundle_destroy(b);
     return rc;
@@ -744,74 +852,165 @@ const cli_cmd cmd_eval = {"eval", "[options] MODEL FILE",
 static const cli_opt predict_opts[] = {
     {"store", 's', "STORE", NULL, "the store the model was trained with (default: the recorded path)", 0},
     CLI_OPT_VERIFY_ON_OPEN,
-    {"top-k", 'k', "K", "1", "labels per line, best first (binary: the decided label first)", 0},
-    {"threshold", 0, "T", NULL, "multi-label: every label with probability >= T (instead of --top-k; default: the model's tuned threshold, if any)", 0},
-    {"batch-size", 'b', "N", "64", "lines per forward pass", 0},
+    {"top-k", 'k', "K", "1", "labels per record, best first (binary: the decided label first)", 0},
+    {"threshold", 0, "T", NULL, "multi-label: every label with probability >= T, best first (instead of --top-k; default: the model's tuned threshold, if any)", 0},
+    {"format", 'f', "FMT", "lines", "input records: lines (one text per line)|fasttext|tsv|csv (labels, if any, ignored)", 0},
+    {"text-col", 0, "NAME", NULL, "CSV text column (default: the model's)", 0},
+    {"id-col", 0, "NAME", NULL, "CSV column printed before the labels of each record", 0},
+    {"batch-size", 'b', "N", "64", "records per forward pass", 0},
     {"threads", 0, "N", "2", "OpenBLAS threads", 0},
     CLI_MAX_MEMORY_OPT,
-    {"json", 0, NULL, NULL, "one JSON object per line", 0},
-    {"quiet", 'q', NULL, NULL, "accepted for symmetry", 0},
+    {"json", 0, NULL, NULL, "one JSON object per record (JSON Lines)", 0},
+    {"quiet", 'q', NULL, NULL, "no warnings", 0},
     {"help", 'h', NULL, NULL, "show this help", 0},
     {0}};
 
-static void predict_print(cli *c, const wb_bundle *b, const float *p, size_t k, float th, int use_th, long long line) {
-    const wb_model_cfg *mc = wb_model_cfg_get(b->model);
-    size_t C = mc->C;
+/* State of a predict run: the records of the current batch. */
+typedef struct pctx {
+    cli *c;
+    wb_bundle *b;
+    const char *in;            /* input name for messages */
+    size_t bs, T, C, k, nb;    /* batch capacity, model sizes, --top-k, records in the batch */
+    float th;
+    int use_th;
+    int32_t *X;                /* (bs, T) */
+    float *p;                  /* (bs, C) */
+    long long *line;           /* (bs) source line of each record */
+    char **id;                 /* (bs) --id-col values (owned) or NULL */
+    unsigned char *empty;      /* (bs) 1 = no tokens: no prediction */
+    uint32_t *top;             /* (C + 1) scratch */
+    uint64_t records, empties;
+    long long first_empty;     /* line of the first empty record */
+    int looked;                /* the first record was checked for labels */
+    wb_reader_format fmt;
+    wb_err *e;
+} pctx;
+
+static void predict_print(pctx *x, size_t i) {
+    const wb_model_cfg *mc = wb_model_cfg_get(x->b->model);
+    const float *p = x->p + i * x->C;
     /* binary: two classes from one sigmoid */
     float two[2];
     const float *pp = p;
-    size_t n = C;
+    size_t n = x->C, kk = 0;
     if (mc->task == WB_TASK_BINARY) two[0] = 1 - p[0], two[1] = p[0], pp = two, n = 2;
-    uint32_t top[1024];
-    size_t kk = k > n ? n : k;
-    if (kk > 1024) kk = 1024;
-    wb_topk(pp, n, kk, top);
-    if (mc->task == WB_TASK_BINARY) { /* the decided label first: label 1 when p >= the model's threshold */
-        top[0] = p[0] >= th;
-        if (kk > 1) top[1] = !top[0];
-    } else if (use_th) {
+    uint32_t *top = x->top;
+    if (x->empty[i]) {
         kk = 0;
-        for (size_t q = 0; q < n && kk < 1024; q++)
-            if (pp[q] >= th) top[kk++] = (uint32_t)q;
-    }
-    if (c->json) printf("{\"line\": %lld, \"labels\": [", line);
-    for (size_t i = 0; i < kk; i++) {
-        if (c->json) {
-            printf("%s{\"label\": ", i ? ", " : "");
-            json_str(stdout, b->labels[top[i]], b->label_len[top[i]]);
-            printf(", \"prob\": ");
-            json_num(stdout, pp[top[i]]);
-            printf("}");
-        } else {
-            printf("%s%s\t%.6f", i ? "\t" : "", b->labels[top[i]], (double)pp[top[i]]);
+    } else if (x->use_th) { /* every label at or above T, best first (ties: lower id) */
+        for (size_t q = 0; q < n; q++) {
+            if (!(pp[q] >= x->th)) continue;
+            size_t j = kk++;
+            for (; j > 0 && pp[top[j - 1]] < pp[q]; j--) top[j] = top[j - 1];
+            top[j] = (uint32_t)q;
+        }
+    } else {
+        kk = x->k > n ? n : x->k;
+        wb_topk(pp, n, kk, top);
+        if (mc->task == WB_TASK_BINARY) { /* the decided label first: label 1 when p >= the model's threshold */
+            top[0] = p[0] >= x->th;
+            if (kk > 1) top[1] = !top[0];
         }
     }
-    printf(c->json ? "]}\n" : "\n");
+    const wb_bundle *b = x->b;
+    if (x->c->json) {
+        printf("{\"line\": %lld", x->line[i]);
+        if (x->id[i]) {
+            printf(", \"id\": ");
+            json_str(stdout, x->id[i], strlen(x->id[i]));
+        }
+        printf(", \"labels\": [");
+    } else if (x->id[i]) { /* one line per record: the id's own tabs and newlines become spaces */
+        for (const char *q = x->id[i]; *q; q++) putchar(*q == '\t' || *q == '\n' || *q == '\r' ? ' ' : *q);
+        putchar('\t');
+    }
+    for (size_t q = 0; q < kk; q++) {
+        if (x->c->json) {
+            printf("%s{\"label\": ", q ? ", " : "");
+            json_str(stdout, b->labels[top[q]], b->label_len[top[q]]);
+            printf(", \"prob\": ");
+            json_num(stdout, pp[top[q]]);
+            printf("}");
+        } else {
+            printf("%s%s\t%.6f", q ? "\t" : "", b->labels[top[q]], (double)pp[top[q]]);
+        }
+    }
+    if (x->c->json) printf(x->empty[i] ? "], \"empty\": true}\n" : "]}\n");
+    else printf(x->empty[i] ? "(empty)\n" : "\n");
+}
+
+/* Predict and print the records of the batch. */
+static int predict_flush(pctx *x) {
+    if (!x->nb) return 0;
+    int rc = wb_model_predict(x->b->model, x->X, x->nb, NULL, NULL, NULL, x->p, NULL, x->e);
+    if (rc) return rc;
+    for (size_t i = 0; i < x->nb; i++) {
+        predict_print(x, i);
+        free(x->id[i]);
+        x->id[i] = NULL;
+    }
+    x->nb = 0;
+    return 0;
+}
+
+/* A plain-lines input whose first record looks like a labelled file. */
+static void predict_look(pctx *x, const wb_example *ex) {
+    x->looked = 1;
+    if (x->fmt != WB_READER_LINES || x->c->quiet) return;
+    const char *pre = x->b->reader.label_prefix ? x->b->reader.label_prefix : "__label__";
+    const char *t = ex->texts[0].ptr;
+    size_t n = strlen(x->in);
+    while (*t == ' ' || *t == '\t') t++;
+    if (!strncmp(t, pre, strlen(pre)))
+        cli_warn("warning: %s:%lld starts with '%s': a labelled fastText file? predict reads plain lines, so its "
+                 "labels are read as words; give --format fasttext",
+                 x->in, ex->line, pre);
+    else if (n > 4 && !strcasecmp(x->in + n - 4, ".csv"))
+        cli_warn("warning: %s looks like CSV: predict reads one text per physical line; give --format csv "
+                 "(and --text-col NAME)",
+                 x->in);
+    else if (n > 4 && !strcasecmp(x->in + n - 4, ".tsv"))
+        cli_warn("warning: %s looks like TSV: predict reads whole lines, labels included; give --format tsv", x->in);
+}
+
+static int predict_record(void *ud, const wb_example *ex) {
+    pctx *x = ud;
+    if (!x->looked) predict_look(x, ex);
+    size_t ntok = 0;
+    int rc = wb_bundle_encode(x->b, ex->texts[0].ptr, ex->texts[0].len, x->X + x->nb * x->T, &ntok, x->e);
+    if (rc) {
+        char msg[sizeof x->e->msg];
+        snprintf(msg, sizeof msg, "%s", x->e->msg); /* never format e->msg into itself */
+        return wb_err_at(x->e, rc, x->in, ex->line, -1, "%s", msg);
+    }
+    x->line[x->nb] = ex->line;
+    x->empty[x->nb] = ntok == 0;
+    if (ntok == 0 && !x->empties++) x->first_empty = ex->line;
+    if (ex->id.ptr && !(x->id[x->nb] = strndup(ex->id.ptr, ex->id.len))) return wb_err_set(x->e, WB_ENOMEM, "out of memory");
+    x->records++;
+    if (++x->nb == x->bs) return predict_flush(x);
+    return 0;
 }
 
 static int run_predict(cli *c) {
     uint64_t k, bs, thr;
     float th = 0.5f;
-    if (cli_u64(c, "top-k", 1, 1000, &k) || cli_u64(c, "batch-size", 1, 65536, &bs) ||
+    if (cli_u64(c, "top-k", 1, 1000000, &k) || cli_u64(c, "batch-size", 1, 65536, &bs) ||
         cli_u64(c, "threads", 1, 256, &thr) || opt_float(c, "threshold", 0, 1, &th))
         return EXIT_USAGE;
+    static const wb_reader_format fmts[] = {WB_READER_LINES, WB_READER_FASTTEXT, WB_READER_TSV, WB_READER_CSV};
+    int fi = cli_choice(c, "format", "lines|fasttext|tsv|csv");
+    if (fi < 0) return EXIT_USAGE;
+    if ((cli_str(c, "text-col") || cli_str(c, "id-col")) && fmts[fi] != WB_READER_CSV)
+        return cli_usage(c, "--text-col and --id-col are for --format csv");
     openblas_set_num_threads((int)thr);
     const char *in = c->argc > 1 ? c->argv[1] : "-";
-    FILE *f = strcmp(in, "-") ? fopen(in, "r") : stdin;
-    if (!f) {
-        cli_warn("%s: %s", in, strerror(errno));
-        return EXIT_FAIL;
-    }
     wb_bundle *b;
     int rc = cli_load_bundle(c, c->argv[0], bs, &b);
-    if (rc) {
-        if (f != stdin) fclose(f);
-        return rc;
-    }
+    if (rc) return rc;
     const wb_model_cfg *mc = wb_model_cfg_get(b->model);
     if (cli_str(c, "threshold") && mc->task != WB_TASK_MULTILABEL) {
         wb_bundle_destroy(b);
-        if (f != stdin) fclose(f);
         return cli_usage(c, "--threshold is for multi-label models");
     }
     /* the model's threshold (train --tune-threshold, else 0.5): binary decides by it; a multi-label model
@@ -819,53 +1018,44 @@ static int run_predict(cli *c) {
     int use_th = cli_given(c, "threshold");
     if (!use_th) th = b->threshold;
     if (!use_th && mc->task == WB_TASK_MULTILABEL && b->threshold_tuned && !cli_given(c, "top-k")) use_th = 1;
-    size_t T = mc->T, C = mc->C;
-    int32_t *X = malloc(bs * T * sizeof *X);
-    float *p = malloc(bs * C * sizeof *p);
-    char *line = NULL;
-    size_t cap = 0, nb = 0;
-    long long ln = 0, first = 1;
     wb_err e;
     wb_err_clear(&e);
-    rc = EXIT_OK;
-    if (!X || !p) rc = cli_fail(&e, wb_err_set(&e, WB_ENOMEM, "out of memory"));
-    for (;;) {
-        ssize_t n = rc ? -1 : getline(&line, &cap, f);
-        if (n >= 0) {
-            ln++;
-            while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r')) n--;
-            int lrc = wb_bundle_encode(b, line, (size_t)n, X + nb * T, NULL, &e);
-            if (lrc) {
-                wb_err le = e; /* not e.msg into e itself: vsnprintf's source and target may not overlap */
-                wb_err_at(&e, lrc, in, ln, -1, "%s", le.msg);
-                rc = cli_fail(&e, lrc);
-                break;
-            }
-            if (++nb < bs) continue;
-        }
-        if (nb) {
-            int lrc = wb_model_predict(b->model, X, nb, NULL, NULL, NULL, p, NULL, &e);
-            if (lrc) {
-                rc = cli_fail(&e, lrc);
-                break;
-            }
-            for (size_t i = 0; i < nb; i++) predict_print(c, b, p + i * C, k, th, use_th, first + (long long)i);
-            first += (long long)nb;
-            nb = 0;
-        }
-        if (n < 0) break;
+    pctx x = {.c = c, .b = b, .in = strcmp(in, "-") ? in : "<stdin>", .bs = bs, .T = mc->T, .C = mc->C, .k = k,
+              .th = th, .use_th = use_th, .fmt = fmts[fi], .e = &e};
+    x.X = malloc(bs * x.T * sizeof *x.X);
+    x.p = malloc(bs * x.C * sizeof *x.p);
+    x.line = malloc(bs * sizeof *x.line);
+    x.id = calloc(bs, sizeof *x.id);
+    x.empty = malloc(bs);
+    x.top = malloc((x.C + 1) * sizeof *x.top);
+    if (!x.X || !x.p || !x.line || !x.id || !x.empty || !x.top) {
+        rc = cli_fail(&e, wb_err_set(&e, WB_ENOMEM, "out of memory"));
+    } else {
+        /* the model's reader options (label prefix, text column), the record format asked for */
+        wb_reader_opts ro = b->reader;
+        const char *tcol = cli_str(c, "text-col");
+        ro.format = x.fmt;
+        ro.unlabelled = 1;
+        ro.skip_bad = 0;
+        ro.n_feature_cols = 0, ro.feature_cols = NULL;
+        ro.label_sep = NULL;
+        if (tcol) ro.text_cols = &tcol, ro.n_text_cols = 1;
+        ro.id_col = cli_str(c, "id-col");
+        int lrc = wb_reader_read(in, &ro, predict_record, &x, NULL, &e);
+        if (!lrc) lrc = predict_flush(&x);
+        if (lrc) rc = cli_fail(&e, lrc);
+        else if (x.empties && !c->quiet)
+            cli_warn("warning: %s: %" PRIu64 " record%s without any token (the first at line %lld): no prediction, "
+                     "marked %s",
+                     x.in, x.empties, x.empties > 1 ? "s" : "", x.first_empty, c->json ? "\"empty\": true" : "(empty)");
     }
-    if (!rc && ferror(f)) {
-        cli_warn("%s: read error", in);
-        rc = EXIT_FAIL;
-    }
-    free(line);
-    free(X);
-    free(p);
-    if (f != stdin) fclose(f);
+    if (x.id)
+        for (size_t i = 0; i < bs; i++) free(x.id[i]);
+    free(x.X), free(x.p), free(x.line), free(x.id), free(x.empty), free(x.top);
     wb_bundle_destroy(b);
     return rc;
 }
 
 const cli_cmd cmd_predict = {"predict", "[options] MODEL [FILE|-]",
-                             "Label(s) and probabilities for each line of raw text.", predict_opts, 1, 2, run_predict};
+                             "Label(s) and probabilities for each record of raw text (a line, or --format records).",
+                             predict_opts, 1, 2, run_predict};

@@ -3,7 +3,7 @@
 # missing.  Safe to run again: it installs only what dpkg does not report as
 # installed.  Needs root (or sudo).  Usage: tools/install-deps.sh [--peers]
 #   --peers  also install the benchmark peers and reference generators
-#            (fasttext, python3-keras-preprocessing, python3-sklearn, time, hyperfine,
+#            (python3-keras-preprocessing, python3-sklearn, time, hyperfine,
 #            clang for libFuzzer) — never needed by the tests.
 # The Python module's build and tests need python3-dev, python3-numpy, python3-pytest,
 # python3-torch and python3-gensim (also tests/cli/evaluate_commands.sh, which compares
@@ -12,9 +12,10 @@ set -euo pipefail
 pkgs=(cmake make gcc g++ pkg-config
       liblmdb-dev libjemalloc-dev libxxhash-dev libopenblas-dev zlib1g-dev
       libutf8proc-dev libcsv-dev libcmocka-dev libfast-float-dev
-      python3-dev python3-numpy python3-pytest python3-torch python3-gensim dpkg-dev file)
+      python3-dev python3-numpy python3-pytest python3-torch python3-gensim dpkg-dev file
+      fasttext) # fasttext: eval checked against fastText's test (tests/cli/first_hour.sh)
 if [[ "${1:-}" == "--peers" ]]; then
-  pkgs+=(fasttext python3-keras-preprocessing
+  pkgs+=(python3-keras-preprocessing
          python3-sklearn time hyperfine clang libclang-rt-14-dev lmdb-utils)
 fi
 missing=()

@@ -43,6 +43,22 @@ assert kv.get_index("queen") == 1 and kv.most_similar("king", topn=1)[0][0] == "
 print("python: wordbench %s from %s, %d x %d store" % (wordbench.__version__, wordbench.__file__, len(kv), kv.vector_size))
 PY
 pkg-config --modversion wordbench
+# a program of the user's own, built against the installed headers and library through pkg-config
+cat > use.c <<'C'
+#include <stdio.h>
+#include <string.h>
+#include <wordbench/store.h>
+int main(int argc, char **argv) {
+    wb_store *st; wb_err e = {0}; uint32_t row;
+    if (argc < 3 || wb_store_open(&st, argv[1], &e) != 0) { fprintf(stderr, "%s\n", e.msg); return 1; }
+    int rc = wb_store_lookup(st, argv[2], strlen(argv[2]), &row);
+    if (rc == 0) printf("%s %u\n", argv[2], row);
+    wb_store_close(st);
+    return rc != 0;
+}
+C
+cc -std=c11 -o use use.c $(pkg-config --cflags --libs wordbench)
+[[ $(./use demo.store queen) == "queen 1" ]]
 cd "$src"
 cleanup
 trap - EXIT

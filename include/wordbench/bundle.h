@@ -62,6 +62,7 @@ typedef struct wb_bundle {
     uint64_t fingerprint;       /* store fingerprint recorded (0 = none) */
     wb_store *store;            /* opened by wb_bundle_attach_store, owned */
     char *strings;              /* owned: unescaped option values */
+    char *path;                 /* owned: the model file's path, for messages */
     wb_token_list tl;           /* scratch for encode */
 } wb_bundle;
 
@@ -76,8 +77,10 @@ int wb_bundle_load(wb_bundle **out, const char *path, size_t max_batch, wb_err *
 /* Make the model runnable: nothing when it needs no store or has embedded
  * vectors; else open `store_dir` (NULL = the recorded path), check that its
  * fingerprint is the recorded one and its dim the model's, resolve the
- * vocabulary.  Errors: the store's open errors, WB_EUSAGE for a different
- * store (the message gives both fingerprints) or no store at all. */
+ * vocabulary.  Errors: the store's open errors (at the recorded path, the
+ * message says the path came from the model file and how to give another:
+ * the store may have moved), WB_EUSAGE for a different store (the message
+ * gives both fingerprints) or no store at all. */
 int wb_bundle_attach_store(wb_bundle *b, const char *store_dir, wb_err *e);
 
 /* Release everything; NULL is a no-op. */
@@ -88,7 +91,9 @@ void wb_bundle_destroy(wb_bundle *b);
  * tokenizer's errors. */
 int wb_bundle_encode(wb_bundle *b, const char *text, size_t len, int32_t *out, size_t *n_tokens, wb_err *e);
 
-/* Labelled examples read with the bundle's preprocessing. */
+/* Labelled examples read with the bundle's preprocessing.  Label ids below
+ * the bundle's nlabels are the model's; an id nlabels + j is the unknown
+ * label unknown[j] (WB_UNKNOWN_KEEP). */
 typedef struct wb_labelled {
     size_t n;                   /* examples */
     int32_t *X;                 /* (n, maxlen) */
@@ -96,15 +101,28 @@ typedef struct wb_labelled {
     uint32_t *lids;             /* label ids */
     long long *line;            /* (n) source line of each example */
     char **text;                /* (n) the text (first field), if keep_text */
-    uint64_t skipped_unknown;   /* records dropped for unknown labels */
+    uint64_t skipped_unknown;   /* records dropped: no label the model knows (skip) */
+    uint64_t unknown_labels;    /* unknown label occurrences kept (keep) or dropped (skip) */
+    uint64_t unknown_records;   /* records holding at least one of them */
+    char **unknown;             /* (n_unknown) distinct unknown names, first seen first */
+    size_t *unknown_len;        /* (n_unknown) */
+    uint32_t n_unknown;
 } wb_labelled;
+
+/* What wb_bundle_read does with a label the model does not know. */
+typedef enum wb_unknown_mode {
+    WB_UNKNOWN_ERROR = 0,       /* WB_EFORMAT naming file:line and the label */
+    WB_UNKNOWN_SKIP,            /* as fastText's `test`: the label is dropped, and
+                                   a record left without labels is skipped */
+    WB_UNKNOWN_KEEP             /* kept as id nlabels + j: a true label no model
+                                   output stands for (eval: never predicted) */
+} wb_unknown_mode;
 
 /* Read a labelled file with reader options `ro` (NULL = the model's) and
  * the bundle's tokenizer and vocabulary; labels map by name to the model's
- * ids.  A label the model does not know is WB_EFORMAT naming file:line, or
- * (unknown_skip) the record is skipped and counted.  A binary or
+ * ids, unknown ones as `unknown` says (counted, names listed).  A binary or
  * multiclass record with several labels is WB_EFORMAT. */
-int wb_bundle_read(wb_bundle *b, const char *path, const wb_reader_opts *ro, int unknown_skip, int keep_text,
+int wb_bundle_read(wb_bundle *b, const char *path, const wb_reader_opts *ro, wb_unknown_mode unknown, int keep_text,
                    wb_labelled *out, wb_err *e);
 void wb_labelled_free(wb_labelled *l);
 

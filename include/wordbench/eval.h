@@ -17,6 +17,15 @@
  *   precision, recall, f1   micro-averaged over labels with the threshold
  *             rule (multilabel; binary: of the positive class).
  *
+ * Unknown labels.  A label id the model has no output for (>= C; binary:
+ * >= 2; bundle.h's WB_UNKNOWN_KEEP) is a true label that is never
+ * predicted: it counts in the true labels of R@k and recall (a false
+ * negative), never as a hit, and the example is never an exact match.  A
+ * binary or multiclass example with such a label is predicted without a
+ * target: it counts as wrong in accuracy and P@k and is left out of the
+ * loss (n_loss).  Multi-label examples all count in the loss (the BCE over
+ * the outputs the model has).
+ *
  * Every other figure (per class, averages, ROC-AUC, confusion): metrics.h,
  * from the probabilities this returns.
  */
@@ -41,7 +50,8 @@ void wb_targets(wb_task task, size_t C, const size_t *loff, const uint32_t *lids
 
 typedef struct wb_metrics {
     size_t n;                /* examples */
-    double loss;             /* mean loss */
+    size_t n_loss;           /* examples in the loss (file comment: unknown labels) */
+    double loss;             /* mean loss over n_loss examples */
     double acc;              /* accuracy (file comment) */
     size_t k;                /* k of P@k, R@k */
     double p_at_k, r_at_k;   /* fastText's P@k and R@k */
@@ -54,6 +64,25 @@ typedef struct wb_metrics {
  * NULL) gets (nidx, C) probabilities.  Returns 0 or the model's errors. */
 int wb_eval_run(wb_model *m, const int32_t *X, const size_t *loff, const uint32_t *lids, const uint32_t *idx,
                 size_t nidx, size_t batch, size_t k, float threshold, wb_metrics *out, float *probs, wb_err *e);
+
+/* Which examples an error listing shows (eval --errors-by). */
+typedef enum wb_error_rule {
+    WB_ERRORS_TOP1 = 0,     /* the best label is not a true label (what P@1 counts) */
+    WB_ERRORS_TOPK,         /* none of the k best labels is a true label */
+    WB_ERRORS_EXACT,        /* the labels at >= threshold are not exactly the true
+                               set (multi-label accuracy's errors) */
+    WB_ERRORS_THRESHOLD     /* no true label reaches the threshold */
+} wb_error_rule;
+
+/* 1 when an example is an error under `rule`: p (C) its probabilities,
+ * lab[0..nl) its label ids (an id >= C, binary >= 2, is unknown: never
+ * predicted).  Ties rank as wb_topk.  For a binary model every rule is the
+ * one decision (p >= threshold) != (label is 1). */
+int wb_eval_wrong(wb_task task, size_t C, const float *p, const uint32_t *lab, size_t nl, wb_error_rule rule, size_t k,
+                  float threshold);
+
+/* "top1", "topk", "exact", "threshold". */
+const char *wb_error_rule_name(wb_error_rule r);
 
 /* The k best labels of one probability row (ties: lower id first) into
  * top[0..k) (k <= C). */

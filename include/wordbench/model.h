@@ -264,8 +264,8 @@ int wb_class_weights_parse(const char *spec, const wb_dataset *ds, float *out, s
  * Forward, loss, backward, optimizer step (dense tensors, then the
  * embedding rows of the minibatch), max-norm.  *loss gets the mean loss,
  * *correct (may be NULL) the number of examples whose prediction is right
- * (argmax for multiclass, threshold 0.5 for binary, all labels right for
- * multilabel).  Returns 0 or WB_ENOMEM (arena growth). */
+ * (argmax for multiclass, threshold 0.5 for binary, the best label a true
+ * one for multilabel: the hits of P@1).  Returns 0 or WB_ENOMEM (arena growth). */
 int wb_model_train_step(wb_model *m, const int32_t *X, size_t B, const int32_t *y,
                         const float *t, const float *cw, wb_rng *rng, float *loss,
                         size_t *correct, wb_err *e);

@@ -17,6 +17,8 @@
  *             (handed out WITHOUT the prefix); the text is the rest of the
  *             line from its first non-label token.  A prefixed token after
  *             the text starts is part of the text.
+ *   lines     Plain text to predict: every line is one record's text, with no
+ *             labels; a blank line is an empty record (not skipped).
  *   CSV       RFC 4180 through libcsv (strict mode): a header row names the
  *             columns; quoted fields may hold commas, quotes ("") and
  *             newlines.  Fields are taken verbatim (no space trimming).
@@ -24,7 +26,11 @@
  *             numeric feature columns by name; other columns are ignored.
  *   All formats: a UTF-8 byte-order mark at the start is skipped, CRLF line
  *   ends are accepted (and counted), blank lines of TSV and fastText files
- *   and blank lines between CSV rows are ignored.
+ *   and blank lines between CSV rows are ignored.  Inside text fields and
+ *   labels, CR LF and a lone CR become LF, as Python's text mode
+ *   (universal newlines) reads them: Keras users read their files that
+ *   way, and an e-mail with CRLF inside a quoted CSV field then gives the
+ *   tokens `com`, not `com\r`.
  *
  * Text and labels
  *   Every text field and label handed out is valid UTF-8: each invalid
@@ -74,7 +80,9 @@ typedef enum wb_reader_format {
                            holds a tab → TSV, else fastText */
     WB_READER_TSV,
     WB_READER_FASTTEXT,
-    WB_READER_CSV
+    WB_READER_CSV,
+    WB_READER_LINES     /* plain text, one record per line, no labels (blank lines are
+                           empty records); never chosen by AUTO */
 } wb_reader_format;
 
 /* Reader options.  All-zero (`wb_reader_opts o = {0};`) is a valid default:
@@ -99,6 +107,12 @@ typedef struct wb_reader_opts {
     const char *const *feature_cols;   /* CSV: numeric feature columns, in order */
     size_t n_feature_cols;             /* entries in feature_cols */
     int skip_bad;                      /* 1 = skip and count records with per-record errors */
+    int unlabelled;                    /* 1 = records to predict, not to learn from: a record
+                                          without labels is handed out with n_labels 0 (TSV: a
+                                          line without a tab is all text; CSV: the label column
+                                          may be absent), and so is a record with an empty text */
+    const char *id_col;                /* CSV: a column handed out as wb_example.id (an
+                                          identifier passed through to the output); NULL = none */
 } wb_reader_opts;
 
 /* A run of bytes (not owned by the receiver). */
@@ -113,11 +127,13 @@ typedef struct wb_example {
     long long line;                    /* 1-based line where the record starts */
     size_t n_texts;                    /* text fields: 1 for TSV/fastText, n_text_cols for CSV */
     const wb_span *texts;              /* (n_texts) valid UTF-8, each NUL-terminated */
-    size_t n_labels;                   /* >= 1 */
+    size_t n_labels;                   /* >= 1 (0 possible with opts.unlabelled) */
     const wb_span *labels;             /* (n_labels) valid UTF-8, in file order, not
                                           NUL-terminated; duplicates are kept */
     size_t n_features;                 /* n_feature_cols (0 unless CSV) */
     const double *features;            /* (n_features) finite values, in option order */
+    wb_span id;                        /* the id_col field (valid UTF-8, NUL-terminated);
+                                          ptr NULL without id_col */
 } wb_example;
 
 /* Counters of one read.  Filled on success and on failure (as far as read). */
@@ -140,7 +156,7 @@ int wb_reader_read(const char *path, const wb_reader_opts *o,
                    int (*on_example)(void *ud, const wb_example *ex), void *ud,
                    wb_read_stats *stats, wb_err *err);
 
-/* Name of a format: "auto", "tsv", "fasttext", "csv". */
+/* Name of a format: "auto", "tsv", "fasttext", "csv", "lines". */
 const char *wb_reader_format_name(wb_reader_format f);
 
 #ifdef __cplusplus

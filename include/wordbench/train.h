@@ -20,9 +20,31 @@
  *
  * Checkpoint (ckpt_path): after every epoch, the model file with the
  * optimizer state and the trainer state (epoch, best loss, patience
- * counter, best epoch, history), written atomically.  resume = 1 loads it
- * (the model passed in is replaced by the checkpoint's) and continues with
- * the next epoch.
+ * counter, best epoch, history, and the options that steer the run: batch
+ * size, seed, patience, class weights, a hash of the training examples),
+ * written atomically.
+ *
+ * Resume (resume != WB_RESUME_NO): the checkpoint is loaded, the model
+ * passed in is replaced by the checkpoint's, and training continues with
+ * the next epoch (note "resuming at epoch N").  Before that the two are
+ * compared:
+ *   - a different architecture or task (model kind, embeddings, oov,
+ *     task, vocabulary size, emb-dim, maxlen, filters, widths, hidden,
+ *     dropout, max-norm, labels, optimizer kind) is WB_EUSAGE naming every
+ *     differing option with both values: the checkpoint is of another
+ *     model;
+ *   - an option that changes the results but not the shapes (lr, momentum,
+ *     l2, clipnorm, clipvalue, batch size, seed, patience, class weights,
+ *     the training examples) is a warning naming it with both values; the
+ *     run continues with the values passed in (the optimizer settings are
+ *     copied onto the checkpoint's optimizer, its step count kept), so it
+ *     no longer matches an uninterrupted run.
+ * WB_RESUME_IF_ANY starts from scratch, with a note, when ckpt_path does
+ * not exist; WB_RESUME_REQUIRE makes that an error (the errno of the open).
+ *
+ * Stale temporaries: before the first epoch, `out_path.tmpXXXXXX` and
+ * `ckpt_path.tmpXXXXXX` left by a writer that died are removed (fileio's
+ * lock test; a note names them).
  */
 #ifndef WORDBENCH_TRAIN_H
 #define WORDBENCH_TRAIN_H
@@ -37,15 +59,27 @@
 extern "C" {
 #endif
 
-/* One epoch's figures. */
+/* One epoch's figures.  "acc" is the task's accuracy figure: for a
+ * multi-label task it is P@1 (the best label is a true one), the number
+ * people tune by; exact-match accuracy is eval's. */
 typedef struct wb_epoch {
     size_t epoch;           /* 1-based */
-    double loss, acc;       /* training loss / accuracy (running, with dropout) */
+    double loss, acc;       /* training loss / accuracy or P@1 (running, with dropout) */
     int has_val;            /* validation figures present */
-    double val_loss, val_acc;
+    double val_loss, val_acc; /* validation loss / accuracy or P@1 */
+    double val_r1;          /* multi-label: validation R@1 (else 0) */
     double seconds;         /* wall time of the epoch, validation included */
     size_t examples;        /* training examples seen */
 } wb_epoch;
+
+/* Resume modes (wb_train_opts.resume). */
+enum { WB_RESUME_NO = 0, WB_RESUME_IF_ANY = 1, WB_RESUME_REQUIRE = 2 };
+
+/* Note callback: one message (NUL-terminated, no newline) at a time;
+ * warning = 1 for something the caller should look at (an option that
+ * differs from the checkpoint's), 0 for information (resuming at epoch N,
+ * stale temporaries removed, no checkpoint yet). */
+typedef void (*wb_train_note)(void *ctx, int warning, const char *msg);
 
 /* Progress callback: after every `done` of `total` examples of the epoch
  * (every few batches) and once at the epoch's end with ep filled (ep is
@@ -62,12 +96,13 @@ typedef struct wb_train_opts {
     const float *class_weights; /* (C) or NULL */
     const char *out_path;     /* model file written (required) */
     const char *ckpt_path;    /* checkpoint file or NULL */
-    int resume;               /* 1 = continue from ckpt_path */
+    int resume;               /* WB_RESUME_*: continue from ckpt_path */
     const wb_model_file *file;/* meta, vocabulary, fingerprint, embed_vectors for out_path */
     wb_train_progress progress; /* or NULL */
     void *ctx;
     int (*should_stop)(void *ctx); /* polled between batches (signals) or NULL */
     uint64_t max_memory;      /* memory limit of the checkpoint loaded to resume (0 = default; model.h) */
+    wb_train_note note;       /* or NULL: notes and warnings (file comment) */
 } wb_train_opts;
 
 void wb_train_opts_init(wb_train_opts *o);
@@ -81,6 +116,7 @@ typedef struct wb_train_result {
                                  checkpoints and saving excluded: examples/s) */
     double first_batch_seconds; /* from the call to the end of the first step */
     uint64_t examples;        /* training examples processed in this call */
+    size_t resumed_from;      /* epochs the checkpoint had done (0 = fresh start) */
     int stopped_early;
     int interrupted;          /* should_stop said so */
 } wb_train_result;

@@ -220,3 +220,53 @@ def test_errors(demo_store):
         StoreEmbedding(demo_store, [1, 2])
     assert emb(torch.zeros(0, 3, dtype=torch.int64)).shape == (0, 3, 16)
     assert emb(torch.tensor([1, 3], dtype=torch.int32)).shape == (2, 16)
+
+
+def _rss_anon_kb():
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("RssAnon:"):
+                return int(line.split()[1])
+    return 0
+
+
+def test_sparse_adam_equals_torch_and_touches_only_the_rows_it_updates():
+    from wordbench.torch import SparseAdam
+    torch.manual_seed(0)
+    V, E = 40, 8
+    init = torch.randn(V, E)
+    a = nn.Embedding.from_pretrained(init.clone(), freeze=False, sparse=True)
+    b = nn.Embedding.from_pretrained(init.clone(), freeze=False, sparse=True)
+    oa = torch.optim.SparseAdam(list(a.parameters()), lr=0.05, eps=1e-7)
+    ob = SparseAdam(list(b.parameters()), lr=0.05, eps=1e-7)
+    batches = [torch.randint(0, V // 2, (4, 6)) for _ in range(5)] + [torch.randint(0, V, (4, 6)) for _ in range(5)]
+    for ids in batches:
+        for emb, opt in ((a, oa), (b, ob)):
+            opt.zero_grad()
+            (emb(ids) ** 2).sum().backward()
+            opt.step()
+        assert torch.equal(a.weight, b.weight)
+    for k in ("exp_avg", "exp_avg_sq"):
+        seen = torch.unique(torch.cat([x.reshape(-1) for x in batches]))
+        assert torch.equal(oa.state[a.weight][k][seen], ob.state[b.weight][k][seen])
+    # a saved state loads into either optimizer and the runs go on equal
+    oc = SparseAdam(list(b.parameters()), lr=0.05, eps=1e-7)
+    oc.load_state_dict(oa.state_dict())
+    ids = torch.randint(0, V, (4, 6))
+    for emb, opt in ((a, oa), (b, oc)):
+        opt.zero_grad()
+        (emb(ids) ** 2).sum().backward()
+        opt.step()
+    assert torch.equal(a.weight, b.weight)
+
+    # 400k x 64 rows: torch's two zero-filled moments would be 205 MB of anonymous memory; here only
+    # the 1,000 rows that got gradients (and the 400 kB mask) may cost any
+    big = nn.Embedding(400_000, 64, sparse=True, _weight=torch.empty(400_000, 64))
+    opt = SparseAdam(list(big.parameters()), lr=1e-3)
+    before = _rss_anon_kb()
+    for _ in range(3):
+        opt.zero_grad()
+        big(torch.arange(0, 400_000, 400)).sum().backward()
+        opt.step()
+    grown_mb = (_rss_anon_kb() - before) / 1024
+    assert grown_mb < 60, "SparseAdam state grew anonymous memory by %.0f MB" % grown_mb

@@ -15,6 +15,9 @@ Modes (the CLI's --embeddings):
             allocates when a row is first written) the first time its id is used; gradients are
             sparse (torch.optim.SparseAdam, torch.optim.SGD); the store is never written;
             state_dict() holds the overlay rows only (ids and values), not a V x E matrix.
+            wordbench.torch.SparseAdam is torch.optim.SparseAdam with the same arithmetic (bit for
+            bit) whose two moment matrices get pages only for the rows that ever had a gradient:
+            torch's zero-fills both (2 x V x E floats) on its first step.
 Ids the store lacks follow `oov` (the CLI's --oov): "zero" (a zero row), "random" (U(-a, a) with
 a = sqrt(3 var), var the variance of the store's values over up to 4096 resolved rows, as Kim 2014;
 drawn from (seed, id), so independent of the order ids are met), "learn" (random, and trainable even
@@ -35,7 +38,7 @@ import torch.nn.functional as F
 from ._wordbench import UsageError, Vocab
 from .store import Store
 
-__all__ = ["StoreEmbedding"]
+__all__ = ["StoreEmbedding", "SparseAdam"]
 
 _U64 = np.uint64
 
@@ -240,3 +243,48 @@ class StoreEmbedding(nn.Module):
                 else:
                     self.weight[ids] = rows.to(self.weight.dtype)
                     self.loaded[ids] = True
+
+
+class SparseAdam(torch.optim.SparseAdam):
+    """torch.optim.SparseAdam whose moment estimates cost memory only for the rows that got gradients.
+
+    torch.optim.SparseAdam allocates exp_avg and exp_avg_sq with zeros_like on its first step: for a
+    fine-tuned vocabulary of V words that is 2 x V x dim floats written at once, whatever few rows
+    the batches touch.  This subclass allocates them with empty_like (the kernel gives a page only
+    when it is first written, like StoreEmbedding's overlay) and zeroes a row the first time it
+    appears in a gradient, then lets torch's own step run, so the parameters it produces are bit for
+    bit those of torch.optim.SparseAdam.  A state loaded with load_state_dict is complete and used
+    as it is.  Same arguments as torch.optim.SparseAdam.
+    """
+
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, maximize=False):
+        super().__init__(params, lr=lr, betas=betas, eps=eps, maximize=maximize)
+        self._zeroed = {}  # parameter -> bool mask of the rows whose moments have been zeroed
+
+    @torch.no_grad()
+    def step(self, closure=None):
+        for group in self.param_groups:
+            for p in group["params"]:
+                if p.grad is None or not p.grad.is_sparse:
+                    continue  # torch's step raises on a dense gradient
+                state = self.state[p]
+                if len(state) == 0:
+                    state["step"] = 0
+                    state["exp_avg"] = torch.empty_like(p, memory_format=torch.preserve_format)
+                    state["exp_avg_sq"] = torch.empty_like(p, memory_format=torch.preserve_format)
+                    self._zeroed[p] = torch.zeros(p.shape[0] if p.dim() else 1, dtype=torch.bool)
+                mask = self._zeroed.get(p)
+                if mask is None or p.dim() == 0:
+                    continue
+                p.grad = p.grad.coalesce()
+                rows = p.grad._indices()[0]
+                new = rows[~mask[rows]]
+                if new.numel():
+                    state["exp_avg"][new] = 0
+                    state["exp_avg_sq"][new] = 0
+                    mask[new] = True
+        return super().step(closure)
+
+    def load_state_dict(self, state_dict):
+        super().load_state_dict(state_dict)
+        self._zeroed = {}  # a loaded state is whole

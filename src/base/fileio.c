@@ -10,7 +10,9 @@
 #include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <dirent.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -34,6 +36,9 @@ int wb_aw_open(wb_awriter *w, const char *path) {
         wb_aw_abort(w);
         return rc;
     }
+    /* The lock says "a live writer owns this temporary" to
+     * wb_aw_clean_stale; the kernel drops it when the process dies. */
+    (void)flock(w->fd, LOCK_EX | LOCK_NB);
     /* mkstemp makes the file 0600; a model file is as readable as any file
      * the user creates (0666 less the umask). */
     mode_t um = umask(022);
@@ -117,6 +122,48 @@ void wb_aw_abort(wb_awriter *w) {
     free(w->tmp), w->tmp = NULL;
     free(w->path), w->path = NULL;
     if (w->h) XXH3_freeState(w->h), w->h = NULL;
+}
+
+size_t wb_aw_clean_stale(const char *path, char *first, size_t first_cap) {
+    if (first_cap) first[0] = 0;
+    char *d = strdup(path), *b = strdup(path);
+    if (!d || !b) {
+        free(d), free(b);
+        return 0;
+    }
+    const char *dir = dirname(d), *base = basename(b);
+    size_t bl = strlen(base), removed = 0;
+    DIR *dp = opendir(dir);
+    int dfd = dp ? dirfd(dp) : -1;
+    struct dirent *de;
+    while (dp && (de = readdir(dp))) {
+        const char *n = de->d_name;
+        /* exactly <base>.tmp + the six characters mkstemp chose */
+        if (strlen(n) != bl + 10 || memcmp(n, base, bl) || memcmp(n + bl, ".tmp", 4)) continue;
+        int fd = openat(dfd, n, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+        if (fd < 0) continue;
+        struct stat sb;
+        int stale = !fstat(fd, &sb) && S_ISREG(sb.st_mode) && flock(fd, LOCK_EX | LOCK_NB) == 0;
+        if (stale && unlinkat(dfd, n, 0) == 0) {
+            if (!removed && first_cap) snprintf(first, first_cap, "%s", n);
+            removed++;
+        }
+        close(fd); /* drops our lock */
+    }
+    if (dp) closedir(dp);
+    free(d), free(b);
+    return removed;
+}
+
+const char *wb_file_kind(const void *head, size_t n) {
+    const unsigned char *h = head;
+    if (n >= 8 && !memcmp(h, "WBMODEL", 8)) return "a wordbench model file";
+    if (n >= 8 && !memcmp(h, "WBDSET\0\0", 8)) return "a wordbench data-set cache file";
+    if (n >= 6 && !memcmp(h, "\x93NUMPY", 6)) return "an NPY array";
+    if (n >= 20 && wb_get32(h + 16) == 0xBEEFC0DEu) return "an LMDB database";
+    if (n >= 2 && h[0] == 0x1f && h[1] == 0x8b) return "gzip-compressed data";
+    if (n >= 4 && !memcmp(h, "\x7f" "ELF", 4)) return "an executable (ELF)";
+    return NULL;
 }
 
 int wb_read_file(const char *path, unsigned char **out, size_t *len) {

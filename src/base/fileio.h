@@ -35,6 +35,22 @@ int wb_aw_commit(wb_awriter *w);
 /* Give up: remove the temporary file. */
 void wb_aw_abort(wb_awriter *w);
 
+/* Remove the temporaries `path.tmpXXXXXX` that writers of `path` left
+ * when they died (kill -9, power loss): a live writer holds an exclusive
+ * flock on its temporary from wb_aw_open to commit, so an unlocked one
+ * belongs to nobody.  (A writer is unlocked only between its mkstemp and
+ * flock, two consecutive system calls: two processes writing the same
+ * path at once are a race of their own.)  Returns the number removed; the
+ * first one's name goes into first (first_cap bytes, may be 0). */
+size_t wb_aw_clean_stale(const char *path, char *first, size_t first_cap);
+
+/* What a file that starts with head[0..n) is, when its first bytes say so
+ * beyond doubt: "a wordbench model file", "a wordbench data-set cache
+ * file", "an NPY array", "an LMDB database", "gzip-compressed data", "an
+ * executable (ELF)"; NULL otherwise.  For messages that would else echo a
+ * binary file's bytes. */
+const char *wb_file_kind(const void *head, size_t n);
+
 /* Read a whole file into a malloc'ed buffer.  Returns 0 or errno /
  * WB_ENOMEM. */
 int wb_read_file(const char *path, unsigned char **out, size_t *len);

@@ -122,6 +122,7 @@ void wb_bundle_destroy(wb_bundle *b) {
     wb_store_close(b->store);
     free(b->strings);
     free(b->history);
+    free(b->path);
     wb_token_list_free(&b->tl);
     free(b);
 }
@@ -135,6 +136,10 @@ int wb_bundle_load_ex(wb_bundle **out, const char *path, size_t max_batch, uint6
     wb_bundle *b = calloc(1, sizeof *b);
     if (!b) return wb_err_set(e, WB_ENOMEM, "out of memory");
     wb_token_list_init(&b->tl);
+    if (!(b->path = strdup(path))) {
+        wb_bundle_destroy(b);
+        return wb_err_set(e, WB_ENOMEM, "out of memory");
+    }
     wb_model_file f;
     void *blob = NULL;
     int rc = wb_model_load_ex(&b->model, path, max_batch, max_memory, &f, &blob, e);
@@ -273,6 +278,14 @@ int wb_bundle_attach_store(wb_bundle *b, const char *store_dir, wb_err *e) {
     wb_store_close(b->store); /* a store left by a failed earlier call */
     b->store = NULL;
     int rc = wb_store_open(&b->store, dir, e);
+    if (rc && !store_dir) {
+        char msg[sizeof e->msg];
+        snprintf(msg, sizeof msg, "%s", e->msg);
+        return wb_err_at(e, rc, dir, 0, -1,
+                         "%s; %s recorded this store path when it was trained: if the store has moved, give --store "
+                         "DIR (its fingerprint is checked), or train with --embed-vectors to run without the store",
+                         msg, b->path);
+    }
     if (rc) return rc;
     const wb_store_info *in = wb_store_info_get(b->store);
     if (b->fingerprint && in->fingerprint != b->fingerprint) {
@@ -309,8 +322,9 @@ int64_t wb_bundle_label(const wb_bundle *b, const char *name, size_t len) {
 typedef struct rctx {
     wb_bundle *b;
     wb_labelled *l;
-    size_t cap, lcap;
-    int unknown_skip, keep_text;
+    size_t cap, lcap, ucap;
+    wb_unknown_mode unknown;
+    int keep_text;
     const char *path;
     wb_err *e;
     uint32_t *ids;   /* scratch: the label ids of one record */
@@ -329,19 +343,44 @@ static int on_example(void *ud, const wb_example *ex) {
         r->ids = n, r->ids_cap = ex->n_labels;
     }
     uint32_t *ids = r->ids;
+    size_t nunk = 0;
     for (size_t i = 0; i < ex->n_labels; i++) {
-        int64_t id = wb_bundle_label(r->b, ex->labels[i].ptr, ex->labels[i].len);
+        const char *nm = ex->labels[i].ptr;
+        size_t nl = ex->labels[i].len;
+        int64_t id = wb_bundle_label(r->b, nm, nl);
         if (id < 0) {
-            if (r->unknown_skip) {
-                l->skipped_unknown++;
-                return 0;
+            if (r->unknown == WB_UNKNOWN_ERROR)
+                return wb_err_at(r->e, WB_EFORMAT, r->path, ex->line, -1,
+                                 "label '%.*s' is not one of the model's %u labels (--unknown-label keep counts it as a "
+                                 "true label never predicted, skip drops it)",
+                                 (int)(nl > 200 ? 200 : nl), nm, r->b->nlabels);
+            nunk++;
+            uint32_t j = 0;
+            while (j < l->n_unknown && !(l->unknown_len[j] == nl && !memcmp(l->unknown[j], nm, nl))) j++;
+            if (j == l->n_unknown) {
+                if (j == r->ucap) {
+                    size_t cap = r->ucap ? 2 * r->ucap : 16;
+                    char **u = realloc(l->unknown, cap * sizeof *u);
+                    if (u) l->unknown = u;
+                    size_t *ul = u ? realloc(l->unknown_len, cap * sizeof *ul) : NULL;
+                    if (!ul) return wb_err_set(r->e, WB_ENOMEM, "out of memory");
+                    l->unknown_len = ul, r->ucap = cap;
+                }
+                if (!(l->unknown[j] = strndup(nm, nl))) return wb_err_set(r->e, WB_ENOMEM, "out of memory");
+                l->unknown_len[j] = nl;
+                l->n_unknown++;
             }
-            return wb_err_at(r->e, WB_EFORMAT, r->path, ex->line, -1, "label '%.*s' is not one of the model's %u labels",
-                             (int)(ex->labels[i].len > 200 ? 200 : ex->labels[i].len), ex->labels[i].ptr, r->b->nlabels);
+            if (r->unknown == WB_UNKNOWN_SKIP) continue;
+            id = (int64_t)r->b->nlabels + j;
         }
         int dup = 0;
         for (size_t q = 0; q < nid; q++) dup |= ids[q] == (uint32_t)id;
         if (!dup) ids[nid++] = (uint32_t)id;
+    }
+    if (nunk) l->unknown_labels += nunk, l->unknown_records++;
+    if (nid == 0) { /* every label was unknown and dropped */
+        l->skipped_unknown++;
+        return 0;
     }
     if (task != WB_TASK_MULTILABEL && nid != 1)
         return wb_err_at(r->e, WB_EFORMAT, r->path, ex->line, -1, "%zu labels on a record of a %s model", nid, wb_task_name(task));
@@ -383,13 +422,15 @@ static int on_example(void *ud, const wb_example *ex) {
     return 0;
 }
 
-int wb_bundle_read(wb_bundle *b, const char *path, const wb_reader_opts *ro, int unknown_skip, int keep_text,
+int wb_bundle_read(wb_bundle *b, const char *path, const wb_reader_opts *ro, wb_unknown_mode unknown, int keep_text,
                    wb_labelled *out, wb_err *e) {
     memset(out, 0, sizeof *out);
-    rctx r = {.b = b, .l = out, .unknown_skip = unknown_skip, .keep_text = keep_text, .path = path, .e = e};
+    rctx r = {.b = b, .l = out, .unknown = unknown, .keep_text = keep_text, .path = path, .e = e};
     int rc = wb_reader_read(path, ro ? ro : &b->reader, on_example, &r, NULL, e);
     free(r.ids);
-    if (!rc && out->n == 0) rc = wb_err_at(e, WB_EFORMAT, path, 0, -1, "no examples");
+    if (!rc && out->n == 0)
+        rc = out->skipped_unknown ? wb_err_at(e, WB_EFORMAT, path, 0, -1, "no examples: all %" PRIu64 " records have only labels the model does not know", out->skipped_unknown)
+                                  : wb_err_at(e, WB_EFORMAT, path, 0, -1, "no examples");
     if (rc) wb_labelled_free(out);
     return rc;
 }
@@ -402,6 +443,9 @@ void wb_labelled_free(wb_labelled *l) {
     free(l->loff);
     free(l->lids);
     free(l->line);
+    for (uint32_t i = 0; i < l->n_unknown; i++) free(l->unknown[i]);
+    free(l->unknown);
+    free(l->unknown_len);
     memset(l, 0, sizeof *l);
 }
 
@@ -423,16 +467,19 @@ int wb_bundle_finish(wb_model *m, const wb_dataset *ds, const wb_dataset_opts *d
     int rc = wb_model_load_ex(&nm, to->out_path, to->batch, to->max_memory, &f, &blob, e);
     /* The file is read back by path, so another process may have replaced
      * it meanwhile (two trainings writing the same -o): only this
-     * training's own file is finished, anything else is an error. */
+     * training's own file is finished, anything else is an error.  Its
+     * META starts with this training's (a --resume with nothing left to
+     * train finds the file an earlier run already finished). */
     const wb_model_file *own = to->file;
     if (!rc && own &&
-        (strcmp(f.meta, own->meta) || f.vocab_len != own->vocab_len ||
+        (strncmp(f.meta, own->meta, strlen(own->meta)) || f.vocab_len != own->vocab_len ||
          (f.vocab_len && memcmp(f.vocab, own->vocab, f.vocab_len)) || f.fingerprint != own->fingerprint))
         rc = wb_err_at(e, WB_ECORRUPT, to->out_path, 0, -1,
                        "is no longer the model this training saved (another process replaced it?)");
     if (!rc && !wb_model_ready(nm)) rc = wb_model_adopt_store(nm, m, e);
     if (rc) goto done;
-    sb_put(&s, f.meta, strlen(f.meta));
+    const char *base = own ? own->meta : f.meta; /* what an earlier finish added is written anew */
+    sb_put(&s, base, strlen(base));
     char v[160];
     for (size_t i = 0; i < res->epochs_run && res->history; i++) {
         const wb_epoch *h = &res->history[i];

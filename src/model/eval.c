@@ -41,11 +41,55 @@ void wb_topk(const float *p, size_t C, size_t k, uint32_t *top) {
     }
 }
 
+/* Rank of label c in row p (C): labels before it in wb_topk's order
+ * (higher probability, ties: lower id first). */
+static size_t rank_of(const float *p, size_t C, size_t c) {
+    size_t r = 0;
+    for (size_t q = 0; q < C; q++) r += p[q] > p[c] || (p[q] == p[c] && q < c);
+    return r;
+}
+
+int wb_eval_wrong(wb_task task, size_t C, const float *p, const uint32_t *lab, size_t nl, wb_error_rule rule, size_t k,
+                  float threshold) {
+    if (task == WB_TASK_BINARY) /* one decision whatever the rule: p >= threshold is the positive label 1 */
+        return nl != 1 || lab[0] > 1 || (p[0] >= threshold) != (lab[0] == 1);
+    size_t unknown = 0;
+    for (size_t i = 0; i < nl; i++) unknown += lab[i] >= C;
+    switch (rule) {
+    case WB_ERRORS_TOP1: k = 1; /* fall through */
+    case WB_ERRORS_TOPK:
+        if (k < 1) k = 1;
+        for (size_t i = 0; i < nl; i++)
+            if (lab[i] < C && rank_of(p, C, lab[i]) < k) return 0;
+        return 1;
+    case WB_ERRORS_THRESHOLD:
+        for (size_t i = 0; i < nl; i++)
+            if (lab[i] < C && p[lab[i]] >= threshold) return 0;
+        return 1;
+    case WB_ERRORS_EXACT:
+    default: {
+        if (unknown) return 1;
+        size_t above = 0;
+        for (size_t q = 0; q < C; q++) above += p[q] >= threshold;
+        if (above != nl) return 1;
+        for (size_t i = 0; i < nl; i++)
+            if (!(p[lab[i]] >= threshold)) return 1;
+        return 0;
+    }
+    }
+}
+
+const char *wb_error_rule_name(wb_error_rule r) {
+    static const char *const n[] = {"top1", "topk", "exact", "threshold"};
+    return (unsigned)r < 4 ? n[r] : "?";
+}
+
 int wb_eval_run(wb_model *m, const int32_t *X, const size_t *loff, const uint32_t *lids, const uint32_t *idx,
                 size_t nidx, size_t batch, size_t k, float threshold, wb_metrics *out, float *probs, wb_err *e) {
     const wb_model_cfg *c = wb_model_cfg_get(m);
     size_t C = c->C, T = c->T;
     wb_task task = c->task;
+    size_t L = task == WB_TASK_BINARY ? 2 : C; /* label ids the model knows */
     memset(out, 0, sizeof *out);
     out->threshold = threshold;
     if (k < 1) k = 1;
@@ -57,58 +101,95 @@ int wb_eval_run(wb_model *m, const int32_t *X, const size_t *loff, const uint32_
     float *t = malloc(batch * C * sizeof *t);
     float *p = malloc(batch * C * sizeof *p);
     uint32_t *top = malloc(k * sizeof *top);
-    if (!xb || !y || !t || !p || !top) {
-        free(xb), free(y), free(t), free(p), free(top);
+    uint32_t *ord = malloc(batch * sizeof *ord); /* example ids of the batch: those in the loss first */
+    if (!xb || !y || !t || !p || !top || !ord) {
+        free(xb), free(y), free(t), free(p), free(top), free(ord);
         return wb_err_set(e, WB_ENOMEM, "out of memory");
     }
     double loss = 0, correct = 0, hits = 0, ntrue = 0, tp = 0, fp = 0, fn = 0;
+    size_t nloss = 0;
     int rc = 0;
     for (size_t s = 0; s < nidx; s += batch) {
-        size_t B = nidx - s < batch ? nidx - s : batch;
-        for (size_t j = 0; j < B; j++) memcpy(xb + j * T, X + (size_t)idx[s + j] * T, T * sizeof *xb);
-        wb_targets(task, C, loff, lids, idx + s, B, y, t);
-        float l;
-        rc = wb_model_predict(m, xb, B, task == WB_TASK_MULTICLASS ? y : NULL, task == WB_TASK_MULTICLASS ? NULL : t,
-                              NULL, p, &l, e);
-        if (rc) break;
-        loss += (double)l * (double)B;
+        size_t B = nidx - s < batch ? nidx - s : batch, nk = 0, nu = 0;
+        /* A binary or multiclass example whose label the model does not know
+         * has no target: it is predicted without one and left out of the loss. */
         for (size_t j = 0; j < B; j++) {
-            const float *pr = p + j * C;
+            uint32_t i = idx[s + j];
+            int unk = task != WB_TASK_MULTILABEL && loff[i] < loff[i + 1] && lids[loff[i]] >= L;
+            if (!unk) ord[nk++] = i;
+        }
+        for (size_t j = 0; j < B; j++) {
+            uint32_t i = idx[s + j];
+            if (task != WB_TASK_MULTILABEL && loff[i] < loff[i + 1] && lids[loff[i]] >= L) ord[nk + nu++] = i;
+        }
+        for (size_t j = 0; j < B; j++) memcpy(xb + j * T, X + (size_t)ord[j] * T, T * sizeof *xb);
+        wb_targets(task, C, loff, lids, ord, nk, y, t);
+        float l = 0;
+        if (nk)
+            rc = wb_model_predict(m, xb, nk, task == WB_TASK_MULTICLASS ? y : NULL,
+                                  task == WB_TASK_MULTICLASS ? NULL : t, NULL, p, &l, e);
+        if (!rc && nu) rc = wb_model_predict(m, xb + nk * T, nu, NULL, NULL, NULL, p + nk * C, NULL, e);
+        if (rc) break;
+        loss += (double)l * (double)nk;
+        nloss += nk;
+        /* ord is a stable partition of the batch: position of each example */
+        size_t a = 0, b = nk;
+        for (size_t j = 0; j < B; j++) {
+            uint32_t i = idx[s + j];
+            size_t at = a < nk && ord[a] == i ? a++ : b++;
+            const float *pr = p + at * C;
             if (probs) memcpy(probs + (s + j) * C, pr, C * sizeof *pr);
+            size_t la = loff[i], lb = loff[i + 1];
             if (task == WB_TASK_MULTICLASS) {
+                uint32_t yi = la < lb ? lids[la] : 0;
                 wb_topk(pr, C, k, top);
-                correct += top[0] == (uint32_t)y[j];
-                for (size_t q = 0; q < k; q++) hits += top[q] == (uint32_t)y[j];
+                correct += top[0] == yi;
+                for (size_t q = 0; q < k; q++) hits += top[q] == yi;
                 ntrue += 1;
                 continue;
             }
-            const float *tr = t + j * C;
-            int all = 1;
-            for (size_t q = 0; q < C; q++) {
-                int pred = pr[q] >= threshold, truth = tr[q] > 0.5f;
+            size_t unknown = 0; /* true labels no output stands for: never predicted */
+            for (size_t q = la; q < lb; q++) unknown += lids[q] >= L;
+            int all = unknown == 0;
+            if (task == WB_TASK_BINARY) {
+                int pred = pr[0] >= threshold, truth = la < lb && lids[la] == 1;
                 all &= pred == truth;
                 tp += pred && truth, fp += pred && !truth, fn += !pred && truth;
-                ntrue += task == WB_TASK_MULTILABEL && truth;
-            }
-            correct += all;
-            if (task == WB_TASK_MULTILABEL) {
-                wb_topk(pr, C, k, top);
-                for (size_t q = 0; q < k; q++) hits += tr[top[q]] > 0.5f;
-            } else {
-                /* binary: the top-1 of the two labels (1 - p, p), ties to
-                 * label 0; every example has one true label, so R@1 = P@1 */
+                correct += all;
+                /* the top-1 of the two labels (1 - p, p), ties to label 0;
+                 * every example has one true label, so R@1 = P@1 (issue 10:
+                 * R@1 was hits / positives, 1.49 on the quick-start) */
                 float two[2] = {1.0f - pr[0], pr[0]};
                 wb_topk(two, 2, 1, top);
-                hits += (top[0] == 1) == (tr[0] > 0.5f);
+                hits += unknown == 0 && (top[0] == 1) == truth;
+                ntrue += 1;
+                continue;
+            }
+            for (size_t q = la; q < lb; q++) {
+                if (lids[q] >= C) continue;
+                if (!(pr[lids[q]] >= threshold)) all = 0, fn += 1;
+                else tp += 1;
                 ntrue += 1;
             }
+            for (size_t q = 0; q < C; q++) {
+                if (!(pr[q] >= threshold)) continue;
+                int truth = 0;
+                for (size_t r = la; r < lb; r++) truth |= lids[r] == q;
+                if (!truth) all = 0, fp += 1;
+            }
+            fn += (double)unknown, ntrue += (double)unknown;
+            correct += all;
+            wb_topk(pr, C, k, top);
+            for (size_t q = 0; q < k; q++)
+                for (size_t r = la; r < lb; r++) hits += lids[r] == top[q];
         }
     }
-    free(xb), free(y), free(t), free(p), free(top);
+    free(xb), free(y), free(t), free(p), free(top), free(ord);
     if (rc) return rc;
     out->n = nidx;
+    out->n_loss = nloss;
     if (nidx) {
-        out->loss = loss / (double)nidx;
+        out->loss = nloss ? loss / (double)nloss : 0;
         out->acc = correct / (double)nidx;
         out->p_at_k = hits / ((double)k * (double)nidx);
         out->r_at_k = ntrue > 0 ? hits / ntrue : 0;

@@ -460,20 +460,18 @@ static float loss_of(const wb_model *m, wb_step *s, const int32_t *y, const floa
     return wb_sigmoid_bce_weighted(s->z, t, mw, NULL, s->B, m->c.C, s->dz, s->prob);
 }
 
+/* Right answers of a batch: the best label (multiclass: the label; multilabel:
+ * a true one, P@1's hits) or, binary, the 0.5 decision. */
 static size_t count_correct(const wb_model *m, const wb_step *s, const int32_t *y, const float *t) {
     size_t ok = 0, C = m->c.C;
     for (size_t b = 0; b < s->B; b++) {
         const float *p = s->prob + b * C;
-        if (m->c.task == WB_TASK_MULTICLASS) {
-            size_t best = 0;
-            for (size_t k = 1; k < C; k++)
-                if (p[k] > p[best]) best = k;
-            ok += (int32_t)best == y[b];
-        } else {
-            int all = 1;
-            for (size_t k = 0; k < C; k++) all &= (p[k] >= 0.5f) == (t[b * C + k] >= 0.5f);
-            ok += all;
-        }
+        size_t best = 0;
+        for (size_t k = 1; k < C; k++)
+            if (p[k] > p[best]) best = k;
+        if (m->c.task == WB_TASK_MULTICLASS) ok += (int32_t)best == y[b];
+        else if (m->c.task == WB_TASK_MULTILABEL) ok += t[b * C + best] >= 0.5f;
+        else ok += (p[0] >= 0.5f) == (t[b] >= 0.5f);
     }
     return ok;
 }

@@ -7,12 +7,19 @@
  */
 #include "wordbench/train.h"
 
+#include <errno.h>
+#include <inttypes.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
+#include <xxhash.h>
+
+#include "base/fileio.h"
 #include "wordbench/eval.h"
 #include "wordbench/split.h"
 
@@ -47,12 +54,16 @@ uint32_t *wb_split_indices(const wb_dataset *ds, int split, size_t *n) {
     return idx;
 }
 
-/* Trainer state: "key value" lines, then one "h ..." line per epoch. */
+/* Trainer state: "key value" lines, then one "h ..." line per epoch.  The
+ * run's options (batch ... data) are absent from checkpoints written before
+ * they were recorded: has_opts says whether they were read. */
 typedef struct tstate {
     size_t epoch, best_epoch, bad;
     double best;
     wb_epoch *hist;
     size_t nhist, cap;
+    int has_opts;
+    uint64_t batch, seed, patience, cw, data; /* cw, data: XXH3 of the class weights (0 = none), of the training examples */
 } tstate;
 
 static int hist_push(tstate *s, const wb_epoch *ep) {
@@ -72,10 +83,12 @@ static char *tstate_text(const tstate *s, size_t *len) {
     if (!b) return NULL;
     n += (size_t)snprintf(b + n, cap - n, "epoch %zu\nbest %.17g\nbest_epoch %zu\nbad %zu\n", s->epoch, s->best,
                           s->best_epoch, s->bad);
+    n += (size_t)snprintf(b + n, cap - n, "batch %" PRIu64 "\nseed %" PRIu64 "\npatience %" PRIu64 "\ncw %016" PRIx64
+                          "\ndata %016" PRIx64 "\n", s->batch, s->seed, s->patience, s->cw, s->data);
     for (size_t i = 0; i < s->nhist; i++) {
         const wb_epoch *h = &s->hist[i];
-        n += (size_t)snprintf(b + n, cap - n, "h %zu %.17g %.17g %d %.17g %.17g %.17g %zu\n", h->epoch, h->loss, h->acc,
-                              h->has_val, h->val_loss, h->val_acc, h->seconds, h->examples);
+        n += (size_t)snprintf(b + n, cap - n, "h %zu %.17g %.17g %d %.17g %.17g %.17g %zu %.17g\n", h->epoch, h->loss,
+                              h->acc, h->has_val, h->val_loss, h->val_acc, h->seconds, h->examples, h->val_r1);
     }
     *len = n;
     return b;
@@ -88,15 +101,180 @@ static int tstate_parse(tstate *s, const char *t, size_t len) {
     buf[len] = 0;
     int ok = sscanf(buf, "epoch %zu\nbest %lf\nbest_epoch %zu\nbad %zu\n", &s->epoch, &s->best, &s->best_epoch,
                     &s->bad) == 4;
+    const char *o = strstr(buf, "\nbatch ");
+    s->has_opts = o && sscanf(o, "\nbatch %" SCNu64 "\nseed %" SCNu64 "\npatience %" SCNu64 "\ncw %" SCNx64
+                                 "\ndata %" SCNx64, &s->batch, &s->seed, &s->patience, &s->cw, &s->data) == 5;
     for (char *p = strstr(buf, "\nh "); ok && p; p = strstr(p + 1, "\nh ")) {
         wb_epoch h;
         memset(&h, 0, sizeof h);
-        if (sscanf(p + 3, "%zu %lf %lf %d %lf %lf %lf %zu", &h.epoch, &h.loss, &h.acc, &h.has_val, &h.val_loss,
-                   &h.val_acc, &h.seconds, &h.examples) != 8 || hist_push(s, &h))
+        /* 8 fields in checkpoints written before val_r1 was recorded */
+        if (sscanf(p + 3, "%zu %lf %lf %d %lf %lf %lf %zu %lf", &h.epoch, &h.loss, &h.acc, &h.has_val, &h.val_loss,
+                   &h.val_acc, &h.seconds, &h.examples, &h.val_r1) < 8 || hist_push(s, &h))
             ok = 0;
     }
     free(buf);
     return ok && s->nhist == s->epoch ? 0 : -1;
+}
+
+static void note(const wb_train_opts *o, int warning, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void note(const wb_train_opts *o, int warning, const char *fmt, ...) {
+    if (!o->note) return;
+    char msg[2048];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    o->note(o->ctx, warning, msg);
+}
+
+/* XXH3 of the training examples in split order: their ids and label sets
+ * (0 when out of memory: then nothing is compared). */
+static uint64_t data_hash(const wb_dataset *ds, const uint32_t *tr, size_t ntr, size_t T) {
+    XXH3_state_t *h = XXH3_createState();
+    if (!h) return 0;
+    XXH3_64bits_reset(h);
+    const int32_t *X = wb_dataset_x(ds);
+    const size_t *loff;
+    const uint32_t *lids;
+    wb_dataset_labels(ds, &loff, &lids);
+    for (size_t i = 0; i < ntr; i++) {
+        uint64_t nl = loff[tr[i] + 1] - loff[tr[i]];
+        XXH3_64bits_update(h, X + (size_t)tr[i] * T, T * sizeof *X);
+        XXH3_64bits_update(h, &nl, sizeof nl);
+        XXH3_64bits_update(h, lids + loff[tr[i]], nl * sizeof *lids);
+    }
+    uint64_t d = XXH3_64bits_digest(h);
+    XXH3_freeState(h);
+    return d ? d : 1;
+}
+
+/* A list of "name A (checkpoint: B)" items. */
+typedef struct difflist {
+    char s[1536];
+    size_t n;
+    int count;
+} difflist;
+
+/* An item "name now (checkpoint: was)" when now and was differ; with now
+ * NULL, the item is `name` alone. */
+static void diff_add(difflist *d, const char *name, const char *now, const char *was) {
+    if ((now && !strcmp(now, was)) || d->n >= sizeof d->s - 1) return;
+    int k = now ? snprintf(d->s + d->n, sizeof d->s - d->n, "%s%s %s (checkpoint: %s)", d->count ? ", " : "", name, now, was)
+                : snprintf(d->s + d->n, sizeof d->s - d->n, "%s%s", d->count ? ", " : "", name);
+    if (k > 0) d->n = d->n + (size_t)k < sizeof d->s ? d->n + (size_t)k : sizeof d->s - 1;
+    d->count++;
+}
+
+static void diff_u(difflist *d, const char *name, uint64_t now, uint64_t was) {
+    char a[32], b[32];
+    snprintf(a, sizeof a, "%" PRIu64, now), snprintf(b, sizeof b, "%" PRIu64, was);
+    diff_add(d, name, a, b);
+}
+
+static void diff_f(difflist *d, const char *name, double now, double was) {
+    char a[32], b[32];
+    snprintf(a, sizeof a, "%g", now), snprintf(b, sizeof b, "%g", was);
+    diff_add(d, name, a, b);
+}
+
+static void widths_text(const wb_model_cfg *c, char *out, size_t cap) {
+    size_t n = 0;
+    out[0] = 0;
+    for (size_t i = 0; i < c->nwidths && n < cap; i++) {
+        int k = snprintf(out + n, cap - n, "%s%zu", i ? "," : "", c->widths[i]);
+        if (k < 0) break;
+        n += (size_t)k;
+    }
+}
+
+/* Options that fix the shapes or the computation: any difference means the
+ * checkpoint is of another model. */
+static void diff_model(difflist *d, const wb_model_cfg *a, const wb_model_cfg *b, const wb_optim *oa, const wb_optim *ob) {
+    diff_add(d, "model", wb_model_kind_name(a->kind), wb_model_kind_name(b->kind));
+    diff_add(d, "embeddings", wb_emb_mode_name(a->emb), wb_emb_mode_name(b->emb));
+    diff_add(d, "oov", wb_oov_mode_name(a->oov), wb_oov_mode_name(b->oov));
+    diff_add(d, "task", wb_task_name(a->task), wb_task_name(b->task));
+    diff_u(d, "labels", a->C, b->C);
+    diff_u(d, "vocabulary size", a->V, b->V);
+    diff_u(d, "emb-dim", a->E, b->E);
+    diff_u(d, "maxlen", a->T, b->T);
+    if (a->kind == b->kind && (a->kind == WB_MODEL_TUTORIAL || a->kind == WB_MODEL_KIM)) {
+        char wa[128], wb[128];
+        widths_text(a, wa, sizeof wa), widths_text(b, wb, sizeof wb);
+        diff_u(d, "filters", a->F, b->F);
+        diff_add(d, "widths", wa, wb);
+    }
+    diff_u(d, "hidden", a->H, b->H);
+    diff_f(d, "dropout", a->dropout, b->dropout);
+    diff_f(d, "max-norm", a->maxnorm, b->maxnorm);
+    diff_add(d, "optimizer", wb_optim_name(oa->kind), wb_optim_name(ob->kind));
+}
+
+/* Replace *mp by the checkpoint's model and fill st, or leave both when
+ * mode is WB_RESUME_IF_ANY and there is no checkpoint (*resumed = 0). */
+static int resume_load(wb_model **mp, const wb_train_opts *o, tstate *st, uint64_t cw,
+                       uint64_t data, int *resumed, wb_err *e) {
+    *resumed = 0;
+    wb_model *m = *mp, *nm = NULL;
+    wb_model_file f;
+    void *blob = NULL;
+    if (access(o->ckpt_path, F_OK) && errno == ENOENT) {
+        if (o->resume == WB_RESUME_REQUIRE)
+            return wb_err_at(e, ENOENT, o->ckpt_path, 0, -1, "no checkpoint to resume from (resume required)");
+        note(o, 0, "no checkpoint %s yet: starting at epoch 1", o->ckpt_path);
+        return 0;
+    }
+    int rc = wb_model_load_ex(&nm, o->ckpt_path, o->batch, o->max_memory, &f, &blob, e);
+    if (rc) return rc;
+    if (!f.trainer || !f.with_optimizer || tstate_parse(st, f.trainer, f.trainer_len)) {
+        rc = wb_err_at(e, WB_ECORRUPT, o->ckpt_path, 0, -1, "not a checkpoint (trainer or optimizer state missing)");
+        goto fail;
+    }
+    const wb_model_cfg *a = wb_model_cfg_get(m), *b = wb_model_cfg_get(nm);
+    wb_optim *oa = wb_model_optim(m), *ob = wb_model_optim(nm);
+    difflist d = {.n = 0};
+    diff_model(&d, a, b, oa, ob);
+    if (d.count) {
+        rc = wb_err_at(e, WB_EUSAGE, o->ckpt_path, 0, -1,
+                       "a checkpoint of another model: %s; resume with the checkpoint's options, or train without "
+                       "--resume to start over",
+                       d.s);
+        goto fail;
+    }
+    if ((rc = wb_model_adopt_store(nm, m, e))) goto fail;
+    /* Options that change the results: the run goes on with the new ones. */
+    difflist w = {.n = 0};
+    diff_f(&w, "lr", oa->lr, ob->lr);
+    diff_f(&w, "momentum", oa->momentum, ob->momentum);
+    diff_f(&w, "l2", oa->l2, ob->l2);
+    diff_f(&w, "clipnorm", oa->clipnorm, ob->clipnorm);
+    diff_f(&w, "clipvalue", oa->clipvalue, ob->clipvalue);
+    if (st->has_opts) {
+        diff_u(&w, "batch-size", o->batch, st->batch);
+        diff_u(&w, "seed", o->seed, st->seed);
+        diff_u(&w, "patience", o->patience, st->patience);
+        if (!cw != !st->cw) diff_add(&w, "class-weights", cw ? "set" : "none", st->cw ? "set" : "none");
+        else if (cw != st->cw) diff_add(&w, "class-weights (other values)", NULL, NULL);
+        if (data && st->data && data != st->data)
+            diff_add(&w, "the training examples (another file, split or preprocessing)", NULL, NULL);
+    }
+    if (w.count)
+        note(o, 1, "%s differ%s from the checkpoint %s: %s; the run continues with the new value%s and will not "
+                   "match an uninterrupted run",
+             w.count > 1 ? "options that change the results" : "an option that changes the results", w.count > 1 ? "" : "s",
+             o->ckpt_path, w.s, w.count > 1 ? "s" : "");
+    uint64_t t = ob->t;
+    *ob = *oa;
+    ob->t = t;
+    free(blob);
+    wb_model_destroy(m);
+    *mp = nm;
+    *resumed = 1;
+    return 0;
+fail:
+    free(blob);
+    wb_model_destroy(nm);
+    return rc;
 }
 
 static uint64_t mix(uint64_t seed, uint64_t a, uint64_t b) {
@@ -134,24 +312,31 @@ int wb_train_run(wb_model **mp, const wb_dataset *ds, const wb_train_opts *o, wb
     wb_dataset_labels(ds, &loff, &lids);
     const int32_t *X = wb_dataset_x(ds);
 
-    if (o->resume) {
-        wb_model *nm;
-        wb_model_file f;
-        void *blob;
-        rc = wb_model_load_ex(&nm, o->ckpt_path, B, o->max_memory, &f, &blob, e);
-        if (rc) goto done;
-        rc = wb_model_adopt_store(nm, m, e);
-        if (!rc && (!f.trainer || !f.with_optimizer || tstate_parse(&st, f.trainer, f.trainer_len)))
-            rc = wb_err_at(e, WB_ECORRUPT, o->ckpt_path, 0, -1, "not a checkpoint (trainer or optimizer state missing)");
-        free(blob);
-        if (rc) {
-            wb_model_destroy(nm);
-            goto done;
-        }
-        wb_model_destroy(m);
-        *mp = m = nm;
-        c = wb_model_cfg_get(m);
+    /* Temporaries of writers that died (kill -9) before their rename. */
+    const char *paths[2] = {o->out_path, o->ckpt_path};
+    for (int i = 0; i < 2; i++) {
+        char first[512];
+        size_t k = paths[i] ? wb_aw_clean_stale(paths[i], first, sizeof first) : 0;
+        if (k) note(o, 0, "removed %zu temporary file%s of an interrupted run (%s%s)", k, k > 1 ? "s" : "", first,
+                    k > 1 ? ", ..." : "");
     }
+    uint64_t cwh = o->class_weights ? XXH3_64bits(o->class_weights, C * sizeof *o->class_weights) | 1 : 0;
+    uint64_t dh = data_hash(ds, tr, ntr, T);
+    if (o->resume) {
+        int resumed;
+        if ((rc = resume_load(mp, o, &st, cwh, dh, &resumed, e))) goto done;
+        m = *mp;
+        c = wb_model_cfg_get(m);
+        if (resumed) {
+            res->resumed_from = st.epoch;
+            if (st.epoch >= o->epochs)
+                note(o, 0, "the checkpoint %s has done %zu epochs of %zu: nothing left to train (raise --epochs to go on)",
+                     o->ckpt_path, st.epoch, o->epochs);
+            else
+                note(o, 0, "resuming at epoch %zu of %zu (checkpoint %s)", st.epoch + 1, o->epochs, o->ckpt_path);
+        }
+    }
+    st.batch = B, st.seed = o->seed, st.patience = o->patience, st.cw = cwh, st.data = dh, st.has_opts = 1;
 
     /* what the model learns from the data before the first step (bow's
      * n-gram table); a resumed model has it already */
@@ -195,6 +380,7 @@ int wb_train_run(wb_model **mp, const wb_dataset *ds, const wb_train_opts *o, wb
             rc = wb_eval_run(m, X, loff, lids, val, nval, B, 1, 0.5f, &vm, NULL, e);
             if (rc) goto done;
             h.has_val = 1, h.val_loss = vm.loss, h.val_acc = vm.acc;
+            if (c->task == WB_TASK_MULTILABEL) h.val_acc = vm.p_at_k, h.val_r1 = vm.r_at_k; /* k = 1 */
         }
         h.seconds = now_s() - te;
         if (hist_push(&st, &h)) {

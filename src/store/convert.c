@@ -28,6 +28,7 @@
 #include <xxhash.h>
 #include <zlib.h>
 
+#include "base/fileio.h"
 #include "store/convert_int.h"
 #include "store/index_build.h"
 #include "store/publish.h"
@@ -929,6 +930,8 @@ static int detect(ctx *x, wb_convert_stats *st, uint64_t *line_base, wb_err *err
     const char *name = x->in.name;
     if ((rc = prefetch_lines(x, 2, &eof, err))) return rc;
     if (x->carry_len == 0) return wb_err_at(err, WB_EEMPTY, name, 0, -1, "the input is empty");
+    const char *kind = wb_file_kind(x->carry, x->carry_len);
+    if (kind) return wb_err_at(err, WB_EFORMAT, name, 0, -1, "%s, not word vectors", kind);
     if (x->carry_len >= 3 && !memcmp(x->carry, "\xEF\xBB\xBF", 3)) carry_drop(x, 3), x->stream_base = 3;
     const char *nl = memchr(x->carry, '\n', x->carry_len);
     size_t l1 = nl ? (size_t)(nl - x->carry) : x->carry_len;
@@ -971,9 +974,23 @@ static int detect(ctx *x, wb_convert_stats *st, uint64_t *line_base, wb_err *err
         while (q < p + ll && (x->carry[q] == ' ' || x->carry[q] == '\t' || x->carry[q] == '\r')) q++;
         if (q < p + ll) {
             x->dim = wb_text_line_dim(x->carry + p, ll);
-            if (x->dim == 0)
+            if (x->dim == 0) {
+                const char *l = x->carry + q;
+                size_t n = p + ll - q;
+                while (n && (l[n - 1] == '\r' || l[n - 1] == ' ')) n--;
+                char show[48];
+                size_t k = 0;
+                for (; k < n && k < 40; k++) show[k] = (unsigned char)l[k] < 0x20 || l[k] == 0x7f ? '?' : l[k];
+                show[k] = 0;
+                const char *what = n >= 9 && !memcmp(l, "__label__", 9) ? "fastText training data (labels and text)"
+                                   : memchr(l, ',', n) ? "CSV"
+                                   : memchr(l, '\t', n) ? "TSV" : NULL;
                 return wb_err_at(err, WB_EFORMAT, name, (long long)(skipped + 1), -1,
-                                 "cannot find any numbers after the word on the first line");
+                                 "cannot find any numbers after the word on the first line ('%s%s')%s%s%s; expected "
+                                 "'word v1 v2 ...' (GloVe) or a 'rows dim' header (word2vec text or binary)",
+                                 show, n > 40 ? "..." : "", what ? ": this looks like " : "", what ? what : "",
+                                 what ? ", not word vectors" : "");
+            }
             return 0;
         }
         if (!e) return wb_err_at(err, WB_EEMPTY, name, 0, -1, "the input holds only blank lines");

@@ -25,6 +25,7 @@
 #include <unistd.h>
 #include <xxhash.h>
 
+#include "base/fileio.h"
 #include "store/mdbcheck.h"
 #include "store/store_int.h"
 #include "wordbench/floatparse.h"
@@ -452,7 +453,15 @@ static int open_attempt(wb_store *st, const char *dir, unsigned flags, wb_err *e
     wb_npy_info vi, ni;
     if (dfd < 0) {
         rc = errno;
-        if (rc == ENOTDIR) return wb_err_at(err, WB_ECORRUPT, dir, 0, -1, "not a store directory");
+        if (rc == ENOTDIR) { /* a file: say what it is when its first bytes tell */
+            unsigned char head[64];
+            int fd = open(dir, O_RDONLY | O_CLOEXEC);
+            ssize_t n = fd >= 0 ? read(fd, head, sizeof head) : -1;
+            if (fd >= 0) close(fd);
+            const char *kind = n > 0 ? wb_file_kind(head, (size_t)n) : NULL;
+            return wb_err_at(err, WB_ECORRUPT, dir, 0, -1, "%s%snot a store directory (a store is the directory "
+                             "'wordbench convert' writes)", kind ? kind : "", kind ? ", " : "");
+        }
         return wb_err_at(err, rc, dir, 0, -1, "cannot open the store: %s", strerror(rc));
     }
     if ((rc = map_npy(dfd, dir, WB_STORE_VECTORS, 2, &vi, &st->vmap, &st->vmap_len, &st->info.vectors_bytes, err)) ||

@@ -506,7 +506,7 @@ static int cache_key(const wb_dataset_opts *o, uint64_t *key, wb_err *err) {
     XXH3_state_t *st = XXH3_createState();
     if (!st) return wb_err_set(err, WB_ENOMEM, "out of memory");
     XXH3_64bits_reset(st);
-    h_str(st, "wordbench dataset cache v1");
+    h_str(st, "wordbench dataset cache v1, reader 2"); /* reader 2: CR in fields read as LF */
     int rc = h_file(st, o->train_path, err);
     if (!rc) rc = h_file(st, o->valid_path, err);
     if (!rc) rc = h_file(st, o->test_path, err);

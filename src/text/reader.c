@@ -1,5 +1,6 @@
 /*
- * reader.c — streaming readers for labelled text: TSV, fastText, CSV.
+ * reader.c — streaming readers for labelled text: TSV, fastText, CSV, and
+ * plain lines (records to predict).
  * Contains: chunked input (line splitting without rescans), UTF-8 repair,
  * the three record parsers, the libcsv glue with line tracking.
  * Leaves out: tokenizing, label ids, splits (other modules); printing.
@@ -24,13 +25,17 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
+
+#include "base/fileio.h"
 
 #define WB_RD_CHUNK (64u << 10)  /* bytes read per read() at least */
 #define WB_RD_PIECE (1u << 20)   /* longest piece given to csv_parse at once */
 #define RD_SKIP 1                /* internal: the record was skipped (skip_bad) */
 #define ROLE_NONE (-1)
 #define ROLE_LABEL (-2)
+#define ROLE_ID (-3)
 #define ROLE_FEAT0 (-1000)       /* feature k has role ROLE_FEAT0 - k */
 
 /* A span of r->sb, or of r->in when in_input (text that was valid UTF-8 is
@@ -58,6 +63,7 @@ typedef struct rd {
     wb_span *tspan;                         /* (ntp) */
     wb_span *lspan; size_t lspcap;          /* (lpcap) */
     double *feat; size_t nfeat;             /* features of the current record */
+    rd_piece idp; int has_id;               /* CSV id_col field of the current record */
     /* CSV state */
     struct csv_parser csv;    /* libcsv parser */
     int csv_inited;           /* csv_init succeeded */
@@ -282,6 +288,25 @@ static int rd_add_label_field(rd *r, const char *s, size_t n) {
     return 0;
 }
 
+/* Python's text mode (universal newlines) inside a field: CR LF and a lone
+ * CR become LF, in place (the span only shrinks); a NUL follows the new end
+ * when `nul`.  A tokenizer then sees the same text as Keras' users, who read
+ * their files with open(path) (Keras' filters split at '\n', not at '\r'). */
+static size_t rd_newlines(char *p, size_t n, int nul) {
+    char *cr = memchr(p, '\r', n);
+    if (!cr) return n;
+    char *w = cr, *end = p + n;
+    for (const char *q = cr; q < end; q++) {
+        if (*q != '\r') *w++ = *q;
+        else {
+            *w++ = '\n';
+            if (q + 1 < end && q[1] == '\n') q++;
+        }
+    }
+    if (nul) *w = 0;
+    return (size_t)(w - p);
+}
+
 /* Hand the current record to the callback. */
 static int rd_emit(rd *r, long long line) {
     if (r->lspcap < r->nlp) {
@@ -291,18 +316,21 @@ static int rd_emit(rd *r, long long line) {
         r->lspcap = r->lpcap;
     }
     for (size_t i = 0; i < r->ntp; i++) {
-        r->tspan[i].ptr = (r->tp[i].in_input ? r->in : r->sb) + r->tp[i].off;
-        r->tspan[i].len = r->tp[i].len;
+        char *p = (r->tp[i].in_input ? r->in : r->sb) + r->tp[i].off;
+        r->tspan[i].ptr = p;
+        r->tspan[i].len = rd_newlines(p, r->tp[i].len, 1);
     }
     for (size_t i = 0; i < r->nlp; i++) {
-        r->lspan[i].ptr = (r->lp[i].in_input ? r->in : r->sb) + r->lp[i].off;
-        r->lspan[i].len = r->lp[i].len;
+        char *p = (r->lp[i].in_input ? r->in : r->sb) + r->lp[i].off;
+        r->lspan[i].ptr = p;
+        r->lspan[i].len = rd_newlines(p, r->lp[i].len, 0);
     }
     wb_example ex = {
         .line = line, .n_texts = r->ntp, .texts = r->tspan,
         .n_labels = r->nlp, .labels = r->lspan,
         .n_features = r->nfeat, .features = r->nfeat ? r->feat : NULL,
     };
+    if (r->has_id) ex.id.ptr = r->sb + r->idp.off, ex.id.len = r->idp.len;
     r->st->records++;
     return r->cb(r->ud, &ex);
 }
@@ -416,6 +444,12 @@ static int rd_tsv(rd *r) {
                 continue;
         }
         char show[64];
+        if (!tab && r->o->unlabelled) { /* all text */
+            rd_record_reset(r);
+            if ((rc = rd_line_piece(r, s, n, 1, &r->tp[0]))) return rc;
+            if ((rc = rd_emit(r, ln))) return rc;
+            continue;
+        }
         if (!tab) {
             rc = rd_bad(r, ln, "missing label: expected text<TAB>label, found no tab in '%s'",
                         rd_show(show, sizeof show, s, n));
@@ -425,12 +459,12 @@ static int rd_tsv(rd *r) {
         size_t tn = (size_t)(tab - s);
         rd_record_reset(r);
         if ((rc = rd_add_label_field(r, tab + 1, n - tn - 1))) return rc;
-        if (r->nlp == 0) {
+        if (r->nlp == 0 && !r->o->unlabelled) {
             rc = rd_bad(r, ln, "missing label: expected a label after the tab, found nothing");
             if (rc == RD_SKIP) continue;
             return rc;
         }
-        if (rd_blank(s, tn)) {
+        if (rd_blank(s, tn) && !r->o->unlabelled) {
             rc = rd_bad(r, ln, "empty text: expected text before the tab, found %s",
                         tn ? "only white space" : "nothing");
             if (rc == RD_SKIP) continue;
@@ -473,14 +507,14 @@ static int rd_fasttext(rd *r) {
             if ((rc = rd_add_label(r, s + i + pn, j - i - pn))) return rc;
             i = j;
         }
-        if (!bad && r->nlp == 0) {
+        if (!bad && r->nlp == 0 && !r->o->unlabelled) {
             rc = rd_bad(r, ln, "missing label: expected a first token starting with '%s', found '%s'",
                         pre, rd_show(show, sizeof show, s + i, n - i));
             bad = 1;
         }
         size_t e = n;
         while (e > i && ft_ws((unsigned char)s[e - 1])) e--;
-        if (!bad && e == i) {
+        if (!bad && e == i && !r->o->unlabelled) {
             rc = rd_bad(r, ln, "empty text: expected text after the labels, found nothing");
             bad = 1;
         }
@@ -491,6 +525,22 @@ static int rd_fasttext(rd *r) {
         /* s[e] is white space, the line's '\r' or '\n', or just past the data
          * (rd_fill always leaves room): writable and no longer needed */
         if ((rc = rd_line_piece(r, s + i, e - i, 1, &r->tp[0]))) return rc;
+        if ((rc = rd_emit(r, ln))) return rc;
+    }
+    return rc;
+}
+
+/* ---- plain lines -------------------------------------------------------- */
+
+static int rd_lines(rd *r) {
+    char *s;
+    size_t n;
+    long long ln;
+    int rc;
+    r->ntp = 1;
+    while ((rc = rd_getline(r, &s, &n, &ln)) == 1) {
+        rd_record_reset(r);
+        if ((rc = rd_line_piece(r, s, n, 1, &r->tp[0]))) return rc;
         if ((rc = rd_emit(r, ln))) return rc;
     }
     return rc;
@@ -510,16 +560,18 @@ static int csv_header(rd *r) {
     r->role = malloc((r->ncols ? r->ncols : 1) * sizeof *r->role);
     if (!r->role) return wb_err_set(r->err, WB_ENOMEM, "out of memory");
     for (size_t c = 0; c < r->ncols; c++) r->role[c] = ROLE_NONE;
-    size_t nreq = ntc + 1 + o->n_feature_cols;
+    size_t nreq = ntc + 1 + o->n_feature_cols + (o->id_col ? 1 : 0);
     for (size_t q = 0; q < nreq; q++) {
         const char *want;
         int role;
         const char *what;
         if (q < ntc) { want = tc[q]; role = (int)q; what = "text"; }
         else if (q == ntc) { want = lc; role = ROLE_LABEL; what = "label"; }
+        else if (q == nreq - 1 && o->id_col) { want = o->id_col; role = ROLE_ID; what = "id"; }
         else { want = o->feature_cols[q - ntc - 1]; role = ROLE_FEAT0 - (int)(q - ntc - 1); what = "feature"; }
         size_t c = 0;
         while (c < r->ncols && strcmp(r->names[c], want) != 0) c++;
+        if (c == r->ncols && role == ROLE_LABEL && o->unlabelled) continue; /* nothing to learn from: fine */
         if (c == r->ncols) {
             char list[700];
             size_t k = 0;
@@ -535,7 +587,7 @@ static int csv_header(rd *r) {
         }
         if (r->role[c] != ROLE_NONE)
             return wb_err_at(r->err, WB_EUSAGE, r->fname, r->row_line, -1,
-                             "column '%s' is given two roles (text, label or feature)", want);
+                             "column '%s' is given two roles (text, label, feature or id)", want);
         r->role[c] = role;
     }
     r->ntp = ntc;
@@ -568,6 +620,7 @@ static void csv_field(void *s, size_t len, void *ud) {
     if (c == 0) {
         rd_record_reset(r);
         r->have_text = 0;
+        r->has_id = 0;
         r->bad[0] = 0;
     }
     if (c >= r->ncols || r->bad[0]) return;
@@ -579,6 +632,9 @@ static void csv_field(void *s, size_t len, void *ud) {
         if (!rd_blank(f, len)) r->have_text = 1;
     } else if (role == ROLE_LABEL) {
         e = rd_add_label_field(r, f, len);
+    } else if (role == ROLE_ID) {
+        e = rd_append_utf8(r, f, len, &r->idp);
+        r->has_id = !e;
     } else if (role <= ROLE_FEAT0) {
         size_t k = (size_t)(ROLE_FEAT0 - role);
         char *end;
@@ -613,10 +669,10 @@ static void csv_row(int term, void *ud) {
                     r->ncols, nf);
     } else if (r->bad[0]) {
         rc = rd_bad(r, r->row_line, "%s", r->bad);
-    } else if (r->nlp == 0) {
+    } else if (r->nlp == 0 && !r->o->unlabelled) {
         rc = rd_bad(r, r->row_line, "missing label: column '%s' is empty",
                     r->o->label_col ? r->o->label_col : "label");
-    } else if (!r->have_text) {
+    } else if (!r->have_text && !r->o->unlabelled) {
         if (r->ntp > 1)
             rc = rd_bad(r, r->row_line, "empty text: expected text, found all %zu text columns empty",
                         r->ntp);
@@ -707,6 +763,7 @@ const char *wb_reader_format_name(wb_reader_format f) {
     case WB_READER_TSV: return "tsv";
     case WB_READER_FASTTEXT: return "fasttext";
     case WB_READER_CSV: return "csv";
+    case WB_READER_LINES: return "lines";
     default: return "auto";
     }
 }
@@ -731,7 +788,7 @@ static wb_reader_format rd_detect(rd *r, const char *path) {
 }
 
 static int rd_check_opts(const wb_reader_opts *o, wb_err *err) {
-    if (o->format < WB_READER_AUTO || o->format > WB_READER_CSV)
+    if (o->format < WB_READER_AUTO || o->format > WB_READER_LINES)
         return wb_err_set(err, WB_EUSAGE, "unknown reader format %d", (int)o->format);
     if (o->label_prefix && !*o->label_prefix)
         return wb_err_set(err, WB_EUSAGE, "the label prefix must not be empty");
@@ -743,12 +800,21 @@ static int rd_check_opts(const wb_reader_opts *o, wb_err *err) {
                 return wb_err_set(err, WB_EUSAGE, "text column %zu has no name", i + 1);
     if (o->label_col && !*o->label_col)
         return wb_err_set(err, WB_EUSAGE, "the label column has no name");
+    if (o->id_col && !*o->id_col)
+        return wb_err_set(err, WB_EUSAGE, "the id column has no name");
     if (o->n_feature_cols && !o->feature_cols)
         return wb_err_set(err, WB_EUSAGE, "n_feature_cols given without feature_cols");
     for (size_t i = 0; i < o->n_feature_cols; i++)
         if (!o->feature_cols[i] || !*o->feature_cols[i])
             return wb_err_set(err, WB_EUSAGE, "feature column %zu has no name", i + 1);
     return 0;
+}
+
+/* A directory holding a store's vectors.npy. */
+static int rd_is_store(const char *dir) {
+    char p[4096];
+    snprintf(p, sizeof p, "%s/vectors.npy", dir);
+    return access(p, F_OK) == 0;
 }
 
 int wb_reader_read(const char *path, const wb_reader_opts *o,
@@ -786,10 +852,27 @@ int wb_reader_read(const char *path, const wb_reader_opts *o,
 #ifdef POSIX_FADV_SEQUENTIAL
     if (r.close_fd) (void)posix_fadvise(r.fd, 0, 0, POSIX_FADV_SEQUENTIAL);
 #endif
-    /* Prime the buffer (enough for the BOM and format detection). */
-    while (!r.eof && r.end < 3) {
+    if (r.close_fd) {
+        struct stat sb;
+        if (!fstat(r.fd, &sb) && S_ISDIR(sb.st_mode)) {
+            rc = wb_err_at(err, WB_EFORMAT, path, 0, -1, "a directory, not a text file%s",
+                           rd_is_store(path) ? " (a store made by 'wordbench convert'?)" : "");
+            goto done;
+        }
+    }
+    /* Prime the buffer (enough for the BOM, format detection and a look at
+     * what the file is; a terminal or pipe gives what it has). */
+    while (!r.eof && r.end < 64) {
         int e = rd_fill(&r);
         if (e) { rc = rd_io_err(&r, e); goto done; }
+        if (!r.close_fd) break;
+    }
+    const char *kind = wb_file_kind(r.in, r.end);
+    if (kind || memchr(r.in, 0, r.end < 4096 ? r.end : 4096)) {
+        rc = wb_err_at(err, WB_EFORMAT, r.fname, 0, -1, "%s, not text%s", kind ? kind : "binary data (NUL bytes)",
+                       !kind ? "" : !strcmp(kind, "gzip-compressed data") ? ": decompress it first (zcat)"
+                       : !strcmp(kind, "a wordbench model file") ? " (eval, predict and summary take it as MODEL)" : "");
+        goto done;
     }
     if (r.end >= 3 && memcmp(r.in, "\xEF\xBB\xBF", 3) == 0) r.start = r.scan = 3;
 
@@ -804,6 +887,7 @@ int wb_reader_read(const char *path, const wb_reader_opts *o,
     }
     if (f == WB_READER_TSV) rc = rd_tsv(&r);
     else if (f == WB_READER_FASTTEXT) rc = rd_fasttext(&r);
+    else if (f == WB_READER_LINES) rc = rd_lines(&r);
     else rc = rd_csv(&r);
 
 done:

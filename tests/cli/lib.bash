@@ -3,6 +3,10 @@
 #   need_wb NAME        skip (77) when $WB is unset, fail when it is not executable
 #   ok / bad MSG        count a passed / failed check (bad prints MSG on stderr)
 #   finish NAME         print "NAME: N passed, M failed" and exit 0 or 1
+#   run CMD...          run CMD with stdin from /dev/null, stdout to $T/out, stderr to $T/err,
+#                       its status in $rc ($T: the script's scratch directory)
+#   expect_rc N WHAT    check that the last run exited N
+#   has TEXT WHAT       check that the last run's stderr holds TEXT (fixed string)
 pass=0
 fail=0
 
@@ -28,3 +32,7 @@ finish() {
     echo "$1: $pass passed, $fail failed"
     [ "$fail" -eq 0 ] && exit 0 || exit 1
 }
+
+run() { "$@" >"$T/out" 2>"$T/err" </dev/null; rc=$?; }
+expect_rc() { [ "$rc" -eq "$1" ] && ok || bad "$2: exit $rc, expected $1 (stderr: $(head -c 600 "$T/err"))"; }
+has() { grep -qF -- "$1" "$T/err" && ok || bad "$2: stderr lacks '$1': $(head -c 600 "$T/err")"; }

@@ -237,9 +237,10 @@ usage_case "export without an output" export s
 run "$WB" info s
 expect_rc 0 "info"
 quiet_err "info"
-out_has "info rows" "rows         60"
-out_has "info dim" "dim          16"
-out_has "info dtype" "dtype        f32"
+out_has "info rows" "rows           60"
+out_has "info dim" "dim            16"
+out_has "info dtype" "dtype          f32"
+out_has "info invalid UTF-8" "invalid UTF-8  0"
 out_has "info source" "demo.glove.txt"
 out_has "info fingerprint" "$FP"
 run "$WB" info --json s

@@ -167,13 +167,16 @@ def tutorial_cnn(emb, E, C, seed):
 
 
 def make_embedding(kind, store, words, M_fn):
-    """kind: nn-frozen, nn-dense, nn-sparse, store-frozen, store-finetune -> (module, optimizers for it)."""
+    """kind: nn-frozen, nn-dense, nn-sparse, store-frozen, store-finetune[-torchadam] -> (module, optimizers)."""
     import torch
     import torch.nn as nn
     if kind.startswith("store-"):
-        from wordbench.torch import StoreEmbedding
+        from wordbench.torch import SparseAdam, StoreEmbedding
         emb = StoreEmbedding(store, words, mode="frozen" if kind == "store-frozen" else "finetune", padding_idx=0)
-        opts = [] if kind == "store-frozen" else [torch.optim.SparseAdam(list(emb.parameters()), lr=1e-3, eps=1e-7)]
+        # store-finetune: wordbench.torch.SparseAdam (moments only for rows with gradients);
+        # store-finetune-torchadam: torch.optim.SparseAdam (zero-filled V x E moments), same numbers
+        Opt = torch.optim.SparseAdam if kind == "store-finetune-torchadam" else SparseAdam
+        opts = [] if kind == "store-frozen" else [Opt(list(emb.parameters()), lr=1e-3, eps=1e-7)]
         return emb, opts
     M = M_fn()
     emb = nn.Embedding.from_pretrained(torch.from_numpy(M), freeze=kind == "nn-frozen", padding_idx=0,
@@ -410,7 +413,7 @@ def main():
     r2.add_argument("--store", required=True)
     r2.add_argument("--vocab", type=int, default=20000)
     r2.add_argument("--lines", type=int, default=3200)
-    r2.add_argument("--kinds", default="store-frozen,store-finetune,nn-frozen,nn-whole")
+    r2.add_argument("--kinds", default="store-frozen,store-finetune,store-finetune-torchadam,nn-frozen,nn-whole")
     for s in (lk, tr, r2):
         s.add_argument("--seed", type=int, default=1)
     for s in (lk, tr):
