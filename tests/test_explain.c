@@ -95,7 +95,8 @@ static wb_model *make(wb_model_kind kind, wb_task task, size_t H) {
 static void shake(wb_model *m, const int32_t *X) {
     uint32_t idx[NB] = {0, 1, 2, 3, 4};
     wb_err e;
-    if (wb_model_fit(m, X, idx, NB, &e)) fail_msg("fit: %s", e.msg);
+    wb_ids xv = {.data = X, .n = NB, .T = wb_model_cfg_get(m)->T, .width = 4};
+    if (wb_model_fit(m, &xv, idx, NB, &e)) fail_msg("fit: %s", e.msg);
     for (size_t i = 0; i < wb_model_ntensors(m); i++) {
         float *w;
         size_t n;

@@ -237,26 +237,6 @@ static void test_unknown(void **state) {
     wb_scores_free(&s);
 }
 
-/* ROC-AUC by hand: pairs (positive, negative) ranked right count 1, tied
- * 1/2; one class only is undefined. */
-static void test_roc_auc(void **state) {
-    (void)state;
-    wb_err e;
-    double auc;
-    float sc[5] = {0.9f, 0.4f, 0.4f, 0.2f, 0.7f};
-    uint8_t tr[5] = {1, 1, 0, 0, 0};
-    /* positives 0.9, 0.4 against 0.4, 0.2, 0.7: 3 + (0.5 + 1 + 0) = 4.5 of 6 */
-    assert_int_equal(wb_roc_auc(sc, 1, tr, 5, &auc, &e), 0);
-    assert_near(auc, 4.5 / 6, 1e-15);
-    uint8_t all[5] = {1, 1, 1, 1, 1};
-    assert_int_equal(wb_roc_auc(sc, 1, all, 5, &auc, &e), 0);
-    assert_true(isnan(auc));
-    float two[4] = {0.1f, 0.9f, 0.8f, 0.3f}; /* stride 2: scores 0.1, 0.8 */
-    uint8_t t2[2] = {0, 1};
-    assert_int_equal(wb_roc_auc(two, 2, t2, 2, &auc, &e), 0);
-    assert_near(auc, 1, 0);
-}
-
 static void test_edges(void **state) {
     (void)state;
     wb_scores s;
@@ -299,7 +279,7 @@ int main(void) {
         cmocka_unit_test(test_binary),       cmocka_unit_test(test_multiclass),
         cmocka_unit_test(test_multilabel),   cmocka_unit_test(test_binary_recall_at_most_one),
         cmocka_unit_test(test_ties),         cmocka_unit_test(test_unknown),
-        cmocka_unit_test(test_edges),        cmocka_unit_test(test_roc_auc),
+        cmocka_unit_test(test_edges),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

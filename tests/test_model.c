@@ -1227,6 +1227,7 @@ static void eval_case(wb_task task) {
         loff[i + 1] = k;
         idx[i] = (uint32_t)((i * 5) % PN); /* a permutation */
     }
+    const wb_ids Xi = {.data = X, .n = PN, .T = PT, .width = 4}; /* the rows as wb_eval_run takes them */
     wb_rng r;
     wb_rng_init(&r, 1);
     /* a few steps: an imperfect model */
@@ -1238,7 +1239,7 @@ static void eval_case(wb_task task) {
         wb_metrics mt;
         float probs[PN * 3], pp[3];
         wb_err e;
-        assert_int_equal(wb_eval_run(m, X, loff, lids, idx, PN, 8, k, 0.4f, &mt, probs, &e), 0);
+        assert_int_equal(wb_eval_run(m, &Xi, loff, lids, idx, PN, 8, k, 0.4f, &mt, probs, &e), 0);
         assert_int_equal(mt.n, PN);
         assert_int_equal(mt.k, task == WB_TASK_BINARY ? 1 : k);
         assert_true(mt.threshold == 0.4f);
@@ -1296,7 +1297,7 @@ static void eval_case(wb_task task) {
         prev_r = mt.r_at_k;
         /* the batch size does not change the figures */
         wb_metrics m2;
-        assert_int_equal(wb_eval_run(m, X, loff, lids, idx, PN, 32, k, 0.4f, &m2, NULL, NULL), 0);
+        assert_int_equal(wb_eval_run(m, &Xi, loff, lids, idx, PN, 32, k, 0.4f, &m2, NULL, NULL), 0);
         assert_float_equal(m2.loss, mt.loss, 1e-5 * (1 + mt.loss));
         assert_float_equal(m2.acc, mt.acc, 1e-12);
         assert_float_equal(m2.r_at_k, mt.r_at_k, 1e-12);
@@ -1304,7 +1305,7 @@ static void eval_case(wb_task task) {
     }
     /* k beyond C is clamped */
     wb_metrics mt;
-    assert_int_equal(wb_eval_run(m, X, loff, lids, idx, PN, 8, 99, 0.5f, &mt, NULL, NULL), 0);
+    assert_int_equal(wb_eval_run(m, &Xi, loff, lids, idx, PN, 8, 99, 0.5f, &mt, NULL, NULL), 0);
     assert_int_equal(mt.k, task == WB_TASK_BINARY ? 1 : C);
     wb_model_destroy(m);
 }

@@ -108,6 +108,15 @@ static void test_dtype_size_and_name(void **state) {
     assert_string_equal(wb_dtype_name(WB_DTYPE_F16), "f16");
     assert_string_equal(wb_dtype_name((wb_dtype)0), "?");
     assert_string_equal(wb_dtype_name((wb_dtype)-5), "?");
+    /* the data set's types (dataset.h) */
+    static const struct { wb_dtype t; size_t size; const char *name; } more[] = {
+        {WB_DTYPE_I32, 4, "i32"}, {WB_DTYPE_U16, 2, "u16"}, {WB_DTYPE_U8, 1, "u8"},
+        {WB_DTYPE_U32, 4, "u32"}, {WB_DTYPE_U64, 8, "u64"}, {WB_DTYPE_F64, 8, "f64"}};
+    for (size_t i = 0; i < sizeof more / sizeof more[0]; i++) {
+        assert_int_equal(wb_dtype_size(more[i].t), more[i].size);
+        assert_string_equal(wb_dtype_name(more[i].t), more[i].name);
+    }
+    assert_int_equal(wb_dtype_size((wb_dtype)9), 0);
 }
 
 /* ---- writer ------------------------------------------------------------ */
@@ -125,6 +134,12 @@ static void test_write_exact_bytes(void **state) {
         {WB_DTYPE_F16, 2, 400000, 300, "{'descr': '<f2', 'fortran_order': False, 'shape': (400000, 300), }"},
         {WB_DTYPE_F32, 1, 7, 99, "{'descr': '<f4', 'fortran_order': False, 'shape': (7,), }"},
         {WB_DTYPE_F16, 1, 0, 0, "{'descr': '<f2', 'fortran_order': False, 'shape': (0,), }"},
+        {WB_DTYPE_I32, 2, 5, 60, "{'descr': '<i4', 'fortran_order': False, 'shape': (5, 60), }"},
+        {WB_DTYPE_U16, 2, 5, 60, "{'descr': '<u2', 'fortran_order': False, 'shape': (5, 60), }"},
+        {WB_DTYPE_U8, 1, 5, 0, "{'descr': '|u1', 'fortran_order': False, 'shape': (5,), }"},
+        {WB_DTYPE_U32, 1, 5, 0, "{'descr': '<u4', 'fortran_order': False, 'shape': (5,), }"},
+        {WB_DTYPE_U64, 1, 6, 0, "{'descr': '<u8', 'fortran_order': False, 'shape': (6,), }"},
+        {WB_DTYPE_F64, 2, 5, 2, "{'descr': '<f8', 'fortran_order': False, 'shape': (5, 2), }"},
         {WB_DTYPE_F32, 2, UINT64_MAX, UINT64_MAX,
          "{'descr': '<f4', 'fortran_order': False, 'shape': (18446744073709551615, 18446744073709551615), }"},
     };
@@ -151,7 +166,7 @@ static void test_write_usage_errors(void **state) {
     assert_int_equal(wb_npy_header_write(buf, sizeof buf - 1, WB_DTYPE_F32, 2, 1, 1), WB_EUSAGE);
     assert_int_equal(wb_npy_header_write(NULL, sizeof buf, WB_DTYPE_F32, 2, 1, 1), WB_EUSAGE);
     assert_int_equal(wb_npy_header_write(buf, sizeof buf, (wb_dtype)0, 2, 1, 1), WB_EUSAGE);
-    assert_int_equal(wb_npy_header_write(buf, sizeof buf, (wb_dtype)3, 2, 1, 1), WB_EUSAGE);
+    assert_int_equal(wb_npy_header_write(buf, sizeof buf, (wb_dtype)9, 2, 1, 1), WB_EUSAGE);
     assert_int_equal(wb_npy_header_write(buf, sizeof buf, WB_DTYPE_F16, 0, 1, 1), WB_EUSAGE);
     assert_int_equal(wb_npy_header_write(buf, sizeof buf, WB_DTYPE_F16, 3, 1, 1), WB_EUSAGE);
     assert_int_equal(wb_npy_header_write(buf, sizeof buf, WB_DTYPE_F16, -1, 1, 1), WB_EUSAGE);
@@ -159,6 +174,21 @@ static void test_write_usage_errors(void **state) {
 }
 
 /* ---- round trip -------------------------------------------------------- */
+
+/* The data set's types are written but never parsed as a store matrix. */
+static void test_dataset_types_not_parsed(void **state) {
+    (void)state;
+    static const wb_dtype dts[] = {WB_DTYPE_I32, WB_DTYPE_U16, WB_DTYPE_U8, WB_DTYPE_U32, WB_DTYPE_U64, WB_DTYPE_F64};
+    unsigned char buf[WB_NPY_DATA_OFFSET];
+    for (size_t d = 0; d < sizeof dts / sizeof dts[0]; d++) {
+        assert_int_equal(wb_npy_header_write(buf, sizeof buf, dts[d], 1, 3, 0), 0);
+        wb_npy_info ni;
+        wb_err err;
+        wb_err_clear(&err);
+        assert_int_equal(wb_npy_header_parse(buf, sizeof buf, &ni, &err), WB_EFORMAT);
+        assert_non_null(strstr(err.msg, "is not supported"));
+    }
+}
 
 static void test_roundtrip(void **state) {
     (void)state;
@@ -769,6 +799,7 @@ int main(void) {
         cmocka_unit_test(test_write_exact_bytes),
         cmocka_unit_test(test_write_usage_errors),
         cmocka_unit_test(test_roundtrip),
+        cmocka_unit_test(test_dataset_types_not_parsed),
         cmocka_unit_test(test_numpy_loads_written_file),
         cmocka_unit_test(test_fixtures_accepted),
         cmocka_unit_test(test_fixtures_rejected),

@@ -255,7 +255,8 @@ static void check_kind(const char *name, wb_model_cfg *c) {
     uint32_t idx[NB] = {0, 1, 2, 3, 4};
     wb_err e;
     wb_err_clear(&e);
-    if (wb_model_fit(m, X, idx, NB, &e)) fail_msg("%s: fit: %s", name, e.msg);
+    wb_ids xi = {.data = X, .n = NB, .T = c->T, .width = 4};
+    if (wb_model_fit(m, &xi, idx, NB, &e)) fail_msg("%s: fit: %s", name, e.msg);
     /* Zero biases put an empty text's pre-activations exactly on a ReLU's
      * kink (0 + 0): shift every weight a little, away from such ties, and
      * every bias by +0.3 so that most ReLUs are well inside their linear
@@ -398,7 +399,12 @@ static void test_bow_features(void **state) {
         int32_t x1[6] = {2, 3, 0, 0, 0, 0};
         float p[NB];
         assert_int_equal(wb_model_predict(m, x1, 1, NULL, NULL, NULL, p, NULL, &e), WB_EUSAGE); /* not fitted */
-        assert_int_equal(wb_model_fit(m, X, idx, 3, &e), 0);
+        /* fitted on int32 ids (counts) and on a uint16 copy (tf-idf), as
+         * a data set stores them when the vocabulary fits */
+        uint16_t X16[NB * 6];
+        for (size_t k = 0; k < NB * 6; k++) X16[k] = (uint16_t)X[k];
+        wb_ids xi = tfidf ? (wb_ids){.data = X16, .n = NB, .T = 6, .width = 2} : (wb_ids){.data = X, .n = NB, .T = 6, .width = 4};
+        assert_int_equal(wb_model_fit(m, &xi, idx, 3, &e), 0);
         /* bigrams seen: (a b), (b a), (b c): D = V + 3 */
         const wb_model_cfg *mc = wb_model_cfg_get(m);
         assert_int_equal(mc->D, NV + 3);
@@ -482,10 +488,10 @@ static void test_roundtrip(void **state) {
         float t[NB * 8], p[NB * 8], q[NB * 8];
         batch(c.T, X, y, t, c.C, 7);
         wb_model *m = make(&c);
-        uint32_t idx[NB] = {0, 1, 2, 3, 4};
         wb_err e;
         wb_err_clear(&e);
-        assert_int_equal(wb_model_fit(m, X, idx, NB, &e), 0);
+        wb_ids xi = {.data = X, .n = NB, .T = c.T, .width = 4};
+        assert_int_equal(wb_model_fit(m, &xi, NULL, NB, &e), 0); /* NULL: rows 0..NB-1, as idx */
         wb_rng rng;
         wb_rng_init(&rng, 3);
         for (int s = 0; s < 3; s++) assert_int_equal(wb_model_train_step(m, X, NB, NULL, t, NULL, &rng, NULL, NULL, &e), 0);

@@ -22,6 +22,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,6 +40,15 @@
 
 #define SENT WB_FIXTURES "/text/demo_sentiment.tsv"
 #define SENT_TEST WB_FIXTURES "/text/demo_sentiment_test.tsv"
+
+
+/* All rows of the data set's id matrix as int32 (malloc'd). */
+static int32_t *ds_rows(const wb_dataset *ds) {
+    const wb_ids *x = wb_dataset_ids(ds);
+    int32_t *out = malloc(x->n * x->T * sizeof *out);
+    for (uint32_t i = 0; out && i < x->n; i++) wb_ids_gather(x, &i, 1, out + (size_t)i * x->T);
+    return out;
+}
 
 static char *g_dir;
 
@@ -86,6 +96,9 @@ static wb_model *model_for(const wb_dataset *ds, wb_model_kind kind, float lr) {
     return m;
 }
 
+/* Lanes of every step of train() (wb_train_opts.threads). */
+static size_t g_threads = 1;
+
 typedef struct run {
     const char *out, *ckpt;
     size_t epochs, patience;
@@ -100,6 +113,7 @@ static int train(const wb_dataset *ds, wb_model **m, const run *r, wb_train_resu
     wb_train_opts_init(&o);
     o.epochs = r->epochs, o.patience = r->patience, o.resume = r->resume, o.restore_best = r->restore_best;
     o.seed = r->seed ? r->seed : 1;
+    o.threads = g_threads;
     o.out_path = r->out, o.ckpt_path = r->ckpt, o.file = &f;
     wb_err_clear(e);
     return wb_train_run(m, ds, &o, res, e);
@@ -176,7 +190,7 @@ static void test_determinism(void **state) {
     const uint32_t *lids;
     wb_dataset_labels(ds, &loff, &lids);
     wb_metrics mt;
-    assert_int_equal(wb_eval_run(l, wb_dataset_x(ds), loff, lids, val, nval, 32, 1, 0.5f, &mt, NULL, &e), 0);
+    assert_int_equal(wb_eval_run(l, wb_dataset_ids(ds), loff, lids, val, nval, 32, 1, 0.5f, &mt, NULL, &e), 0);
     assert_true(mt.loss == ra.history[2].val_loss);
     assert_true(mt.acc == ra.history[2].val_acc);
     free(val), free(blob);
@@ -239,6 +253,20 @@ static void test_resume(void **state) {
     wb_model_destroy(m1), wb_model_destroy(m2);
     free(o1), free(o2), free(ck);
     wb_dataset_destroy(ds);
+}
+
+/* The same with every step split over 2 lanes (lanes.c): two runs give the
+ * same bytes, a resumed run the uninterrupted one's. */
+static void test_determinism_threads2(void **state) {
+    g_threads = 2;
+    test_determinism(state);
+    g_threads = 1;
+}
+
+static void test_resume_threads2(void **state) {
+    g_threads = 2;
+    test_resume(state);
+    g_threads = 1;
 }
 
 /* ---- early stopping, restore-best ---- */
@@ -384,7 +412,7 @@ static void test_checkpoint_errors(void **state) {
     r.ckpt = NULL;
     assert_int_equal(train(ds, &m, &r, &res, &e), WB_EUSAGE);
     free(res.history);
-    r.resume = 0, r.out = NULL;
+    r.resume = 0, r.out = NULL, r.restore_best = 1;
     assert_int_equal(train(ds, &m, &r, &res, &e), WB_EUSAGE);
     free(res.history);
     /* a checkpoint of another configuration */
@@ -508,7 +536,7 @@ static void test_bundle_meta(void **state) {
     assert_int_equal(wb_bundle_attach_store(b, NULL, &e), 0); /* learned: nothing to do */
     /* encode = the data set's rows ("King" differs from "king": lower 0) */
     static const char *const texts[] = {"the king is here", "the queen is there", "a dog in the village", "the king again"};
-    const int32_t *X = wb_dataset_x(ds);
+    int32_t *X = ds_rows(ds);
     for (size_t i = 0; i < 4; i++) {
         int32_t row[3];
         size_t nt;
@@ -527,6 +555,7 @@ static void test_bundle_meta(void **state) {
     for (size_t i = 0; i < 4; i++) assert_int_equal(l.lids[i], lids[i]);
     assert_string_equal(l.text[2], texts[2]);
     wb_labelled_free(&l);
+    free(X);
     wb_bundle_destroy(b);
     wb_model_destroy(m);
     wb_dataset_destroy(ds);
@@ -549,7 +578,7 @@ static void test_bundle_encode_read(void **state) {
     /* every line of the training file encodes to its row of X */
     size_t len;
     char *s = tu_read_file(SENT, &len);
-    const int32_t *X = wb_dataset_x(ds);
+    int32_t *X = ds_rows(ds);
     size_t i = 0;
     for (char *line = s; *line; i++) {
         char *tab = strchr(line, '\t'), *nl = strchr(line, '\n');
@@ -561,6 +590,7 @@ static void test_bundle_encode_read(void **state) {
     }
     assert_int_equal(i, 400);
     free(s);
+    free(X);
     /* a labelled file with an unknown label on line 3 */
     char *p = tmp("unknown.tsv");
     const char *txt = "the king\t1\nthe queen\t0\na sad dog\t2\ngood king\t1\n";
@@ -595,7 +625,8 @@ static void test_bundle_encode_read(void **state) {
     /* eval: the example is wrong and out of the loss (binary) */
     uint32_t idx[4] = {0, 1, 2, 3};
     wb_metrics mt;
-    assert_int_equal(wb_eval_run(b->model, l.X, l.loff, l.lids, idx, 4, 4, 1, 0.5f, &mt, NULL, &e), 0);
+    wb_ids lx = {.data = l.X, .n = l.n, .T = wb_model_cfg_get(b->model)->T, .width = 4};
+    assert_int_equal(wb_eval_run(b->model, &lx, l.loff, l.lids, idx, 4, 4, 1, 0.5f, &mt, NULL, &e), 0);
     assert_int_equal(mt.n, 4);
     assert_int_equal(mt.n_loss, 3);
     assert_true(mt.acc <= 0.75);
@@ -606,7 +637,9 @@ static void test_bundle_encode_read(void **state) {
     assert_int_equal(wb_dataset_build(&ds, &o, NULL, &e), 0);
     assert_int_equal(wb_bundle_read(b, SENT_TEST, NULL, 0, 0, &l, &e), 0);
     assert_int_equal(l.n, 100);
-    assert_memory_equal(l.X, wb_dataset_x(ds) + 400 * 6, 100 * 6 * sizeof(int32_t));
+    X = ds_rows(ds);
+    assert_memory_equal(l.X, X + 400 * 6, 100 * 6 * sizeof(int32_t));
+    free(X);
     wb_labelled_free(&l);
     wb_bundle_destroy(b);
     wb_model_destroy(m);
@@ -680,7 +713,7 @@ static void test_bundle_store(void **state) {
     assert_int_equal(wb_model_attach_store(m, st, rows, &e), 0);
     free(rows);
     float p[32], q[32];
-    const int32_t *X = wb_dataset_x(ds);
+    int32_t *X = ds_rows(ds);
     assert_int_equal(wb_model_predict(m, X, 32, NULL, NULL, NULL, p, NULL, &e), 0);
     char *path = tmp("frozen.model");
     save_bundle(m, ds, &o, sdir, fp, path);
@@ -704,7 +737,92 @@ static void test_bundle_store(void **state) {
     wb_model_destroy(m);
     wb_store_close(st);
     wb_dataset_destroy(ds);
+    free(X);
     free(sdir), free(odir), free(ovec), free(path);
+}
+
+/* The experiment fields: custom_split with the data set's own split gives
+ * the same model file; out_path NULL writes nothing and leaves the same
+ * weights in memory; another X changes the result; class weights. */
+static void test_custom_split(void **state) {
+    (void)state;
+    wb_dataset *ds = build(SENT, NULL, SENT_TEST, 20);
+    char *a = tmp("cs_a.wbm"), *b = tmp("cs_b.wbm");
+    static const char meta[] = "maxlen 20\n";
+    wb_model_file f = {.meta = meta};
+    wb_train_opts o;
+    wb_train_opts_init(&o);
+    o.epochs = 3, o.restore_best = 0, o.file = &f, o.out_path = a;
+    wb_train_result res;
+    wb_err e;
+    wb_model *m = model_for(ds, WB_MODEL_TUTORIAL, 0.01f);
+    assert_int_equal(wb_train_run(&m, ds, &o, &res, &e), 0);
+    free(res.history);
+    wb_model_destroy(m);
+    size_t ntr, nte;
+    uint32_t *tr = wb_split_indices(ds, WB_DS_TRAIN, &ntr), *te = wb_split_indices(ds, WB_DS_TEST, &nte);
+    o.custom_split = 1, o.train_idx = tr, o.ntrain = ntr, o.val_idx = te, o.nval = nte, o.out_path = b;
+    m = model_for(ds, WB_MODEL_TUTORIAL, 0.01f);
+    assert_int_equal(wb_train_run(&m, ds, &o, &res, &e), 0);
+    assert_true(res.history[2].has_val);
+    free(res.history);
+    wb_model_destroy(m);
+    same_file(a, b);
+    /* no output file: the weights stay in memory (equal to the file's) */
+    o.out_path = NULL;
+    m = model_for(ds, WB_MODEL_TUTORIAL, 0.01f);
+    assert_int_equal(wb_train_run(&m, ds, &o, &res, &e), 0);
+    free(res.history);
+    wb_model *fm;
+    wb_model_file ff;
+    void *blob;
+    assert_int_equal(wb_model_load(&fm, a, 32, &ff, &blob, &e), 0);
+    float *w1, *w2, *g;
+    size_t n1, n2, r, c;
+    assert_non_null(wb_model_tensor(m, 0, &w1, &g, &n1, &r, &c));
+    assert_non_null(wb_model_tensor(fm, 0, &w2, &g, &n2, &r, &c));
+    assert_int_equal(n1, n2);
+    assert_memory_equal(w1, w2, n1 * sizeof *w1);
+    wb_model_destroy(fm);
+    free(blob);
+    /* another view of the ids (every word read as OOV): other weights */
+    size_t V = wb_vocab_size(wb_dataset_vocab(ds));
+    uint8_t *X = malloc(V);
+    memset(X, 1, V);
+    wb_ids xv = *wb_dataset_ids(ds);
+    xv.oov = X, xv.noov = V;
+    o.X = &xv;
+    wb_model *m2 = model_for(ds, WB_MODEL_TUTORIAL, 0.01f);
+    assert_int_equal(wb_train_run(&m2, ds, &o, &res, &e), 0);
+    free(res.history);
+    assert_non_null(wb_model_tensor(m2, 0, &w2, &g, &n2, &r, &c));
+    assert_true(memcmp(w1, w2, n1 * sizeof *w1) != 0);
+    wb_model_destroy(m2);
+    wb_model_destroy(m);
+    /* no training examples in the custom split */
+    o.ntrain = 0;
+    m = model_for(ds, WB_MODEL_TUTORIAL, 0.01f);
+    assert_int_equal(wb_train_run(&m, ds, &o, &res, &e), WB_EUSAGE);
+    free(res.history);
+    wb_model_destroy(m);
+    /* balanced class weights over a custom index set (a search's fold) and
+     * over the training split (idx NULL, what train uses) */
+    const size_t *lo;
+    const uint32_t *li;
+    wb_dataset_labels(ds, &lo, &li);
+    size_t sub = ntr < 5 ? ntr : 5, ncw;
+    double cnt[2] = {0, 0};
+    for (size_t j = 0; j < sub; j++) cnt[li[lo[tr[j]]]] += 1;
+    float cw[2], cw2[2];
+    assert_int_equal(wb_class_weights_parse("balanced", ds, tr, sub, cw, &ncw, &e), 0);
+    assert_int_equal(ncw, 2);
+    for (int k = 0; k < 2; k++)
+        assert_true(cnt[k] > 0 ? fabsf(cw[k] - (float)((double)sub / (2 * cnt[k]))) < 1e-6f : cw[k] == 1.0f);
+    assert_int_equal(wb_class_weights_parse("balanced", ds, tr, ntr, cw, &ncw, &e), 0);
+    assert_int_equal(wb_class_weights_parse("balanced", ds, NULL, 0, cw2, &ncw, &e), 0);
+    assert_memory_equal(cw, cw2, sizeof cw);
+    free(X), free(tr), free(te), free(a), free(b);
+    wb_dataset_destroy(ds);
 }
 
 /* ---- issue 18, bug 1: resume from a checkpoint with an EMBD section ----
@@ -784,8 +902,11 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_determinism),
         cmocka_unit_test(test_resume),
+        cmocka_unit_test(test_determinism_threads2),
+        cmocka_unit_test(test_resume_threads2),
         cmocka_unit_test(test_early_stop),
         cmocka_unit_test(test_restore_best),
+        cmocka_unit_test(test_custom_split),
         cmocka_unit_test(test_checkpoint_errors),
         cmocka_unit_test(test_no_training_examples),
         cmocka_unit_test(test_bundle_meta),

@@ -621,6 +621,96 @@ static void test_coverage(void **state) {
     free(sdir);
 }
 
+/* ---- provisional ids (the streamed data-set build) ---- */
+
+static void test_provisional_ids(void **state) {
+    (void)state;
+    static const char *const docs[] = {"b a b", "c a", "d d d e", "a f"};
+    wb_vocab *ref = build(docs, 4, 0, 0), *v;
+    wb_token_list l;
+    wb_token_list_init(&l);
+    assert_int_equal(wb_vocab_create(&v, NULL), 0);
+    uint32_t ids[8], all[4][8];
+    size_t nt[4];
+    /* "x" first interned without counting (a test row), then the training rows */
+    tok(&l, "x b", 3);
+    assert_int_equal(wb_vocab_add_ids(v, &l, 0, ids, NULL), 0);
+    assert_int_equal(ids[0], 2); /* x: entry 0 */
+    assert_int_equal(ids[1], 3); /* b: entry 1 */
+    for (int d = 0; d < 4; d++) {
+        tok(&l, docs[d], strlen(docs[d]));
+        assert_int_equal(wb_vocab_add_ids(v, &l, 1, all[d], NULL), 0);
+        nt[d] = l.n;
+    }
+    assert_int_equal(all[0][0], 3); /* b again */
+    assert_int_equal(wb_vocab_entries(v), 7);
+    assert_int_equal(wb_vocab_distinct(v), 6); /* x never counted */
+    size_t len;
+    assert_memory_equal(wb_vocab_entry(v, 0, &len), "x", 1);
+    assert_int_equal(len, 1);
+    assert_string_equal(wb_vocab_entry(v, 99, &len), "");
+    int32_t *map;
+    size_t nmap;
+    wb_vocab *w;
+    assert_int_equal(wb_vocab_create(&w, NULL), 0);
+    /* recount: counts and order from the ids alone, as wb_vocab_add would */
+    wb_vocab_recount(v);
+    assert_int_equal(wb_vocab_distinct(v), 0);
+    for (int d = 0; d < 4; d++) assert_int_equal(wb_vocab_count_ids(v, all[d], nt[d], NULL), 0);
+    uint32_t bad = 99;
+    assert_int_equal(wb_vocab_count_ids(v, &bad, 1, NULL), WB_EUSAGE);
+    assert_int_equal(wb_vocab_finish_map(v, 0, 0, &map, &nmap, NULL), 0);
+    assert_same_vocab(ref, v); /* x (count 0) is no word even with min_count 0 */
+    assert_int_equal(wb_vocab_distinct(v), 6);
+    assert_int_equal(nmap, 7 + 2);
+    assert_int_equal(map[0], 0);
+    assert_int_equal(map[1], 1);
+    assert_int_equal(map[2], 1); /* x */
+    assert_int_equal(map[3], id_of(ref, "b"));
+    for (int d = 0; d < 4; d++) {
+        int32_t want[8];
+        tok(&l, docs[d], strlen(docs[d]));
+        assert_int_equal(wb_vocab_encode(ref, &l, l.n, WB_PAD_POST, WB_PAD_POST, want, NULL, NULL), 0);
+        for (size_t i = 0; i < nt[d]; i++) assert_int_equal(map[all[d][i]], want[i]);
+    }
+    free(map);
+    /* a recount over a subset changes counts and first-occurrence order */
+    wb_vocab_destroy(v);
+    assert_int_equal(wb_vocab_create(&v, NULL), 0);
+    for (int d = 0; d < 4; d++) {
+        tok(&l, docs[d], strlen(docs[d]));
+        assert_int_equal(wb_vocab_add_ids(v, &l, 1, all[d], NULL), 0);
+    }
+    wb_vocab_recount(v);
+    for (int d = 2; d < 4; d++) assert_int_equal(wb_vocab_count_ids(v, all[d], nt[d], NULL), 0);
+    assert_int_equal(wb_vocab_finish_map(v, 3, 0, &map, &nmap, NULL), 0);
+    wb_vocab_destroy(ref);
+    ref = build(docs + 2, 2, 3, 0);
+    assert_same_vocab(ref, v);
+    assert_int_equal(map[all[0][0]], 1); /* b: only in the rows not counted */
+    assert_int_equal(map[all[2][0]], 2); /* d: the one word num_words 3 keeps */
+    free(map);
+    /* single words; errors */
+    uint32_t id;
+    assert_int_equal(wb_vocab_add_word(w, "", 0, 1, &id, NULL), 0);
+    assert_int_equal(id, WB_VOCAB_OOV);
+    assert_int_equal(wb_vocab_add_word(w, "zz", 2, 0, &id, NULL), 0);
+    assert_int_equal(id, 2);
+    assert_int_equal(wb_vocab_add_word(w, "zz", 2, 1, &id, NULL), 0);
+    assert_int_equal(id, 2);
+    assert_int_equal(wb_vocab_distinct(w), 1);
+    assert_int_equal(wb_vocab_add_ids(w, &l, 1, NULL, NULL), WB_EUSAGE);
+    assert_int_equal(wb_vocab_finish(w, 0, 0, NULL), 0);
+    assert_int_equal(wb_vocab_add_word(w, "zz", 2, 1, &id, NULL), WB_EUSAGE);
+    assert_int_equal(wb_vocab_count_ids(w, &id, 1, NULL), WB_EUSAGE);
+    assert_int_equal(wb_vocab_finish_map(w, 0, 0, &map, &nmap, NULL), WB_EUSAGE);
+    assert_null(map);
+    wb_vocab_destroy(w);
+    wb_vocab_destroy(v);
+    wb_vocab_destroy(ref);
+    wb_token_list_free(&l);
+}
+
 /* ---- large ---- */
 
 static void test_large(void **state) {
@@ -677,6 +767,7 @@ int main(void) {
         cmocka_unit_test(test_encode),
         cmocka_unit_test(test_save_load),
         cmocka_unit_test(test_coverage),
+        cmocka_unit_test(test_provisional_ids),
         cmocka_unit_test(test_large),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,23 +1,29 @@
 /*
  * cli_data.c — `wordbench data stats|show FILE`: a labelled data set exactly
- * as training will see it.  Both verbs build the data set with the dataset
- * module (wb_dataset_build: reader, tokenizer, label table and task, splits
- * or --valid/--test files, vocabulary from the training split, the cache)
- * from the options training takes (cli_ds.h), then print statistics (rows,
- * splits, task, labels by id per split, tokens per row before truncation,
- * vocabulary, coverage against a store, feature columns, cache) or the rows.
+ * as training will see it; `wordbench data cache [--clear]`: the data sets
+ * kept in the cache directory.  stats and show build (or map from the cache)
+ * the data set with the dataset module (wb_dataset_build: reader, tokenizer,
+ * label table and task, splits or --valid/--test files, vocabulary from the
+ * training split) from the options training takes (cli_ds.h), then print
+ * statistics (rows, splits, task, labels by id per split, tokens per row
+ * before truncation, vocabulary, coverage against a store, feature columns,
+ * cache) or the rows.  Statistics are computed from the mapped arrays in one
+ * pass: token-length percentiles come from a histogram, not from sorting the
+ * lengths, so memory does not grow with the rows.
  *
- * --maxlen 0 (the default here) means "as is": `stats` builds with maxlen 1
- * (nothing it prints depends on X), `show` re-reads the files and encodes
- * every selected text in full with the data set's vocabulary, mapping records
- * to rows as the dataset module does (training file, then valid, then test;
- * valid/test records with unknown labels dropped under --unknown-label skip).
- *
- * Leaves out: several text fields (the dataset uses the first --text-col).
+ * --maxlen 0 (the default here) means "as is": `stats` builds without id
+ * matrices (nothing it prints depends on them), `show` re-reads the files and
+ * encodes every selected text in full with the data set's vocabulary, mapping
+ * records to rows as the dataset module does (training file, then valid,
+ * then test; valid/test records with unknown labels dropped under
+ * --unknown-label skip).  With several inputs (--maxlen NAME=N) show prints
+ * one tab-separated field per input and stats one line per input.
  */
+#include <errno.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "cli.h"
 #include "cli_ds.h"
@@ -33,7 +39,8 @@ static const cli_opt data_opts[] = {
     CLI_OPT_VERIFY_ON_OPEN,
     {"top", 0, "N", "20", "stats: labels and uncovered words listed", 0},
     {"quiet", 'q', NULL, NULL, "no cache line or warnings on stderr", 0},
-    {"json", 0, NULL, NULL, "stats: one JSON document", 0},
+    {"clear", 0, NULL, NULL, "cache: remove the data sets, leftovers, lock files and input hashes of the directory", 0},
+    {"json", 0, NULL, NULL, "stats, cache: one JSON document", 0},
     {"help", 'h', NULL, NULL, "show this help", 0},
     {0}};
 
@@ -44,11 +51,64 @@ static int cmp_u32(const void *a, const void *b) {
     return (x > y) - (x < y);
 }
 
-/* Nearest-rank percentile of n sorted values. */
-static uint32_t pct(const uint32_t *sorted, size_t n, double p) {
-    if (!n) return 0;
-    size_t i = (size_t)(p / 100.0 * (double)(n - 1) + 0.5);
-    return sorted[i < n ? i : n - 1];
+/* Token counts of one input: a histogram of the lengths below HSMALL and
+ * the (few: each is a text of HSMALL tokens or more) longer ones sorted. */
+#define HSMALL 65536
+typedef struct lenstat {
+    uint64_t *h;                /* (HSMALL) rows of each length */
+    uint32_t *big;              /* lengths >= HSMALL, sorted */
+    size_t nbig;
+    uint64_t n, tokens, trunc_rows, trunc_tokens;
+    uint32_t max;
+} lenstat;
+
+/* Every 2^16 rows of a pass over the mapped arrays, take their pages out of
+ * the resident set again (they stay in the page cache): the RSS of `stats`
+ * does not grow with the rows. */
+static void every_mrow(const wb_dataset *ds, size_t i) {
+    if ((i & ((1u << 16) - 1)) == 0) wb_dataset_release_pages(ds);
+}
+
+static int lenstat_fill(lenstat *ls, const wb_dataset *ds, const uint32_t *len, size_t n, size_t maxlen) {
+    memset(ls, 0, sizeof *ls);
+    size_t cap = 0;
+    if (!(ls->h = calloc(HSMALL, sizeof *ls->h))) return -1;
+    for (size_t i = 0; i < n; i++) {
+        every_mrow(ds, i);
+        uint32_t L = len[i];
+        if (L < HSMALL) ls->h[L]++;
+        else {
+            if (ls->nbig == cap) {
+                size_t nc = cap ? 2 * cap : 64;
+                uint32_t *b = realloc(ls->big, nc * sizeof *b);
+                if (!b) return -1;
+                ls->big = b, cap = nc;
+            }
+            ls->big[ls->nbig++] = L;
+        }
+        ls->tokens += L;
+        if (L > ls->max) ls->max = L;
+        if (maxlen && L > maxlen) ls->trunc_rows++, ls->trunc_tokens += L - maxlen;
+    }
+    if (ls->nbig) qsort(ls->big, ls->nbig, sizeof *ls->big, cmp_u32);
+    ls->n = n;
+    return 0;
+}
+
+static void lenstat_free(lenstat *ls) {
+    free(ls->h);
+    free(ls->big);
+}
+
+/* Nearest-rank percentile: the value at rank round(p/100 * (n-1)) of the
+ * sorted lengths. */
+static uint32_t pct(const lenstat *ls, double p) {
+    if (!ls->n) return 0;
+    uint64_t i = (uint64_t)(p / 100.0 * (double)(ls->n - 1) + 0.5), cum = 0;
+    if (i >= ls->n) i = ls->n - 1;
+    for (uint32_t L = 0; L < HSMALL; L++)
+        if ((cum += ls->h[L]) > i) return L;
+    return ls->big[i - cum];
 }
 
 static void json_name(const wb_dataset *ds, uint32_t id) {
@@ -57,39 +117,59 @@ static void json_name(const wb_dataset *ds, uint32_t id) {
     json_str(stdout, s, l);
 }
 
+/* "tokens per row" and "truncated" of one input (name NULL: the only one). */
+static void print_lengths(const lenstat *ls, const char *name, size_t maxlen) {
+    const double mean = ls->n ? (double)ls->tokens / (double)ls->n : 0;
+    if (name) printf("input           %s (--maxlen %zu)\n", name, maxlen);
+    printf("tokens per row  mean %.1f, p50 %u, p90 %u, p95 %u, p99 %u, max %u (choose --maxlen)\n", mean, pct(ls, 50),
+           pct(ls, 90), pct(ls, 95), pct(ls, 99), ls->max);
+    if (maxlen)
+        printf("truncated       %" PRIu64 " rows (%.1f%%) are longer than --maxlen %zu; %.1f%% of tokens cut\n",
+               ls->trunc_rows, ls->n ? 100.0 * (double)ls->trunc_rows / (double)ls->n : 0, maxlen,
+               ls->tokens ? 100.0 * (double)ls->trunc_tokens / (double)ls->tokens : 0);
+}
+
+static void json_lengths(const lenstat *ls, size_t maxlen) {
+    const double mean = ls->n ? (double)ls->tokens / (double)ls->n : 0;
+    printf("\"tokens\": %" PRIu64 ", \"tokens_per_row\": {\"mean\": %.2f, \"p50\": %u, \"p90\": %u, \"p95\": %u, "
+           "\"p99\": %u, \"max\": %u}, \"maxlen\": %zu, \"truncated_rows\": %" PRIu64
+           ", \"truncated_tokens\": %" PRIu64,
+           ls->tokens, mean, pct(ls, 50), pct(ls, 90), pct(ls, 95), pct(ls, 99), ls->max, maxlen, ls->trunc_rows,
+           ls->trunc_tokens);
+}
+
 static int print_stats(cli *c, const wb_dataset *ds, const wb_dataset_opts *o, const wb_dataset_stats *st,
-                       size_t maxlen, const cli_ds_strings *s, const char *store_path, uint64_t top) {
-    const size_t n = wb_dataset_n(ds);
+                       int as_is, const char *store_path, uint64_t top) {
+    const size_t n = wb_dataset_n(ds), K = wb_dataset_ninputs(ds);
     const uint8_t *sp = wb_dataset_split(ds);
-    const uint32_t *len = wb_dataset_lengths(ds);
     const wb_vocab *v = wb_dataset_vocab(ds);
     const uint32_t nl = wb_dataset_nlabels(ds);
     const size_t *off;
     const uint32_t *ids;
     wb_dataset_labels(ds, &off, &ids);
 
-    /* label counts per split, tokens per row, truncation */
+    /* label counts per split, tokens per row and truncation of each input */
     uint64_t *cnt = calloc((size_t)nl * 3 + 1, sizeof *cnt);
-    uint32_t *sorted = malloc((n ? n : 1) * sizeof *sorted);
-    if (!cnt || !sorted) {
+    lenstat *ls = calloc(K, sizeof *ls);
+    int bad = !cnt || !ls;
+    for (size_t k = 0; !bad && k < K; k++) {
+        const wb_dataset_input *in = wb_dataset_input_get(ds, k);
+        bad = lenstat_fill(&ls[k], ds, in->lengths, n, as_is ? 0 : in->maxlen) != 0;
+    }
+    if (bad) {
+        for (size_t k = 0; ls && k < K; k++) lenstat_free(&ls[k]);
+        free(ls);
         free(cnt);
-        free(sorted);
         cli_warn("out of memory");
         return EXIT_FAIL;
     }
-    uint64_t parts[3] = {0, 0, 0}, tokens = 0, trunc_rows = 0, trunc_tokens = 0;
+    uint64_t parts[3] = {0, 0, 0};
     for (size_t i = 0; i < n; i++) {
+        every_mrow(ds, i);
         parts[sp[i]]++;
         for (size_t j = off[i]; j < off[i + 1]; j++) cnt[(size_t)ids[j] * 3 + sp[i]]++;
-        sorted[i] = len[i];
-        tokens += len[i];
-        if (maxlen && len[i] > maxlen) trunc_rows++, trunc_tokens += len[i] - maxlen;
     }
-    qsort(sorted, n, sizeof *sorted, cmp_u32);
-    const double mean = n ? (double)tokens / (double)n : 0;
-    const uint32_t p[5] = {pct(sorted, n, 50), pct(sorted, n, 90), pct(sorted, n, 95), pct(sorted, n, 99),
-                           n ? sorted[n - 1] : 0};
-    free(sorted);
+    const size_t maxlen = as_is ? 0 : wb_dataset_maxlen(ds);
 
     /* coverage */
     double types = 0, toks = 0;
@@ -100,14 +180,14 @@ static int print_stats(cli *c, const wb_dataset *ds, const wb_dataset_opts *o, c
         wb_err e;
         wb_err_clear(&e);
         int rc = wb_store_open(&sto, store_path, &e);
-        if (rc) {
-            free(cnt);
-            return cli_fail(&e, rc);
+        if (!rc) {
+            unc = malloc((top ? top : 1) * sizeof *unc);
+            rc = unc ? wb_vocab_coverage(v, sto, &types, &toks, top, unc, &nunc, &e) : WB_ENOMEM;
+            wb_store_close(sto);
         }
-        unc = malloc((top ? top : 1) * sizeof *unc);
-        rc = unc ? wb_vocab_coverage(v, sto, &types, &toks, top, unc, &nunc, &e) : WB_ENOMEM;
-        wb_store_close(sto);
         if (rc) {
+            for (size_t k = 0; k < K; k++) lenstat_free(&ls[k]);
+            free(ls);
             free(unc);
             free(cnt);
             return cli_fail(&e, rc);
@@ -117,19 +197,25 @@ static int print_stats(cli *c, const wb_dataset *ds, const wb_dataset_opts *o, c
     /* features: min, mean, max per column over all rows */
     size_t nf;
     const double *feat = wb_dataset_features(ds, &nf);
-    const char *const *fnames = s->feature_cols;
 
     const size_t distinct = wb_dataset_vocab_distinct(ds), kept = wb_vocab_size(v) - 2;
     if (c->json) {
         printf("{\"rows\": %zu, \"format\": \"%s\", \"skipped\": %" PRIu64 ", \"invalid_utf8\": %" PRIu64
                ", \"skipped_unknown\": %" PRIu64 ", \"task\": \"%s\", \"splits\": {\"train\": %" PRIu64
-               ", \"test\": %" PRIu64 ", \"valid\": %" PRIu64 "}, \"tokens\": %" PRIu64
-               ", \"tokens_per_row\": {\"mean\": %.2f, \"p50\": %u, \"p90\": %u, \"p95\": %u, \"p99\": %u, "
-               "\"max\": %u}, \"maxlen\": %zu, \"truncated_rows\": %" PRIu64 ", \"truncated_tokens\": %" PRIu64
-               ", \"vocabulary\": %zu, \"kept\": %zu, \"labels\": {",
+               ", \"test\": %" PRIu64 ", \"valid\": %" PRIu64 "}, ",
                n, wb_reader_format_name(st->format), st->skipped_bad, st->invalid_utf8, st->skipped_unknown,
-               wb_task_name(wb_dataset_task(ds)), parts[WB_DS_TRAIN], parts[WB_DS_TEST], parts[WB_DS_VALID], tokens,
-               mean, p[0], p[1], p[2], p[3], p[4], maxlen, trunc_rows, trunc_tokens, distinct, kept);
+               wb_task_name(wb_dataset_task(ds)), parts[WB_DS_TRAIN], parts[WB_DS_TEST], parts[WB_DS_VALID]);
+        json_lengths(&ls[0], maxlen);
+        printf(", \"vocabulary\": %zu, \"kept\": %zu, \"inputs\": [", distinct, kept);
+        for (size_t k = 0; k < K; k++) {
+            const wb_dataset_input *in = wb_dataset_input_get(ds, k);
+            printf("%s{\"name\": ", k ? ", " : "");
+            json_str(stdout, in->name, strlen(in->name));
+            printf(", ");
+            json_lengths(&ls[k], as_is ? 0 : in->maxlen);
+            printf(", \"vocabulary\": %zu, \"kept\": %zu}", in->distinct, wb_vocab_size(in->vocab) - 2);
+        }
+        printf("], \"labels\": {");
         for (uint32_t l = 0; l < nl; l++) {
             fputs(l ? ", " : "", stdout);
             json_name(ds, l);
@@ -146,13 +232,14 @@ static int print_stats(cli *c, const wb_dataset *ds, const wb_dataset_opts *o, c
         for (size_t k = 0; k < nf; k++) {
             double lo = 0, hi = 0, sum = 0;
             for (size_t i = 0; i < n; i++) {
+                every_mrow(ds, i);
                 double x = feat[i * nf + k];
                 if (!i || x < lo) lo = x;
                 if (!i || x > hi) hi = x;
                 sum += x;
             }
             printf("%s{\"name\": ", k ? ", " : "");
-            json_str(stdout, fnames[k], strlen(fnames[k]));
+            json_str(stdout, wb_dataset_feature_name(ds, k), strlen(wb_dataset_feature_name(ds, k)));
             printf(", \"count\": %zu, \"min\": ", n);
             json_num(stdout, lo);
             printf(", \"mean\": ");
@@ -200,14 +287,12 @@ static int print_stats(cli *c, const wb_dataset *ds, const wb_dataset_opts *o, c
             putchar('\n');
         }
         if (nl > top) printf("  ... %" PRIu64 " more (--top)\n", nl - top);
-        printf("tokens per row  mean %.1f, p50 %u, p90 %u, p95 %u, p99 %u, max %u (choose --maxlen)\n", mean, p[0],
-               p[1], p[2], p[3], p[4]);
-        if (maxlen)
-            printf("truncated       %" PRIu64 " rows (%.1f%%) are longer than --maxlen %zu; %.1f%% of tokens cut\n",
-                   trunc_rows, n ? 100.0 * (double)trunc_rows / (double)n : 0, maxlen,
-                   tokens ? 100.0 * (double)trunc_tokens / (double)tokens : 0);
-        printf("vocabulary      %zu distinct words in the training split, %zu kept (--num-words, --min-count)\n",
-               distinct, kept);
+        for (size_t k = 0; k < K; k++) {
+            const wb_dataset_input *in = wb_dataset_input_get(ds, k);
+            print_lengths(&ls[k], K > 1 ? in->name : NULL, as_is ? 0 : in->maxlen);
+            printf("vocabulary      %zu distinct words in the training split, %zu kept (--num-words, --min-count)\n",
+                   in->distinct, wb_vocab_size(in->vocab) - 2);
+        }
         if (store_path) {
             printf("coverage        %.1f%% of the vocabulary, %.1f%% of running tokens are in %s\n", 100 * types,
                    100 * toks, store_path);
@@ -223,15 +308,18 @@ static int print_stats(cli *c, const wb_dataset *ds, const wb_dataset_opts *o, c
         for (size_t k = 0; k < nf; k++) {
             double lo = 0, hi = 0, sum = 0;
             for (size_t i = 0; i < n; i++) {
+                every_mrow(ds, i);
                 double x = feat[i * nf + k];
                 if (!i || x < lo) lo = x;
                 if (!i || x > hi) hi = x;
                 sum += x;
             }
-            printf("%-15s %s: count %zu, min %g, mean %g, max %g\n", k ? "" : "features", fnames[k], n, lo,
-                   n ? sum / (double)n : 0, hi);
+            printf("%-15s %s: count %zu, min %g, mean %g, max %g\n", k ? "" : "features",
+                   wb_dataset_feature_name(ds, k), n, lo, n ? sum / (double)n : 0, hi);
         }
     }
+    for (size_t k = 0; k < K; k++) lenstat_free(&ls[k]);
+    free(ls);
     free(unc);
     free(cnt);
     return EXIT_OK;
@@ -276,7 +364,6 @@ static void print_ids(const wb_vocab *v, const int32_t *x, size_t n) {
         printf("%s%.*s", first ? "" : " ", (int)wl, w);
         first = 0;
     }
-    putchar('\n');
 }
 
 static int selected(const show_ctx *d, size_t i) {
@@ -297,33 +384,53 @@ static int on_show(void *ud, const wb_example *ex) {
         return d->rc = WB_EFORMAT, 1;
     }
     if (!selected(d, i)) return 0;
-    if ((d->rc = wb_tokenize(&d->o->tok, ex->texts[0].ptr, ex->texts[0].len, &d->tl, &d->err))) return 1;
-    size_t L = d->tl.n;
-    if (L > d->seq_cap) {
-        int32_t *s = realloc(d->seq, L * sizeof *s);
-        if (!s) return d->rc = WB_ENOMEM, 1;
-        d->seq = s, d->seq_cap = L;
-    }
+    /* as is, there is one input: the first text field, or all of them joined */
+    size_t ntext = d->o->text_mode == WB_TEXT_JOIN ? ex->n_texts : 1, L = 0;
     const wb_vocab *v = wb_dataset_vocab(d->ds);
-    if (L && (d->rc = wb_vocab_encode(v, &d->tl, L, WB_PAD_POST, WB_PAD_POST, d->seq, NULL, NULL))) return 1;
+    for (size_t j = 0; j < ntext; j++) {
+        if ((d->rc = wb_tokenize(&d->o->tok, ex->texts[j].ptr, ex->texts[j].len, &d->tl, &d->err))) return 1;
+        size_t n = d->tl.n;
+        if (L + n > d->seq_cap) {
+            int32_t *s = realloc(d->seq, (L + n) * sizeof *s);
+            if (!s) return d->rc = WB_ENOMEM, 1;
+            d->seq = s, d->seq_cap = L + n;
+        }
+        if (n && (d->rc = wb_vocab_encode(v, &d->tl, n, WB_PAD_POST, WB_PAD_POST, d->seq + L, NULL, NULL))) return 1;
+        L += n;
+    }
     print_labels(d->ds, i);
     print_ids(v, d->seq, L);
+    putchar('\n');
     d->shown++;
     return 0;
 }
 
 static int show_rows(cli *c, const wb_dataset *ds, const wb_dataset_opts *o, int as_is, int part, uint64_t head) {
     (void)c;
-    const size_t n = wb_dataset_n(ds), ml = wb_dataset_maxlen(ds);
+    const size_t n = wb_dataset_n(ds), K = wb_dataset_ninputs(ds);
     if (!as_is) {
-        const int32_t *x = wb_dataset_x(ds);
+        size_t T = 0;
+        for (size_t k = 0; k < K; k++)
+            if (wb_dataset_input_get(ds, k)->maxlen > T) T = wb_dataset_input_get(ds, k)->maxlen;
+        int32_t *row = malloc(T * sizeof *row);
+        if (!row) {
+            cli_warn("out of memory");
+            return EXIT_FAIL;
+        }
         uint64_t shown = 0;
-        for (size_t i = 0; i < n && (!head || shown < head); i++) {
+        for (uint32_t i = 0; i < n && (!head || shown < head); i++) {
             if (part >= 0 && wb_dataset_split(ds)[i] != part) continue;
             print_labels(ds, i);
-            print_ids(wb_dataset_vocab(ds), x + i * ml, ml);
+            for (size_t k = 0; k < K; k++) {
+                const wb_dataset_input *in = wb_dataset_input_get(ds, k);
+                wb_ids_gather(in->ids, &i, 1, row);
+                if (k) putchar('\t');
+                print_ids(in->vocab, row, in->maxlen);
+            }
+            putchar('\n');
             shown++;
         }
+        free(row);
         return EXIT_OK;
     }
     show_ctx d;
@@ -353,10 +460,96 @@ static int show_rows(cli *c, const wb_dataset *ds, const wb_dataset_opts *o, int
 
 /* ---- the command ------------------------------------------------------- */
 
+/* ---- cache ------------------------------------------------------------- */
+
+static int run_cache(cli *c) {
+    if (c->argc > 1) return cli_usage(c, "'data cache' takes no FILE (usage: wordbench data cache [--clear] [--cache-dir DIR])");
+    if (cli_flag(c, "no-cache")) return cli_usage(c, "'data cache' lists a cache directory; --no-cache has none");
+    cli_ds_strings s;
+    memset(&s, 0, sizeof s);
+    const char *dir = cli_ds_cache_dir(c, &s);
+    if (!dir) {
+        cli_ds_strings_free(&s);
+        return cli_usage(c, "no cache directory: give --cache-dir DIR (neither XDG_CACHE_HOME nor HOME is set)");
+    }
+    wb_err e;
+    wb_err_clear(&e);
+    wb_dataset_entry *v = NULL;
+    size_t n = 0, removed = 0;
+    uint64_t freed = 0, total = 0;
+    int rc = EXIT_OK, lrc;
+    if (cli_flag(c, "clear")) {
+        lrc = wb_dataset_cache_clear(dir, &removed, &freed, &e);
+        if (lrc == ENOENT) lrc = 0; /* nothing to clear */
+    } else {
+        lrc = wb_dataset_cache_list(dir, &v, &n, &e);
+        if (lrc == ENOENT) lrc = 0; /* an empty cache */
+    }
+    if (lrc) {
+        rc = cli_fail(&e, lrc);
+    } else if (cli_flag(c, "clear")) {
+        char b[32];
+        if (c->json) {
+            printf("{\"dir\": ");
+            json_str(stdout, dir, strlen(dir));
+            printf(", \"removed\": %zu, \"bytes\": %" PRIu64 "}\n", removed, freed);
+        } else if (!c->quiet) {
+            printf("removed %zu entries (%s) from %s\n", removed, cli_bytes(b, sizeof b, (double)freed), dir);
+        }
+    } else {
+        for (size_t i = 0; i < n; i++) total += v[i].bytes;
+        if (c->json) {
+            printf("{\"dir\": ");
+            json_str(stdout, dir, strlen(dir));
+            printf(", \"bytes\": %" PRIu64 ", \"entries\": [", total);
+        }
+        for (size_t i = 0; i < n; i++) {
+            const wb_dataset_entry *x = &v[i];
+            char b[32], when[32] = "-";
+            time_t t = (time_t)x->created;
+            struct tm tm;
+            if (x->complete && localtime_r(&t, &tm)) strftime(when, sizeof when, "%Y-%m-%d %H:%M", &tm);
+            if (c->json) {
+                static const char *const kinds[] = {"?", "dataset", "partial", "lock", "input"};
+                printf("%s{\"name\": ", i ? ", " : "");
+                json_str(stdout, x->name, strlen(x->name));
+                printf(", \"kind\": \"%s\", \"complete\": %s, \"bytes\": %" PRIu64,
+                       kinds[x->kind >= 1 && x->kind <= 4 ? x->kind : 0], x->complete ? "true" : "false", x->bytes);
+                if (x->complete) {
+                    printf(", \"rows\": %" PRIu64 ", \"inputs\": %zu, \"maxlen\": %zu, \"created\": %" PRIu64
+                           ", \"source\": ",
+                           x->rows, x->ninputs, x->maxlen, x->created);
+                    json_str(stdout, x->source ? x->source : "", x->source ? strlen(x->source) : 0);
+                }
+                putchar('}');
+            } else if (x->complete) {
+                printf("%-26s %10s  %10" PRIu64 " rows  maxlen %-6zu %s  %s\n", x->name,
+                       cli_bytes(b, sizeof b, (double)x->bytes), x->rows, x->maxlen, when, x->source ? x->source : "");
+            } else {
+                static const char *const what[] = {"?", "damaged data set", "unfinished build (running or killed)",
+                                                   "lock file (of a running or killed build)",
+                                                   "content hash of an input file"};
+                printf("%-26s %10s  (%s)\n", x->name, cli_bytes(b, sizeof b, (double)x->bytes),
+                       what[x->kind >= 1 && x->kind <= 4 ? x->kind : 0]);
+            }
+        }
+        if (c->json) printf("]}\n");
+        else printf("%zu entries, %s in %s\n", n, cli_bytes((char[32]){0}, 32, (double)total), dir);
+    }
+    wb_dataset_entries_free(v, n);
+    cli_ds_strings_free(&s);
+    return rc;
+}
+
+/* ---- the command ------------------------------------------------------- */
+
 static int run_data(cli *c) {
     const char *verb = c->argv[0];
+    if (!strcmp(verb, "cache")) return run_cache(c);
     int show = !strcmp(verb, "show");
-    if (!show && strcmp(verb, "stats")) return cli_usage(c, "unknown verb '%s' (expected stats or show)", verb);
+    if (!show && strcmp(verb, "stats")) return cli_usage(c, "unknown verb '%s' (expected stats, show or cache)", verb);
+    if (c->argc != 2) return cli_usage(c, "missing FILE (usage: wordbench data %s [options] FILE)", verb);
+    if (cli_flag(c, "clear")) return cli_usage(c, "--clear belongs to 'data cache'");
     wb_dataset_opts o;
     cli_ds_strings s;
     int rc = cli_ds_opts(c, c->argv[1], CLI_DS_MAXLEN0, &o, &s);
@@ -381,8 +574,7 @@ static int run_data(cli *c) {
         cli_ds_strings_free(&s);
         return rc;
     }
-    const size_t maxlen = o.maxlen; /* 0 = as is */
-    if (!maxlen) o.maxlen = 1;      /* nothing printed depends on X then */
+    const size_t maxlen = o.maxlen; /* 0 = as is: no id matrix */
 
     wb_dataset *ds = NULL;
     wb_dataset_stats st;
@@ -394,13 +586,14 @@ static int run_data(cli *c) {
     } else {
         cli_ds_report(c, &o, &st);
         rc = show ? show_rows(c, ds, &o, maxlen == 0, part, head)
-                  : print_stats(c, ds, &o, &st, maxlen, &s, cli_str(c, "store"), top);
+                  : print_stats(c, ds, &o, &st, maxlen == 0, cli_str(c, "store"), top);
     }
     wb_dataset_destroy(ds);
     cli_ds_strings_free(&s);
     return rc;
 }
 
-const cli_cmd cmd_data = {"data", "stats|show [options] FILE",
-                          "Look at a labelled data set as training sees it: statistics, or each row.",
-                          data_opts, 2, 2, run_data};
+const cli_cmd cmd_data = {"data", "stats|show [options] FILE | cache [--clear]",
+                          "Look at a labelled data set as training sees it (statistics, each row); list or clear the "
+                          "data-set cache.",
+                          data_opts, 1, 2, run_data};

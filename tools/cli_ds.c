@@ -37,7 +37,37 @@ void cli_ds_strings_free(cli_ds_strings *s) {
     if (!s) return;
     free(s->text_buf);
     free(s->feat_buf);
-    s->text_buf = s->feat_buf = NULL;
+    free(s->cache_dir);
+    s->text_buf = s->feat_buf = s->cache_dir = NULL;
+}
+
+/* --maxlen NAME=N,NAME=N: one maxlen per text column (nt of them, names in
+ * cols), into out[].  Returns 0 or EXIT_USAGE after printing. */
+static int maxlen_list(const cli *c, const char *v, const char *const *cols, int nt, size_t *out) {
+    int seen[CLI_DS_MAX_COLS] = {0};
+    const char *p = v;
+    while (*p) {
+        const char *eq = strchr(p, '='), *end = strchr(p, ',');
+        if (!end) end = p + strlen(p);
+        if (!eq || eq > end || eq == p)
+            return cli_usage(c, "--maxlen %s: expected N or NAME=N,NAME=N (one per --text-col)", v);
+        int k = -1;
+        for (int i = 0; i < nt && k < 0; i++)
+            if (strlen(cols[i]) == (size_t)(eq - p) && !memcmp(cols[i], p, (size_t)(eq - p))) k = i;
+        if (k < 0) return cli_usage(c, "--maxlen: '%.*s' is not a --text-col", (int)(eq - p), p);
+        if (seen[k]++) return cli_usage(c, "--maxlen: '%s' given twice", cols[k]);
+        char *e;
+        errno = 0;
+        unsigned long long n = strtoull(eq + 1, &e, 10);
+        if (e != end || eq + 1 == end || errno || n < 1 || n > (1u << 24))
+            return cli_usage(c, "--maxlen %s: '%.*s' is not a number in 1..16777216", cols[k], (int)(end - eq - 1),
+                             eq + 1);
+        out[k] = (size_t)n;
+        p = *end ? end + 1 : end;
+    }
+    for (int i = 0; i < nt; i++)
+        if (!seen[i]) return cli_usage(c, "--maxlen: no length for --text-col '%s'", cols[i]);
+    return 0;
 }
 
 int cli_ds_opts(const cli *c, const char *train_path, unsigned flags, wb_dataset_opts *o,
@@ -61,10 +91,12 @@ int cli_ds_opts(const cli *c, const char *train_path, unsigned flags, wb_dataset
     int unk = cli_choice(c, "unknown-label", "error|skip");
     if (unk < 0) return EXIT_USAGE;
 
-    uint64_t mdc, nw, mc, ml, seed;
+    uint64_t mdc, nw, mc, ml = 0, seed;
+    const char *mlv = cli_str(c, "maxlen");
+    int per_col = mlv && strchr(mlv, '=');
     if (cli_u64(c, "max-doc-chars", 0, UINT32_MAX, &mdc) || cli_u64(c, "num-words", 0, INT32_MAX, &nw) ||
         cli_u64(c, "min-count", 0, UINT32_MAX, &mc) ||
-        cli_u64(c, "maxlen", (flags & CLI_DS_MAXLEN0) ? 0 : 1, 1u << 24, &ml) ||
+        (!per_col && cli_u64(c, "maxlen", (flags & CLI_DS_MAXLEN0) ? 0 : 1, 1u << 24, &ml)) ||
         cli_u64(c, "seed", 0, UINT64_MAX, &seed) || cli_f64(c, "test-size", 0, 1, 1, &o->test_fraction))
         return EXIT_USAGE;
 
@@ -88,9 +120,16 @@ int cli_ds_opts(const cli *c, const char *train_path, unsigned flags, wb_dataset
         o->reader.feature_cols = s->feature_cols;
         o->reader.n_feature_cols = (size_t)nf;
     }
-    if (nt > 1 && !c->quiet)
-        cli_warn("only the first --text-col ('%s') is used; several text fields per example are not "
-                 "supported yet", s->text_cols[0]);
+    if (per_col) {
+        if (!nt) return cli_usage(c, "--maxlen NAME=N needs the --text-col names");
+        if (maxlen_list(c, mlv, s->text_cols, nt, s->maxlens)) return EXIT_USAGE;
+        o->text_mode = WB_TEXT_EACH;
+        o->maxlens = s->maxlens;
+        ml = s->maxlens[0];
+    } else if (nt > 1 && !c->quiet) {
+        cli_warn("only the first --text-col ('%s') is used (one input per column: --maxlen %s=N,%s=N...)",
+                 s->text_cols[0], s->text_cols[0], s->text_cols[1]);
+    }
 
     /* tokenizer */
     wb_tokenize_opts_init(&o->tok, (wb_tok_kind)tok);
@@ -127,22 +166,23 @@ int cli_ds_opts(const cli *c, const char *train_path, unsigned flags, wb_dataset
     if ((o->valid_path && !*o->valid_path) || (o->test_path && !*o->test_path))
         return cli_usage(c, "--valid and --test need a file name");
 
-    /* cache */
-    const char *dir = cli_str(c, "cache-dir");
-    if (dir) {
+    /* where the data set lives (the library creates the directory) */
+    o->cache_dir = cli_ds_cache_dir(c, s);
+    if (cli_given(c, "cache-dir") && cli_flag(c, "no-cache")) return cli_usage(c, "give --cache-dir or --no-cache, not both");
+    if (cli_given(c, "cache-dir")) {
         struct stat sb;
+        const char *dir = cli_str(c, "cache-dir");
         if (!*dir) return cli_usage(c, "--cache-dir needs a directory name");
-        if (stat(dir, &sb) != 0) {
-            if (errno != ENOENT || mkdir(dir, 0777) != 0) {
-                cli_warn("%s: cannot create the cache directory: %s", dir, strerror(errno));
-                return EXIT_FAIL;
-            }
-        } else if (!S_ISDIR(sb.st_mode)) {
-            return cli_usage(c, "--cache-dir %s is not a directory", dir);
-        }
-        o->cache_dir = dir;
+        if (stat(dir, &sb) == 0 && !S_ISDIR(sb.st_mode)) return cli_usage(c, "--cache-dir %s is not a directory", dir);
     }
     return 0;
+}
+
+const char *cli_ds_cache_dir(const cli *c, cli_ds_strings *s) {
+    if (cli_flag(c, "no-cache")) return NULL;
+    if (cli_given(c, "cache-dir")) return cli_str(c, "cache-dir");
+    if (!s->cache_dir) s->cache_dir = wb_dataset_default_cache_dir();
+    return s->cache_dir;
 }
 
 char *cli_ds_cache_file(const wb_dataset_opts *o, const wb_dataset_stats *st) {
@@ -158,12 +198,11 @@ void cli_ds_report(const cli *c, const wb_dataset_opts *o, const wb_dataset_stat
     if (st->skipped_unknown)
         cli_warn("%llu valid/test records skipped: a label never seen in %s (--unknown-label skip)",
                  (unsigned long long)st->skipped_unknown, o->train_path);
-    char *f = cli_ds_cache_file(o, st);
+    char *f = cli_given(c, "cache-dir") ? cli_ds_cache_file(o, st) : NULL;
     if (!f) return;
-    if (st->cache_hit) cli_warn("dataset cache hit: %s", f);
+    if (st->cache_hit) cli_warn("dataset cache hit: %s%s", f, st->cache_waited ? " (built by another process)" : "");
     else if (st->cache_written) cli_warn("dataset cache written: %s%s", f,
-                                          st->cache_rejected ? " (replaced an invalid cache file)" : "");
-    else if (st->cache_write_error) cli_warn("dataset cache not written: %s: %s", f, wb_strerror(st->cache_write_error));
+                                          st->cache_rejected ? " (replaced an invalid data set)" : "");
     free(f);
 }
 
@@ -175,15 +214,8 @@ void cli_ds_json_cache(FILE *f, const wb_dataset_opts *o, const wb_dataset_stats
     }
     fputs("{\"file\": ", f);
     json_str(f, p, strlen(p));
-    fprintf(f, ", \"key\": \"%016llx\", \"hit\": %s, \"written\": %s, \"rejected\": %s, \"write_error\": ",
+    fprintf(f, ", \"key\": \"%016llx\", \"hit\": %s, \"written\": %s, \"rejected\": %s, \"waited\": %s}",
             (unsigned long long)st->key, st->cache_hit ? "true" : "false", st->cache_written ? "true" : "false",
-            st->cache_rejected ? "true" : "false");
-    if (st->cache_write_error) {
-        const char *m = wb_strerror(st->cache_write_error);
-        json_str(f, m, strlen(m));
-    } else {
-        fputs("null", f);
-    }
-    fputc('}', f);
+            st->cache_rejected ? "true" : "false", st->cache_waited ? "true" : "false");
     free(p);
 }

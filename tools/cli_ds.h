@@ -3,7 +3,16 @@
  * labelled text (`data stats|show`, `train`, `eval`): one macro with their
  * option-table entries (defaults live there, so --help prints them), one
  * function that turns the parsed values into a wb_dataset_opts with range
- * checks, and the report of what the dataset cache did.
+ * checks, and the report of what the data-set cache did.
+ *
+ * Where the data set lives: --cache-dir DIR; else the per-user cache
+ * (wb_dataset_default_cache_dir: $XDG_CACHE_HOME/wordbench or
+ * ~/.cache/wordbench); --no-cache builds it in a temporary directory
+ * ($TMPDIR) removed at once.
+ *
+ * --maxlen N gives every text input N ids; --maxlen NAME=N,NAME=N (one entry
+ * for each --text-col, in any order) makes one input per text column
+ * (WB_TEXT_EACH, for models with several text inputs).
  *
  * Use:
  *   static const cli_opt train_opts[] = {
@@ -28,7 +37,8 @@
  * (`data show --split test`).
  *
  * Leaves out: --store (a command decides what it does with a store), k-fold
- * options (the search issue), the TSV header switch (auto-detected).
+ * options (the search issue), the TSV header switch (auto-detected), a
+ * switch for WB_TEXT_JOIN (no model asks for it yet).
  */
 #ifndef WB_CLI_DS_H
 #define WB_CLI_DS_H
@@ -38,12 +48,12 @@
 
 #define CLI_DS_MAX_COLS 64 /* --text-col / --feature-col values accepted */
 
-/* Option-table entries (25).  MAXLEN_DEF is the command's --maxlen default
+/* Option-table entries (26).  MAXLEN_DEF is the command's --maxlen default
  * as a string ("100" for training; "0" where 0 means "as is" and the caller
  * passes CLI_DS_MAXLEN0), MAXLEN_HELP its help line. */
 #define CLI_DATASET_OPTS(MAXLEN_DEF, MAXLEN_HELP)                                                          \
     {"format", 'f', "FMT", "auto", "input format: auto|tsv|fasttext|csv", 0},                              \
-    {"text-col", 0, "NAME", "text", "CSV text column (only the first is used for now)", 1},                \
+    {"text-col", 0, "NAME", "text", "CSV text column (several: the first, or one input each with --maxlen NAME=N)", 1}, \
     {"label-col", 0, "NAME", "label", "CSV label column", 0},                                              \
     {"label-sep", 0, "SEP", NULL, "split the label field at these bytes (e.g. ' ' for tag lists)", 0},     \
     {"label-prefix", 0, "P", "__label__", "fastText label prefix", 0},                                     \
@@ -56,7 +66,7 @@
     {"alphabet", 0, "CHARS", NULL, "char tokenizer: the known characters (default: Zhang et al.'s 69)", 0}, \
     {"num-words", 0, "N", "0", "keep word ids < N, as Keras' Tokenizer(num_words=N, oov_token) (0 = all)", 0}, \
     {"min-count", 0, "N", "1", "drop words seen fewer than N times in the training split", 0},             \
-    {"maxlen", 0, "N", MAXLEN_DEF, MAXLEN_HELP, 0},                                                         \
+    {"maxlen", 0, "N|NAME=N,..", MAXLEN_DEF, MAXLEN_HELP, 0},                                               \
     {"padding", 0, "SIDE", "post", "pre|post", 0},                                                         \
     {"truncating", 0, "SIDE", "post", "pre|post: which end a long text loses", 0},                         \
     {"valid", 0, "FILE", NULL, "validation file (same format and options)", 0},                            \
@@ -66,7 +76,8 @@
     {"split-mode", 0, "MODE", "stratify", "random|stratify|iterative (see split.h)", 0},                   \
     {"task", 0, "TASK", "auto", "auto|binary|multiclass|multilabel", 0},                                   \
     {"unknown-label", 0, "WHAT", "error", "error|skip: a valid/test label never seen in FILE", 0},         \
-    {"cache-dir", 0, "DIR", NULL, "cache the tokenized data set here (created if missing)", 0}
+    {"cache-dir", 0, "DIR", NULL, "keep data sets here (default: $XDG_CACHE_HOME/wordbench or ~/.cache/wordbench)", 0}, \
+    {"no-cache", 0, NULL, NULL, "build the data set in a temporary directory ($TMPDIR), removed at exit", 0}
 
 /* Storage for what a filled wb_dataset_opts borrows (column name arrays and
  * the copies of repeated values).  Zero it or let cli_ds_opts do so. */
@@ -75,6 +86,8 @@ typedef struct cli_ds_strings {
     char *feat_buf;                            /* owned: the same for --feature-col */
     const char *text_cols[CLI_DS_MAX_COLS];    /* pointers into text_buf */
     const char *feature_cols[CLI_DS_MAX_COLS]; /* pointers into feat_buf */
+    size_t maxlens[CLI_DS_MAX_COLS];           /* --maxlen NAME=N: per text column */
+    char *cache_dir;                           /* owned: the default cache directory */
 } cli_ds_strings;
 
 /* cli_ds_opts flags. */
@@ -91,28 +104,32 @@ enum {
  * --maxlen 1..2^24 or 0 with CLI_DS_MAXLEN0, --test-size in [0,1), --seed any
  * u64), at most CLI_DS_MAX_COLS non-empty column names, --alphabet only with
  * --tokenizer char, --test-size with --test, stdin ("-") for more than one
- * file.  Creates --cache-dir when missing (one level).  Returns 0,
- * EXIT_USAGE after printing the usage message, or EXIT_FAIL after printing
- * why --cache-dir cannot be used.  *s is safe to free in every case. */
+ * file, --cache-dir with --no-cache, --maxlen NAME=N naming each --text-col
+ * once.  Returns 0 or EXIT_USAGE after printing the usage message.  *s is
+ * safe to free in every case. */
 int cli_ds_opts(const cli *c, const char *train_path, unsigned flags, wb_dataset_opts *o,
                 cli_ds_strings *s);
 
 /* Release what cli_ds_opts allocated in *s (safe on a zeroed struct). */
 void cli_ds_strings_free(cli_ds_strings *s);
 
-/* Path of the cache file of a build (malloc'd; NULL without a cache dir or
- * on ENOMEM). */
+/* Path of the data set of a build in the cache (malloc'd; NULL without a
+ * cache or on ENOMEM). */
 char *cli_ds_cache_file(const wb_dataset_opts *o, const wb_dataset_stats *st);
 
-/* One line on stderr about the cache unless --quiet or no --cache-dir:
- * "wordbench: dataset cache hit: DIR/KEY.wbds", "... written: ...", with
- * "(an invalid cache file was replaced)" or the reason writing failed.  Also
- * warns about valid/test records skipped for unknown labels. */
+/* One line on stderr about the cache unless --quiet or no --cache-dir given
+ * (the default cache is silent): "wordbench: dataset cache hit: DIR/KEY.wbds"
+ * or "... written: ..." (with "(replaced an invalid data set)").  Also warns
+ * about valid/test records skipped for unknown labels. */
 void cli_ds_report(const cli *c, const wb_dataset_opts *o, const wb_dataset_stats *st);
 
-/* The cache as a JSON value on f: null without --cache-dir, else
- * {"file": "...", "key": "16 hex digits", "hit": bool, "written": bool,
- *  "rejected": bool, "write_error": null or "message"}. */
+/* The cache as a JSON value on f: null without a cache (--no-cache, stdin),
+ * else {"file": "...", "key": "16 hex digits", "hit": bool, "written": bool,
+ *  "rejected": bool, "waited": bool}. */
 void cli_ds_json_cache(FILE *f, const wb_dataset_opts *o, const wb_dataset_stats *st);
+
+/* The cache directory the options name (--cache-dir or the default; NULL
+ * with --no-cache or when there is no default), for `data cache`. */
+const char *cli_ds_cache_dir(const cli *c, cli_ds_strings *s);
 
 #endif

@@ -49,22 +49,13 @@ static const cli_opt train_opts[] = {
     CLI_OPT_VERIFY_ON_OPEN,
     CLI_MODEL_OPTS,
     {"output", 'o', "MODEL", NULL, "model file to write (required)", 0},
-    {"epochs", 0, "N", "10", "passes over the training split", 0},
-    {"batch-size", 'b', "N", "32", "examples per minibatch", 0},
-    {"optimizer", 0, "NAME", "adam", "adam|sgd|rmsprop|adagrad|adadelta", 0},
-    {"lr", 0, "X", NULL, "learning rate (default: adam/rmsprop 0.001, sgd/adagrad 0.01, adadelta 1)", 0},
-    {"momentum", 0, "X", "0", "sgd momentum", 0},
-    {"l2", 0, "X", "0", "L2 weight decay added to every gradient", 0},
-    {"clipnorm", 0, "X", "0", "clip the global gradient norm (0 = off)", 0},
-    {"clipvalue", 0, "X", "0", "clip every gradient element to [-X, X] (0 = off)", 0},
-    {"class-weights", 0, "SPEC", "none", "none|balanced|FILE|name=w,name=w (label<TAB>weight lines in FILE)", 0},
-    {"patience", 0, "N", "0", "stop after N epochs without a better validation loss (0 = never)", 0},
+    CLI_FIT_OPTS,
     {"no-restore-best", 0, NULL, NULL, "keep the last epoch's weights, not the best validation epoch's", 0},
     {"checkpoint", 0, "FILE", NULL, "checkpoint after every epoch (default MODEL.ckpt)", 0},
     {"resume", 0, "[require]", NULL, "continue from the checkpoint (none yet: start, with a note; =require: fail)", 0},
     {"history", 0, "FILE", NULL, "write the per-epoch history as CSV", 0},
     {"tune-threshold", 0, NULL, NULL, "binary, multi-label: store the F1-maximising threshold on the validation examples", 0},
-    {"threads", 0, "N", "2", "OpenBLAS threads", 0},
+    {"threads", 0, "N", "2", "threads of every training step (its examples split in N lanes; OpenBLAS at one thread in each)", 0},
     {"embed-vectors", 0, NULL, NULL, "store the frozen rows in the model file (runs without the store)", 0},
     CLI_MAX_MEMORY_OPT,
     {"mem-report", 0, NULL, NULL, "print memory figures at the end (stderr, or in --json)", 0},
@@ -72,16 +63,6 @@ static const cli_opt train_opts[] = {
     {"json", 0, NULL, NULL, "one JSON document on stdout", 0},
     {"help", 'h', NULL, NULL, "show this help", 0},
     {0}};
-
-static volatile sig_atomic_t stop_flag;
-static void on_signal(int sig) {
-    (void)sig;
-    stop_flag = 1;
-}
-static int should_stop(void *ctx) {
-    (void)ctx;
-    return stop_flag != 0;
-}
 
 typedef struct tctx {
     cli *c;
@@ -151,10 +132,11 @@ static uint64_t resident(const void *p, size_t n) {
 
 typedef struct memrep {
     uint64_t rss_anon, rss_file, hwm, je_allocated, je_resident, store_resident, store_bytes;
+    uint64_t dataset_resident, dataset_bytes; /* the mapped data set's files */
     wb_model_mem mm;
 } memrep;
 
-static void mem_measure(memrep *r, wb_model *m, wb_store *st) {
+static void mem_measure(memrep *r, wb_model *m, wb_store *st, const wb_dataset *ds) {
     memset(r, 0, sizeof *r);
     r->rss_anon = proc_status("RssAnon");
     r->rss_file = proc_status("RssFile");
@@ -173,6 +155,8 @@ static void mem_measure(memrep *r, wb_model *m, wb_store *st) {
         r->store_bytes = in->rows * in->dim * el;
         if (in->rows) r->store_resident = resident(wb_store_row(st, 0), r->store_bytes);
     }
+    r->dataset_bytes = wb_dataset_mapped_bytes(ds);
+    r->dataset_resident = wb_dataset_resident_bytes(ds);
     wb_model_mem_get(m, &r->mm);
 }
 
@@ -200,31 +184,21 @@ static int run_train(cli *c) {
     const char *data = cli_str(c, "data"), *out = cli_str(c, "output"), *store_dir = cli_str(c, "store");
     if (!data) return cli_usage(c, "--data FILE is required");
     if (!out) return cli_usage(c, "-o MODEL is required");
-    wb_model_cfg mc;
-    if (cli_model_opts(c, &mc, store_dir != NULL)) return EXIT_USAGE;
+    cli_fit fit;
+    if (cli_fit_opts(c, store_dir != NULL, &fit)) return EXIT_USAGE;
+    wb_model_cfg mc = fit.mc;
     if (mc.emb != WB_EMB_LEARNED && !store_dir)
         return cli_usage(c, "--embeddings %s needs --store", wb_emb_mode_name(mc.emb));
     if (mc.emb == WB_EMB_LEARNED && store_dir) return cli_usage(c, "--embeddings learned uses no --store");
-    int ok = cli_choice(c, "optimizer", "adam|sgd|rmsprop|adagrad|adadelta");
-    if (ok < 0) return EXIT_USAGE;
-    wb_optim opt;
-    wb_optim_init(&opt, (wb_opt_kind)ok);
-    if (opt_float(c, "lr", 1e-9, 100, &opt.lr) || opt_float(c, "momentum", 0, 0.9999, &opt.momentum) ||
-        opt_float(c, "l2", 0, 10, &opt.l2) || opt_float(c, "clipnorm", 0, 1e9, &opt.clipnorm) ||
-        opt_float(c, "clipvalue", 0, 1e9, &opt.clipvalue))
-        return EXIT_USAGE;
+    wb_optim opt = fit.opt;
     wb_train_opts to;
     wb_train_opts_init(&to);
-    uint64_t ep, bs, pat, thr, seed;
-    if (cli_u64(c, "epochs", 1, 100000, &ep) || cli_u64(c, "batch-size", 1, 65536, &bs) ||
-        cli_u64(c, "patience", 0, 100000, &pat) || cli_u64(c, "threads", 1, 256, &thr) ||
-        cli_u64(c, "seed", 0, UINT64_MAX, &seed))
-        return EXIT_USAGE;
+    uint64_t thr;
+    if (cli_u64(c, "threads", 1, 256, &thr)) return EXIT_USAGE;
     uint64_t maxmem;
     if (cli_max_memory(c, &maxmem)) return EXIT_USAGE;
-    const char *cwspec = cli_str(c, "class-weights");
-    if (cwspec && !strcmp(cwspec, "none")) cwspec = NULL;
-    to.epochs = ep, to.batch = bs, to.patience = pat, to.seed = seed ? seed : 1;
+    const char *cwspec = fit.class_weights;
+    to.epochs = fit.epochs, to.batch = fit.batch, to.patience = fit.patience, to.seed = fit.seed;
     to.restore_best = !cli_flag(c, "no-restore-best");
     to.max_memory = maxmem;
     if (cli_given(c, "resume")) {
@@ -233,7 +207,8 @@ static int run_train(cli *c) {
         to.resume = *r ? WB_RESUME_REQUIRE : WB_RESUME_IF_ANY;
     }
     mc.seed = to.seed;
-    openblas_set_num_threads((int)thr);
+    to.threads = thr;
+    openblas_set_num_threads(1); /* the step's lanes are the threads */
 
     /* The data set. */
     wb_dataset_opts dso;
@@ -264,6 +239,11 @@ static int run_train(cli *c) {
         goto out;
     }
     double t_data = now_s();
+    if (wb_dataset_ninputs(ds) > 1) {
+        rc = cli_usage(c, "--maxlen NAME=N gives %zu text inputs; the models take one text input (use --maxlen N)",
+                       wb_dataset_ninputs(ds));
+        goto out;
+    }
     const wb_vocab *v = wb_dataset_vocab(ds);
     mc.V = wb_vocab_size(v);
     mc.T = wb_dataset_maxlen(ds);
@@ -317,7 +297,7 @@ static int run_train(cli *c) {
             rc = cli_fail(&e, wb_err_set(&e, WB_ENOMEM, "out of memory"));
             goto out;
         }
-        if ((lrc = wb_class_weights_parse(cwspec, ds, cw, &ncw, &e)) || (lrc = wb_model_set_class_weights(m, cw, ncw, &e))) {
+        if ((lrc = wb_class_weights_parse(cwspec, ds, NULL, 0, cw, &ncw, &e)) || (lrc = wb_model_set_class_weights(m, cw, ncw, &e))) {
             rc = lrc == WB_EUSAGE && !e.file[0] ? cli_usage(c, "--class-weights: %s", e.msg) : cli_fail(&e, lrc);
             goto out;
         }
@@ -339,12 +319,8 @@ static int run_train(cli *c) {
     }
     to.out_path = out, to.ckpt_path = ckpt, to.file = &mf;
     tctx tc = {.c = c, .multilabel = mc.task == WB_TASK_MULTILABEL};
-    to.progress = progress, to.ctx = &tc, to.should_stop = should_stop, to.note = train_note;
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal;
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
+    to.progress = progress, to.ctx = &tc, to.should_stop = cli_stop_requested, to.note = train_note;
+    cli_catch_stop();
     double t_train = now_s();
     lrc = wb_train_run(&m, ds, &to, &res, &e);
     cli_progress(c, 1, " ");
@@ -393,7 +369,7 @@ static int run_train(cli *c) {
         const size_t *lo;
         const uint32_t *li;
         wb_dataset_labels(ds, &lo, &li);
-        if (!lrc) lrc = wb_eval_run(fm, wb_dataset_x(ds), lo, li, tidx, ntest, to.batch, 1, th, &tm, NULL, &e);
+        if (!lrc) lrc = wb_eval_run(fm, wb_dataset_ids(ds), lo, li, tidx, ntest, to.batch, 1, th, &tm, NULL, &e);
         wb_model_destroy(fm);
         free(blob);
         free(tidx);
@@ -405,7 +381,7 @@ static int run_train(cli *c) {
     double eps = res.train_seconds > 0 ? (double)res.examples / res.train_seconds : 0;
     memrep mr;
     int want_mem = cli_flag(c, "mem-report");
-    if (want_mem) mem_measure(&mr, m, st);
+    if (want_mem) mem_measure(&mr, m, st, ds);
     const wb_epoch *last = res.epochs_run ? &res.history[res.epochs_run - 1] : NULL;
     /* the epoch whose weights the model file holds, and its validation figures */
     const wb_epoch *saved = to.restore_best && res.best_epoch ? &res.history[res.best_epoch - 1] : last;
@@ -476,9 +452,10 @@ static int run_train(cli *c) {
         if (want_mem)
             printf(", \"mem\": {\"rss_anon\": %" PRIu64 ", \"rss_file\": %" PRIu64 ", \"peak_rss\": %" PRIu64 ", \"jemalloc_allocated\": %" PRIu64 ", \"jemalloc_resident\": %" PRIu64
                    ", \"model_block\": %" PRIu64 ", \"overlay_rows\": %" PRIu64 ", \"overlay_bytes\": %" PRIu64
-                   ", \"arena_bytes\": %" PRIu64 ", \"store_resident\": %" PRIu64 ", \"store_bytes\": %" PRIu64 "}",
+                   ", \"arena_bytes\": %" PRIu64 ", \"store_resident\": %" PRIu64 ", \"store_bytes\": %" PRIu64
+                   ", \"dataset_resident\": %" PRIu64 ", \"dataset_bytes\": %" PRIu64 "}",
                    mr.rss_anon, mr.rss_file, mr.hwm, mr.je_allocated, mr.je_resident, mr.mm.block_bytes, mr.mm.overlay_rows, mr.mm.overlay_bytes,
-                   mr.mm.arena_bytes, mr.store_resident, mr.store_bytes);
+                   mr.mm.arena_bytes, mr.store_resident, mr.store_bytes, mr.dataset_resident, mr.dataset_bytes);
         printf("}\n");
     } else {
         printf("model %s (%s, %s embeddings, %s): %zu epochs, %.1f s, %.0f examples/s\n", out, wb_model_kind_name(mc.kind),
@@ -499,15 +476,16 @@ static int run_train(cli *c) {
         else if (tm.n)
             printf("test: %zu examples, loss %.4f, accuracy %.4f\n", tm.n, tm.loss, tm.acc);
         if (want_mem) {
-            char a[32], b[32], d[32], f[32], g[32], h[32], i2[32], j2[32];
+            char a[32], b[32], d[32], f[32], g[32], h[32], i2[32], j2[32], k2[32], l2[32];
             fprintf(stderr,
-                    "memory: anonymous RSS %s, file-backed RSS %s (libraries and store pages), peak RSS %s; jemalloc allocated %s, resident %s; "
-                    "overlay %" PRIu64 " rows (%s); store matrix in the page cache %s of %s\n",
+                    "memory: anonymous RSS %s, file-backed RSS %s (libraries, store and data-set pages), peak RSS %s; jemalloc allocated %s, resident %s; "
+                    "overlay %" PRIu64 " rows (%s); store matrix in the page cache %s of %s; data set mapped %s of %s\n",
                     cli_bytes(a, sizeof a, (double)mr.rss_anon), cli_bytes(i2, sizeof i2, (double)mr.rss_file),
                     cli_bytes(j2, sizeof j2, (double)mr.hwm), cli_bytes(b, sizeof b, (double)mr.je_allocated),
                     cli_bytes(d, sizeof d, (double)mr.je_resident), mr.mm.overlay_rows,
                     cli_bytes(f, sizeof f, (double)mr.mm.overlay_bytes), cli_bytes(g, sizeof g, (double)mr.store_resident),
-                    cli_bytes(h, sizeof h, (double)mr.store_bytes));
+                    cli_bytes(h, sizeof h, (double)mr.store_bytes), cli_bytes(k2, sizeof k2, (double)mr.dataset_resident),
+                    cli_bytes(l2, sizeof l2, (double)mr.dataset_bytes));
         }
     }
     rc = EXIT_OK;
@@ -801,7 +779,8 @@ static int run_eval(cli *c) {
     }
     for (size_t i = 0; i < l.n; i++) idx[i] = (uint32_t)i;
     wb_metrics m;
-    lrc = wb_eval_run(b->model, l.X, l.loff, l.lids, idx, l.n, bs, k, th, &m, probs, &e);
+    wb_ids lx = {.data = l.X, .n = l.n, .T = mc->T, .width = 4};
+    lrc = wb_eval_run(b->model, &lx, l.loff, l.lids, idx, l.n, bs, k, th, &m, probs, &e);
     if (lrc) rc = cli_fail(&e, lrc);
     size_t nerr = 0;
     if (!lrc && errs) {

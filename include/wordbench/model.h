@@ -79,8 +79,16 @@
  * updated.  Every step's activations and gathered rows live in a step
  * arena (arena.h) reset at the start of each step.
  *
- * Threads: one model is used by one thread at a time; OpenBLAS may use
- * its own threads inside a step.
+ * Threads: one model is used by one thread at a time.  A training step
+ * runs on the model's own lanes (wb_model_set_threads): each lane takes a
+ * fixed share of the minibatch's examples through forward, loss and
+ * backward with its own step arena and gradient buffer; then the lanes'
+ * gradients are summed in lane order (dense tensors by slices, embedding
+ * rows by rows of the union of the lanes' rows) and the optimizer updates
+ * the same slices and rows.  So a step gives the same bits for a given
+ * number of lanes whatever the scheduling.  With one lane (the default)
+ * the step is the unsplit one.  OpenBLAS may use its own threads inside
+ * the unsplit step; the split step wants it at one thread.
  */
 #ifndef WORDBENCH_MODEL_H
 #define WORDBENCH_MODEL_H
@@ -223,11 +231,14 @@ int wb_model_ready(const wb_model *m);
 
 /* Learn what a model takes from its training data before the first step:
  * the bag-of-words model's n-gram table (every n-gram of the training
- * examples) and idf.  X holds all examples (T ids each), idx the n rows to
- * learn from.  A model that needs nothing, or has it already (loaded, or
- * fitted before), is left alone; wb_train_run calls it.  Errors: WB_EUSAGE
- * (no examples, an id >= V, too many features), WB_ENOMEM. */
-int wb_model_fit(wb_model *m, const int32_t *X, const uint32_t *idx, size_t n, wb_err *e);
+ * examples) and idf.  X holds all examples (the data set's id matrix, T ids
+ * each, uint16 or int32, typically mapped), idx the n rows to learn from
+ * (NULL: rows 0..n-1).  Rows are read one at a time: no copy of X is made.
+ * A model that needs nothing, or has it already (loaded, or fitted before),
+ * is left alone; wb_train_run calls it.  Errors: WB_EUSAGE (no examples, a
+ * row of another width than the model's maxlen, an id >= V, too many
+ * features), WB_ENOMEM. */
+int wb_model_fit(wb_model *m, const wb_ids *X, const uint32_t *idx, size_t n, wb_err *e);
 
 /* Class weights of the training loss (saved in the model file): n = 2 for
  * a binary task (the weights of class 0 and class 1), else C; each in
@@ -247,13 +258,27 @@ const float *wb_model_class_weights(const wb_model *m, size_t *n);
  * them, *n = 2 for a binary task, else the label count; the caller's out
  * holds at least that many floats):
  *   "balanced"       single-label: scikit-learn's n / (classes · count) over
- *                    the training split; multi-label: negatives / positives
- *                    of each label (pos_weight)
+ *                    the training examples; multi-label: negatives /
+ *                    positives of each label (pos_weight).  The training
+ *                    examples are idx[0..nidx) (a search's fold), or the
+ *                    training split of ds when idx is NULL
  *   "name=w,name=w"  the named labels; the others 1
  *   FILE             lines "label<TAB>weight" ('#' comments, blank lines)
  * Errors: WB_EUSAGE (unknown label, weight not a number in (0, 1e6)),
  * WB_EFORMAT (FILE:line), errno (FILE), WB_ENOMEM. */
-int wb_class_weights_parse(const char *spec, const wb_dataset *ds, float *out, size_t *n, wb_err *e);
+int wb_class_weights_parse(const char *spec, const wb_dataset *ds, const uint32_t *idx, size_t nidx, float *out,
+                           size_t *n, wb_err *e);
+
+/* Run training steps on n lanes (n - 1 worker threads started now and
+ * kept until the model is destroyed or this is called again; 1 = none,
+ * the unsplit step).  A minibatch of B < n examples uses B lanes.  With
+ * n > 1 this sets OpenBLAS to one thread (openblas_set_num_threads): each
+ * lane runs its products alone.  Results depend on n (the sums of the
+ * lanes' gradients are another summation order) but are bit-identical for
+ * a given n.  Errors: WB_EUSAGE (n outside 1..256), WB_ENOMEM, or the
+ * error of pthread_create. */
+int wb_model_set_threads(wb_model *m, size_t n, wb_err *e);
+size_t wb_model_threads(const wb_model *m);
 
 /* One training step on a minibatch of B <= max_batch examples:
  *   X   (B, T) ids < V;

@@ -2,7 +2,8 @@
  * wordbench/npy.h — NPY (numpy .npy v1.0) headers for wordbench's matrices.
  *
  * wordbench writes exactly one header shape: version 1.0, little-endian
- * float32 ('<f4') or float16 ('<f2'), C order, shape (rows, cols) or (rows,),
+ * float32 ('<f4') or float16 ('<f2') for the store (and the integer and
+ * float64 types of wb_dtype for the data set), C order, shape (rows, cols) or (rows,),
  * padded with spaces and a final '\n' so the data starts at byte 4096
  * (WB_NPY_DATA_OFFSET), which keeps every row page-aligned relative to the
  * file start and lets a converter rewrite the header in place once the row
@@ -29,12 +30,21 @@ extern "C" {
 
 typedef enum wb_dtype {
     WB_DTYPE_F32 = 1, /* '<f4', 4 bytes */
-    WB_DTYPE_F16 = 2  /* '<f2', 2 bytes, IEEE binary16 */
+    WB_DTYPE_F16 = 2, /* '<f2', 2 bytes, IEEE binary16 */
+    /* The data set's arrays (dataset.h); written, never accepted by
+     * wb_npy_header_parse, which serves the store's float matrices. */
+    WB_DTYPE_I32 = 3, /* '<i4' */
+    WB_DTYPE_U16 = 4, /* '<u2' */
+    WB_DTYPE_U8 = 5,  /* '|u1' */
+    WB_DTYPE_U32 = 6, /* '<u4' */
+    WB_DTYPE_U64 = 7, /* '<u8' */
+    WB_DTYPE_F64 = 8  /* '<f8' */
 } wb_dtype;
 
-/* Bytes per element of a dtype (4 or 2; 0 for an unknown value). */
+/* Bytes per element of a dtype (8, 4, 2 or 1; 0 for an unknown value). */
 size_t wb_dtype_size(wb_dtype t);
-/* "f32" / "f16" (the names the CLI uses); "?" for an unknown value. */
+/* "f32", "f16", "i32", "u16", "u8", "u32", "u64", "f64" (the names the CLI
+ * uses); "?" for an unknown value. */
 const char *wb_dtype_name(wb_dtype t);
 
 typedef struct wb_npy_info {

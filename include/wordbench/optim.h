@@ -96,6 +96,11 @@ void wb_optim_begin(wb_optim *o, double grad_sqnorm);
  * slot-major), by the rule of o->kind at step o->t (>= 1). */
 void wb_optim_update(const wb_optim *o, float *w, const float *g, float *state, size_t n);
 
+/* The elements [lo, hi) of a span of n (state as above, for the whole
+ * span): the same numbers as wb_optim_update over the span, so a span may
+ * be cut between threads anywhere. */
+void wb_optim_update_slice(const wb_optim *o, float *w, const float *g, float *state, size_t n, size_t lo, size_t hi);
+
 /* Σ g[i]² in double. */
 double wb_sqnorm(const float *g, size_t n);
 

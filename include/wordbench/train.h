@@ -6,9 +6,11 @@
  *
  * Determinism: epoch e shuffles with a generator seeded by (seed, e) and
  * draws dropout masks from another seeded by (seed, e); nothing else is
- * random after the model's initialisation.  So the same seed and OpenBLAS
- * thread count give bit-identical weights, and a run resumed from the
- * checkpoint of epoch e continues exactly as the uninterrupted run.
+ * random after the model's initialisation.  So the same seed and number of
+ * threads (lanes of the step, see wb_model_set_threads; with one lane, the
+ * OpenBLAS thread count) give bit-identical weights, and a run resumed from
+ * the checkpoint of epoch e with the same threads continues exactly as the
+ * uninterrupted run.
  *
  * Validation examples: the split WB_DS_VALID when the data set has any,
  * else WB_DS_TEST (as the Keras tutorial passes its test set as
@@ -17,6 +19,9 @@
  * and with restore_best the final out_path is that model.  Without
  * validation examples there is no early stopping and out_path gets the
  * last epoch's weights.
+ *
+ * out_path may be NULL when restore_best is 0: nothing is written and the
+ * trained model is *m (experiments evaluate it in memory).
  *
  * Checkpoint (ckpt_path): after every epoch, the model file with the
  * optimizer state and the trainer state (epoch, best loss, patience
@@ -97,12 +102,23 @@ typedef struct wb_train_opts {
     const char *out_path;     /* model file written (required) */
     const char *ckpt_path;    /* checkpoint file or NULL */
     int resume;               /* WB_RESUME_*: continue from ckpt_path */
-    const wb_model_file *file;/* meta, vocabulary, fingerprint, embed_vectors for out_path */
+    const wb_model_file *file;/* meta, vocabulary, fingerprint, embed_vectors for out_path
+                                 (may be NULL when out_path and ckpt_path are) */
+    /* Experiments (search.h): the examples to train and validate on instead
+     * of the data set's split, and a view of its ids to read instead of
+     * wb_dataset_ids(ds) (the same matrix with some words read as OOV). */
+    int custom_split;         /* 1: train_idx / val_idx replace splits WB_DS_TRAIN and VALID/TEST */
+    const uint32_t *train_idx;/* (ntrain) example indices, with custom_split */
+    size_t ntrain;
+    const uint32_t *val_idx;  /* (nval) validation examples, with custom_split; nval may be 0 */
+    size_t nval;
+    const wb_ids *X;          /* (n, T) ids used instead of wb_dataset_ids(ds), or NULL */
     wb_train_progress progress; /* or NULL */
     void *ctx;
     int (*should_stop)(void *ctx); /* polled between batches (signals) or NULL */
     uint64_t max_memory;      /* memory limit of the checkpoint loaded to resume (0 = default; model.h) */
     wb_train_note note;       /* or NULL: notes and warnings (file comment) */
+    size_t threads;           /* lanes of every step (wb_model_set_threads); 0 = leave the model's */
 } wb_train_opts;
 
 void wb_train_opts_init(wb_train_opts *o);

@@ -113,11 +113,55 @@ void wb_vocab_destroy(wb_vocab *v);
  * more), or WB_ENOMEM (the counts added so far by this call stay). */
 int wb_vocab_add(wb_vocab *v, const wb_token_list *tokens, wb_err *e);
 
+/* Provisional ids, for a caller that encodes before the vocabulary is final
+ * (the streamed data-set build).  An unfinished vocabulary numbers its
+ * entries in the order they first appear through wb_vocab_add or
+ * wb_vocab_add_ids; entry k has the provisional id k + 2 (so 0 and 1 keep
+ * their meanings: padding, and an empty token).  wb_vocab_finish_map then
+ * says which final id each provisional id became.
+ *
+ * wb_vocab_add_ids: ids (tokens->n,) gets every token's provisional id
+ * (WB_VOCAB_OOV for an empty token), inserting unseen words.  count 1 counts
+ * the tokens exactly as wb_vocab_add does; count 0 only interns them: a word
+ * that is never counted has count 0 and is no word of the finished
+ * vocabulary (whatever min_count), nor counted by wb_vocab_distinct.
+ * Returns as wb_vocab_add (WB_EUSAGE also for a NULL ids). */
+int wb_vocab_add_ids(wb_vocab *v, const wb_token_list *tokens, int count, uint32_t *ids, wb_err *e);
+
+/* The same for one word of len bytes: *id gets its provisional id
+ * (WB_VOCAB_OOV when len is 0: nothing is added). */
+int wb_vocab_add_word(wb_vocab *v, const char *word, size_t len, int count, uint32_t *id, wb_err *e);
+
+/* Forget every count (entries and their provisional ids stay): the words
+ * counted next by wb_vocab_count_ids decide counts and first-occurrence order
+ * alone.  No-op on NULL or a finished vocabulary. */
+void wb_vocab_recount(wb_vocab *v);
+
+/* Count n provisional ids (ids 0 and 1 are skipped) as wb_vocab_add would
+ * count their words.  Returns 0, or WB_EUSAGE (finished, NULL, an id never
+ * given out). */
+int wb_vocab_count_ids(wb_vocab *v, const uint32_t *ids, size_t n, wb_err *e);
+
+/* Entries of an unfinished vocabulary (counted or only interned); after
+ * finish, the words kept.  wb_vocab_entry: the bytes of entry k (provisional
+ * id k + 2 before finish, id k + 2 after), *len (may be NULL) their length;
+ * "" when k is out of range.  Borrowed until the next add or destroy. */
+size_t wb_vocab_entries(const wb_vocab *v);
+const char *wb_vocab_entry(const wb_vocab *v, size_t k, size_t *len);
+
 /* Assign ids (see the file comment): drop words with count < min_count, sort
  * by count descending with ties in first-occurrence order, keep ids <
  * num_words (0 = all).  The vocabulary is read-only afterwards.  Returns 0,
  * WB_EUSAGE (already finished, or more than INT32_MAX ids), WB_ENOMEM. */
 int wb_vocab_finish(wb_vocab *v, uint64_t num_words, uint64_t min_count, wb_err *e);
+
+/* wb_vocab_finish, and *map (malloc'd, the caller frees; *nmap =
+ * wb_vocab_entries before the call + 2 entries) gets the final id of every
+ * provisional id: map[0] = 0, map[1] = 1, map[k + 2] = the id of entry k or 1
+ * when it was cut (never counted, min_count, num_words).  On failure *map is
+ * NULL. */
+int wb_vocab_finish_map(wb_vocab *v, uint64_t num_words, uint64_t min_count, int32_t **map, size_t *nmap,
+                        wb_err *e);
 
 /* Number of ids: words + 2 (so 2 when empty or unfinished). */
 size_t wb_vocab_size(const wb_vocab *v);
@@ -134,6 +178,17 @@ int32_t wb_vocab_lookup(const wb_vocab *v, const char *word, size_t len);
  * destroy), *len its length and *count (may be NULL) its training count.
  * Ids 0 and 1 and ids out of range give "" with len 0 and count 0. */
 const char *wb_vocab_word(const wb_vocab *v, int32_t id, size_t *len, uint64_t *count);
+
+/* Where a document of n tokens lands in a row of maxlen ids: tokens
+ * [*first, *first + *kept) go to positions [*dst, *dst + *kept); the rest of
+ * the row is padding (the rule of wb_vocab_encode, shared with the data-set
+ * build). */
+static inline void wb_pad_window(size_t n, size_t maxlen, wb_pad_side padding, wb_pad_side truncating,
+                                 size_t *first, size_t *kept, size_t *dst) {
+    *kept = n < maxlen ? n : maxlen;
+    *first = (n > maxlen && truncating == WB_PAD_PRE) ? n - maxlen : 0;
+    *dst = padding == WB_PAD_PRE ? maxlen - *kept : 0;
+}
 
 /* The padded index sequence of one document, as Keras' texts_to_sequences +
  * pad_sequences: ids of all tokens; when there are more than maxlen,

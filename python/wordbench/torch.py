@@ -272,9 +272,9 @@ class SparseAdam(torch.optim.SparseAdam):
                     state["step"] = 0
                     state["exp_avg"] = torch.empty_like(p, memory_format=torch.preserve_format)
                     state["exp_avg_sq"] = torch.empty_like(p, memory_format=torch.preserve_format)
-                    self._zeroed[p] = torch.zeros(p.shape[0] if p.dim() else 1, dtype=torch.bool)
+                    self._zeroed[p] = torch.zeros(p.shape[0], dtype=torch.bool)  # sparse gradients are by rows
                 mask = self._zeroed.get(p)
-                if mask is None or p.dim() == 0:
+                if mask is None:
                     continue
                 p.grad = p.grad.coalesce()
                 rows = p.grad._indices()[0]

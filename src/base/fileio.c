@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <dirent.h>
 #include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +15,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "wordbench/err.h"
@@ -52,16 +54,21 @@ int wb_aw_open(wb_awriter *w, const char *path) {
     return 0;
 }
 
-static void flush(wb_awriter *w) {
-    size_t done = 0;
-    while (!w->err && done < w->n) {
-        ssize_t k = write(w->fd, w->buf + done, w->n - done);
+int wb_write_all(int fd, const void *p, size_t n) {
+    const char *s = p;
+    while (n) {
+        ssize_t k = write(fd, s, n);
         if (k < 0) {
-            if (errno != EINTR) w->err = errno;
-            continue;
+            if (errno == EINTR) continue;
+            return errno;
         }
-        done += (size_t)k;
+        s += k, n -= (size_t)k;
     }
+    return 0;
+}
+
+static void flush(wb_awriter *w) {
+    if (!w->err) w->err = wb_write_all(w->fd, w->buf, w->n);
     w->n = 0;
 }
 
@@ -87,14 +94,16 @@ void wb_aw_u64(wb_awriter *w, uint64_t v) {
     wb_aw_u32(w, (uint32_t)(v >> 32));
 }
 
-int wb_aw_commit(wb_awriter *w) {
+static int finish(wb_awriter *w, int trailer) {
     uint64_t h = XXH3_64bits_digest(w->h);
     unsigned char b[8];
     for (int i = 0; i < 8; i++) b[i] = (unsigned char)(h >> (8 * i));
     if (!w->err) {
-        if (w->n + 8 > sizeof w->buf) flush(w);
-        memcpy(w->buf + w->n, b, 8);
-        w->n += 8;
+        if (trailer) {
+            if (w->n + 8 > sizeof w->buf) flush(w);
+            memcpy(w->buf + w->n, b, 8);
+            w->n += 8;
+        }
         flush(w);
     }
     if (!w->err && fsync(w->fd)) w->err = errno;
@@ -115,6 +124,10 @@ int wb_aw_commit(wb_awriter *w) {
     wb_aw_abort(w);
     return rc;
 }
+
+int wb_aw_commit(wb_awriter *w) { return finish(w, 1); }
+
+int wb_aw_commit_text(wb_awriter *w) { return finish(w, 0); }
 
 void wb_aw_abort(wb_awriter *w) {
     if (w->fd >= 0) close(w->fd), w->fd = -1;
@@ -158,7 +171,7 @@ size_t wb_aw_clean_stale(const char *path, char *first, size_t first_cap) {
 const char *wb_file_kind(const void *head, size_t n) {
     const unsigned char *h = head;
     if (n >= 8 && !memcmp(h, "WBMODEL", 8)) return "a wordbench model file";
-    if (n >= 8 && !memcmp(h, "WBDSET\0\0", 8)) return "a wordbench data-set cache file";
+    if (n >= 8 && !memcmp(h, "WBDSET\0\0", 8)) return "a wordbench data set's meta.wbd";
     if (n >= 6 && !memcmp(h, "\x93NUMPY", 6)) return "an NPY array";
     if (n >= 20 && wb_get32(h + 16) == 0xBEEFC0DEu) return "an LMDB database";
     if (n >= 2 && h[0] == 0x1f && h[1] == 0x8b) return "gzip-compressed data";
@@ -200,4 +213,90 @@ int wb_read_file(const char *path, unsigned char **out, size_t *len) {
     close(fd);
     *out = b, *len = n;
     return 0;
+}
+
+/* ---- publishing directories ---- */
+
+/* Remove everything below the directory open as dfd, through directory
+ * descriptors only: a symbolic link is removed, never followed, and
+ * renaming a directory of the tree meanwhile (a directory -> symlink swap
+ * in a shared parent such as /tmp) cannot send the removal elsewhere, as
+ * it could a walk by path (nftw).  Nesting deeper than 8 is left. */
+static void rm_below(int dfd, int depth) {
+    int fd = dup(dfd);
+    DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+    if (!d) {
+        if (fd >= 0) close(fd);
+        return;
+    }
+    rewinddir(d); /* the duplicate shares dfd's offset, which an earlier listing may have moved */
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
+        if (unlinkat(dfd, e->d_name, 0) == 0 || (errno != EISDIR && errno != EPERM) || depth >= 8) continue;
+        int sub = openat(dfd, e->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (sub < 0) continue;
+        rm_below(sub, depth + 1);
+        close(sub);
+        unlinkat(dfd, e->d_name, AT_REMOVEDIR);
+    }
+    closedir(d);
+}
+
+void wb_rmrf_held(const char *path, int dfd) {
+    int fd = dfd >= 0 ? dfd : open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0) {
+        if (errno == ENOTDIR || errno == ELOOP) unlink(path); /* a file or a symbolic link */
+        return;
+    }
+    struct stat a, b;
+    if (!fstat(fd, &a) && !lstat(path, &b) && a.st_dev == b.st_dev && a.st_ino == b.st_ino) {
+        rm_below(fd, 0);
+        rmdir(path);
+    }
+    if (fd != dfd) close(fd);
+}
+
+void wb_rmrf(const char *path) { wb_rmrf_held(path, -1); }
+
+#ifndef RENAME_NOREPLACE
+#define RENAME_NOREPLACE (1 << 0)
+#endif
+#ifndef RENAME_EXCHANGE
+#define RENAME_EXCHANGE (1 << 1)
+#endif
+
+static int rename2(const char *from, const char *to, unsigned flags) {
+    return (int)syscall(SYS_renameat2, AT_FDCWD, from, AT_FDCWD, to, flags);
+}
+
+int wb_rename_noreplace(const char *from, const char *to) { return rename2(from, to, RENAME_NOREPLACE); }
+
+int wb_rename_exchange(const char *from, const char *to) { return rename2(from, to, RENAME_EXCHANGE); }
+
+int wb_fsync_path(const char *path, int dir) {
+    int fd = open(path, (dir ? O_DIRECTORY : 0) | O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return errno;
+    int rc = fsync(fd) ? errno : 0;
+    close(fd);
+    return rc;
+}
+
+int wb_mkdir_p(const char *dir) {
+    struct stat sb;
+    if (stat(dir, &sb) == 0) return S_ISDIR(sb.st_mode) ? 0 : ENOTDIR;
+    char *p = strdup(dir);
+    if (!p) return WB_ENOMEM;
+    int rc = 0;
+    for (char *q = p + 1;; q++) {
+        if (*q && *q != '/') continue;
+        char c = *q;
+        *q = 0;
+        if (mkdir(p, 0777) && errno != EEXIST) rc = errno;
+        else if (stat(p, &sb) || !S_ISDIR(sb.st_mode)) rc = ENOTDIR;
+        *q = c;
+        if (rc || !c) break;
+    }
+    free(p);
+    return rc;
 }

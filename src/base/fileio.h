@@ -3,7 +3,9 @@
  * checksum: bytes go to a temporary file in the target's directory, every
  * byte is hashed, commit appends the hash, fsyncs, renames over the target
  * and fsyncs the directory.  A reader sees the old file or the whole new
- * one.  Used by the model file (and checkpoints).
+ * one.  Used by the model file (and checkpoints) and the data set's meta
+ * file.  Also the directory helpers of an atomic publication by rename (the
+ * store and the data set are directories).
  */
 #ifndef WB_FILEIO_H
 #define WB_FILEIO_H
@@ -12,6 +14,11 @@
 #include <stdint.h>
 
 #include <xxhash.h>
+#if defined(__x86_64__) && __has_include(<xxh_x86dispatch.h>)
+/* XXH3 with the widest vectors the CPU has (AVX2 / AVX-512; libxxhash picks
+ * at run time): checksums and the data set's hashes run at memory speed. */
+#include <xxh_x86dispatch.h>
+#endif
 
 typedef struct wb_awriter {
     int fd;                 /* temporary file, -1 when closed */
@@ -32,8 +39,15 @@ void wb_aw_u64(wb_awriter *w, uint64_t v);
 /* Append the checksum, fsync, rename into place.  Returns 0 or errno; on
  * failure the temporary file is removed and the target untouched. */
 int wb_aw_commit(wb_awriter *w);
+/* The same without the binary trailer: for text files that carry their own
+ * checksum (a search's plan.json). */
+int wb_aw_commit_text(wb_awriter *w);
+
 /* Give up: remove the temporary file. */
 void wb_aw_abort(wb_awriter *w);
+
+/* write(2) all n bytes, retrying on EINTR.  Returns 0 or errno. */
+int wb_write_all(int fd, const void *p, size_t n);
 
 /* Remove the temporaries `path.tmpXXXXXX` that writers of `path` left
  * when they died (kill -9, power loss): a live writer holds an exclusive
@@ -45,8 +59,8 @@ void wb_aw_abort(wb_awriter *w);
 size_t wb_aw_clean_stale(const char *path, char *first, size_t first_cap);
 
 /* What a file that starts with head[0..n) is, when its first bytes say so
- * beyond doubt: "a wordbench model file", "a wordbench data-set cache
- * file", "an NPY array", "an LMDB database", "gzip-compressed data", "an
+ * beyond doubt: "a wordbench model file", "a wordbench data set's
+ * meta.wbd", "an NPY array", "an LMDB database", "gzip-compressed data", "an
  * executable (ELF)"; NULL otherwise.  For messages that would else echo a
  * binary file's bytes. */
 const char *wb_file_kind(const void *head, size_t n);
@@ -54,6 +68,31 @@ const char *wb_file_kind(const void *head, size_t n);
 /* Read a whole file into a malloc'ed buffer.  Returns 0 or errno /
  * WB_ENOMEM. */
 int wb_read_file(const char *path, unsigned char **out, size_t *len);
+
+/* ---- publishing directories (the store, the data set) ---- */
+
+/* Remove a file or a whole directory tree, best effort (no error: callers
+ * remove temporaries and replaced copies).  The tree is walked through
+ * directory descriptors: symbolic links are removed, never followed, and a
+ * directory renamed meanwhile cannot redirect the removal.
+ * wb_rmrf_held: the tree is the directory open as `dfd` (not closed), removed
+ * only while `path` still names it; dfd < 0 is wb_rmrf. */
+void wb_rmrf(const char *path);
+void wb_rmrf_held(const char *path, int dfd);
+
+/* rename(2) that fails with EEXIST (or ENOTEMPTY) instead of replacing `to`;
+ * and one that swaps `from` and `to` atomically (both must exist).  Return 0
+ * or -1 with errno (EINVAL where the file system has neither). */
+int wb_rename_noreplace(const char *from, const char *to);
+int wb_rename_exchange(const char *from, const char *to);
+
+/* fsync a file (dir 0) or a directory (dir 1) by path.  Returns 0 or errno. */
+int wb_fsync_path(const char *path, int dir);
+
+/* mkdir -p: create `dir` and its missing parents (0777 less the umask).
+ * Returns 0 (also when it exists as a directory) or errno (ENOTDIR when a
+ * path component is something else). */
+int wb_mkdir_p(const char *dir);
 
 static inline uint32_t wb_get32(const unsigned char *p) {
     return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;

@@ -138,7 +138,8 @@ static int evaluate(wb_report *r, rmodel *m, wb_err *e) {
     }
     for (size_t i = 0; i < n; i++) idx[i] = (uint32_t)i;
     wb_metrics met;
-    if (n && (rc = wb_eval_run(m->b->model, d->X, d->loff, d->lids, idx, n, r->o.batch, r->o.k, m->th, &met, probs, e)))
+    wb_ids dx = {.data = d->X, .n = n, .T = wb_model_cfg_get(m->b->model)->T, .width = 4};
+    if (n && (rc = wb_eval_run(m->b->model, &dx, d->loff, d->lids, idx, n, r->o.batch, r->o.k, m->th, &met, probs, e)))
         goto done;
     m->loss = n ? met.loss : NAN;
     if ((rc = wb_scores_compute(&m->s, m->task, C, probs, d->loff, d->lids, NULL, n, r->o.k, m->th, e))) goto done;

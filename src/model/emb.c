@@ -62,7 +62,27 @@ int wb_emb_alloc(wb_emb *t, wb_err *e) {
     return 0;
 }
 
+int wb_emb_set_lanes(wb_emb *t, size_t n, wb_err *e) {
+    for (size_t k = 0; k < t->nlanes; k++) free(t->lanes[k].stamp), free(t->lanes[k].local);
+    free(t->lanes);
+    t->lanes = NULL, t->nlanes = 0;
+    if (n <= 1) return 0;
+    if (!(t->lanes = calloc(n - 1, sizeof *t->lanes)))
+        return wb_err_set(e, WB_ENOMEM, "out of memory for the lanes' stamps");
+    t->nlanes = n - 1;
+    for (size_t k = 0; k < n - 1; k++) {
+        t->lanes[k].stamp = calloc(t->V, sizeof *t->lanes[k].stamp);
+        t->lanes[k].local = malloc(t->V * sizeof *t->lanes[k].local);
+        if (!t->lanes[k].stamp || !t->lanes[k].local) {
+            wb_emb_set_lanes(t, 1, e);
+            return wb_err_set(e, WB_ENOMEM, "out of memory for the lanes' stamps (%zu ids)", t->V);
+        }
+    }
+    return 0;
+}
+
 void wb_emb_free(wb_emb *t) {
+    wb_emb_set_lanes(t, 1, NULL);
     free(t->row);
     free(t->slot);
     free(t->stamp);
@@ -204,20 +224,40 @@ int32_t wb_emb_ovl_get(wb_emb *t, int32_t id, const float *init) {
         if (!(ptr)) goto nomem;                                          \
     } while (0)
 
-int wb_emb_gather(wb_emb *t, wb_arena *a, const int32_t *X, size_t n, wb_rows *r, wb_err *e) {
+/* The stamps of lane k: the table's own for lane 0. */
+static wb_emb_lane lane_get(const wb_emb *t, size_t k) {
+    if (k == 0 || k > t->nlanes) return (wb_emb_lane){t->stamp, t->local, t->now};
+    return t->lanes[k - 1];
+}
+
+static void lane_put(wb_emb *t, size_t k, const wb_emb_lane *l) {
+    if (k == 0 || k > t->nlanes) t->now = l->now;
+    else t->lanes[k - 1].now = l->now;
+}
+
+/* The next stamp of lane l (clearing the stamps when it wraps). */
+static uint32_t lane_next(const wb_emb *t, wb_emb_lane *l) {
+    if (++l->now == 0) {
+        memset(l->stamp, 0, t->V * sizeof *l->stamp);
+        l->now = 1;
+    }
+    return l->now;
+}
+
+int wb_emb_gather(wb_emb *t, struct wb_step *s, const int32_t *X, size_t n, wb_rows *r, wb_err *e) {
     size_t E = t->E, Ei = t->Ei;
+    wb_arena *a = s->arena;
     memset(r, 0, sizeof *r);
     r->n = n;
-    if (++t->now == 0) { /* stamp wrapped: forget old stamps */
-        memset(t->stamp, 0, t->V * sizeof *t->stamp);
-        t->now = 1;
-    }
+    wb_emb_lane ln = lane_get(t, s->lane);
+    uint32_t now = lane_next(t, &ln);
+    lane_put(t, s->lane, &ln);
     ALLOC(r->ids, n);
     size_t N = 0;
     for (size_t i = 0; i < n; i++) {
         int32_t id = X[i];
         if (id < 0 || (size_t)id >= t->V) return wb_err_set(e, WB_EUSAGE, "id %d out of the vocabulary (%zu)", id, t->V);
-        if (t->stamp[id] != t->now) t->stamp[id] = t->now, t->local[id] = (int32_t)N, r->ids[N++] = id;
+        if (ln.stamp[id] != now) ln.stamp[id] = now, ln.local[id] = (int32_t)N, r->ids[N++] = id;
     }
     r->N = N;
     ALLOC(r->U, N * Ei);
@@ -258,7 +298,7 @@ int wb_emb_gather(wb_emb *t, wb_arena *a, const int32_t *X, size_t n, wb_rows *r
         }
     }
     ALLOC(r->lid, n);
-    for (size_t i = 0; i < n; i++) r->lid[i] = t->local[X[i]];
+    for (size_t i = 0; i < n; i++) r->lid[i] = ln.local[X[i]];
     return 0;
 nomem:
     return wb_err_set(e, WB_ENOMEM, "out of memory in the step arena");
@@ -295,18 +335,80 @@ double wb_emb_sqnorm(const wb_emb *t, const wb_rows *r) {
     return sq;
 }
 
-int wb_emb_update(wb_emb *t, wb_optim *o, const wb_rows *r, wb_err *e) {
+int wb_emb_touch(wb_emb *t, const wb_rows *r, wb_err *e) {
     if (!r->dU) return 0;
-    size_t E = t->E, off = t->Ei - E;
+    size_t off = t->Ei - t->E;
     for (size_t j = 0; j < r->N; j++) {
         int32_t id = r->ids[j];
-        if (!wb_emb_trainable(t, id)) continue;
-        int32_t s = wb_emb_ovl_get(t, id, r->U + j * t->Ei + off);
-        if (s < 0) return wb_err_set(e, WB_ENOMEM, "out of memory for the embedding overlay");
-        float *w = wb_emb_ovl_row(t, s);
-        wb_optim_update(o, w, r->dU + j * E, w + E, E);
+        if (t->slot[id] >= 0 || !wb_emb_trainable(t, id)) continue;
+        if (wb_emb_ovl_get(t, id, r->U + j * t->Ei + off) < 0)
+            return wb_err_set(e, WB_ENOMEM, "out of memory for the embedding overlay");
     }
     return 0;
+}
+
+void wb_emb_update_rows(const wb_emb *t, const wb_optim *o, const wb_rows *r, size_t lo, size_t hi) {
+    if (!r->dU) return;
+    size_t E = t->E;
+    for (size_t j = lo; j < hi; j++) {
+        int32_t id = r->ids[j];
+        if (!wb_emb_trainable(t, id)) continue;
+        float *w = wb_emb_ovl_row(t, t->slot[id]);
+        wb_optim_update(o, w, r->dU + j * E, w + E, E);
+    }
+}
+
+int wb_emb_update(wb_emb *t, wb_optim *o, const wb_rows *r, wb_err *e) {
+    int rc = wb_emb_touch(t, r, e);
+    if (!rc) wb_emb_update_rows(t, o, r, 0, r->N);
+    return rc;
+}
+
+int wb_emb_merge(wb_emb *t, wb_arena *a, wb_rows *const *lanes, size_t n, wb_rows *u, int32_t **map, wb_err *e) {
+    size_t E = t->E, Ei = t->Ei, off = Ei - E, tot = 0;
+    int grad = 0;
+    memset(u, 0, sizeof *u);
+    for (size_t k = 0; k < n; k++) tot += lanes[k]->N, grad |= lanes[k]->dU != NULL, u->n += lanes[k]->n;
+    wb_emb_lane ln = lane_get(t, 0);
+    uint32_t now = lane_next(t, &ln);
+    lane_put(t, 0, &ln);
+    ALLOC(u->ids, tot ? tot : 1);
+    size_t N = 0;
+    for (size_t k = 0; k < n; k++) {
+        const wb_rows *r = lanes[k];
+        ALLOC(map[k], r->N ? r->N : 1);
+        u->any_trainable |= r->any_trainable;
+        for (size_t j = 0; j < r->N; j++) {
+            int32_t id = r->ids[j];
+            if (ln.stamp[id] != now) {
+                ln.stamp[id] = now, ln.local[id] = (int32_t)N, u->ids[N++] = id;
+                /* first touch of a trainable row: its slot, from this lane's value */
+                if (r->dU && t->slot[id] < 0 && wb_emb_trainable(t, id) && wb_emb_ovl_get(t, id, r->U + j * Ei + off) < 0)
+                    return wb_err_set(e, WB_ENOMEM, "out of memory for the embedding overlay");
+            }
+            map[k][j] = ln.local[id];
+        }
+    }
+    u->N = N;
+    if (grad && !(u->dU = wb_arena_calloc(a, N * E * sizeof *u->dU))) goto nomem;
+    return 0;
+nomem:
+    return wb_err_set(e, WB_ENOMEM, "out of memory in the step arena");
+}
+
+void wb_rows_reduce(wb_rows *u, wb_rows *const *lanes, int32_t *const *map, size_t n, size_t E, size_t lo, size_t hi) {
+    if (!u->dU) return;
+    for (size_t k = 0; k < n; k++) {
+        const wb_rows *r = lanes[k];
+        if (!r->dU) continue;
+        for (size_t j = 0; j < r->N; j++) {
+            size_t i = (size_t)map[k][j];
+            if (i < lo || i >= hi) continue;
+            float *d = u->dU + i * E;
+            const float *g = r->dU + j * E;
+            for (size_t c = 0; c < E; c++) d[c] += g[c];
+        }
+    }
 }
 
 /* ---- single rows --------------------------------------------------------------- */

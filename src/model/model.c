@@ -8,8 +8,8 @@
  * part_ops().
  *
  * Leaves out: the layers (part_*.c, head.c), the embedding tables (emb.c),
- * the model file (modelfile.c); several text inputs, per-example weights,
- * threads of our own (OpenBLAS threads the products).
+ * the model file (modelfile.c), the step split over lanes (lanes.c);
+ * several text inputs, per-example weights.
  */
 #include "wordbench/model.h"
 
@@ -350,6 +350,7 @@ void wb_model_destroy(wb_model *m) {
         wb_emb_free(&p->emb);
         if (p->ops->destroy) p->ops->destroy(p);
     }
+    wb_lanes_free(m);
     free(m->cw);
     free(m->block);
     wb_arena_destroy(m->arena);
@@ -389,7 +390,7 @@ int wb_model_adopt_store(wb_model *dst, const wb_model *src, wb_err *e) {
     return 0;
 }
 
-int wb_model_fit(wb_model *m, const int32_t *X, const uint32_t *idx, size_t n, wb_err *e) {
+int wb_model_fit(wb_model *m, const wb_ids *X, const uint32_t *idx, size_t n, wb_err *e) {
     for (size_t i = 0; i < m->g.nparts; i++) {
         wb_part *p = &m->g.part[i];
         if (!p->ops->fit || p->D) continue; /* nothing to learn, or fitted already */
@@ -433,7 +434,7 @@ const float *wb_model_class_weights(const wb_model *m, size_t *n) {
 /* ---- the step ---------------------------------------------------------------- */
 
 /* Forward pass to the logits: every part writes its columns of merged. */
-static int forward(wb_model *m, wb_step *s, wb_err *e) {
+int wb_step_forward(wb_model *m, wb_step *s, wb_err *e) {
     wb_graph *g = &m->g;
     WB_ALLOC(s, s->merged, s->B * g->Ff);
     for (size_t i = 0; i < g->nparts; i++) {
@@ -452,7 +453,7 @@ nomem:
  * weight of 2 counts the example twice in the sum, the mean still divides
  * by B); multilabel weighs the positive term of each label
  * (BCEWithLogitsLoss's pos_weight). */
-static float loss_of(const wb_model *m, wb_step *s, const int32_t *y, const float *t, const float *cw, int weighted) {
+float wb_step_loss(const wb_model *m, wb_step *s, const int32_t *y, const float *t, const float *cw, int weighted) {
     const float *mw = weighted ? m->cw : NULL;
     if (m->c.task == WB_TASK_MULTICLASS) return wb_softmax_xent(s->z, y, cw ? cw : mw, s->B, m->c.C, s->dz, s->prob);
     if (cw || !mw) return wb_sigmoid_bce(s->z, t, cw, s->B, m->c.C, s->dz, s->prob);
@@ -462,7 +463,7 @@ static float loss_of(const wb_model *m, wb_step *s, const int32_t *y, const floa
 
 /* Right answers of a batch: the best label (multiclass: the label; multilabel:
  * a true one, P@1's hits) or, binary, the 0.5 decision. */
-static size_t count_correct(const wb_model *m, const wb_step *s, const int32_t *y, const float *t) {
+size_t wb_step_correct(const wb_model *m, const wb_step *s, const int32_t *y, const float *t) {
     size_t ok = 0, C = m->c.C;
     for (size_t b = 0; b < s->B; b++) {
         const float *p = s->prob + b * C;
@@ -476,9 +477,7 @@ static size_t count_correct(const wb_model *m, const wb_step *s, const int32_t *
     return ok;
 }
 
-/* Backward pass (head, then every part) and the optimizer step: dense
- * tensors, max-norm, then the embedding rows of the minibatch. */
-static int backward_update(wb_model *m, wb_step *s, wb_err *e) {
+int wb_step_backward(wb_model *m, wb_step *s, wb_err *e) {
     wb_graph *g = &m->g;
     size_t B = s->B;
     memset(s->grad, 0, m->nparam * sizeof(float));
@@ -489,6 +488,14 @@ static int backward_update(wb_model *m, wb_step *s, wb_err *e) {
         wb_part *p = &g->part[i];
         rc = p->ops->backward(p, s, s->merged + p->col, dmerged + p->col, g->Ff, e);
     }
+    return rc;
+}
+
+/* Backward pass and the optimizer step: dense tensors, max-norm, then the
+ * embedding rows of the minibatch. */
+static int backward_update(wb_model *m, wb_step *s, wb_err *e) {
+    wb_graph *g = &m->g;
+    int rc = wb_step_backward(m, s, e);
     if (rc) return rc;
     double sq = 0;
     if (m->opt.clipnorm > 0) {
@@ -542,13 +549,14 @@ int wb_model_train_step(wb_model *m, const int32_t *X, size_t B, const int32_t *
                         const float *cw, wb_rng *rng, float *loss, size_t *correct, wb_err *e) {
     int rc = check_batch(m, B, y, t, 1, e);
     if (rc) return rc;
+    if (m->nlanes > 1 && B > 1) return wb_lanes_train_step(m, X, B, y, t, cw, rng, loss, correct, e);
     wb_step s;
     step_begin(m, &s, X, B, 1, rng);
-    rc = forward(m, &s, e);
+    rc = wb_step_forward(m, &s, e);
     if (rc) return rc;
-    float l = loss_of(m, &s, y, t, cw, 1);
+    float l = wb_step_loss(m, &s, y, t, cw, 1);
     if (loss) *loss = l;
-    if (correct) *correct = count_correct(m, &s, y, t);
+    if (correct) *correct = wb_step_correct(m, &s, y, t);
     return backward_update(m, &s, e);
 }
 
@@ -558,11 +566,11 @@ int wb_model_predict(wb_model *m, const int32_t *X, size_t B, const int32_t *y, 
     if (rc) return rc;
     wb_step s;
     step_begin(m, &s, X, B, 0, NULL);
-    rc = forward(m, &s, e);
+    rc = wb_step_forward(m, &s, e);
     if (rc) return rc;
     size_t C = m->c.C;
     if ((m->c.task == WB_TASK_MULTICLASS && y) || (m->c.task != WB_TASK_MULTICLASS && t)) {
-        float l = loss_of(m, &s, y, t, cw, 0);
+        float l = wb_step_loss(m, &s, y, t, cw, 0);
         if (loss) *loss = l;
     } else {
         probs_of(m, &s);
@@ -577,7 +585,7 @@ int wb_model_windows(wb_model *m, const int32_t *X, size_t B, float *feat, int32
     if (rc) return rc;
     wb_step s;
     step_begin(m, &s, X, B, 0, NULL);
-    rc = forward(m, &s, e);
+    rc = wb_step_forward(m, &s, e);
     if (rc) return rc;
     size_t Ff = m->g.Ff;
     if (feat) memcpy(feat, s.merged, B * Ff * sizeof *feat);
@@ -618,7 +626,7 @@ int wb_model_explain(wb_model *m, const int32_t *X, size_t B, const int32_t *cls
             if (cls[b] >= (int32_t)(bin ? 2 : C)) return wb_err_set(e, WB_EUSAGE, "class id %d out of range", cls[b]);
     wb_step s;
     step_begin(m, &s, X, B, 0, NULL);
-    rc = forward(m, &s, e);
+    rc = wb_step_forward(m, &s, e);
     if (rc) return rc;
     probs_of(m, &s);
     if (prob) memcpy(prob, s.prob, B * C * sizeof *prob);
@@ -668,8 +676,10 @@ void wb_model_mem_get(const wb_model *m, wb_model_mem *o) {
         o->overlay_bytes += (uint64_t)t->nochunk * OVL_CHUNK_ROWS * t->orow_floats * sizeof(float);
         o->embedded_bytes += (uint64_t)t->n_emb * t->E * sizeof(float);
     }
-    o->arena_bytes = wb_arena_capacity(m->arena);
-    o->arena_peak = wb_arena_peak(m->arena);
+    size_t cap = wb_arena_capacity(m->arena), peak = wb_arena_peak(m->arena);
+    wb_lanes_arena(m, &cap, &peak);
+    o->arena_bytes = cap;
+    o->arena_peak = peak;
 }
 
 /* ---- low level ------------------------------------------------------------ */

@@ -80,6 +80,15 @@ typedef struct wb_tensor {
  * or a learned / random row generated from (seed, id).  See model.h for the
  * modes.  Invariants: row[0] = row[1] = -1; slot[id] >= 0 only for
  * trainable ids; embedded != NULL implies row[] indexes embedded. */
+struct wb_step;
+
+/* The distinct-id stamps of one lane of a split step. */
+typedef struct wb_emb_lane {
+    uint32_t *stamp;         /* (V) */
+    int32_t *local;          /* (V) */
+    uint32_t now;
+} wb_emb_lane;
+
 typedef struct wb_emb {
     wb_emb_mode mode;        /* frozen, finetune, learned, multichannel */
     wb_oov_mode oov;         /* ids the store lacks */
@@ -95,6 +104,8 @@ typedef struct wb_emb {
     uint32_t *stamp;         /* (V) step stamp of the last minibatch using the id */
     int32_t *local;          /* (V) index of the id in the current minibatch */
     uint32_t now;            /* current stamp */
+    struct wb_emb_lane *lanes; /* (nlanes) stamps of lanes 1.. of a split step (lane 0: stamp, local, now) */
+    size_t nlanes;
     float oov_a;             /* half-width of oov random rows */
     int attached;            /* a store or embedded rows are attached */
     float *embedded;         /* (n_emb, E) frozen rows from a model file */
@@ -131,9 +142,13 @@ int wb_emb_attach(wb_emb *t, wb_store *st, const int64_t *rows, wb_err *e);
 /* dst gets src's store and store rows; dst's embedded rows, if any, are
  * dropped (the row numbers now index the store). */
 void wb_emb_adopt(wb_emb *dst, const wb_emb *src);
-/* Distinct ids of X (n ids, each checked < V), their vectors U.  Errors:
- * WB_EUSAGE (id out of range), WB_ENOMEM (arena), WB_ECORRUPT (store). */
-int wb_emb_gather(wb_emb *t, wb_arena *a, const int32_t *X, size_t n, wb_rows *r, wb_err *e);
+/* Distinct ids of X (n ids, each checked < V), their vectors U, in the
+ * arena of step s, finding distinct ids with the stamps of s's lane (so
+ * the lanes of a split step gather at once).  Errors: WB_EUSAGE (id out of
+ * range), WB_ENOMEM (arena), WB_ECORRUPT (store). */
+int wb_emb_gather(wb_emb *t, struct wb_step *s, const int32_t *X, size_t n, wb_rows *r, wb_err *e);
+/* Stamps for n lanes (lane 0 is the table's own).  0 or WB_ENOMEM. */
+int wb_emb_set_lanes(wb_emb *t, size_t n, wb_err *e);
 /* x (n, Ei) = U[lid] copied per position (the embedded batch), or NULL. */
 float *wb_rows_embed(wb_arena *a, const wb_rows *r, size_t Ei);
 /* r->dU = zeroed (N, E) when some row is trainable (else NULL).  0 or -1. */
@@ -142,8 +157,26 @@ int wb_rows_grad(wb_arena *a, wb_rows *r, size_t E);
  * a stride of `ld` floats per group of `per` positions (an example). */
 void wb_rows_scatter(wb_rows *r, const float *dx, size_t per, size_t ld, size_t Ei, size_t E);
 double wb_emb_sqnorm(const wb_emb *t, const wb_rows *r);
-/* The optimizer step of the trainable rows of r (after wb_optim_begin). */
+/* The optimizer step of the trainable rows of r (after wb_optim_begin):
+ * wb_emb_touch, then wb_emb_update_rows over all of r. */
 int wb_emb_update(wb_emb *t, wb_optim *o, const wb_rows *r, wb_err *e);
+/* Overlay slots for the trainable rows of r that have none, initialised
+ * from r->U (the tuned half).  0 or WB_ENOMEM. */
+int wb_emb_touch(wb_emb *t, const wb_rows *r, wb_err *e);
+/* The optimizer step of the trainable rows [lo, hi) of r, whose slots
+ * exist: rows of disjoint ranges may be updated from several threads. */
+void wb_emb_update_rows(const wb_emb *t, const wb_optim *o, const wb_rows *r, size_t lo, size_t hi);
+/* The rows of a step split in n lanes, as one: u gets the distinct ids of
+ * lanes[0..n) in lane order (and, with rows that carry a gradient, a
+ * zeroed dU (u->N, E)); map[k][j] is the index in u of row j of lane k
+ * (arena a).  New trainable rows get their overlay slot (from the first
+ * lane's U).  Uses the table's own stamps: call after every lane has
+ * gathered.  0 or WB_ENOMEM. */
+int wb_emb_merge(wb_emb *t, wb_arena *a, wb_rows *const *lanes, size_t n, wb_rows *u, int32_t **map, wb_err *e);
+/* u->dU[i] = Σ_k lanes[k]->dU[j] over (k, j) with map[k][j] = i, summed in
+ * lane order, for the rows i in [lo, hi) of u (ranges from several threads
+ * are disjoint, and the sum does not depend on them). */
+void wb_rows_reduce(wb_rows *u, wb_rows *const *lanes, int32_t *const *map, size_t n, size_t E, size_t lo, size_t hi);
 int wb_emb_get_row(wb_emb *t, int32_t id, float *out, wb_err *e);
 int wb_emb_set_row(wb_emb *t, int32_t id, const float *v, wb_err *e);
 /* Slot of id, created with `init` as its weights on first touch; -1 when
@@ -208,7 +241,7 @@ typedef struct wb_part_ops {
                    wb_err *e);
     /* learn from the n training rows idx of X (n_all, T) before training
      * (the bag-of-words n-gram table); sets p->D.  0 or an error. */
-    int (*fit)(wb_part *p, const int32_t *X, const uint32_t *idx, size_t n, wb_err *e);
+    int (*fit)(wb_part *p, const wb_ids *X, const uint32_t *idx, size_t n, wb_err *e);
     /* write the part's own sections (tagged with `part`) / read one back */
     void (*save)(const wb_part *p, wb_awriter *w, uint32_t part);
     int (*load)(wb_part *p, uint32_t tag, const unsigned char *sec, uint64_t len, const char *path, wb_err *e);
@@ -323,11 +356,15 @@ struct wb_model {
     size_t nparam;           /* = g.nparam */
     wb_arena *arena;         /* step arena */
     float *cw;               /* class weights in the training loss (2 for binary: negative, positive; else C), or NULL */
+    size_t nlanes;           /* lanes of a training step (wb_model_set_threads), 1 = not split */
+    struct wb_pool *pool;    /* their threads (NULL when 1) */
+    struct wb_lane *lane;    /* (nlanes) per-lane step state (model.c) */
 };
 
 /* One forward (and backward) pass: inputs, saved buffers, activations. */
 struct wb_step {
     wb_model *m;
+    size_t lane;             /* lane of a split step (0 when not split): which stamps gather uses */
     size_t B;                /* examples */
     const int32_t *X[WB_MAX_PARTS]; /* (B, T) ids of each text input */
     int train;               /* 1: dropout on, backward follows */
@@ -344,6 +381,26 @@ struct wb_step {
     float *dz;               /* (B, C) */
     float *prob;             /* (B, C) */
 };
+
+/* The pieces of a training step (model.c), shared with the split step
+ * (lanes.c).  forward: every part, the merge, the head (to s->z);
+ * loss: the mean loss over s->B examples and s->dz, y / t the step's
+ * targets (cw: nn.h's class weights, else the model's when weighted);
+ * correct: examples predicted right; backward: zero s->grad, then the
+ * head and every part add their gradients (and the rows' dU). */
+int wb_step_forward(wb_model *m, wb_step *s, wb_err *e);
+float wb_step_loss(const wb_model *m, wb_step *s, const int32_t *y, const float *t, const float *cw, int weighted);
+size_t wb_step_correct(const wb_model *m, const wb_step *s, const int32_t *y, const float *t);
+int wb_step_backward(wb_model *m, wb_step *s, wb_err *e);
+
+/* ---- the split step (lanes.c) ---------------------------------------------- */
+/* wb_model_train_step over m->nlanes lanes (B > 1, checks done). */
+int wb_lanes_train_step(wb_model *m, const int32_t *X, size_t B, const int32_t *y, const float *t, const float *cw,
+                        wb_rng *rng, float *loss, size_t *correct, wb_err *e);
+/* Stop the threads and free the lanes (model destroy). */
+void wb_lanes_free(wb_model *m);
+/* Step-arena bytes the lanes hold (capacity, peak), added to the model's. */
+void wb_lanes_arena(const wb_model *m, size_t *cap, size_t *peak);
 
 /* The gradient of tensor t in step s. */
 static inline float *wb_grad(const wb_step *s, const wb_tensor *t) { return s->grad + t->off; }

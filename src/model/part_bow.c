@@ -205,7 +205,7 @@ static int bow_forward(wb_part *p, wb_step *s, float *out, size_t ld, wb_err *e)
     wb_rows *r = &s->rows[p->idx];
     WB_ALLOC(s, ids, nnz ? nnz : 1);
     for (size_t k = 0; k < nnz; k++) ids[k] = (int32_t)sv->fid[k];
-    int rc = wb_emb_gather(&p->emb, s->arena, ids, nnz, r, e);
+    int rc = wb_emb_gather(&p->emb, s, ids, nnz, r, e);
     if (rc) return rc;
     const float *bias = p->t[0].w;
     for (size_t b = 0; b < B; b++) {
@@ -292,26 +292,31 @@ nomem:
 
 /* ---- fitting and the model file ---------------------------------------------- */
 
-/* The n-gram table and idf from the n training rows idx of X. */
-static int bow_fit(wb_part *p, const int32_t *X, const uint32_t *idx, size_t n, wb_err *e) {
+/* The n-gram table and idf from the n training rows idx of X (idx NULL:
+ * rows 0..n-1), read one row at a time into x (T ids). */
+static int bow_fit(wb_part *p, const wb_ids *X, const uint32_t *idx, size_t n, wb_err *e) {
     size_t T = p->T;
+    if (X->T != T) return wb_err_set(e, WB_EUSAGE, "rows of %zu ids for a model of maxlen %zu", X->T, T);
     struct wb_bow_table *t = calloc(1, sizeof *t);
     uint32_t *f = malloc((T * p->ngrams + 1) * sizeof *f);
+    int32_t *x = malloc((T ? T : 1) * sizeof *x);
     uint32_t *df = NULL, *last = NULL;
-    if (!t || !f) goto nomem;
+    if (!t || !f || !x) goto nomem;
     t->V = p->V;
     for (size_t i = 0; i < n; i++) {
-        const int32_t *x = X + (size_t)idx[i] * T;
+        uint32_t r = idx ? idx[i] : (uint32_t)i;
+        wb_ids_gather(X, &r, 1, x);
         for (size_t k = 0; k < T; k++)
             if (x[k] < 0 || (size_t)x[k] >= p->V) {
-                free(f), table_free(t);
-                return wb_err_set(e, WB_EUSAGE, "id %d out of the vocabulary (%zu)", x[k], p->V);
+                int32_t bad = x[k];
+                free(f), free(x), table_free(t);
+                return wb_err_set(e, WB_EUSAGE, "id %d out of the vocabulary (%zu)", bad, p->V);
             }
         if (features(p, t, x, T, 1, f, NULL, NULL) < 0) goto nomem;
     }
     size_t D = p->V + t->n;
     if (D > INT32_MAX) {
-        free(f), table_free(t);
+        free(f), free(x), table_free(t);
         return wb_err_set(e, WB_EUSAGE, "%zu n-gram features: too many (use fewer --ngrams or --num-words)", D);
     }
     if (p->bow == WB_BOW_TFIDF) {
@@ -320,19 +325,21 @@ static int bow_fit(wb_part *p, const int32_t *X, const uint32_t *idx, size_t n, 
         if (!df || !last || !t->idf) goto nomem;
         memset(last, 0xff, D * sizeof *last);
         for (size_t i = 0; i < n; i++) {
-            long nf = features(p, t, X + (size_t)idx[i] * T, T, 0, f, NULL, NULL);
+            uint32_t r = idx ? idx[i] : (uint32_t)i;
+            wb_ids_gather(X, &r, 1, x);
+            long nf = features(p, t, x, T, 0, f, NULL, NULL);
             for (long k = 0; k < nf; k++)
                 if (last[f[k]] != (uint32_t)i) last[f[k]] = (uint32_t)i, df[f[k]]++;
         }
         for (size_t k = 0; k < D; k++) t->idf[k] = (float)(log((1.0 + (double)n) / (1.0 + (double)df[k])) + 1.0);
     }
-    free(f), free(df), free(last);
+    free(f), free(x), free(df), free(last);
     table_free(p->bt);
     p->bt = t;
     p->D = D;
     return 0;
 nomem:
-    free(f), free(df), free(last), table_free(t);
+    free(f), free(x), free(df), free(last), table_free(t);
     return wb_err_set(e, WB_ENOMEM, "out of memory for the n-gram table");
 }
 

@@ -170,7 +170,7 @@ static void conv_project_backward(const wb_part *p, const wb_step *s, const wb_r
 static int conv_forward(wb_part *p, wb_step *s, float *out, size_t ld, wb_err *e) {
     size_t B = s->B, T = p->T, Ei = p->Ei, F = p->F;
     wb_rows *r = &s->rows[p->idx];
-    int rc = wb_emb_gather(&p->emb, s->arena, s->X[p->input], B * T, r, e);
+    int rc = wb_emb_gather(&p->emb, s, s->X[p->input], B * T, r, e);
     if (rc) return rc;
     conv_saved *sv;
     float *pooled, *y = NULL;

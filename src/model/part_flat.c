@@ -35,7 +35,7 @@ static void flat_init(wb_part *p, wb_rng *r) { (void)p, (void)r; }
 static int flat_forward(wb_part *p, wb_step *s, float *out, size_t ld, wb_err *e) {
     size_t B = s->B, T = p->T, Ei = p->Ei;
     wb_rows *r = &s->rows[p->idx];
-    int rc = wb_emb_gather(&p->emb, s->arena, s->X[p->input], B * T, r, e);
+    int rc = wb_emb_gather(&p->emb, s, s->X[p->input], B * T, r, e);
     if (rc) return rc;
     for (size_t b = 0; b < B; b++)
         for (size_t t = 0; t < T; t++)

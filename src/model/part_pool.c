@@ -42,7 +42,7 @@ static void pool_init(wb_part *p, wb_rng *r) { (void)p, (void)r; }
 static int pool_forward(wb_part *p, wb_step *s, float *out, size_t ld, wb_err *e) {
     size_t B = s->B, T = p->T, Ei = p->Ei;
     wb_rows *r = &s->rows[p->idx];
-    int rc = wb_emb_gather(&p->emb, s->arena, s->X[p->input], B * T, r, e);
+    int rc = wb_emb_gather(&p->emb, s, s->X[p->input], B * T, r, e);
     if (rc) return rc;
     pool_saved *sv;
     float *x, *pooled = out;

@@ -257,7 +257,7 @@ nomem:
 static int rnn_forward(wb_part *p, wb_step *s, float *out, size_t ld, wb_err *e) {
     size_t B = s->B, T = p->T;
     wb_rows *r = &s->rows[p->idx];
-    int rc = wb_emb_gather(&p->emb, s->arena, s->X[p->input], B * T, r, e);
+    int rc = wb_emb_gather(&p->emb, s, s->X[p->input], B * T, r, e);
     if (rc) return rc;
     rnn_saved *sv;
     WB_ALLOC(s, sv, 1);

@@ -2,8 +2,8 @@
  * train.c — the training loop of train.h: epochs of shuffled minibatches,
  * validation, early stopping, checkpoints, exact resume.
  *
- * Leaves out: learning-rate schedules, gradient accumulation, several
- * threads of our own (OpenBLAS has its threads), mid-epoch checkpoints.
+ * Leaves out: learning-rate schedules, gradient accumulation, mid-epoch
+ * checkpoints (the threads of a step are the model's: lanes.c).
  */
 #include "wordbench/train.h"
 
@@ -64,6 +64,7 @@ typedef struct tstate {
     size_t nhist, cap;
     int has_opts;
     uint64_t batch, seed, patience, cw, data; /* cw, data: XXH3 of the class weights (0 = none), of the training examples */
+    uint64_t threads;        /* lanes of the steps (0: a checkpoint from before lanes) */
 } tstate;
 
 static int hist_push(tstate *s, const wb_epoch *ep) {
@@ -85,6 +86,7 @@ static char *tstate_text(const tstate *s, size_t *len) {
                           s->best_epoch, s->bad);
     n += (size_t)snprintf(b + n, cap - n, "batch %" PRIu64 "\nseed %" PRIu64 "\npatience %" PRIu64 "\ncw %016" PRIx64
                           "\ndata %016" PRIx64 "\n", s->batch, s->seed, s->patience, s->cw, s->data);
+    n += (size_t)snprintf(b + n, cap - n, "threads %" PRIu64 "\n", s->threads);
     for (size_t i = 0; i < s->nhist; i++) {
         const wb_epoch *h = &s->hist[i];
         n += (size_t)snprintf(b + n, cap - n, "h %zu %.17g %.17g %d %.17g %.17g %.17g %zu %.17g\n", h->epoch, h->loss,
@@ -104,6 +106,8 @@ static int tstate_parse(tstate *s, const char *t, size_t len) {
     const char *o = strstr(buf, "\nbatch ");
     s->has_opts = o && sscanf(o, "\nbatch %" SCNu64 "\nseed %" SCNu64 "\npatience %" SCNu64 "\ncw %" SCNx64
                                  "\ndata %" SCNx64, &s->batch, &s->seed, &s->patience, &s->cw, &s->data) == 5;
+    const char *th = strstr(buf, "\nthreads ");
+    if (!th || sscanf(th, "\nthreads %" SCNu64, &s->threads) != 1) s->threads = 0;
     for (char *p = strstr(buf, "\nh "); ok && p; p = strstr(p + 1, "\nh ")) {
         wb_epoch h;
         memset(&h, 0, sizeof h);
@@ -127,24 +131,37 @@ static void note(const wb_train_opts *o, int warning, const char *fmt, ...) {
     o->note(o->ctx, warning, msg);
 }
 
-/* XXH3 of the training examples in split order: their ids and label sets
- * (0 when out of memory: then nothing is compared). */
-static uint64_t data_hash(const wb_dataset *ds, const uint32_t *tr, size_t ntr, size_t T) {
+/* XXH3 of the training examples in split order (rows tr; NULL: rows
+ * 0..ntr-1): their ids as int32 and their label sets; 0 when out of memory
+ * (then nothing is compared).  A pass over the training rows of the mapped
+ * data set, so it is made only when needed (a resume, the first
+ * checkpoint), not before the first step. */
+static uint64_t data_hash(const wb_ids *X, const size_t *loff, const uint32_t *lids, const uint32_t *tr, size_t ntr) {
+    enum { BLOCK = 256 };
+    size_t T = X->T;
     XXH3_state_t *h = XXH3_createState();
-    if (!h) return 0;
+    int32_t *x = malloc(BLOCK * (T ? T : 1) * sizeof *x);
+    uint32_t rows[BLOCK];
+    if (!h || !x) {
+        free(x);
+        XXH3_freeState(h);
+        return 0;
+    }
     XXH3_64bits_reset(h);
-    const int32_t *X = wb_dataset_x(ds);
-    const size_t *loff;
-    const uint32_t *lids;
-    wb_dataset_labels(ds, &loff, &lids);
-    for (size_t i = 0; i < ntr; i++) {
-        uint64_t nl = loff[tr[i] + 1] - loff[tr[i]];
-        XXH3_64bits_update(h, X + (size_t)tr[i] * T, T * sizeof *X);
-        XXH3_64bits_update(h, &nl, sizeof nl);
-        XXH3_64bits_update(h, lids + loff[tr[i]], nl * sizeof *lids);
+    for (size_t s = 0; s < ntr; s += BLOCK) {
+        size_t b = ntr - s < BLOCK ? ntr - s : BLOCK;
+        for (size_t j = 0; j < b; j++) rows[j] = tr ? tr[s + j] : (uint32_t)(s + j);
+        wb_ids_gather(X, rows, b, x);
+        for (size_t j = 0; j < b; j++) {
+            uint64_t nl = loff[rows[j] + 1] - loff[rows[j]];
+            XXH3_64bits_update(h, x + j * T, T * sizeof *x);
+            XXH3_64bits_update(h, &nl, sizeof nl);
+            XXH3_64bits_update(h, lids + loff[rows[j]], nl * sizeof *lids);
+        }
     }
     uint64_t d = XXH3_64bits_digest(h);
     XXH3_freeState(h);
+    free(x);
     return d ? d : 1;
 }
 
@@ -253,6 +270,7 @@ static int resume_load(wb_model **mp, const wb_train_opts *o, tstate *st, uint64
         diff_u(&w, "batch-size", o->batch, st->batch);
         diff_u(&w, "seed", o->seed, st->seed);
         diff_u(&w, "patience", o->patience, st->patience);
+        if (st->threads) diff_u(&w, "threads", o->threads ? o->threads : 1, st->threads);
         if (!cw != !st->cw) diff_add(&w, "class-weights", cw ? "set" : "none", st->cw ? "set" : "none");
         else if (cw != st->cw) diff_add(&w, "class-weights (other values)", NULL, NULL);
         if (data && st->data && data != st->data)
@@ -287,13 +305,25 @@ int wb_train_run(wb_model **mp, const wb_dataset *ds, const wb_train_opts *o, wb
     wb_model *m = *mp;
     const wb_model_cfg *c = wb_model_cfg_get(m);
     size_t T = c->T, C = c->C, B = o->batch;
-    if (!o->out_path) return wb_err_set(e, WB_EUSAGE, "no output model path");
+    if (!o->out_path && o->restore_best) return wb_err_set(e, WB_EUSAGE, "no output model path");
     if (wb_dataset_maxlen(ds) != T) return wb_err_set(e, WB_EUSAGE, "the data set's maxlen differs from the model's");
     if (o->resume && !o->ckpt_path) return wb_err_set(e, WB_EUSAGE, "resume needs a checkpoint path");
     size_t ntr, nval;
-    uint32_t *tr = wb_split_indices(ds, WB_DS_TRAIN, &ntr);
-    uint32_t *val = wb_split_indices(ds, WB_DS_VALID, &nval);
-    if (!val && nval == 0) val = wb_split_indices(ds, WB_DS_TEST, &nval); /* as the Keras tutorial */
+    uint32_t *tr, *val;
+    if (o->custom_split) {
+        ntr = o->ntrain, nval = o->nval;
+        tr = ntr ? malloc(ntr * sizeof *tr) : NULL;
+        val = nval ? malloc(nval * sizeof *val) : NULL;
+        if ((ntr && !tr) || (nval && !val)) ntr = SIZE_MAX;
+        else {
+            if (ntr) memcpy(tr, o->train_idx, ntr * sizeof *tr);
+            if (nval) memcpy(val, o->val_idx, nval * sizeof *val);
+        }
+    } else {
+        tr = wb_split_indices(ds, WB_DS_TRAIN, &ntr);
+        val = wb_split_indices(ds, WB_DS_VALID, &nval);
+        if (!val && nval == 0) val = wb_split_indices(ds, WB_DS_TEST, &nval); /* as the Keras tutorial */
+    }
     tstate st = {.best = INFINITY};
     int32_t *xb = malloc(B * T * sizeof *xb), *y = malloc(B * sizeof *y);
     float *t = malloc(B * C * sizeof *t);
@@ -307,10 +337,15 @@ int wb_train_run(wb_model **mp, const wb_dataset *ds, const wb_train_opts *o, wb
         rc = wb_err_set(e, WB_EUSAGE, "no training examples");
         goto done;
     }
+    /* Training rows 0..ntr-1 (no --test-size): shuffle the rows themselves and
+     * keep no row list, 4 bytes a row less (same permutation, same bytes). */
+    size_t first_other = 0;
+    while (first_other < ntr && tr[first_other] == first_other) first_other++;
+    if (first_other == ntr) free(tr), tr = NULL;
     const size_t *loff;
     const uint32_t *lids;
     wb_dataset_labels(ds, &loff, &lids);
-    const int32_t *X = wb_dataset_x(ds);
+    const wb_ids *X = o->X ? o->X : wb_dataset_ids(ds);
 
     /* Temporaries of writers that died (kill -9) before their rename. */
     const char *paths[2] = {o->out_path, o->ckpt_path};
@@ -321,7 +356,7 @@ int wb_train_run(wb_model **mp, const wb_dataset *ds, const wb_train_opts *o, wb
                     k > 1 ? ", ..." : "");
     }
     uint64_t cwh = o->class_weights ? XXH3_64bits(o->class_weights, C * sizeof *o->class_weights) | 1 : 0;
-    uint64_t dh = data_hash(ds, tr, ntr, T);
+    uint64_t dh = o->resume ? data_hash(X, loff, lids, tr, ntr) : 0; /* else at the first checkpoint */
     if (o->resume) {
         int resumed;
         if ((rc = resume_load(mp, o, &st, cwh, dh, &resumed, e))) goto done;
@@ -337,12 +372,16 @@ int wb_train_run(wb_model **mp, const wb_dataset *ds, const wb_train_opts *o, wb
         }
     }
     st.batch = B, st.seed = o->seed, st.patience = o->patience, st.cw = cwh, st.data = dh, st.has_opts = 1;
+    st.threads = o->threads ? o->threads : wb_model_threads(m);
+
+    if (o->threads && (rc = wb_model_set_threads(m, o->threads, e))) goto done;
 
     /* what the model learns from the data before the first step (bow's
      * n-gram table); a resumed model has it already */
     if ((rc = wb_model_fit(m, X, tr, ntr, e))) goto done;
 
-    wb_model_file mf = *o->file, cf = *o->file;
+    static const wb_model_file no_file; /* o->file may be NULL when nothing is written */
+    wb_model_file mf = o->file ? *o->file : no_file, cf = mf;
     mf.trainer = NULL, mf.with_optimizer = 0;
     cf.with_optimizer = 1, cf.embed_vectors = 0;
     int first = 1;
@@ -352,12 +391,13 @@ int wb_train_run(wb_model **mp, const wb_dataset *ds, const wb_train_opts *o, wb
         wb_rng_init(&shuf, mix(o->seed, ep, 1));
         wb_rng_init(&drop, mix(o->seed, ep, 2));
         wb_rng_permutation(&shuf, perm, (uint32_t)ntr);
-        for (size_t i = 0; i < ntr; i++) perm[i] = tr[perm[i]];
+        if (tr)
+            for (size_t i = 0; i < ntr; i++) perm[i] = tr[perm[i]];
         double lsum = 0, csum = 0;
         size_t seen = 0, nb = 0;
         for (size_t s = 0; s < ntr; s += B, nb++) {
             size_t b = ntr - s < B ? ntr - s : B;
-            for (size_t j = 0; j < b; j++) memcpy(xb + j * T, X + (size_t)perm[s + j] * T, T * sizeof *xb);
+            wb_ids_gather(X, perm + s, b, xb);
             wb_targets(c->task, C, loff, lids, perm + s, b, y, t);
             float l;
             size_t ok;
@@ -396,6 +436,7 @@ int wb_train_run(wb_model **mp, const wb_dataset *ds, const wb_train_opts *o, wb
             st.bad++;
         }
         if (o->ckpt_path) {
+            if (!st.data) st.data = data_hash(X, loff, lids, tr, ntr);
             size_t tl;
             char *txt = tstate_text(&st, &tl);
             if (!txt) {
@@ -414,7 +455,7 @@ int wb_train_run(wb_model **mp, const wb_dataset *ds, const wb_train_opts *o, wb
         }
     }
     /* The final model: the best epoch's (already written) or the last. */
-    if (!(o->restore_best && st.best_epoch)) rc = wb_model_save(m, o->out_path, &mf, e);
+    if (!(o->restore_best && st.best_epoch) && o->out_path) rc = wb_model_save(m, o->out_path, &mf, e);
 done:
     res->epochs_run = st.epoch;
     res->best_epoch = st.best_epoch;

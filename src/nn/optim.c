@@ -107,11 +107,13 @@ __attribute__((target_clones("avx2", "default"))) static void adam_span(float *r
     }
 }
 
-void wb_optim_update(const wb_optim *o, float *w, const float *g, float *state, size_t n) {
+/* The rule over n elements whose state slots are s0 and s1 (the second
+ * slot of the rules that have two). */
+static void update(const wb_optim *o, float *w, const float *g, float *s0, float *s1, size_t n) {
     switch (o->kind) {
     case WB_OPT_ADAM: {
         /* torch: denom = sqrt(v)/sqrt(bc2) + eps;  w -= (lr/bc1)·m/denom */
-        float *m = state, *v = state + n;
+        float *m = s0, *v = s1;
         double t = (double)(o->t ? o->t : 1);
         double bc1 = 1.0 - pow((double)o->beta1, t), bc2 = 1.0 - pow((double)o->beta2, t);
         float step = (float)((double)o->lr / bc1), bc2s = (float)sqrt(bc2);
@@ -121,7 +123,7 @@ void wb_optim_update(const wb_optim *o, float *w, const float *g, float *state, 
     }
     case WB_OPT_SGD: {
         /* torch: buf = momentum·buf + g (buf starts at g = 0·0 + g);  w -= lr·buf */
-        float *buf = state;
+        float *buf = s0;
         for (size_t i = 0; i < n; i++) {
             float gi = effective_grad(o, g[i], w[i]);
             if (o->momentum != 0) {
@@ -134,7 +136,7 @@ void wb_optim_update(const wb_optim *o, float *w, const float *g, float *state, 
     }
     case WB_OPT_RMSPROP: {
         /* torch (alpha = rho, centered=False, momentum=0) */
-        float *v = state, r = o->rho, c = 1.0f - r;
+        float *v = s0, r = o->rho, c = 1.0f - r;
         for (size_t i = 0; i < n; i++) {
             float gi = effective_grad(o, g[i], w[i]);
             v[i] = r * v[i] + c * (gi * gi);
@@ -144,17 +146,17 @@ void wb_optim_update(const wb_optim *o, float *w, const float *g, float *state, 
     }
     case WB_OPT_ADAGRAD: {
         /* torch (initial_accumulator_value = 0, lr_decay = 0) */
-        float *s = state;
+        float *acc = s0;
         for (size_t i = 0; i < n; i++) {
             float gi = effective_grad(o, g[i], w[i]);
-            s[i] += gi * gi;
-            w[i] -= o->lr * (gi / (sqrtf(s[i]) + o->eps));
+            acc[i] += gi * gi;
+            w[i] -= o->lr * (gi / (sqrtf(acc[i]) + o->eps));
         }
         break;
     }
     case WB_OPT_ADADELTA: {
         /* torch: std = sqrt(v+eps); d = sqrt(u+eps)/std·g; u = rho·u + (1-rho)·d² */
-        float *v = state, *u = state + n, r = o->rho, c = 1.0f - r;
+        float *v = s0, *u = s1, r = o->rho, c = 1.0f - r;
         for (size_t i = 0; i < n; i++) {
             float gi = effective_grad(o, g[i], w[i]);
             v[i] = r * v[i] + c * (gi * gi);
@@ -165,6 +167,16 @@ void wb_optim_update(const wb_optim *o, float *w, const float *g, float *state, 
         break;
     }
     }
+}
+
+void wb_optim_update(const wb_optim *o, float *w, const float *g, float *state, size_t n) {
+    update(o, w, g, state, state + n, n);
+}
+
+void wb_optim_update_slice(const wb_optim *o, float *w, const float *g, float *state, size_t n, size_t lo, size_t hi) {
+    if (hi > n) hi = n;
+    if (lo >= hi) return;
+    update(o, w + lo, g + lo, state + lo, state + n + lo, hi - lo);
 }
 
 void wb_maxnorm_rows(float *W, size_t rows, size_t cols, float c) {

@@ -47,11 +47,13 @@ struct wb_ixb {
     int nruns;               /* run files written */
 };
 
-static int lmdb_fail(wb_err *err, const char *what, int mrc) {
+/* An LMDB failure, naming the index being built (a full disk or a file size
+ * limit surfaces here as the commit's errno). */
+static int lmdb_fail(const wb_ixb *b, wb_err *err, const char *what, int mrc) {
     if (mrc == MDB_MAP_FULL)
-        return wb_err_set(err, WB_ENOMEM, "LMDB %s: %s (the index outgrew the address space left under ulimit -v)",
-                          what, mdb_strerror(mrc));
-    return wb_err_set(err, WB_ELMDB, "LMDB %s: %s", what, mdb_strerror(mrc));
+        return wb_err_at(err, WB_ENOMEM, b->envdir, 0, -1,
+                         "LMDB %s: %s (the index outgrew the address space left under ulimit -v)", what, mdb_strerror(mrc));
+    return wb_err_at(err, WB_ELMDB, b->envdir, 0, -1, "LMDB %s: %s", what, mdb_strerror(mrc));
 }
 
 /* The build environment's map: 128 GB of address space, or under a capped
@@ -84,9 +86,9 @@ static char *run_path(const wb_ixb *b, int i) {
 static int cycle(wb_ixb *b, int reopen, wb_err *err) {
     int mrc = mdb_txn_commit(b->txn);
     b->txn = NULL;
-    if (mrc) return lmdb_fail(err, "commit", mrc);
+    if (mrc) return lmdb_fail(b, err, "commit", mrc);
     b->in_txn = 0;
-    if (reopen && (mrc = mdb_txn_begin(b->env, NULL, 0, &b->txn))) return lmdb_fail(err, "txn_begin", mrc);
+    if (reopen && (mrc = mdb_txn_begin(b->env, NULL, 0, &b->txn))) return lmdb_fail(b, err, "txn_begin", mrc);
     return 0;
 }
 
@@ -117,7 +119,7 @@ int wb_ixb_open(wb_ixb **out, const char *dir, uint64_t expect_rows, wb_err *err
         (mrc = mdb_dbi_open(b->txn, WB_DB_WORDS, MDB_CREATE, &b->words)) ||
         (mrc = mdb_dbi_open(b->txn, WB_DB_ROWS, MDB_CREATE | MDB_INTEGERKEY, &b->rows)) ||
         (mrc = mdb_dbi_open(b->txn, WB_DB_META, MDB_CREATE, &b->meta)))
-        return lmdb_fail(err, "open", mrc);
+        return lmdb_fail(b, err, "open", mrc);
     return 0;
 }
 
@@ -226,7 +228,7 @@ int wb_ixb_add(wb_ixb *b, const char *word, size_t len, uint32_t row, uint32_t *
         uint32_t old = b->row[i];
         MDB_val k = {4, &old}, v;
         int mrc = mdb_get(b->txn, b->rows, &k, &v);
-        if (mrc) return lmdb_fail(err, "get", mrc);
+        if (mrc) return lmdb_fail(b, err, "get", mrc);
         if (v.mv_size == len && !memcmp(v.mv_data, word, len)) {
             *dup_row = old;
             return 0;
@@ -239,7 +241,7 @@ int wb_ixb_add(wb_ixb *b, const char *word, size_t len, uint32_t row, uint32_t *
     if (++b->count * 5 > b->size * 4 && grow(b)) return wb_err_set(err, WB_ENOMEM, "out of memory");
     MDB_val rk = {4, &row}, rv = {len, (void *)word};
     int mrc = mdb_put(b->txn, b->rows, &rk, &rv, MDB_APPEND);
-    if (mrc) return lmdb_fail(err, "put", mrc);
+    if (mrc) return lmdb_fail(b, err, "put", mrc);
     int rc = run_add(b, key, klen, row, err);
     return rc ? rc : bump(b, err);
 }
@@ -247,7 +249,7 @@ int wb_ixb_add(wb_ixb *b, const char *word, size_t len, uint32_t row, uint32_t *
 int wb_ixb_put_meta(wb_ixb *b, const char *key, const void *val, size_t n, wb_err *err) {
     MDB_val k = {strlen(key), (void *)key}, v = {n, (void *)val};
     int mrc = mdb_put(b->txn, b->meta, &k, &v, 0);
-    return mrc ? lmdb_fail(err, "put meta", mrc) : 0;
+    return mrc ? lmdb_fail(b, err, "put meta", mrc) : 0;
 }
 
 /* ---- the merge ---------------------------------------------------------- */
@@ -311,7 +313,7 @@ static int merge_runs(wb_ixb *b, wb_err *err) {
         MDB_val k = {c->klen, c->key}, v = {4, &c->row};
         int mrc = mdb_put(b->txn, b->words, &k, &v, MDB_APPEND);
         if (mrc) {
-            rc = lmdb_fail(err, mrc == MDB_KEYEXIST ? "merge (keys out of order)" : "put", mrc);
+            rc = lmdb_fail(b, err, mrc == MDB_KEYEXIST ? "merge (keys out of order)" : "put", mrc);
             break;
         }
         if ((rc = bump(b, err))) break;
@@ -346,7 +348,7 @@ int wb_ixb_finish(wb_ixb *b, const char *dst, wb_err *err) {
             memcpy(&row, r + 2, 4);
             MDB_val k = {rec_klen(r), (void *)(r + IXB_REC_HEAD)}, v = {4, &row};
             int mrc = mdb_put(b->txn, b->words, &k, &v, MDB_APPEND);
-            if (mrc) return lmdb_fail(err, "put", mrc);
+            if (mrc) return lmdb_fail(b, err, "put", mrc);
             if ((rc = bump(b, err))) return rc;
         }
         b->nrec = 0;

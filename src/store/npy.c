@@ -5,9 +5,11 @@
  * parser for the header dict of format versions 1.0, 2.0 and 3.0, and the
  * dtype size/name helpers.
  *
- * Leaves out: reading or mapping the data (store.c does that, and checks the
- * file size against rows*cols*itemsize), any dtype other than little-endian
- * float32/float16, Fortran order, and a general Python literal evaluator.
+ * Leaves out: reading or mapping the data (store.c and dataset.c do that, and
+ * check the file size against rows*cols*itemsize), parsing any dtype other
+ * than little-endian float32/float16 (the writer also writes the data set's
+ * integer and float64 types; dataset.c checks its headers by comparing
+ * bytes with what the writer gives), Fortran order, and a general Python literal evaluator.
  * The parser understands exactly the dict numpy writes and the variations a
  * hand-written or older header may have:
  *   - keys in any order, each exactly once; no other keys (numpy rejects
@@ -38,30 +40,21 @@ static const unsigned char npy_magic[6] = {0x93, 'N', 'U', 'M', 'P', 'Y'};
 /* Nesting limit when skipping a structured descr such as [('a', '<f4')]. */
 #define NPY_NEST_MAX 32
 
-size_t wb_dtype_size(wb_dtype t) {
-    switch (t) {
-    case WB_DTYPE_F32: return 4;
-    case WB_DTYPE_F16: return 2;
-    }
-    return 0;
-}
+/* Size, CLI name and numpy descr of every dtype, indexed by its value. */
+static const struct {
+    size_t size;
+    const char *name, *descr;
+} dtypes[] = {{0, "?", NULL},       {4, "f32", "<f4"}, {2, "f16", "<f2"}, {4, "i32", "<i4"}, {2, "u16", "<u2"},
+              {1, "u8", "|u1"},    {4, "u32", "<u4"}, {8, "u64", "<u8"}, {8, "f64", "<f8"}};
 
-const char *wb_dtype_name(wb_dtype t) {
-    switch (t) {
-    case WB_DTYPE_F32: return "f32";
-    case WB_DTYPE_F16: return "f16";
-    }
-    return "?";
-}
+static int dtype_known(wb_dtype t) { return (unsigned)t < sizeof dtypes / sizeof dtypes[0]; }
+
+size_t wb_dtype_size(wb_dtype t) { return dtype_known(t) ? dtypes[t].size : 0; }
+
+const char *wb_dtype_name(wb_dtype t) { return dtype_known(t) ? dtypes[t].name : "?"; }
 
 /* The descr string numpy uses for a dtype, NULL for an unknown value. */
-static const char *npy_descr(wb_dtype t) {
-    switch (t) {
-    case WB_DTYPE_F32: return "<f4";
-    case WB_DTYPE_F16: return "<f2";
-    }
-    return NULL;
-}
+static const char *npy_descr(wb_dtype t) { return dtype_known(t) ? dtypes[t].descr : NULL; }
 
 int wb_npy_header_write(void *buf, size_t bufsize, wb_dtype dtype, int ndim,
                         uint64_t rows, uint64_t cols) {

@@ -17,7 +17,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 #include <xxhash.h>
@@ -26,50 +25,6 @@
 #include "wordbench/npy.h"
 
 /* ---- file helpers ----------------------------------------------------------- */
-
-/* Remove everything below the directory open as dfd, through directory
- * descriptors only: a symbolic link is removed, never followed, and
- * renaming a directory of the tree meanwhile (a directory -> symlink swap
- * in a shared parent such as /tmp) cannot send the removal elsewhere, as
- * it could a walk by path (nftw).  Nesting deeper than a store's is left. */
-static void rm_below(int dfd, int depth) {
-    int fd = dup(dfd);
-    DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
-    if (!d) {
-        if (fd >= 0) close(fd);
-        return;
-    }
-    rewinddir(d); /* the duplicate shares dfd's offset, which an earlier listing may have moved */
-    struct dirent *e;
-    while ((e = readdir(d))) {
-        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
-        if (unlinkat(dfd, e->d_name, 0) == 0 || (errno != EISDIR && errno != EPERM) || depth >= 8) continue;
-        int sub = openat(dfd, e->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-        if (sub < 0) continue;
-        rm_below(sub, depth + 1);
-        close(sub);
-        unlinkat(dfd, e->d_name, AT_REMOVEDIR);
-    }
-    closedir(d);
-}
-
-/* Remove the directory tree `path` (its last component is not followed).
- * With `dfd` >= 0, the tree is the directory open as dfd, and it is removed
- * only while `path` still names that directory. */
-static void rm_tree(const char *path, int dfd) {
-    int fd = dfd >= 0 ? dfd : open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-    if (fd < 0) return;
-    struct stat a, b;
-    if (!fstat(fd, &a) && !lstat(path, &b) && a.st_dev == b.st_dev && a.st_ino == b.st_ino) {
-        rm_below(fd, 0);
-        rmdir(path);
-    }
-    if (fd != dfd) close(fd);
-}
-
-void wb_rmrf(const char *path) {
-    rm_tree(path, -1);
-}
 
 int wb_pwrite_all(int fd, const void *buf, size_t n, uint64_t off) {
     const char *p = buf;
@@ -82,14 +37,6 @@ int wb_pwrite_all(int fd, const void *buf, size_t n, uint64_t off) {
         p += w, n -= (size_t)w, off += (uint64_t)w;
     }
     return 0;
-}
-
-int wb_fsync_path(const char *path, int dir) {
-    int fd = open(path, (dir ? O_DIRECTORY : 0) | O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return errno;
-    int rc = fsync(fd) ? errno : 0;
-    close(fd);
-    return rc;
 }
 
 int wb_hash_range(int fd, uint64_t off, uint64_t n, uint64_t *out) {
@@ -295,18 +242,8 @@ int wb_pub_finish(const char *tmp, wb_ixb *ix, int vec_fd, int nrm_fd, const wb_
 
 /* ---- publication ------------------------------------------------------------- */
 
-static int rename2(const char *from, const char *to, unsigned flags) {
-    return (int)syscall(SYS_renameat2, AT_FDCWD, from, AT_FDCWD, to, flags);
-}
-#ifndef RENAME_NOREPLACE
-#define RENAME_NOREPLACE (1 << 0)
-#endif
-#ifndef RENAME_EXCHANGE
-#define RENAME_EXCHANGE (1 << 1)
-#endif
-
 static int publish(const char *tmp, const char *store, const char *parent, int force, wb_err *err) {
-    if (rename2(tmp, store, RENAME_NOREPLACE) == 0) goto synced;
+    if (wb_rename_noreplace(tmp, store) == 0) goto synced;
     if (errno != EEXIST && errno != ENOTEMPTY)
         return wb_err_at(err, errno, store, 0, -1, "cannot publish the store: %s", strerror(errno));
     if (!force) return wb_err_at(err, WB_EEXIST, store, 0, -1, "exists (use --force to replace it)");
@@ -318,12 +255,12 @@ static int publish(const char *tmp, const char *store, const char *parent, int f
         if (old >= 0) close(old);
         return wb_err_at(err, WB_EEXIST, store, 0, -1, "exists and is not a wordbench store; refusing to replace it");
     }
-    if (rename2(tmp, store, RENAME_EXCHANGE)) {
+    if (wb_rename_exchange(tmp, store)) {
         int e = errno;
         close(old);
         return wb_err_at(err, e, store, 0, -1, "cannot swap in the new store: %s", strerror(e));
     }
-    rm_tree(tmp, old); /* now at the temporary name; processes mapping it keep their mappings */
+    wb_rmrf_held(tmp, old); /* now at the temporary name; processes mapping it keep their mappings */
     close(old);
 synced:
     wb_fsync_path(parent, 1);

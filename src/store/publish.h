@@ -28,6 +28,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "base/fileio.h"
 #include "store/index_build.h"
 #include "wordbench/err.h"
 #include "wordbench/store.h"
@@ -78,11 +79,7 @@ void wb_pub_end(wb_pub *p);
 /* pwrite all n bytes at off, retrying on EINTR.  Returns 0 or errno. */
 int wb_pwrite_all(int fd, const void *buf, size_t n, uint64_t off);
 
-/* fsync a file (dir 0) or a directory (dir 1).  Returns 0 or errno. */
-int wb_fsync_path(const char *path, int dir);
-
-/* rm -rf (no error report: used on our own temporaries). */
-void wb_rmrf(const char *path);
+/* wb_fsync_path and wb_rmrf: base/fileio.h (shared with the data set). */
 
 /* XXH3-64 of n bytes of fd from off (pread in 1 MiB pieces).  Returns 0,
  * errno, WB_EIO (short file) or WB_ENOMEM. */

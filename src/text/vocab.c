@@ -7,8 +7,10 @@
  * until finish, in id order after it; an open-addressing table of entry
  * indices (linear probing, XXH3-64 of the bytes, load <= 1/2 after finish and
  * <= 0.7 while counting) finds them.  finish sorts by count descending with
- * the insertion index as tie-break, which gives the order of Python's stable
- * sort that Keras uses.
+ * the order of first counting as tie-break, which gives the order of Python's
+ * stable sort that Keras uses.  An entry's index is also its provisional id
+ * (index + 2) for wb_vocab_add_ids; entries that were interned but never
+ * counted (count 0) are not words and vanish at finish.
  *
  * Leaves out: tokenizing, splits, the dataset cache, the CLI.
  */
@@ -24,9 +26,9 @@
 typedef struct vent {
     uint64_t h;      /* XXH3-64 of the word bytes */
     uint64_t off;    /* offset of the bytes in the arena */
-    uint64_t count;  /* training count */
+    uint64_t count;  /* training count (0: interned, never counted) */
     uint32_t len;    /* bytes */
-    uint32_t pad_;   /* unused */
+    uint32_t first;  /* order of its first count among the counted words (UINT32_MAX: none) */
 } vent;
 
 /* Invariants: slots has nslots entries (a power of two, or 0 before the
@@ -41,7 +43,7 @@ struct wb_vocab {
     size_t cap;           /* entries allocated */
     uint32_t *slots;      /* (nslots,) hash table of 1 + entry index */
     size_t nslots;        /* power of two (or 0) */
-    size_t distinct;      /* distinct words counted before the cut */
+    size_t distinct;      /* words with a count > 0 (before finish: also the next `first`) */
     int finished;         /* 1 after finish / load */
     uint64_t num_words;   /* as given to finish (informational) */
     uint64_t min_count;   /* as given to finish (informational) */
@@ -130,60 +132,136 @@ static int insert(wb_vocab *v, uint64_t h, const char *w, size_t len, uint64_t c
     en->off = v->arena_len;
     en->count = count;
     en->len = (uint32_t)len;
-    en->pad_ = 0;
+    en->first = count ? (uint32_t)v->distinct++ : UINT32_MAX;
     v->arena_len += len;
     v->slots[slot] = (uint32_t)(v->n + 1);
     v->n++;
     return 0;
 }
 
-int wb_vocab_add(wb_vocab *v, const wb_token_list *tokens, wb_err *e) {
-    if (!v || !tokens) return wb_err_set(e, WB_EUSAGE, "wb_vocab_add: NULL argument");
-    if (v->finished)
-        return wb_err_set(e, WB_EUSAGE, "wb_vocab_add: the vocabulary is already finished");
+/* Count entry k once more. */
+static void count_entry(wb_vocab *v, size_t k) {
+    vent *en = &v->ents[k];
+    if (!en->count++) en->first = (uint32_t)v->distinct++;
+}
+
+/* Count (count 1) or only intern (count 0) one non-empty word; *id gets its
+ * provisional id. */
+static int add_word(wb_vocab *v, const char *w, size_t len, int count, uint32_t *id, wb_err *e) {
+    if (len > UINT32_MAX - 1) return wb_err_set(e, WB_EUSAGE, "a token of %zu bytes, more than 4 GiB", len);
+    uint64_t h = XXH3_64bits(w, len);
+    uint32_t s = v->nslots ? v->slots[find_slot(v, h, w, len)] : 0;
+    if (s) {
+        if (count) count_entry(v, s - 1);
+    } else {
+        int rc = insert(v, h, w, len, count ? 1 : 0);
+        if (rc == WB_EUSAGE) return wb_err_set(e, rc, "more than 4 billion distinct words");
+        if (rc) return wb_err_set(e, rc, "out of memory counting words (%zu distinct so far)", v->n);
+        s = (uint32_t)v->n;
+    }
+    *id = s - 1 + WB_VOCAB_FIRST;
+    return 0;
+}
+
+/* Shared by add and add_ids: count (or only intern) the tokens; ids (may be
+ * NULL) get provisional ids. */
+static int add_tokens(wb_vocab *v, const wb_token_list *tokens, int count, uint32_t *ids, const char *fn,
+                      wb_err *e) {
+    if (!v || !tokens) return wb_err_set(e, WB_EUSAGE, "%s: NULL argument", fn);
+    if (v->finished) return wb_err_set(e, WB_EUSAGE, "%s: the vocabulary is already finished", fn);
     for (size_t i = 0; i < tokens->n; i++) {
         size_t len;
         const char *w = wb_token_list_get(tokens, i, &len);
-        if (!len) continue;
-        if (len > UINT32_MAX - 1)
-            return wb_err_set(e, WB_EUSAGE, "token %zu is %zu bytes, more than 4 GiB", i, len);
-        uint64_t h = XXH3_64bits(w, len);
-        if (v->nslots) {
-            uint32_t s = v->slots[find_slot(v, h, w, len)];
-            if (s) {
-                v->ents[s - 1].count++;
-                continue;
-            }
+        uint32_t id = WB_VOCAB_OOV;
+        if (len) {
+            int rc = add_word(v, w, len, count, &id, e);
+            if (rc) return rc;
         }
-        int rc = insert(v, h, w, len, 1);
-        if (rc == WB_EUSAGE) return wb_err_set(e, rc, "more than 4 billion distinct words");
-        if (rc) return wb_err_set(e, rc, "out of memory counting words (%zu distinct so far)", v->n);
-        v->distinct = v->n;
+        if (ids) ids[i] = id;
     }
     return 0;
 }
 
-/* Sort key: count descending, then first occurrence (insertion index). */
+int wb_vocab_add(wb_vocab *v, const wb_token_list *tokens, wb_err *e) {
+    return add_tokens(v, tokens, 1, NULL, "wb_vocab_add", e);
+}
+
+int wb_vocab_add_ids(wb_vocab *v, const wb_token_list *tokens, int count, uint32_t *ids, wb_err *e) {
+    if (!ids) return wb_err_set(e, WB_EUSAGE, "wb_vocab_add_ids: NULL ids");
+    return add_tokens(v, tokens, count, ids, "wb_vocab_add_ids", e);
+}
+
+void wb_vocab_recount(wb_vocab *v) {
+    if (!v || v->finished) return;
+    for (size_t k = 0; k < v->n; k++) v->ents[k].count = 0, v->ents[k].first = UINT32_MAX;
+    v->distinct = 0;
+}
+
+int wb_vocab_count_ids(wb_vocab *v, const uint32_t *ids, size_t n, wb_err *e) {
+    if (!v || (!ids && n)) return wb_err_set(e, WB_EUSAGE, "wb_vocab_count_ids: NULL argument");
+    if (v->finished) return wb_err_set(e, WB_EUSAGE, "wb_vocab_count_ids: the vocabulary is already finished");
+    for (size_t i = 0; i < n; i++) {
+        if (ids[i] < WB_VOCAB_FIRST) continue;
+        size_t k = (size_t)ids[i] - WB_VOCAB_FIRST;
+        if (k >= v->n) return wb_err_set(e, WB_EUSAGE, "wb_vocab_count_ids: id %u was never given out", ids[i]);
+        count_entry(v, k);
+    }
+    return 0;
+}
+
+int wb_vocab_add_word(wb_vocab *v, const char *word, size_t len, int count, uint32_t *id, wb_err *e) {
+    if (!v || !id || (!word && len)) return wb_err_set(e, WB_EUSAGE, "wb_vocab_add_word: NULL argument");
+    if (v->finished) return wb_err_set(e, WB_EUSAGE, "wb_vocab_add_word: the vocabulary is already finished");
+    *id = WB_VOCAB_OOV;
+    return len ? add_word(v, word, len, count, id, e) : 0;
+}
+
+size_t wb_vocab_entries(const wb_vocab *v) { return v ? v->n : 0; }
+
+const char *wb_vocab_entry(const wb_vocab *v, size_t k, size_t *len) {
+    if (!v || k >= v->n) {
+        if (len) *len = 0;
+        return "";
+    }
+    if (len) *len = v->ents[k].len;
+    return v->ents[k].len ? v->arena + v->ents[k].off : "";
+}
+
+/* Sort key: count descending, then first occurrence (order of first count). */
 typedef struct sortkey {
     uint64_t count;  /* training count */
-    size_t idx;      /* insertion index */
+    uint32_t first;  /* order of the first count */
+    uint32_t idx;    /* entry index */
 } sortkey;
 
 static int cmp_key(const void *a, const void *b) {
     const sortkey *x = a, *y = b;
     if (x->count != y->count) return x->count > y->count ? -1 : 1;
-    return (x->idx > y->idx) - (x->idx < y->idx);
+    return (x->first > y->first) - (x->first < y->first);
 }
 
 int wb_vocab_finish(wb_vocab *v, uint64_t num_words, uint64_t min_count, wb_err *e) {
+    return wb_vocab_finish_map(v, num_words, min_count, NULL, NULL, e);
+}
+
+int wb_vocab_finish_map(wb_vocab *v, uint64_t num_words, uint64_t min_count, int32_t **map, size_t *nmap,
+                        wb_err *e) {
+    if (map) *map = NULL;
+    if (nmap) *nmap = 0;
     if (!v) return wb_err_set(e, WB_EUSAGE, "wb_vocab_finish: NULL vocabulary");
     if (v->finished)
         return wb_err_set(e, WB_EUSAGE, "wb_vocab_finish: the vocabulary is already finished");
     size_t kept = 0;
     sortkey *keys = malloc((v->n ? v->n : 1) * sizeof *keys);
-    if (!keys) return wb_err_set(e, WB_ENOMEM, "out of memory sorting %zu words", v->n);
+    int32_t *mp = map ? malloc((v->n + WB_VOCAB_FIRST) * sizeof *mp) : NULL;
+    if (!keys || (map && !mp)) {
+        free(keys);
+        free(mp);
+        return wb_err_set(e, WB_ENOMEM, "out of memory sorting %zu words", v->n);
+    }
     for (size_t i = 0; i < v->n; i++)
-        if (v->ents[i].count >= min_count) keys[kept++] = (sortkey){v->ents[i].count, i};
+        if (v->ents[i].count && v->ents[i].count >= min_count)
+            keys[kept++] = (sortkey){v->ents[i].count, v->ents[i].first, (uint32_t)i};
     qsort(keys, kept, sizeof *keys, cmp_key);
     if (num_words) {
         uint64_t maxw = num_words > WB_VOCAB_FIRST ? num_words - WB_VOCAB_FIRST : 0;
@@ -191,13 +269,21 @@ int wb_vocab_finish(wb_vocab *v, uint64_t num_words, uint64_t min_count, wb_err 
     }
     if (kept > (size_t)INT32_MAX - WB_VOCAB_FIRST) {
         free(keys);
+        free(mp);
         return wb_err_set(e, WB_EUSAGE, "%zu words do not fit int32 ids; use --num-words", kept);
     }
     vent *ne = malloc((kept ? kept : 1) * sizeof *ne);
     if (!ne) {
         free(keys);
+        free(mp);
         return wb_err_set(e, WB_ENOMEM, "out of memory assigning ids to %zu words", kept);
     }
+    if (mp) {
+        mp[WB_VOCAB_PAD] = WB_VOCAB_PAD;
+        for (size_t i = 1; i < v->n + WB_VOCAB_FIRST; i++) mp[i] = WB_VOCAB_OOV;
+        for (size_t i = 0; i < kept; i++) mp[keys[i].idx + WB_VOCAB_FIRST] = (int32_t)(i + WB_VOCAB_FIRST);
+    }
+    size_t nm = v->n + WB_VOCAB_FIRST;
     for (size_t i = 0; i < kept; i++) ne[i] = v->ents[keys[i].idx];
     free(keys);
     free(v->ents);
@@ -206,7 +292,12 @@ int wb_vocab_finish(wb_vocab *v, uint64_t num_words, uint64_t min_count, wb_err 
     v->cap = kept ? kept : 1;
     size_t ns = 1024;
     while (ns < 2 * kept) ns *= 2;
-    if (rehash(v, ns)) return wb_err_set(e, WB_ENOMEM, "out of memory indexing %zu words", kept);
+    if (rehash(v, ns)) {
+        free(mp);
+        return wb_err_set(e, WB_ENOMEM, "out of memory indexing %zu words", kept);
+    }
+    if (map) *map = mp;
+    if (nmap) *nmap = map ? nm : 0;
     v->num_words = num_words;
     v->min_count = min_count;
     v->finished = 1;
@@ -244,10 +335,8 @@ int wb_vocab_encode(const wb_vocab *v, const wb_token_list *tokens, size_t maxle
     if ((padding != WB_PAD_PRE && padding != WB_PAD_POST) ||
         (truncating != WB_PAD_PRE && truncating != WB_PAD_POST))
         return WB_EUSAGE;
-    size_t n = tokens->n;
-    size_t kept = n < maxlen ? n : maxlen;
-    size_t first = (n > maxlen && truncating == WB_PAD_PRE) ? n - maxlen : 0;
-    size_t dst = padding == WB_PAD_PRE ? maxlen - kept : 0;
+    size_t n = tokens->n, first, kept, dst;
+    wb_pad_window(n, maxlen, padding, truncating, &first, &kept, &dst);
     memset(out, 0, maxlen * sizeof *out);
     size_t oov = 0;
     for (size_t i = 0; i < n; i++) {

@@ -16,6 +16,7 @@ fi
 TX=$WB_FIXTURES/text
 T=$(mktemp -d "${TMPDIR:-/tmp}/wb-data.XXXXXX") || exit 1
 trap 'rm -rf "$T"' EXIT
+export XDG_CACHE_HOME=$T/xdg # the default data-set cache of these runs
 
 run() { "$@" >"$T/out" 2>"$T/err" </dev/null; rc=$?; }
 expect_rc() { [ "$rc" -eq "$1" ] && ok || bad "$2: exit $rc, expected $1 (stderr: $(head -c 300 "$T/err"))"; }
@@ -167,8 +168,11 @@ if [ -x /usr/bin/python3 ]; then
     run "$WB" data stats --json --cache-dir "$C" --test-size 0.2 "$T/c.tsv"
     [ "$(json 'd["cache"]["hit"], d["cache"]["written"]')" = "True False" ] && ok ||
         bad "cache --json: $(head -c 600 "$T/out")"
+    run "$WB" data stats --json --no-cache "$T/c.tsv"
+    [ "$(json 'd["cache"]')" = None ] && ok || bad "--no-cache: cache is not null"
     run "$WB" data stats --json "$T/c.tsv"
-    [ "$(json 'd["cache"]')" = None ] && ok || bad "no --cache-dir: cache is not null"
+    case $(json 'd["cache"]["file"]') in "$XDG_CACHE_HOME/wordbench/"*.wbds) ok ;; *) bad "default cache: $(head -c 600 "$T/out")" ;; esac
+    [ ! -s "$T/err" ] && ok || bad "the default cache is not silent: $(cat "$T/err")"
 fi
 run "$WB" data stats --cache-dir "$C" --test-size 0.2 --num-words 5 "$T/c.tsv"
 grep -q 'dataset cache written: ' "$T/err" && ok || bad "cache: a changed option reused the cache: $(cat "$T/err")"

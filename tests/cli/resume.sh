@@ -6,7 +6,7 @@
 #     an uninterrupted run;
 #   - a checkpoint of another model: exit 1 naming every differing option
 #     with both values;
-#   - options that change the results (lr, batch size, seed, the training
+#   - options that change the results (lr, batch size, seed, threads, the training
 #     examples) differ: a warning naming them, the run goes on;
 #   - temporaries MODEL.tmpXXXXXX / MODEL.ckpt.tmpXXXXXX of a dead writer
 #     are removed at the next start, a live writer's (flock held) are kept;
@@ -72,6 +72,9 @@ run "$WB" train "${K[@]}" --epochs 9 --lr 0.01 --batch-size 16 -o "$T/r.wbm" --r
 expect_rc 0 "resume with another lr and batch size"
 has "warning: options that change the results differ from the checkpoint $T/r.wbm.ckpt: lr 0.01 (checkpoint: 0.001), batch-size 16 (checkpoint: 32)" "lr/batch warning"
 has "resuming at epoch 9 of 9" "resume after the warning"
+run "$WB" train "${K[@]}" --epochs 9 --lr 0.01 --batch-size 16 --threads 1 -o "$T/r.wbm" --resume
+expect_rc 0 "resume with another --threads"
+has "threads 1 (checkpoint: 2)" "threads warning (other lanes sum in another order)"
 tac "$TX/demo_sentiment.tsv" | grep -v '	label$' >"$T/rev.tsv"
 V=(--maxlen 20 -q --store "$T/demo" --model kim --valid "$TX/demo_sentiment_test.tsv")
 "$WB" train --data "$TX/demo_sentiment.tsv" "${V[@]}" --epochs 1 -o "$T/d.wbm" >/dev/null 2>&1

@@ -147,6 +147,19 @@ cmp -s "$T/a.wbm" "$T/c.wbm" && bad "another seed gave the same model" || ok
 run "$WB" train "${K[@]}" --epochs 8 -o "$T/r.wbm" --resume
 expect_rc 0 "resume"
 cmp -s "$T/a.wbm" "$T/r.wbm" && ok || bad "resumed run differs from the uninterrupted one"
+# the same with the unsplit step (--threads 1: one lane, OpenBLAS at one
+# thread) and with 3 lanes (minibatches of 32 cut 10/11/11)
+for th in 1 3; do
+  "$WB" train "${K[@]}" --threads "$th" --epochs 8 -o "$T/a$th.wbm" >/dev/null 2>&1
+  "$WB" train "${K[@]}" --threads "$th" --epochs 8 -o "$T/b$th.wbm" >/dev/null 2>&1
+  cmp -s "$T/a$th.wbm" "$T/b$th.wbm" && ok || bad "two runs with --threads $th differ"
+  "$WB" train "${K[@]}" --threads "$th" --epochs 3 -o "$T/r$th.wbm" >/dev/null 2>&1
+  run "$WB" train "${K[@]}" --threads "$th" --epochs 8 -o "$T/r$th.wbm" --resume
+  expect_rc 0 "resume --threads $th"
+  cmp -s "$T/a$th.wbm" "$T/r$th.wbm" && ok || bad "resumed run with --threads $th differs from the uninterrupted one"
+done
+run "$WB" train "${K[@]}" --threads 0 --epochs 1 -o "$T/z.wbm"
+expect_rc 2 "--threads 0"
 # kill -9 at some moment of a longer run, then resume: same final model
 rm -f "$T/k.wbm" "$T/k.wbm.ckpt"
 "$WB" train "${K[@]}" --epochs "$long" -o "$T/full.wbm" >/dev/null 2>&1

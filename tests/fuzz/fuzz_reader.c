@@ -16,7 +16,10 @@
  * all white space; at least one label, every label non-empty valid UTF-8;
  * every feature finite.  For every call: the result is 0, WB_EFORMAT (with
  * a file, a line >= 1 and a message) or WB_EUSAGE (only for a CSV column
- * given two roles); stats.records equals the callbacks made.
+ * given two roles); stats.records equals the callbacks made.  A file that
+ * is not text (a NUL byte in its first 64 bytes, or a head wb_file_kind
+ * recognises) is refused as a whole: WB_EFORMAT with line 0, no record;
+ * line 0 is allowed for nothing else but a NUL byte in the first 4096.
  *
  * Seeds: tests/fuzz/corpus/reader (the files of fixtures/text behind a
  * selector byte).  The harness body is fuzz_reader_one();
@@ -33,6 +36,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "base/fileio.h"
 #include "wordbench/reader.h"
 
 #include "fuzz_common.h"
@@ -105,7 +109,15 @@ static int fuzz_reader_one(const uint8_t *data, size_t size) {
     c.n_feats = csv ? o.n_feature_cols : 0;
     int rc = wb_reader_read(path, &o, fr_on_ex, &c, &st, &e);
     FR_CHECK(st.records == c.calls);
-    if (rc == WB_EFORMAT) {
+    /* not text: refused as a whole before any record (the reader looks at
+     * what it has buffered, at least 64 bytes and at most 4096 for a NUL) */
+    const uint8_t *body = data + 1;
+    int binary = (n && wb_file_kind(body, n < 64 ? n : 64)) || (n && memchr(body, 0, n < 64 ? n : 64));
+    int maybe_binary = n && (wb_file_kind(body, n) || memchr(body, 0, n < 4096 ? n : 4096));
+    if (binary) FR_CHECK(rc == WB_EFORMAT && e.line == 0 && c.calls == 0);
+    if (rc == WB_EFORMAT && e.line == 0) {
+        FR_CHECK(maybe_binary && c.calls == 0 && e.msg[0] && e.file[0]);
+    } else if (rc == WB_EFORMAT) {
         FR_CHECK(e.code == WB_EFORMAT && e.line >= 1 && e.msg[0] && e.file[0]);
     } else if (rc == WB_EUSAGE) {
         FR_CHECK(csv);
