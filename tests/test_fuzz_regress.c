@@ -2,7 +2,7 @@
  * test_fuzz_regress.c — replays the fuzz targets' saved inputs without
  * libFuzzer: every file of tests/fuzz/regress/ (inputs that once crashed or
  * broke an invariant, named <target>-<sha1>.bin) and every seed of
- * tests/fuzz/corpus/{text,bin,store,model,npy,reader}/, through the same
+ * tests/fuzz/corpus/{text,bin,store,model,npy,reader,triallog}/, through the same
  * harness code the fuzzers run.
  *
  * Contains: one test per seed corpus and one for the regression inputs.  The
@@ -42,6 +42,7 @@ static const char *wb_regress_current = "?"; /* the input being replayed */
 #include "fuzz/fuzz_model.c"
 #include "fuzz/fuzz_npy.c"
 #include "fuzz/fuzz_reader.c"
+#include "fuzz/fuzz_triallog.c"
 
 /* tests/fuzz, from this file's path (CMake compiles it by absolute path). */
 static char *fuzz_dir(const char *sub) {
@@ -122,7 +123,8 @@ static const struct {
     const char *name;
     harness_fn fn;
 } targets[] = {{"text", fuzz_text_one},   {"bin", fuzz_bin_one}, {"store", fuzz_store_one},
-               {"model", fuzz_model_one}, {"npy", fuzz_npy_one}, {"reader", fuzz_reader_one}};
+               {"model", fuzz_model_one}, {"npy", fuzz_npy_one}, {"reader", fuzz_reader_one},
+               {"triallog", fuzz_triallog_one}};
 #define NTARGETS (sizeof targets / sizeof targets[0])
 
 /* Every seed of one target's corpus (*state is the target's index). */

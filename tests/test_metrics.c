@@ -22,6 +22,7 @@
 
 #include <cmocka.h>
 
+#include "wordbench/eval.h"
 #include "wordbench/metrics.h"
 
 #define assert_near(a, b, eps) assert_true(fabs((double)(a) - (double)(b)) <= (eps))

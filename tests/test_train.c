@@ -22,6 +22,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -384,7 +385,7 @@ static void test_checkpoint_errors(void **state) {
     r.ckpt = NULL;
     assert_int_equal(train(ds, &m, &r, &res, &e), WB_EUSAGE);
     free(res.history);
-    r.resume = 0, r.out = NULL;
+    r.resume = 0, r.out = NULL, r.restore_best = 1;
     assert_int_equal(train(ds, &m, &r, &res, &e), WB_EUSAGE);
     free(res.history);
     /* a checkpoint of another configuration */
@@ -707,6 +708,89 @@ static void test_bundle_store(void **state) {
     free(sdir), free(odir), free(ovec), free(path);
 }
 
+/* The experiment fields: custom_split with the data set's own split gives
+ * the same model file; out_path NULL writes nothing and leaves the same
+ * weights in memory; another X changes the result; class weights. */
+static void test_custom_split(void **state) {
+    (void)state;
+    wb_dataset *ds = build(SENT, NULL, SENT_TEST, 20);
+    char *a = tmp("cs_a.wbm"), *b = tmp("cs_b.wbm");
+    static const char meta[] = "maxlen 20\n";
+    wb_model_file f = {.meta = meta};
+    wb_train_opts o;
+    wb_train_opts_init(&o);
+    o.epochs = 3, o.restore_best = 0, o.file = &f, o.out_path = a;
+    wb_train_result res;
+    wb_err e;
+    wb_model *m = model_for(ds, WB_MODEL_TUTORIAL, 0.01f);
+    assert_int_equal(wb_train_run(&m, ds, &o, &res, &e), 0);
+    free(res.history);
+    wb_model_destroy(m);
+    size_t ntr, nte;
+    uint32_t *tr = wb_split_indices(ds, WB_DS_TRAIN, &ntr), *te = wb_split_indices(ds, WB_DS_TEST, &nte);
+    o.custom_split = 1, o.train_idx = tr, o.ntrain = ntr, o.val_idx = te, o.nval = nte, o.out_path = b;
+    m = model_for(ds, WB_MODEL_TUTORIAL, 0.01f);
+    assert_int_equal(wb_train_run(&m, ds, &o, &res, &e), 0);
+    assert_true(res.history[2].has_val);
+    free(res.history);
+    wb_model_destroy(m);
+    same_file(a, b);
+    /* no output file: the weights stay in memory (equal to the file's) */
+    o.out_path = NULL;
+    m = model_for(ds, WB_MODEL_TUTORIAL, 0.01f);
+    assert_int_equal(wb_train_run(&m, ds, &o, &res, &e), 0);
+    free(res.history);
+    wb_model *fm;
+    wb_model_file ff;
+    void *blob;
+    assert_int_equal(wb_model_load(&fm, a, 32, &ff, &blob, &e), 0);
+    float *w1, *w2, *g;
+    size_t n1, n2, r, c;
+    assert_non_null(wb_model_tensor(m, 0, &w1, &g, &n1, &r, &c));
+    assert_non_null(wb_model_tensor(fm, 0, &w2, &g, &n2, &r, &c));
+    assert_int_equal(n1, n2);
+    assert_memory_equal(w1, w2, n1 * sizeof *w1);
+    wb_model_destroy(fm);
+    free(blob);
+    /* another X (every word OOV): other weights */
+    size_t N = wb_dataset_n(ds), T = wb_dataset_maxlen(ds);
+    int32_t *X = malloc(N * T * sizeof *X);
+    const int32_t *X0 = wb_dataset_x(ds);
+    for (size_t i = 0; i < N * T; i++) X[i] = X0[i] > 1 ? 1 : X0[i];
+    o.X = X;
+    wb_model *m2 = model_for(ds, WB_MODEL_TUTORIAL, 0.01f);
+    assert_int_equal(wb_train_run(&m2, ds, &o, &res, &e), 0);
+    free(res.history);
+    assert_non_null(wb_model_tensor(m2, 0, &w2, &g, &n2, &r, &c));
+    assert_true(memcmp(w1, w2, n1 * sizeof *w1) != 0);
+    wb_model_destroy(m2);
+    wb_model_destroy(m);
+    /* no training examples in the custom split */
+    o.ntrain = 0;
+    m = model_for(ds, WB_MODEL_TUTORIAL, 0.01f);
+    assert_int_equal(wb_train_run(&m, ds, &o, &res, &e), WB_EUSAGE);
+    free(res.history);
+    wb_model_destroy(m);
+    /* balanced class weights over a custom index set (a search's fold) and
+     * over the training split (idx NULL, what train uses) */
+    const size_t *lo;
+    const uint32_t *li;
+    wb_dataset_labels(ds, &lo, &li);
+    size_t sub = ntr < 5 ? ntr : 5, ncw;
+    double cnt[2] = {0, 0};
+    for (size_t j = 0; j < sub; j++) cnt[li[lo[tr[j]]]] += 1;
+    float cw[2], cw2[2];
+    assert_int_equal(wb_class_weights_parse("balanced", ds, tr, sub, cw, &ncw, &e), 0);
+    assert_int_equal(ncw, 2);
+    for (int k = 0; k < 2; k++)
+        assert_true(cnt[k] > 0 ? fabsf(cw[k] - (float)((double)sub / (2 * cnt[k]))) < 1e-6f : cw[k] == 1.0f);
+    assert_int_equal(wb_class_weights_parse("balanced", ds, tr, ntr, cw, &ncw, &e), 0);
+    assert_int_equal(wb_class_weights_parse("balanced", ds, NULL, 0, cw2, &ncw, &e), 0);
+    assert_memory_equal(cw, cw2, sizeof cw);
+    free(X), free(tr), free(te), free(a), free(b);
+    wb_dataset_destroy(ds);
+}
+
 /* ---- issue 18, bug 1: resume from a checkpoint with an EMBD section ----
  * wb_model_adopt_store gave the loaded checkpoint the store's row numbers
  * but left its embedded rows, which the forward pass prefers: it read
@@ -786,6 +870,7 @@ int main(void) {
         cmocka_unit_test(test_resume),
         cmocka_unit_test(test_early_stop),
         cmocka_unit_test(test_restore_best),
+        cmocka_unit_test(test_custom_split),
         cmocka_unit_test(test_checkpoint_errors),
         cmocka_unit_test(test_no_training_examples),
         cmocka_unit_test(test_bundle_meta),

@@ -12,6 +12,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "wordbench/utf8.h"
+
 static int opt_index(const cli_cmd *cmd, const char *name) {
     for (int i = 0; cmd->opts[i].name; i++)
         if (!strcmp(cmd->opts[i].name, name)) return i;
@@ -37,8 +39,6 @@ void cli_help(const cli_cmd *cmd, FILE *f) {
     fprintf(f, "\nexit status: 0 success, 1 failure, 2 usage error. See docs/cli.md.\n");
 }
 
-static size_t utf8_seq(const unsigned char *p, const unsigned char *e);
-
 /* A message on stderr with every byte that would not print as itself
  * escaped: control characters as \t \n \r or \xNN, bytes that are not part
  * of valid UTF-8 as \xNN.  Messages quote words and file contents; a word
@@ -55,7 +55,7 @@ static void put_message(const char *fmt, va_list ap) {
         else if (c == '\r') fputs("\\r", stderr), p++;
         else if (c < 0x20 || c == 0x7f) fprintf(stderr, "\\x%02x", c), p++;
         else if (c < 0x80) fputc((int)c, stderr), p++;
-        else if ((k = utf8_seq(p, e))) fwrite(p, 1, k, stderr), p += k;
+        else if ((k = wb_utf8_seq(p, e))) fwrite(p, 1, k, stderr), p += k;
         else fprintf(stderr, "\\x%02x", c), p++;
     }
 }
@@ -250,24 +250,6 @@ int cli_choice(const cli *c, const char *name, const char *choices) {
     return -1;
 }
 
-/* Length of the valid UTF-8 sequence at p (no overlongs, surrogates or
- * code points above U+10FFFF), or 0. */
-static size_t utf8_seq(const unsigned char *p, const unsigned char *e) {
-    unsigned c = p[0], cp, min;
-    size_t k;
-    if ((c & 0xe0) == 0xc0) k = 2, cp = c & 0x1f, min = 0x80;
-    else if ((c & 0xf0) == 0xe0) k = 3, cp = c & 0x0f, min = 0x800;
-    else if ((c & 0xf8) == 0xf0) k = 4, cp = c & 0x07, min = 0x10000;
-    else return 0;
-    if ((size_t)(e - p) < k) return 0;
-    for (size_t i = 1; i < k; i++) {
-        if ((p[i] & 0xc0) != 0x80) return 0;
-        cp = cp << 6 | (p[i] & 0x3f);
-    }
-    if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return 0;
-    return k;
-}
-
 void json_str(FILE *f, const char *s, size_t n) {
     fputc('"', f);
     const unsigned char *p = (const unsigned char *)s, *e = p + n;
@@ -280,7 +262,7 @@ void json_str(FILE *f, const char *s, size_t n) {
         else if (c < 0x20 || c == 0x7f) fprintf(f, "\\u%04x", c), p++;
         else if (c < 0x80) fputc((int)c, f), p++;
         else {
-            size_t k = utf8_seq(p, e);
+            size_t k = wb_utf8_seq(p, e);
             if (k) fwrite(p, 1, k, f), p += k;
             else fputs("\\ufffd", f), p++; /* not UTF-8: U+FFFD, as most decoders do */
         }
@@ -302,6 +284,26 @@ void cli_progress(const cli *c, int done, const char *fmt, ...) {
     va_end(ap);
     fprintf(stderr, "\r%-79.79s%s", line, done ? "\n" : "");
     fflush(stderr);
+}
+
+volatile sig_atomic_t cli_stop;
+
+static void on_stop_signal(int sig) {
+    (void)sig;
+    cli_stop = 1;
+}
+
+void cli_catch_stop(void) {
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_stop_signal;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+}
+
+int cli_stop_requested(void *ctx) {
+    (void)ctx;
+    return cli_stop != 0;
 }
 
 const char *cli_bytes(char *buf, size_t n, double b) {

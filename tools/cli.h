@@ -8,6 +8,7 @@
 #ifndef WB_CLI_H
 #define WB_CLI_H
 
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -93,6 +94,13 @@ void json_num(FILE *f, double v);
 
 /* Progress line on stderr: "\r<text>" padded; call with done=1 to end the line. */
 void cli_progress(const cli *c, int done, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* Long commands (train, search) stop between steps on SIGINT / SIGTERM:
+ * cli_catch_stop() makes both signals set cli_stop instead of killing the
+ * process; cli_stop_requested fits the library's should_stop callbacks. */
+extern volatile sig_atomic_t cli_stop;
+void cli_catch_stop(void);
+int cli_stop_requested(void *ctx);
 
 /* Human sizes: "1.2 GB". */
 const char *cli_bytes(char *buf, size_t n, double bytes);

@@ -82,6 +82,27 @@ int cli_model_opts(const cli *c, wb_model_cfg *mc, int have_store) {
     return 0;
 }
 
+int cli_fit_opts(const cli *c, int have_store, cli_fit *f) {
+    memset(f, 0, sizeof *f);
+    if (cli_model_opts(c, &f->mc, have_store)) return EXIT_USAGE;
+    int ok = cli_choice(c, "optimizer", "adam|sgd|rmsprop|adagrad|adadelta");
+    if (ok < 0) return EXIT_USAGE;
+    wb_optim_init(&f->opt, (wb_opt_kind)ok);
+    if (cli_f32(c, "lr", 1e-9, 100, &f->opt.lr) || cli_f32(c, "momentum", 0, 0.9999, &f->opt.momentum) ||
+        cli_f32(c, "l2", 0, 10, &f->opt.l2) || cli_f32(c, "clipnorm", 0, 1e9, &f->opt.clipnorm) ||
+        cli_f32(c, "clipvalue", 0, 1e9, &f->opt.clipvalue))
+        return EXIT_USAGE;
+    uint64_t ep, bs, pat, seed;
+    if (cli_u64(c, "epochs", 1, 100000, &ep) || cli_u64(c, "batch-size", 1, 65536, &bs) ||
+        cli_u64(c, "patience", 0, 100000, &pat) || cli_u64(c, "seed", 0, UINT64_MAX, &seed))
+        return EXIT_USAGE;
+    const char *cw = cli_str(c, "class-weights");
+    f->class_weights = cw && strcmp(cw, "none") ? cw : NULL;
+    f->epochs = ep, f->batch = bs, f->patience = pat, f->seed = seed ? seed : 1;
+    f->mc.seed = f->seed;
+    return 0;
+}
+
 size_t cli_model_maxlen(const wb_model_cfg *mc) {
     return mc->kind == WB_MODEL_CHARCNN ? 1014 : mc->kind == WB_MODEL_BOW ? 1000 : 100;
 }

@@ -49,16 +49,7 @@ static const cli_opt train_opts[] = {
     CLI_OPT_VERIFY_ON_OPEN,
     CLI_MODEL_OPTS,
     {"output", 'o', "MODEL", NULL, "model file to write (required)", 0},
-    {"epochs", 0, "N", "10", "passes over the training split", 0},
-    {"batch-size", 'b', "N", "32", "examples per minibatch", 0},
-    {"optimizer", 0, "NAME", "adam", "adam|sgd|rmsprop|adagrad|adadelta", 0},
-    {"lr", 0, "X", NULL, "learning rate (default: adam/rmsprop 0.001, sgd/adagrad 0.01, adadelta 1)", 0},
-    {"momentum", 0, "X", "0", "sgd momentum", 0},
-    {"l2", 0, "X", "0", "L2 weight decay added to every gradient", 0},
-    {"clipnorm", 0, "X", "0", "clip the global gradient norm (0 = off)", 0},
-    {"clipvalue", 0, "X", "0", "clip every gradient element to [-X, X] (0 = off)", 0},
-    {"class-weights", 0, "SPEC", "none", "none|balanced|FILE|name=w,name=w (label<TAB>weight lines in FILE)", 0},
-    {"patience", 0, "N", "0", "stop after N epochs without a better validation loss (0 = never)", 0},
+    CLI_FIT_OPTS,
     {"no-restore-best", 0, NULL, NULL, "keep the last epoch's weights, not the best validation epoch's", 0},
     {"checkpoint", 0, "FILE", NULL, "checkpoint after every epoch (default MODEL.ckpt)", 0},
     {"resume", 0, "[require]", NULL, "continue from the checkpoint (none yet: start, with a note; =require: fail)", 0},
@@ -72,16 +63,6 @@ static const cli_opt train_opts[] = {
     {"json", 0, NULL, NULL, "one JSON document on stdout", 0},
     {"help", 'h', NULL, NULL, "show this help", 0},
     {0}};
-
-static volatile sig_atomic_t stop_flag;
-static void on_signal(int sig) {
-    (void)sig;
-    stop_flag = 1;
-}
-static int should_stop(void *ctx) {
-    (void)ctx;
-    return stop_flag != 0;
-}
 
 typedef struct tctx {
     cli *c;
@@ -200,31 +181,21 @@ static int run_train(cli *c) {
     const char *data = cli_str(c, "data"), *out = cli_str(c, "output"), *store_dir = cli_str(c, "store");
     if (!data) return cli_usage(c, "--data FILE is required");
     if (!out) return cli_usage(c, "-o MODEL is required");
-    wb_model_cfg mc;
-    if (cli_model_opts(c, &mc, store_dir != NULL)) return EXIT_USAGE;
+    cli_fit fit;
+    if (cli_fit_opts(c, store_dir != NULL, &fit)) return EXIT_USAGE;
+    wb_model_cfg mc = fit.mc;
     if (mc.emb != WB_EMB_LEARNED && !store_dir)
         return cli_usage(c, "--embeddings %s needs --store", wb_emb_mode_name(mc.emb));
     if (mc.emb == WB_EMB_LEARNED && store_dir) return cli_usage(c, "--embeddings learned uses no --store");
-    int ok = cli_choice(c, "optimizer", "adam|sgd|rmsprop|adagrad|adadelta");
-    if (ok < 0) return EXIT_USAGE;
-    wb_optim opt;
-    wb_optim_init(&opt, (wb_opt_kind)ok);
-    if (opt_float(c, "lr", 1e-9, 100, &opt.lr) || opt_float(c, "momentum", 0, 0.9999, &opt.momentum) ||
-        opt_float(c, "l2", 0, 10, &opt.l2) || opt_float(c, "clipnorm", 0, 1e9, &opt.clipnorm) ||
-        opt_float(c, "clipvalue", 0, 1e9, &opt.clipvalue))
-        return EXIT_USAGE;
+    wb_optim opt = fit.opt;
     wb_train_opts to;
     wb_train_opts_init(&to);
-    uint64_t ep, bs, pat, thr, seed;
-    if (cli_u64(c, "epochs", 1, 100000, &ep) || cli_u64(c, "batch-size", 1, 65536, &bs) ||
-        cli_u64(c, "patience", 0, 100000, &pat) || cli_u64(c, "threads", 1, 256, &thr) ||
-        cli_u64(c, "seed", 0, UINT64_MAX, &seed))
-        return EXIT_USAGE;
+    uint64_t thr;
+    if (cli_u64(c, "threads", 1, 256, &thr)) return EXIT_USAGE;
     uint64_t maxmem;
     if (cli_max_memory(c, &maxmem)) return EXIT_USAGE;
-    const char *cwspec = cli_str(c, "class-weights");
-    if (cwspec && !strcmp(cwspec, "none")) cwspec = NULL;
-    to.epochs = ep, to.batch = bs, to.patience = pat, to.seed = seed ? seed : 1;
+    const char *cwspec = fit.class_weights;
+    to.epochs = fit.epochs, to.batch = fit.batch, to.patience = fit.patience, to.seed = fit.seed;
     to.restore_best = !cli_flag(c, "no-restore-best");
     to.max_memory = maxmem;
     if (cli_given(c, "resume")) {
@@ -317,7 +288,7 @@ static int run_train(cli *c) {
             rc = cli_fail(&e, wb_err_set(&e, WB_ENOMEM, "out of memory"));
             goto out;
         }
-        if ((lrc = wb_class_weights_parse(cwspec, ds, cw, &ncw, &e)) || (lrc = wb_model_set_class_weights(m, cw, ncw, &e))) {
+        if ((lrc = wb_class_weights_parse(cwspec, ds, NULL, 0, cw, &ncw, &e)) || (lrc = wb_model_set_class_weights(m, cw, ncw, &e))) {
             rc = lrc == WB_EUSAGE && !e.file[0] ? cli_usage(c, "--class-weights: %s", e.msg) : cli_fail(&e, lrc);
             goto out;
         }
@@ -339,12 +310,8 @@ static int run_train(cli *c) {
     }
     to.out_path = out, to.ckpt_path = ckpt, to.file = &mf;
     tctx tc = {.c = c, .multilabel = mc.task == WB_TASK_MULTILABEL};
-    to.progress = progress, to.ctx = &tc, to.should_stop = should_stop, to.note = train_note;
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal;
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
+    to.progress = progress, to.ctx = &tc, to.should_stop = cli_stop_requested, to.note = train_note;
+    cli_catch_stop();
     double t_train = now_s();
     lrc = wb_train_run(&m, ds, &to, &res, &e);
     cli_progress(c, 1, " ");

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # tools/fuzz.sh TARGET MINUTES — run one libFuzzer target for MINUTES minutes.
 #
-# TARGET is text, bin, store, npy, reader or model (or fuzz_<name>; the list
+# TARGET is text, bin, store, npy, reader, model or triallog (or fuzz_<name>; the list
 # is tests/fuzz/fuzz_*.c).  The script
 #   1. configures and builds the target with clang, libFuzzer, ASan and UBSan
 #      (library instrumented too) in build-fuzz/ (or $WB_FUZZ_BUILD), if needed;
@@ -21,7 +21,7 @@
 set -euo pipefail
 
 usage() {
-    echo "usage: tools/fuzz.sh TARGET MINUTES   (TARGET: text bin store npy reader model)" >&2
+    echo "usage: tools/fuzz.sh TARGET MINUTES   (TARGET: text bin store npy reader model triallog)" >&2
     exit 2
 }
 [ $# -eq 2 ] || usage

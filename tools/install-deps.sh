@@ -13,7 +13,8 @@ pkgs=(cmake make gcc g++ pkg-config
       liblmdb-dev libjemalloc-dev libxxhash-dev libopenblas-dev zlib1g-dev
       libutf8proc-dev libcsv-dev libcmocka-dev libfast-float-dev
       python3-dev python3-numpy python3-pytest python3-torch python3-gensim dpkg-dev file
-      fasttext) # fasttext: eval checked against fastText's test (tests/cli/first_hour.sh)
+      fasttext    # eval checked against fastText's test (tests/cli/first_hour.sh)
+      slurm-wlm munge)   # tests/cli/slurm.sh starts a one-node cluster
 if [[ "${1:-}" == "--peers" ]]; then
   pkgs+=(python3-keras-preprocessing
          python3-sklearn time hyperfine clang libclang-rt-14-dev lmdb-utils)

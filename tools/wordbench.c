@@ -11,6 +11,7 @@
 #include "cli.h"
 #include "cli_explain.h"
 #include "cli_report.h"
+#include "cli_search.h"
 #include "cli_model.h"
 #include "cli_train.h"
 
@@ -22,7 +23,7 @@ const char *malloc_conf = "dirty_decay_ms:1000,muzzy_decay_ms:0";
 static const cli_cmd *const commands[] = {&cmd_convert, &cmd_info, &cmd_lookup, &cmd_neighbors,
                                           &cmd_verify, &cmd_export, &cmd_data, &cmd_train,
                                           &cmd_eval, &cmd_predict, &cmd_explain, &cmd_report, &cmd_summary, &cmd_evaluate,
-                                          &cmd_export_embeddings};
+                                          &cmd_export_embeddings, &cmd_search, &cmd_compare};
 #define NCMD (sizeof commands / sizeof commands[0])
 
 static void usage(FILE *f) {
@@ -42,7 +43,7 @@ static void usage(FILE *f) {
  * pages would raise its peak RSS, which has a target.  A MALLOC_CONF the
  * user set is respected (no re-execution). */
 static void huge_pages_for(const char *cmd, char **argv) {
-    static const char *const heavy[] = {"data", "train", "eval", "predict"};
+    static const char *const heavy[] = {"data", "train", "eval", "predict", "search", "compare"};
     int want = 0;
     for (size_t i = 0; i < sizeof heavy / sizeof heavy[0]; i++) want |= !strcmp(cmd, heavy[i]);
     if (!want || getenv("MALLOC_CONF") || getenv("WB_REEXEC")) return;

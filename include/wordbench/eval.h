@@ -17,6 +17,12 @@
  *   precision, recall, f1   micro-averaged over labels with the threshold
  *             rule (multilabel; binary: of the positive class).
  *
+ *   auc       area under the ROC curve (wb_auc): binary, of the one
+ *             sigmoid against label 1; multiclass and multilabel, the
+ *             unweighted mean of the one-vs-rest AUCs of the labels that
+ *             have both positive and negative examples (sklearn's
+ *             roc_auc_score with average="macro", multi_class="ovr").
+ *
  * Unknown labels.  A label id the model has no output for (>= C; binary:
  * >= 2; bundle.h's WB_UNKNOWN_KEEP) is a true label that is never
  * predicted: it counts in the true labels of R@k and recall (a false
@@ -64,6 +70,25 @@ typedef struct wb_metrics {
  * NULL) gets (nidx, C) probabilities.  Returns 0 or the model's errors. */
 int wb_eval_run(wb_model *m, const int32_t *X, const size_t *loff, const uint32_t *lids, const uint32_t *idx,
                 size_t nidx, size_t batch, size_t k, float threshold, wb_metrics *out, float *probs, wb_err *e);
+
+/* ROC-AUC of n scores (score[i * stride]) against 0/1 truths truth[i]:
+ * the probability that a positive drawn at random scores higher than a
+ * negative drawn at random, a tie counting one half; equal to the area
+ * under the ROC curve drawn with tied scores as one diagonal step, and to
+ * sklearn's roc_auc_score.  Computed from the average ranks of the sorted
+ * scores (Mann-Whitney U / (P·N)) in O(n log n); NaN scores rank lowest.
+ * *auc is NaN when every truth is equal (the AUC is undefined).
+ * Returns 0 or WB_ENOMEM (n entries of scratch). */
+int wb_roc_auc(const float *score, size_t stride, const uint8_t *truth, size_t n, double *auc, wb_err *e);
+
+/* AUC of model outputs (file comment): probs (n, C) rows as wb_eval_run
+ * writes them for examples idx[0..n) with labels (loff, lids); C = 1 for
+ * binary.  Labels whose column is all-positive or all-negative over the n
+ * examples are left out of the mean; *auc is NaN when none is left (and
+ * *nused, may be NULL, gets the number of labels averaged).  Returns 0 or
+ * WB_ENOMEM. */
+int wb_auc(wb_task task, size_t C, const float *probs, const size_t *loff, const uint32_t *lids,
+           const uint32_t *idx, size_t n, double *auc, size_t *nused, wb_err *e);
 
 /* Which examples an error listing shows (eval --errors-by). */
 typedef enum wb_error_rule {

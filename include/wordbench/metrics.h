@@ -57,8 +57,8 @@
  *               distinct scores, no interpolation); multiclass (one vs rest)
  *               and multilabel: the mean over the labels with a positive
  *               example (NaN when none);
- *   auc         ROC-AUC (sklearn's roc_auc_score: the area under the ROC
- *               curve, ties as a diagonal step): binary of label 1, NaN
+ *   auc         ROC-AUC (eval.h's wb_auc, sklearn's roc_auc_score: the area
+ *               under the ROC curve, ties as a diagonal step): binary of label 1, NaN
  *               unless both labels occur; multiclass (one vs rest) and
  *               multilabel: the mean over the labels with at least one
  *               positive and one negative example (NaN when none);
@@ -154,11 +154,6 @@ int wb_threshold_tune(wb_task task, size_t C, const float *probs, const size_t *
  * (sklearn's average_precision_score of one column); NaN when no truth is
  * positive.  Returns 0 or WB_ENOMEM. */
 int wb_average_precision(const float *score, size_t stride, const uint8_t *truth, size_t n, double *ap, wb_err *e);
-
-/* ROC-AUC of n scores (score[i·stride]) against 0/1 truths (sklearn's
- * roc_auc_score of one column); NaN unless both truths occur.  Returns 0 or
- * WB_ENOMEM. */
-int wb_roc_auc(const float *score, size_t stride, const uint8_t *truth, size_t n, double *auc, wb_err *e);
 
 #ifdef __cplusplus
 }

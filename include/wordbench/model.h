@@ -247,13 +247,16 @@ const float *wb_model_class_weights(const wb_model *m, size_t *n);
  * them, *n = 2 for a binary task, else the label count; the caller's out
  * holds at least that many floats):
  *   "balanced"       single-label: scikit-learn's n / (classes · count) over
- *                    the training split; multi-label: negatives / positives
- *                    of each label (pos_weight)
+ *                    the training examples; multi-label: negatives /
+ *                    positives of each label (pos_weight).  The training
+ *                    examples are idx[0..nidx) (a search's fold), or the
+ *                    training split of ds when idx is NULL
  *   "name=w,name=w"  the named labels; the others 1
  *   FILE             lines "label<TAB>weight" ('#' comments, blank lines)
  * Errors: WB_EUSAGE (unknown label, weight not a number in (0, 1e6)),
  * WB_EFORMAT (FILE:line), errno (FILE), WB_ENOMEM. */
-int wb_class_weights_parse(const char *spec, const wb_dataset *ds, float *out, size_t *n, wb_err *e);
+int wb_class_weights_parse(const char *spec, const wb_dataset *ds, const uint32_t *idx, size_t nidx, float *out,
+                           size_t *n, wb_err *e);
 
 /* One training step on a minibatch of B <= max_batch examples:
  *   X   (B, T) ids < V;

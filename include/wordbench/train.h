@@ -18,6 +18,9 @@
  * validation examples there is no early stopping and out_path gets the
  * last epoch's weights.
  *
+ * out_path may be NULL when restore_best is 0: nothing is written and the
+ * trained model is *m (experiments evaluate it in memory).
+ *
  * Checkpoint (ckpt_path): after every epoch, the model file with the
  * optimizer state and the trainer state (epoch, best loss, patience
  * counter, best epoch, history, and the options that steer the run: batch
@@ -97,7 +100,16 @@ typedef struct wb_train_opts {
     const char *out_path;     /* model file written (required) */
     const char *ckpt_path;    /* checkpoint file or NULL */
     int resume;               /* WB_RESUME_*: continue from ckpt_path */
-    const wb_model_file *file;/* meta, vocabulary, fingerprint, embed_vectors for out_path */
+    const wb_model_file *file;/* meta, vocabulary, fingerprint, embed_vectors for out_path
+                                 (may be NULL when out_path and ckpt_path are) */
+    /* Experiments (search.h): the examples to train and validate on instead
+     * of the data set's split, and ids to read instead of its X. */
+    int custom_split;         /* 1: train_idx / val_idx replace splits WB_DS_TRAIN and VALID/TEST */
+    const uint32_t *train_idx;/* (ntrain) example indices, with custom_split */
+    size_t ntrain;
+    const uint32_t *val_idx;  /* (nval) validation examples, with custom_split; nval may be 0 */
+    size_t nval;
+    const int32_t *X;         /* (n, T) ids used instead of wb_dataset_x(ds), or NULL */
     wb_train_progress progress; /* or NULL */
     void *ctx;
     int (*should_stop)(void *ctx); /* polled between batches (signals) or NULL */

@@ -87,14 +87,16 @@ void wb_aw_u64(wb_awriter *w, uint64_t v) {
     wb_aw_u32(w, (uint32_t)(v >> 32));
 }
 
-int wb_aw_commit(wb_awriter *w) {
+static int finish(wb_awriter *w, int trailer) {
     uint64_t h = XXH3_64bits_digest(w->h);
     unsigned char b[8];
     for (int i = 0; i < 8; i++) b[i] = (unsigned char)(h >> (8 * i));
     if (!w->err) {
-        if (w->n + 8 > sizeof w->buf) flush(w);
-        memcpy(w->buf + w->n, b, 8);
-        w->n += 8;
+        if (trailer) {
+            if (w->n + 8 > sizeof w->buf) flush(w);
+            memcpy(w->buf + w->n, b, 8);
+            w->n += 8;
+        }
         flush(w);
     }
     if (!w->err && fsync(w->fd)) w->err = errno;
@@ -115,6 +117,10 @@ int wb_aw_commit(wb_awriter *w) {
     wb_aw_abort(w);
     return rc;
 }
+
+int wb_aw_commit(wb_awriter *w) { return finish(w, 1); }
+
+int wb_aw_commit_text(wb_awriter *w) { return finish(w, 0); }
 
 void wb_aw_abort(wb_awriter *w) {
     if (w->fd >= 0) close(w->fd), w->fd = -1;

@@ -32,6 +32,10 @@ void wb_aw_u64(wb_awriter *w, uint64_t v);
 /* Append the checksum, fsync, rename into place.  Returns 0 or errno; on
  * failure the temporary file is removed and the target untouched. */
 int wb_aw_commit(wb_awriter *w);
+/* The same without the binary trailer: for text files that carry their own
+ * checksum (a search's plan.json). */
+int wb_aw_commit_text(wb_awriter *w);
+
 /* Give up: remove the temporary file. */
 void wb_aw_abort(wb_awriter *w);
 

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/json.h"
 #include "wordbench/eval.h"
 #include "wordbench/metrics.h"
 
@@ -19,54 +20,32 @@ static const char *const fmt_names[] = {"auto", "tsv", "fasttext", "csv"};
 
 /* ---- escaped "key value" text ------------------------------------------- */
 
-typedef struct sbuf {
-    char *p;
-    size_t n, cap;
-    int oom;
-} sbuf;
-
-static void sb_put(sbuf *s, const char *p, size_t n) {
-    if (s->oom) return;
-    if (s->n + n + 1 > s->cap) {
-        size_t cap = (s->cap + n + 1) * 2;
-        char *q = realloc(s->p, cap);
-        if (!q) {
-            s->oom = 1;
-            return;
-        }
-        s->p = q, s->cap = cap;
-    }
-    memcpy(s->p + s->n, p, n);
-    s->n += n;
-    s->p[s->n] = 0;
-}
-
-static void sb_kv(sbuf *s, const char *key, const char *v, size_t vl) {
-    sb_put(s, key, strlen(key));
-    sb_put(s, " ", 1);
+static void sb_kv(wb_sbuf *s, const char *key, const char *v, size_t vl) {
+    wb_sb_put(s, key, strlen(key));
+    wb_sb_put(s, " ", 1);
     for (size_t i = 0; i < vl; i++) {
         unsigned char ch = (unsigned char)v[i];
         if (ch < 0x21 || ch == '%' || ch == 0x7f) {
             char h[4];
             snprintf(h, sizeof h, "%%%02X", ch);
-            sb_put(s, h, 3);
+            wb_sb_put(s, h, 3);
         } else {
-            sb_put(s, (const char *)&ch, 1);
+            wb_sb_put(s, (const char *)&ch, 1);
         }
     }
-    sb_put(s, "\n", 1);
+    wb_sb_put(s, "\n", 1);
 }
 
-static void sb_kvs(sbuf *s, const char *key, const char *v) { sb_kv(s, key, v, strlen(v)); }
+static void sb_kvs(wb_sbuf *s, const char *key, const char *v) { sb_kv(s, key, v, strlen(v)); }
 
-static void sb_kvu(sbuf *s, const char *key, unsigned long long v) {
+static void sb_kvu(wb_sbuf *s, const char *key, unsigned long long v) {
     char b[32];
     snprintf(b, sizeof b, "%llu", v);
     sb_kvs(s, key, b);
 }
 
 char *wb_bundle_meta(const wb_dataset_opts *o, const wb_dataset *ds, const char *store_path) {
-    sbuf s = {0};
+    wb_sbuf s = {0};
     sb_kvs(&s, "tokenizer", tok_names[o->tok.kind & 3]);
     sb_kvu(&s, "lower", (unsigned)o->tok.lower);
     sb_kvu(&s, "max_doc_chars", o->tok.max_doc_chars);
@@ -463,7 +442,7 @@ int wb_bundle_finish(wb_model *m, const wb_dataset *ds, const wb_dataset_opts *d
     void *blob = NULL;
     uint32_t *val = NULL;
     float *probs = NULL;
-    sbuf s = {0};
+    wb_sbuf s = {0};
     int rc = wb_model_load_ex(&nm, to->out_path, to->batch, to->max_memory, &f, &blob, e);
     /* The file is read back by path, so another process may have replaced
      * it meanwhile (two trainings writing the same -o): only this
@@ -479,7 +458,7 @@ int wb_bundle_finish(wb_model *m, const wb_dataset *ds, const wb_dataset_opts *d
     if (!rc && !wb_model_ready(nm)) rc = wb_model_adopt_store(nm, m, e);
     if (rc) goto done;
     const char *base = own ? own->meta : f.meta; /* what an earlier finish added is written anew */
-    sb_put(&s, base, strlen(base));
+    wb_sb_put(&s, base, strlen(base));
     char v[160];
     for (size_t i = 0; i < res->epochs_run && res->history; i++) {
         const wb_epoch *h = &res->history[i];

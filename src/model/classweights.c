@@ -31,7 +31,8 @@ static int set_one(const wb_dataset *ds, const char *name, size_t nl, const char
     return 0;
 }
 
-int wb_class_weights_parse(const char *spec, const wb_dataset *ds, float *out, size_t *n, wb_err *e) {
+int wb_class_weights_parse(const char *spec, const wb_dataset *ds, const uint32_t *idx, size_t nidx, float *out,
+                           size_t *n, wb_err *e) {
     wb_task task = wb_dataset_task(ds);
     size_t L = wb_dataset_nlabels(ds), C = task == WB_TASK_BINARY ? 1 : L;
     *n = task == WB_TASK_BINARY ? 2 : C;
@@ -40,15 +41,18 @@ int wb_class_weights_parse(const char *spec, const wb_dataset *ds, float *out, s
         /* scikit-learn's compute_class_weight('balanced') = n / (classes ·
          * count) for single-label tasks; for multi-label the positive
          * weight of each label (negatives / positives), as PyTorch users
-         * set BCEWithLogitsLoss's pos_weight */
+         * set BCEWithLogitsLoss's pos_weight; counted over idx, else over
+         * the training split */
         const size_t *lo;
         const uint32_t *li;
         wb_dataset_labels(ds, &lo, &li);
         const uint8_t *sp = wb_dataset_split(ds);
         double *cnt = calloc(L ? L : 1, sizeof *cnt), ntr = 0;
         if (!cnt) return wb_err_set(e, WB_ENOMEM, "out of memory");
-        for (size_t i = 0; i < wb_dataset_n(ds); i++) {
-            if (sp[i] != WB_DS_TRAIN) continue;
+        size_t N = idx ? nidx : wb_dataset_n(ds);
+        for (size_t j = 0; j < N; j++) {
+            size_t i = idx ? idx[j] : j;
+            if (!idx && sp[i] != WB_DS_TRAIN) continue;
             ntr++;
             for (size_t q = lo[i]; q < lo[i + 1]; q++) cnt[li[q]] += 1;
         }

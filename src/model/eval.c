@@ -202,3 +202,75 @@ int wb_eval_run(wb_model *m, const int32_t *X, const size_t *loff, const uint32_
     }
     return 0;
 }
+
+/* ---- ROC-AUC --------------------------------------------------------------- */
+
+typedef struct scored {
+    float s;     /* score (NaN ranks lowest) */
+    uint8_t pos; /* 1 = positive example */
+} scored;
+
+static int cmp_scored(const void *a, const void *b) {
+    float x = ((const scored *)a)->s, y = ((const scored *)b)->s;
+    int xn = x != x, yn = y != y;
+    if (xn || yn) return yn - xn; /* NaN first (lowest), NaNs equal */
+    return (x > y) - (x < y);
+}
+
+/* AUC of a filled pair array (sorted here); NaN when one class is empty. */
+static double auc_pairs(scored *v, size_t n) {
+    qsort(v, n, sizeof *v, cmp_scored);
+    double rank_pos = 0, P = 0;
+    for (size_t i = 0; i < n;) {
+        size_t j = i + 1;
+        while (j < n && !cmp_scored(&v[i], &v[j])) j++;
+        double avg = 0.5 * (double)(i + 1 + j); /* mean of the ranks i+1 .. j */
+        for (size_t q = i; q < j; q++)
+            if (v[q].pos) rank_pos += avg, P += 1;
+        i = j;
+    }
+    double N = (double)n - P;
+    if (P == 0 || N == 0) return NAN;
+    return (rank_pos - P * (P + 1) / 2) / (P * N); /* Mann-Whitney U / (P·N) */
+}
+
+int wb_roc_auc(const float *score, size_t stride, const uint8_t *truth, size_t n, double *auc, wb_err *e) {
+    *auc = NAN;
+    if (!n) return 0;
+    scored *v = malloc(n * sizeof *v);
+    if (!v) return wb_err_set(e, WB_ENOMEM, "out of memory");
+    for (size_t i = 0; i < n; i++) v[i].s = score[i * stride], v[i].pos = truth[i] != 0;
+    *auc = auc_pairs(v, n);
+    free(v);
+    return 0;
+}
+
+int wb_auc(wb_task task, size_t C, const float *probs, const size_t *loff, const uint32_t *lids,
+           const uint32_t *idx, size_t n, double *auc, size_t *nused, wb_err *e) {
+    *auc = NAN;
+    if (nused) *nused = 0;
+    if (!n) return 0;
+    scored *v = malloc(n * sizeof *v);
+    uint8_t *truth = calloc(n * C, 1); /* (n, C) 0/1 */
+    if (!v || !truth) {
+        free(v), free(truth);
+        return wb_err_set(e, WB_ENOMEM, "out of memory");
+    }
+    for (size_t j = 0; j < n; j++)
+        for (size_t q = loff[idx[j]]; q < loff[idx[j] + 1]; q++) {
+            uint32_t l = lids[q];
+            if (task == WB_TASK_BINARY) truth[j] |= l == 1;
+            else if (l < C) truth[j * C + l] = 1;
+        }
+    double sum = 0;
+    size_t used = 0;
+    for (size_t c = 0; c < C; c++) {
+        for (size_t j = 0; j < n; j++) v[j].s = probs[j * C + c], v[j].pos = truth[j * C + c];
+        double a = auc_pairs(v, n);
+        if (a == a) sum += a, used++;
+    }
+    free(v), free(truth);
+    if (used) *auc = sum / (double)used;
+    if (nused) *nused = used;
+    return 0;
+}

@@ -2,7 +2,8 @@
  * metrics.c — the figures of metrics.h from probabilities and label sets:
  * per-class counts, micro / macro / weighted averages, fastText's P@k and
  * R@k, subset accuracy, Hamming loss, log loss, average precision, the
- * sparse confusion matrix, ROC-AUC, and the F1-maximising threshold.
+ * sparse confusion matrix, ROC-AUC (eval.h's wb_auc), and the F1-maximising
+ * threshold.
  *
  * Leaves out: curves (the report draws them).
  */
@@ -64,38 +65,6 @@ static double ap_sorted(scored *v, size_t n) {
     return ap;
 }
 
-/* ROC-AUC of v[0..n) sorted by ap_sorted (descending): the area under the
- * ROC curve with a point per distinct score (ties make a diagonal step, as
- * sklearn's roc_auc_score); NaN without positives or without negatives. */
-static double auc_sorted(const scored *v, size_t n) {
-    double P = 0;
-    for (size_t i = 0; i < n; i++) P += v[i].pos;
-    double N = (double)n - P;
-    if (P == 0 || N == 0) return NAN;
-    double tp = 0, area = 0;
-    for (size_t i = 0; i < n;) {
-        double gtp = 0, gfp = 0;
-        size_t j = i;
-        while (j < n && same_score(v[j].s, v[i].s)) gtp += v[j].pos, gfp += !v[j].pos, j++;
-        area += gfp * (tp + gtp / 2); /* trapezoid of this step, in count units */
-        tp += gtp;
-        i = j;
-    }
-    return area / (P * N);
-}
-
-int wb_roc_auc(const float *score, size_t stride, const uint8_t *truth, size_t n, double *auc, wb_err *e) {
-    *auc = NAN;
-    if (!n) return 0;
-    scored *v = malloc(n * sizeof *v);
-    if (!v) return wb_err_set(e, WB_ENOMEM, "out of memory");
-    for (size_t i = 0; i < n; i++) v[i].s = score[i * stride], v[i].pos = truth[i] != 0;
-    ap_sorted(v, n); /* sorts */
-    *auc = auc_sorted(v, n);
-    free(v);
-    return 0;
-}
-
 int wb_average_precision(const float *score, size_t stride, const uint8_t *truth, size_t n, double *ap, wb_err *e) {
     *ap = NAN;
     if (!n) return 0;
@@ -148,27 +117,23 @@ static double nll_sigmoid(float p, int truth) {
 }
 
 /* Average precision of every label with a positive example, one vs rest:
- * the mean into *ap; ROC-AUC of every label with a positive and a negative
- * example: the mean into *auc.  pos_off/pos (CSR by label) list each label's
- * positive examples. */
+ * the mean into *ap.  pos_off/pos (CSR by label) list each label's positive
+ * examples. */
 static int macro_ap(const float *probs, size_t C, size_t n, size_t L, const size_t *pos_off, const uint32_t *pos,
-                    double *ap, double *auc) {
+                    double *ap) {
     scored *v = malloc((n ? n : 1) * sizeof *v);
     if (!v) return -1;
-    double sum = 0, asum = 0;
-    size_t used = 0, aused = 0;
+    double sum = 0;
+    size_t used = 0;
     for (size_t c = 0; c < L; c++) {
         if (pos_off[c] == pos_off[c + 1]) continue;
         for (size_t j = 0; j < n; j++) v[j].s = probs[j * C + c], v[j].pos = 0;
         for (size_t q = pos_off[c]; q < pos_off[c + 1]; q++) v[pos[q]].pos = 1;
         sum += ap_sorted(v, n);
         used++;
-        double a = auc_sorted(v, n);
-        if (a == a) asum += a, aused++;
     }
     free(v);
     *ap = used ? sum / (double)used : NAN;
-    *auc = aused ? asum / (double)aused : NAN;
     return 0;
 }
 
@@ -333,7 +298,6 @@ int wb_scores_compute(wb_scores *s, wb_task task, size_t C, const float *probs, 
             v[j].s = probs[j], v[j].pos = nl && lab[0] == 1;
         }
         s->avg_precision = n ? ap_sorted(v, n) : NAN;
-        s->auc = auc_sorted(v, n);
         free(v);
     } else {
         for (size_t c = 0; c < L; c++) pos_off[c + 1] += pos_off[c];
@@ -352,9 +316,16 @@ int wb_scores_compute(wb_scores *s, wb_task task, size_t C, const float *probs, 
             }
         }
         free(fill);
-        int rc = macro_ap(probs, C, n, L, pos_off, pos, &s->avg_precision, &s->auc);
+        int rc = macro_ap(probs, C, n, L, pos_off, pos, &s->avg_precision);
         if (rc) goto nomem;
     }
+    /* ROC-AUC: eval.h's wb_auc over the same examples */
+    uint32_t *ids = idx ? NULL : malloc((n ? n : 1) * sizeof *ids);
+    if (!idx && !ids) goto nomem;
+    for (size_t j = 0; ids && j < n; j++) ids[j] = (uint32_t)j;
+    int arc = wb_auc(task, C, probs, loff, lids, idx ? idx : ids, n, &s->auc, NULL, e);
+    free(ids);
+    if (arc) goto nomem;
     s->cls = cls;
     free(pairs), free(top), free(mark), free(unk_seen), free(pos_off), free(pos);
     return 0;

@@ -287,13 +287,25 @@ int wb_train_run(wb_model **mp, const wb_dataset *ds, const wb_train_opts *o, wb
     wb_model *m = *mp;
     const wb_model_cfg *c = wb_model_cfg_get(m);
     size_t T = c->T, C = c->C, B = o->batch;
-    if (!o->out_path) return wb_err_set(e, WB_EUSAGE, "no output model path");
+    if (!o->out_path && o->restore_best) return wb_err_set(e, WB_EUSAGE, "no output model path");
     if (wb_dataset_maxlen(ds) != T) return wb_err_set(e, WB_EUSAGE, "the data set's maxlen differs from the model's");
     if (o->resume && !o->ckpt_path) return wb_err_set(e, WB_EUSAGE, "resume needs a checkpoint path");
     size_t ntr, nval;
-    uint32_t *tr = wb_split_indices(ds, WB_DS_TRAIN, &ntr);
-    uint32_t *val = wb_split_indices(ds, WB_DS_VALID, &nval);
-    if (!val && nval == 0) val = wb_split_indices(ds, WB_DS_TEST, &nval); /* as the Keras tutorial */
+    uint32_t *tr, *val;
+    if (o->custom_split) {
+        ntr = o->ntrain, nval = o->nval;
+        tr = ntr ? malloc(ntr * sizeof *tr) : NULL;
+        val = nval ? malloc(nval * sizeof *val) : NULL;
+        if ((ntr && !tr) || (nval && !val)) ntr = SIZE_MAX;
+        else {
+            if (ntr) memcpy(tr, o->train_idx, ntr * sizeof *tr);
+            if (nval) memcpy(val, o->val_idx, nval * sizeof *val);
+        }
+    } else {
+        tr = wb_split_indices(ds, WB_DS_TRAIN, &ntr);
+        val = wb_split_indices(ds, WB_DS_VALID, &nval);
+        if (!val && nval == 0) val = wb_split_indices(ds, WB_DS_TEST, &nval); /* as the Keras tutorial */
+    }
     tstate st = {.best = INFINITY};
     int32_t *xb = malloc(B * T * sizeof *xb), *y = malloc(B * sizeof *y);
     float *t = malloc(B * C * sizeof *t);
@@ -310,7 +322,7 @@ int wb_train_run(wb_model **mp, const wb_dataset *ds, const wb_train_opts *o, wb
     const size_t *loff;
     const uint32_t *lids;
     wb_dataset_labels(ds, &loff, &lids);
-    const int32_t *X = wb_dataset_x(ds);
+    const int32_t *X = o->X ? o->X : wb_dataset_x(ds);
 
     /* Temporaries of writers that died (kill -9) before their rename. */
     const char *paths[2] = {o->out_path, o->ckpt_path};
@@ -342,7 +354,8 @@ int wb_train_run(wb_model **mp, const wb_dataset *ds, const wb_train_opts *o, wb
      * n-gram table); a resumed model has it already */
     if ((rc = wb_model_fit(m, X, tr, ntr, e))) goto done;
 
-    wb_model_file mf = *o->file, cf = *o->file;
+    static const wb_model_file no_file; /* o->file may be NULL when nothing is written */
+    wb_model_file mf = o->file ? *o->file : no_file, cf = mf;
     mf.trainer = NULL, mf.with_optimizer = 0;
     cf.with_optimizer = 1, cf.embed_vectors = 0;
     int first = 1;
@@ -414,7 +427,7 @@ int wb_train_run(wb_model **mp, const wb_dataset *ds, const wb_train_opts *o, wb
         }
     }
     /* The final model: the best epoch's (already written) or the last. */
-    if (!(o->restore_best && st.best_epoch)) rc = wb_model_save(m, o->out_path, &mf, e);
+    if (!(o->restore_best && st.best_epoch) && o->out_path) rc = wb_model_save(m, o->out_path, &mf, e);
 done:
     res->epochs_run = st.epoch;
     res->best_epoch = st.best_epoch;

@@ -39,6 +39,10 @@ SKIP = {
     "ls -a": "shows what a kill -9 of convert leaves (tests/cli/kill9.sh checks it)",
     "wordbench verify big.store": "a 20,000-word store with one byte of a B-tree leaf changed "
                                   "(tests/cli/store_commands.sh and test_store damage pages that way)",
+    "wordbench search": "trains dozens of models: the ranking of close configurations and the examples/s column "
+                        "depend on the CPU's BLAS kernels and the load (tests/cli/search.sh runs these searches and "
+                        "checks their tables, resume, --trial/--collect and the compare report)",
+    "wordbench compare": "reads the search above (tests/cli/search.sh checks compare's text and --json)",
 }
 SHARED_FILES = {"cooking.train": "cooking/cooking.train", "cooking.valid": "cooking/cooking.valid",
                 "emails.csv": "spamassassin/emails.csv"}
