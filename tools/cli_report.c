@@ -29,7 +29,7 @@ static const cli_opt report_opts[] = {
     {"errors", 0, "N", "20", "most confident errors shown per model", 0},
     {"k", 'k', "K", "1", "P@K and R@K", 0},
     {"threshold", 0, "T", NULL, "binary and multi-label decision threshold (default: each model's own, 0.5 unless tuned)", 0},
-    {"unknown-label", 0, "WHAT", "error", "error|skip: a label of --data the model does not know", 0},
+    {"unknown-label", 0, "WHAT", "keep", "a label of --data the model does not know: keep (a true label never predicted)|skip|error (as eval)", 0},
     {"batch-size", 'b', "N", "64", "examples per forward pass", 0},
     {"threads", 0, "N", "2", "OpenBLAS threads", 0},
     CLI_MAX_MEMORY_OPT,
@@ -44,7 +44,7 @@ static int run_report(cli *c) {
         cli_u64(c, "batch-size", 1, 65536, &bs) || cli_u64(c, "threads", 1, 256, &thr) ||
         cli_f32(c, "threshold", 0, 1, &th))
         return EXIT_USAGE;
-    int unk = cli_choice(c, "unknown-label", "error|skip");
+    int unk = cli_choice(c, "unknown-label", "error|skip|keep"); /* = wb_unknown_mode */
     if (unk < 0) return EXIT_USAGE;
     const char *out = cli_str(c, "output");
     if (!out || !*out) return cli_usage(c, "-o FILE is required (the HTML page)");
@@ -91,9 +91,10 @@ static int run_report(cli *c) {
             rc = cli_fail(&e, lrc);
             goto done;
         }
-        if (data && ls[i].skipped_unknown && !c->quiet)
-            cli_warn("%s: %llu records skipped: labels the model does not know", path,
-                     (unsigned long long)ls[i].skipped_unknown);
+        if (data && ls[i].unknown_labels && !c->quiet)
+            cli_warn("warning: %s: %llu label%s of %s the model does not know %s", path,
+                     (unsigned long long)ls[i].unknown_labels, ls[i].unknown_labels == 1 ? "" : "s", data,
+                     unk == WB_UNKNOWN_KEEP ? "kept as true labels never predicted" : "dropped");
         if ((lrc = wb_report_add_model(r, path, bs_[i], data ? &ls[i] : NULL, data, &e))) {
             rc = cli_fail(&e, lrc);
             goto done;

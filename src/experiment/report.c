@@ -288,6 +288,7 @@ static const char css[] =
     "table{border-collapse:collapse;font-size:13px;margin:6px 0}th,td{border:1px solid #ddd;padding:3px 8px;text-align:right}"
     "th{background:#f2f4f7}td.l,th.l{text-align:left}tr:nth-child(even) td{background:#fafbfc}"
     "tr.best td{background:#fff3c4;font-weight:bold}.charts{display:flex;flex-wrap:wrap;gap:14px}"
+    "p.cap{width:0;min-width:max(100%,320px)}"
     ".err{border:1px solid #ddd;border-radius:4px;padding:6px 10px;margin:8px 0;font-size:13px}"
     ".err .h{color:#555;margin-bottom:4px}.tok{padding:1px 1px;border-radius:2px}.spans{color:#555;margin-top:4px}"
     "code{font-size:12px}details summary{cursor:pointer;color:#4e79a7;font-size:13px}footer{margin-top:40px;color:#888;font-size:12px}";
@@ -410,7 +411,7 @@ static void confusion(FILE *f, const wb_report *r, const rmodel *m) {
     const char *what = m->task == WB_TASK_BINARY      ? "rows: true label; columns: the decision at the threshold"
                        : m->task == WB_TASK_MULTICLASS ? "rows: true label; columns: the top label"
                                                        : "rows: each true label of an example; columns: the example's top label";
-    fprintf(f, "<p class=\"note\">");
+    fprintf(f, "<p class=\"note cap\">");
     txt(f, what);
     fputs(". Colour: the share of the row.", f);
     if (outside) fprintf(f, " %" PRIu64 " true labels outside the top %zu are not drawn.", outside, N);
@@ -492,6 +493,18 @@ static void highlighted(FILE *f, const wb_explanation *x) {
     free(show);
 }
 
+/* Span q of x as \u201ctokens\u201d +score, after "; " unless it is the first (i = 0). */
+static void span_text(FILE *f, const wb_explanation *x, size_t q, size_t i) {
+    const wb_expl_span *sp = &x->spans[q];
+    fputs(i ? "; " : " ", f);
+    fputs("\xE2\x80\x9C", f);
+    for (size_t t = sp->tok; t < sp->tok + sp->ntok; t++) {
+        if (t > sp->tok && !x->chars) fputc(' ', f);
+        wb_xml_text(f, x->tok + x->tokoff[t], x->tokoff[t + 1] - x->tokoff[t], 0);
+    }
+    fprintf(f, "\xE2\x80\x9D %+.3f", sp->score);
+}
+
 static void errors(FILE *f, const rmodel *m) {
     if (!m->nwrong) {
         fputs("<p class=\"note\">No errors.</p>\n", f);
@@ -516,15 +529,13 @@ static void errors(FILE *f, const rmodel *m) {
         fputs("</div>\n<div class=\"spans\">for ", f);
         label(f, m, r->pred);
         fputs(":", f);
-        for (size_t q = 0; q < 3 && q < r->x.nspans && r->x.spans[q].score > 0; q++) {
-            const wb_expl_span *sp = &r->x.spans[q];
-            fputs(q ? "; " : " ", f);
-            fputs("\xE2\x80\x9C", f);
-            for (size_t t = sp->tok; t < sp->tok + sp->ntok; t++) {
-                if (t > sp->tok && !r->x.chars) fputc(' ', f);
-                wb_xml_text(f, r->x.tok + r->x.tokoff[t], r->x.tokoff[t + 1] - r->x.tokoff[t], 0);
-            }
-            fprintf(f, "\xE2\x80\x9D %+.3f", sp->score);
+        size_t npos = 0, nneg = 0;
+        for (size_t q = 0; q < 3 && q < r->x.nspans && r->x.spans[q].score > 0; q++) span_text(f, &r->x, q, npos++);
+        if (!npos) fputs(" no n-gram of the text (the label's bias outweighs what speaks against it)", f);
+        /* the strongest against: the last spans (highest first) */
+        for (size_t q = r->x.nspans; q > 0 && nneg < 2 && r->x.spans[q - 1].score < 0; q--) {
+            if (!nneg++) fputs("; against:", f);
+            span_text(f, &r->x, q - 1, nneg - 1);
         }
         fputs("</div></div>\n", f);
     }

@@ -107,9 +107,15 @@ expect_rc 1 "explain: missing input"
 # ---- report -------------------------------------------------------------------------
 run "$WB" report "$T/s.wbm"
 expect_rc 2 "report without -o"
-run "$WB" report "$T/s.wbm" "$T/t.wbm" --data "$TX/demo_sentiment_test.tsv" -o "$T/r.html"
-expect_rc 1 "report: data of another model's labels"
+run "$WB" report "$T/s.wbm" "$T/t.wbm" --data "$TX/demo_sentiment_test.tsv" -o "$T/r.html" --unknown-label error
+expect_rc 1 "report --unknown-label error: data of another model's labels"
 [ ! -e "$T/r.html" ] && [ -z "$(ls "$T" | grep tmp)" ] && ok || bad "report failure left files: $(ls "$T")"
+# as eval: by default a label the model does not know is a true label never predicted (a warning says so)
+run "$WB" report "$T/s.wbm" "$T/t.wbm" --data "$TX/demo_sentiment_test.tsv" -o "$T/r.html"
+expect_rc 0 "report: another model's labels kept"
+grep -q "t.wbm: 100 labels of .* the model does not know kept as true labels never predicted" "$T/err" &&
+    grep -q 'unknown true labels</td><td>100<' "$T/r.html" && ok || bad "report keep: $(cat "$T/err")"
+rm -f "$T/r.html"
 run "$WB" report "$T/s.wbm" --data "$TX/demo_sentiment_test.tsv" -o "$T/r.html" --title "sentiment & co" --errors 3
 expect_rc 0 "report"
 [ -s "$T/r.html" ] && [ ! -s "$T/out" ] && grep -q 'report written' "$T/err" && ok || bad "report: file, stdout empty"
