@@ -402,6 +402,8 @@ int wb_model_fit(wb_model *m, const wb_ids *X, const uint32_t *idx, size_t n, wb
         wb_emb_plan(&p->emb, WB_EMB_LEARNED, WB_OOV_ZERO, p->D, p->W, p->seed, m->nstate);
         p->emb.learn_a = 0;
         if ((rc = wb_emb_alloc(&p->emb, e))) return rc;
+        /* the new table's lanes: each lane gathers with stamps of its own */
+        if (m->nlanes > 1 && (rc = wb_emb_set_lanes(&p->emb, m->nlanes, e))) return rc;
         p->has_emb = 1;
         m->c.D = p->D;
     }
