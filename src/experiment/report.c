@@ -69,6 +69,9 @@ typedef struct rrun {
     size_t nrows;
     wb_nested_fold *nested;  /* (plan.k) when nested */
     size_t nested_done;
+    size_t pe;               /* the `embeddings` parameter, SIZE_MAX = none */
+    wb_compare_group *cmp;   /* (ncmp) wb_search_compare against learned */
+    size_t ncmp;
 } rrun;
 
 struct wb_report {
@@ -107,6 +110,7 @@ static void rmodel_free(rmodel *m) {
 
 static void rrun_free(rrun *u) {
     if (u->res) wb_triallog_results_free(u->res, u->ntrials);
+    wb_compare_free(u->cmp, u->ncmp);
     free(u->res), free(u->rows), free(u->nested), free(u->dir);
     wb_plan_free(&u->plan);
     memset(u, 0, sizeof *u);
@@ -202,14 +206,20 @@ done:
     return rc;
 }
 
+/* Room for one more element after n in the array *pp of capacity *cap
+ * (doubled).  0, or -1 out of memory. */
+static int grow(void *pp, size_t *cap, size_t n, size_t elem) {
+    if (n < *cap) return 0;
+    size_t nc = *cap ? 2 * *cap : 4;
+    void *q = realloc(*(void **)pp, nc * elem);
+    if (!q) return -1;
+    *(void **)pp = q, *cap = nc;
+    return 0;
+}
+
 int wb_report_add_model(wb_report *r, const char *path, wb_bundle *b, const wb_labelled *data, const char *data_path,
                         wb_err *e) {
-    if (r->n == r->cap) {
-        size_t cap = r->cap ? 2 * r->cap : 4;
-        rmodel *m = realloc(r->m, cap * sizeof *m);
-        if (!m) return wb_err_set(e, WB_ENOMEM, "out of memory");
-        r->m = m, r->cap = cap;
-    }
+    if (grow(&r->m, &r->cap, r->n, sizeof *r->m)) return wb_err_set(e, WB_ENOMEM, "out of memory");
     rmodel *m = &r->m[r->n];
     memset(m, 0, sizeof *m);
     const wb_model_cfg *mc = wb_model_cfg_get(b->model);
@@ -232,12 +242,7 @@ int wb_report_add_model(wb_report *r, const char *path, wb_bundle *b, const wb_l
 }
 
 int wb_report_add_run(wb_report *r, const char *dir, wb_err *e) {
-    if (r->nrun == r->runcap) {
-        size_t cap = r->runcap ? 2 * r->runcap : 4;
-        rrun *nr = realloc(r->run, cap * sizeof *nr);
-        if (!nr) return wb_err_set(e, WB_ENOMEM, "out of memory");
-        r->run = nr, r->runcap = cap;
-    }
+    if (grow(&r->run, &r->runcap, r->nrun, sizeof *r->run)) return wb_err_set(e, WB_ENOMEM, "out of memory");
     rrun *u = &r->run[r->nrun];
     memset(u, 0, sizeof *u);
     int rc;
@@ -266,6 +271,10 @@ int wb_report_add_run(wb_report *r, const char *dir, wb_err *e) {
         }
         u->nested_done = wb_search_nested(&u->plan, u->res, u->metric, u->nested);
     }
+    u->pe = wb_plan_param_index(&u->plan, "embeddings");
+    if (u->pe != SIZE_MAX &&
+        (rc = wb_search_compare(&u->plan, u->res, u->metric, u->pe, "learned", &u->cmp, &u->ncmp, e)))
+        goto fail;
     r->nrun++;
     return 0;
 fail:
@@ -755,6 +764,76 @@ done:
     free(x), free(y), free(sr), free(names);
 }
 
+/* A p-value, "—" when undefined. */
+static void pval(FILE *f, double p) {
+    if (isnan(p)) fputs("\xE2\x80\x94", f);
+    else fprintf(f, "%.3g", p);
+}
+
+/* The compare table (wordbench compare): per group of configurations that
+ * differ only in --embeddings, each mode's metric and its paired tests
+ * against learned. */
+static void run_compare(FILE *f, const rrun *u) {
+    const wb_plan *p = &u->plan;
+    size_t k = p->k ? p->k : 1;
+    int hb = wb_metric_higher_better(u->metric);
+    fprintf(f,
+            "<h3>Embeddings compared</h3>\n<table><tr><th class=\"l\">other parameters</th><th class=\"l\">embeddings</th>"
+            "<th>%s (mean \xC2\xB1 sd)</th><th>vs learned</th><th>p (t)</th><th>p (corr. t)</th><th>p (Wilc.)</th>"
+            "<th>folds</th></tr>\n",
+            wb_metric_name(u->metric));
+    for (size_t g = 0; g < u->ncmp; g++) {
+        const wb_compare_group *gr = &u->cmp[g];
+        size_t best = SIZE_MAX; /* the group's best complete mode */
+        for (size_t q = 0; q < gr->nmodes; q++) {
+            const wb_compare_mode *m = &gr->modes[q];
+            if (m->folds == k && !isnan(m->mean) &&
+                (best == SIZE_MAX || (hb ? m->mean > gr->modes[best].mean : m->mean < gr->modes[best].mean)))
+                best = q;
+        }
+        for (size_t q = 0; q < gr->nmodes; q++) {
+            const wb_compare_mode *m = &gr->modes[q];
+            fprintf(f, "<tr%s>", q == best ? " class=\"best\"" : "");
+            if (!q) {
+                fprintf(f, "<td class=\"l\" rowspan=\"%zu\">", gr->nmodes);
+                size_t shown = 0;
+                for (size_t j = 0; j < p->nparams; j++) {
+                    if (j == u->pe) continue;
+                    if (shown++) fputc(' ', f);
+                    txt(f, p->params[j].name);
+                    fputc('=', f);
+                    txt(f, wb_plan_value(p, gr->first, j));
+                }
+                if (!shown) fputs("(embeddings only)", f);
+                fputs("</td>", f);
+            }
+            fputs("<td class=\"l\">", f);
+            txt(f, m->mode);
+            fprintf(f, "%s</td><td>", q == best ? " \xE2\x98\x85" : "");
+            mean_sd(f, m->folds ? m->mean : NAN, m->sd);
+            fputs("</td>", f);
+            if (m->tested) {
+                fprintf(f, "<td>%+.4f</td><td>", m->paired.mean_diff);
+                pval(f, m->paired.p_t);
+                fputs("</td><td>", f);
+                pval(f, m->paired.p_nb);
+                fputs("</td><td>", f);
+                pval(f, m->paired.p_w);
+                fprintf(f, "%s</td>", m->paired.w_exact || isnan(m->paired.p_w) ? "" : "*");
+            } else {
+                fprintf(f, "<td>%s</td><td></td><td></td><td></td>", m->is_base ? "(base)" : "\xE2\x80\x94");
+            }
+            fprintf(f, "<td>%zu/%zu</td></tr>\n", m->folds, k);
+        }
+    }
+    fputs("</table>\n<p class=\"note\">\xE2\x98\x85 the best mode of each group. Differences to learned are paired fold "
+          "by fold. p (t): the paired t-test; p (corr. t): the same with the Nadeau-Bengio correction for folds that "
+          "share training data, the one to read with k-fold scores; p (Wilc.): Wilcoxon signed-rank (* the normal "
+          "approximation), no lower than 2/2<sup>k</sup>. The store's coverage of each group's vocabulary: "
+          "<code>wordbench compare RUN_DIR</code>.</p>\n",
+          f);
+}
+
 #define RUN_ROWS 100
 static void run_section(FILE *f, const rrun *u, size_t ri) {
     const wb_plan *p = &u->plan;
@@ -815,6 +894,7 @@ static void run_section(FILE *f, const rrun *u, size_t ri) {
         fputs("</p>\n", f);
         run_curves(f, u);
     }
+    if (u->ncmp) run_compare(f, u);
     if (p->k2) {
         fputs("<h3>Nested estimate</h3>\n<table><tr><th>outer fold</th><th class=\"l\">chosen by the inner search</th>"
               "<th>inner mean</th><th>outer score</th></tr>\n",

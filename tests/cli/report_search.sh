@@ -3,7 +3,8 @@
 # nested random search on the fixtures, then one page about both: the search
 # sections (what was searched, the results table with one row per
 # configuration and the best marked, the mean learning curves, the nested
-# estimate, the fixed part), the refit model best.wbm evaluated on --data;
+# estimate, the fixed part), the refit model best.wbm evaluated on --data; a search over
+# embeddings modes: the compare table, with compare --json's figures;
 # well-formed (xmllint when installed); a directory without plan.json is
 # exit 1 naming it, nothing written.  Exit 0 pass, 1 fail, 77 skip.
 set -u
@@ -50,6 +51,38 @@ grep -q "<h2 id=\"m0\">$T/grid/best.wbm" "$R" && ! grep -q 'nest/best.wbm' "$R" 
 if command -v xmllint >/dev/null; then
     xmllint --noout "$R" && ok || bad "report: not well-formed"
 fi
+# a search over embeddings modes (two groups: dropout 0.2 and 0.5): the compare table, the same
+# figures as `wordbench compare --json`
+"$WB" convert -q "$WB_FIXTURES/vectors/demo.glove.txt" "$T/demo" >/dev/null 2>&1 || bad "convert demo"
+run "$WB" search --data "$TX/demo_sentiment.tsv" --maxlen 20 --store "$T/demo" --filters 8 --widths 3 --epochs 2 \
+    --param embeddings=learned,frozen --param dropout=0.2,0.5 --cv 3 --no-refit --jobs 1 -o "$T/emb" -q
+expect_rc 0 "search over embeddings"
+run "$WB" compare "$T/emb" --json
+expect_rc 0 "compare --json"
+cp "$T/out" "$T/compare.json"
+run "$WB" report "$T/emb" -o "$T/c.html"
+expect_rc 0 "report of a search over embeddings"
+C=$T/c.html
+grep -q '<h3>Embeddings compared</h3>' "$C" && [ "$(grep -c '<td class="l" rowspan="2">dropout=0\.[25]</td>' "$C")" = 2 ] &&
+    [ "$(grep -c '<td class="l">learned[^<]*</td><td>[^<]*</td><td>(base)</td>' "$C")" = 2 ] && ok ||
+    bad "report: the compare table, a group per dropout, learned the base: $(sed -n '/Embeddings compared/,/<\/table>/p' "$C")"
+if command -v xmllint >/dev/null; then
+    xmllint --noout "$C" && ok || bad "report with a compare table: not well-formed"
+fi
+/usr/bin/python3 - "$T/compare.json" "$C" <<'EOF' && ok || bad "report: the compare table's figures differ from compare --json"
+import json, sys
+d = json.load(open(sys.argv[1]))
+page = open(sys.argv[2], encoding="utf-8").read()
+for g in d["groups"]:
+    for m in g["modes"]:
+        cell = "%.4f \u00b1 %.4f" % (m["mean"], m["sd"])
+        if cell not in page:
+            sys.exit("%s: %s not in the page" % (m["embeddings"], cell))
+        if m["diff"] is not None:
+            row = "<td>%+.4f</td><td>%.3g</td><td>%.3g</td>" % (m["diff"], m["p_t"], m["p_nb"])
+            if row not in page:
+                sys.exit("%s: %s not in the page" % (m["embeddings"], row))
+EOF
 mkdir "$T/empty"
 run "$WB" report "$T/empty" -o "$T/e.html"
 expect_rc 1 "report of a directory without a search"

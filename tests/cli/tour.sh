@@ -99,7 +99,7 @@ while IFS= read -r cmd; do
     cmake\ *) continue ;; # how ctest built $WB
     wb=*) continue ;;     # $wb is the binary under test
     esac
-    if [ "$shared" -eq 0 ] && printf '%s' "$cmd" | grep -qE 'emails\.csv|cooking|spam\.wbm|errors\.tsv|wordsim353|questions-words'; then
+    if [ "$shared" -eq 0 ] && printf '%s' "$cmd" | grep -qE 'emails\.csv|cooking|spam\.wbm|spam-search|errors\.tsv|wordsim353|questions-words'; then
         echo "tour.sh: skipped ($why): $cmd" >&2
         continue
     fi
