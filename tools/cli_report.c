@@ -60,7 +60,7 @@ static int run_report(cli *c) {
     wb_report *r = NULL;
     wb_bundle **bs_ = calloc((size_t)c->argc, sizeof *bs_);
     wb_labelled *ls = calloc((size_t)c->argc, sizeof *ls);
-    char *tmp = NULL;
+    char *tmp = NULL, *best = NULL;
     FILE *f = NULL;
     int rc = EXIT_OK, lrc;
     if (!bs_ || !ls || (lrc = wb_report_create(&r, &ro, &e))) {
@@ -69,16 +69,33 @@ static int run_report(cli *c) {
     }
     const char *data = cli_str(c, "data");
     for (int i = 0; i < c->argc; i++) {
-        if ((rc = cli_load_bundle(c, c->argv[i], bs, &bs_[i]))) goto done;
+        /* a search's RUN_DIR: its table and curves, then its refit model best.wbm when there is one */
+        const char *path = c->argv[i];
+        struct stat st;
+        if (!stat(path, &st) && S_ISDIR(st.st_mode)) {
+            if ((lrc = wb_report_add_run(r, path, &e))) {
+                rc = cli_fail(&e, lrc);
+                goto done;
+            }
+            free(best);
+            if (!(best = malloc(strlen(path) + 10))) {
+                rc = cli_fail(&e, wb_err_set(&e, WB_ENOMEM, "out of memory"));
+                goto done;
+            }
+            sprintf(best, "%s/best.wbm", path);
+            if (access(best, F_OK)) continue;
+            path = best;
+        }
+        if ((rc = cli_load_bundle(c, path, bs, &bs_[i]))) goto done;
         if (data && (lrc = wb_bundle_read(bs_[i], data, NULL, unk, 1, &ls[i], &e))) {
             rc = cli_fail(&e, lrc);
             goto done;
         }
         if (data && ls[i].unknown_labels && !c->quiet)
-            cli_warn("warning: %s: %llu label%s of %s the model does not know %s", c->argv[i],
+            cli_warn("warning: %s: %llu label%s of %s the model does not know %s", path,
                      (unsigned long long)ls[i].unknown_labels, ls[i].unknown_labels == 1 ? "" : "s", data,
                      unk == WB_UNKNOWN_KEEP ? "kept as true labels never predicted" : "dropped");
-        if ((lrc = wb_report_add_model(r, c->argv[i], bs_[i], data ? &ls[i] : NULL, data, &e))) {
+        if ((lrc = wb_report_add_model(r, path, bs_[i], data ? &ls[i] : NULL, data, &e))) {
             rc = cli_fail(&e, lrc);
             goto done;
         }
@@ -120,10 +137,10 @@ done:
         if (ls) wb_labelled_free(&ls[i]);
         if (bs_) wb_bundle_destroy(bs_[i]);
     }
-    free(ls), free(bs_), free(tmp);
+    free(ls), free(bs_), free(tmp), free(best);
     return rc;
 }
 
-const cli_cmd cmd_report = {"report", "[options] MODEL... -o FILE",
-                            "One self-contained HTML page: figures, curves, confusion, errors explained, configuration.",
+const cli_cmd cmd_report = {"report", "[options] MODEL|RUN_DIR... -o FILE",
+                            "One self-contained HTML page: search table, figures, curves, confusion, errors explained, configuration.",
                             report_opts, 1, -1, run_report};

@@ -27,8 +27,8 @@
  * Ownership: bundles and labelled examples are borrowed until
  * wb_report_destroy; everything computed is the report's.
  *
- * Deliberately not here: opening files (the caller loads models and data),
- * PNG output, JavaScript.
+ * Deliberately not here: opening model files (the caller loads models and
+ * data), PNG output, JavaScript.
  */
 #ifndef WORDBENCH_REPORT_H
 #define WORDBENCH_REPORT_H
@@ -71,6 +71,16 @@ void wb_report_destroy(wb_report *r);
  * model's errors, WB_ENOMEM, errno (reading path). */
 int wb_report_add_model(wb_report *r, const char *path, wb_bundle *b, const wb_labelled *data, const char *data_path,
                         wb_err *e);
+
+/* Add a search run (search.h): RUN_DIR's plan.json and trial logs, read
+ * now.  The page shows, per run: what was searched (grid or random, the
+ * validation, trials done), the results table of wb_search_table (the best
+ * row marked), the learning curves of the best configurations (the mean
+ * over their outer folds, epoch by epoch), the nested estimate, the fixed
+ * part of the command and what reading the log skipped.  Returns 0, ENOENT
+ * (no plan.json), wb_plan_load's and wb_triallog_read_dir's errors,
+ * WB_ENOMEM. */
+int wb_report_add_run(wb_report *r, const char *dir, wb_err *e);
 
 /* Write the page to f.  Returns 0, or EIO when writing failed. */
 int wb_report_write(const wb_report *r, FILE *f, wb_err *e);

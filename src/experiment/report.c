@@ -5,8 +5,12 @@
  * configuration.  Every text goes through wb_xml_text, so the page is
  * well-formed XML as well as HTML (tests run xmllint on it).
  *
- * Leaves out: search runs (their tables come from the search module), any
- * script.
+ * Search runs (search.h) come in through their plan and trial log: the
+ * results table of wb_search_table, mean learning curves of the best
+ * configurations, the nested estimate, the fixed part.
+ *
+ * Leaves out: any script; running anything for a search (the page shows
+ * what its log holds).
  */
 #include "wordbench/report.h"
 
@@ -21,7 +25,10 @@
 #include "wordbench/eval.h"
 #include "wordbench/explain.h"
 #include "wordbench/metrics.h"
+#include "wordbench/search.h"
+#include "wordbench/stats.h"
 #include "wordbench/svg.h"
+#include "wordbench/triallog.h"
 
 /* One error shown. */
 typedef struct rerr {
@@ -50,10 +57,29 @@ typedef struct rmodel {
     size_t nwrong;           /* all errors */
 } rmodel;
 
+/* One search run of the report. */
+typedef struct rrun {
+    char *dir;
+    wb_plan plan;
+    int metric;              /* ranks the table (the plan's) */
+    wb_trial_result **res;   /* (ntrials) by trial; NULL = no result */
+    size_t ntrials, done;
+    wb_triallog_stats st;
+    wb_table_row *rows;      /* wb_search_table */
+    size_t nrows;
+    wb_nested_fold *nested;  /* (plan.k) when nested */
+    size_t nested_done;
+    size_t pe;               /* the `embeddings` parameter, SIZE_MAX = none */
+    wb_compare_group *cmp;   /* (ncmp) wb_search_compare against learned */
+    size_t ncmp;
+} rrun;
+
 struct wb_report {
     wb_report_opts o;
     rmodel *m;
     size_t n, cap;
+    rrun *run;
+    size_t nrun, runcap;
 };
 
 void wb_report_opts_init(wb_report_opts *o) {
@@ -82,10 +108,20 @@ static void rmodel_free(rmodel *m) {
     free(m->err);
 }
 
+static void rrun_free(rrun *u) {
+    if (u->res) wb_triallog_results_free(u->res, u->ntrials);
+    wb_compare_free(u->cmp, u->ncmp);
+    free(u->res), free(u->rows), free(u->nested), free(u->dir);
+    wb_plan_free(&u->plan);
+    memset(u, 0, sizeof *u);
+}
+
 void wb_report_destroy(wb_report *r) {
     if (!r) return;
     for (size_t i = 0; i < r->n; i++) rmodel_free(&r->m[i]);
     free(r->m);
+    for (size_t i = 0; i < r->nrun; i++) rrun_free(&r->run[i]);
+    free(r->run);
     free(r);
 }
 
@@ -170,14 +206,20 @@ done:
     return rc;
 }
 
+/* Room for one more element after n in the array *pp of capacity *cap
+ * (doubled).  0, or -1 out of memory. */
+static int grow(void *pp, size_t *cap, size_t n, size_t elem) {
+    if (n < *cap) return 0;
+    size_t nc = *cap ? 2 * *cap : 4;
+    void *q = realloc(*(void **)pp, nc * elem);
+    if (!q) return -1;
+    *(void **)pp = q, *cap = nc;
+    return 0;
+}
+
 int wb_report_add_model(wb_report *r, const char *path, wb_bundle *b, const wb_labelled *data, const char *data_path,
                         wb_err *e) {
-    if (r->n == r->cap) {
-        size_t cap = r->cap ? 2 * r->cap : 4;
-        rmodel *m = realloc(r->m, cap * sizeof *m);
-        if (!m) return wb_err_set(e, WB_ENOMEM, "out of memory");
-        r->m = m, r->cap = cap;
-    }
+    if (grow(&r->m, &r->cap, r->n, sizeof *r->m)) return wb_err_set(e, WB_ENOMEM, "out of memory");
     rmodel *m = &r->m[r->n];
     memset(m, 0, sizeof *m);
     const wb_model_cfg *mc = wb_model_cfg_get(b->model);
@@ -197,6 +239,47 @@ int wb_report_add_model(wb_report *r, const char *path, wb_bundle *b, const wb_l
     }
     r->n++;
     return 0;
+}
+
+int wb_report_add_run(wb_report *r, const char *dir, wb_err *e) {
+    if (grow(&r->run, &r->runcap, r->nrun, sizeof *r->run)) return wb_err_set(e, WB_ENOMEM, "out of memory");
+    rrun *u = &r->run[r->nrun];
+    memset(u, 0, sizeof *u);
+    int rc;
+    if (!(u->dir = strdup(dir))) {
+        rc = wb_err_set(e, WB_ENOMEM, "out of memory");
+        goto fail;
+    }
+    if ((rc = wb_plan_load(&u->plan, dir, e))) {
+        if (rc == ENOENT) rc = wb_err_at(e, ENOENT, dir, 0, -1, "no search here (no plan.json)");
+        goto fail;
+    }
+    u->metric = wb_metric_parse(u->plan.metric);
+    if (u->metric < 0) u->metric = WB_MET_ACC;
+    u->ntrials = wb_plan_ntrials(&u->plan);
+    if (!(u->res = calloc(u->ntrials ? u->ntrials : 1, sizeof *u->res))) {
+        rc = wb_err_set(e, WB_ENOMEM, "out of memory");
+        goto fail;
+    }
+    if ((rc = wb_triallog_read_dir(dir, &u->plan, u->res, &u->st, e))) goto fail;
+    for (size_t t = 0; t < u->ntrials; t++) u->done += u->res[t] != NULL;
+    if ((rc = wb_search_table(&u->plan, u->res, u->metric, &u->rows, &u->nrows, e))) goto fail;
+    if (u->plan.k2) {
+        if (!(u->nested = calloc(u->plan.k, sizeof *u->nested))) {
+            rc = wb_err_set(e, WB_ENOMEM, "out of memory");
+            goto fail;
+        }
+        u->nested_done = wb_search_nested(&u->plan, u->res, u->metric, u->nested);
+    }
+    u->pe = wb_plan_param_index(&u->plan, "embeddings");
+    if (u->pe != SIZE_MAX &&
+        (rc = wb_search_compare(&u->plan, u->res, u->metric, u->pe, "learned", &u->cmp, &u->ncmp, e)))
+        goto fail;
+    r->nrun++;
+    return 0;
+fail:
+    rrun_free(u);
+    return rc;
 }
 
 /* ---- writing ---------------------------------------------------------------- */
@@ -596,6 +679,272 @@ done:
     free(x), free(y), free(s), free(names);
 }
 
+/* ---- search runs ---------------------------------------------------------------- */
+
+/* "mean ± sd" (— when undefined). */
+static void mean_sd(FILE *f, double m, double sd) {
+    if (isnan(m)) {
+        fputs("\xE2\x80\x94", f);
+        return;
+    }
+    fprintf(f, "%.4f", m);
+    if (!isnan(sd)) fprintf(f, " \xC2\xB1 %.4f", sd);
+}
+
+/* Configuration c's values, "name=value" separated by sep. */
+static void config_params(FILE *f, const wb_plan *p, size_t c, const char *sep) {
+    for (size_t j = 0; j < p->nparams; j++) {
+        if (j) fputs(sep, f);
+        txt(f, p->params[j].name);
+        fputc('=', f);
+        txt(f, wb_plan_value(p, c, j));
+    }
+}
+
+/* Loss and the metric per epoch of the best configurations: the mean over
+ * their outer trials (a trial that stopped early adds nothing to the later
+ * epochs), validation solid, training dashed, one colour per configuration. */
+#define RUN_CURVES 6
+static void run_curves(FILE *f, const rrun *u) {
+    const wb_plan *p = &u->plan;
+    size_t k = p->k ? p->k : 1, per = wb_plan_per_config(p), nc = 0, maxe = 0;
+    size_t cfg[RUN_CURVES];
+    for (size_t i = 0; i < u->nrows && nc < RUN_CURVES; i++)
+        if (u->rows[i].rank) cfg[nc++] = u->rows[i].config;
+    for (size_t i = 0; i < nc; i++)
+        for (size_t o = 0; o < k; o++) {
+            const wb_trial_result *t = u->res[cfg[i] * per + o];
+            if (t && t->epochs > maxe) maxe = t->epochs;
+        }
+    if (!nc || !maxe) return;
+    double *x = malloc(maxe * sizeof *x), *y = malloc(4 * nc * maxe * sizeof *y);
+    wb_series *sr = malloc(4 * nc * sizeof *sr);
+    char(*names)[64] = malloc(4 * nc * sizeof *names);
+    if (!x || !y || !sr || !names) goto done;
+    for (size_t ep = 0; ep < maxe; ep++) x[ep] = (double)(ep + 1);
+    fputs("<div class=\"charts\">", f);
+    for (int which = 0; which < 2; which++) { /* 0 loss, 1 the accuracy figure */
+        size_t ns = 0;
+        for (size_t i = 0; i < nc; i++)
+            for (int val = 1; val >= 0; val--) {
+                double *yy = y + ns * maxe;
+                int any = 0;
+                for (size_t ep = 0; ep < maxe; ep++) {
+                    double sum = 0;
+                    size_t cnt = 0;
+                    for (size_t o = 0; o < k; o++) {
+                        const wb_trial_result *t = u->res[cfg[i] * per + o];
+                        if (!t || ep >= t->epochs || !t->history) continue;
+                        const wb_epoch *h = &t->history[ep];
+                        if (val && !h->has_val) continue;
+                        sum += val ? (which ? h->val_acc : h->val_loss) : (which ? h->acc : h->loss), cnt++;
+                    }
+                    yy[ep] = cnt ? sum / (double)cnt : NAN;
+                    any |= cnt > 0;
+                }
+                if (!any) continue;
+                snprintf(names[ns], sizeof names[ns], "#%zu %s", i + 1, val ? "validation" : "training");
+                sr[ns] = (wb_series){names[ns], x, yy, maxe, i, !val};
+                ns++;
+            }
+        wb_chart c = {which ? "Accuracy (multi-label: P@1), mean over folds" : "Loss, mean over folds", "epoch",
+                      which ? "accuracy" : "loss", 560, 330, NAN, NAN};
+        if (which) c.ymax = 1;
+        fputs("<div>", f);
+        wb_svg_lines(f, &c, sr, ns);
+        fputs("</div>", f);
+    }
+    fputs("</div>\n<p class=\"note\">", f);
+    for (size_t i = 0; i < nc; i++) {
+        fprintf(f, "%s#%zu: ", i ? "; " : "", i + 1);
+        config_params(f, p, cfg[i], " ");
+    }
+    fputs(". Solid: validation (the held-out fold); dashed: training.</p>\n", f);
+done:
+    free(x), free(y), free(sr), free(names);
+}
+
+/* A p-value, "—" when undefined. */
+static void pval(FILE *f, double p) {
+    if (isnan(p)) fputs("\xE2\x80\x94", f);
+    else fprintf(f, "%.3g", p);
+}
+
+/* The compare table (wordbench compare): per group of configurations that
+ * differ only in --embeddings, each mode's metric and its paired tests
+ * against learned. */
+static void run_compare(FILE *f, const rrun *u) {
+    const wb_plan *p = &u->plan;
+    size_t k = p->k ? p->k : 1;
+    int hb = wb_metric_higher_better(u->metric);
+    fprintf(f,
+            "<h3>Embeddings compared</h3>\n<table><tr><th class=\"l\">other parameters</th><th class=\"l\">embeddings</th>"
+            "<th>%s (mean \xC2\xB1 sd)</th><th>vs learned</th><th>p (t)</th><th>p (corr. t)</th><th>p (Wilc.)</th>"
+            "<th>folds</th></tr>\n",
+            wb_metric_name(u->metric));
+    for (size_t g = 0; g < u->ncmp; g++) {
+        const wb_compare_group *gr = &u->cmp[g];
+        size_t best = SIZE_MAX; /* the group's best complete mode */
+        for (size_t q = 0; q < gr->nmodes; q++) {
+            const wb_compare_mode *m = &gr->modes[q];
+            if (m->folds == k && !isnan(m->mean) &&
+                (best == SIZE_MAX || (hb ? m->mean > gr->modes[best].mean : m->mean < gr->modes[best].mean)))
+                best = q;
+        }
+        for (size_t q = 0; q < gr->nmodes; q++) {
+            const wb_compare_mode *m = &gr->modes[q];
+            fprintf(f, "<tr%s>", q == best ? " class=\"best\"" : "");
+            if (!q) {
+                fprintf(f, "<td class=\"l\" rowspan=\"%zu\">", gr->nmodes);
+                size_t shown = 0;
+                for (size_t j = 0; j < p->nparams; j++) {
+                    if (j == u->pe) continue;
+                    if (shown++) fputc(' ', f);
+                    txt(f, p->params[j].name);
+                    fputc('=', f);
+                    txt(f, wb_plan_value(p, gr->first, j));
+                }
+                if (!shown) fputs("(embeddings only)", f);
+                fputs("</td>", f);
+            }
+            fputs("<td class=\"l\">", f);
+            txt(f, m->mode);
+            fprintf(f, "%s</td><td>", q == best ? " \xE2\x98\x85" : "");
+            mean_sd(f, m->folds ? m->mean : NAN, m->sd);
+            fputs("</td>", f);
+            if (m->tested) {
+                fprintf(f, "<td>%+.4f</td><td>", m->paired.mean_diff);
+                pval(f, m->paired.p_t);
+                fputs("</td><td>", f);
+                pval(f, m->paired.p_nb);
+                fputs("</td><td>", f);
+                pval(f, m->paired.p_w);
+                fprintf(f, "%s</td>", m->paired.w_exact || isnan(m->paired.p_w) ? "" : "*");
+            } else {
+                fprintf(f, "<td>%s</td><td></td><td></td><td></td>", m->is_base ? "(base)" : "\xE2\x80\x94");
+            }
+            fprintf(f, "<td>%zu/%zu</td></tr>\n", m->folds, k);
+        }
+    }
+    fputs("</table>\n<p class=\"note\">\xE2\x98\x85 the best mode of each group. Differences to learned are paired fold "
+          "by fold. p (t): the paired t-test; p (corr. t): the same with the Nadeau-Bengio correction for folds that "
+          "share training data, the one to read with k-fold scores; p (Wilc.): Wilcoxon signed-rank (* the normal "
+          "approximation), no lower than 2/2<sup>k</sup>. The store's coverage of each group's vocabulary: "
+          "<code>wordbench compare RUN_DIR</code>.</p>\n",
+          f);
+}
+
+#define RUN_ROWS 100
+static void run_section(FILE *f, const rrun *u, size_t ri) {
+    const wb_plan *p = &u->plan;
+    int hb = wb_metric_higher_better(u->metric);
+    fprintf(f, "<h2 id=\"r%zu\">Search ", ri);
+    txt(f, u->dir);
+    fputs("</h2>\n<p>", f);
+    fprintf(f, "%s search, %zu configuration%s, ", p->random ? "Random" : "Grid", p->nconfigs, p->nconfigs == 1 ? "" : "s");
+    if (p->k2) fprintf(f, "nested cross-validation (%zu outer \xC3\x97 %zu inner folds)", p->k, p->k2);
+    else if (p->k) fprintf(f, "%zu-fold cross-validation", p->k);
+    else fputs("holdout validation", f);
+    fprintf(f, "; %zu of %zu trials done; ranked by <b>%s</b> (%s first).", u->done, u->ntrials,
+            wb_metric_name(u->metric), hb ? "highest" : "lowest");
+    if (u->st.torn || u->st.damaged || u->st.duplicates)
+        fprintf(f, " The log had %zu torn, %zu damaged and %zu duplicate line%s (skipped).", u->st.torn, u->st.damaged,
+                u->st.duplicates, u->st.torn + u->st.damaged + u->st.duplicates == 1 ? "" : "s");
+    fputs("</p>\n", f);
+    if (!u->nrows) {
+        fputs("<p class=\"note\">No trial has finished yet.</p>\n", f);
+    } else {
+        fputs("<table><tr><th>rank</th>", f);
+        for (size_t j = 0; j < p->nparams; j++) {
+            fputs("<th class=\"l\">", f);
+            txt(f, p->params[j].name);
+            fputs("</th>", f);
+        }
+        fprintf(f, "<th>%s (mean \xC2\xB1 sd)</th>", wb_metric_name(u->metric));
+        for (int m = 0; m < WB_NMET; m++)
+            if (m != u->metric) fprintf(f, "<th>%s</th>", wb_metric_name(m));
+        fputs("<th>train s</th><th>examples/s</th><th>folds</th></tr>\n", f);
+        for (size_t i = 0; i < u->nrows && i < RUN_ROWS; i++) {
+            const wb_table_row *w = &u->rows[i];
+            fprintf(f, "<tr%s><td>", w->rank == 1 ? " class=\"best\"" : "");
+            if (w->rank) fprintf(f, "%zu%s", w->rank, w->rank == 1 ? " \xE2\x98\x85" : "");
+            else fputs("\xE2\x80\x94", f);
+            fputs("</td>", f);
+            for (size_t j = 0; j < p->nparams; j++) {
+                fputs("<td class=\"l\">", f);
+                txt(f, wb_plan_value(p, w->config, j));
+                fputs("</td>", f);
+            }
+            fputs("<td>", f);
+            mean_sd(f, w->mean[u->metric], w->sd[u->metric]);
+            fputs("</td>", f);
+            for (int m = 0; m < WB_NMET; m++) {
+                if (m == u->metric) continue;
+                fputs("<td>", f);
+                num(f, w->mean[m]);
+                fputs("</td>", f);
+            }
+            fprintf(f, "<td>%.2f</td><td>%.0f</td><td>%zu/%zu</td></tr>\n", w->train_s, w->examples_per_s, w->folds,
+                    w->expected);
+        }
+        fputs("</table>\n<p class=\"note\">\xE2\x98\x85 the best configuration. The other metrics are means over the same "
+              "folds; rows without all their folds are not ranked (\xE2\x80\x94).",
+              f);
+        if (u->nrows > RUN_ROWS) fprintf(f, " %zu more rows are not shown.", u->nrows - RUN_ROWS);
+        fputs("</p>\n", f);
+        run_curves(f, u);
+    }
+    if (u->ncmp) run_compare(f, u);
+    if (p->k2) {
+        fputs("<h3>Nested estimate</h3>\n<table><tr><th>outer fold</th><th class=\"l\">chosen by the inner search</th>"
+              "<th>inner mean</th><th>outer score</th></tr>\n",
+              f);
+        double *sc = malloc((p->k ? p->k : 1) * sizeof *sc);
+        size_t ns = 0;
+        for (size_t o = 0; o < p->k; o++) {
+            const wb_nested_fold *nf = &u->nested[o];
+            fprintf(f, "<tr><td>%zu</td><td class=\"l\">", o);
+            if (nf->complete) config_params(f, p, nf->config, " ");
+            else fputs("(incomplete)", f);
+            fputs("</td><td>", f);
+            num(f, nf->complete ? nf->inner_mean : NAN);
+            fputs("</td><td>", f);
+            num(f, nf->complete ? nf->score : NAN);
+            fputs("</td></tr>\n", f);
+            if (nf->complete && sc) sc[ns++] = nf->score;
+        }
+        fputs("</table>\n<p class=\"note\">", f);
+        if (ns) {
+            fprintf(f, "Nested estimate of %s over %zu of %zu outer folds: ", wb_metric_name(u->metric), ns, p->k);
+            mean_sd(f, wb_stats_mean(sc, ns), ns > 1 ? wb_stats_sd(sc, ns) : NAN);
+            fputs(" (unbiased by the choice, unlike the best row's mean above).", f);
+        } else {
+            fputs("No outer fold is complete yet.", f);
+        }
+        fputs("</p>\n", f);
+        free(sc);
+    }
+    fputs("<h3>Search configuration</h3>\n<table>", f);
+    fputs("<tr><td class=\"l\">fixed part</td><td class=\"l\"><code>", f);
+    for (size_t i = 0; i < p->nargs; i++) {
+        if (i) fputc(' ', f);
+        txt(f, p->args[i]);
+    }
+    fputs("</code></td></tr>\n", f);
+    for (size_t j = 0; j < p->nparams; j++) {
+        fputs("<tr><td class=\"l\">--param</td><td class=\"l\"><code>", f);
+        txt(f, p->params[j].name);
+        fputc('=', f);
+        txt(f, p->params[j].spec);
+        fputs("</code></td></tr>\n", f);
+    }
+    fprintf(f,
+            "<tr><td class=\"l\">seed, threads</td><td class=\"l\">%" PRIu64 ", %zu</td></tr>\n"
+            "<tr><td class=\"l\">refit</td><td class=\"l\">%s</td></tr>\n"
+            "<tr><td class=\"l\">plan id</td><td class=\"l\"><code>%016" PRIx64 "</code></td></tr>\n</table>\n",
+            p->seed, p->threads, p->refit ? "yes (RUN_DIR/best.wbm)" : "no", p->id);
+}
+
 int wb_report_write(const wb_report *r, FILE *f, wb_err *e) {
     const char *title = r->o.title ? r->o.title : "wordbench report";
     fputs("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"/>\n<title>", f);
@@ -608,7 +957,13 @@ int wb_report_write(const wb_report *r, FILE *f, wb_err *e) {
         txt(f, r->m[i].name);
         fputs("</a>", f);
     }
+    for (size_t i = 0; i < r->nrun; i++) {
+        fprintf(f, "<a href=\"#r%zu\">search ", i);
+        txt(f, r->run[i].dir);
+        fputs("</a>", f);
+    }
     fputs("</nav>\n", f);
+    for (size_t i = 0; i < r->nrun; i++) run_section(f, &r->run[i], i);
     compare_table(f, r);
     curves(f, r);
     for (size_t i = 0; i < r->n; i++) {
