@@ -78,11 +78,10 @@ static int run_report(cli *c) {
                 goto done;
             }
             free(best);
-            if (!(best = malloc(strlen(path) + 10))) {
+            if (!(best = cli_best_path(path))) {
                 rc = cli_fail(&e, wb_err_set(&e, WB_ENOMEM, "out of memory"));
                 goto done;
             }
-            sprintf(best, "%s/best.wbm", path);
             if (access(best, F_OK)) continue;
             path = best;
         }

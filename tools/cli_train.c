@@ -14,6 +14,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -510,15 +511,34 @@ const cli_cmd cmd_train = {"train", "--data FILE -o MODEL [options]",
 
 /* ---- eval and predict ---------------------------------------------------------- */
 
-/* Load MODEL and make it runnable (store from --store or as recorded). */
+char *cli_best_path(const char *dir) {
+    char *p = malloc(strlen(dir) + sizeof "/best.wbm");
+    if (p) sprintf(p, "%s/best.wbm", dir);
+    return p;
+}
+
+/* Load MODEL and make it runnable (store from --store or as recorded).  A
+ * directory is a search's RUN_DIR: its refit model RUN_DIR/best.wbm. */
 int cli_load_bundle(cli *c, const char *path, size_t batch, wb_bundle **b) {
     wb_err e;
     wb_err_clear(&e);
     uint64_t maxmem;
     *b = NULL;
     if (cli_max_memory(c, &maxmem)) return EXIT_USAGE;
-    int rc = wb_bundle_load_ex(b, path, batch, maxmem, &e);
+    struct stat st;
+    char *best = NULL;
+    int rc = 0;
+    if (!stat(path, &st) && S_ISDIR(st.st_mode)) {
+        if (!(best = cli_best_path(path))) return cli_fail(&e, wb_err_set(&e, WB_ENOMEM, "out of memory"));
+        if (access(best, F_OK))
+            rc = wb_err_at(&e, ENOENT, path, 0, -1,
+                           "a directory without best.wbm: not a search's RUN_DIR, or its search has not refitted "
+                           "a model yet (--no-refit, or not finished)");
+        path = best;
+    }
+    if (!rc) rc = wb_bundle_load_ex(b, path, batch, maxmem, &e);
     if (!rc) rc = wb_bundle_attach_store(*b, cli_str(c, "store"), &e);
+    free(best);
     if (rc) {
         wb_bundle_destroy(*b);
         *b = NULL;

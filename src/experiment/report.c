@@ -952,14 +952,15 @@ int wb_report_write(const wb_report *r, FILE *f, wb_err *e) {
     fprintf(f, "</title>\n<style>%s</style>\n</head><body>\n<h1>", css);
     txt(f, title);
     fputs("</h1>\n<nav>", f);
-    for (size_t i = 0; i < r->n; i++) {
-        fprintf(f, "<a href=\"#m%zu\">", i);
-        txt(f, r->m[i].name);
-        fputs("</a>", f);
-    }
+    /* in the page's order: search runs first */
     for (size_t i = 0; i < r->nrun; i++) {
         fprintf(f, "<a href=\"#r%zu\">search ", i);
         txt(f, r->run[i].dir);
+        fputs("</a>", f);
+    }
+    for (size_t i = 0; i < r->n; i++) {
+        fprintf(f, "<a href=\"#m%zu\">", i);
+        txt(f, r->m[i].name);
         fputs("</a>", f);
     }
     fputs("</nav>\n", f);

@@ -4,7 +4,8 @@
 # sections (what was searched, the results table with one row per
 # configuration and the best marked, the mean learning curves, the nested
 # estimate, the fixed part), the refit model best.wbm evaluated on --data; a search over
-# embeddings modes: the compare table, with compare --json's figures;
+# embeddings modes: the compare table, with compare --json's figures; eval and explain of a
+# RUN_DIR use its best.wbm (none: exit 1 saying so);
 # well-formed (xmllint when installed); a directory without plan.json is
 # exit 1 naming it, nothing written.  Exit 0 pass, 1 fail, 77 skip.
 set -u
@@ -51,6 +52,17 @@ grep -q "<h2 id=\"m0\">$T/grid/best.wbm" "$R" && ! grep -q 'nest/best.wbm' "$R" 
 if command -v xmllint >/dev/null; then
     xmllint --noout "$R" && ok || bad "report: not well-formed"
 fi
+# eval, predict and explain take a RUN_DIR for its refit model best.wbm
+run "$WB" eval "$T/grid" "$TX/demo_sentiment_test.tsv" --json
+expect_rc 0 "eval RUN_DIR"
+cp "$T/out" "$T/eval-dir.json"
+run "$WB" eval "$T/grid/best.wbm" "$TX/demo_sentiment_test.tsv" --json
+cmp -s "$T/out" "$T/eval-dir.json" && [ -s "$T/out" ] && ok || bad "eval RUN_DIR differs from eval RUN_DIR/best.wbm"
+run sh -c "echo 'great fun film' | \"$WB\" explain \"$T/grid\" --json"
+expect_rc 0 "explain RUN_DIR"
+run "$WB" eval "$T/nest" "$TX/demo_sentiment_test.tsv"
+expect_rc 1 "eval of a RUN_DIR without a refit model"
+grep -q "nest: a directory without best.wbm" "$T/err" && [ ! -s "$T/out" ] && ok || bad "eval RUN_DIR without best.wbm: $(cat "$T/err")"
 # a search over embeddings modes (two groups: dropout 0.2 and 0.5): the compare table, the same
 # figures as `wordbench compare --json`
 "$WB" convert -q "$WB_FIXTURES/vectors/demo.glove.txt" "$T/demo" >/dev/null 2>&1 || bad "convert demo"
