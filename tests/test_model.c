@@ -1299,13 +1299,15 @@ static void eval_case(wb_task task) {
                     int pred = pr[q] >= 0.4f, truth = t[i * C + q] > 0.5f;
                     all &= pred == truth;
                     tp += pred && truth, fp += pred && !truth, fn += !pred && truth;
-                    ntrue += truth;
+                    ntrue += task == WB_TASK_MULTILABEL && truth;
                 }
                 right += all;
-                if (task == WB_TASK_MULTILABEL)
+                if (task == WB_TASK_MULTILABEL) {
                     for (size_t q = 0; q < mt.k; q++) hits += t[i * C + top[q]] > 0.5f;
-                else
-                    hits += all;
+                } else { /* binary: top-1 of (1 - p, p) against the one true label (issue 10: R@1 was 1.49) */
+                    hits += (pr[0] > 1.0f - pr[0]) == (t[i * C] > 0.5f);
+                    ntrue += 1;
+                }
             }
         }
         assert_float_equal(mt.loss, lsum / PN, 1e-5 * (1 + lsum / PN));
@@ -1322,6 +1324,8 @@ static void eval_case(wb_task task) {
             assert_float_equal(mt.recall, R, 1e-12);
             assert_float_equal(mt.f1, P + R > 0 ? 2 * P * R / (P + R) : 0, 1e-12);
         }
+        assert_true(mt.r_at_k <= 1.0 && mt.p_at_k <= 1.0);
+        if (task == WB_TASK_BINARY) assert_float_equal(mt.r_at_k, mt.p_at_k, 1e-12);
         assert_true(mt.r_at_k >= prev_r - 1e-12); /* R@k grows with k */
         prev_r = mt.r_at_k;
         /* the batch size does not change the figures */

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "model/model_int.h"
+#include "wordbench/eval.h"
 #include "wordbench/nn.h"
 
 /* ---- names ------------------------------------------------------------- */
@@ -542,6 +543,16 @@ void wb_model_catchup_ready(wb_model *m) {
     (void)wb_catchup_reserve(&m->cu, &m->opt, m->opt.t + 2);
 }
 
+/* s->prob from the logits s->z (softmax rows or sigmoids). */
+static void probs_of(const wb_model *m, wb_step *s) {
+    size_t B = s->B, C = m->c.C;
+    memcpy(s->prob, s->z, B * C * sizeof(float));
+    if (m->c.task == WB_TASK_MULTICLASS)
+        for (size_t b = 0; b < B; b++) wb_softmax_row(s->prob + b * C, C);
+    else
+        wb_sigmoid(s->prob, B * C);
+}
+
 int wb_model_train_step(wb_model *m, const int32_t *X, size_t B, const int32_t *y, const float *t,
                         const float *cw, wb_rng *rng, float *loss, size_t *correct, wb_err *e) {
     int rc = check_batch(m, B, y, t, 1, e);
@@ -572,11 +583,7 @@ int wb_model_predict(wb_model *m, const int32_t *X, size_t B, const int32_t *y, 
         float l = wb_step_loss(m, &s, y, t, cw, 0);
         if (loss) *loss = l;
     } else {
-        memcpy(s.prob, s.z, B * C * sizeof(float));
-        if (m->c.task == WB_TASK_MULTICLASS)
-            for (size_t b = 0; b < B; b++) wb_softmax_row(s.prob + b * C, C);
-        else
-            wb_sigmoid(s.prob, B * C);
+        probs_of(m, &s);
         if (loss) *loss = NAN;
     }
     memcpy(prob, s.prob, B * C * sizeof(float));
@@ -597,6 +604,74 @@ int wb_model_windows(wb_model *m, const int32_t *X, size_t B, float *feat, int32
         for (size_t b = 0; b < B; b++) p->ops->windows(p, &s, b, start + b * Ff + p->col, len + b * Ff + p->col);
     }
     return 0;
+}
+
+/* A part's contributions by its windows: column j's out·g goes to the
+ * window that column comes from. */
+static int explain_windows(wb_part *p, wb_step *s, const float *out, const float *g, size_t ld, wb_span_fn fn,
+                           void *ctx, wb_err *e) {
+    int32_t *start, *len;
+    WB_ALLOC(s, start, p->W);
+    WB_ALLOC(s, len, p->W);
+    for (size_t b = 0; b < s->B; b++) {
+        p->ops->windows(p, s, b, start, len);
+        for (size_t j = 0; j < p->W; j++) {
+            float v = out[b * ld + j] * g[b * ld + j];
+            if (start[j] >= 0 && v != 0) fn(ctx, b, start[j], len[j], v);
+        }
+    }
+    return 0;
+nomem:
+    return wb_err_set(e, WB_ENOMEM, "out of memory in the step arena");
+}
+
+int wb_model_explain(wb_model *m, const int32_t *X, size_t B, const int32_t *cls, float *prob, wb_span_fn fn,
+                     void *ctx, wb_err *e) {
+    int rc = check_batch(m, B, NULL, NULL, 0, e);
+    if (rc) return rc;
+    size_t C = m->c.C, Ff = m->g.Ff;
+    int bin = m->c.task == WB_TASK_BINARY;
+    if (cls)
+        for (size_t b = 0; b < B; b++)
+            if (cls[b] >= (int32_t)(bin ? 2 : C)) return wb_err_set(e, WB_EUSAGE, "class id %d out of range", cls[b]);
+    wb_step s;
+    step_begin(m, &s, X, B, 0, NULL);
+    rc = wb_step_forward(m, &s, e);
+    if (rc) return rc;
+    probs_of(m, &s);
+    if (prob) memcpy(prob, s.prob, B * C * sizeof *prob);
+    /* d score / d logits: one per example */
+    memset(s.dz, 0, B * C * sizeof *s.dz);
+    for (size_t b = 0; b < B; b++) {
+        int32_t c = cls ? cls[b] : -1;
+        const float *p = s.prob + b * C;
+        if (bin) {
+            if (c < 0) c = p[0] > 1.0f - p[0];
+            s.dz[b] = c ? 1.0f : -1.0f;
+        } else {
+            if (c < 0) {
+                uint32_t t;
+                wb_topk(p, C, 1, &t);
+                c = (int32_t)t;
+            }
+            s.dz[b * C + (size_t)c] = 1.0f;
+        }
+    }
+    float *dmerged;
+    WB_ALLOC(&s, dmerged, B * Ff);
+    memset(dmerged, 0, B * Ff * sizeof *dmerged);
+    s.grad = wb_arena_calloc(s.arena, m->nparam * sizeof *s.grad); /* scratch: weight gradients are not wanted */
+    if (!s.grad) goto nomem;
+    if ((rc = wb_head_backward(&m->g.head, &s, dmerged, e))) return rc;
+    for (size_t i = 0; i < m->g.nparts; i++) {
+        wb_part *p = &m->g.part[i];
+        rc = (p->ops->explain ? p->ops->explain : explain_windows)(p, &s, s.merged + p->col, dmerged + p->col, Ff, fn,
+                                                                   ctx, e);
+        if (rc) return rc;
+    }
+    return 0;
+nomem:
+    return wb_err_set(e, WB_ENOMEM, "out of memory in the step arena");
 }
 
 size_t wb_model_features(const wb_model *m) { return m->g.Ff; }

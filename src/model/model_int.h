@@ -255,6 +255,15 @@ typedef struct wb_part_ops {
      * (start -1: no single window, e.g. a whole sequence). */
     void (*windows)(const wb_part *p, const wb_step *s, size_t b, int32_t *start, int32_t *len);
     /* Optional (NULL when the kind has none): */
+    /* explain (model.h, wb_model_explain) for kinds whose output columns
+     * do not each come from one window: after a forward pass without
+     * dropout, with out the part's output (B rows at stride ld) and g the
+     * gradient of each example's explained score with respect to it, report
+     * every token span's contribution through fn (a span may come several
+     * times: the scores add).  NULL: the contributions out·g of the columns,
+     * each given to its window (the `windows` operation). */
+    int (*explain)(wb_part *p, wb_step *s, const float *out, const float *g, size_t ld, wb_span_fn fn, void *ctx,
+                   wb_err *e);
     /* learn from the n training rows idx of X (n_all, T) before training
      * (the bag-of-words n-gram table); sets p->D.  0 or an error. */
     int (*fit)(wb_part *p, const wb_ids *X, const uint32_t *idx, size_t n, wb_err *e);
