@@ -129,12 +129,20 @@ one_start() {
 # N kills: the 1st, 4th, 7th... the moment a write begins, the others at seeded random moments in
 # [50 ms, 50 ms + two Nths of the uninterrupted run] (a start spends ~0.2 s before it trains, so some
 # die starting and most while training, and the training is still going at the last kill); then, until
-# some kill has left a temporary behind, up to 10 more starts killed during a write.  Then the same
+# some kill has left a temporary behind, up to 10 more starts killed during a write (and, under load,
+# more starts until the checkpoint has moved on three times; see below).  Then the same
 # command line once more, to the end.
 delays=$(awk -v ms="$ms" -v n="$N" 'BEGIN { srand(18); for (i = 1; i <= n; i++) printf "%s\n", i % 3 != 1 ? sprintf("%.3f", (50 + rand() * 2 * ms / n) / 1000) : "write" }')
 kills=0 found_tmp=0 advanced=0 last=0 trace= starts=0
 for d in $delays; do one_start "$d"; starts=$((starts + 1)); done
 while [ "$found_tmp" -eq 0 ] && [ "$starts" -lt $((N + 10)) ]; do one_start write; starts=$((starts + 1)); done
+# on a loaded machine (sanitizers, other jobs) a start may need longer than its timing run to finish an
+# epoch: until the checkpoint has moved on three times, up to 20 more starts killed after a fifth of the
+# uninterrupted run (one epoch or more of it)
+while [ "$advanced" -lt 3 ] && [ "$starts" -lt $((N + 30)) ] && ! cmp -s "$T/k.wbm" "$T/full.wbm"; do
+    one_start "$(awk -v ms="$ms" 'BEGIN { printf "%.3f", (150 + ms / 5) / 1000 }')"
+    starts=$((starts + 1))
+done
 "$WB" "${K[@]}" -o "$T/k.wbm" --resume >"$T/out" 2>"$T/err"
 rc=$?
 [ "$rc" -eq 0 ] && ok || bad "the last run exited $rc: $(head -c 300 "$T/err")"
