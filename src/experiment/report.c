@@ -773,10 +773,27 @@ static void pval(FILE *f, double p) {
 /* The compare table (wordbench compare): per group of configurations that
  * differ only in --embeddings, each mode's metric and its paired tests
  * against learned. */
+/* Modes of group gr with at least one result. */
+static size_t modes_done(const wb_compare_group *gr) {
+    size_t n = 0;
+    for (size_t q = 0; q < gr->nmodes; q++) n += gr->modes[q].folds > 0;
+    return n;
+}
+
 static void run_compare(FILE *f, const rrun *u) {
     const wb_plan *p = &u->plan;
-    size_t k = p->k ? p->k : 1;
+    size_t k = p->k ? p->k : 1, paired = 0;
     int hb = wb_metric_higher_better(u->metric);
+    /* only groups where two modes have results say anything (a random
+     * search draws the other parameters anew for every configuration) */
+    for (size_t g = 0; g < u->ncmp; g++) paired += modes_done(&u->cmp[g]) >= 2;
+    if (!paired) {
+        fputs("<h3>Embeddings compared</h3>\n<p class=\"note\">No two configurations with results differ only in "
+              "<code>embeddings</code> (a random search draws the other parameters anew): nothing to pair. A grid over "
+              "<code>embeddings</code> and the other parameters gives this table.</p>\n",
+              f);
+        return;
+    }
     fprintf(f,
             "<h3>Embeddings compared</h3>\n<table><tr><th class=\"l\">other parameters</th><th class=\"l\">embeddings</th>"
             "<th>%s (mean \xC2\xB1 sd)</th><th>vs learned</th><th>p (t)</th><th>p (corr. t)</th><th>p (Wilc.)</th>"
@@ -784,6 +801,7 @@ static void run_compare(FILE *f, const rrun *u) {
             wb_metric_name(u->metric));
     for (size_t g = 0; g < u->ncmp; g++) {
         const wb_compare_group *gr = &u->cmp[g];
+        if (modes_done(gr) < 2) continue;
         size_t best = SIZE_MAX; /* the group's best complete mode */
         for (size_t q = 0; q < gr->nmodes; q++) {
             const wb_compare_mode *m = &gr->modes[q];
