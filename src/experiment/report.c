@@ -660,7 +660,7 @@ static void curves(FILE *f, const wb_report *r) {
                 ns++;
             }
         }
-        wb_chart c = {which ? "Accuracy (multi-label: P@1)" : "Loss", "epoch", which ? "accuracy" : "loss", 560, 330, NAN,
+        wb_chart c = {which ? "Accuracy (P@1 for multi-label models)" : "Loss", "epoch", which ? "accuracy" : "loss", 560, 330, NAN,
                       NAN};
         if (which) c.ymax = 1;
         fputs("<div>", f);
@@ -747,7 +747,7 @@ static void run_curves(FILE *f, const rrun *u) {
                 sr[ns] = (wb_series){names[ns], x, yy, maxe, i, !val};
                 ns++;
             }
-        wb_chart c = {which ? "Accuracy (multi-label: P@1), mean over folds" : "Loss, mean over folds", "epoch",
+        wb_chart c = {which ? "Accuracy (P@1 for multi-label models), mean over folds" : "Loss, mean over folds", "epoch",
                       which ? "accuracy" : "loss", 560, 330, NAN, NAN};
         if (which) c.ymax = 1;
         fputs("<div>", f);
