@@ -5,7 +5,10 @@
  * (another summation order of the same gradients), two models on 2 lanes
  * agree to the bit, with dropout and with global-norm clipping too, and
  * minibatches smaller than the number of lanes work; the same for models
- * of two text inputs and numeric features (with and without their Dense).
+ * of two text inputs and numeric features (with and without their Dense);
+ * Adam's three ways with rows outside the minibatch (optim.h): catch-up and
+ * dense on 1, 2 and 2 lanes (to rounding, to the bit), catch-up next to
+ * dense, lazy far from both.
  *
  * Method: four models from one configuration (1, 2, 2, 3 lanes), Adam (eps
  * 1e-3, so that a gradient of rounding noise stays noise), the
@@ -271,12 +274,76 @@ static void test_set_threads(void **state) {
     wb_model_destroy(m); /* with its threads running */
 }
 
+/* Minibatch s of the row test: ids 1-4 at even steps, 5-9 at odd ones,
+ * 10-12 every fifth step only, 13-14 never (padding at some ends). */
+static void idle_batch(size_t T, unsigned s, int32_t *X, int32_t *y) {
+    for (size_t b = 0; b < NB; b++) {
+        for (size_t i = 0; i < T; i++) {
+            unsigned h = (unsigned)(b * 7 + i * 3 + s * 5);
+            int32_t id = s % 2 ? (int32_t)(5 + h % 5) : (int32_t)(1 + h % 4);
+            if (s % 5 == 0 && i == 1) id = (int32_t)(10 + b % 3);
+            X[b * T + i] = i + (b % 3) >= T ? 0 : id;
+        }
+        y[b] = (int32_t)((b * b + s) % 5 % 3);
+    }
+}
+
+/* Twelve steps in which most rows sit idle for a while: catch-up (the
+ * default) and dense each on 1, 2 and 2 lanes, lazy on 1.  Same lanes: the
+ * same bits; 1 vs 2 lanes: rounding; catch-up vs dense: the catch-up's
+ * approximation (optim.h), far below lazy's distance from dense. */
+static void test_adam_rows(void **state) {
+    (void)state;
+    wb_model_cfg c;
+    cfg_for(&c, WB_MODEL_KIM, WB_TASK_MULTICLASS);
+    static const size_t lanes[7] = {1, 2, 2, 1, 2, 2, 1};
+    static const wb_adam_mode modes[7] = {WB_ADAM_CATCHUP, WB_ADAM_CATCHUP, WB_ADAM_CATCHUP, WB_ADAM_DENSE,
+                                          WB_ADAM_DENSE,   WB_ADAM_DENSE,   WB_ADAM_LAZY};
+    wb_model *m[7];
+    wb_rng rng[7];
+    for (int i = 0; i < 7; i++) {
+        m[i] = make(&c, lanes[i], 0);
+        wb_model_optim(m[i])->adam = modes[i];
+        wb_model_optim(m[i])->eps = 1e-7f; /* Adam's own: the catch-up's approximation lives near eps */
+        wb_rng_init(&rng[i], 5);
+    }
+    int32_t X[NB * 8], y[NB];
+    wb_err e;
+    wb_err_clear(&e);
+    double cu_dense = 0, lazy_dense = 0;
+    for (unsigned s = 0; s < 12; s++) {
+        idle_batch(c.T, s, X, y);
+        for (int i = 0; i < 7; i++)
+            if (wb_model_train_step(m[i], X, NB, y, NULL, NULL, &rng[i], NULL, NULL, &e))
+                fail_msg("step %u model %d: %s", s, i, e.msg);
+        compare(m[1], m[2], NV, c.E, -1, "catchup 2 lanes twice");
+        compare(m[4], m[5], NV, c.E, -1, "dense 2 lanes twice");
+        compare(m[0], m[1], NV, c.E, 2e-5f, "catchup 1 vs 2 lanes");
+        compare(m[3], m[4], NV, c.E, 2e-5f, "dense 1 vs 2 lanes");
+        float a[8], d[8], z[8];
+        for (int32_t id = 1; id < NV; id++) {
+            assert_int_equal(wb_model_get_row(m[0], id, a, NULL), 0);
+            assert_int_equal(wb_model_get_row(m[3], id, d, NULL), 0);
+            assert_int_equal(wb_model_get_row(m[6], id, z, NULL), 0);
+            for (size_t k = 0; k < c.E; k++) {
+                cu_dense = fmax(cu_dense, fabs((double)a[k] - d[k]));
+                lazy_dense = fmax(lazy_dense, fabs((double)z[k] - d[k]));
+            }
+        }
+    }
+    print_message("adam rows over 12 steps: catch-up within %.3g of dense, lazy %.3g away\n", cu_dense, lazy_dense);
+    assert_true(cu_dense < 1e-5);
+    assert_true(lazy_dense > 100 * cu_dense && lazy_dense > 1e-3);
+    for (int i = 0; i < 7; i++) wb_model_destroy(m[i]);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_kinds),
         cmocka_unit_test(test_dropout_clipnorm),
         cmocka_unit_test(test_multi_input),
         cmocka_unit_test(test_set_threads),
+        cmocka_unit_test(test_adam_rows),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

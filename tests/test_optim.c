@@ -9,7 +9,9 @@
  * lazy sparse update: one call per row with its own state equals one dense
  * call when every row is touched every step, rows not touched keep their
  * weights and state bit for bit, and Adam's bias correction of a row first
- * touched at step t uses the global t.
+ * touched at step t uses the global t; Adam's catch-up of idle rows
+ * against k dense zero-gradient steps (in double) over a grid of last steps,
+ * idle spans and gradient scales, and its tables against no tables.
  *
  * Leaves out: agreement with PyTorch over several steps (tests/test_parity.c
  * against fixtures/torch/).
@@ -395,6 +397,84 @@ static void test_adam_lazy_global_t(void **unused) {
     assert_true(fabs((1.0 - w) - 1e-3) > 1e-4); /* not the t = 1 correction */
 }
 
+/* The dense reference of a catch-up: k Adam steps with a zero gradient from
+ * state (w, m, v) current through step t0, in double (torch's formula). */
+static double dense_idle(const wb_optim *o, uint64_t t0, uint64_t k, double w, double m, double v) {
+    double b1 = o->beta1, b2 = o->beta2;
+    for (uint64_t j = 1; j <= k; j++) {
+        double s = (double)(t0 + j), bc1 = 1 - pow(b1, s), bc2 = 1 - pow(b2, s);
+        m *= b1, v *= b2;
+        w -= (double)o->lr / bc1 * m / (sqrt(v) / sqrt(bc2) + (double)o->eps);
+    }
+    return w;
+}
+
+/* The catch-up against dense_idle, as a fraction of the distance the dense
+ * steps travel: the state after one real step at t0 with gradient g (m and
+ * v as Adam leaves them, gradient scales from 1 (sqrt(v) >> eps) down to
+ * 1e-9 (sqrt(v) << eps) through sqrt(v) ≈ eps), idle for k steps.
+ * Tolerances (optim.h derives them): eps = 0 is exact, 1e-5 (float
+ * rounding); eps > 0 and t0 >= 1000, 1e-4; rows idle from the first steps,
+ * where the bias corrections change fastest, 5%.  The worst of each is
+ * printed. */
+static void test_adam_catchup(void **unused) {
+    (void)unused;
+    static const uint64_t t0s[] = {1, 2, 5, 20, 100, 1000, 5000, 40000, 1000000};
+    static const uint64_t ks[] = {1, 2, 3, 10, 50, 300, 2000, 100000};
+    static const double gs[] = {1, 1e-3, 1e-5, 1e-6, 3e-7, 1e-7, 3e-8, 1e-9};
+    for (int pass = 0; pass < 2; pass++) {
+        wb_optim o;
+        wb_optim_init(&o, WB_OPT_ADAM);
+        o.lr = 0.01f;
+        if (pass == 0) o.eps = 0;
+        wb_catchup cu;
+        wb_catchup_init(&cu);
+        assert_int_equal(wb_catchup_reserve(&cu, &o, 50000), 0);
+        double worst_early = 0, worst_late = 0;
+        for (size_t a = 0; a < sizeof t0s / sizeof *t0s; a++)
+            for (size_t b = 0; b < sizeof ks / sizeof *ks; b++)
+                for (size_t c = 0; c < sizeof gs / sizeof *gs; c++) {
+                    uint64_t t0 = t0s[a], k = ks[b];
+                    /* the state after step t0 of a row with gradient g at t0 - 1 and t0 */
+                    double g = gs[c], m = 0.19 * g, v = (1 - 0.999 * 0.999) * g * g;
+                    float wf = 0.5f, mf = (float)m, vf = (float)v;
+                    double want = dense_idle(&o, t0, k, wf, mf, vf), moved = fabs(want - wf);
+                    wb_catchup_coef co, co2;
+                    assert_int_equal(wb_catchup_coef_get(&cu, &o, t0, t0 + k, &co), 1);
+                    assert_int_equal(wb_catchup_coef_get(NULL, &o, t0, t0 + k, &co2), 1);
+                    assert_memory_equal(&co, &co2, sizeof co);
+                    float got;
+                    wb_catchup_weights(&co, &got, &wf, &mf, &vf, 1);
+                    float m2 = mf, v2 = vf;
+                    wb_catchup_moments(&co, &m2, &v2, 1);
+                    assert_true(fabs(m2 - mf * pow(0.9, (double)k)) <= 1e-6 * fabs(mf) + 1e-38);
+                    assert_true(fabs(v2 - vf * pow((double)0.999f, (double)k)) <= 1e-6 * fabs(vf) + 1e-38);
+                    /* float rounding of w itself: 0.5 has an ulp of 6e-8 */
+                    double err = fabs((double)got - want), rel = err / (moved > 1e-30 ? moved : 1e-30);
+                    if (err <= 1.2e-7) rel = 0;
+                    double tol = pass == 0 ? 1e-5 : t0 >= 1000 ? 1e-4 : 0.05;
+                    if (t0 >= 1000 || pass == 0) worst_late = rel > worst_late ? rel : worst_late;
+                    else worst_early = rel > worst_early ? rel : worst_early;
+                    if (rel > tol)
+                        fail_msg("eps %g t0 %llu k %llu g %g: %.9g, dense %.9g (moved %.3g, %.3g of it)", (double)o.eps,
+                                 (unsigned long long)t0, (unsigned long long)k, g, (double)got, want, moved, rel);
+                }
+        print_message("adam catch-up, eps %g: worst %.3g of the distance (t0 >= 1000 or eps 0), %.3g (t0 < 1000)\n",
+                      (double)o.eps, worst_late, worst_early);
+        /* nothing to do: no idle step, or not an Adam the catch-up serves */
+        wb_catchup_coef co;
+        assert_int_equal(wb_catchup_coef_get(&cu, &o, 7, 7, &co), 0);
+        o.beta1 = 0.99f, o.beta2 = 0.98f; /* β1 > sqrt(β2): an idle row's step grows */
+        assert_int_equal(wb_catchup_valid(&o), 0);
+        assert_int_equal(wb_catchup_coef_get(&cu, &o, 1, 7, &co), 0);
+        wb_catchup_free(&cu);
+    }
+    assert_string_equal(wb_adam_mode_name(WB_ADAM_DENSE), "dense");
+    assert_int_equal(wb_adam_mode_parse("lazy"), WB_ADAM_LAZY);
+    assert_int_equal(wb_adam_mode_parse("catchup"), WB_ADAM_CATCHUP);
+    assert_int_equal(wb_adam_mode_parse("eager"), -1);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_defaults),
@@ -412,6 +492,7 @@ int main(void) {
         cmocka_unit_test(test_sparse_equals_dense),
         cmocka_unit_test(test_untouched_rows),
         cmocka_unit_test(test_adam_lazy_global_t),
+        cmocka_unit_test(test_adam_catchup),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -387,12 +387,20 @@ static void test_log_line(void **state) {
     wb_trial_result_free(&q);
     /* every single-byte change and every truncation is refused */
     char *copy = malloc(len);
-    size_t refused = 0;
+    size_t refused = 0, body = (size_t)(strstr(line, ", \"check\"") - line);
     for (size_t i = 0; i + 1 < len; i++) {
         memcpy(copy, line, len);
         copy[i] ^= 0x01;
-        if (wb_triallog_parse(copy, len, &q, &id, &e)) refused++;
-        else wb_trial_result_free(&q);
+        if (wb_triallog_parse(copy, len, &q, &id, &e)) {
+            refused++;
+            /* the error names a byte of the line; a change before the check member is a checksum
+             * mismatch at the end of the body (fuzz_triallog found the offset left unset) */
+            assert_true(e.offset >= 0 && (size_t)e.offset <= len);
+            if (i < body && !strstr(e.msg, "checksum mismatch")) fail_msg("byte %zu: %s", i, e.msg);
+            if (i < body) assert_int_equal(e.offset, body);
+        } else {
+            wb_trial_result_free(&q);
+        }
     }
     assert_int_equal(refused, len - 1);
     for (size_t n = 0; n + 1 < len; n++) {
@@ -551,6 +559,59 @@ static void test_table(void **state) {
     assert_int_equal(wb_search_nested(&pl, rs, WB_MET_ACC, nf), 1);
     assert_true(!nf[0].complete && nf[1].complete);
     for (size_t t = 0; t + 1 < nt; t++) wb_trial_result_free(&all[t]);
+    free(all), free(rs);
+    wb_plan_free(&pl);
+}
+
+/* Compare groups: configurations that differ only in embeddings, each mode
+ * against learned with the tests of stats.h on the same fold scores. */
+static void test_compare(void **state) {
+    (void)state;
+    static const char *const specs[] = {"model=tutorial,kim", "embeddings=frozen,learned,finetune"};
+    wb_plan pl;
+    wb_err e;
+    assert_int_equal(make_plan(&pl, 0, 0, 0, 4, 0, specs, 2, &e), 0);
+    size_t nt = wb_plan_ntrials(&pl), per = wb_plan_per_config(&pl), pe = wb_plan_param_index(&pl, "embeddings");
+    assert_int_equal(pe, 1);
+    assert_int_equal(wb_plan_param_index(&pl, "lr"), SIZE_MAX);
+    wb_trial_result *all = calloc(nt, sizeof *all), **rs = calloc(nt, sizeof *rs);
+    for (size_t c = 0; c < pl.nconfigs; c++)
+        for (size_t o = 0; o < 4; o++) {
+            size_t t = c * per + o;
+            all[t] = result(t, c, (int)o, 0.5 + 0.05 * (double)c + 0.01 * (double)(o * o % 3));
+            rs[t] = &all[t];
+        }
+    rs[5 * per + 2] = NULL; /* kim + finetune misses a fold */
+    wb_compare_group *g;
+    size_t ng;
+    assert_int_equal(wb_search_compare(&pl, rs, WB_MET_ACC, pe, "learned", &g, &ng, &e), 0);
+    assert_int_equal(ng, 2);
+    for (size_t i = 0; i < 2; i++) {
+        assert_int_equal(g[i].first, 3 * i);
+        assert_int_equal(g[i].base, 3 * i + 1);
+        assert_int_equal(g[i].nmodes, 3);
+        assert_string_equal(g[i].modes[0].mode, "frozen");
+        assert_true(g[i].modes[1].is_base && !g[i].modes[1].tested);
+    }
+    /* tutorial + frozen vs tutorial + learned: the paired tests of the fold scores */
+    const wb_compare_mode *m = &g[0].modes[0];
+    double a[4], b[4];
+    for (size_t o = 0; o < 4; o++) a[o] = rs[o]->metric[WB_MET_ACC], b[o] = rs[per + o]->metric[WB_MET_ACC];
+    wb_paired want;
+    assert_int_equal(wb_stats_paired(a, b, 4, 1.0 / 3, &want, &e), 0);
+    assert_true(m->tested && m->folds == 4 && m->paired.mean_diff == want.mean_diff && m->paired.p_nb == want.p_nb &&
+                m->paired.p_t == want.p_t && m->paired.p_w == want.p_w);
+    assert_true(fabs(m->mean - wb_stats_mean(a, 4)) < 1e-15 && m->sd == wb_stats_sd(a, 4));
+    assert_true(m->scores[3] == a[3]);
+    /* a mode without all its folds is listed, not tested */
+    assert_true(g[1].modes[2].folds == 3 && !g[1].modes[2].tested && g[1].modes[0].tested);
+    wb_compare_free(g, ng);
+    /* a baseline no group has: nothing tested */
+    assert_int_equal(wb_search_compare(&pl, rs, WB_MET_ACC, pe, "multichannel", &g, &ng, &e), 0);
+    assert_true(ng == 2 && g[0].base == SIZE_MAX && !g[0].modes[0].tested && !g[0].modes[0].is_base);
+    wb_compare_free(g, ng);
+    assert_int_equal(wb_search_compare(&pl, rs, WB_MET_ACC, 2, "learned", &g, &ng, &e), WB_EUSAGE);
+    for (size_t t = 0; t < nt; t++) wb_trial_result_free(&all[t]);
     free(all), free(rs);
     wb_plan_free(&pl);
 }
@@ -755,7 +816,8 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_params),     cmocka_unit_test(test_grid),      cmocka_unit_test(test_random),
         cmocka_unit_test(test_plan_file),  cmocka_unit_test(test_folds),     cmocka_unit_test(test_log_line),
-        cmocka_unit_test(test_log_file),   cmocka_unit_test(test_table),     cmocka_unit_test(test_workers),
+        cmocka_unit_test(test_log_file),   cmocka_unit_test(test_table),     cmocka_unit_test(test_compare),
+        cmocka_unit_test(test_workers),
         cmocka_unit_test(test_trial_run),  cmocka_unit_test(test_trial_oov),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);

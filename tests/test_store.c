@@ -1012,6 +1012,73 @@ static char *words_store(fx *f, const char *name, uint32_t n) {
     return st;
 }
 
+/* wb_store_prefetch_ex: every mode reads the pages of the rows asked for
+ * (merged ranges, file order), skips negative rows, rejects rows out of
+ * range, and leaves gathers unchanged; a prefetch still running is stopped
+ * by the next one and by close. */
+static void test_prefetch(void **state) {
+    (void)state;
+    fx *f = calloc(1, sizeof *f);
+    assert_non_null(f);
+    f->dir = tmpdir_tracked();
+    const uint32_t n = 4000; /* 20-byte rows: 80,000 bytes, 20 pages of 4 KB */
+    char *store = words_store(f, "big", n);
+    const int64_t rows[] = {-1, 5, 5, 3000, 3999, 1000, 1001, 204, 205, -1, 2047};
+    const size_t nrows = sizeof rows / sizeof rows[0];
+    /* the pages those rows touch: data starts at byte 4096 of vectors.npy */
+    const uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE), rb = D * sizeof(float);
+    uint64_t want = 0;
+    for (uint64_t p = 0; p * page < WB_NPY_DATA_OFFSET + n * rb; p++) {
+        int hit = 0;
+        for (size_t i = 0; i < nrows; i++)
+            if (rows[i] >= 0) {
+                uint64_t lo = WB_NPY_DATA_OFFSET + (uint64_t)rows[i] * rb, hi = lo + rb;
+                hit |= lo < (p + 1) * page && hi > p * page;
+            }
+        want += hit ? page : 0;
+    }
+    assert_true(want >= 4 * page);
+    static const char *const names[] = {"advise", "populate", "pread", "off"};
+    for (int mode = WB_PREFETCH_ADVISE; mode <= WB_PREFETCH_OFF; mode++) {
+        wb_store *st = open_ok(store);
+        wb_err e;
+        wb_err_clear(&e);
+        assert_int_equal(wb_store_prefetch_ex(st, nrows, rows, (wb_prefetch_mode)mode, &e), 0);
+        uint64_t got = wb_store_prefetch_wait(st);
+        if (got != (mode == WB_PREFETCH_OFF ? 0 : want))
+            fail_msg("%s: prefetched %" PRIu64 " bytes, expected %" PRIu64, names[mode], got, want);
+        if (mode == WB_PREFETCH_ADVISE || mode == WB_PREFETCH_POPULATE) { /* mapped, so resident */
+            const uintptr_t a = (uintptr_t)wb_store_row(st, 3000) & ~(uintptr_t)(page - 1);
+            unsigned char vec = 0;
+            assert_int_equal(mincore((void *)a, (size_t)page, &vec), 0);
+            assert_true(vec & 1);
+        }
+        assert_int_equal(wb_store_prefetch_wait(st), got); /* a second wait returns at once */
+        for (size_t i = 0; i < nrows; i++) {
+            if (rows[i] < 0) continue;
+            uint32_t r = (uint32_t)rows[i];
+            float out[D];
+            assert_int_equal(wb_store_gather(st, 1, &r, out), 0);
+            for (uint32_t j = 0; j < D; j++) assert_true(out[j] == value(r, j));
+        }
+        /* out of range: an error, nothing started */
+        const int64_t bad[] = {1, n};
+        assert_int_equal(wb_store_prefetch_ex(st, 2, bad, (wb_prefetch_mode)mode, &e), WB_EUSAGE);
+        assert_non_null(strstr(e.msg, "out of range"));
+        assert_int_equal(wb_store_prefetch_wait(st), 0);
+        /* nothing to read */
+        const int64_t none[] = {-1, -1};
+        assert_int_equal(wb_store_prefetch_ex(st, 2, none, (wb_prefetch_mode)mode, &e), 0);
+        assert_int_equal(wb_store_prefetch_wait(st), 0);
+        /* replaced by the next one, then stopped by close without a wait */
+        assert_int_equal(wb_store_prefetch_ex(st, nrows, rows, (wb_prefetch_mode)mode, &e), 0);
+        assert_int_equal(wb_store_prefetch(st, nrows, rows, &e), 0);
+        wb_store_close(st);
+    }
+    free(store);
+    fx_free(f);
+}
+
 /* The converter records the file's size as LMDB's map size (both meta pages). */
 static void test_index_map_size(void **state) {
     (void)state;
@@ -1476,6 +1543,7 @@ int main(void) {
         cmocka_unit_test(test_word_row_norms),
         cmocka_unit_test(test_gather_f32),
         cmocka_unit_test(test_gather_f16),
+        cmocka_unit_test(test_prefetch),
         cmocka_unit_test(test_verify_ok),
         cmocka_unit_test(test_verify_detects_flipped_vector_byte),
         cmocka_unit_test(test_verify_detects_flipped_norm_byte),

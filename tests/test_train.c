@@ -20,6 +20,7 @@
  */
 #include <math.h>
 #include <setjmp.h>
+#include <sys/stat.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -27,6 +28,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 #include <xxhash.h>
@@ -735,6 +737,33 @@ static void test_bundle_store(void **state) {
     assert_int_equal(wb_model_predict(b->model, X, 32, NULL, NULL, NULL, q, NULL, &e), 0);
     assert_memory_equal(p, q, sizeof p);
     wb_bundle_destroy(b);
+
+    /* The recorded store path is untrusted (issue 18, suspected: "a model file's recorded store path
+     * makes eval/predict open any directory"; ruled out as harmful, checked here): another store there
+     * is refused by its fingerprint, a directory with a FIFO for vectors.npy is refused without
+     * blocking, and a file recording a path without a fingerprint opens nothing. */
+    char *fifo_dir = tmp("fifo_store"), *fifo = tmp("fifo_store/vectors.npy");
+    assert_int_equal(mkdir(fifo_dir, 0755), 0);
+    assert_int_equal(mkfifo(fifo, 0644), 0);
+    const char *paths[] = {odir, fifo_dir};
+    for (int k = 0; k < 2; k++) {
+        assert_int_equal(wb_bundle_load(&b, path, 32, &e), 0);
+        const char *recorded = b->store_path;
+        b->store_path = paths[k];
+        wb_err_clear(&e);
+        assert_int_not_equal(wb_bundle_attach_store(b, NULL, &e), 0);
+        assert_non_null(strstr(e.msg, k == 0 ? "fingerprint" : "recorded this store path"));
+        assert_int_equal(wb_model_ready(b->model), 0);
+        b->store_path = recorded;
+        b->fingerprint = 0; /* as a crafted file would */
+        wb_err_clear(&e);
+        assert_int_equal(wb_bundle_attach_store(b, NULL, &e), WB_ECORRUPT);
+        assert_non_null(strstr(e.msg, "no store fingerprint"));
+        assert_int_equal(wb_model_ready(b->model), 0);
+        wb_bundle_destroy(b);
+    }
+    unlink(fifo), rmdir(fifo_dir);
+    free(fifo), free(fifo_dir);
     wb_model_destroy(m);
     wb_store_close(st);
     wb_dataset_destroy(ds);

@@ -92,6 +92,9 @@ int cli_fit_opts(const cli *c, int have_store, cli_fit *f) {
         cli_f32(c, "l2", 0, 10, &f->opt.l2) || cli_f32(c, "clipnorm", 0, 1e9, &f->opt.clipnorm) ||
         cli_f32(c, "clipvalue", 0, 1e9, &f->opt.clipvalue))
         return EXIT_USAGE;
+    int am = cli_choice(c, "adam", "catchup|lazy|dense");
+    if (am < 0) return EXIT_USAGE;
+    f->opt.adam = (wb_adam_mode)am;
     uint64_t ep, bs, pat, seed;
     if (cli_u64(c, "epochs", 1, 100000, &ep) || cli_u64(c, "batch-size", 1, 65536, &bs) ||
         cli_u64(c, "patience", 0, 100000, &pat) || cli_u64(c, "seed", 0, UINT64_MAX, &seed))

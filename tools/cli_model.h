@@ -41,6 +41,7 @@
     {"l2", 0, "X", "0", "L2 weight decay added to every gradient", 0},                                          \
     {"clipnorm", 0, "X", "0", "clip the global gradient norm (0 = off)", 0},                                    \
     {"clipvalue", 0, "X", "0", "clip every gradient element to [-X, X] (0 = off)", 0},                          \
+    {"adam", 0, "ROWS", "catchup", "adam on rows outside the minibatch: catchup|lazy|dense (docs/cli.md)", 0},  \
     {"class-weights", 0, "SPEC", "none", "none|balanced|FILE|name=w,name=w (label<TAB>weight lines in FILE)", 0}, \
     {"patience", 0, "N", "0", "stop after N epochs without a better validation loss (0 = never)", 0}
 

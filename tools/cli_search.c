@@ -384,7 +384,8 @@ static int prepare(sctx *s, size_t cfg) {
         if (!lrc && s->store) {
             size_t V = wb_vocab_size(wb_dataset_vocab(dp->ds));
             if (!(dp->rows = malloc(V * sizeof *dp->rows))) lrc = wb_err_set(&e, WB_ENOMEM, "out of memory");
-            else lrc = wb_vocab_rows(wb_dataset_vocab(dp->ds), s->store, dp->rows, &dp->found, &e);
+            else if (!(lrc = wb_vocab_rows(wb_dataset_vocab(dp->ds), s->store, dp->rows, &dp->found, &e)))
+                lrc = wb_store_prefetch(s->store, V, dp->rows, &e);
         }
         if (lrc) {
             rc = lrc == WB_EUSAGE ? cli_usage(s->c, "%s", e.msg) : cli_fail(&e, lrc);
@@ -1129,6 +1130,10 @@ static int run_search(cli *c) {
                           .plan_id = s.plan.id, .stop = &cli_stop, .progress = progress, .progress_ctx = c};
     wb_workers_stats ws;
     memset(&ws, 0, sizeof ws);
+    /* the read-ahead thread ends before the workers fork: a child of a
+     * process with another thread running inherits whatever lock that
+     * thread held (ASan's allocator has no fork handler: a worker hung) */
+    if (npend && s.store) wb_store_prefetch_wait(s.store);
     if (npend && (lrc = wb_search_workers(pend, npend, &wo, run_one, &s, &ws, &e))) {
         cli_progress(c, 1, " ");
         rc = cli_fail(&e, lrc);
@@ -1192,45 +1197,24 @@ static const cli_opt compare_opts[] = {
     {"help", 'h', NULL, NULL, "show this help", 0},
     {0}};
 
-/* Do configurations a and b agree on every parameter but skip? */
-static int same_but(const wb_plan *p, size_t a, size_t b, size_t skip) {
-    for (size_t j = 0; j < p->nparams; j++)
-        if (j != skip && strcmp(wb_plan_value(p, a, j), wb_plan_value(p, b, j))) return 0;
-    return 1;
-}
-
 /* The index of the search's `embeddings` parameter, or SIZE_MAX. */
-static size_t emb_param(const wb_plan *p) {
-    for (size_t j = 0; j < p->nparams; j++)
-        if (!strcmp(p->params[j].name, "embeddings")) return j;
-    return SIZE_MAX;
-}
+static size_t emb_param(const wb_plan *p) { return wb_plan_param_index(p, "embeddings"); }
 
-/* The compare report of a search whose parameter pe is `embeddings`: its
- * configurations grouped by the other parameters, each mode against base
- * (one JSON object with --json).  Returns 0 or the exit status of a failure
- * (printed). */
+/* The compare report of a search whose parameter pe is `embeddings`
+ * (wb_search_compare): each group's modes against base, with the store's
+ * coverage of the group's data set (one JSON object with --json).  Returns
+ * 0 or the exit status of a failure (printed). */
 static int print_compare(const cli *c, sctx *s, wb_trial_result *const *res, int metric, const char *base, size_t pe) {
     const wb_plan *p = &s->plan;
     int rc = 0;
-    size_t k = p->k ? p->k : 1, per = wb_plan_per_config(p), nc = p->nconfigs;
-    size_t *group = malloc(nc * sizeof *group);
-    double *scores = malloc((2 * k + 1) * sizeof *scores);
-    if (!group || !scores) {
-        cli_warn("out of memory");
-        rc = EXIT_FAIL;
-        goto out;
-    }
-    size_t ngroups = 0;
-    for (size_t a = 0; a < nc; a++) {
-        group[a] = SIZE_MAX;
-        for (size_t b = 0; b < a && group[a] == SIZE_MAX; b++)
-            if (same_but(p, a, b, pe)) group[a] = group[b];
-        if (group[a] == SIZE_MAX) group[a] = ngroups++;
-    }
+    size_t k = p->k ? p->k : 1, ngroups = 0;
+    wb_compare_group *groups = NULL;
+    wb_err e;
+    wb_err_clear(&e);
+    int lrc = wb_search_compare(p, res, metric, pe, base, &groups, &ngroups, &e);
+    if (lrc) return cli_fail(&e, lrc);
     char scheme[128];
     scheme_text(p, scheme, sizeof scheme);
-    double tt = k > 1 ? 1.0 / (double)(k - 1) : 0;
     if (c->json) {
         printf("{\"run_dir\": ");
         json_str(stdout, s->run_dir, strlen(s->run_dir));
@@ -1242,39 +1226,27 @@ static int print_compare(const cli *c, sctx *s, wb_trial_result *const *res, int
                wb_metric_name(metric), k, k == 1 ? "" : "s", scheme, base);
     }
     for (size_t g = 0; g < ngroups; g++) {
-        size_t first = SIZE_MAX, basecfg = SIZE_MAX;
-        for (size_t a = 0; a < nc; a++) {
-            if (group[a] != g) continue;
-            if (first == SIZE_MAX) first = a;
-            if (!strcmp(wb_plan_value(p, a, pe), base)) basecfg = a;
-        }
+        const wb_compare_group *gr = &groups[g];
+        size_t first = gr->first;
         /* coverage of the store on this group's data set */
         double types = NAN, tokens = NAN;
         size_t words = 0;
         if ((rc = prepare(s, first))) goto out;
         const dsent *d = s->dss[s->cfgs[first].ds];
         if (s->store) {
-            wb_err e;
-            wb_err_clear(&e);
-            int lrc = wb_vocab_coverage(wb_dataset_vocab(d->ds), s->store, &types, &tokens, 0, NULL, NULL, &e);
+            lrc = wb_vocab_coverage(wb_dataset_vocab(d->ds), s->store, &types, &tokens, 0, NULL, NULL, &e);
             if (lrc) {
                 rc = cli_fail(&e, lrc);
                 goto out;
             }
             words = wb_vocab_size(wb_dataset_vocab(d->ds)) - 2;
         }
-        double *bsc = scores + k, *msc = scores;
-        int base_ok = basecfg != SIZE_MAX;
-        for (size_t o = 0; base_ok && o < k; o++) {
-            const wb_trial_result *r = res[basecfg * per + o];
-            if (!r) base_ok = 0;
-            else bsc[o] = r->metric[metric];
-        }
         char label[512] = "";
         size_t lo = 0;
         for (size_t j = 0; j < p->nparams; j++)
-            if (j != pe) lo += (size_t)snprintf(label + lo, sizeof label - lo, "%s%s=%s", lo ? " " : "", p->params[j].name,
-                                                wb_plan_value(p, first, j));
+            if (j != pe && lo < sizeof label)
+                lo += (size_t)snprintf(label + lo, sizeof label - lo, "%s%s=%s", lo ? " " : "", p->params[j].name,
+                                       wb_plan_value(p, first, j));
         if (c->json) {
             printf("%s\n {\"params\": {", g ? "," : "");
             for (size_t j = 0, n = 0; j < p->nparams; j++) {
@@ -1303,62 +1275,48 @@ static int print_compare(const cli *c, sctx *s, wb_trial_result *const *res, int
             printf("\n  %-14s %-19s %-10s %-10s %-12s %-10s %s\n", "embeddings", wb_metric_name(metric),
                    "vs base", "p (t)", "p (corr. t)", "p (Wilc.)", "folds");
         }
-        size_t nm = 0;
-        for (size_t a = 0; a < nc; a++) {
-            if (group[a] != g) continue;
-            size_t got = 0;
-            for (size_t o = 0; o < k; o++) {
-                const wb_trial_result *r = res[a * per + o];
-                if (r) msc[got++] = r->metric[metric];
-            }
-            double mean = wb_stats_mean(msc, got), sd = wb_stats_sd(msc, got);
-            wb_paired t;
-            memset(&t, 0, sizeof t);
-            int tested = base_ok && got == k && a != basecfg;
-            if (tested) {
-                wb_err e;
-                if (wb_stats_paired(msc, bsc, k, tt, &t, &e)) tested = 0;
-            }
-            const char *mode = wb_plan_value(p, a, pe);
+        for (size_t q = 0; q < gr->nmodes; q++) {
+            const wb_compare_mode *m = &gr->modes[q];
+            const wb_paired *t = &m->paired;
             if (c->json) {
-                printf("%s{\"embeddings\": ", nm++ ? ", " : "");
-                json_str(stdout, mode, strlen(mode));
-                printf(", \"config\": %zu, \"folds\": %zu, \"mean\": ", a, got);
-                json_num(stdout, mean);
+                printf("%s{\"embeddings\": ", q ? ", " : "");
+                json_str(stdout, m->mode, strlen(m->mode));
+                printf(", \"config\": %zu, \"folds\": %zu, \"mean\": ", m->config, m->folds);
+                json_num(stdout, m->mean);
                 printf(", \"sd\": ");
-                json_num(stdout, sd);
+                json_num(stdout, m->sd);
                 printf(", \"scores\": [");
-                for (size_t o = 0; o < got; o++) printf("%s", o ? ", " : ""), json_num(stdout, msc[o]);
+                for (size_t o = 0; o < m->folds; o++) printf("%s", o ? ", " : ""), json_num(stdout, m->scores[o]);
                 printf("], \"diff\": ");
-                if (tested) {
-                    json_num(stdout, t.mean_diff);
+                if (m->tested) {
+                    json_num(stdout, t->mean_diff);
                     printf(", \"p_t\": ");
-                    json_num(stdout, t.p_t);
+                    json_num(stdout, t->p_t);
                     printf(", \"p_nb\": ");
-                    json_num(stdout, t.p_nb);
+                    json_num(stdout, t->p_nb);
                     printf(", \"p_wilcoxon\": ");
-                    json_num(stdout, t.p_w);
-                    printf(", \"wilcoxon_exact\": %s}", t.w_exact ? "true" : "false");
+                    json_num(stdout, t->p_w);
+                    printf(", \"wilcoxon_exact\": %s}", t->w_exact ? "true" : "false");
                 } else {
                     printf("null, \"p_t\": null, \"p_nb\": null, \"p_wilcoxon\": null, \"wilcoxon_exact\": null}");
                 }
                 continue;
             }
             char ms[48];
-            if (got) snprintf(ms, sizeof ms, "%.4f ± %.4f", mean, sd);
+            if (m->folds) snprintf(ms, sizeof ms, "%.4f ± %.4f", m->mean, m->sd);
             else snprintf(ms, sizeof ms, "-");
-            printf("  %-14s %-20s ", mode, ms);
-            if (tested) {
+            printf("  %-14s %-20s ", m->mode, ms);
+            if (m->tested) {
                 char d1[16], p1[16], p2[16], p3[16];
-                snprintf(d1, sizeof d1, "%+.4f", t.mean_diff);
-                snprintf(p1, sizeof p1, "%.3g", t.p_t);
-                snprintf(p2, sizeof p2, "%.3g", t.p_nb);
-                snprintf(p3, sizeof p3, "%.3g%s", t.p_w, t.w_exact ? "" : "*");
+                snprintf(d1, sizeof d1, "%+.4f", t->mean_diff);
+                snprintf(p1, sizeof p1, "%.3g", t->p_t);
+                snprintf(p2, sizeof p2, "%.3g", t->p_nb);
+                snprintf(p3, sizeof p3, "%.3g%s", t->p_w, t->w_exact ? "" : "*");
                 printf("%-10s %-10s %-12s %-10s ", d1, p1, p2, p3);
             } else {
-                printf("%-10s %-10s %-12s %-10s ", a == basecfg ? "(base)" : "-", "", "", "");
+                printf("%-10s %-10s %-12s %-10s ", m->is_base ? "(base)" : "-", "", "", "");
             }
-            printf("%zu/%zu\n", got, k);
+            printf("%zu/%zu\n", m->folds, k);
         }
         if (c->json) printf("]}");
     }
@@ -1370,8 +1328,7 @@ static int print_compare(const cli *c, sctx *s, wb_trial_result *const *res, int
                "p (Wilc.): Wilcoxon signed-rank (exact; * = normal approximation, ties or zeros), no lower than 2/2^k.\n");
     }
 out:
-    free(group);
-    free(scores);
+    wb_compare_free(groups, ngroups);
     return rc;
 }
 

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -26,6 +27,7 @@
 #include "wordbench/clock.h"
 #include "wordbench/bundle.h"
 #include "wordbench/eval.h"
+#include "wordbench/metrics.h"
 #include "wordbench/model.h"
 #include "wordbench/train.h"
 
@@ -48,6 +50,7 @@ static const cli_opt train_opts[] = {
     {"checkpoint", 0, "FILE", NULL, "checkpoint after every epoch (default MODEL.ckpt)", 0},
     {"resume", 0, "[require]", NULL, "continue from the checkpoint (none yet: start, with a note; =require: fail)", 0},
     {"history", 0, "FILE", NULL, "write the per-epoch history as CSV", 0},
+    {"tune-threshold", 0, NULL, NULL, "binary, multi-label: store the F1-maximising threshold on the validation examples", 0},
     {"threads", 0, "N", "2", "threads of every training step (its examples split in N lanes; OpenBLAS at one thread in each)", 0},
     {"embed-vectors", 0, NULL, NULL, "store the frozen rows in the model file (runs without the store)", 0},
     CLI_MAX_MEMORY_OPT,
@@ -255,6 +258,14 @@ static int run_train(cli *c) {
         rc = cli_usage(c, "a binary task needs two labels; the training file has %u", wb_dataset_nlabels(ds));
         goto out;
     }
+    if (cli_flag(c, "tune-threshold") && mc.task == WB_TASK_MULTICLASS) {
+        rc = cli_usage(c, "--tune-threshold: a multiclass model predicts its best label, it has no threshold");
+        goto out;
+    }
+    if (cli_flag(c, "tune-threshold") && !dst.n_valid && !dst.n_test) {
+        rc = cli_usage(c, "--tune-threshold needs validation examples (--valid FILE, --test FILE or --test-size F)");
+        goto out;
+    }
     size_t found = 0;
     if (store_dir) {
         if ((lrc = wb_store_open(&st, store_dir, &e))) {
@@ -268,7 +279,8 @@ static int run_train(cli *c) {
             rc = cli_fail(&e, wb_err_set(&e, WB_ENOMEM, "out of memory"));
             goto out;
         }
-        if ((lrc = wb_vocab_rows(v, st, rows, &found, &e))) {
+        /* the rows come in from disk (when the page cache lacks them) while the model is built */
+        if ((lrc = wb_vocab_rows(v, st, rows, &found, &e)) || (lrc = wb_store_prefetch(st, mc.V, rows, &e))) {
             rc = cli_fail(&e, lrc);
             goto out;
         }
@@ -353,6 +365,15 @@ static int run_train(cli *c) {
         rc = EXIT_FAIL;
         goto out;
     }
+    /* The model file records the run's history, data set and tuned threshold. */
+    float th = 0.5f;
+    double th_f1 = 0;
+    if ((lrc = wb_bundle_finish(m, ds, &dso, &to, &res, cli_flag(c, "tune-threshold"), &th, &th_f1, &e))) {
+        rc = cli_fail(&e, lrc);
+        goto out;
+    }
+    if (cli_flag(c, "tune-threshold") && !dst.n_valid && !c->quiet)
+        cli_warn("the threshold was tuned on the test split (no --valid): its test figures are optimistic");
     /* Test figures of the saved model. */
     size_t ntest;
     uint32_t *tidx = wb_split_indices(ds, WB_DS_TEST, &ntest);
@@ -382,7 +403,7 @@ static int run_train(cli *c) {
         wb_dataset_labels(ds, &lo, &li);
         wb_inputs tin;
         wb_inputs_of_dataset(&tin, ds);
-        if (!lrc) lrc = wb_eval_inputs(fm, &tin, lo, li, tidx, ntest, to.batch, 1, 0.5f, &tm, NULL, &e);
+        if (!lrc) lrc = wb_eval_inputs(fm, &tin, lo, li, tidx, ntest, to.batch, 1, th, &tm, NULL, &e);
         wb_model_destroy(fm);
         free(blob);
         free(tidx);
@@ -444,6 +465,12 @@ static int run_train(cli *c) {
                 json_num(stdout, saved->val_r1);
             }
         }
+        if (cli_flag(c, "tune-threshold")) {
+            printf(", \"threshold\": ");
+            json_num(stdout, th);
+            printf(", \"threshold_f1\": ");
+            json_num(stdout, th_f1);
+        }
         if (tm.n) {
             printf(", \"test_loss\": ");
             json_num(stdout, tm.loss);
@@ -474,6 +501,9 @@ static int run_train(cli *c) {
             if (tmain) printf(", P@1 %.4f, R@1 %.4f\n", saved->val_acc, saved->val_r1);
             else printf(", accuracy %.4f\n", saved->val_acc);
         }
+        if (cli_flag(c, "tune-threshold"))
+            printf("threshold %.4g (F1 %.4f on the %s examples), stored in the model\n", (double)th, th_f1,
+                   dst.n_valid ? "validation" : "test");
         if (tm.n && tmain)
             printf("test: %zu examples, loss %.4f, P@1 %.4f, R@1 %.4f, exact match %.4f\n", tm.n, tm.loss, tm.p_at_k,
                    tm.r_at_k, tm.acc);
@@ -515,15 +545,34 @@ const cli_cmd cmd_train = {"train", "--data FILE -o MODEL [options]",
 
 /* ---- eval and predict ---------------------------------------------------------- */
 
-/* Load MODEL and make it runnable (store from --store or as recorded). */
+char *cli_best_path(const char *dir) {
+    char *p = malloc(strlen(dir) + sizeof "/best.wbm");
+    if (p) sprintf(p, "%s/best.wbm", dir);
+    return p;
+}
+
+/* Load MODEL and make it runnable (store from --store or as recorded).  A
+ * directory is a search's RUN_DIR: its refit model RUN_DIR/best.wbm. */
 int cli_load_bundle(cli *c, const char *path, size_t batch, wb_bundle **b) {
     wb_err e;
     wb_err_clear(&e);
     uint64_t maxmem;
     *b = NULL;
     if (cli_max_memory(c, &maxmem)) return EXIT_USAGE;
-    int rc = wb_bundle_load_ex(b, path, batch, maxmem, &e);
+    struct stat st;
+    char *best = NULL;
+    int rc = 0;
+    if (!stat(path, &st) && S_ISDIR(st.st_mode)) {
+        if (!(best = cli_best_path(path))) return cli_fail(&e, wb_err_set(&e, WB_ENOMEM, "out of memory"));
+        if (access(best, F_OK))
+            rc = wb_err_at(&e, ENOENT, path, 0, -1,
+                           "a directory without best.wbm: not a search's RUN_DIR, or its search has not refitted "
+                           "a model yet (--no-refit, or not finished)");
+        path = best;
+    }
+    if (!rc) rc = wb_bundle_load_ex(b, path, batch, maxmem, &e);
     if (!rc) rc = wb_bundle_attach_store(*b, cli_str(c, "store"), &e);
+    free(best);
     if (rc) {
         wb_bundle_destroy(*b);
         *b = NULL;
@@ -536,7 +585,8 @@ static const cli_opt eval_opts[] = {
     {"store", 's', "STORE", NULL, "the store the model was trained with (default: the recorded path)", 0},
     CLI_OPT_VERIFY_ON_OPEN,
     {"k", 'k', "K", "1", "P@K and R@K (fastText's definitions); predictions shown per error", 0},
-    {"threshold", 0, "T", "0.5", "sigmoid threshold for accuracy, precision, recall, F1", 0},
+    {"threshold", 0, "T", NULL, "sigmoid threshold of binary and multi-label decisions (default: the model's, 0.5 unless train --tune-threshold)", 0},
+    {"classes", 0, "N", "20", "per-class table: the N best-supported labels (0: none)", 0},
     {"unknown-label", 0, "WHAT", "keep", "a label the model does not know: keep (a true label never predicted)|skip (dropped, as fastText's test)|error", 0},
     {"errors", 0, "FILE", NULL, "list misclassified examples to FILE ('-' = stdout): file:line, true labels, predictions, text", 0},
     {"errors-by", 0, "RULE", "top1", "what --errors lists: top1|topk|exact|threshold", 0},
@@ -603,11 +653,137 @@ static void error_line(FILE *f, const char *file, const wb_bundle *b, const wb_l
     fputc('\n', f);
 }
 
+/* {"precision": P, "recall": R, "f1": F} */
+static void json_prf(double p, double r, double f) {
+    printf("{\"precision\": ");
+    json_num(stdout, p);
+    printf(", \"recall\": ");
+    json_num(stdout, r);
+    printf(", \"f1\": ");
+    json_num(stdout, f);
+    printf("}");
+}
+
+static void json_label(const wb_bundle *b, uint32_t id) { json_str(stdout, b->labels[id], b->label_len[id]); }
+
+/* eval --json: every figure of metrics.h (docs/cli.md lists the fields). */
+static void eval_json(const wb_bundle *b, const wb_metrics *m, const wb_scores *s, const wb_labelled *l, int unk,
+                      long long nerr, wb_error_rule rule) {
+    static const char *const keys[] = {"loss", "acc", "p_at_k", "r_at_k", "precision", "recall", "f1",
+                                       "auc", "avg_precision", "log_loss", "hamming"};
+    const double vals[] = {m->loss, s->accuracy, s->p_at_k, s->r_at_k, s->precision, s->recall, s->f1,
+                           s->auc, s->avg_precision, s->log_loss, s->hamming};
+    printf("{\"examples\": %zu, \"task\": \"%s\", \"k\": %zu, \"threshold\": ", s->n, wb_task_name(s->task), s->k);
+    json_num(stdout, s->threshold);
+    for (size_t i = 0; i < sizeof keys / sizeof *keys; i++) {
+        printf(", \"%s\": ", keys[i]);
+        json_num(stdout, vals[i]);
+    }
+    printf(", \"micro\": ");
+    json_prf(s->micro_precision, s->micro_recall, s->micro_f1);
+    printf(", \"macro\": ");
+    json_prf(s->macro_precision, s->macro_recall, s->macro_f1);
+    printf(", \"weighted\": ");
+    json_prf(s->weighted_precision, s->weighted_recall, s->weighted_f1);
+    printf(", \"loss_examples\": %zu, \"true_labels\": %" PRIu64 ", \"classes\": [", m->n_loss, s->true_labels);
+    for (size_t c = 0; c < s->L; c++) {
+        const wb_class_score *q = &s->cls[c];
+        printf("%s{\"label\": ", c ? ", " : "");
+        json_label(b, (uint32_t)c);
+        printf(", \"precision\": ");
+        json_num(stdout, q->precision);
+        printf(", \"recall\": ");
+        json_num(stdout, q->recall);
+        printf(", \"f1\": ");
+        json_num(stdout, q->f1);
+        printf(", \"support\": %" PRIu64 "}", q->support);
+    }
+    printf("], \"confusion\": [");
+    for (size_t i = 0; i < s->ncells; i++) {
+        printf("%s[", i ? ", " : "");
+        json_label(b, s->cells[i].truth);
+        printf(", ");
+        json_label(b, s->cells[i].pred);
+        printf(", %" PRIu64 "]", s->cells[i].count);
+    }
+    printf("], \"unknown_label\": \"%s\", \"unknown_labels\": %" PRIu64 ", \"unknown_records\": %" PRIu64 ", \"unknown\": [",
+           unk == 0 ? "error" : unk == 1 ? "skip" : "keep", l->unknown_labels, l->unknown_records);
+    for (uint32_t i = 0; i < l->n_unknown; i++) {
+        if (i) printf(", ");
+        json_str(stdout, l->unknown[i], l->unknown_len[i]);
+    }
+    printf("], \"skipped_unknown\": %" PRIu64, l->skipped_unknown);
+    if (nerr >= 0) printf(", \"errors\": %lld, \"errors_by\": \"%s\"", nerr, wb_error_rule_name(rule));
+    printf("}\n");
+}
+
+/* Support descending, then label id: the order of eval's per-class table. */
+static const wb_scores *g_sort_scores;
+static int cmp_support(const void *a, const void *b) {
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    uint64_t sx = g_sort_scores->cls[x].support, sy = g_sort_scores->cls[y].support;
+    if (sx != sy) return sx < sy ? 1 : -1;
+    return (x > y) - (x < y);
+}
+
+/* eval's text report: the figures, one per line (NaN as "-"), then the
+ * averages and the per-class table of the ncls best-supported labels, as
+ * scikit-learn's classification_report lays them out. */
+static void eval_text(const wb_bundle *b, const wb_metrics *m, const wb_scores *s, size_t ncls) {
+    int bin = s->task == WB_TASK_BINARY, ml = s->task == WB_TASK_MULTILABEL;
+    printf("examples\t%zu\nloss\t%.4f\n%s\t%.4f\n", s->n, m->loss, ml ? "subset accuracy" : "accuracy", s->accuracy);
+    if (!bin) printf("P@%zu\t%.4f\nR@%zu\t%.4f\n", s->k, s->p_at_k, s->k, s->r_at_k);
+    if (!(s->task == WB_TASK_MULTICLASS)) printf("precision\t%.4f\nrecall\t%.4f\nF1\t%.4f\n", s->precision, s->recall, s->f1);
+    const struct {
+        const char *name;
+        double v;
+    } more[] = {{"ROC-AUC", s->auc}, {"average precision", s->avg_precision}, {"log loss", s->log_loss},
+                {"Hamming loss", s->hamming}};
+    for (size_t i = 0; i < sizeof more / sizeof *more; i++) {
+        if (more[i].v == more[i].v) printf("%s\t%.4f\n", more[i].name, more[i].v);
+        else printf("%s\t-\n", more[i].name);
+    }
+    if (bin) { /* the 2 x 2 confusion matrix, rows true, columns predicted */
+        int cw = 10;
+        for (int c = 0; c < 2; c++) cw = (int)b->label_len[c] > cw ? ((int)b->label_len[c] > 30 ? 30 : (int)b->label_len[c]) : cw;
+        printf("\nconfusion (rows: true, columns: predicted)\n%*s  %*.*s  %*.*s\n", cw, "", cw, cw, b->labels[0], cw, cw,
+               b->labels[1]);
+        for (uint32_t t = 0; t < 2; t++)
+            printf("%*.*s  %*" PRIu64 "  %*" PRIu64 "\n", cw, cw, b->labels[t], cw, wb_scores_confusion(s, t, 0), cw,
+                   wb_scores_confusion(s, t, 1));
+    }
+    if (!ncls) return;
+    uint32_t *order = malloc(s->L * sizeof *order);
+    if (!order) return;
+    for (size_t c = 0; c < s->L; c++) order[c] = (uint32_t)c;
+    g_sort_scores = s;
+    qsort(order, s->L, sizeof *order, cmp_support);
+    int w = 12;
+    for (size_t i = 0; i < s->L && i < ncls; i++) {
+        int len = (int)b->label_len[order[i]];
+        if (len > w) w = len > 40 ? 40 : len;
+    }
+    printf("\n%*s  precision     recall         f1    support\n", w, "");
+    for (size_t i = 0; i < s->L && i < ncls; i++) {
+        const wb_class_score *q = &s->cls[order[i]];
+        printf("%*.*s  %9.4f  %9.4f  %9.4f  %9" PRIu64 "\n", w, w, b->labels[order[i]], q->precision, q->recall, q->f1,
+               q->support);
+    }
+    if (s->L > ncls) printf("%*s  (%zu more labels: --classes N)\n", w, "", s->L - ncls);
+    printf("\n%*s  %9.4f  %9.4f  %9.4f  %9" PRIu64 "\n", w, "micro avg", s->micro_precision, s->micro_recall, s->micro_f1,
+           s->true_labels);
+    printf("%*s  %9.4f  %9.4f  %9.4f  %9" PRIu64 "\n", w, "macro avg", s->macro_precision, s->macro_recall, s->macro_f1,
+           s->true_labels);
+    printf("%*s  %9.4f  %9.4f  %9.4f  %9" PRIu64 "\n", w, "weighted avg", s->weighted_precision, s->weighted_recall,
+           s->weighted_f1, s->true_labels);
+    free(order);
+}
+
 static int run_eval(cli *c) {
-    uint64_t k, bs, thr;
+    uint64_t k, bs, thr, ncls;
     float th = 0.5f;
     if (cli_u64(c, "k", 1, 1000, &k) || cli_u64(c, "batch-size", 1, 65536, &bs) || cli_u64(c, "threads", 1, 256, &thr) ||
-        opt_float(c, "threshold", 0, 1, &th))
+        cli_u64(c, "classes", 0, UINT32_MAX, &ncls) || opt_float(c, "threshold", 0, 1, &th))
         return EXIT_USAGE;
     int unk = cli_choice(c, "unknown-label", "error|skip|keep");
     int rule = cli_choice(c, "errors-by", "top1|topk|exact|threshold");
@@ -620,6 +796,7 @@ static int run_eval(cli *c) {
     wb_bundle *b;
     int rc = cli_load_bundle(c, c->argv[0], bs, &b);
     if (rc) return rc;
+    if (!cli_given(c, "threshold")) th = b->threshold; /* train --tune-threshold's, else 0.5 */
     wb_err e;
     wb_err_clear(&e);
     wb_labelled l;
@@ -681,42 +858,19 @@ static int run_eval(cli *c) {
             }
         }
     }
+    wb_scores sc;
+    memset(&sc, 0, sizeof sc);
+    if (!lrc && (lrc = wb_scores_compute(&sc, mc->task, mc->C, probs, l.loff, l.lids, NULL, l.n, k, th, &e)))
+        rc = cli_fail(&e, lrc);
     if (!lrc) {
         if (c->json) {
-            printf("{\"examples\": %zu, \"task\": \"%s\", \"loss\": ", m.n, wb_task_name(mc->task));
-            json_num(stdout, m.loss);
-            printf(", \"loss_examples\": %zu, \"acc\": ", m.n_loss);
-            json_num(stdout, m.acc);
-            printf(", \"k\": %zu, \"p_at_k\": ", m.k);
-            json_num(stdout, m.p_at_k);
-            printf(", \"r_at_k\": ");
-            json_num(stdout, m.r_at_k);
-            printf(", \"threshold\": ");
-            json_num(stdout, m.threshold);
-            printf(", \"precision\": ");
-            json_num(stdout, m.precision);
-            printf(", \"recall\": ");
-            json_num(stdout, m.recall);
-            printf(", \"f1\": ");
-            json_num(stdout, m.f1);
-            printf(", \"unknown_label\": \"%s\", \"unknown_labels\": %" PRIu64 ", \"unknown_records\": %" PRIu64
-                   ", \"unknown\": [",
-                   unk == 0 ? "error" : unk == 1 ? "skip" : "keep", l.unknown_labels, l.unknown_records);
-            for (uint32_t i = 0; i < l.n_unknown; i++) {
-                if (i) printf(", ");
-                json_str(stdout, l.unknown[i], l.unknown_len[i]);
-            }
-            printf("], \"skipped_unknown\": %" PRIu64, l.skipped_unknown);
-            if (errs) printf(", \"errors\": %zu, \"errors_by\": \"%s\"", nerr, wb_error_rule_name((wb_error_rule)rule));
-            printf("}\n");
+            eval_json(b, &m, &sc, &l, unk, errs ? (long long)nerr : -1, (wb_error_rule)rule);
         } else {
-            printf("examples\t%zu\nloss\t%.4f\naccuracy\t%.4f\n", m.n, m.loss, m.acc);
-            if (mc->task != WB_TASK_BINARY) printf("P@%zu\t%.4f\nR@%zu\t%.4f\n", m.k, m.p_at_k, m.k, m.r_at_k);
-            if (mc->task != WB_TASK_MULTICLASS)
-                printf("precision\t%.4f\nrecall\t%.4f\nF1\t%.4f\n", m.precision, m.recall, m.f1);
+            eval_text(b, &m, &sc, (size_t)ncls);
             if (errs) printf("errors\t%zu (%s)\n", nerr, wb_error_rule_name((wb_error_rule)rule));
         }
     }
+    wb_scores_free(&sc);
     free(idx);
     free(probs);
     free(top);
@@ -725,14 +879,15 @@ static int run_eval(cli *c) {
     return rc;
 }
 
-const cli_cmd cmd_eval = {"eval", "[options] MODEL FILE", "Loss, accuracy, P@k, R@k, F1 of a model on a labelled file; list the errors.",
+const cli_cmd cmd_eval = {"eval", "[options] MODEL FILE",
+                          "Loss, accuracy, P/R/F1 per class and averaged, P@k, R@k, ROC-AUC, confusion of a model on a labelled file; list the errors.",
                           eval_opts, 2, 2, run_eval};
 
 static const cli_opt predict_opts[] = {
     {"store", 's', "STORE", NULL, "the store the model was trained with (default: the recorded path)", 0},
     CLI_OPT_VERIFY_ON_OPEN,
-    {"top-k", 'k', "K", "1", "labels per record, best first", 0},
-    {"threshold", 0, "T", NULL, "multi-label: every label with probability >= T, best first (instead of --top-k)", 0},
+    {"top-k", 'k', "K", "1", "labels per record, best first (binary: the decided label first)", 0},
+    {"threshold", 0, "T", NULL, "multi-label: every label with probability >= T, best first (instead of --top-k; default: the model's tuned threshold, if any)", 0},
     {"format", 'f', "FMT", "lines", "input records: lines (one text per line)|fasttext|tsv|csv (labels, if any, ignored)", 0},
     {"text-col", 0, "NAME", NULL, "CSV text column (default: the model's)", 0},
     {"id-col", 0, "NAME", NULL, "CSV column printed before the labels of each record", 0},
@@ -789,6 +944,10 @@ static void predict_print(pctx *x, size_t i) {
     } else {
         kk = x->k > n ? n : x->k;
         wb_topk(pp, n, kk, top);
+        if (mc->task == WB_TASK_BINARY) { /* the decided label first: label 1 when p >= the model's threshold */
+            top[0] = p[0] >= x->th;
+            if (kk > 1) top[1] = !top[0];
+        }
     }
     const wb_bundle *b = x->b;
     if (x->c->json) {
@@ -914,10 +1073,15 @@ static int run_predict(cli *c) {
         wb_bundle_destroy(b);
         return cli_usage(c, "--threshold is for multi-label models");
     }
+    /* the model's threshold (train --tune-threshold, else 0.5): binary decides by it; a multi-label model
+     * with a tuned one prints the labels at or above it unless --top-k or --threshold is given */
+    int use_th = cli_given(c, "threshold");
+    if (!use_th) th = b->threshold;
+    if (!use_th && mc->task == WB_TASK_MULTILABEL && b->threshold_tuned && !cli_given(c, "top-k")) use_th = 1;
     wb_err e;
     wb_err_clear(&e);
     pctx x = {.c = c, .b = b, .in = strcmp(in, "-") ? in : "<stdin>", .bs = bs, .T = mc->T, .C = mc->C, .k = k,
-              .th = th, .use_th = cli_str(c, "threshold") != NULL, .fmt = fmts[fi], .e = &e};
+              .th = th, .use_th = use_th, .fmt = fmts[fi], .e = &e};
     x.cols = wb_bundle_reads_records(b);
     if (x.cols) { /* several text columns or features: CSV records with the model's columns */
         if ((cli_given(c, "format") && x.fmt != WB_READER_CSV) || cli_str(c, "text-col")) {

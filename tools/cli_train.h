@@ -12,7 +12,11 @@
 extern const cli_cmd cmd_train, cmd_eval, cmd_predict;
 
 /* Load a model file and attach its store (--store, else the recorded path);
- * on failure prints the error and returns EXIT_FAIL with *b NULL. */
+ * a directory is a search's RUN_DIR: its refit model (cli_best_path).  On
+ * failure prints the error and returns EXIT_FAIL with *b NULL. */
 int cli_load_bundle(cli *c, const char *path, size_t batch, wb_bundle **b);
+
+/* "DIR/best.wbm" (a search's refit model), malloc'd; NULL out of memory. */
+char *cli_best_path(const char *dir);
 
 #endif

@@ -3,7 +3,7 @@
 # missing.  Safe to run again: it installs only what dpkg does not report as
 # installed.  Needs root (or sudo).  Usage: tools/install-deps.sh [--peers]
 #   --peers  also install the benchmark peers and reference generators
-#            (python3-keras-preprocessing, python3-sklearn, time, hyperfine,
+#            (python3-keras-preprocessing, time, hyperfine,
 #            clang for libFuzzer) — never needed by the tests.
 # The Python module's build and tests need python3-dev, python3-numpy, python3-pytest,
 # python3-torch and python3-gensim (also tests/cli/evaluate_commands.sh, which compares
@@ -14,10 +14,13 @@ pkgs=(cmake make gcc g++ pkg-config
       libutf8proc-dev libcsv-dev libcmocka-dev libfast-float-dev
       python3-dev python3-numpy python3-pytest python3-torch python3-gensim dpkg-dev file
       fasttext    # eval checked against fastText's test (tests/cli/first_hour.sh)
+      python3-sklearn   # eval's metrics checked against scikit-learn (tests/cli/metrics_sklearn.sh)
+      chromium libxml2-utils   # the report rendered headless and its SVG checked (tests/cli/explain_report.sh)
+      python3-xxhash   # tools/model_digest.py (tests/cli/dataset_reference.sh)
       slurm-wlm munge)   # tests/cli/slurm.sh starts a one-node cluster
 if [[ "${1:-}" == "--peers" ]]; then
   pkgs+=(python3-keras-preprocessing
-         python3-sklearn time hyperfine clang libclang-rt-14-dev lmdb-utils)
+         time hyperfine clang libclang-rt-14-dev lmdb-utils)
 fi
 missing=()
 for p in "${pkgs[@]}"; do

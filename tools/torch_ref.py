@@ -299,6 +299,16 @@ def case_adadelta():
                       lr=1.0, rho=0.95)
 
 
+def embedding_adam_case(w0, touched, gs, ws):
+    """The arrays of an Adam case on embedding rows (lr 0.01, eps 1e-7): the
+    optimizer's fields, w0, touched, g and the weights after each step."""
+    d = {k: torch.tensor([v], dtype=torch.float64) for k, v in
+         dict(kind=0, lr=0.01, beta1=0.9, beta2=0.999, eps=1e-7, momentum=0, rho=0, l2=0,
+              clipnorm=0).items()}
+    d.update(w0=w0, touched=touched, g=gs, w=torch.stack(ws))
+    return d
+
+
 @case
 def case_sparse_adam():
     """torch.optim.SparseAdam on an embedding [V, E] whose gradient has rows
@@ -324,11 +334,38 @@ def case_sparse_adam():
         gs[s, rows] = grad.values()
         opt.step()
         ws.append(emb.weight.detach().clone())
-    d = {k: torch.tensor([v], dtype=torch.float64) for k, v in
-         dict(kind=0, lr=0.01, beta1=0.9, beta2=0.999, eps=1e-7, momentum=0, rho=0, l2=0,
-              clipnorm=0).items()}
-    d.update(w0=w0, touched=touched, g=gs, w=torch.stack(ws))
-    return d
+    return embedding_adam_case(w0, touched, gs, ws)
+
+
+@case
+def case_dense_adam_idle():
+    """torch.optim.Adam (dense) on an embedding [V, E] whose rows are idle for
+    stretches: PyTorch decays every row's moments at every step, so an idle
+    row keeps moving.  wordbench's catch-up (optim.h) must give the same
+    weights without visiting idle rows.  touched [S, V] marks the rows with a
+    gradient at step s, g [S, V, E] holds them (zeros elsewhere, which is
+    what a dense nn.Embedding's gradient holds), w [S, V, E] the weights
+    after each step.  Rows: 0 every step; 1 steps 0-2 and 30; 2 step 0 only;
+    3 every 7th step; 4 never; 5 every 5th step with gradients of ~1e-6, so
+    that sqrt(v) is near eps (where the catch-up approximates)."""
+    torch.manual_seed(29)
+    V, E, S = 6, 4, 40
+    emb = torch.nn.Embedding(V, E)
+    w0 = emb.weight.detach().clone()
+    opt = torch.optim.Adam(emb.parameters(), lr=0.01, betas=(0.9, 0.999), eps=1e-7)
+    touched, gs, ws = torch.zeros(S, V), torch.zeros(S, V, E), []
+    for s in range(S):
+        rows = [r for r, on in zip(range(V), [True, s < 3 or s == 30, s == 0, s % 7 == 0, False, s % 5 == 0]) if on]
+        g = torch.zeros(V, E)
+        for r in rows:
+            g[r] = rand(E) * (1e-6 if r == 5 else 1.0)
+            touched[s, r] = 1
+        opt.zero_grad()
+        (emb.weight * g).sum().backward()
+        gs[s] = emb.weight.grad
+        opt.step()
+        ws.append(emb.weight.detach().clone())
+    return embedding_adam_case(w0, touched, gs, ws)
 
 
 # ---- output -----------------------------------------------------------------

@@ -9,6 +9,8 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "cli_explain.h"
+#include "cli_report.h"
 #include "cli_search.h"
 #include "cli_model.h"
 #include "cli_train.h"
@@ -20,7 +22,7 @@ const char *malloc_conf = "dirty_decay_ms:1000,muzzy_decay_ms:0";
 
 static const cli_cmd *const commands[] = {&cmd_convert, &cmd_info, &cmd_lookup, &cmd_neighbors,
                                           &cmd_verify, &cmd_export, &cmd_data, &cmd_train,
-                                          &cmd_eval, &cmd_predict, &cmd_summary, &cmd_evaluate,
+                                          &cmd_eval, &cmd_predict, &cmd_explain, &cmd_report, &cmd_summary, &cmd_evaluate,
                                           &cmd_export_embeddings, &cmd_search, &cmd_compare};
 #define NCMD (sizeof commands / sizeof commands[0])
 

@@ -4,7 +4,8 @@
  * activations, their gradients), reset at the start of every step.
  *
  * Memory comes from a dedicated jemalloc arena (mallctl "arenas.create",
- * mallocx with MALLOCX_ARENA and no thread cache), in chunks that are kept
+ * once per process, shared by every wb_arena; mallocx with MALLOCX_ARENA
+ * and no thread cache), in chunks that are kept
  * across resets: after the first steps have sized it, a step allocates
  * nothing and faults no pages.  Allocations are 64-byte aligned (whole
  * cache lines, AVX-friendly) and never freed one by one.  (The Python

@@ -33,6 +33,7 @@
 #include "wordbench/reader.h"
 #include "wordbench/store.h"
 #include "wordbench/tokenize.h"
+#include "wordbench/train.h"
 #include "wordbench/vocab.h"
 
 #ifdef __cplusplus
@@ -55,6 +56,14 @@ typedef struct wb_bundle {
     char **labels;              /* (nlabels) owned, NUL-terminated */
     size_t *label_len;          /* (nlabels) */
     uint32_t nlabels;
+    float threshold;            /* binary / multi-label decision: META "threshold" (train --tune-threshold), else 0.5 */
+    int threshold_tuned;        /* 1 when the model file records a tuned threshold */
+    double threshold_f1;        /* the F1 it reached on the validation examples (tuned only) */
+    wb_epoch *history;          /* (nhist) owned: the training run's epochs (META "history"), or NULL */
+    size_t nhist;
+    size_t saved_epoch;         /* the epoch whose weights the file holds (0 = not recorded) */
+    uint64_t data_key;          /* the data set's key (dataset.h wb_dataset_key; 0 = not recorded) */
+    const char *data_path;      /* the training file as given (META "data"), or NULL */
     wb_tokenize_opts tok;       /* alphabet points into `strings` */
     size_t maxlen;
     wb_pad_side padding, truncating;
@@ -85,7 +94,9 @@ int wb_bundle_load(wb_bundle **out, const char *path, size_t max_batch, wb_err *
  * vocabulary.  Errors: the store's open errors (at the recorded path, the
  * message says the path came from the model file and how to give another:
  * the store may have moved), WB_EUSAGE for a different store (the message
- * gives both fingerprints) or no store at all. */
+ * gives both fingerprints) or no store at all, WB_ECORRUPT for a recorded
+ * path without a recorded fingerprint (the path comes from the file, an
+ * untrusted input: nothing is opened that cannot be checked). */
 int wb_bundle_attach_store(wb_bundle *b, const char *store_dir, wb_err *e);
 
 /* Release everything; NULL is a no-op. */
@@ -152,6 +163,26 @@ void wb_labelled_inputs(const wb_bundle *b, const wb_labelled *l, wb_inputs *in)
 
 /* Id of a label name, or -1. */
 int64_t wb_bundle_label(const wb_bundle *b, const char *name, size_t len);
+
+/* After wb_train_run: rewrite the model file to->out_path (atomically, the
+ * same sections) with its META extended by what the run learned:
+ *   history E,LOSS,ACC[,VAL_LOSS,VAL_ACC]  one line per epoch of the run
+ *   saved_epoch N       the epoch whose weights the file holds
+ *   data PATH, data_key HEX   the training file and the data set's key
+ *                       (wb_dataset_key; left out for stdin)
+ *   threshold T, threshold_f1 F   with tune (binary and multi-label): the
+ *                       threshold that maximises F1 (metrics.h,
+ *                       wb_threshold_tune) of the saved model on the
+ *                       validation examples (train.h: the valid split, else
+ *                       the test split); eval and predict use it.
+ * The values hold no space (commas), so the file reads as before.  m is
+ * the trained model (the reloaded one borrows its store); *th (may be
+ * NULL) gets the threshold (0.5 without tune) and *f1 its F1.  Returns 0,
+ * WB_EUSAGE (tune with a multiclass task or without validation examples),
+ * WB_ECORRUPT (the file at to->out_path is not the one to->file describes:
+ * another process replaced it), the model file's and the model's errors. */
+int wb_bundle_finish(wb_model *m, const wb_dataset *ds, const wb_dataset_opts *dso, const wb_train_opts *to,
+                     const wb_train_result *res, int tune, float *th, double *f1, wb_err *e);
 
 #ifdef __cplusplus
 }

@@ -271,6 +271,13 @@ int wb_dataset_open(wb_dataset **out, const char *path, wb_err *err);
 /* Unmap and release everything; NULL is a no-op. */
 void wb_dataset_destroy(wb_dataset *ds);
 
+/* The key of the data set `o` describes (the cache key above: XXH3-64 of
+ * the files' paths and bytes and of every option that changes the
+ * result), computed without building it: what a model file records as its
+ * data set's hash.  Reads the files.  Returns 0, WB_EUSAGE (a path is "-":
+ * stdin cannot be hashed and read), errno (a file), WB_ENOMEM. */
+int wb_dataset_key(const wb_dataset_opts *o, uint64_t *key, wb_err *err);
+
 /* Number of examples (all files). */
 size_t wb_dataset_n(const wb_dataset *ds);
 

@@ -10,9 +10,10 @@
  *   p_at_k, r_at_k   fastText's `test` definitions: over all examples, the
  *             k highest-probability labels (ties: lower id first) are
  *             predicted; P@k = correct predictions / (k · N), R@k = correct
- *             predictions / number of true labels (multilabel and
- *             multiclass; for binary they equal acc-like figures and are
- *             reported as computed);
+ *             predictions / number of true labels.  Binary: k = 1 over
+ *             the two labels (label 1 when p > 1 - p, ties to label 0);
+ *             every single-label example has one true label, so R@k <= 1
+ *             and, for binary, R@1 = P@1;
  *   precision, recall, f1   micro-averaged over labels with the threshold
  *             rule (multilabel; binary: of the positive class).
  *
@@ -31,8 +32,8 @@
  * loss (n_loss).  Multi-label examples all count in the loss (the BCE over
  * the outputs the model has).
  *
- * Deliberately not here: macro averages of P/R/F1, ROC curves, plots (later
- * issue).
+ * Every other figure (per class, averages, ROC-AUC, confusion): metrics.h,
+ * from the probabilities this returns.
  */
 #ifndef WORDBENCH_EVAL_H
 #define WORDBENCH_EVAL_H
@@ -116,9 +117,9 @@ int wb_eval_run(wb_model *m, const wb_ids *X, const size_t *loff, const uint32_t
 int wb_roc_auc(const float *score, size_t stride, const uint8_t *truth, size_t n, double *auc, wb_err *e);
 
 /* AUC of model outputs (file comment): probs (n, C) rows as wb_eval_run
- * writes them for examples idx[0..n) with labels (loff, lids); C = 1 for
- * binary.  Labels whose column is all-positive or all-negative over the n
- * examples are left out of the mean; *auc is NaN when none is left (and
+ * writes them for examples idx[0..n) (idx NULL: 0..n-1) with labels
+ * (loff, lids); C = 1 for binary.  Labels whose column is all-positive or
+ * all-negative over the n examples are left out of the mean; *auc is NaN when none is left (and
  * *nused, may be NULL, gets the number of labels averaged).  Returns 0 or
  * WB_ENOMEM. */
 int wb_auc(wb_task task, size_t C, const float *probs, const size_t *loff, const uint32_t *lids,

@@ -37,6 +37,9 @@ typedef struct wb_kv {
 void wb_kv_init(wb_kv *k);
 /* Append "key value\n" with the n bytes of v escaped. */
 void wb_kv_put(wb_kv *k, const char *key, const char *v, size_t n);
+/* Append n bytes of text that already are "key value" lines (a META
+ * written earlier, say), as they are. */
+void wb_kv_append(wb_kv *k, const char *text, size_t n);
 /* The same for a NUL-terminated value. */
 void wb_kv_puts(wb_kv *k, const char *key, const char *v);
 /* The same for a value formatted by printf (then escaped). */

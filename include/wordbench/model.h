@@ -366,6 +366,31 @@ int wb_model_predict(wb_model *m, const int32_t *X, size_t B, const int32_t *y,
  * token.  start and len are (B, Ff).  Errors as wb_model_predict. */
 int wb_model_windows(wb_model *m, const int32_t *X, size_t B, float *feat, int32_t *start, int32_t *len, wb_err *e);
 
+/* Receives one token span's contribution to example b's explained score:
+ * tokens [start, start + len) of the example's row of X. */
+typedef void (*wb_span_fn)(void *ctx, size_t b, int32_t start, int32_t len, float score);
+
+/* Explain B examples: one forward pass (no dropout), prob (B, C) gets the
+ * probabilities (may be NULL), then for each example the score of class
+ * cls[b] — its logit; binary: cls 1 the logit z, cls 0 its negation -z;
+ * cls NULL or cls[b] < 0: the best label (wb_topk's order; binary: 1 when
+ * p > 0.5) — is taken apart into token spans, each reported through fn:
+ *   - the gradient of the score with respect to the merged features (the
+ *     head's backward pass) times the features: feature × its weight into
+ *     the class for a head without hidden layers (exact: the score is their
+ *     sum plus the bias), gradient × input through hidden layers;
+ *   - each part gives its columns' shares to token spans: a convolution's
+ *     column to its argmax window (the n-gram that won the filter), a pool
+ *     column to its argmax token, a flatten column to its token, a
+ *     character CNN's to the characters its last layer sees; a recurrent
+ *     part by gradient × input of every token vector; bag of words by each
+ *     n-gram's value × its weight, shared among its occurrences.
+ * Columns with no window (a zero feature) report nothing.  Scratch lives in
+ * the step arena; the model's gradients are not touched.  Errors as
+ * wb_model_predict, WB_EUSAGE (a class out of range). */
+int wb_model_explain(wb_model *m, const int32_t *X, size_t B, const int32_t *cls, float *prob, wb_span_fn fn,
+                     void *ctx, wb_err *e);
+
 /* wb_model_windows for any model: columns of a text part give token
  * windows of their input; numeric-feature columns give start -1. */
 int wb_model_windows_batch(wb_model *m, const wb_batch *b, float *feat, int32_t *start, int32_t *len, wb_err *e);

@@ -100,6 +100,7 @@
 #include "wordbench/err.h"
 #include "wordbench/model.h"
 #include "wordbench/optim.h"
+#include "wordbench/stats.h"
 #include "wordbench/store.h"
 #include "wordbench/train.h"
 
@@ -346,6 +347,44 @@ typedef struct wb_nested_fold {
 /* Fill out[0..k) for a nested plan.  Returns the number of complete outer
  * folds. */
 size_t wb_search_nested(const wb_plan *p, wb_trial_result *const *res, int metric, wb_nested_fold *out);
+
+/* ---- embeddings modes compared (wordbench compare, the report) ------------------------ */
+
+/* The index of parameter `name` in the plan, or SIZE_MAX. */
+size_t wb_plan_param_index(const wb_plan *p, const char *name);
+
+/* One configuration of a compare group. */
+typedef struct wb_compare_mode {
+    size_t config;
+    const char *mode;        /* its value of the compared parameter (the plan's string) */
+    size_t folds;            /* outer trials with a result */
+    double mean, sd;         /* of the metric over them (wb_stats_mean, wb_stats_sd) */
+    const double *scores;    /* (folds) the metric of those trials in fold order (the group's) */
+    int is_base;             /* the baseline's configuration */
+    int tested;              /* 1: it and the baseline have all k folds and it is not the
+                                baseline: `paired` holds it against the baseline fold by fold */
+    wb_paired paired;        /* wb_stats_paired(its scores, the baseline's, k, 1/(k-1)) */
+} wb_compare_mode;
+
+/* Configurations that differ only in the compared parameter. */
+typedef struct wb_compare_group {
+    size_t first;            /* its first configuration (the other parameters' values) */
+    size_t base;             /* the baseline's configuration, or SIZE_MAX when the group has none */
+    wb_compare_mode *modes;  /* (nmodes) in configuration order, owned */
+    size_t nmodes;
+    double *scores;          /* storage of the modes' scores, owned */
+} wb_compare_group;
+
+/* Group the configurations by every parameter but pe (groups in order of
+ * their first configuration) and compare each configuration's metric with
+ * the configuration of its group whose value of pe is `base`: the paired
+ * t-test, the Nadeau-Bengio corrected one (n_test/n_train = 1/(k-1); 0
+ * for a holdout) and Wilcoxon's (stats.h).  *groups is malloc'ed (free with
+ * wb_compare_free).  Returns 0, WB_EUSAGE (pe out of range) or
+ * WB_ENOMEM. */
+int wb_search_compare(const wb_plan *p, wb_trial_result *const *res, int metric, size_t pe, const char *base,
+                      wb_compare_group **groups, size_t *ngroups, wb_err *e);
+void wb_compare_free(wb_compare_group *g, size_t n);
 
 /* ---- workers ------------------------------------------------------------------------- */
 

@@ -39,13 +39,19 @@ void wb_err_clear(wb_err *e) {
     e->msg[0] = 0;
 }
 
+/* The file and message are formatted into locals first: an argument may be
+ * e->file or e->msg itself (a caller adding context to an error it got),
+ * and vsnprintf's source and target must not overlap. */
 static void wb_err_vfill(wb_err *e, int code, const char *file, long long line,
                          long long offset, const char *fmt, va_list ap) {
+    char f[sizeof e->file], m[sizeof e->msg];
+    snprintf(f, sizeof f, "%s", file ? file : "");
+    vsnprintf(m, sizeof m, fmt, ap);
     e->code = code;
-    snprintf(e->file, sizeof e->file, "%s", file ? file : "");
+    memcpy(e->file, f, strlen(f) + 1);
     e->line = line;
     e->offset = offset;
-    vsnprintf(e->msg, sizeof e->msg, fmt, ap);
+    memcpy(e->msg, m, strlen(m) + 1);
 }
 
 int wb_err_set(wb_err *e, int code, const char *fmt, ...) {

@@ -118,9 +118,9 @@ int wb_json_check(const char *s, size_t len, uint64_t *hash, size_t *body) {
     if (memcmp(ck, CHECK_KEY, kl) || memcmp(ck + kl + 16, "\"}", 2)) return 1;
     uint64_t want;
     if (wb_hex64(ck + kl, 16, &want)) return 1;
+    if (body) *body = (size_t)(ck - s); /* also on a mismatch: callers name where the body ends */
     if (XXH3_64bits(s, (size_t)(ck - s)) != want) return 2;
     if (hash) *hash = want;
-    if (body) *body = (size_t)(ck - s);
     return 0;
 }
 

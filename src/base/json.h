@@ -48,7 +48,8 @@ void wb_sb_json_num(wb_sbuf *s, double v);
 uint64_t wb_sb_json_check(wb_sbuf *s);
 
 /* Does s[0..len) (one trailing '\n' allowed) end with a check member that
- * matches?  0 yes (*hash the hash, *body the bytes it covers), 1 there is
+ * matches?  0 yes (*hash the hash, *body the bytes it covers; *body is set
+ * on a mismatch too), 1 there is
  * no check member at the end (torn, or not a checked object), 2 the hash
  * differs.  hash and body may be NULL. */
 int wb_json_check(const char *s, size_t len, uint64_t *hash, size_t *body);

@@ -27,6 +27,8 @@ static void put(wb_kv *k, const char *p, size_t n) {
     k->p[k->n] = 0;
 }
 
+void wb_kv_append(wb_kv *k, const char *text, size_t n) { put(k, text, n); }
+
 void wb_kv_put(wb_kv *k, const char *key, const char *v, size_t n) {
     put(k, key, strlen(key));
     put(k, " ", 1);

@@ -808,3 +808,78 @@ size_t wb_search_nested(const wb_plan *p, wb_trial_result *const *res, int metri
     }
     return complete;
 }
+/* ---- embeddings modes compared ------------------------------------------------------------------------- */
+
+size_t wb_plan_param_index(const wb_plan *p, const char *name) {
+    for (size_t j = 0; j < p->nparams; j++)
+        if (!strcmp(p->params[j].name, name)) return j;
+    return SIZE_MAX;
+}
+
+/* Do configurations a and b agree on every parameter but skip? */
+static int same_but(const wb_plan *p, size_t a, size_t b, size_t skip) {
+    for (size_t j = 0; j < p->nparams; j++)
+        if (j != skip && strcmp(wb_plan_value(p, a, j), wb_plan_value(p, b, j))) return 0;
+    return 1;
+}
+
+void wb_compare_free(wb_compare_group *g, size_t n) {
+    for (size_t i = 0; g && i < n; i++) free(g[i].modes), free(g[i].scores);
+    free(g);
+}
+
+int wb_search_compare(const wb_plan *p, wb_trial_result *const *res, int metric, size_t pe, const char *base,
+                      wb_compare_group **groups, size_t *ngroups, wb_err *e) {
+    *groups = NULL, *ngroups = 0;
+    if (pe >= p->nparams) return wb_err_set(e, WB_EUSAGE, "parameter %zu of %zu", pe, p->nparams);
+    size_t k = p->k ? p->k : 1, per = wb_plan_per_config(p), nc = p->nconfigs, ng = 0;
+    double tt = k > 1 ? 1.0 / (double)(k - 1) : 0;
+    size_t *group = malloc((nc ? nc : 1) * sizeof *group);
+    wb_compare_group *g = calloc(nc ? nc : 1, sizeof *g);
+    if (!group || !g) goto nomem;
+    for (size_t a = 0; a < nc; a++) {
+        group[a] = SIZE_MAX;
+        for (size_t b = 0; b < a && group[a] == SIZE_MAX; b++)
+            if (same_but(p, a, b, pe)) group[a] = group[b];
+        if (group[a] == SIZE_MAX) g[ng].first = a, g[ng].base = SIZE_MAX, group[a] = ng++;
+        g[group[a]].nmodes++;
+    }
+    for (size_t i = 0; i < ng; i++) {
+        g[i].modes = calloc(g[i].nmodes, sizeof *g[i].modes);
+        g[i].scores = malloc(g[i].nmodes * k * sizeof *g[i].scores);
+        if (!g[i].modes || !g[i].scores) goto nomem;
+        g[i].nmodes = 0;
+    }
+    for (size_t a = 0; a < nc; a++) {
+        wb_compare_group *gr = &g[group[a]];
+        wb_compare_mode *m = &gr->modes[gr->nmodes];
+        double *sc = gr->scores + gr->nmodes * k;
+        gr->nmodes++;
+        m->config = a, m->mode = wb_plan_value(p, a, pe), m->scores = sc;
+        for (size_t o = 0; o < k; o++)
+            if (res[a * per + o]) sc[m->folds++] = res[a * per + o]->metric[metric];
+        m->mean = wb_stats_mean(sc, m->folds), m->sd = wb_stats_sd(sc, m->folds);
+        if (!strcmp(m->mode, base) && gr->base == SIZE_MAX) gr->base = a, m->is_base = 1;
+    }
+    for (size_t i = 0; i < ng; i++) {
+        const wb_compare_mode *bm = NULL;
+        for (size_t q = 0; q < g[i].nmodes; q++)
+            if (g[i].modes[q].is_base) bm = &g[i].modes[q];
+        if (!bm || bm->folds != k) continue;
+        for (size_t q = 0; q < g[i].nmodes; q++) {
+            wb_compare_mode *m = &g[i].modes[q];
+            if (m->is_base || m->folds != k) continue;
+            int rc = wb_stats_paired(m->scores, bm->scores, k, tt, &m->paired, e);
+            if (rc == WB_ENOMEM) goto nomem;
+            m->tested = !rc;
+        }
+    }
+    free(group);
+    *groups = g, *ngroups = ng;
+    return 0;
+nomem:
+    free(group);
+    wb_compare_free(g, nc);
+    return wb_err_set(e, WB_ENOMEM, "out of memory");
+}
+

@@ -13,6 +13,9 @@
 #include <string.h>
 
 #include "wordbench/kv.h"
+#include "base/json.h"
+#include "wordbench/eval.h"
+#include "wordbench/metrics.h"
 
 static const char *const tok_names[] = {"keras", "fasttext", "unicode", "char"};
 static const char *const fmt_names[] = {"auto", "tsv", "fasttext", "csv"};
@@ -56,6 +59,7 @@ void wb_bundle_destroy(wb_bundle *b) {
     free(b->label_len);
     wb_store_close(b->store);
     free(b->strings);
+    free(b->history);
     free(b->path);
     wb_token_list_free(&b->tl);
     wb_token_list_free(&b->tj);
@@ -112,7 +116,8 @@ int wb_bundle_load_ex(wb_bundle **out, const char *path, size_t max_batch, uint6
     }
     wb_tokenize_opts_init(&b->tok, WB_TOK_KERAS);
     b->padding = b->truncating = WB_PAD_POST;
-    size_t cap = 0;
+    b->threshold = 0.5f;
+    size_t cap = 0, hcap = 0;
     int bad = 0;
     char *cur = b->strings, *line, *v;
     size_t vl;
@@ -157,6 +162,32 @@ int wb_bundle_load_ex(wb_bundle **out, const char *path, size_t max_batch, uint6
         else if (!strcmp(line, "label_col")) b->reader.label_col = v;
         else if (!strcmp(line, "label_sep")) b->reader.label_sep = v;
         else if (!strcmp(line, "store")) b->store_path = v;
+        else if (!strcmp(line, "threshold")) {
+            char *end;
+            double t = strtod(v, &end);
+            if (*end || !(t >= 0 && t <= 1)) bad = 1;
+            else b->threshold = (float)t, b->threshold_tuned = 1;
+        } else if (!strcmp(line, "threshold_f1")) b->threshold_f1 = strtod(v, NULL);
+        else if (!strcmp(line, "saved_epoch")) b->saved_epoch = u;
+        else if (!strcmp(line, "data")) b->data_path = v;
+        else if (!strcmp(line, "data_key")) b->data_key = strtoull(v, NULL, 16);
+        else if (!strcmp(line, "history")) {
+            if (b->nhist == hcap) {
+                hcap = hcap ? 2 * hcap : 16;
+                wb_epoch *h = realloc(b->history, hcap * sizeof *h);
+                if (!h) {
+                    rc = wb_err_set(e, WB_ENOMEM, "out of memory");
+                    goto fail;
+                }
+                b->history = h;
+            }
+            wb_epoch *h = &b->history[b->nhist];
+            memset(h, 0, sizeof *h);
+            int got = sscanf(v, "%zu,%lf,%lf,%lf,%lf", &h->epoch, &h->loss, &h->acc, &h->val_loss, &h->val_acc);
+            if (got != 3 && got != 5) bad = 1;
+            h->has_val = got == 5;
+            b->nhist++;
+        }
         else if (!strcmp(line, "label")) {
             if (b->nlabels == cap) {
                 cap = cap ? 2 * cap : 16;
@@ -202,6 +233,13 @@ int wb_bundle_attach_store(wb_bundle *b, const char *store_dir, wb_err *e) {
     if (wb_model_ready(b->model)) return 0;
     const char *dir = store_dir ? store_dir : b->store_path;
     if (!dir) return wb_err_set(e, WB_EUSAGE, "the model needs the store it was trained with (--store)");
+    /* The recorded path comes from the model file (untrusted): the store found there is used only if
+     * its fingerprint is the one recorded beside it, so a file without one names no store to open. */
+    if (!store_dir && !b->fingerprint)
+        return wb_err_at(e, WB_ECORRUPT, b->path, 0, -1,
+                         "the model file records a store path (%s) but no store fingerprint to check it against: "
+                         "give --store DIR",
+                         dir);
     wb_store_close(b->store); /* a store left by a failed earlier call */
     b->store = NULL;
     int rc = wb_store_open(&b->store, dir, e);
@@ -223,14 +261,19 @@ int wb_bundle_attach_store(wb_bundle *b, const char *store_dir, wb_err *e) {
         b->store = NULL;
         return rc;
     }
-    for (size_t k = 0; k < b->ninputs && !rc; k++) { /* every input's words, all in the one store */
-        size_t V = wb_vocab_size(b->vocabs[k]);
-        int64_t *rows = malloc(V * sizeof *rows);
-        if (!rows) return wb_err_set(e, WB_ENOMEM, "out of memory");
-        rc = wb_vocab_rows(b->vocabs[k], b->store, rows, NULL, e);
-        if (!rc) rc = wb_model_attach_input(b->model, k, b->store, rows, e);
-        free(rows);
+    size_t nrows = 0;
+    for (size_t k = 0; k < b->ninputs; k++) nrows += wb_vocab_size(b->vocabs[k]);
+    int64_t *rows = malloc((nrows ? nrows : 1) * sizeof *rows);
+    if (!rows) return wb_err_set(e, WB_ENOMEM, "out of memory");
+    for (size_t k = 0, at = 0; k < b->ninputs && !rc; k++) { /* every input's words, all in the one store */
+        rc = wb_vocab_rows(b->vocabs[k], b->store, rows + at, NULL, e);
+        if (!rc) rc = wb_model_attach_input(b->model, k, b->store, rows + at, e);
+        at += wb_vocab_size(b->vocabs[k]);
     }
+    /* one read-ahead of every input's rows (a second would stop the first),
+     * read in while the caller reads its input */
+    if (!rc) rc = wb_store_prefetch(b->store, nrows, rows, e);
+    free(rows);
     return rc;
 }
 
@@ -453,4 +496,113 @@ void wb_labelled_inputs(const wb_bundle *b, const wb_labelled *l, wb_inputs *in)
     in->ninputs = b->ninputs;
     for (size_t k = 0; k < b->ninputs; k++) in->X[k] = (wb_ids){.data = l->Xk[k], .n = l->n, .T = wb_model_cfg_T(c, k), .width = 4};
     in->feat = l->feat, in->nfeat = c->nfeat;
+}
+
+/* ---- finishing a training run ------------------------------------------------ */
+
+/* 1 when files a and b hold the same vocabularies of text inputs 1.. */
+static int same_input_vocabs(const wb_model_file *a, const wb_model_file *b) {
+    for (size_t k = 1; k < WB_MAX_INPUTS; k++)
+        if (a->input_vocab_len[k] != b->input_vocab_len[k] ||
+            (a->input_vocab_len[k] && memcmp(a->input_vocab[k], b->input_vocab[k], a->input_vocab_len[k])))
+            return 0;
+    return 1;
+}
+
+int wb_bundle_finish(wb_model *m, const wb_dataset *ds, const wb_dataset_opts *dso, const wb_train_opts *to,
+                     const wb_train_result *res, int tune, float *th, double *f1, wb_err *e) {
+    if (th) *th = 0.5f;
+    if (f1) *f1 = 0;
+    const wb_model_cfg *c = wb_model_cfg_get(m);
+    if (tune && c->task == WB_TASK_MULTICLASS)
+        return wb_err_set(e, WB_EUSAGE, "a multiclass model predicts its best label: it has no threshold to tune");
+    wb_model *nm = NULL;
+    wb_model_file f;
+    void *blob = NULL;
+    uint32_t *val = NULL;
+    float *probs = NULL;
+    wb_kv s;
+    wb_kv_init(&s);
+    char *meta = NULL;
+    int rc = wb_model_load_ex(&nm, to->out_path, to->batch, to->max_memory, &f, &blob, e);
+    /* The file is read back by path, so another process may have replaced
+     * it meanwhile (two trainings writing the same -o): only this
+     * training's own file is finished, anything else is an error.  Its
+     * META starts with this training's (a --resume with nothing left to
+     * train finds the file an earlier run already finished). */
+    const wb_model_file *own = to->file;
+    if (!rc && own &&
+        (strncmp(f.meta, own->meta, strlen(own->meta)) || f.vocab_len != own->vocab_len ||
+         (f.vocab_len && memcmp(f.vocab, own->vocab, f.vocab_len)) || f.fingerprint != own->fingerprint ||
+         !same_input_vocabs(&f, own)))
+        rc = wb_err_at(e, WB_ECORRUPT, to->out_path, 0, -1,
+                       "is no longer the model this training saved (another process replaced it?)");
+    if (!rc && !wb_model_ready(nm)) rc = wb_model_adopt_store(nm, m, e);
+    if (rc) goto done;
+    const char *base = own ? own->meta : f.meta; /* what an earlier finish added is written anew */
+    wb_kv_append(&s, base, strlen(base));
+    char v[160];
+    for (size_t i = 0; i < res->epochs_run && res->history; i++) {
+        const wb_epoch *h = &res->history[i];
+        int n = snprintf(v, sizeof v, "%zu,%.9g,%.9g", h->epoch, h->loss, h->acc);
+        if (h->has_val) snprintf(v + n, sizeof v - (size_t)n, ",%.9g,%.9g", h->val_loss, h->val_acc);
+        wb_kv_puts(&s, "history", v);
+    }
+    wb_kv_putf(&s, "saved_epoch", "%zu", to->restore_best && res->best_epoch ? res->best_epoch : res->epochs_run);
+    uint64_t key;
+    wb_err ke;
+    if (dso && wb_dataset_key(dso, &key, &ke) == 0) {
+        wb_kv_puts(&s, "data", dso->train_path);
+        snprintf(v, sizeof v, "%016" PRIx64, key);
+        wb_kv_puts(&s, "data_key", v);
+    }
+    if (tune) {
+        size_t nval;
+        val = wb_split_indices(ds, WB_DS_VALID, &nval);
+        if (!val && nval == 0) val = wb_split_indices(ds, WB_DS_TEST, &nval);
+        if (nval == SIZE_MAX) {
+            rc = wb_err_set(e, WB_ENOMEM, "out of memory");
+            goto done;
+        }
+        if (!nval) {
+            rc = wb_err_set(e, WB_EUSAGE, "tuning the threshold needs validation examples (--valid FILE, or a test split)");
+            goto done;
+        }
+        const size_t *loff;
+        const uint32_t *lids;
+        wb_dataset_labels(ds, &loff, &lids);
+        probs = malloc(nval * c->C * sizeof *probs);
+        if (!probs) {
+            rc = wb_err_set(e, WB_ENOMEM, "out of memory");
+            goto done;
+        }
+        wb_metrics met;
+        float t;
+        double best;
+        wb_inputs in;
+        wb_inputs_of_dataset(&in, ds);
+        if ((rc = wb_eval_inputs(nm, &in, loff, lids, val, nval, to->batch, 1, 0.5f, &met, probs, e)) ||
+            (rc = wb_threshold_tune(c->task, c->C, probs, loff, lids, val, nval, &t, &best, e)))
+            goto done;
+        snprintf(v, sizeof v, "%.9g", (double)t);
+        wb_kv_puts(&s, "threshold", v);
+        snprintf(v, sizeof v, "%.9g", best);
+        wb_kv_puts(&s, "threshold_f1", v);
+        if (th) *th = t;
+        if (f1) *f1 = best;
+    }
+    if (!(meta = wb_kv_take(&s, NULL))) {
+        rc = wb_err_set(e, WB_ENOMEM, "out of memory");
+        goto done;
+    }
+    wb_model_file out = {.meta = meta, .vocab = f.vocab, .vocab_len = f.vocab_len, .fingerprint = f.fingerprint,
+                         .embed_vectors = to->file ? to->file->embed_vectors : 0};
+    memcpy(out.input_vocab, f.input_vocab, sizeof out.input_vocab);
+    memcpy(out.input_vocab_len, f.input_vocab_len, sizeof out.input_vocab_len);
+    rc = wb_model_save(nm, to->out_path, &out, e);
+done:
+    wb_model_destroy(nm);
+    wb_kv_free(&s);
+    free(blob), free(val), free(probs), free(meta);
+    return rc;
 }

@@ -56,7 +56,8 @@ int wb_emb_alloc(wb_emb *t, wb_err *e) {
     t->slot = malloc(V * sizeof *t->slot);
     t->stamp = calloc(V, sizeof *t->stamp);
     t->local = malloc(V * sizeof *t->local);
-    if (!t->row || !t->slot || !t->stamp || !t->local)
+    t->zrow = calloc(t->E ? t->E : 1, sizeof *t->zrow);
+    if (!t->row || !t->slot || !t->stamp || !t->local || !t->zrow)
         return wb_err_set(e, WB_ENOMEM, "out of memory for the embedding table (%zu ids)", V);
     for (size_t i = 0; i < V; i++) t->row[i] = -1, t->slot[i] = -1;
     return 0;
@@ -91,8 +92,10 @@ void wb_emb_free(wb_emb *t) {
     for (size_t i = 0; i < t->nochunk; i++) free(t->ochunk[i]);
     free(t->ochunk);
     free(t->oid);
-    t->row = NULL, t->slot = NULL, t->stamp = NULL, t->local = NULL, t->embedded = NULL;
-    t->ochunk = NULL, t->oid = NULL, t->nochunk = t->ochunk_cap = t->orows = 0;
+    free(t->olast);
+    free(t->zrow);
+    t->row = NULL, t->slot = NULL, t->stamp = NULL, t->local = NULL, t->embedded = NULL, t->zrow = NULL;
+    t->ochunk = NULL, t->oid = NULL, t->olast = NULL, t->nochunk = t->ochunk_cap = t->orows = 0;
 }
 
 int wb_emb_needs_store(const wb_emb *t) { return t->mode != WB_EMB_LEARNED; }
@@ -187,23 +190,29 @@ void wb_emb_adopt(wb_emb *dst, const wb_emb *src) {
 /* ---- overlay ---------------------------------------------------------------- */
 
 float *wb_emb_ovl_row(const wb_emb *t, int32_t slot) {
-    return t->ochunk[(size_t)slot / OVL_CHUNK_ROWS] + ((size_t)slot % OVL_CHUNK_ROWS) * t->orow_floats;
+    size_t s = (size_t)slot;
+    return t->ochunk[s >> t->oshift] + (s & (((size_t)1 << t->oshift) - 1)) * t->orow_floats;
 }
 
-int32_t wb_emb_ovl_get(wb_emb *t, int32_t id, const float *init) {
+int32_t wb_emb_ovl_get(wb_emb *t, int32_t id, const float *init, uint64_t last) {
     if (t->slot[id] >= 0) return t->slot[id];
-    if (t->orows == t->nochunk * OVL_CHUNK_ROWS) {
+    if (!t->nochunk) t->oshift = wb_ovl_chunk_shift(t->orow_floats);
+    size_t crows = (size_t)1 << t->oshift;
+    if (t->orows == t->nochunk * crows) {
         if (t->nochunk == t->ochunk_cap) {
             size_t cap = t->ochunk_cap ? t->ochunk_cap * 2 : 16;
             float **nc = realloc(t->ochunk, cap * sizeof *nc);
             if (!nc) return -1;
             t->ochunk = nc;
-            int32_t *no = realloc(t->oid, cap * OVL_CHUNK_ROWS * sizeof *no);
+            int32_t *no = realloc(t->oid, cap * crows * sizeof *no);
             if (!no) return -1;
             t->oid = no;
+            uint64_t *nl = realloc(t->olast, cap * crows * sizeof *nl);
+            if (!nl) return -1;
+            t->olast = nl;
             t->ochunk_cap = cap;
         }
-        float *ch = malloc(OVL_CHUNK_ROWS * t->orow_floats * sizeof(float));
+        float *ch = malloc(crows * t->orow_floats * sizeof(float));
         if (!ch) return -1;
         t->ochunk[t->nochunk++] = ch;
     }
@@ -213,7 +222,38 @@ int32_t wb_emb_ovl_get(wb_emb *t, int32_t id, const float *init) {
     memset(r + t->E, 0, t->nstate * t->E * sizeof(float));
     t->slot[id] = s;
     t->oid[s] = id;
+    t->olast[s] = last;
     return s;
+}
+
+/* The catch-up of slot s through step `to`: 1 with its coefficients when
+ * Adam catches up (not lazy) and the row lags, else 0. */
+static int ovl_lag(const wb_emb *t, const wb_optim *o, const wb_catchup *cu, int32_t s, uint64_t to, wb_catchup_coef *k) {
+    if (o->kind != WB_OPT_ADAM || o->adam == WB_ADAM_LAZY || t->nstate != 2) return 0;
+    return wb_catchup_coef_get(cu, o, t->olast[s], to, k);
+}
+
+void wb_emb_ovl_value(const wb_emb *t, const wb_optim *o, const wb_catchup *cu, int32_t s, float *out) {
+    const float *w = wb_emb_ovl_row(t, s);
+    size_t E = t->E;
+    wb_catchup_coef k;
+    if (ovl_lag(t, o, cu, s, o->t, &k)) wb_catchup_weights(&k, out, w, w + E, w + 2 * E, E);
+    else memcpy(out, w, E * sizeof *out);
+}
+
+/* Catch slot s up through step `to` in place. */
+static void ovl_catchup_to(const wb_emb *t, const wb_optim *o, const wb_catchup *cu, int32_t s, uint64_t to) {
+    float *w = wb_emb_ovl_row(t, s);
+    size_t E = t->E;
+    wb_catchup_coef k;
+    if (!ovl_lag(t, o, cu, s, to, &k)) return;
+    wb_catchup_weights(&k, w, w, w + E, w + 2 * E, E);
+    wb_catchup_moments(&k, w + E, w + 2 * E, E);
+    t->olast[s] = to;
+}
+
+void wb_emb_ovl_catchup(const wb_emb *t, const wb_optim *o, const wb_catchup *cu, int32_t s) {
+    ovl_catchup_to(t, o, cu, s, o->t);
 }
 
 /* ---- a minibatch's rows ----------------------------------------------------------- */
@@ -277,7 +317,7 @@ int wb_emb_gather(wb_emb *t, struct wb_step *s, const int32_t *X, size_t n, wb_r
         int from_store = fixed_value(t, id, fixed);
         if (from_store) srows[ns] = (uint32_t)t->row[id], sdst[ns++] = j;
         if (tr && t->slot[id] >= 0) {
-            memcpy(tuned, wb_emb_ovl_row(t, t->slot[id]), E * sizeof(float));
+            wb_emb_ovl_value(t, &s->m->opt, &s->m->cu, t->slot[id], tuned);
             if (t->mode != WB_EMB_MULTICHANNEL) /* the store value is not needed */
                 if (from_store) ns--;
         } else if (tr && t->mode == WB_EMB_LEARNED) {
@@ -335,36 +375,52 @@ double wb_emb_sqnorm(const wb_emb *t, const wb_rows *r) {
     return sq;
 }
 
-int wb_emb_touch(wb_emb *t, const wb_rows *r, wb_err *e) {
+int wb_emb_touch(wb_emb *t, const wb_rows *r, uint64_t last, wb_err *e) {
     if (!r->dU) return 0;
     size_t off = t->Ei - t->E;
     for (size_t j = 0; j < r->N; j++) {
         int32_t id = r->ids[j];
         if (t->slot[id] >= 0 || !wb_emb_trainable(t, id)) continue;
-        if (wb_emb_ovl_get(t, id, r->U + j * t->Ei + off) < 0)
+        if (wb_emb_ovl_get(t, id, r->U + j * t->Ei + off, last) < 0)
             return wb_err_set(e, WB_ENOMEM, "out of memory for the embedding overlay");
     }
     return 0;
 }
 
-void wb_emb_update_rows(const wb_emb *t, const wb_optim *o, const wb_rows *r, size_t lo, size_t hi) {
+/* The step of slot s with gradient g: first the idle steps it missed
+ * (through o->t - 1), then step o->t. */
+static void ovl_step(const wb_emb *t, const wb_optim *o, const wb_catchup *cu, int32_t s, const float *g) {
+    float *w = wb_emb_ovl_row(t, s);
+    ovl_catchup_to(t, o, cu, s, o->t - 1);
+    wb_optim_update(o, w, g, w + t->E, t->E);
+    t->olast[s] = o->t;
+}
+
+void wb_emb_update_rows(const wb_emb *t, const wb_optim *o, const wb_catchup *cu, const wb_rows *r, size_t lo, size_t hi) {
     if (!r->dU) return;
-    size_t E = t->E;
     for (size_t j = lo; j < hi; j++) {
         int32_t id = r->ids[j];
-        if (!wb_emb_trainable(t, id)) continue;
-        float *w = wb_emb_ovl_row(t, t->slot[id]);
-        wb_optim_update(o, w, r->dU + j * E, w + E, E);
+        if (wb_emb_trainable(t, id)) ovl_step(t, o, cu, t->slot[id], r->dU + j * t->E);
     }
 }
 
-int wb_emb_update(wb_emb *t, wb_optim *o, const wb_rows *r, wb_err *e) {
-    int rc = wb_emb_touch(t, r, e);
-    if (!rc) wb_emb_update_rows(t, o, r, 0, r->N);
-    return rc;
+void wb_emb_update_idle(const wb_emb *t, const wb_optim *o, const wb_catchup *cu, size_t lo, size_t hi) {
+    if (hi > t->orows) hi = t->orows;
+    for (size_t s = lo; s < hi; s++) {
+        int32_t id = t->oid[s];
+        if (t->stamp[id] != t->now) ovl_step(t, o, cu, (int32_t)s, t->zrow);
+    }
 }
 
-int wb_emb_merge(wb_emb *t, wb_arena *a, wb_rows *const *lanes, size_t n, wb_rows *u, int32_t **map, wb_err *e) {
+int wb_emb_update(wb_emb *t, wb_optim *o, const wb_catchup *cu, const wb_rows *r, wb_err *e) {
+    int rc = wb_emb_touch(t, r, o->t - 1, e);
+    if (rc) return rc;
+    wb_emb_update_rows(t, o, cu, r, 0, r->N);
+    if (o->kind == WB_OPT_ADAM && o->adam == WB_ADAM_DENSE) wb_emb_update_idle(t, o, cu, 0, t->orows);
+    return 0;
+}
+
+int wb_emb_merge(wb_emb *t, wb_arena *a, wb_rows *const *lanes, size_t n, wb_rows *u, int32_t **map, uint64_t last, wb_err *e) {
     size_t E = t->E, Ei = t->Ei, off = Ei - E, tot = 0;
     int grad = 0;
     memset(u, 0, sizeof *u);
@@ -383,7 +439,7 @@ int wb_emb_merge(wb_emb *t, wb_arena *a, wb_rows *const *lanes, size_t n, wb_row
             if (ln.stamp[id] != now) {
                 ln.stamp[id] = now, ln.local[id] = (int32_t)N, u->ids[N++] = id;
                 /* first touch of a trainable row: its slot, from this lane's value */
-                if (r->dU && t->slot[id] < 0 && wb_emb_trainable(t, id) && wb_emb_ovl_get(t, id, r->U + j * Ei + off) < 0)
+                if (r->dU && t->slot[id] < 0 && wb_emb_trainable(t, id) && wb_emb_ovl_get(t, id, r->U + j * Ei + off, last) < 0)
                     return wb_err_set(e, WB_ENOMEM, "out of memory for the embedding overlay");
             }
             map[k][j] = ln.local[id];
@@ -413,11 +469,10 @@ void wb_rows_reduce(wb_rows *u, wb_rows *const *lanes, int32_t *const *map, size
 
 /* ---- single rows --------------------------------------------------------------- */
 
-int wb_emb_get_row(wb_emb *t, int32_t id, float *out, wb_err *e) {
+int wb_emb_get_row(wb_emb *t, const wb_optim *o, const wb_catchup *cu, int32_t id, float *out, wb_err *e) {
     if (id < 0 || (size_t)id >= t->V) return wb_err_set(e, WB_EUSAGE, "id %d out of range", id);
-    size_t E = t->E;
     if (t->slot[id] >= 0) {
-        memcpy(out, wb_emb_ovl_row(t, t->slot[id]), E * sizeof *out);
+        wb_emb_ovl_value(t, o, cu, t->slot[id], out);
         return 0;
     }
     if (wb_emb_trainable(t, id) && t->mode == WB_EMB_LEARNED) {
@@ -431,11 +486,12 @@ int wb_emb_get_row(wb_emb *t, int32_t id, float *out, wb_err *e) {
     return 0;
 }
 
-int wb_emb_set_row(wb_emb *t, int32_t id, const float *v, wb_err *e) {
+int wb_emb_set_row(wb_emb *t, const wb_optim *o, const wb_catchup *cu, int32_t id, const float *v, wb_err *e) {
     if (id <= 0 || (size_t)id >= t->V) return wb_err_set(e, WB_EUSAGE, "id %d: not a settable row", id);
     if (!wb_emb_trainable(t, id)) return wb_err_set(e, WB_EUSAGE, "row %d is not trainable with these embeddings", id);
-    int32_t s = wb_emb_ovl_get(t, id, v);
+    int32_t s = wb_emb_ovl_get(t, id, v, o->t);
     if (s < 0) return wb_err_set(e, WB_ENOMEM, "out of memory for the embedding overlay");
+    wb_emb_ovl_catchup(t, o, cu, s); /* the moments, as dense Adam's would be now */
     memcpy(wb_emb_ovl_row(t, s), v, t->E * sizeof *v);
     return 0;
 }

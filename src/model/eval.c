@@ -226,9 +226,14 @@ int wb_eval_inputs(wb_model *m, const wb_inputs *in, const size_t *loff, const u
                 int pred = pr[0] >= threshold, truth = la < lb && lids[la] == 1;
                 all &= pred == truth;
                 tp += pred && truth, fp += pred && !truth, fn += !pred && truth;
-                ntrue += truth;
                 correct += all;
-                hits += all;
+                /* the top-1 of the two labels (1 - p, p), ties to label 0;
+                 * every example has one true label, so R@1 = P@1 (issue 10:
+                 * R@1 was hits / positives, 1.49 on the quick-start) */
+                float two[2] = {1.0f - pr[0], pr[0]};
+                wb_topk(two, 2, 1, top);
+                hits += unknown == 0 && (top[0] == 1) == truth;
+                ntrue += 1;
                 continue;
             }
             for (size_t q = la; q < lb; q++) {
@@ -323,7 +328,7 @@ int wb_auc(wb_task task, size_t C, const float *probs, const size_t *loff, const
         return wb_err_set(e, WB_ENOMEM, "out of memory");
     }
     for (size_t j = 0; j < n; j++)
-        for (size_t q = loff[idx[j]]; q < loff[idx[j] + 1]; q++) {
+        for (size_t q = loff[idx ? idx[j] : j]; q < loff[(idx ? idx[j] : j) + 1]; q++) {
             uint32_t l = lids[q];
             if (task == WB_TASK_BINARY) truth[j] |= l == 1;
             else if (l < C) truth[j * C + l] = 1;

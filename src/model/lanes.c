@@ -161,10 +161,14 @@ static void reduce_update(void *ctx, size_t k, size_t nl) {
     for (size_t i = 0; i < g->nparts; i++) {
         wb_part *p = &g->part[i];
         wb_rows *u = &S->u[i];
-        if (!p->has_emb || !u->dU) continue;
+        if (!p->has_emb) continue;
         size_t rlo = u->N * k / nl, rhi = u->N * (k + 1) / nl;
-        if (S->reduce) wb_rows_reduce(u, S->lr[i], S->map[i], S->n, p->emb.E, rlo, rhi);
-        if (S->update) wb_emb_update_rows(&p->emb, &m->opt, u, rlo, rhi);
+        if (S->reduce && u->dU) wb_rows_reduce(u, S->lr[i], S->map[i], S->n, p->emb.E, rlo, rhi);
+        if (S->update && u->dU) wb_emb_update_rows(&p->emb, &m->opt, &m->cu, u, rlo, rhi);
+        if (S->update && m->opt.kind == WB_OPT_ADAM && m->opt.adam == WB_ADAM_DENSE) {
+            size_t n = p->emb.orows; /* idle rows too, a slice each */
+            wb_emb_update_idle(&p->emb, &m->opt, &m->cu, n * k / nl, n * (k + 1) / nl);
+        }
     }
 }
 
@@ -198,7 +202,7 @@ int wb_lanes_train_step(wb_model *m, const wb_batch *bt, const int32_t *y, const
         S.map[i] = wb_arena_alloc(m->arena, S.n * sizeof *S.map[i]);
         if (!S.lr[i] || !S.map[i]) return wb_err_set(e, WB_ENOMEM, "out of memory in the step arena");
         for (size_t k = 0; k < S.n; k++) S.lr[i][k] = &m->lane[k].s.rows[i];
-        int rc = wb_emb_merge(&g->part[i].emb, m->arena, S.lr[i], S.n, &S.u[i], S.map[i], e);
+        int rc = wb_emb_merge(&g->part[i].emb, m->arena, S.lr[i], S.n, &S.u[i], S.map[i], m->opt.t, e);
         if (rc) return rc;
     }
     S.reduce = 1, S.update = m->opt.clipnorm <= 0;

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "model/model_int.h"
+#include "wordbench/eval.h"
 #include "wordbench/nn.h"
 
 /* ---- names ------------------------------------------------------------- */
@@ -407,6 +408,7 @@ void wb_model_destroy(wb_model *m) {
         if (p->ops->destroy) p->ops->destroy(p);
     }
     wb_lanes_free(m);
+    wb_catchup_free(&m->cu);
     free(m->cw);
     free(m->block);
     wb_arena_destroy(m->arena);
@@ -613,7 +615,7 @@ static int backward_update(wb_model *m, wb_step *s, wb_err *e) {
     for (size_t i = 0; i < g->nts; i++) wb_optim_update(&m->opt, g->ts[i]->w, wb_grad(s, g->ts[i]), g->ts[i]->s, g->ts[i]->n);
     wb_head_maxnorm(&g->head);
     for (size_t i = 0; !rc && i < g->nparts; i++)
-        if (g->part[i].has_emb) rc = wb_emb_update(&g->part[i].emb, &m->opt, &s->rows[i], e);
+        if (g->part[i].has_emb) rc = wb_emb_update(&g->part[i].emb, &m->opt, &m->cu, &s->rows[i], e);
     return rc;
 }
 
@@ -655,6 +657,21 @@ static int step_begin(wb_model *m, wb_step *s, const wb_batch *b, int train, wb_
     return 0;
 }
 
+void wb_model_catchup_ready(wb_model *m) {
+    /* out of memory: the catch-up computes what it needs (same bits) */
+    (void)wb_catchup_reserve(&m->cu, &m->opt, m->opt.t + 2);
+}
+
+/* s->prob from the logits s->z (softmax rows or sigmoids). */
+static void probs_of(const wb_model *m, wb_step *s) {
+    size_t B = s->B, C = m->c.C;
+    memcpy(s->prob, s->z, B * C * sizeof(float));
+    if (m->c.task == WB_TASK_MULTICLASS)
+        for (size_t b = 0; b < B; b++) wb_softmax_row(s->prob + b * C, C);
+    else
+        wb_sigmoid(s->prob, B * C);
+}
+
 int wb_model_train_step(wb_model *m, const int32_t *X, size_t B, const int32_t *y, const float *t,
                         const float *cw, wb_rng *rng, float *loss, size_t *correct, wb_err *e) {
     wb_batch b = {.B = B, .X = {X}};
@@ -665,6 +682,7 @@ int wb_model_train_batch(wb_model *m, const wb_batch *bt, const int32_t *y, cons
                          wb_rng *rng, float *loss, size_t *correct, wb_err *e) {
     int rc = check_batch(m, bt->B, y, t, 1, e);
     if (rc) return rc;
+    wb_model_catchup_ready(m);
     if (m->nlanes > 1 && bt->B > 1) {
         if ((rc = check_inputs(m, bt, e))) return rc;
         return wb_lanes_train_step(m, bt, y, t, cw, rng, loss, correct, e);
@@ -690,6 +708,7 @@ int wb_model_predict_batch(wb_model *m, const wb_batch *bt, const int32_t *y, co
     size_t B = bt->B;
     int rc = check_batch(m, B, y, t, 0, e);
     if (rc) return rc;
+    wb_model_catchup_ready(m);
     wb_step s;
     if ((rc = step_begin(m, &s, bt, 0, NULL, e))) return rc;
     rc = wb_step_forward(m, &s, e);
@@ -699,11 +718,7 @@ int wb_model_predict_batch(wb_model *m, const wb_batch *bt, const int32_t *y, co
         float l = wb_step_loss(m, &s, y, t, cw, 0);
         if (loss) *loss = l;
     } else {
-        memcpy(s.prob, s.z, B * C * sizeof(float));
-        if (m->c.task == WB_TASK_MULTICLASS)
-            for (size_t b = 0; b < B; b++) wb_softmax_row(s.prob + b * C, C);
-        else
-            wb_sigmoid(s.prob, B * C);
+        probs_of(m, &s);
         if (loss) *loss = NAN;
     }
     memcpy(prob, s.prob, B * C * sizeof(float));
@@ -732,6 +747,78 @@ int wb_model_windows_batch(wb_model *m, const wb_batch *bt, float *feat, int32_t
     return 0;
 }
 
+/* A part's contributions by its windows: column j's out·g goes to the
+ * window that column comes from. */
+static int explain_windows(wb_part *p, wb_step *s, const float *out, const float *g, size_t ld, wb_span_fn fn,
+                           void *ctx, wb_err *e) {
+    int32_t *start, *len;
+    WB_ALLOC(s, start, p->W);
+    WB_ALLOC(s, len, p->W);
+    for (size_t b = 0; b < s->B; b++) {
+        p->ops->windows(p, s, b, start, len);
+        for (size_t j = 0; j < p->W; j++) {
+            float v = out[b * ld + j] * g[b * ld + j];
+            if (start[j] >= 0 && v != 0) fn(ctx, b, start[j], len[j], v);
+        }
+    }
+    return 0;
+nomem:
+    return wb_err_set(e, WB_ENOMEM, "out of memory in the step arena");
+}
+
+int wb_model_explain(wb_model *m, const int32_t *X, size_t B, const int32_t *cls, float *prob, wb_span_fn fn,
+                     void *ctx, wb_err *e) {
+    int rc = check_batch(m, B, NULL, NULL, 0, e);
+    if (rc) return rc;
+    size_t C = m->c.C, Ff = m->g.Ff;
+    int bin = m->c.task == WB_TASK_BINARY;
+    if (cls)
+        for (size_t b = 0; b < B; b++)
+            if (cls[b] >= (int32_t)(bin ? 2 : C)) return wb_err_set(e, WB_EUSAGE, "class id %d out of range", cls[b]);
+    if (wb_model_cfg_ninputs(&m->c) > 1 || m->c.nfeat)
+        return wb_err_set(e, WB_EUSAGE, "explanations are for models of one text input: this one reads %zu text inputs and %zu numeric features",
+                          wb_model_cfg_ninputs(&m->c), m->c.nfeat);
+    wb_step s;
+    wb_batch bt = {.B = B, .X = {X}};
+    if ((rc = step_begin(m, &s, &bt, 0, NULL, e))) return rc;
+    rc = wb_step_forward(m, &s, e);
+    if (rc) return rc;
+    probs_of(m, &s);
+    if (prob) memcpy(prob, s.prob, B * C * sizeof *prob);
+    /* d score / d logits: one per example */
+    memset(s.dz, 0, B * C * sizeof *s.dz);
+    for (size_t b = 0; b < B; b++) {
+        int32_t c = cls ? cls[b] : -1;
+        const float *p = s.prob + b * C;
+        if (bin) {
+            if (c < 0) c = p[0] > 1.0f - p[0];
+            s.dz[b] = c ? 1.0f : -1.0f;
+        } else {
+            if (c < 0) {
+                uint32_t t;
+                wb_topk(p, C, 1, &t);
+                c = (int32_t)t;
+            }
+            s.dz[b * C + (size_t)c] = 1.0f;
+        }
+    }
+    float *dmerged;
+    WB_ALLOC(&s, dmerged, B * Ff);
+    memset(dmerged, 0, B * Ff * sizeof *dmerged);
+    s.grad = wb_arena_calloc(s.arena, m->nparam * sizeof *s.grad); /* scratch: weight gradients are not wanted */
+    if (!s.grad) goto nomem;
+    if ((rc = wb_head_backward(&m->g.head, &s, dmerged, e))) return rc;
+    for (size_t i = 0; i < m->g.nparts; i++) {
+        wb_part *p = &m->g.part[i];
+        rc = (p->ops->explain ? p->ops->explain : explain_windows)(p, &s, s.merged + p->col, dmerged + p->col, Ff, fn,
+                                                                   ctx, e);
+        if (rc) return rc;
+    }
+    return 0;
+nomem:
+    return wb_err_set(e, WB_ENOMEM, "out of memory in the step arena");
+}
+
 size_t wb_model_features(const wb_model *m) { return m->g.Ff; }
 
 void wb_model_mem_get(const wb_model *m, wb_model_mem *o) {
@@ -741,7 +828,7 @@ void wb_model_mem_get(const wb_model *m, wb_model_mem *o) {
         const wb_emb *t = &m->g.part[i].emb;
         if (!m->g.part[i].has_emb) continue;
         o->overlay_rows += t->orows;
-        o->overlay_bytes += (uint64_t)t->nochunk * OVL_CHUNK_ROWS * t->orow_floats * sizeof(float);
+        o->overlay_bytes += ((uint64_t)t->nochunk << t->oshift) * t->orow_floats * sizeof(float);
         o->embedded_bytes += (uint64_t)t->n_emb * t->E * sizeof(float);
     }
     size_t cap = wb_arena_capacity(m->arena), peak = wb_arena_peak(m->arena);
@@ -765,20 +852,28 @@ const char *wb_model_tensor(wb_model *m, size_t i, float **w, float **g, size_t 
     return t->name;
 }
 
-int wb_model_get_row(wb_model *m, int32_t id, float *out, wb_err *e) { return wb_emb_get_row(table0(m), id, out, e); }
+int wb_model_get_row(wb_model *m, int32_t id, float *out, wb_err *e) {
+    wb_model_catchup_ready(m);
+    return wb_emb_get_row(table0(m), &m->opt, &m->cu, id, out, e);
+}
 
-int wb_model_set_row(wb_model *m, int32_t id, const float *v, wb_err *e) { return wb_emb_set_row(table0(m), id, v, e); }
+int wb_model_set_row(wb_model *m, int32_t id, const float *v, wb_err *e) {
+    wb_model_catchup_ready(m);
+    return wb_emb_set_row(table0(m), &m->opt, &m->cu, id, v, e);
+}
 
 int wb_model_get_input_row(wb_model *m, size_t k, int32_t id, float *out, wb_err *e) {
     wb_part *p = text_part(m, k);
     if (!p) return wb_err_set(e, WB_EUSAGE, "text input %zu: the model has %zu", k + 1, wb_model_cfg_ninputs(&m->c));
-    return wb_emb_get_row(&p->emb, id, out, e);
+    wb_model_catchup_ready(m);
+    return wb_emb_get_row(&p->emb, &m->opt, &m->cu, id, out, e);
 }
 
 int wb_model_set_input_row(wb_model *m, size_t k, int32_t id, const float *v, wb_err *e) {
     wb_part *p = text_part(m, k);
     if (!p) return wb_err_set(e, WB_EUSAGE, "text input %zu: the model has %zu", k + 1, wb_model_cfg_ninputs(&m->c));
-    return wb_emb_set_row(&p->emb, id, v, e);
+    wb_model_catchup_ready(m);
+    return wb_emb_set_row(&p->emb, &m->opt, &m->cu, id, v, e);
 }
 
 const double *wb_model_feature_stats(const wb_model *m, const double **std) {

@@ -60,7 +60,18 @@
 #define WB_HEAD_TENSORS (2 * WB_MAX_HIDDEN + 2) /* hidden + output kernels and biases */
 #define WB_MAX_PARTS (WB_MAX_INPUTS + 1)  /* parts per model: the text inputs, the features */
 #define WB_MAX_TENSORS (WB_MAX_PARTS * WB_PART_TENSORS + WB_HEAD_TENSORS)
-#define OVL_CHUNK_ROWS 1024u             /* overlay rows per chunk */
+#define OVL_CHUNK_ROWS 1024u             /* overlay rows per chunk, at most */
+#define OVL_CHUNK_BYTES (1u << 20)       /* and bytes per chunk, at most (one row at least) */
+
+/* log2 of the overlay rows per chunk for rows of orow_floats floats: 1024
+ * rows while they fit in OVL_CHUNK_BYTES, fewer for wide rows (one row of a
+ * dim-65536 table with Adam's two slots is 768 KiB; 1024 of them, reserved
+ * for the first fine-tuned row, were 768 MiB). */
+static inline unsigned wb_ovl_chunk_shift(size_t orow_floats) {
+    unsigned s = 10; /* OVL_CHUNK_ROWS */
+    while (s && ((size_t)1 << s) * orow_floats * sizeof(float) > OVL_CHUNK_BYTES) s--;
+    return s;
+}
 
 /* One dense tensor of the parameter block.  off is its offset among the
  * weights (and among the gradients: grad + off); w, g and s point into the
@@ -112,10 +123,13 @@ typedef struct wb_emb {
     int attached;            /* a store or embedded rows are attached */
     float *embedded;         /* (n_emb, E) frozen rows from a model file */
     size_t n_emb;
-    float **ochunk;          /* overlay chunks of OVL_CHUNK_ROWS rows */
+    float **ochunk;          /* overlay chunks of 2^oshift rows */
     size_t nochunk, ochunk_cap;
+    unsigned oshift;         /* wb_ovl_chunk_shift(orow_floats), set with the first chunk */
     size_t orows;            /* overlay rows in use */
-    int32_t *oid;            /* (ochunk_cap·OVL_CHUNK_ROWS) id of each slot */
+    int32_t *oid;            /* (ochunk_cap·2^oshift) id of each slot */
+    uint64_t *olast;         /* (same) the step each slot's optimizer state is current through */
+    float *zrow;             /* (E) zeros: the gradient of an idle row (--adam dense) */
     size_t orow_floats;      /* floats per overlay row: (1 + nstate)·E */
 } wb_emb;
 
@@ -161,29 +175,40 @@ void wb_rows_scatter(wb_rows *r, const float *dx, size_t per, size_t ld, size_t 
 double wb_emb_sqnorm(const wb_emb *t, const wb_rows *r);
 /* The optimizer step of the trainable rows of r (after wb_optim_begin):
  * wb_emb_touch, then wb_emb_update_rows over all of r. */
-int wb_emb_update(wb_emb *t, wb_optim *o, const wb_rows *r, wb_err *e);
+int wb_emb_update(wb_emb *t, wb_optim *o, const wb_catchup *cu, const wb_rows *r, wb_err *e);
 /* Overlay slots for the trainable rows of r that have none, initialised
  * from r->U (the tuned half).  0 or WB_ENOMEM. */
-int wb_emb_touch(wb_emb *t, const wb_rows *r, wb_err *e);
+int wb_emb_touch(wb_emb *t, const wb_rows *r, uint64_t last, wb_err *e);
 /* The optimizer step of the trainable rows [lo, hi) of r, whose slots
- * exist: rows of disjoint ranges may be updated from several threads. */
-void wb_emb_update_rows(const wb_emb *t, const wb_optim *o, const wb_rows *r, size_t lo, size_t hi);
+ * exist (after wb_optim_begin): Adam's catch-up of a row that lags
+ * (optim.h), the update, the row's last step = o->t.  Rows of disjoint
+ * ranges may be updated from several threads.  cu may be NULL. */
+void wb_emb_update_rows(const wb_emb *t, const wb_optim *o, const wb_catchup *cu, const wb_rows *r, size_t lo, size_t hi);
+/* --adam dense: the step of the overlay slots [lo, hi) whose id is not in
+ * the step's rows (the table's stamps), with a zero gradient. */
+void wb_emb_update_idle(const wb_emb *t, const wb_optim *o, const wb_catchup *cu, size_t lo, size_t hi);
+/* The value of slot s caught up through step o->t (optim.h) into out (E). */
+void wb_emb_ovl_value(const wb_emb *t, const wb_optim *o, const wb_catchup *cu, int32_t s, float *out);
+/* Catch slot s up through step o->t in place (weights and moments). */
+void wb_emb_ovl_catchup(const wb_emb *t, const wb_optim *o, const wb_catchup *cu, int32_t s);
 /* The rows of a step split in n lanes, as one: u gets the distinct ids of
  * lanes[0..n) in lane order (and, with rows that carry a gradient, a
  * zeroed dU (u->N, E)); map[k][j] is the index in u of row j of lane k
  * (arena a).  New trainable rows get their overlay slot (from the first
  * lane's U).  Uses the table's own stamps: call after every lane has
  * gathered.  0 or WB_ENOMEM. */
-int wb_emb_merge(wb_emb *t, wb_arena *a, wb_rows *const *lanes, size_t n, wb_rows *u, int32_t **map, wb_err *e);
+int wb_emb_merge(wb_emb *t, wb_arena *a, wb_rows *const *lanes, size_t n, wb_rows *u, int32_t **map, uint64_t last, wb_err *e);
 /* u->dU[i] = Σ_k lanes[k]->dU[j] over (k, j) with map[k][j] = i, summed in
  * lane order, for the rows i in [lo, hi) of u (ranges from several threads
  * are disjoint, and the sum does not depend on them). */
 void wb_rows_reduce(wb_rows *u, wb_rows *const *lanes, int32_t *const *map, size_t n, size_t E, size_t lo, size_t hi);
-int wb_emb_get_row(wb_emb *t, int32_t id, float *out, wb_err *e);
-int wb_emb_set_row(wb_emb *t, int32_t id, const float *v, wb_err *e);
-/* Slot of id, created with `init` as its weights on first touch; -1 when
- * out of memory. */
-int32_t wb_emb_ovl_get(wb_emb *t, int32_t id, const float *init);
+/* The current value of a row (an overlay row caught up through o->t). */
+int wb_emb_get_row(wb_emb *t, const wb_optim *o, const wb_catchup *cu, int32_t id, float *out, wb_err *e);
+/* Set a trainable row (its moments caught up first). */
+int wb_emb_set_row(wb_emb *t, const wb_optim *o, const wb_catchup *cu, int32_t id, const float *v, wb_err *e);
+/* Slot of id, created with `init` as its weights, zero optimizer state
+ * current through step `last`, on first touch; -1 when out of memory. */
+int32_t wb_emb_ovl_get(wb_emb *t, int32_t id, const float *init, uint64_t last);
 float *wb_emb_ovl_row(const wb_emb *t, int32_t slot);
 /* Variance of the resolved rows: the scale of oov random rows. */
 void wb_emb_oov_scale(wb_emb *t);
@@ -232,6 +257,15 @@ typedef struct wb_part_ops {
      * (start -1: no single window, e.g. a whole sequence). */
     void (*windows)(const wb_part *p, const wb_step *s, size_t b, int32_t *start, int32_t *len);
     /* Optional (NULL when the kind has none): */
+    /* explain (model.h, wb_model_explain) for kinds whose output columns
+     * do not each come from one window: after a forward pass without
+     * dropout, with out the part's output (B rows at stride ld) and g the
+     * gradient of each example's explained score with respect to it, report
+     * every token span's contribution through fn (a span may come several
+     * times: the scores add).  NULL: the contributions out·g of the columns,
+     * each given to its window (the `windows` operation). */
+    int (*explain)(wb_part *p, wb_step *s, const float *out, const float *g, size_t ld, wb_span_fn fn, void *ctx,
+                   wb_err *e);
     /* learn from the n training rows idx of X (n_all, T) before training
      * (the bag-of-words n-gram table); sets p->D.  0 or an error. */
     int (*fit)(wb_part *p, const wb_ids *X, const uint32_t *idx, size_t n, wb_err *e);
@@ -346,6 +380,7 @@ uint64_t wb_graph_bytes(const wb_graph *g, size_t nstate, size_t max_batch);
 struct wb_model {
     wb_model_cfg c;          /* configuration (checked) */
     wb_optim opt;            /* optimizer settings and step count */
+    wb_catchup cu;           /* Adam's catch-up tables (optim.h) */
     size_t nstate;           /* optimizer floats per parameter */
     size_t Bmax;             /* largest minibatch */
     wb_graph g;              /* parts, head, tensors (pointing into block) */
@@ -390,6 +425,10 @@ int wb_step_forward(wb_model *m, wb_step *s, wb_err *e);
 float wb_step_loss(const wb_model *m, wb_step *s, const int32_t *y, const float *t, const float *cw, int weighted);
 size_t wb_step_correct(const wb_model *m, const wb_step *s, const int32_t *y, const float *t);
 int wb_step_backward(wb_model *m, wb_step *s, wb_err *e);
+
+/* Adam's catch-up tables through the next step (model.c; call where no
+ * other thread reads them: before a step, a prediction, a save). */
+void wb_model_catchup_ready(wb_model *m);
 
 /* ---- the split step (lanes.c) ---------------------------------------------- */
 /* wb_model_train_step over m->nlanes lanes (B > 1, checks done). */

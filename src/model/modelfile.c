@@ -33,6 +33,7 @@
 #define TAG_EMBD TAG('E', 'M', 'B', 'D')
 #define TAG_TRST TAG('T', 'R', 'S', 'T')
 #define TAG_CLWT TAG('C', 'L', 'W', 'T')
+#define TAG_OLST TAG('O', 'L', 'S', 'T')
 #define TAG_BOWT TAG('B', 'O', 'W', 'T')
 #define TAG_FEAT TAG('F', 'E', 'A', 'T')
 static const char model_magic[8] = {'W', 'B', 'M', 'O', 'D', 'E', 'L', 0};
@@ -83,6 +84,7 @@ static char *conf_text(const wb_model *m, size_t *len) {
     if (c->bow == WB_BOW_TFIDF) wb_kv_puts(&k, "bow", "tfidf");
     if (c->ngrams) wb_kv_putf(&k, "ngrams", "%zu", c->ngrams);
     if (c->D) wb_kv_putf(&k, "D", "%zu", c->D);
+    if (o->kind == WB_OPT_ADAM && o->adam != WB_ADAM_LAZY) wb_kv_puts(&k, "adam", wb_adam_mode_name(o->adam));
     /* several text inputs (input k >= 1: V_<k+1>, T_<k+1>), column names,
      * numeric features (format version 3) */
     size_t nt = wb_model_cfg_ninputs(c);
@@ -201,6 +203,12 @@ static int conf_parse(const char *s, size_t len, wb_model_cfg *c, wb_optim *o) {
     }
     if (!conf_u64(s, len, "ngrams", &u)) c->ngrams = u > 99 ? 99 : (size_t)u;
     if (!conf_u64(s, len, "D", &u)) c->D = u > (uint64_t)INT32_MAX + 1 ? (size_t)INT32_MAX + 1 : (size_t)u;
+    /* absent: lazy, the only rule of the files written before the key */
+    o->adam = WB_ADAM_LAZY;
+    if (!conf_get(s, len, "adam", v, sizeof v)) {
+        if ((x = wb_adam_mode_parse(v)) < 0) return -1;
+        o->adam = (wb_adam_mode)x;
+    }
     /* version 3: every value clamped just past its limit, so that the
      * check refuses it by name instead of a wrapped size slipping through */
     if (!conf_u64(s, len, "inputs", &u)) c->ntext = u > WB_MAX_INPUTS ? WB_MAX_INPUTS + 1 : (size_t)u;
@@ -234,17 +242,35 @@ static void section(wb_awriter *w, uint32_t tag, uint32_t part, uint64_t len) {
     wb_aw_u64(w, len);
 }
 
-/* The overlay rows of a table (with their optimizer state when asked). */
-static void save_overlay(wb_awriter *w, const wb_emb *t, uint32_t part, int with_state) {
+/* The overlay rows of a table.  With their optimizer state (a checkpoint)
+ * as they are, and the step each is current through (OLST), so that a
+ * resumed run catches them up as the uninterrupted one; without, each row
+ * caught up through the last step (Adam's catch-up, optim.h): the weights
+ * dense Adam would have.  0 or WB_ENOMEM. */
+static int save_overlay(wb_awriter *w, const wb_model *m, const wb_emb *t, uint32_t part, int with_state) {
     size_t rowf = with_state ? t->orow_floats : t->E;
+    float *buf = with_state ? NULL : malloc(t->E * sizeof *buf);
+    if (!with_state && !buf) return WB_ENOMEM;
     section(w, TAG_OVLY, part, 16 + t->orows * (4 + rowf * sizeof(float)));
     wb_aw_u64(w, t->orows);
     wb_aw_u32(w, with_state ? 1 : 0);
     wb_aw_u32(w, 0);
     for (size_t s = 0; s < t->orows; s++) {
         wb_aw_u32(w, (uint32_t)t->oid[s]);
-        wb_aw_write(w, wb_emb_ovl_row(t, (int32_t)s), rowf * sizeof(float));
+        if (with_state) {
+            wb_aw_write(w, wb_emb_ovl_row(t, (int32_t)s), rowf * sizeof(float));
+        } else {
+            wb_emb_ovl_value(t, &m->opt, &m->cu, (int32_t)s, buf);
+            wb_aw_write(w, buf, rowf * sizeof(float));
+        }
     }
+    free(buf);
+    if (with_state) {
+        section(w, TAG_OLST, part, 8 + t->orows * 8);
+        wb_aw_u64(w, t->orows);
+        for (size_t s = 0; s < t->orows; s++) wb_aw_u64(w, t->olast[s]);
+    }
+    return 0;
 }
 
 /* The frozen rows of every id the store resolves.  0 or WB_ENOMEM. */
@@ -270,6 +296,7 @@ static int save_embedded(wb_awriter *w, const wb_emb *t, uint32_t part) {
 }
 
 int wb_model_save(wb_model *m, const char *path, const wb_model_file *f, wb_err *e) {
+    wb_model_catchup_ready(m);
     size_t clen = 0;
     char *conf = conf_text(m, &clen);
     if (!conf) return wb_err_set(e, WB_ENOMEM, "out of memory");
@@ -312,7 +339,10 @@ int wb_model_save(wb_model *m, const char *path, const wb_model_file *f, wb_err 
     for (size_t i = 0; i < g->nparts; i++)
         if (g->part[i].ops->save) g->part[i].ops->save(&g->part[i], &w, (uint32_t)i);
     for (size_t i = 0; i < g->nparts; i++)
-        if (g->part[i].has_emb) save_overlay(&w, &g->part[i].emb, (uint32_t)i, f->with_optimizer);
+        if (g->part[i].has_emb && save_overlay(&w, m, &g->part[i].emb, (uint32_t)i, f->with_optimizer)) {
+            wb_aw_abort(&w);
+            return wb_err_set(e, WB_ENOMEM, "out of memory");
+        }
     if (m->cw) {
         size_t n = m->c.task == WB_TASK_BINARY ? 2 : m->c.C;
         section(&w, TAG_CLWT, 0, n * sizeof(float));
@@ -346,8 +376,8 @@ typedef struct sections {
     uint64_t conf_len, meta_len, parm_len, opts_len, trst_len, clwt_len;
     const unsigned char *vocab[WB_MAX_PARTS]; /* per text input */
     uint64_t vocab_len[WB_MAX_PARTS];
-    const unsigned char *ovly[WB_MAX_PARTS], *embd[WB_MAX_PARTS];
-    uint64_t ovly_len[WB_MAX_PARTS], embd_len[WB_MAX_PARTS];
+    const unsigned char *ovly[WB_MAX_PARTS], *embd[WB_MAX_PARTS], *olst[WB_MAX_PARTS];
+    uint64_t ovly_len[WB_MAX_PARTS], embd_len[WB_MAX_PARTS], olst_len[WB_MAX_PARTS];
     const unsigned char *other[MAX_OTHER]; /* in file order */
     uint64_t other_len[MAX_OTHER];
     uint32_t other_tag[MAX_OTHER], other_part[MAX_OTHER];
@@ -363,10 +393,11 @@ static int read_sections(const unsigned char *b, size_t len, sections *S, const 
         p += 16;
         if (l > len - 8 - p) return CORRUPT("section at byte %zu runs past the end", p - 16);
         const unsigned char *q = b + p;
-        if (tag == TAG_OVLY || tag == TAG_EMBD || tag == TAG_VOCB) {
+        if (tag == TAG_OVLY || tag == TAG_EMBD || tag == TAG_VOCB || tag == TAG_OLST) {
             if (part >= WB_MAX_PARTS) return CORRUPT("section at byte %zu names part %u", p - 16, part);
             if (tag == TAG_OVLY) S->ovly[part] = q, S->ovly_len[part] = l;
             else if (tag == TAG_EMBD) S->embd[part] = q, S->embd_len[part] = l;
+            else if (tag == TAG_OLST) S->olst[part] = q, S->olst_len[part] = l;
             else S->vocab[part] = q, S->vocab_len[part] = l;
         }
         if (tag == TAG_CONF) S->conf = q, S->conf_len = l;
@@ -388,7 +419,7 @@ static int read_sections(const unsigned char *b, size_t len, sections *S, const 
 
 /* Overlay rows of one table: n rows of (u32 id, row floats).  The section
  * size was checked against n before the table grows. */
-static int load_overlay(wb_emb *t, const unsigned char *sec, uint64_t slen, const char *path, wb_err *e) {
+static int load_overlay(wb_emb *t, uint64_t step, const unsigned char *sec, uint64_t slen, const char *path, wb_err *e) {
     uint64_t n = wb_get64(sec);
     int with_state = wb_get32(sec + 8) == 1;
     size_t rowf = with_state ? t->orow_floats : t->E, rb = 4 + rowf * sizeof(float);
@@ -402,7 +433,7 @@ static int load_overlay(wb_emb *t, const unsigned char *sec, uint64_t slen, cons
             free(zero);
             return CORRUPT("overlay row %llu has a bad id", (unsigned long long)i);
         }
-        int32_t s = wb_emb_ovl_get(t, (int32_t)id, zero);
+        int32_t s = wb_emb_ovl_get(t, (int32_t)id, zero, step);
         if (s < 0) {
             free(zero);
             return wb_err_set(e, WB_ENOMEM, "out of memory");
@@ -516,7 +547,8 @@ int wb_model_load_ex(wb_model **out, const char *path, size_t max_batch, uint64_
     for (size_t i = 0; i < g->nparts; i++) {
         /* overlay rows in chunks, embedded rows: at most what the sections hold */
         uint64_t E = g->part[i].E, orow = (1 + nstate) * E * sizeof(float);
-        if (S.ovly[i]) need += (S.ovly_len[i] / (4 + E * sizeof(float)) + OVL_CHUNK_ROWS) * orow;
+        if (S.ovly[i])
+            need += (S.ovly_len[i] / (4 + E * sizeof(float)) + ((uint64_t)1 << wb_ovl_chunk_shift((1 + nstate) * E))) * orow;
         if (S.embd[i]) need += S.embd_len[i];
     }
     for (size_t i = 0; i < S.nother; i++) need += 4 * S.other_len[i]; /* tables built from the section */
@@ -600,7 +632,23 @@ int wb_model_load_ex(wb_model **out, const char *path, size_t max_batch, uint64_
                 rc = CORRUPT("overlay section too short");
                 goto fail;
             }
-            if ((rc = load_overlay(t, S.ovly[i], S.ovly_len[i], path, e))) goto fail;
+            if ((rc = load_overlay(t, m->opt.t, S.ovly[i], S.ovly_len[i], path, e))) goto fail;
+        }
+        if (S.olst[i]) { /* the step each overlay row is current through (else: the file's step) */
+            uint64_t n = S.olst_len[i] >= 8 ? wb_get64(S.olst[i]) : UINT64_MAX;
+            if (n != t->orows || S.olst_len[i] != 8 + 8 * n) {
+                rc = CORRUPT("overlay steps section of the wrong size");
+                goto fail;
+            }
+            for (uint64_t s = 0; s < n; s++) {
+                uint64_t l = wb_get64(S.olst[i] + 8 + 8 * s);
+                if (l > m->opt.t) {
+                    rc = CORRUPT("overlay row %llu is current through step %llu, after the model's step %llu",
+                                 (unsigned long long)s, (unsigned long long)l, (unsigned long long)m->opt.t);
+                    goto fail;
+                }
+                t->olast[s] = l;
+            }
         }
     }
     if (!S.meta || !S.meta_len || S.meta[S.meta_len - 1]) {
@@ -609,6 +657,7 @@ int wb_model_load_ex(wb_model **out, const char *path, size_t max_batch, uint64_
     }
     of->meta = (const char *)S.meta;
     of->vocab = S.vocab[0], of->vocab_len = S.vocab[0] ? S.vocab_len[0] : 0;
+    of->input_vocab[0] = NULL, of->input_vocab_len[0] = 0; /* input 0's is `vocab` */
     for (size_t k = 1; k < WB_MAX_INPUTS; k++)
         of->input_vocab[k] = S.vocab[k], of->input_vocab_len[k] = S.vocab[k] ? S.vocab_len[k] : 0;
     of->trainer = S.trst, of->trainer_len = S.trst ? S.trst_len : 0;

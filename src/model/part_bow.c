@@ -85,10 +85,13 @@ static long table_find(struct wb_bow_table *t, const uint32_t *g, int add) {
 
 /* The features of one text (T ids) into f (at most T·ngrams entries), in
  * order of appearance with repeats; with add, unseen n-grams join the
- * table.  Returns the count, or -1 (no memory). */
-static long features(const wb_part *p, struct wb_bow_table *t, const int32_t *x, size_t T, int add, uint32_t *f) {
+ * table.  at (may be NULL) gets each feature's token span [at, at + len)
+ * (explain).  Returns the count, or -1 (no memory). */
+static long features(const wb_part *p, struct wb_bow_table *t, const int32_t *x, size_t T, int add, uint32_t *f,
+                     int32_t *at, int32_t *len) {
     size_t nf = 0, run = 0;       /* run: consecutive known words ending here */
     uint32_t hist[WB_MAX_NGRAMS]; /* the last known words, most recent first */
+    size_t hpos[WB_MAX_NGRAMS];   /* their positions */
     uint32_t g[WB_MAX_NGRAMS];
     for (size_t i = 0; i < T; i++) {
         int32_t id = x[i];
@@ -98,15 +101,19 @@ static long features(const wb_part *p, struct wb_bow_table *t, const int32_t *x,
             continue;
         }
         memmove(hist + 1, hist, (WB_MAX_NGRAMS - 1) * sizeof *hist);
-        hist[0] = (uint32_t)id;
+        memmove(hpos + 1, hpos, (WB_MAX_NGRAMS - 1) * sizeof *hpos);
+        hist[0] = (uint32_t)id, hpos[0] = i;
         if (run < WB_MAX_NGRAMS) run++;
+        if (at) at[nf] = (int32_t)i, len[nf] = 1;
         f[nf++] = (uint32_t)id;
         for (size_t n = 2; n <= p->ngrams && n <= run; n++) {
             memset(g, 0, sizeof g);
             for (size_t k = 0; k < n; k++) g[k] = hist[n - 1 - k]; /* in text order */
             long ix = table_find(t, g, add);
             if (ix == -2) return -1;
-            if (ix >= 0) f[nf++] = (uint32_t)(t->V + (size_t)ix);
+            if (ix < 0) continue;
+            if (at) at[nf] = (int32_t)hpos[n - 1], len[nf] = (int32_t)(i - hpos[n - 1] + 1);
+            f[nf++] = (uint32_t)(t->V + (size_t)ix);
         }
     }
     return (long)nf;
@@ -176,7 +183,7 @@ static int bow_forward(wb_part *p, wb_step *s, float *out, size_t ld, wb_err *e)
     size_t nnz = 0;
     for (size_t b = 0; b < B; b++) {
         sv->off[b] = nnz;
-        long nf = features(p, p->bt, X + b * T, T, 0, tmp);
+        long nf = features(p, p->bt, X + b * T, T, 0, tmp, NULL, NULL);
         qsort(tmp, (size_t)nf, sizeof *tmp, cmp_u32);
         double sq = 0;
         size_t first = nnz;
@@ -240,6 +247,49 @@ static void bow_windows(const wb_part *p, const wb_step *s, size_t b, int32_t *s
     for (size_t j = 0; j < p->W; j++) start[j] = -1, len[j] = 0;
 }
 
+/* Explain: feature k of example b adds val_k · (Wrow(fid_k) · g_b) to the
+ * score (weight × count, or × tf-idf); each of its occurrences in the text
+ * gets an equal share. */
+static int bow_explain(wb_part *p, wb_step *s, const float *out, const float *g, size_t ld, wb_span_fn fn, void *ctx,
+                       wb_err *e) {
+    (void)out;
+    size_t B = s->B, T = p->T, C = p->W;
+    const int32_t *X = s->X[p->input];
+    const bow_saved *sv = s->saved[p->idx];
+    const wb_rows *r = &s->rows[p->idx];
+    uint32_t *f, *cnt;
+    int32_t *at, *len;
+    WB_ALLOC(s, f, T * p->ngrams);
+    WB_ALLOC(s, at, T * p->ngrams);
+    WB_ALLOC(s, len, T * p->ngrams);
+    WB_ALLOC(s, cnt, sv->off[B] ? sv->off[B] : 1);
+    memset(cnt, 0, (sv->off[B] ? sv->off[B] : 1) * sizeof *cnt);
+    for (size_t b = 0; b < B; b++) {
+        long nf = features(p, p->bt, X + b * T, T, 0, f, at, len);
+        if (nf < 0) goto nomem;
+        const uint32_t *fid = sv->fid + sv->off[b];
+        size_t nd = sv->off[b + 1] - sv->off[b];
+        for (int pass = 0; pass < 2; pass++)
+            for (long i = 0; i < nf; i++) {
+                const uint32_t *k = bsearch(&f[i], fid, nd, sizeof *fid, cmp_u32); /* fid is sorted */
+                if (!k) continue;
+                size_t q = sv->off[b] + (size_t)(k - fid);
+                if (!pass) {
+                    cnt[q]++;
+                    continue;
+                }
+                const float *u = r->U + (size_t)r->lid[q] * C, *gb = g + b * ld;
+                double v = 0;
+                for (size_t c = 0; c < C; c++) v += (double)u[c] * gb[c];
+                v *= sv->val[q] / (double)cnt[q];
+                if (v != 0) fn(ctx, b, at[i], len[i], (float)v);
+            }
+    }
+    return 0;
+nomem:
+    return wb_err_set(e, WB_ENOMEM, "out of memory in the step arena");
+}
+
 /* ---- fitting and the model file ---------------------------------------------- */
 
 /* The n-gram table and idf from the n training rows idx of X (idx NULL:
@@ -262,7 +312,7 @@ static int bow_fit(wb_part *p, const wb_ids *X, const uint32_t *idx, size_t n, w
                 free(f), free(x), table_free(t);
                 return wb_err_set(e, WB_EUSAGE, "id %d out of the vocabulary (%zu)", bad, p->V);
             }
-        if (features(p, t, x, T, 1, f) < 0) goto nomem;
+        if (features(p, t, x, T, 1, f, NULL, NULL) < 0) goto nomem;
     }
     size_t D = p->V + t->n;
     if (D > INT32_MAX) {
@@ -277,7 +327,7 @@ static int bow_fit(wb_part *p, const wb_ids *X, const uint32_t *idx, size_t n, w
         for (size_t i = 0; i < n; i++) {
             uint32_t r = idx ? idx[i] : (uint32_t)i;
             wb_ids_gather(X, &r, 1, x);
-            long nf = features(p, t, x, T, 0, f);
+            long nf = features(p, t, x, T, 0, f, NULL, NULL);
             for (long k = 0; k < nf; k++)
                 if (last[f[k]] != (uint32_t)i) last[f[k]] = (uint32_t)i, df[f[k]]++;
         }
@@ -365,6 +415,7 @@ const wb_part_ops wb_part_bow = {
     .forward = bow_forward,
     .backward = bow_backward,
     .windows = bow_windows,
+    .explain = bow_explain,
     .fit = bow_fit,
     .save = bow_save,
     .load = bow_load,

@@ -295,9 +295,11 @@ nomem:
     return wb_err_set(e, WB_ENOMEM, "out of memory in the step arena");
 }
 
-/* BPTT of one direction: dout (B, R) at stride ld is d loss / d output. */
+/* BPTT of one direction: dout (B, R) at stride ld is d loss / d output.
+ * dPt (B·T, G·R), when not NULL, gets d loss / d P at every position that
+ * holds a token (explain). */
 static int rnn_dir_backward(const wb_part *p, wb_step *s, wb_rows *rw, size_t d, const rnn_dir *sd, const float *dout,
-                            size_t ld) {
+                            size_t ld, float *dPt) {
     size_t B = s->B, T = p->T, R = p->R, G = p->G, GR = G * R, Ei = p->Ei, E = p->E, N = rw->N;
     const int32_t *X = s->X[p->input];
     wb_tensor *tk = tens(p, d, 0), *tu = tens(p, d, 1), *tb = tens(p, d, 2);
@@ -368,6 +370,7 @@ static int rnn_dir_backward(const wb_part *p, wb_step *s, wb_rows *rw, size_t d,
             }
             float *dp = dP + (size_t)rw->lid[b * T + tp] * GR;
             for (size_t j = 0; j < GR; j++) dp[j] += z[j];
+            if (dPt) memcpy(dPt + (b * T + tp) * GR, z, GR * sizeof *z);
         }
         /* the recurrent product: dUr[GR, R] += dRᵀ[GR, na] · Hp[na, R];
          * dHp[na, R] = dR · Ur (dR = dZ for LSTM) */
@@ -411,7 +414,44 @@ static int rnn_backward(wb_part *p, wb_step *s, const float *out, float *dout, s
     const rnn_saved *sv = s->saved[p->idx];
     if (wb_rows_grad(s->arena, r, p->E)) goto nomem;
     for (size_t d = 0; d < p->ndir; d++)
-        if (rnn_dir_backward(p, s, r, d, &sv->d[d], dout + d * p->R, ld)) goto nomem;
+        if (rnn_dir_backward(p, s, r, d, &sv->d[d], dout + d * p->R, ld, NULL)) goto nomem;
+    return 0;
+nomem:
+    return wb_err_set(e, WB_ENOMEM, "out of memory in the step arena");
+}
+
+/* Explain by gradient × input: per direction, the BPTT of g gives d score
+ * / d P_t at every token; dx_t (Ei) = d P_t · W (W: (G·R, Ei), P = x·Wᵀ + b),
+ * and the token's contribution is x_t · dx_t, summed over directions. */
+static int rnn_explain(wb_part *p, wb_step *s, const float *out, const float *g, size_t ld, wb_span_fn fn, void *ctx,
+                       wb_err *e) {
+    (void)out;
+    size_t B = s->B, T = p->T, GR = p->G * p->R, Ei = p->Ei;
+    const int32_t *X = s->X[p->input];
+    wb_rows *r = &s->rows[p->idx];
+    const rnn_saved *sv = s->saved[p->idx];
+    float *dPt, *dX, *score;
+    WB_ALLOC(s, dPt, B * T * GR);
+    WB_ALLOC(s, dX, B * T * Ei);
+    WB_ALLOC(s, score, B * T);
+    memset(score, 0, B * T * sizeof *score);
+    for (size_t d = 0; d < p->ndir; d++) {
+        memset(dPt, 0, B * T * GR * sizeof *dPt);
+        if (rnn_dir_backward(p, s, r, d, &sv->d[d], g + d * p->R, ld, dPt)) goto nomem;
+        /* dX[BT, Ei] = dPt[BT, GR] · W[GR, Ei] */
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)(B * T), (int)Ei, (int)GR, 1.0f, dPt, (int)GR,
+                    tens(p, d, 0)->w, (int)Ei, 0.0f, dX, (int)Ei);
+        for (size_t i = 0; i < B * T; i++) {
+            if (!X[i]) continue;
+            const float *x = r->U + (size_t)r->lid[i] * Ei, *dx = dX + i * Ei;
+            double v = 0;
+            for (size_t q = 0; q < Ei; q++) v += (double)x[q] * dx[q];
+            score[i] += (float)v;
+        }
+    }
+    for (size_t b = 0; b < B; b++)
+        for (size_t t = 0; t < T; t++)
+            if (X[b * T + t] && score[b * T + t] != 0) fn(ctx, b, (int32_t)t, 1, score[b * T + t]);
     return 0;
 nomem:
     return wb_err_set(e, WB_ENOMEM, "out of memory in the step arena");
@@ -437,4 +477,5 @@ const wb_part_ops wb_part_rnn = {
     .forward = rnn_forward,
     .backward = rnn_backward,
     .windows = rnn_windows,
+    .explain = rnn_explain,
 };

@@ -269,6 +269,7 @@ static int resume_load(wb_model **mp, const wb_train_opts *o, tstate *st, uint64
     diff_f(&w, "l2", oa->l2, ob->l2);
     diff_f(&w, "clipnorm", oa->clipnorm, ob->clipnorm);
     diff_f(&w, "clipvalue", oa->clipvalue, ob->clipvalue);
+    if (oa->kind == WB_OPT_ADAM && oa->adam != ob->adam) diff_add(&w, "adam", wb_adam_mode_name(oa->adam), wb_adam_mode_name(ob->adam));
     if (st->has_opts) {
         diff_u(&w, "batch-size", o->batch, st->batch);
         diff_u(&w, "seed", o->seed, st->seed);

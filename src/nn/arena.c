@@ -3,6 +3,14 @@
  * bump allocation, reset by rewinding.  Leaves out thread safety and
  * per-allocation frees.
  *
+ * All step arenas of a process share one private jemalloc arena, created on
+ * first use and kept: jemalloc 5.3 keeps about 4 KB of metadata for every
+ * arena created and destroyed (arenas.create + arena.<i>.destroy, even with
+ * the index reused), so one jemalloc arena per wb_arena made a process that
+ * creates models again and again (a search, the model fuzzer: 2 GB after
+ * 280,000 inputs) grow without bound.  Chunks still bypass the thread cache
+ * and go back to that arena when a wb_arena is destroyed.
+ *
  * Built with WB_ARENA_LIBC (the Python module, see CMakeLists.txt), the
  * chunks come from libc's aligned_alloc instead: libjemalloc.so.2 cannot be
  * loaded into a running interpreter.  Only where chunks come from changes.
@@ -12,8 +20,8 @@
 #ifndef WB_ARENA_LIBC
 #include <jemalloc/jemalloc.h>
 #endif
+#include <pthread.h>
 #include <stdint.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -27,9 +35,7 @@ typedef struct chunk {
 
 struct wb_arena {
     chunk *head;         /* current chunk (newest) */
-    unsigned ind;        /* jemalloc arena index */
     int flags;           /* mallocx flags */
-    int own;             /* 1: ind is our private arena, destroyed with us */
     size_t total;        /* bytes reserved in all chunks */
     size_t step_used;    /* bytes handed out since the last reset */
     size_t peak;         /* max step_used */
@@ -67,32 +73,27 @@ static chunk *chunk_new(wb_arena *a, size_t cap) {
     return c;
 }
 
-/* Give a private jemalloc arena back (its index is reused by the next
- * arenas.create), so creating and destroying models does not pile up
- * arenas. */
-static void arena_release(unsigned ind) {
-    char name[64];
-    snprintf(name, sizeof name, "arena.%u.destroy", ind);
-    mallctl(name, NULL, NULL, NULL, 0);
+/* mallocx flags for the process's one private jemalloc arena, made on first
+ * use and never destroyed (see the top of this file); 0 (the default arena)
+ * when it cannot be made. */
+static pthread_once_t shared_once = PTHREAD_ONCE_INIT;
+static int shared_flags;
+
+static void shared_init(void) {
+    unsigned ind;
+    size_t sz = sizeof ind;
+    if (mallctl("arenas.create", &ind, &sz, NULL, 0) != 0) return;
+    if (ind < 2000) /* MALLOCX_ARENA shifts ind + 1 left by 20 in an int */
+        shared_flags = (int)MALLOCX_ARENA(ind) | MALLOCX_TCACHE_NONE;
 }
 
 wb_arena *wb_arena_create(size_t initial) {
     wb_arena *a = calloc(1, sizeof *a);
     if (!a) return NULL;
-    size_t sz = sizeof a->ind;
-    a->own = 0;
-    a->flags = 0; /* the default arena unless a private one can be made */
-    if (mallctl("arenas.create", &a->ind, &sz, NULL, 0) == 0) {
-        if (a->ind < 2000) { /* MALLOCX_ARENA shifts ind + 1 left by 20 in an int */
-            a->flags = (int)MALLOCX_ARENA(a->ind) | MALLOCX_TCACHE_NONE;
-            a->own = 1;
-        } else {
-            arena_release(a->ind);
-        }
-    }
+    pthread_once(&shared_once, shared_init);
+    a->flags = shared_flags;
     a->head = chunk_new(a, initial ? initial : (1u << 20));
     if (!a->head) {
-        if (a->own) arena_release(a->ind);
         free(a);
         return NULL;
     }
@@ -102,7 +103,6 @@ wb_arena *wb_arena_create(size_t initial) {
 void wb_arena_destroy(wb_arena *a) {
     if (!a) return;
     for (chunk *c = a->head, *n; c; c = n) n = c->next, dallocx(c, a->flags);
-    if (a->own) arena_release(a->ind);
     free(a);
 }
 

@@ -17,6 +17,7 @@
 #include "wordbench/optim.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 static const char *const optim_names[] = {"adam", "sgd", "rmsprop", "adagrad", "adadelta"};
@@ -46,6 +47,16 @@ int wb_optim_parse(const char *name) {
     if (!name) return -1;
     for (size_t i = 0; i < NKINDS; i++)
         if (strcmp(name, optim_names[i]) == 0) return (int)i;
+    return -1;
+}
+
+static const char *const adam_names[] = {"catchup", "lazy", "dense"};
+
+const char *wb_adam_mode_name(wb_adam_mode mode) { return (unsigned)mode < 3 ? adam_names[mode] : "unknown"; }
+
+int wb_adam_mode_parse(const char *name) {
+    for (int i = 0; name && i < 3; i++)
+        if (strcmp(name, adam_names[i]) == 0) return i;
     return -1;
 }
 
@@ -177,6 +188,141 @@ void wb_optim_update_slice(const wb_optim *o, float *w, const float *g, float *s
     if (hi > n) hi = n;
     if (lo >= hi) return;
     update(o, w + lo, g + lo, state + lo, state + n + lo, hi - lo);
+}
+
+/* ---- Adam's catch-up of idle rows ------------------------------------------ */
+
+#define CU_CHUNK 4096u
+
+void wb_catchup_init(wb_catchup *c) { memset(c, 0, sizeof *c); }
+
+void wb_catchup_free(wb_catchup *c) {
+    free(c->qa);
+    free(c->qd);
+    wb_catchup_init(c);
+}
+
+int wb_catchup_valid(const wb_optim *o) {
+    double b1 = o->beta1, b2 = o->beta2;
+    return o->kind == WB_OPT_ADAM && b1 > 0 && b1 < 1 && b2 > 0 && b2 < 1 && b1 / sqrt(b2) <= 1 - 1e-5;
+}
+
+/* The summands at step u: 1/bc1(u) and sqrt(bc2(u))/bc1(u), in double from
+ * the float betas (as update() forms its bias corrections). */
+static void cu_terms(const wb_catchup *c, uint64_t u, double *fa, double *fd) {
+    double bc1 = 1.0 - pow((double)c->beta1, (double)u), bc2 = 1.0 - pow((double)c->beta2, (double)u);
+    *fa = 1.0 / bc1;
+    *fd = sqrt(bc2) / bc1;
+}
+
+/* Q̃a(u), Q̃d(u) by a direct sum of K terms. */
+static void cu_direct(const wb_catchup *c, uint64_t u, double *qa, double *qd) {
+    double sa = 0, sd = 0, pa = 1, pd = 1, b1 = c->beta1;
+    for (size_t i = 0; i < c->K; i++) {
+        double fa, fd;
+        cu_terms(c, u + i, &fa, &fd);
+        sa += pa * fa, sd += pd * fd;
+        pa *= b1, pd *= c->rho;
+    }
+    *qa = sa, *qd = sd;
+}
+
+/* Set up c for o's betas (no table yet). */
+static void cu_setup(wb_catchup *c, const wb_optim *o) {
+    free(c->qa);
+    free(c->qd);
+    wb_catchup_init(c);
+    c->beta1 = o->beta1, c->beta2 = o->beta2;
+    double b1 = o->beta1, b2 = o->beta2;
+    c->rho = b1 / sqrt(b2);
+    double r = c->rho > b1 ? c->rho : b1;
+    c->K = (size_t)ceil(-60.0 * log(2.0) / log(r)) + 1;
+    /* the first u with β^u < 2^-54 for both betas: 1 - β^u is 1.0 from there */
+    double lim = -54.0 * log(2.0);
+    double u1 = ceil(lim / log(b1)), u2 = ceil(lim / log(b2)), u = u1 > u2 ? u1 : u2;
+    uint64_t chunks = (uint64_t)(u / CU_CHUNK) + 1;
+    c->flat = chunks * CU_CHUNK;
+    cu_direct(c, c->flat + 1, &c->qa_flat, &c->qd_flat);
+}
+
+/* The values of chunk `ch` (steps ch·CHUNK+1 .. (ch+1)·CHUNK) down to step
+ * `lo` of it: qa[u - lo], qd[u - lo] for u in [lo, end] (qa, qd may be NULL
+ * to keep only Q(lo) in *la, *ld). */
+static void cu_chunk(const wb_catchup *c, uint64_t ch, uint64_t lo, double *qa, double *qd, double *la, double *ld) {
+    uint64_t end = (ch + 1) * CU_CHUNK;
+    double a, d;
+    if (end >= c->flat) a = c->qa_flat, d = c->qd_flat;
+    else cu_direct(c, end + 1, &a, &d);
+    double b1 = c->beta1;
+    for (uint64_t u = end; u >= lo; u--) {
+        double fa, fd;
+        cu_terms(c, u, &fa, &fd);
+        a = fa + b1 * a, d = fd + c->rho * d;
+        if (qa) qa[u - lo] = a, qd[u - lo] = d;
+    }
+    *la = a, *ld = d;
+}
+
+int wb_catchup_reserve(wb_catchup *c, const wb_optim *o, uint64_t upto) {
+    if (!wb_catchup_valid(o)) return 0;
+    if (c->beta1 != o->beta1 || c->beta2 != o->beta2 || !c->K) cu_setup(c, o);
+    if (upto > c->flat) upto = c->flat;
+    if (upto <= c->len) return 0;
+    uint64_t need = (upto + CU_CHUNK - 1) / CU_CHUNK * CU_CHUNK;
+    if (need > c->cap) {
+        double *na = realloc(c->qa, need * sizeof *na);
+        if (!na) return -1;
+        c->qa = na;
+        double *nd = realloc(c->qd, need * sizeof *nd);
+        if (!nd) return -1;
+        c->qd = nd;
+        c->cap = need;
+    }
+    for (; c->len < need; c->len += CU_CHUNK) {
+        double la, ld;
+        cu_chunk(c, c->len / CU_CHUNK, c->len + 1, c->qa + c->len, c->qd + c->len, &la, &ld);
+    }
+    return 0;
+}
+
+/* Q̃a(u), Q̃d(u), u >= 1. */
+static void cu_q(const wb_catchup *c, uint64_t u, double *qa, double *qd) {
+    if (u > c->flat) {
+        *qa = c->qa_flat, *qd = c->qd_flat;
+    } else if (u <= c->len) {
+        *qa = c->qa[u - 1], *qd = c->qd[u - 1];
+    } else {
+        cu_chunk(c, (u - 1) / CU_CHUNK, u, NULL, NULL, qa, qd);
+    }
+}
+
+int wb_catchup_coef_get(const wb_catchup *c, const wb_optim *o, uint64_t t0, uint64_t t, wb_catchup_coef *k) {
+    if (t <= t0 || !wb_catchup_valid(o)) return 0;
+    wb_catchup own;
+    if (!c || c->beta1 != o->beta1 || c->beta2 != o->beta2 || !c->K) { /* no table (or a stale one) */
+        wb_catchup_init(&own);
+        cu_setup(&own, o);
+        c = &own;
+    }
+    double n = (double)(t - t0), b1 = c->beta1, b2 = c->beta2, qa0, qd0, qa1, qd1;
+    cu_q(c, t0 + 1, &qa0, &qd0);
+    cu_q(c, t + 1, &qa1, &qd1);
+    double A = b1 * qa0 - pow(b1, n + 1) * qa1, P = c->rho * qd0 - pow(c->rho, n + 1) * qd1;
+    k->step = (float)((double)o->lr * P);
+    k->eps = (float)((double)o->eps * P / A);
+    k->fm = (float)pow(b1, n);
+    k->fv = (float)pow(b2, n);
+    return 1;
+}
+
+void wb_catchup_weights(const wb_catchup_coef *k, float *out, const float *w, const float *m, const float *v, size_t n) {
+    float step = k->step, eps = k->eps;
+    for (size_t i = 0; i < n; i++) out[i] = w[i] - step * (m[i] / (sqrtf(v[i]) + eps));
+}
+
+void wb_catchup_moments(const wb_catchup_coef *k, float *m, float *v, size_t n) {
+    float fm = k->fm, fv = k->fv;
+    for (size_t i = 0; i < n; i++) m[i] *= fm, v[i] *= fv;
 }
 
 void wb_maxnorm_rows(float *W, size_t rows, size_t cols, float c) {

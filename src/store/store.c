@@ -15,6 +15,8 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <lmdb.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,6 +56,8 @@ struct wb_store {
     wb_mdb_sum sum;             /* and what it records */
     const uint8_t *imap;        /* LMDB's map of the index (NULL: unknown) */
     size_t imap_len;            /* its length */
+    int vfd1;                   /* vectors.npy's descriptor + 1 (0: none), for pread prefetches */
+    struct prefetch *pf;        /* the running or finished read-ahead (NULL: none) */
 };
 
 /* ---- keys and meta ------------------------------------------------------ */
@@ -232,7 +236,7 @@ char *wb_path_join(const char *a, const char *b) {
 /* Map one NPY file read-only after checking its header and size.
  * want_ndim 2 for vectors, 1 for norms. */
 static int map_npy(int dfd, const char *dir, const char *name, int want_ndim, wb_npy_info *ni,
-                   void **map, size_t *maplen, uint64_t *fsize, wb_err *err) {
+                   void **map, size_t *maplen, uint64_t *fsize, int *keep_fd, wb_err *err) {
     char *path = wb_path_join(dir, name);
     if (!path) return wb_err_set(err, WB_ENOMEM, "out of memory");
     /* O_NONBLOCK: a store path may come from a model file, and opening a
@@ -289,6 +293,9 @@ static int map_npy(int dfd, const char *dir, const char *name, int want_ndim, wb
         *map = NULL;
         rc = errno;
         wb_err_at(err, rc, path, 0, -1, "cannot map: %s", strerror(rc));
+    } else if (keep_fd) {
+        *keep_fd = fd + 1;
+        fd = -1;
     }
 out:
     if (fd >= 0) close(fd);
@@ -434,7 +441,11 @@ static int read_meta(wb_store *st, wb_err *err) {
 }
 
 /* Release what one open attempt acquired; keep dir. */
+static void prefetch_stop(wb_store *st);
+
 static void store_release(wb_store *st) {
+    prefetch_stop(st);
+    if (st->vfd1) close(st->vfd1 - 1);
     if (st->txn) mdb_txn_abort(st->txn);
     if (st->env) mdb_env_close(st->env);
     if (st->vmap) munmap(st->vmap, st->vmap_len);
@@ -464,8 +475,9 @@ static int open_attempt(wb_store *st, const char *dir, unsigned flags, wb_err *e
         }
         return wb_err_at(err, rc, dir, 0, -1, "cannot open the store: %s", strerror(rc));
     }
-    if ((rc = map_npy(dfd, dir, WB_STORE_VECTORS, 2, &vi, &st->vmap, &st->vmap_len, &st->info.vectors_bytes, err)) ||
-        (rc = map_npy(dfd, dir, WB_STORE_NORMS, 1, &ni, &st->nmap, &st->nmap_len, &st->info.norms_bytes, err)))
+    if ((rc = map_npy(dfd, dir, WB_STORE_VECTORS, 2, &vi, &st->vmap, &st->vmap_len, &st->info.vectors_bytes,
+                      &st->vfd1, err)) ||
+        (rc = map_npy(dfd, dir, WB_STORE_NORMS, 1, &ni, &st->nmap, &st->nmap_len, &st->info.norms_bytes, NULL, err)))
         goto out;
     if ((rc = open_index(st, dfd, flags, err)) || (rc = read_meta(st, err))) {
         if (err && !err->file[0]) snprintf(err->file, sizeof err->file, "%s/%s", dir, WB_STORE_INDEX);
@@ -719,6 +731,152 @@ int wb_store_drop(wb_store *st, uint64_t first, uint64_t n) {
     hi &= ~(page - 1);
     if (hi <= lo) return 0;
     return madvise((void *)lo, hi - lo, MADV_DONTNEED) ? errno : 0;
+}
+
+/* ---- read-ahead ------------------------------------------------------------ */
+
+/* A prefetch: byte ranges of the mapping of vectors.npy (whole pages, file
+ * order) and the threads reading them; thread k takes ranges k, k + nth, ... */
+typedef struct pf_range {
+    uint64_t off, len;
+} pf_range;
+
+struct prefetch;
+typedef struct pf_lane {
+    struct prefetch *pf;
+    size_t k;
+} pf_lane;
+
+struct prefetch {
+    const wb_store *st;
+    wb_prefetch_mode mode;
+    pf_range *r;
+    size_t nr, nth, stride; /* ranges; threads started; threads planned */
+    uint64_t bytes;
+    pid_t owner;            /* the process whose threads these are (a forked child has none) */
+    atomic_int stop;
+    pthread_t th[WB_PREFETCH_THREADS];
+    pf_lane lane[WB_PREFETCH_THREADS];
+};
+
+static int cmp_u64(const void *a, const void *b) {
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* Map one range's pages into the process, waiting for their reads.  Where
+ * MADV_POPULATE_READ is missing (Linux < 5.14), a read of every page. */
+static void pf_populate(uint8_t *p, uint64_t len) {
+#ifdef MADV_POPULATE_READ
+    if (!madvise(p, len, MADV_POPULATE_READ)) return;
+#endif
+    const size_t page = (size_t)sysconf(_SC_PAGESIZE);
+    for (uint64_t o = 0; o < len; o += page) (void)*(volatile const uint8_t *)(p + o);
+}
+
+static void *pf_thread(void *arg) {
+    const pf_lane *ln = arg;
+    struct prefetch *pf = ln->pf;
+    uint8_t *base = (uint8_t *)pf->st->vmap;
+    if (pf->mode == WB_PREFETCH_PREAD) {
+        uint8_t buf[1 << 16];
+        int fd = pf->st->vfd1 - 1;
+        for (size_t i = ln->k; i < pf->nr && !atomic_load_explicit(&pf->stop, memory_order_relaxed); i += pf->stride)
+            for (uint64_t o = 0; o < pf->r[i].len;) {
+                size_t want = pf->r[i].len - o < sizeof buf ? (size_t)(pf->r[i].len - o) : sizeof buf;
+                ssize_t got = pread(fd, buf, want, (off_t)(pf->r[i].off + o));
+                if (got <= 0) break;
+                o += (uint64_t)got;
+            }
+        return NULL;
+    }
+    if (pf->mode == WB_PREFETCH_ADVISE) /* queue every read first: the device sees them all at once */
+        for (size_t i = 0; i < pf->nr && !atomic_load_explicit(&pf->stop, memory_order_relaxed); i++)
+            (void)madvise(base + pf->r[i].off, pf->r[i].len, MADV_WILLNEED);
+    for (size_t i = 0; i < pf->nr && !atomic_load_explicit(&pf->stop, memory_order_relaxed); i++)
+        pf_populate(base + pf->r[i].off, pf->r[i].len);
+    return NULL;
+}
+
+static void prefetch_stop(wb_store *st) {
+    struct prefetch *pf = st->pf;
+    if (!pf) return;
+    atomic_store(&pf->stop, 1);
+    for (size_t k = 0; k < pf->nth && pf->owner == getpid(); k++) pthread_join(pf->th[k], NULL);
+    free(pf->r);
+    free(pf);
+    st->pf = NULL;
+}
+
+uint64_t wb_store_prefetch_wait(wb_store *st) {
+    struct prefetch *pf = st->pf;
+    if (!pf) return 0;
+    for (size_t k = 0; k < pf->nth && pf->owner == getpid(); k++) pthread_join(pf->th[k], NULL);
+    pf->nth = 0;
+    return pf->bytes;
+}
+
+int wb_store_prefetch(wb_store *st, size_t n, const int64_t *rows, wb_err *err) {
+    static const char *const names[] = {"advise", "populate", "pread", "off"};
+    const char *want = getenv("WB_PREFETCH");
+    wb_prefetch_mode mode = WB_PREFETCH_ADVISE;
+    for (int i = 0; want && i < 4; i++)
+        if (!strcmp(want, names[i])) mode = (wb_prefetch_mode)i;
+    return wb_store_prefetch_ex(st, n, rows, mode, err);
+}
+
+int wb_store_prefetch_ex(wb_store *st, size_t n, const int64_t *rows, wb_prefetch_mode mode, wb_err *err) {
+    prefetch_stop(st);
+    if (mode == WB_PREFETCH_PREAD && !st->vfd1) mode = WB_PREFETCH_ADVISE;
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (rows[i] < 0) continue;
+        if ((uint64_t)rows[i] >= st->info.rows)
+            return wb_err_set(err, WB_EUSAGE, "row %" PRId64 " out of range (the store has %" PRIu64 ")", rows[i],
+                              st->info.rows);
+        m++;
+    }
+    if (!m || mode == WB_PREFETCH_OFF || !st->vmap) return 0;
+    struct prefetch *pf = calloc(1, sizeof *pf);
+    uint64_t *sorted = malloc(m * sizeof *sorted);
+    if (pf) pf->r = malloc(m * sizeof *pf->r);
+    if (!pf || !sorted || !pf->r) {
+        if (pf) free(pf->r);
+        free(pf);
+        free(sorted);
+        return wb_err_set(err, WB_ENOMEM, "out of memory");
+    }
+    m = 0;
+    for (size_t i = 0; i < n; i++)
+        if (rows[i] >= 0) sorted[m++] = (uint64_t)rows[i];
+    qsort(sorted, m, sizeof *sorted, cmp_u64);
+    /* Whole pages, file order; ranges that touch or overlap merge. */
+    const uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE), off0 = (uint64_t)(st->vdata - (const uint8_t *)st->vmap);
+    size_t nr = 0;
+    for (size_t i = 0; i < m; i++) {
+        uint64_t lo = (off0 + sorted[i] * st->row_bytes) / page * page;
+        uint64_t hi = (off0 + (sorted[i] + 1) * st->row_bytes + page - 1) / page * page;
+        if (nr && lo <= pf->r[nr - 1].off + pf->r[nr - 1].len) {
+            if (hi > pf->r[nr - 1].off + pf->r[nr - 1].len) pf->r[nr - 1].len = hi - pf->r[nr - 1].off;
+        } else
+            pf->r[nr++] = (pf_range){lo, hi - lo};
+    }
+    free(sorted);
+    pf->st = st, pf->mode = mode, pf->nr = nr, pf->owner = getpid();
+    for (size_t i = 0; i < nr; i++) pf->bytes += pf->r[i].len;
+    pf->stride = mode == WB_PREFETCH_PREAD ? WB_PREFETCH_THREADS : 1;
+    pthread_attr_t at; /* a small stack: a capped address space (ulimit -v) need not find 8 MB for it */
+    int have_at = !pthread_attr_init(&at);
+    if (have_at) (void)pthread_attr_setstacksize(&at, 256 << 10);
+    for (size_t k = 0; k < pf->stride; k++) { /* a thread that cannot start leaves its ranges to demand reads */
+        pf->lane[k] = (pf_lane){pf, k};
+        if (pthread_create(&pf->th[k], have_at ? &at : NULL, pf_thread, &pf->lane[k])) break;
+        pf->nth++;
+    }
+    if (have_at) pthread_attr_destroy(&at);
+    st->pf = pf;
+    if (!pf->nth) prefetch_stop(st); /* no thread: the rows are read on demand */
+    return 0;
 }
 
 /* ---- verification ------------------------------------------------------- */

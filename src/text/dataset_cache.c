@@ -186,6 +186,15 @@ int wb_ds_key(const wb_dataset_opts *o, uint64_t *key, wb_err *err) {
 }
 
 
+int wb_dataset_key(const wb_dataset_opts *o, uint64_t *key, wb_err *err) {
+    *key = 0;
+    if (!o->train_path || !strcmp(o->train_path, "-") || (o->valid_path && !strcmp(o->valid_path, "-")) ||
+        (o->test_path && !strcmp(o->test_path, "-")))
+        return wb_err_set(err, WB_EUSAGE, "a data set read from stdin has no key");
+    return wb_ds_key(o, key, err);
+}
+
+
 /* ---- the cache directory ------------------------------------------------ */
 
 /* "<dir>/<16 hex digits><suffix>" */

@@ -120,6 +120,18 @@ expect_rc 0 "eval multilabel -k 2"
 echo "queen king castle" | "$WB" predict "$T/top.wbm" --threshold 0.5 >"$T/out" 2>"$T/err"
 grep -q '^royalty	' "$T/out" && ok || bad "predict --threshold: $(cat "$T/out" "$T/err")"
 
+# --adam: every mode trains, and the file says which (lazy: no key, as files from before it); a bad value
+# is a usage error
+for am in catchup lazy dense; do
+    run "$WB" train --data "$TX/demo_topics.txt" --test-size 0.25 --seed 3 --store "$T/demo" --model kim --embeddings finetune --epochs 2 --adam "$am" -o "$T/adam.wbm" --json -q
+    expect_rc 0 "train --adam $am"
+    if [ "$am" = lazy ]; then ! grep -aq "^adam " "$T/adam.wbm"; else grep -aq "^adam $am\$" "$T/adam.wbm"; fi &&
+        [ -s "$T/out" ] && ok || bad "--adam $am: the model file's adam key"
+done
+run "$WB" train --data "$TX/demo_topics.txt" --store "$T/demo" --model kim --embeddings finetune --adam eager -o "$T/adam.wbm"
+expect_rc 2 "train --adam eager"
+grep -q "adam" "$T/err" && [ ! -s "$T/out" ] && ok || bad "--adam eager: $(cat "$T/err")"
+
 # a record with more labels than any small fixed buffer: eval must count all 80 (with k = C = 80 every
 # label is predicted, so P@80 = (80 + 1) / (2 * 80) exactly)
 {
@@ -183,6 +195,18 @@ expect_rc 0 "resume kim --widths 3,4"
 run "$WB" train "${TR[@]}" --store "$T/demo" --model kim --epochs 30 --patience 2 --lr 5 -o "$T/es.wbm" --json
 expect_rc 0 "early stopping"
 [ "$(json_get stopped_early)" = True ] || [ "$(json_get stopped_early)" = true ] && ok || bad "no early stop: $(cat "$T/out")"
+
+# ---- the store's read-ahead (WB_PREFETCH) changes no output --------------------------
+for mode in off advise populate pread; do
+    WB_PREFETCH=$mode "$WB" train "${TR[@]}" --store "$T/demo" --model tutorial --embeddings finetune --epochs 2 \
+        --threads 2 --seed 5 -o "$T/pf-$mode.wbm" >/dev/null 2>"$T/err" && ok || bad "train WB_PREFETCH=$mode: $(head -c 400 "$T/err")"
+    WB_PREFETCH=$mode "$WB" predict "$T/pf-$mode.wbm" "$TX/demo_sentiment_test.tsv" >"$T/pf-$mode.out" 2>"$T/err" && ok ||
+        bad "predict WB_PREFETCH=$mode: $(head -c 400 "$T/err")"
+done
+for mode in advise populate pread; do
+    cmp -s "$T/pf-off.wbm" "$T/pf-$mode.wbm" && cmp -s "$T/pf-off.out" "$T/pf-$mode.out" && [ -s "$T/pf-off.out" ] && ok ||
+        bad "WB_PREFETCH=$mode: another model file or other predictions than without read-ahead"
+done
 
 # ---- model files and stores --------------------------------------------------------
 run "$WB" train "${TR[@]}" --store "$T/demo" --model tutorial --embeddings finetune --epochs 3 --embed-vectors -o "$T/emb.wbm"

@@ -37,6 +37,8 @@ EOF
 }
 
 repo=$(cd "$(dirname "$0")/../.." && pwd)
+prog=bench_pressure.sh
+. "$repo/tools/bench/lib.bash"
 store=/work/bench-data/glove2m.store
 build="$repo/build"
 work=/tmp/wb-pressure
@@ -62,7 +64,6 @@ done
 W=$build/wordbench
 EV=$build/wb_evict
 for b in "$W" "$EV"; do [ -x "$b" ] || { echo "bench_pressure.sh: $b not built (cmake --build $build)" >&2; exit 1; }; done
-command -v mdb_dump >/dev/null || { echo "bench_pressure.sh: mdb_dump is needed (lmdb-utils)" >&2; exit 1; }
 mkdir -p "$work"
 files=("$store/vectors.npy" "$store/norms.npy" "$store/index.lmdb/data.mdb")
 store_bytes=0
@@ -71,19 +72,7 @@ limit_kb=$(( (store_bytes + 512 * 1024 * 1024) / 1024 ))
 
 # ---- data -----------------------------------------------------------------------------------------
 if [ ! -s "$work/train.tsv" ]; then
-    mdb_dump -s rows "$store/index.lmdb" | /usr/bin/python3 -c '
-import random, sys
-lines = sys.stdin.buffer.read().split(b"\n")
-vals = lines[lines.index(b"HEADER=END") + 2::2]
-vals = [v for v in vals if v.startswith(b" ")]
-step = max(1, len(vals) // 20000)
-words = [bytes.fromhex(v.strip().decode()) for v in vals[::step][:20000]]
-words = [w for w in words if w.strip() and not any(c in w for c in b" \t\r\n")]
-r = random.Random(1)
-with open(sys.argv[1], "wb") as f:
-    for _ in range(int(sys.argv[2])):
-        f.write(b" ".join(r.choice(words) for _ in range(100)) + b"\t" + (b"pos" if r.random() < 0.5 else b"neg") + b"\n")
-' "$work/train.tsv" "$lines"
+    spread_data "$store" "$work/train.tsv" "$lines"
 fi
 
 # ---- runs -----------------------------------------------------------------------------------------

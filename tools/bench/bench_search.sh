@@ -71,6 +71,7 @@ for r in d["table"]:
     r.pop("train_s"); r.pop("examples_per_s")
 for k in ("run_dir", "log"): d.pop(k)
 if d.get("refit"): d["refit"].pop("model")
+if d.get("compare"): d["compare"].pop("run_dir", None)
 print(json.dumps(d, sort_keys=True))' "$1"; }
 
 spam_vec() {

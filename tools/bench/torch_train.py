@@ -499,6 +499,7 @@ def run_real(a):
            "epochs": a.epochs, "batch_size": B, "seconds": round(train_s, 3),
            "examples_per_s": round(n * a.epochs / train_s, 1),
            "epoch_seconds": [e["seconds"] for e in epochs], "epoch_loss": [e["loss"] for e in epochs],
+           "epoch_test_metric": [e.get("test_metric") for e in epochs],
            "load_seconds": round(load_s, 3), "threads": a.threads, "seed": a.seed}
     out["test_p_at_1" if task == "multilabel" else "test_acc"] = metric
     out["baseline"] = round(baseline(tr.labels, te.labels, task), 5)

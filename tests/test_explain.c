@@ -1,0 +1,415 @@
+/*
+ * test_explain.c — specification of explanations: wb_model_explain (model.h:
+ * the parts' explain operation) and the explain module
+ * (src/experiment/explain.c: texts, tokens, sentences).
+ *
+ * Contains:
+ *   - exactness for heads without hidden layers: for kim, pool, dense and
+ *     bag of words (counts and tf-idf, n-grams), every task and every class,
+ *     the spans' scores plus the output bias add up to the logit the model
+ *     computes (binary class 0: minus the logit; multiclass: differences of
+ *     log-probabilities, which equal differences of logits);
+ *   - gradient × input of recurrent parts (lstm, gru, both directions, last
+ *     state and max pooling, with a hidden layer) against finite
+ *     differences: scaling a word's row by 1 ± h changes the score by the
+ *     sum of that word's token contributions; padding gets nothing;
+ *   - spans inside the sequence, for every kind (charcnn, tutorial with a
+ *     hidden layer too); class ids out of range refused;
+ *   - wb_explain_text on a model trained by the CLI: tokens as the model
+ *     saw them (post and pre truncation), spans ranked and merged, token
+ *     shares adding up to the sum, binary label 0 = label 1 negated;
+ *   - wb_sentences: terminal punctuation with closing quotes, blank lines,
+ *     abbreviations-like dots inside words, white space trimmed.
+ */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "testutil.h"
+#include "wordbench/explain.h"
+#include "wordbench/model.h"
+
+#define NV 12
+#define NB 5
+#define TT 40
+
+static char *g_dir;
+
+static int group_setup(void **state) {
+    (void)state;
+    g_dir = tu_tmpdir();
+    return g_dir ? 0 : -1;
+}
+
+static int group_teardown(void **state) {
+    (void)state;
+    tu_rmrf(g_dir);
+    free(g_dir);
+    return 0;
+}
+
+/* NB examples of TT ids: varied lengths (post-padding), one pre-padded,
+ * an OOV id. */
+static void batch(int32_t *X, unsigned seed) {
+    uint64_t r = seed * 2654435761u + 1;
+    for (size_t i = 0; i < NB * TT; i++) {
+        r = r * 6364136223846793005ull + 1442695040888963407ull;
+        X[i] = (int32_t)(2 + (r >> 33) % (NV - 2));
+    }
+    for (size_t b = 0; b < NB; b++)
+        for (size_t i = TT - b; i < TT; i++) X[b * TT + i] = 0;
+    X[1] = 1;
+    for (size_t i = 0; i < 3; i++) X[3 * TT + i] = 0;
+}
+
+static wb_model *make(wb_model_kind kind, wb_task task, size_t H) {
+    wb_model_cfg c;
+    wb_model_cfg_init(&c, kind);
+    c.task = task, c.C = task == WB_TASK_BINARY ? 1 : 3;
+    c.V = NV, c.E = 4, c.T = TT, c.seed = 5, c.H = H, c.dropout = 0, c.maxnorm = 0;
+    if (kind == WB_MODEL_KIM || kind == WB_MODEL_TUTORIAL) c.F = 3, c.nwidths = 2, c.widths[0] = 2, c.widths[1] = 3;
+    if (kind == WB_MODEL_TUTORIAL) c.nwidths = 1;
+    if (kind == WB_MODEL_LSTM || kind == WB_MODEL_GRU) c.units = 3;
+    if (kind == WB_MODEL_BOW) c.ngrams = 2;
+    if (kind == WB_MODEL_CHARCNN) {
+        static const size_t w[2] = {2, 2};
+        c.F = 3, c.nwidths = 2, c.H = 4, c.T = TT;
+        memcpy(c.widths, w, sizeof w);
+    }
+    wb_optim o;
+    wb_optim_init(&o, WB_OPT_SGD);
+    wb_model *m = NULL;
+    wb_err e;
+    if (wb_model_create(&m, &c, &o, NB, &e)) fail_msg("create: %s", e.msg);
+    return m;
+}
+
+/* Fit (bow), then weights and rows away from zero (bow's start at 0). */
+static void shake(wb_model *m, const int32_t *X) {
+    uint32_t idx[NB] = {0, 1, 2, 3, 4};
+    wb_err e;
+    wb_ids xv = {.data = X, .n = NB, .T = wb_model_cfg_get(m)->T, .width = 4};
+    if (wb_model_fit(m, &xv, idx, NB, &e)) fail_msg("fit: %s", e.msg);
+    for (size_t i = 0; i < wb_model_ntensors(m); i++) {
+        float *w;
+        size_t n;
+        wb_model_tensor(m, i, &w, NULL, &n, NULL, NULL);
+        for (size_t k = 0; k < n; k++) w[k] += 0.3f * sinf((float)(i * 131 + k * 17 + 1));
+    }
+    const wb_model_cfg *mc = wb_model_cfg_get(m);
+    if (mc->kind == WB_MODEL_CHARCNN) return;
+    size_t nid = mc->kind == WB_MODEL_BOW ? mc->D : mc->V, E = mc->kind == WB_MODEL_BOW ? mc->C : mc->E;
+    float r[16];
+    for (size_t id = 1; id < nid; id++) {
+        for (size_t k = 0; k < E; k++) r[k] = 0.5f * sinf((float)(id * 7 + k * 3 + 1));
+        assert_int_equal(wb_model_set_row(m, (int32_t)id, r, &e), 0);
+    }
+}
+
+/* Per example: the sum of the scores, per position: the scores of spans of
+ * one token, and every span checked inside the sequence. */
+typedef struct sums {
+    double sum[NB];
+    double pos[NB * TT];
+    size_t n;
+} sums;
+
+static void add(void *ctx, size_t b, int32_t start, int32_t len, float score) {
+    sums *s = ctx;
+    assert_true(b < NB);
+    assert_true(start >= 0 && len >= 1 && start + len <= TT);
+    s->sum[b] += score;
+    for (int32_t t = start; t < start + len; t++) s->pos[b * TT + (size_t)t] += score / len;
+    s->n++;
+}
+
+static float output_bias(wb_model *m, size_t c) {
+    float *w = NULL;
+    for (size_t i = 0; i < wb_model_ntensors(m); i++) {
+        float *x;
+        const char *nm = wb_model_tensor(m, i, &x, NULL, NULL, NULL, NULL);
+        if (strstr(nm, "bias")) w = x; /* the last bias: the output layer's */
+    }
+    return w[c];
+}
+
+static void explain(wb_model *m, const int32_t *X, const int32_t *cls, float *p, sums *s) {
+    memset(s, 0, sizeof *s);
+    wb_err e;
+    if (wb_model_explain(m, X, NB, cls, p, add, s, &e)) fail_msg("explain: %s", e.msg);
+}
+
+static void check_linear(wb_model_kind kind, wb_task task) {
+    int32_t X[NB * TT];
+    batch(X, (unsigned)kind * 3 + (unsigned)task);
+    wb_model *m = make(kind, task, 0);
+    shake(m, X);
+    size_t C = task == WB_TASK_BINARY ? 1 : 3, L = task == WB_TASK_BINARY ? 2 : 3;
+    float p[NB * 3];
+    sums s[3];
+    for (size_t c = 0; c < L; c++) {
+        int32_t cls[NB];
+        for (size_t b = 0; b < NB; b++) cls[b] = (int32_t)c;
+        explain(m, X, cls, p, &s[c]);
+        assert_true(s[c].n > 0);
+    }
+    for (size_t b = 0; b < NB; b++) {
+        if (task == WB_TASK_MULTICLASS) {
+            for (size_t c = 1; c < C; c++) {
+                double want = log(p[b * C + c]) - log(p[b * C]);
+                double got = (s[c].sum[b] + output_bias(m, c)) - (s[0].sum[b] + output_bias(m, 0));
+                if (fabs(got - want) > 1e-3 * (1 + fabs(want)))
+                    fail_msg("%s multiclass example %zu class %zu: spans %.6g, log-probabilities %.6g",
+                             wb_model_kind_name(kind), b, c, got, want);
+            }
+            continue;
+        }
+        for (size_t c = 0; c < L; c++) {
+            double q = p[b * C + (task == WB_TASK_BINARY ? 0 : c)], z = log(q) - log1p(-q);
+            double bias = output_bias(m, task == WB_TASK_BINARY ? 0 : c);
+            double want = task == WB_TASK_BINARY && c == 0 ? -z : z;
+            double got = s[c].sum[b] + (task == WB_TASK_BINARY && c == 0 ? -bias : bias);
+            if (fabs(got - want) > 1e-3 * (1 + fabs(want)))
+                fail_msg("%s %s example %zu class %zu: spans + bias %.6g, logit %.6g", wb_model_kind_name(kind),
+                         wb_task_name(task), b, c, got, want);
+        }
+    }
+    wb_model_destroy(m);
+}
+
+static void test_linear_heads(void **state) {
+    (void)state;
+    const wb_model_kind kinds[] = {WB_MODEL_KIM, WB_MODEL_POOL, WB_MODEL_DENSE, WB_MODEL_BOW};
+    const wb_task tasks[] = {WB_TASK_BINARY, WB_TASK_MULTICLASS, WB_TASK_MULTILABEL};
+    for (size_t i = 0; i < 4; i++)
+        for (size_t j = 0; j < 3; j++) check_linear(kinds[i], tasks[j]);
+}
+
+/* The score of class 1 (multilabel) of example b: the logit. */
+static double score_of(wb_model *m, const int32_t *X, size_t b) {
+    float p[NB * 3];
+    wb_err e;
+    if (wb_model_predict(m, X, NB, NULL, NULL, NULL, p, NULL, &e)) fail_msg("predict: %s", e.msg);
+    double q = p[b * 3 + 1];
+    return log(q) - log1p(-q);
+}
+
+static wb_model *make_rnn(wb_model_kind kind, int bi, wb_rnn_pool pool, size_t H) {
+    wb_model_cfg c;
+    wb_model_cfg_init(&c, kind);
+    c.task = WB_TASK_MULTILABEL, c.C = 3, c.V = NV, c.E = 4, c.T = TT, c.seed = 5, c.H = H, c.dropout = 0;
+    c.units = 3, c.bidirectional = bi, c.rnn_pool = pool;
+    wb_optim o;
+    wb_optim_init(&o, WB_OPT_SGD);
+    wb_model *m = NULL;
+    wb_err e;
+    if (wb_model_create(&m, &c, &o, NB, &e)) fail_msg("create: %s", e.msg);
+    return m;
+}
+
+/* Scaling word id's row (learned) by 1 ± h moves example b's score by
+ * the sum of that word's token contributions (gradient × input). */
+static void check_fd(wb_model *m, const int32_t *X, const char *name) {
+    int32_t cls[NB] = {1, 1, 1, 1, 1};
+    float p[NB * 3];
+    sums s;
+    explain(m, X, cls, p, &s);
+    wb_err e;
+    size_t checked = 0;
+    for (size_t b = 0; b < NB; b += 2) {
+        for (size_t t = 0; t < TT; t++)
+            if (!X[b * TT + t]) assert_true(s.pos[b * TT + t] == 0); /* padding explains nothing */
+        int32_t id = X[b * TT + 2];
+        if (id < 2) continue;
+        double g = 0;
+        for (size_t t = 0; t < TT; t++)
+            if (X[b * TT + t] == id) g += s.pos[b * TT + t];
+        float r0[4], r[4];
+        assert_int_equal(wb_model_get_row(m, id, r0, &e), 0);
+        const float h = 1e-2f;
+        for (size_t k = 0; k < 4; k++) r[k] = r0[k] * (1 + h);
+        assert_int_equal(wb_model_set_row(m, id, r, &e), 0);
+        double up = score_of(m, X, b);
+        for (size_t k = 0; k < 4; k++) r[k] = r0[k] * (1 - h);
+        assert_int_equal(wb_model_set_row(m, id, r, &e), 0);
+        double down = score_of(m, X, b);
+        assert_int_equal(wb_model_set_row(m, id, r0, &e), 0);
+        double fd = (up - down) / (2 * h);
+        if (fabs(fd - g) > 2e-2 * fmax(fabs(fd), fabs(g)) + 1e-3)
+            fail_msg("%s example %zu word %d: gradient x input %.6g, finite difference %.6g", name, b, id, g, fd);
+        checked++;
+    }
+    assert_true(checked > 0);
+}
+
+static void test_rnn_gradient_times_input(void **state) {
+    (void)state;
+    for (int gru = 0; gru < 2; gru++)
+        for (int bi = 0; bi < 2; bi++)
+            for (int pool = 0; pool < 2; pool++) {
+                wb_model_kind kind = gru ? WB_MODEL_GRU : WB_MODEL_LSTM;
+                size_t H = (size_t)(bi && pool) * 4;
+                wb_model *m = make_rnn(kind, bi, pool ? WB_RNN_MAX : WB_RNN_LAST, H);
+                int32_t X[NB * TT];
+                batch(X, 11 + (unsigned)kind + (unsigned)bi * 2 + (unsigned)pool);
+                shake(m, X);
+                char name[64];
+                snprintf(name, sizeof name, "%s bi %d %s H %zu", wb_model_kind_name(kind), bi, pool ? "max" : "last", H);
+                check_fd(m, X, name);
+                wb_model_destroy(m);
+            }
+}
+
+static void test_every_kind_in_range(void **state) {
+    (void)state;
+    const wb_model_kind kinds[] = {WB_MODEL_TUTORIAL, WB_MODEL_CHARCNN, WB_MODEL_DENSE, WB_MODEL_LSTM};
+    for (size_t i = 0; i < 4; i++) {
+        int32_t X[NB * TT];
+        batch(X, 21 + (unsigned)i);
+        wb_model *m = make(kinds[i], WB_TASK_MULTICLASS, 4);
+        shake(m, X);
+        sums s;
+        explain(m, X, NULL, NULL, &s); /* add() checks every span */
+        assert_true(s.n > 0);
+        int32_t bad[NB] = {0, 0, 3, 0, 0};
+        wb_err e;
+        assert_int_equal(wb_model_explain(m, X, NB, bad, NULL, add, &s, &e), WB_EUSAGE);
+        wb_model_destroy(m);
+    }
+}
+
+/* ---- the explain module on a trained model ---------------------------------- */
+
+static wb_bundle *train(const char *name, const char *extra) {
+    char cmd[2048], *path = tu_path(g_dir, name);
+    snprintf(cmd, sizeof cmd,
+             "%s train -q --data %s/text/demo_sentiment.tsv --maxlen 20 --model kim --embeddings learned --emb-dim 8 "
+             "--filters 6 --widths 2,3 --epochs 4 %s -o %s",
+             WB_CLI, WB_FIXTURES, extra, path);
+    char *err = NULL;
+    if (tu_run(cmd, NULL, &err) != 0) fail_msg("%s: %s", cmd, err ? err : "");
+    free(err);
+    wb_bundle *b;
+    wb_err e;
+    if (wb_bundle_load(&b, path, 1, &e) || wb_bundle_attach_store(b, NULL, &e)) fail_msg("load: %s", e.msg);
+    free(path);
+    return b;
+}
+
+static int tok_is(const wb_explanation *x, size_t i, const char *s) {
+    return x->tokoff[i + 1] - x->tokoff[i] == strlen(s) && !memcmp(x->tok + x->tokoff[i], s, strlen(s));
+}
+
+static void test_explain_text(void **state) {
+    (void)state;
+    wb_bundle *b = train("post.wbm", "");
+    wb_explanation x, y;
+    wb_err e;
+    const char *t = "Puppy of a quuxly good, happy village!";
+    assert_int_equal(wb_explain_text(b, t, strlen(t), 1, 0.5f, &x, &e), 0);
+    assert_int_equal(x.ntok, 7);
+    assert_int_equal(x.total_tokens, 7);
+    assert_int_equal(x.skipped, 0);
+    assert_true(tok_is(&x, 0, "puppy") && tok_is(&x, 4, "good") && tok_is(&x, 6, "village"));
+    assert_int_equal(x.label, 1);
+    assert_true(x.nspans > 0);
+    double tsum = 0;
+    for (size_t i = 0; i < x.ntok; i++) tsum += x.tok_score[i];
+    assert_true(fabs(tsum - x.sum) < 1e-9);
+    for (size_t i = 0; i + 1 < x.nspans; i++) assert_true(x.spans[i].score >= x.spans[i + 1].score);
+    for (size_t i = 0; i < x.nspans; i++) {
+        assert_true(x.spans[i].tok + x.spans[i].ntok <= x.ntok);
+        for (size_t j = 0; j < i; j++) /* merged: each span once */
+            assert_false(x.spans[i].tok == x.spans[j].tok && x.spans[i].ntok == x.spans[j].ntok);
+    }
+    /* kim without hidden layers: the spans + bias are the logit */
+    double z = log(x.prob[0]) - log1p(-x.prob[0]);
+    float *bias = NULL;
+    for (size_t i = 0; i < wb_model_ntensors(b->model); i++) {
+        float *w;
+        if (!strcmp(wb_model_tensor(b->model, i, &w, NULL, NULL, NULL, NULL), "output/bias")) bias = w;
+    }
+    assert_non_null(bias);
+    assert_true(fabs(x.sum + bias[0] - z) < 1e-3 * (1 + fabs(z)));
+    /* label 0: the same spans, negated */
+    assert_int_equal(wb_explain_text(b, t, strlen(t), 0, 0.5f, &y, &e), 0);
+    assert_int_equal(y.nspans, x.nspans);
+    assert_true(fabs(y.sum + x.sum) < 1e-9);
+    assert_true(fabs(y.label_prob - (1 - x.prob[0])) < 1e-6);
+    assert_int_equal(y.predicted, !x.predicted);
+    wb_explanation_free(&y);
+    /* the prediction: label by the threshold */
+    assert_int_equal(wb_explain_text(b, t, strlen(t), -1, 0.5f, &y, &e), 0);
+    assert_int_equal(y.label, x.prob[0] >= 0.5f);
+    assert_true(y.predicted);
+    wb_explanation_free(&y);
+    assert_int_equal(wb_explain_text(b, t, strlen(t), 2, 0.5f, &y, &e), WB_EUSAGE);
+    wb_explanation_free(&x);
+    /* 25 tokens, maxlen 20, truncating post: the first 20 */
+    const char *longt = "a b c d e f g h i j k l m n o p q r s t u v w x y";
+    assert_int_equal(wb_explain_text(b, longt, strlen(longt), -1, 0.5f, &x, &e), 0);
+    assert_int_equal(x.ntok, 20);
+    assert_int_equal(x.total_tokens, 25);
+    assert_int_equal(x.skipped, 0);
+    assert_true(tok_is(&x, 19, "t"));
+    wb_explanation_free(&x);
+    /* empty text */
+    assert_int_equal(wb_explain_text(b, "", 0, -1, 0.5f, &x, &e), 0);
+    assert_int_equal(x.ntok, 0);
+    assert_int_equal(x.nspans, 0);
+    wb_explanation_free(&x);
+    wb_explanation_free(&x);
+    wb_bundle_destroy(b);
+    /* pre padding and truncation: the last 20 tokens, positions shifted */
+    b = train("pre.wbm", "--padding pre --truncating pre");
+    assert_int_equal(wb_explain_text(b, longt, strlen(longt), -1, 0.5f, &x, &e), 0);
+    assert_int_equal(x.ntok, 20);
+    assert_int_equal(x.skipped, 5);
+    assert_true(tok_is(&x, 0, "f") && tok_is(&x, 19, "y"));
+    wb_explanation_free(&x);
+    assert_int_equal(wb_explain_text(b, t, strlen(t), 1, 0.5f, &x, &e), 0);
+    assert_int_equal(x.ntok, 7);
+    assert_true(tok_is(&x, 0, "puppy"));
+    for (size_t i = 0; i < x.nspans; i++) assert_true(x.spans[i].tok + x.spans[i].ntok <= 7);
+    wb_explanation_free(&x);
+    wb_bundle_destroy(b);
+}
+
+static void test_sentences(void **state) {
+    (void)state;
+    wb_range r[16];
+    const char *t = "  First one. Second \"quoted!\" Third?! x.y stays\n"
+                    "wrapped line.\n\n  Paragraph two\nstill two\n \nlast ";
+    size_t n = wb_sentences(t, strlen(t), r, 16);
+    const char *want[] = {"First one.", "Second \"quoted!\"", "Third?!", "x.y stays\nwrapped line.",
+                          "Paragraph two\nstill two", "last"};
+    assert_int_equal(n, 6);
+    for (size_t i = 0; i < n; i++) {
+        size_t l = r[i].end - r[i].start;
+        if (l != strlen(want[i]) || memcmp(t + r[i].start, want[i], l))
+            fail_msg("sentence %zu: '%.*s', want '%s'", i, (int)l, t + r[i].start, want[i]);
+    }
+    assert_int_equal(wb_sentences(t, strlen(t), NULL, 0), 6);
+    assert_int_equal(wb_sentences(" \n\n ", 4, r, 16), 0);
+    assert_int_equal(wb_sentences("no end", 6, r, 1), 1);
+    const char *u = "Done\xE2\x80\x9D. Next \xE2\x80\x98one.\xE2\x80\x99 End";
+    assert_int_equal(wb_sentences(u, strlen(u), r, 16), 3);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_linear_heads),
+        cmocka_unit_test(test_rnn_gradient_times_input),
+        cmocka_unit_test(test_every_kind_in_range),
+        cmocka_unit_test(test_explain_text),
+        cmocka_unit_test(test_sentences),
+    };
+    return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}
