@@ -904,6 +904,9 @@ static int parse_params(cli *c, wb_param **out, size_t *n) {
         const cli_opt *o = find_opt(q->name);
         if (!o || in_list(run_only, q->name))
             rc = cli_usage(c, "--param %s: not a training option (see 'wordbench train --help')", q->name);
+        else if (!strcmp(q->name, "feature-dense"))
+            rc = cli_usage(c, "--param feature-dense: a search trains on text alone; numeric features are for "
+                              "'wordbench train'");
         else if (in_list(not_params, q->name))
             rc = cli_usage(c, "--param %s: this option decides which examples there are and how they are split; it "
                               "takes one value per search",
@@ -943,6 +946,17 @@ static int run_search(cli *c) {
     const char *out = cli_str(c, "output");
     if (!out) return cli_usage(c, "-o RUN_DIR is required");
     if (!cli_str(c, "data")) return cli_usage(c, "--data FILE is required");
+    /* A trial scores a model of one text input (trial.c): several inputs
+     * and numeric features are train's (issue 11), not the search's yet. */
+    const char *tcol = cli_str(c, "text-col"), *mlen = cli_str(c, "maxlen");
+    if (tcol && strchr(tcol, '\n'))
+        return cli_usage(c, "--text-col: a search reads one text column; several text inputs are for 'wordbench train'");
+    if (mlen && strchr(mlen, '='))
+        return cli_usage(c, "--maxlen %s: a search reads one text column (--maxlen N); several text inputs are for "
+                            "'wordbench train'", mlen);
+    if (cli_given(c, "feature-col") || cli_given(c, "feature-dense"))
+        return cli_usage(c, "--%s: a search trains on text alone; numeric features are for 'wordbench train'",
+                         cli_given(c, "feature-col") ? "feature-col" : "feature-dense");
 
     /* The plan's settings. */
     wb_plan_opts po;

@@ -387,7 +387,8 @@ typedef void (*wb_span_fn)(void *ctx, size_t b, int32_t start, int32_t len, floa
  *     n-gram's value × its weight, shared among its occurrences.
  * Columns with no window (a zero feature) report nothing.  Scratch lives in
  * the step arena; the model's gradients are not touched.  Errors as
- * wb_model_predict, WB_EUSAGE (a class out of range). */
+ * wb_model_predict, WB_EUSAGE (a class out of range, or a model of
+ * several text inputs or numeric features: X is one text's ids). */
 int wb_model_explain(wb_model *m, const int32_t *X, size_t B, const int32_t *cls, float *prob, wb_span_fn fn,
                      void *ctx, wb_err *e);
 

@@ -776,7 +776,8 @@ int wb_model_explain(wb_model *m, const int32_t *X, size_t B, const int32_t *cls
         for (size_t b = 0; b < B; b++)
             if (cls[b] >= (int32_t)(bin ? 2 : C)) return wb_err_set(e, WB_EUSAGE, "class id %d out of range", cls[b]);
     if (wb_model_cfg_ninputs(&m->c) > 1 || m->c.nfeat)
-        return wb_err_set(e, WB_EUSAGE, "explanations are for models of one text input: this one reads %zu text inputs and %zu numeric features",
+        return wb_err_set(e, WB_EUSAGE, "explanations are for models of one text input and no features: this one reads "
+                                        "%zu text input(s) and %zu numeric feature(s)",
                           wb_model_cfg_ninputs(&m->c), m->c.nfeat);
     wb_step s;
     wb_batch bt = {.B = B, .X = {X}};

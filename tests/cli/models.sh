@@ -152,6 +152,24 @@ run "$WB" eval "$T/multi.wbm" "$T/fields-test.csv" --json
 run "$WB" predict --json "$T/multi.wbm" "$T/fields-test.csv"
 [ "$rc" -eq 0 ] && [ "$(wc -l <"$T/out")" -eq 40 ] && head -n 1 "$T/out" | grep -q '"line": 2,' && ok ||
     bad "predict subject + body: $(head -c 300 "$T/out" "$T/err")"
+# explain reads one text: a model of several inputs or features is refused up front (exit 2, nothing on stdout)
+for mdl in multi feat; do
+    run "$WB" explain "$T/$mdl.wbm" "$T/fields-test.csv"
+    [ "$rc" -eq 2 ] && [ ! -s "$T/out" ] && grep -q "$mdl.wbm reads .* explain takes models of one text input" "$T/err" &&
+        ok || bad "explain $mdl.wbm: exit $rc $(cat "$T/err")"
+done
+# report evaluates every input and the features; its errors are counted, not explained (threshold 1: the
+# 20 spam records are errors)
+run "$WB" report "$T/multi.wbm" -d "$T/fields-test.csv" --threshold 1 -o "$T/multi.html"
+[ "$rc" -eq 0 ] && grep -q '20 of 40 examples are errors (not listed: explanations are for models of one text input' "$T/multi.html" &&
+    ok || bad "report of subject + body: exit $rc $(cat "$T/err")"
+# the tuned threshold of a model of several inputs: stored, used by eval
+run "$WB" train "${F[@]}" --text-col subject --text-col body --maxlen subject=3,body=8 --feature-col links \
+    --feature-col caps --tune-threshold -o "$T/multit.wbm"
+tuned=$(json_get threshold)
+run "$WB" eval "$T/multit.wbm" "$T/fields-test.csv" --json
+[ "$rc" -eq 0 ] && [ -n "$tuned" ] && [ "$(json_get threshold)" = "$tuned" ] && ge "$(json_get acc)" 0.95 && ok ||
+    bad "subject + body --tune-threshold: threshold '$tuned', eval: $(cat "$T/out" "$T/err")"
 cut -d, -f1,3- "$T/fields-test.csv" >"$T/nosubject.csv"
 run "$WB" eval "$T/multi.wbm" "$T/nosubject.csv"
 [ "$rc" -eq 1 ] && grep -q "nosubject.csv:1: the header has no text column 'subject'" "$T/err" && ok ||
