@@ -40,21 +40,6 @@
 #define NB 5
 #define TT 40
 
-static char *g_dir;
-
-static int group_setup(void **state) {
-    (void)state;
-    g_dir = tu_tmpdir();
-    return g_dir ? 0 : -1;
-}
-
-static int group_teardown(void **state) {
-    (void)state;
-    tu_rmrf(g_dir);
-    free(g_dir);
-    return 0;
-}
-
 /* NB examples of TT ids: varied lengths (post-padding), one pre-padded,
  * an OOV id. */
 static void batch(int32_t *X, unsigned seed) {
@@ -288,7 +273,7 @@ static void test_every_kind_in_range(void **state) {
 /* ---- the explain module on a trained model ---------------------------------- */
 
 static wb_bundle *train(const char *name, const char *extra) {
-    char cmd[2048], *path = tu_path(g_dir, name);
+    char cmd[2048], *path = tu_path(tu_dir, name);
     snprintf(cmd, sizeof cmd,
              "%s train -q --data %s/text/demo_sentiment.tsv --maxlen 20 --model kim --embeddings learned --emb-dim 8 "
              "--filters 6 --widths 2,3 --epochs 4 %s -o %s",
@@ -411,5 +396,5 @@ int main(void) {
         cmocka_unit_test(test_explain_text),
         cmocka_unit_test(test_sentences),
     };
-    return cmocka_run_group_tests(tests, group_setup, group_teardown);
+    return cmocka_run_group_tests(tests, tu_dir_setup, tu_dir_teardown);
 }

@@ -42,21 +42,6 @@
 #define NV 12
 #define NB 5
 
-static char *g_dir;
-
-static int group_setup(void **state) {
-    (void)state;
-    g_dir = tu_tmpdir();
-    return g_dir ? 0 : -1;
-}
-
-static int group_teardown(void **state) {
-    (void)state;
-    tu_rmrf(g_dir);
-    free(g_dir);
-    return 0;
-}
-
 /* A minibatch of B examples of T ids: post-padding of 0..B-1 positions, an
  * OOV id, one example with pre-padding, one empty text. */
 static void batch(size_t T, int32_t *X, int32_t *y, float *t, size_t C, unsigned seed) {
@@ -490,7 +475,7 @@ static void test_multi_roundtrip(void **state) {
     for (int s = 0; s < 3; s++) assert_int_equal(wb_model_train_batch(m, &b, y, NULL, NULL, &rng, NULL, NULL, &e), 0);
     float p[NB * 3], q[NB * 3];
     assert_int_equal(wb_model_predict_batch(m, &b, NULL, NULL, NULL, p, NULL, &e), 0);
-    char *path = tu_path(g_dir, "multi.model");
+    char *path = tu_path(tu_dir, "multi.model");
     wb_model_file f = {.meta = "x 1\n", .vocab = "v0", .vocab_len = 2, .with_optimizer = 1};
     f.input_vocab[1] = "vocab1", f.input_vocab_len[1] = 6;
     assert_int_equal(wb_model_save(m, path, &f, &e), 0);
@@ -502,7 +487,7 @@ static void test_multi_roundtrip(void **state) {
     size_t at = 0;
     while (at + 4 <= n && memcmp(raw + at, "FEAT", 4)) at++;
     assert_true(at + 4 <= n);
-    char *bad = tu_path(g_dir, "multi-bad.model");
+    char *bad = tu_path(tu_dir, "multi-bad.model");
     for (int k = 0; k < 3; k++) {
         unsigned char *b2 = malloc(n);
         memcpy(b2, raw, n);
@@ -714,7 +699,7 @@ static void test_roundtrip(void **state) {
         float cw[3] = {1, 2, 0.5f};
         assert_int_equal(wb_model_set_class_weights(m, cw, 3, &e), 0);
         assert_int_equal(wb_model_predict(m, X, NB, NULL, NULL, NULL, p, NULL, &e), 0);
-        char *path = tu_path(g_dir, "rt.model");
+        char *path = tu_path(tu_dir, "rt.model");
         wb_model_file f = {.meta = "x 1\n", .with_optimizer = 1, .trainer = "T", .trainer_len = 1};
         assert_int_equal(wb_model_save(m, path, &f, &e), 0);
         wb_model *l = NULL;
@@ -764,5 +749,5 @@ int main(void) {
         cmocka_unit_test(test_charcnn_shapes),
         cmocka_unit_test(test_roundtrip),
     };
-    return cmocka_run_group_tests(tests, group_setup, group_teardown);
+    return cmocka_run_group_tests(tests, tu_dir_setup, tu_dir_teardown);
 }

@@ -33,21 +33,6 @@
 #include "wordbench/report.h"
 #include "wordbench/svg.h"
 
-static char *g_dir;
-
-static int group_setup(void **state) {
-    (void)state;
-    g_dir = tu_tmpdir();
-    return g_dir ? 0 : -1;
-}
-
-static int group_teardown(void **state) {
-    (void)state;
-    tu_rmrf(g_dir);
-    free(g_dir);
-    return 0;
-}
-
 static int have(const char *prog) {
     char cmd[256];
     snprintf(cmd, sizeof cmd, "command -v %s >/dev/null 2>&1", prog);
@@ -106,7 +91,7 @@ static size_t count(const char *s, const char *sub) {
 }
 
 static void check_xml(const char *text, const char *name) {
-    char *path = tu_path(g_dir, name), *err = NULL;
+    char *path = tu_path(tu_dir, name), *err = NULL;
     assert_int_equal(tu_write_file(path, text, strlen(text)), 0);
     int rc = xmllint(path, &err);
     if (rc > 0) fail_msg("%s is not well-formed: %s", name, err ? err : "");
@@ -171,7 +156,7 @@ static void test_heatmap(void **state) {
 /* ---- the page ------------------------------------------------------------------ */
 
 static char *train(const char *name, const char *args) {
-    char cmd[2048], *path = tu_path(g_dir, name), *err = NULL;
+    char cmd[2048], *path = tu_path(tu_dir, name), *err = NULL;
     snprintf(cmd, sizeof cmd, "%s train -q %s --embeddings learned --emb-dim 8 --epochs 6 -o %s", WB_CLI, args, path);
     if (tu_run(cmd, NULL, &err) != 0) fail_msg("%s: %s", cmd, err ? err : "");
     free(err);
@@ -237,7 +222,7 @@ static void test_page(void **state) {
         p = end;
     }
     assert_true(k >= 2);
-    g_page = tu_path(g_dir, "page.html");
+    g_page = tu_path(tu_dir, "page.html");
     free(page), free(bin), free(ml);
 }
 
@@ -327,7 +312,7 @@ static int not_blank(const image *img, double *ink, size_t *blue) {
 }
 
 static int screenshot(const char *page, const char *png) {
-    char cmd[2048], *prof = tu_path(g_dir, "chromium-profile");
+    char cmd[2048], *prof = tu_path(tu_dir, "chromium-profile");
     tu_rmrf(prof);
     snprintf(cmd, sizeof cmd,
              "timeout 180 chromium --headless --no-sandbox --disable-gpu --disable-background-networking "
@@ -347,7 +332,7 @@ static void test_screenshot(void **state) {
         skip();
     }
     assert_non_null(g_page);
-    char *png = tu_path(g_dir, "page.png"), *blank = tu_path(g_dir, "blank.html"), *bpng = tu_path(g_dir, "blank.png");
+    char *png = tu_path(tu_dir, "page.png"), *blank = tu_path(tu_dir, "blank.html"), *bpng = tu_path(tu_dir, "blank.png");
     assert_int_equal(screenshot(g_page, png), 0);
     image img = {0};
     assert_int_equal(png_read(png, &img), 0);
@@ -373,7 +358,7 @@ int main(void) {
         cmocka_unit_test(test_xml_text), cmocka_unit_test(test_lines),      cmocka_unit_test(test_heatmap),
         cmocka_unit_test(test_page),     cmocka_unit_test(test_screenshot),
     };
-    int rc = cmocka_run_group_tests(tests, group_setup, group_teardown);
+    int rc = cmocka_run_group_tests(tests, tu_dir_setup, tu_dir_teardown);
     free(g_page);
     return rc;
 }

@@ -56,21 +56,6 @@
 #define SENT_TEST WB_FIXTURES "/text/demo_sentiment_test.tsv"
 #define TOPICS WB_FIXTURES "/text/demo_topics.txt"
 
-static char *g_dir;
-
-static int group_setup(void **state) {
-    (void)state;
-    g_dir = tu_tmpdir();
-    return g_dir ? 0 : -1;
-}
-
-static int group_teardown(void **state) {
-    (void)state;
-    tu_rmrf(g_dir);
-    free(g_dir);
-    return 0;
-}
-
 static wb_param P(const char *text) {
     wb_param p;
     wb_err e;
@@ -224,7 +209,7 @@ static void test_plan_file(void **state) {
     wb_plan a, b;
     wb_err e;
     assert_int_equal(make_plan(&a, 1, 99, 4, 3, 2, specs, 3, &e), 0);
-    char *dir = tu_path(g_dir, "plan");
+    char *dir = tu_path(tu_dir, "plan");
     tu_rmrf(dir);
     assert_int_equal(mkdir(dir, 0777), 0);
     assert_int_equal(wb_plan_load(&b, dir, &e), 2 /* ENOENT */);
@@ -429,7 +414,7 @@ static void append(const char *path, wb_trial_result r, uint64_t id) {
 static void test_log_file(void **state) {
     (void)state;
     wb_plan pl = small_plan();
-    char *path = tu_path(g_dir, "trials.jsonl");
+    char *path = tu_path(tu_dir, "trials.jsonl");
     unlink(path);
     wb_trial_result *res[5] = {0};
     wb_triallog_stats st;
@@ -483,7 +468,7 @@ static void test_log_file(void **state) {
     assert_int_equal(wb_triallog_read(path, &pl, res, &st, &e), WB_EFORMAT);
     wb_triallog_results_free(res, 5);
     /* read_dir: trials.jsonl first, then tasks/ in name order */
-    char *tasks = tu_path(g_dir, "tasks");
+    char *tasks = tu_path(tu_dir, "tasks");
     mkdir(tasks, 0777);
     unlink(path);
     append(path, result(0, 0, 0, 0.1), pl.id);
@@ -491,7 +476,7 @@ static void test_log_file(void **state) {
     append(t1, result(0, 0, 0, 0.2), pl.id);
     append(t2, result(3, 1, 1, 0.3), pl.id);
     memset(&st, 0, sizeof st);
-    assert_int_equal(wb_triallog_read_dir(g_dir, &pl, res, &st, &e), 0);
+    assert_int_equal(wb_triallog_read_dir(tu_dir, &pl, res, &st, &e), 0);
     assert_true(res[0]->metric[WB_MET_ACC] == 0.1 && res[3]->metric[WB_MET_ACC] == 0.3 && st.duplicates == 1);
     wb_triallog_results_free(res, 5);
     free(t1), free(t2), free(tasks), free(path);
@@ -652,7 +637,7 @@ static void test_workers(void **state) {
     wb_err e;
     assert_int_equal(make_plan(&pl, 0, 1, 0, 2, 0, specs, 1, &e), 0); /* 20 trials + refit */
     pl.id = 77;
-    char *path = tu_path(g_dir, "workers.jsonl");
+    char *path = tu_path(tu_dir, "workers.jsonl");
     unlink(path);
     size_t trials[20];
     for (size_t i = 0; i < 20; i++) trials[i] = i;
@@ -788,7 +773,7 @@ static double held_out_loss(wb_dataset *ds, const wb_plan *pl, int *held0) {
 
 static void test_trial_oov(void **state) {
     (void)state;
-    char *path = tu_path(g_dir, "oov.tsv");
+    char *path = tu_path(tu_dir, "oov.tsv");
     FILE *fp = fopen(path, "w");
     for (int i = 0; i < 40; i++) {
         int y = i % 2;
@@ -820,5 +805,5 @@ int main(void) {
         cmocka_unit_test(test_workers),
         cmocka_unit_test(test_trial_run),  cmocka_unit_test(test_trial_oov),
     };
-    return cmocka_run_group_tests(tests, group_setup, group_teardown);
+    return cmocka_run_group_tests(tests, tu_dir_setup, tu_dir_teardown);
 }

@@ -53,21 +53,6 @@ static int32_t *ds_rows(const wb_dataset *ds) {
     return out;
 }
 
-static char *g_dir;
-
-static int group_setup(void **state) {
-    (void)state;
-    g_dir = tu_tmpdir();
-    return g_dir ? 0 : -1;
-}
-
-static int group_teardown(void **state) {
-    (void)state;
-    tu_rmrf(g_dir);
-    free(g_dir);
-    return 0;
-}
-
 static wb_dataset *build(const char *train, const char *valid, const char *test, size_t maxlen) {
     wb_dataset_opts o;
     wb_dataset_opts_init(&o);
@@ -140,7 +125,7 @@ static int files_equal(const char *a, const char *b) {
     return eq;
 }
 
-static char *tmp(const char *name) { return tu_path(g_dir, name); }
+static char *tmp(const char *name) { return tu_path(tu_dir, name); }
 
 /* ---- determinism ---- */
 
@@ -1113,5 +1098,5 @@ int main(void) {
         cmocka_unit_test(test_resume_embedded),
         cmocka_unit_test(test_multi_input),
     };
-    return cmocka_run_group_tests(tests, group_setup, group_teardown);
+    return cmocka_run_group_tests(tests, tu_dir_setup, tu_dir_teardown);
 }

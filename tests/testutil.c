@@ -28,6 +28,22 @@ void tu_rmrf(const char *path) {
     if (path) nftw(path, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
 }
 
+char *tu_dir;
+
+int tu_dir_setup(void **state) {
+    (void)state;
+    tu_dir = tu_tmpdir();
+    return tu_dir ? 0 : -1;
+}
+
+int tu_dir_teardown(void **state) {
+    (void)state;
+    tu_rmrf(tu_dir);
+    free(tu_dir);
+    tu_dir = NULL;
+    return 0;
+}
+
 int tu_write_file(const char *path, const void *data, size_t n) {
     FILE *f = fopen(path, "wb");
     if (!f) return -1;

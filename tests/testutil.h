@@ -12,6 +12,11 @@
 char *tu_tmpdir(void);
 /* Remove a directory tree (like rm -rf); ignores a missing path. */
 void tu_rmrf(const char *path);
+/* One temporary directory for a whole cmocka group: pass tu_dir_setup and
+ * tu_dir_teardown to cmocka_run_group_tests; the tests find it in tu_dir. */
+extern char *tu_dir;
+int tu_dir_setup(void **state);
+int tu_dir_teardown(void **state);
 /* Write n bytes to path (creating/truncating). Returns 0 or -1. */
 int tu_write_file(const char *path, const void *data, size_t n);
 /* Read a whole file into a malloc'd buffer (NUL-terminated); *n gets the size. NULL on error. */
