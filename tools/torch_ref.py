@@ -25,7 +25,6 @@ numbers like the rest.
 """
 import argparse
 import collections
-import math
 import os
 import sys
 
@@ -397,6 +396,18 @@ def write_case(name, arrays, out):
     with open(path, "w") as f:
         f.write("%s\n# case %s; torch %s; tools/torch_ref.py\n" % (FORMAT, name, torch.__version__))
         write_arrays(f, arrays)
+    return path
+
+
+def write_model_case(out, name, script, notes, arrays):
+    """A whole-model case fixtures/torch/model_NAME.txt: the header naming the
+    script, one comment line per note, every array written as float32."""
+    path = os.path.join(out, "model_" + name + ".txt")
+    with open(path, "w") as f:
+        f.write("%s\n# case model_%s; torch %s; tools/%s\n" % (FORMAT, name, torch.__version__, script))
+        for note in notes:
+            f.write("# %s\n" % note)
+        write_arrays(f, arrays, all_float32=True)
     return path
 
 

@@ -32,14 +32,13 @@ Layouts are wordbench's: Dense kernels [out, in] (torch.nn.Linear's), Conv1D
 kernels [F, K, E] (torch's Conv1d weight [F, E, K] permuted), biases [n],
 embedding rows [V, E], minibatch X [B, T].
 """
-import argparse
 import collections
 import os
 import sys
 
 import torch
 
-from torch_ref import FORMAT, write_arrays  # the fixture format of the layer references
+from torch_ref import case_args, write_model_case  # the fixture format of the layer references
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 OUT = os.path.join(HERE, "..", "fixtures", "torch")
@@ -226,36 +225,18 @@ def run_case(name, cfg):
     return a, seed
 
 
-def write_case(name, cfg, arrays, seed, out):
-    path = os.path.join(out, "model_" + name + ".txt")
-    with open(path, "w") as f:
-        f.write("%s\n# case model_%s; torch %s; tools/torch_ref_models.py\n" % (FORMAT, name, torch.__version__))
-        f.write("# %s %s, widths %s, seed %d; float32 inputs, float64 twin, written as float32\n"
-                % (cfg["kind"], cfg["task"], cfg["widths"], seed))
-        f.write("# kind: 0 dense 1 pool 2 tutorial 3 kim; task: 1 binary 2 multiclass 3 multilabel\n")
-        write_arrays(f, arrays, all_float32=True)
-    return path
-
-
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("cases", nargs="*", help="case names (default: all)")
-    ap.add_argument("--out", default=OUT, help="output directory (default fixtures/torch)")
-    ap.add_argument("--list", action="store_true", help="list the cases and exit")
-    a = ap.parse_args()
-    if a.list:
-        print("\n".join(CASES))
-        return 0
-    names = a.cases or list(CASES)
-    bad = [n for n in names if n not in CASES]
-    if bad:
-        print("torch_ref_models.py: unknown case(s) %s; try --list" % ", ".join(bad), file=sys.stderr)
-        return 2
-    torch.set_num_threads(1)
-    os.makedirs(a.out, exist_ok=True)
+    r = case_args(__doc__, "torch_ref_models.py", CASES)
+    if isinstance(r, int):
+        return r
+    names, out = r
     for n in names:
-        arrays, seed = run_case(n, CASES[n])
-        p = write_case(n, CASES[n], arrays, seed, a.out)
+        cfg = CASES[n]
+        arrays, seed = run_case(n, cfg)
+        p = write_model_case(out, n, "torch_ref_models.py", [
+            "%s %s, widths %s, seed %d; float32 inputs, float64 twin, written as float32"
+            % (cfg["kind"], cfg["task"], cfg["widths"], seed),
+            "kind: 0 dense 1 pool 2 tutorial 3 kim; task: 1 binary 2 multiclass 3 multilabel"], arrays)
         print("wrote %s (seed %d)" % (os.path.relpath(p), seed))
     return 0
 

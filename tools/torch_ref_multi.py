@@ -34,7 +34,7 @@ import sys
 
 import torch
 
-from torch_ref import FORMAT, case_args, write_arrays
+from torch_ref import case_args, write_model_case
 from torch_ref_models import KIND, TASK, margins_ok
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -232,13 +232,9 @@ def main():
     for n in names:
         cfg = CASES[n]
         arrays, seed = run_case(n, cfg)
-        path = os.path.join(out, "model_" + n + ".txt")
-        with open(path, "w") as f:
-            f.write("%s\n# case model_%s; torch %s; tools/torch_ref_multi.py\n" % (FORMAT, n, torch.__version__))
-            f.write("# %s seed %d; inputs %s; float32 inputs, float64 twin, written as float32\n"
-                    % (cfg, seed, ", ".join(NAMES)))
-            f.write("# kind: 1 pool 3 kim; task: 1 binary 2 multiclass 3 multilabel\n")
-            write_arrays(f, arrays, all_float32=True)
+        path = write_model_case(out, n, "torch_ref_multi.py", [
+            "%s seed %d; inputs %s; float32 inputs, float64 twin, written as float32" % (cfg, seed, ", ".join(NAMES)),
+            "kind: 1 pool 3 kim; task: 1 binary 2 multiclass 3 multilabel"], arrays)
         print("wrote %s (seed %d)" % (os.path.relpath(path), seed))
     return 0
 

@@ -37,14 +37,13 @@ exact to ~1e-6) draws again (seed + 1000; the seed used is in the file).
     /usr/bin/python3 tools/torch_ref_parts.py            # every case
     /usr/bin/python3 tools/torch_ref_parts.py --list
 """
-import argparse
 import collections
 import os
 import sys
 
 import torch
 
-from torch_ref import FORMAT, write_arrays
+from torch_ref import case_args, write_model_case
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 OUT = os.path.join(HERE, "..", "fixtures", "torch")
@@ -349,30 +348,16 @@ def finish(a, cfg, X, target, emb, p, z, prob, loss, grads, demb):
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("cases", nargs="*", help="case names (default: all)")
-    ap.add_argument("--out", default=OUT, help="output directory (default fixtures/torch)")
-    ap.add_argument("--list", action="store_true", help="list the cases and exit")
-    a = ap.parse_args()
-    if a.list:
-        print("\n".join(CASES))
-        return 0
-    names = a.cases or list(CASES)
-    bad = [n for n in names if n not in CASES]
-    if bad:
-        print("torch_ref_parts.py: unknown case(s) %s; try --list" % ", ".join(bad), file=sys.stderr)
-        return 2
-    torch.set_num_threads(1)
-    os.makedirs(a.out, exist_ok=True)
+    r = case_args(__doc__, "torch_ref_parts.py", CASES)
+    if isinstance(r, int):
+        return r
+    names, out = r
     for n in names:
         cfg = CASES[n]
         arrays, seed = (run_charcnn if cfg["kind"] == "charcnn" else run_rnn)(n, cfg)
-        path = os.path.join(a.out, "model_" + n + ".txt")
-        with open(path, "w") as f:
-            f.write("%s\n# case model_%s; torch %s; tools/torch_ref_parts.py\n" % (FORMAT, n, torch.__version__))
-            f.write("# %s seed %d; float32 inputs, float64 twin, written as float32\n" % (cfg, seed))
-            f.write("# kind: 4 charcnn 5 lstm 6 gru; task: 1 binary 2 multiclass 3 multilabel\n")
-            write_arrays(f, arrays, all_float32=True)
+        path = write_model_case(out, n, "torch_ref_parts.py", [
+            "%s seed %d; float32 inputs, float64 twin, written as float32" % (cfg, seed),
+            "kind: 4 charcnn 5 lstm 6 gru; task: 1 binary 2 multiclass 3 multilabel"], arrays)
         print("wrote %s (seed %d)" % (os.path.relpath(path), seed))
     return 0
 
