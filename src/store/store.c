@@ -948,21 +948,21 @@ static int pf_add(pf_list *l, uint64_t lo, uint64_t hi) {
     return 0;
 }
 
-/* The pages of the sorted rows row[0..n) not inside ex[0..nex) (sorted,
- * disjoint), appended to l. */
-static int pf_pages(const wb_store *st, const uint64_t *row, size_t n, const pf_range *ex, size_t nex, pf_list *l) {
+/* The pages of the sorted rows row[0..n) not inside l's first nex ranges
+ * (sorted, disjoint), appended to l (l->r moves as it grows: indices only). */
+static int pf_pages(const wb_store *st, const uint64_t *row, size_t n, size_t nex, pf_list *l) {
     const uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE), off0 = (uint64_t)(st->vdata - (const uint8_t *)st->vmap);
     size_t j = 0;
     for (size_t i = 0; i < n; i++) {
         uint64_t lo = (off0 + row[i] * st->row_bytes) / page * page;
         uint64_t hi = (off0 + (row[i] + 1) * st->row_bytes + page - 1) / page * page;
         while (lo < hi) {
-            while (j < nex && ex[j].off + ex[j].len <= lo) j++;
-            if (j < nex && ex[j].off <= lo) {
-                lo = ex[j].off + ex[j].len;
+            while (j < nex && l->r[j].off + l->r[j].len <= lo) j++;
+            if (j < nex && l->r[j].off <= lo) {
+                lo = l->r[j].off + l->r[j].len;
                 continue;
             }
-            uint64_t end = j < nex && ex[j].off < hi ? ex[j].off : hi;
+            uint64_t end = j < nex && l->r[j].off < hi ? l->r[j].off : hi;
             if (pf_add(l, lo, end)) return -1;
             lo = end;
         }
@@ -1020,9 +1020,9 @@ int wb_store_prefetch_ex(wb_store *st, size_t n, const int64_t *rows, size_t nfi
     }
     struct prefetch *pf = calloc(1, sizeof *pf);
     pf_list l = {0};
-    if (!pf || pf_pages(st, f, nf, NULL, 0, &l)) goto nomem;
+    if (!pf || pf_pages(st, f, nf, 0, &l)) goto nomem;
     size_t nfr = l.from = l.n;
-    if (pf_pages(st, a, na, l.r, nfr, &l)) goto nomem;
+    if (pf_pages(st, a, na, nfr, &l)) goto nomem;
     free(a), free(f);
     pf->st = st, pf->r = l.r, pf->nr = l.n, pf->nfirst = nfr;
     for (size_t i = 0; i < pf->nr; i++) pf->bytes += pf->r[i].len;
