@@ -53,6 +53,7 @@
 #include <lmdb.h>
 
 #include "store/mdbcheck.h"
+#include "store/store_int.h"
 
 #ifndef WB_PYTHON
 #define WB_PYTHON "/usr/bin/python3" /* the system python, where numpy is installed */
@@ -1043,7 +1044,7 @@ static void test_prefetch(void **state) {
         wb_store *st = open_ok(store);
         wb_err e;
         wb_err_clear(&e);
-        assert_int_equal(wb_store_prefetch_ex(st, nrows, rows, (wb_prefetch_mode)mode, &e), 0);
+        assert_int_equal(wb_store_prefetch_ex(st, nrows, rows, 0, NULL, (wb_prefetch_mode)mode, &e), 0);
         uint64_t got = wb_store_prefetch_wait(st);
         if (got != (mode == WB_PREFETCH_OFF ? 0 : want))
             fail_msg("%s: prefetched %" PRIu64 " bytes, expected %" PRIu64, names[mode], got, want);
@@ -1063,18 +1064,176 @@ static void test_prefetch(void **state) {
         }
         /* out of range: an error, nothing started */
         const int64_t bad[] = {1, n};
-        assert_int_equal(wb_store_prefetch_ex(st, 2, bad, (wb_prefetch_mode)mode, &e), WB_EUSAGE);
+        assert_int_equal(wb_store_prefetch_ex(st, 2, bad, 0, NULL, (wb_prefetch_mode)mode, &e), WB_EUSAGE);
         assert_non_null(strstr(e.msg, "out of range"));
         assert_int_equal(wb_store_prefetch_wait(st), 0);
         /* nothing to read */
         const int64_t none[] = {-1, -1};
-        assert_int_equal(wb_store_prefetch_ex(st, 2, none, (wb_prefetch_mode)mode, &e), 0);
+        assert_int_equal(wb_store_prefetch_ex(st, 2, none, 0, NULL, (wb_prefetch_mode)mode, &e), 0);
         assert_int_equal(wb_store_prefetch_wait(st), 0);
         /* replaced by the next one, then stopped by close without a wait */
-        assert_int_equal(wb_store_prefetch_ex(st, nrows, rows, (wb_prefetch_mode)mode, &e), 0);
+        assert_int_equal(wb_store_prefetch_ex(st, nrows, rows, 0, NULL, (wb_prefetch_mode)mode, &e), 0);
         assert_int_equal(wb_store_prefetch(st, nrows, rows, &e), 0);
         wb_store_close(st);
     }
+    free(store);
+    fx_free(f);
+}
+
+/* The pages of vectors.npy that rows (a set of n; negatives skipped) touch, in bytes. */
+static uint64_t row_pages(uint32_t nstore, const int64_t *rows, size_t n) {
+    const uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE), rb = D * sizeof(float);
+    uint64_t want = 0;
+    for (uint64_t p = 0; p * page < WB_NPY_DATA_OFFSET + nstore * rb; p++) {
+        int hit = 0;
+        for (size_t i = 0; i < n && !hit; i++)
+            if (rows[i] >= 0) {
+                uint64_t lo = WB_NPY_DATA_OFFSET + (uint64_t)rows[i] * rb, hi = lo + rb;
+                hit = lo < (p + 1) * page && hi > p * page;
+            }
+        want += hit ? page : 0;
+    }
+    return want;
+}
+
+/* Drop vectors.npy of store from the page cache (written back first), so
+ * that what is resident afterwards was read since. */
+static void drop_vectors(const char *store) {
+    char *p = spath(store, "vectors.npy");
+    int fd = open(p, O_RDONLY);
+    assert_true(fd >= 0);
+    (void)fdatasync(fd);
+    (void)posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
+    close(fd);
+    free(p);
+}
+
+/* Whether every page of rows[0..n) is in the page cache. */
+static int rows_resident(wb_store *st, const int64_t *rows, size_t n) {
+    const uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
+    for (size_t i = 0; i < n; i++) {
+        if (rows[i] < 0) continue;
+        const float *v = wb_store_row(st, (uint64_t)rows[i]);
+        uintptr_t lo = (uintptr_t)v & ~(page - 1), hi = ((uintptr_t)(v + D) + page - 1) & ~(page - 1);
+        unsigned char vec[4] = {0};
+        assert_true((hi - lo) / page <= 4);
+        assert_int_equal(mincore((void *)lo, hi - lo, vec), 0);
+        for (size_t k = 0; k < (hi - lo) / page; k++)
+            if (!(vec[k] & 1)) return 0;
+    }
+    return 1;
+}
+
+/* wb_store_prefetch_ex with rows asked for first: the pages of both sets
+ * are read once (a first row that is not among rows too), in every mode. */
+static void test_prefetch_first(void **state) {
+    (void)state;
+    fx *f = calloc(1, sizeof *f);
+    assert_non_null(f);
+    f->dir = tmpdir_tracked();
+    const uint32_t n = 4000;
+    char *store = words_store(f, "big", n);
+    const int64_t rows[] = {-1, 5, 3000, 3999, 1000, 1001, 204, 205, 2047, 2500};
+    const int64_t first[] = {3999, 1001, -1, 3500, 2048, 6};
+    const size_t nrows = sizeof rows / sizeof rows[0], nfirst = sizeof first / sizeof first[0];
+    int64_t both[sizeof rows / sizeof rows[0] + sizeof first / sizeof first[0]];
+    memcpy(both, rows, sizeof rows);
+    memcpy(both + nrows, first, sizeof first);
+    const uint64_t want = row_pages(n, both, nrows + nfirst);
+    assert_true(want > row_pages(n, rows, nrows)); /* 3500 is on a page of its own */
+    static const char *const names[] = {"advise", "populate", "pread"};
+    for (int mode = WB_PREFETCH_ADVISE; mode <= WB_PREFETCH_PREAD; mode++) {
+        drop_vectors(store);
+        wb_store *st = open_ok(store);
+        wb_err e;
+        wb_err_clear(&e);
+        assert_int_equal(wb_store_prefetch_ex(st, nrows, rows, nfirst, first, (wb_prefetch_mode)mode, &e), 0);
+        uint64_t got = wb_store_prefetch_wait(st);
+        if (got != want) fail_msg("%s: prefetched %" PRIu64 " bytes, expected %" PRIu64, names[mode], got, want);
+        assert_true(rows_resident(st, both, nrows + nfirst));
+        for (size_t i = 0; i < nfirst; i++) {
+            if (first[i] < 0) continue;
+            uint32_t r = (uint32_t)first[i];
+            float out[D];
+            assert_int_equal(wb_store_gather(st, 1, &r, out), 0);
+            for (uint32_t j = 0; j < D; j++) assert_true(out[j] == value(r, j));
+        }
+        const int64_t bad[] = {n};
+        assert_int_equal(wb_store_prefetch_ex(st, nrows, rows, 1, bad, (wb_prefetch_mode)mode, &e), WB_EUSAGE);
+        assert_int_equal(wb_store_prefetch_wait(st), 0);
+        /* only rows asked for first */
+        assert_int_equal(wb_store_prefetch_ex(st, 0, NULL, nfirst, first, (wb_prefetch_mode)mode, &e), 0);
+        assert_int_equal(wb_store_prefetch_wait(st), row_pages(n, first, nfirst));
+        wb_store_close(st);
+    }
+    free(store);
+    fx_free(f);
+}
+
+/* fork while a prefetch runs: the read-ahead threads are stopped and
+ * joined before the process is copied (a child inheriting a lock one of
+ * them held, ASan's allocator's, hung), the child has none and uses the
+ * store and the allocator freely, and the parent's prefetch goes on and
+ * reads every page.  Many forks at random points of the threads' lives
+ * (starting, reading, ending), each child given 30 s. */
+static void test_prefetch_fork(void **state) {
+    (void)state;
+    fx *f = calloc(1, sizeof *f);
+    assert_non_null(f);
+    f->dir = tmpdir_tracked();
+    const uint32_t n = 200000; /* 4 MB */
+    char *store = words_store(f, "big", n);
+    enum { NR = 480 }; /* rows 416 apart (8,320 bytes): a range each, the thread runs a while */
+    int64_t *rows = malloc(NR * sizeof *rows), first[64];
+    assert_non_null(rows);
+    for (size_t i = 0; i < NR; i++) rows[i] = (int64_t)(i * 416 + i % 7);
+    for (size_t i = 0; i < 64; i++) first[i] = rows[(i * 97) % NR];
+    const uint64_t want = row_pages(n, rows, NR);
+    const int rounds = 60;
+    for (int round = 0; round < rounds; round++) {
+        wb_prefetch_mode mode = (wb_prefetch_mode)(round % 3);
+        drop_vectors(store);
+        wb_store *st = open_ok(store);
+        wb_err e;
+        wb_err_clear(&e);
+        assert_int_equal(wb_store_prefetch_ex(st, NR, rows, round % 2 ? 64 : 0, first, mode, &e), 0);
+        if (round % 4 == 1) nanosleep(&(struct timespec){0, 100000 * (round % 7)}, NULL);
+        pid_t pid = fork();
+        assert_true(pid >= 0);
+        if (!pid) { /* the child: no read-ahead was running when it was copied; the allocator, the store */
+            if (wb_store_prefetch_live()) _exit(4);
+            int bad = 0;
+            for (int k = 0; k < 2000; k++) {
+                void *p = malloc((size_t)(16 + k * 37 % 4096));
+                if (!p) bad = 1;
+                free(p);
+            }
+            for (size_t i = 0; i < NR; i += 97) {
+                uint32_t r = (uint32_t)rows[i];
+                float out[D];
+                if (wb_store_gather(st, 1, &r, out) || out[0] != value(r, 0)) bad = 1;
+            }
+            (void)wb_store_prefetch_wait(st);
+            wb_store_close(st);
+            _exit(bad ? 3 : 0);
+        }
+        int status = 0;
+        pid_t w = 0;
+        for (int t = 0; t < 3000 && !(w = waitpid(pid, &status, WNOHANG)); t++)
+            nanosleep(&(struct timespec){0, 10000000}, NULL);
+        if (!w) {
+            kill(pid, SIGKILL);
+            waitpid(pid, &status, 0);
+            fail_msg("round %d: the child forked during a prefetch hung", round);
+        }
+        assert_true(WIFEXITED(status));
+        if (WEXITSTATUS(status) == 4) fail_msg("round %d: a read-ahead thread ran while the process forked", round);
+        assert_int_equal(WEXITSTATUS(status), 0);
+        assert_int_equal(wb_store_prefetch_wait(st), want);
+        if (mode != WB_PREFETCH_PREAD) assert_true(rows_resident(st, rows, NR)); /* the parent's went on */
+        wb_store_close(st);
+    }
+    free(rows);
     free(store);
     fx_free(f);
 }
@@ -1544,6 +1703,8 @@ int main(void) {
         cmocka_unit_test(test_gather_f32),
         cmocka_unit_test(test_gather_f16),
         cmocka_unit_test(test_prefetch),
+        cmocka_unit_test(test_prefetch_first),
+        cmocka_unit_test(test_prefetch_fork),
         cmocka_unit_test(test_verify_ok),
         cmocka_unit_test(test_verify_detects_flipped_vector_byte),
         cmocka_unit_test(test_verify_detects_flipped_norm_byte),

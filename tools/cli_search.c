@@ -1144,10 +1144,6 @@ static int run_search(cli *c) {
                           .plan_id = s.plan.id, .stop = &cli_stop, .progress = progress, .progress_ctx = c};
     wb_workers_stats ws;
     memset(&ws, 0, sizeof ws);
-    /* the read-ahead thread ends before the workers fork: a child of a
-     * process with another thread running inherits whatever lock that
-     * thread held (ASan's allocator has no fork handler: a worker hung) */
-    if (npend && s.store) wb_store_prefetch_wait(s.store);
     if (npend && (lrc = wb_search_workers(pend, npend, &wo, run_one, &s, &ws, &e))) {
         cli_progress(c, 1, " ");
         rc = cli_fail(&e, lrc);

@@ -280,7 +280,7 @@ static int run_train(cli *c) {
             goto out;
         }
         /* the rows come in from disk (when the page cache lacks them) while the model is built */
-        if ((lrc = wb_vocab_rows(v, st, rows, &found, &e)) || (lrc = wb_store_prefetch(st, mc.V, rows, &e))) {
+        if ((lrc = wb_vocab_rows(v, st, rows, &found, &e)) || (lrc = wb_train_prefetch(st, ds, &to, rows, mc.V, &e))) {
             rc = cli_fail(&e, lrc);
             goto out;
         }

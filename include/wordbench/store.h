@@ -162,9 +162,11 @@ int wb_store_drop(wb_store *st, uint64_t first, uint64_t n);
 /* How wb_store_prefetch reads rows ahead (tools/bench/bench_coldstart.sh
  * measures them against each other; WB_PREFETCH_ADVISE is the default). */
 typedef enum wb_prefetch_mode {
-    WB_PREFETCH_ADVISE = 0,  /* one thread: madvise(MADV_WILLNEED) over every range (the kernel
-                              * queues all the reads at once), then MADV_POPULATE_READ over them
-                              * in file order (waits for the reads, maps the pages) */
+    WB_PREFETCH_ADVISE = 0,  /* madvise(MADV_WILLNEED) over every range (the kernel queues the reads
+                              * at once), then MADV_POPULATE_READ over them in file order (waits for
+                              * the reads, maps the pages).  With rows asked for first, two threads:
+                              * one queues the first rows' reads, then maps those pages while the
+                              * other queues and then maps the rest */
     WB_PREFETCH_POPULATE,    /* one thread: MADV_POPULATE_READ alone, range after range */
     WB_PREFETCH_PREAD,       /* WB_PREFETCH_THREADS threads: pread() of the ranges, interleaved */
     WB_PREFETCH_OFF          /* nothing (for measurements) */
@@ -174,19 +176,33 @@ typedef enum wb_prefetch_mode {
 /* Read ahead the rows a run is about to use, in the background: rows[i] for
  * i < n are store rows (negative entries are skipped, as wb_vocab_rows
  * writes them).  The rows are sorted into file order and their pages merged
- * into ranges, then a thread of the store's reads them (mode above) while the
- * caller goes on (builds its model, reads its input); wb_store_gather and
- * wb_store_row work meanwhile and find the rows read so far in memory.  A
- * prefetch still running when another starts, or at wb_store_close, is
- * stopped (after its current range) and joined.  Nothing here is needed for
- * correctness: when the thread cannot start or the kernel refuses the
- * advice, the rows are read on demand as before.  Returns 0, WB_ENOMEM or
- * WB_EUSAGE (a row out of range; nothing started).  Same thread rule as the
- * look-ups (one caller at a time per handle).  wb_store_prefetch reads the
- * mode from the environment variable WB_PREFETCH (advise, populate, pread,
- * off; anything else: advise), for comparisons; the _ex form takes it. */
+ * into ranges (of at most 1 MB), then threads of the store read them (mode
+ * above) while the caller goes on (builds its model, reads its input);
+ * wb_store_gather and wb_store_row work meanwhile and find the rows read so
+ * far in memory.  wb_store_prefetch_first reads first[0..nfirst) (rows too,
+ * e.g. those of the first minibatch: a cold start waits for them) before
+ * the others, then rows[] without the pages already read.  A prefetch still
+ * running when another starts, or at wb_store_close, is stopped (after its
+ * current range) and joined.
+ *
+ * fork: no read-ahead thread runs while a process forks (a pthread_atfork
+ * handler stops them after their current range and joins them, so a child
+ * inherits no lock one of them held); in the parent they go on where they
+ * stopped, the child has none (its rows are read on demand).
+ *
+ * Nothing here is needed for correctness: when a thread cannot start or
+ * the kernel refuses the advice, the rows are read on demand as before.
+ * Returns 0, WB_ENOMEM or WB_EUSAGE (a row out of range; nothing started).
+ * Same thread rule as the look-ups (one caller at a time per handle).
+ * wb_store_prefetch and _first read the mode from the environment variable
+ * WB_PREFETCH (advise, populate, pread, off; advise-nofirst: advise with
+ * the first rows read in file order among the others; anything else:
+ * advise), for comparisons; the _ex form takes it. */
 int wb_store_prefetch(wb_store *st, size_t n, const int64_t *rows, wb_err *err);
-int wb_store_prefetch_ex(wb_store *st, size_t n, const int64_t *rows, wb_prefetch_mode mode, wb_err *err);
+int wb_store_prefetch_first(wb_store *st, size_t n, const int64_t *rows, size_t nfirst, const int64_t *first,
+                            wb_err *err);
+int wb_store_prefetch_ex(wb_store *st, size_t n, const int64_t *rows, size_t nfirst, const int64_t *first,
+                         wb_prefetch_mode mode, wb_err *err);
 
 /* Wait for the running prefetch (if any) to finish; returns the bytes of
  * the ranges it read ahead (0 when none ran). */

@@ -142,6 +142,14 @@ typedef struct wb_train_result {
  * out_path / ckpt_path, WB_ECORRUPT for a bad checkpoint. */
 int wb_train_run(wb_model **m, const wb_dataset *ds, const wb_train_opts *o, wb_train_result *res, wb_err *e);
 
+/* Read ahead the store rows of a run's vocabulary (rows[0..V), as
+ * wb_model_attach_store takes them) with wb_store_prefetch_first, the rows
+ * of the first minibatch wb_train_run will train on (epoch 1 of o's seed,
+ * batch size, split and X) first: a cold start waits for those.  Returns
+ * what wb_store_prefetch_first returns. */
+int wb_train_prefetch(wb_store *st, const wb_dataset *ds, const wb_train_opts *o, const int64_t *rows, size_t V,
+                      wb_err *e);
+
 /* Indices of the examples of one split value (WB_DS_*) into a malloc'ed
  * array; *n its length.  NULL with *n = 0 when none (or out of memory:
  * then *n = SIZE_MAX). */

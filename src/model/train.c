@@ -23,6 +23,7 @@
 #include "wordbench/clock.h"
 #include "wordbench/eval.h"
 #include "wordbench/split.h"
+#include "wordbench/store.h"
 
 void wb_train_opts_init(wb_train_opts *o) {
     memset(o, 0, sizeof *o);
@@ -303,6 +304,37 @@ static uint64_t mix(uint64_t seed, uint64_t a, uint64_t b) {
     return seed * 0x9E3779B97F4A7C15ull + a * 0xBF58476D1CE4E5B9ull + b * 0x94D049BB133111EBull;
 }
 
+/* Epoch ep's order of the training examples tr[0..ntr) (NULL: 0..ntr-1) into perm. */
+static void epoch_order(uint64_t seed, size_t ep, const uint32_t *tr, uint32_t *perm, size_t ntr) {
+    wb_rng shuf;
+    wb_rng_init(&shuf, mix(seed, ep, 1));
+    wb_rng_permutation(&shuf, perm, (uint32_t)ntr);
+    if (tr)
+        for (size_t i = 0; i < ntr; i++) perm[i] = tr[perm[i]];
+}
+
+int wb_train_prefetch(wb_store *st, const wb_dataset *ds, const wb_train_opts *o, const int64_t *rows, size_t V,
+                      wb_err *e) {
+    const wb_ids *X = o->X ? o->X : wb_dataset_ids(ds); /* input 0's (NULL: no text input) */
+    size_t ntr = o->custom_split ? o->ntrain : 0, T = X ? wb_dataset_maxlen(ds) : 0, B = o->batch;
+    uint32_t *tr = o->custom_split ? NULL : wb_split_indices(ds, WB_DS_TRAIN, &ntr);
+    const uint32_t *trc = o->custom_split ? o->train_idx : tr;
+    if (B > ntr) B = ntr;
+    uint32_t *perm = ntr ? malloc(ntr * sizeof *perm) : NULL;
+    int32_t *xb = B ? malloc(B * T * sizeof *xb) : NULL;
+    int64_t *first = B ? malloc(B * T * sizeof *first) : NULL;
+    size_t nf = 0;
+    if (B && T && perm && xb && first) { /* epoch 1's first minibatch (a resumed run starts later: a hint only) */
+        epoch_order(o->seed, 1, trc, perm, ntr);
+        wb_ids_gather(X, perm, B, xb);
+        for (size_t i = 0; i < B * T; i++)
+            if (xb[i] >= 0 && (size_t)xb[i] < V && rows[xb[i]] >= 0) first[nf++] = rows[xb[i]];
+    }
+    int rc = wb_store_prefetch_first(st, V, rows, nf, first, e); /* out of memory above: no first rows */
+    free(tr), free(perm), free(xb), free(first);
+    return rc;
+}
+
 int wb_train_run(wb_model **mp, const wb_dataset *ds, const wb_train_opts *o, wb_train_result *res, wb_err *e) {
     memset(res, 0, sizeof *res);
     double t0 = wb_clock_s();
@@ -397,12 +429,9 @@ int wb_train_run(wb_model **mp, const wb_dataset *ds, const wb_train_opts *o, wb
     int first = 1;
     for (size_t ep = st.epoch + 1; ep <= o->epochs; ep++) {
         double te = wb_clock_s();
-        wb_rng shuf, drop;
-        wb_rng_init(&shuf, mix(o->seed, ep, 1));
+        wb_rng drop;
         wb_rng_init(&drop, mix(o->seed, ep, 2));
-        wb_rng_permutation(&shuf, perm, (uint32_t)ntr);
-        if (tr)
-            for (size_t i = 0; i < ntr; i++) perm[i] = tr[perm[i]];
+        epoch_order(o->seed, ep, tr, perm, ntr);
         double lsum = 0, csum = 0;
         size_t seen = 0, nb = 0;
         for (size_t s = 0; s < ntr; s += B, nb++) {

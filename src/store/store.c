@@ -735,29 +735,55 @@ int wb_store_drop(wb_store *st, uint64_t first, uint64_t n) {
 
 /* ---- read-ahead ------------------------------------------------------------ */
 
-/* A prefetch: byte ranges of the mapping of vectors.npy (whole pages, file
- * order) and the threads reading them; thread k takes ranges k, k + nth, ... */
+/* A prefetch: byte ranges of the mapping of vectors.npy (whole pages, at
+ * most PF_CHUNK bytes each): first the ranges of the rows asked for first
+ * (file order), then those of the other rows (file order, the pages of the
+ * first ranges left out).  Each lane (a thread) runs a short program of
+ * phases over them; its place in the program is all a pause keeps, so a
+ * fork can stop the threads and the parent start them again where they
+ * were (pf_prepare, pf_parent below). */
+#define PF_CHUNK ((uint64_t)1 << 20) /* a stop or a fork waits for one range at most */
+
 typedef struct pf_range {
     uint64_t off, len;
 } pf_range;
 
+typedef enum { PF_WILLNEED, PF_POPULATE, PF_PREAD, PF_GATE_OPEN, PF_GATE_WAIT } pf_op;
+typedef struct pf_phase {
+    pf_op op;
+    size_t lo, hi, step; /* ranges lo, lo + step, ... below hi */
+} pf_phase;
+
 struct prefetch;
 typedef struct pf_lane {
     struct prefetch *pf;
-    size_t k;
+    pf_phase ph[4];
+    size_t nph, at, i; /* phases; the current phase and range (at == nph: done) */
+    int running;       /* a thread of this process to join */
+    pthread_t th;
 } pf_lane;
 
 struct prefetch {
     const wb_store *st;
-    wb_prefetch_mode mode;
     pf_range *r;
-    size_t nr, nth, stride; /* ranges; threads started; threads planned */
+    size_t nr, nfirst, nlane; /* ranges, the first nfirst of them the rows asked for first; lanes */
     uint64_t bytes;
-    pid_t owner;            /* the process whose threads these are (a forked child has none) */
-    atomic_int stop;
-    pthread_t th[WB_PREFETCH_THREADS];
+    atomic_int stop;          /* 1: stop for good (replaced, closed), 2: pause (a fork) */
+    atomic_int gate;          /* the first rows' reads are queued: the other rows' may follow */
     pf_lane lane[WB_PREFETCH_THREADS];
+    struct prefetch *next;    /* pf_all */
 };
+
+/* Every prefetch of the process, for the fork handlers; pf_mu also orders
+ * starting, joining and freeing the threads against a fork in another thread. */
+static pthread_mutex_t pf_mu = PTHREAD_MUTEX_INITIALIZER;
+static struct prefetch *pf_all;
+static pthread_once_t pf_once = PTHREAD_ONCE_INIT;
+static atomic_int pf_live; /* wb_store_prefetch_live */
+
+int wb_store_prefetch_live(void) {
+    return atomic_load(&pf_live);
+}
 
 static int cmp_u64(const void *a, const void *b) {
     uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
@@ -774,35 +800,109 @@ static void pf_populate(uint8_t *p, uint64_t len) {
     for (uint64_t o = 0; o < len; o += page) (void)*(volatile const uint8_t *)(p + o);
 }
 
-static void *pf_thread(void *arg) {
-    const pf_lane *ln = arg;
+static void pf_pread(int fd, uint64_t off, uint64_t len) {
+    uint8_t buf[1 << 16];
+    for (uint64_t o = 0; o < len;) {
+        size_t want = len - o < sizeof buf ? (size_t)(len - o) : sizeof buf;
+        ssize_t got = pread(fd, buf, want, (off_t)(off + o));
+        if (got <= 0) break;
+        o += (uint64_t)got;
+    }
+}
+
+static void pf_run(pf_lane *ln) {
     struct prefetch *pf = ln->pf;
     uint8_t *base = (uint8_t *)pf->st->vmap;
-    if (pf->mode == WB_PREFETCH_PREAD) {
-        uint8_t buf[1 << 16];
-        int fd = pf->st->vfd1 - 1;
-        for (size_t i = ln->k; i < pf->nr && !atomic_load_explicit(&pf->stop, memory_order_relaxed); i += pf->stride)
-            for (uint64_t o = 0; o < pf->r[i].len;) {
-                size_t want = pf->r[i].len - o < sizeof buf ? (size_t)(pf->r[i].len - o) : sizeof buf;
-                ssize_t got = pread(fd, buf, want, (off_t)(pf->r[i].off + o));
-                if (got <= 0) break;
-                o += (uint64_t)got;
+    while (ln->at < ln->nph) {
+        const pf_phase *ph = &ln->ph[ln->at];
+        if (ph->op == PF_GATE_OPEN)
+            atomic_store(&pf->gate, 1);
+        else if (ph->op == PF_GATE_WAIT)
+            while (!atomic_load(&pf->gate)) {
+                if (atomic_load_explicit(&pf->stop, memory_order_relaxed)) return;
+                nanosleep(&(struct timespec){0, 200000}, NULL);
             }
-        return NULL;
+        else
+            for (; ln->i < ph->hi; ln->i += ph->step) {
+                if (atomic_load_explicit(&pf->stop, memory_order_relaxed)) return;
+                const pf_range *r = &pf->r[ln->i];
+                if (ph->op == PF_WILLNEED) (void)madvise(base + r->off, r->len, MADV_WILLNEED);
+                else if (ph->op == PF_POPULATE) pf_populate(base + r->off, r->len);
+                else pf_pread(pf->st->vfd1 - 1, r->off, r->len);
+            }
+        if (++ln->at < ln->nph) ln->i = ln->ph[ln->at].lo;
     }
-    if (pf->mode == WB_PREFETCH_ADVISE) /* queue every read first: the device sees them all at once */
-        for (size_t i = 0; i < pf->nr && !atomic_load_explicit(&pf->stop, memory_order_relaxed); i++)
-            (void)madvise(base + pf->r[i].off, pf->r[i].len, MADV_WILLNEED);
-    for (size_t i = 0; i < pf->nr && !atomic_load_explicit(&pf->stop, memory_order_relaxed); i++)
-        pf_populate(base + pf->r[i].off, pf->r[i].len);
+}
+
+static void *pf_thread(void *arg) {
+    pf_run(arg);
+    atomic_fetch_sub(&pf_live, 1);
     return NULL;
+}
+
+/* Start a thread for every lane not done (a thread that cannot start
+ * leaves its ranges to demand reads; the gate opens for it).  pf_mu held. */
+static void pf_start(struct prefetch *pf) {
+    atomic_store(&pf->stop, 0);
+    pthread_attr_t at; /* a small stack: a capped address space (ulimit -v) need not find 8 MB for it */
+    int have_at = !pthread_attr_init(&at);
+    if (have_at) (void)pthread_attr_setstacksize(&at, 256 << 10);
+    for (size_t k = 0; k < pf->nlane; k++) {
+        pf_lane *ln = &pf->lane[k];
+        if (ln->at >= ln->nph || ln->running) continue;
+        atomic_fetch_add(&pf_live, 1);
+        ln->running = !pthread_create(&ln->th, have_at ? &at : NULL, pf_thread, ln);
+        if (!ln->running) {
+            atomic_fetch_sub(&pf_live, 1);
+            ln->at = ln->nph;
+            atomic_store(&pf->gate, 1);
+        }
+    }
+    if (have_at) pthread_attr_destroy(&at);
+}
+
+static void pf_join(struct prefetch *pf) { /* pf_mu held */
+    for (size_t k = 0; k < pf->nlane; k++)
+        if (pf->lane[k].running) pthread_join(pf->lane[k].th, NULL), pf->lane[k].running = 0;
+}
+
+/* fork: no read-ahead thread runs while the process is copied (a child
+ * inherits the locks other threads hold, ASan's allocator's among them);
+ * the parent's go on where they stopped, the child has none. */
+static void pf_prepare(void) {
+    pthread_mutex_lock(&pf_mu);
+    for (struct prefetch *pf = pf_all; pf; pf = pf->next) {
+        atomic_store(&pf->stop, 2);
+        pf_join(pf);
+    }
+}
+
+static void pf_parent(void) {
+    for (struct prefetch *pf = pf_all; pf; pf = pf->next) pf_start(pf);
+    pthread_mutex_unlock(&pf_mu);
+}
+
+static void pf_child(void) {
+    for (struct prefetch *pf = pf_all; pf; pf = pf->next) atomic_store(&pf->stop, 1);
+    pthread_mutex_unlock(&pf_mu);
+}
+
+static void pf_register(void) {
+    (void)pthread_atfork(pf_prepare, pf_parent, pf_child);
 }
 
 static void prefetch_stop(wb_store *st) {
     struct prefetch *pf = st->pf;
     if (!pf) return;
+    pthread_mutex_lock(&pf_mu);
+    for (struct prefetch **p = &pf_all; *p; p = &(*p)->next)
+        if (*p == pf) {
+            *p = pf->next;
+            break;
+        }
     atomic_store(&pf->stop, 1);
-    for (size_t k = 0; k < pf->nth && pf->owner == getpid(); k++) pthread_join(pf->th[k], NULL);
+    pf_join(pf);
+    pthread_mutex_unlock(&pf_mu);
     free(pf->r);
     free(pf);
     st->pf = NULL;
@@ -811,72 +911,154 @@ static void prefetch_stop(wb_store *st) {
 uint64_t wb_store_prefetch_wait(wb_store *st) {
     struct prefetch *pf = st->pf;
     if (!pf) return 0;
-    for (size_t k = 0; k < pf->nth && pf->owner == getpid(); k++) pthread_join(pf->th[k], NULL);
-    pf->nth = 0;
+    pthread_mutex_lock(&pf_mu);
+    pf_join(pf);
+    pthread_mutex_unlock(&pf_mu);
     return pf->bytes;
 }
 
-int wb_store_prefetch(wb_store *st, size_t n, const int64_t *rows, wb_err *err) {
-    static const char *const names[] = {"advise", "populate", "pread", "off"};
-    const char *want = getenv("WB_PREFETCH");
-    wb_prefetch_mode mode = WB_PREFETCH_ADVISE;
-    for (int i = 0; want && i < 4; i++)
-        if (!strcmp(want, names[i])) mode = (wb_prefetch_mode)i;
-    return wb_store_prefetch_ex(st, n, rows, mode, err);
+/* A growing list of ranges in file order: [lo, hi) appended, merged with
+ * the last range while that stays within PF_CHUNK. */
+typedef struct pf_list {
+    pf_range *r;
+    size_t n, cap, from; /* ranges before from are not merged with */
+} pf_list;
+
+static int pf_add(pf_list *l, uint64_t lo, uint64_t hi) {
+    if (l->n > l->from) {
+        pf_range *last = &l->r[l->n - 1];
+        if (lo <= last->off + last->len) {
+            if (hi <= last->off + last->len) return 0;
+            lo = last->off + last->len;
+            uint64_t end = last->off + PF_CHUNK < hi ? last->off + PF_CHUNK : hi;
+            if (end > lo) last->len = end - last->off, lo = end;
+        }
+    }
+    while (lo < hi) {
+        if (l->n == l->cap) {
+            size_t cap = l->cap ? 2 * l->cap : 256;
+            pf_range *r = realloc(l->r, cap * sizeof *r);
+            if (!r) return -1;
+            l->r = r, l->cap = cap;
+        }
+        uint64_t len = hi - lo < PF_CHUNK ? hi - lo : PF_CHUNK;
+        l->r[l->n++] = (pf_range){lo, len};
+        lo += len;
+    }
+    return 0;
 }
 
-int wb_store_prefetch_ex(wb_store *st, size_t n, const int64_t *rows, wb_prefetch_mode mode, wb_err *err) {
-    prefetch_stop(st);
-    if (mode == WB_PREFETCH_PREAD && !st->vfd1) mode = WB_PREFETCH_ADVISE;
-    size_t m = 0;
+/* The pages of the sorted rows row[0..n) not inside l's first nex ranges
+ * (sorted, disjoint), appended to l (l->r moves as it grows: indices only). */
+static int pf_pages(const wb_store *st, const uint64_t *row, size_t n, size_t nex, pf_list *l) {
+    const uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE), off0 = (uint64_t)(st->vdata - (const uint8_t *)st->vmap);
+    size_t j = 0;
+    for (size_t i = 0; i < n; i++) {
+        uint64_t lo = (off0 + row[i] * st->row_bytes) / page * page;
+        uint64_t hi = (off0 + (row[i] + 1) * st->row_bytes + page - 1) / page * page;
+        while (lo < hi) {
+            while (j < nex && l->r[j].off + l->r[j].len <= lo) j++;
+            if (j < nex && l->r[j].off <= lo) {
+                lo = l->r[j].off + l->r[j].len;
+                continue;
+            }
+            uint64_t end = j < nex && l->r[j].off < hi ? l->r[j].off : hi;
+            if (pf_add(l, lo, end)) return -1;
+            lo = end;
+        }
+    }
+    return 0;
+}
+
+/* The valid rows of rows[0..n) sorted (negative ones skipped); *m gets
+ * their number.  Returns WB_EUSAGE for a row out of range, WB_ENOMEM. */
+static int pf_sorted(const wb_store *st, size_t n, const int64_t *rows, uint64_t **out, size_t *m, wb_err *err) {
+    size_t k = 0;
     for (size_t i = 0; i < n; i++) {
         if (rows[i] < 0) continue;
         if ((uint64_t)rows[i] >= st->info.rows)
             return wb_err_set(err, WB_EUSAGE, "row %" PRId64 " out of range (the store has %" PRIu64 ")", rows[i],
                               st->info.rows);
-        m++;
+        k++;
     }
-    if (!m || mode == WB_PREFETCH_OFF || !st->vmap) return 0;
-    struct prefetch *pf = calloc(1, sizeof *pf);
-    uint64_t *sorted = malloc(m * sizeof *sorted);
-    if (pf) pf->r = malloc(m * sizeof *pf->r);
-    if (!pf || !sorted || !pf->r) {
-        if (pf) free(pf->r);
-        free(pf);
-        free(sorted);
-        return wb_err_set(err, WB_ENOMEM, "out of memory");
-    }
-    m = 0;
+    *out = NULL, *m = k;
+    if (!k) return 0;
+    if (!(*out = malloc(k * sizeof **out))) return wb_err_set(err, WB_ENOMEM, "out of memory");
+    k = 0;
     for (size_t i = 0; i < n; i++)
-        if (rows[i] >= 0) sorted[m++] = (uint64_t)rows[i];
-    qsort(sorted, m, sizeof *sorted, cmp_u64);
-    /* Whole pages, file order; ranges that touch or overlap merge. */
-    const uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE), off0 = (uint64_t)(st->vdata - (const uint8_t *)st->vmap);
-    size_t nr = 0;
-    for (size_t i = 0; i < m; i++) {
-        uint64_t lo = (off0 + sorted[i] * st->row_bytes) / page * page;
-        uint64_t hi = (off0 + (sorted[i] + 1) * st->row_bytes + page - 1) / page * page;
-        if (nr && lo <= pf->r[nr - 1].off + pf->r[nr - 1].len) {
-            if (hi > pf->r[nr - 1].off + pf->r[nr - 1].len) pf->r[nr - 1].len = hi - pf->r[nr - 1].off;
-        } else
-            pf->r[nr++] = (pf_range){lo, hi - lo};
-    }
-    free(sorted);
-    pf->st = st, pf->mode = mode, pf->nr = nr, pf->owner = getpid();
-    for (size_t i = 0; i < nr; i++) pf->bytes += pf->r[i].len;
-    pf->stride = mode == WB_PREFETCH_PREAD ? WB_PREFETCH_THREADS : 1;
-    pthread_attr_t at; /* a small stack: a capped address space (ulimit -v) need not find 8 MB for it */
-    int have_at = !pthread_attr_init(&at);
-    if (have_at) (void)pthread_attr_setstacksize(&at, 256 << 10);
-    for (size_t k = 0; k < pf->stride; k++) { /* a thread that cannot start leaves its ranges to demand reads */
-        pf->lane[k] = (pf_lane){pf, k};
-        if (pthread_create(&pf->th[k], have_at ? &at : NULL, pf_thread, &pf->lane[k])) break;
-        pf->nth++;
-    }
-    if (have_at) pthread_attr_destroy(&at);
-    st->pf = pf;
-    if (!pf->nth) prefetch_stop(st); /* no thread: the rows are read on demand */
+        if (rows[i] >= 0) (*out)[k++] = (uint64_t)rows[i];
+    qsort(*out, k, sizeof **out, cmp_u64);
     return 0;
+}
+
+int wb_store_prefetch(wb_store *st, size_t n, const int64_t *rows, wb_err *err) {
+    return wb_store_prefetch_first(st, n, rows, 0, NULL, err);
+}
+
+int wb_store_prefetch_first(wb_store *st, size_t n, const int64_t *rows, size_t nfirst, const int64_t *first,
+                            wb_err *err) {
+    static const char *const names[] = {"advise", "populate", "pread", "off"};
+    const char *want = getenv("WB_PREFETCH");
+    wb_prefetch_mode mode = WB_PREFETCH_ADVISE;
+    for (int i = 0; want && i < 4; i++)
+        if (!strcmp(want, names[i])) mode = (wb_prefetch_mode)i;
+    if (want && !strcmp(want, "advise-nofirst")) nfirst = 0; /* the first rows not first (comparisons) */
+    return wb_store_prefetch_ex(st, n, rows, nfirst, first, mode, err);
+}
+
+int wb_store_prefetch_ex(wb_store *st, size_t n, const int64_t *rows, size_t nfirst, const int64_t *first,
+                         wb_prefetch_mode mode, wb_err *err) {
+    prefetch_stop(st);
+    if (mode == WB_PREFETCH_PREAD && !st->vfd1) mode = WB_PREFETCH_ADVISE;
+    uint64_t *a = NULL, *f = NULL;
+    size_t na, nf;
+    int rc = pf_sorted(st, n, rows, &a, &na, err);
+    if (!rc) rc = pf_sorted(st, nfirst, first, &f, &nf, err);
+    if (rc || (!na && !nf) || mode == WB_PREFETCH_OFF || !st->vmap) {
+        free(a), free(f);
+        return rc;
+    }
+    struct prefetch *pf = calloc(1, sizeof *pf);
+    pf_list l = {0};
+    if (!pf || pf_pages(st, f, nf, 0, &l)) goto nomem;
+    size_t nfr = l.from = l.n;
+    if (pf_pages(st, a, na, nfr, &l)) goto nomem;
+    free(a), free(f);
+    pf->st = st, pf->r = l.r, pf->nr = l.n, pf->nfirst = nfr;
+    for (size_t i = 0; i < pf->nr; i++) pf->bytes += pf->r[i].len;
+    /* the lanes' programs (wb_prefetch_mode in store.h) */
+    const size_t nr = pf->nr;
+    if (mode == WB_PREFETCH_PREAD) {
+        pf->nlane = WB_PREFETCH_THREADS;
+        for (size_t k = 0; k < pf->nlane; k++)
+            pf->lane[k].ph[0] = (pf_phase){PF_PREAD, k, nr, WB_PREFETCH_THREADS}, pf->lane[k].nph = 1;
+    } else if (mode == WB_PREFETCH_POPULATE) {
+        pf->nlane = 1;
+        pf->lane[0].ph[0] = (pf_phase){PF_POPULATE, 0, nr, 1}, pf->lane[0].nph = 1;
+    } else if (!nfr || nfr == nr) {
+        pf->nlane = 1;
+        pf->lane[0].ph[0] = (pf_phase){PF_WILLNEED, 0, nr, 1};
+        pf->lane[0].ph[1] = (pf_phase){PF_POPULATE, 0, nr, 1}, pf->lane[0].nph = 2;
+    } else { /* the first rows' reads queued before the others', mapped while those are queued */
+        pf->nlane = 2;
+        pf->lane[0].ph[0] = (pf_phase){PF_WILLNEED, 0, nfr, 1};
+        pf->lane[0].ph[1] = (pf_phase){PF_GATE_OPEN, 0, 0, 1};
+        pf->lane[0].ph[2] = (pf_phase){PF_POPULATE, 0, nfr, 1}, pf->lane[0].nph = 3;
+        pf->lane[1].ph[0] = (pf_phase){PF_GATE_WAIT, 0, 0, 1};
+        pf->lane[1].ph[1] = (pf_phase){PF_WILLNEED, nfr, nr, 1};
+        pf->lane[1].ph[2] = (pf_phase){PF_POPULATE, nfr, nr, 1}, pf->lane[1].nph = 3;
+    }
+    for (size_t k = 0; k < pf->nlane; k++) pf->lane[k].pf = pf, pf->lane[k].i = pf->lane[k].ph[0].lo;
+    (void)pthread_once(&pf_once, pf_register);
+    pthread_mutex_lock(&pf_mu);
+    pf_start(pf);
+    pf->next = pf_all, pf_all = pf;
+    pthread_mutex_unlock(&pf_mu);
+    st->pf = pf;
+    return 0;
+nomem:
+    free(a), free(f), free(l.r), free(pf);
+    return wb_err_set(err, WB_ENOMEM, "out of memory");
 }
 
 /* ---- verification ------------------------------------------------------- */

@@ -81,4 +81,10 @@ int wb_meta_take(wb_meta *m, const void *key, size_t klen, const void *val,
  * other.  Returns 0, WB_ECORRUPT or WB_EVERSION. */
 int wb_meta_finish(wb_meta *m, wb_err *err);
 
+/* Read-ahead threads of wb_store_prefetch running in this process now (a
+ * thread counts from before its start to the end of its work).  A forked
+ * child reads what was running when it was copied: 0, as the fork handlers
+ * see to (tests/test_store.c). */
+int wb_store_prefetch_live(void);
+
 #endif

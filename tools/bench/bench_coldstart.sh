@@ -3,10 +3,11 @@
 # command's start to the end of its first training step, and `wordbench predict` from start to exit, with
 # the store's pages dropped from the page cache (posix_fadvise DONTNEED through wb_evict, as `vmtouch -e`
 # does; the machine's caches are not dropped globally) and warm, for each read-ahead mode of
-# wb_store_prefetch (WB_PREFETCH=off|advise|populate|pread; advise is the default).
+# wb_store_prefetch (WB_PREFETCH=off|advise-nofirst|advise|populate|pread; advise is the default).
 #
 #   section rows   wb_bench_prefetch: only the rows of a 20,000-word vocabulary coming in, per mode:
-#                  the first 2,700 of them (a first minibatch) and all of them, in a shuffled order
+#                  the first 2,700 of them (a first minibatch; asked for first with --first, as train
+#                  does, except in modes off and advise-nofirst) and all of them, in a shuffled order
 #   section train  `wordbench train` (tutorial, frozen, 1 epoch): data_s, setup_s (store open + the
 #                  vocabulary's look-ups + model), first_batch_s, from --json; cold and warm
 #   section predict `wordbench predict` of --predict-lines lines with the model trained above: wall s
@@ -27,7 +28,8 @@ usage: tools/bench/bench_coldstart.sh [options]
   --lines N            training lines (default: 3200)
   --predict-lines N    lines given to predict (default: 1000)
   --reps N             repetitions of each run (default: 3)
-  --modes LIST         read-ahead modes, comma-separated (default: off,advise,populate,pread)
+  --modes LIST         read-ahead modes, comma-separated (default: off,advise-nofirst,advise,populate,pread;
+                       advise-nofirst: advise without the first minibatch's rows first)
   --threads N          training threads (default: 2)
   --nice N             niceness of every run (default: 10)
   -h, --help           this help
@@ -43,7 +45,7 @@ work=/tmp/wb-coldstart
 lines=3200
 plines=1000
 reps=3
-modes=off,advise,populate,pread
+modes=off,advise-nofirst,advise,populate,pread
 threads=2
 nicev=10
 while [ $# -gt 0 ]; do
@@ -85,7 +87,9 @@ for rep in $(seq 1 "$reps"); do
     for m in "${mlist[@]}"; do
         for temp in cold warm; do
             w=(); [ $temp = warm ] && w=(--warm)
-            nice -n "$nicev" "$PF" "$store" "$work/words.txt" --mode "$m" "${w[@]}" >"$work/rows-$m-$temp-$rep.json"
+            pm=$m; [ "$m" = advise-nofirst ] && pm=advise
+            [ "$m" = advise-nofirst ] || [ "$m" = off ] || w+=(--first)
+            nice -n "$nicev" "$PF" "$store" "$work/words.txt" --mode "$pm" "${w[@]}" >"$work/rows-$m-$temp-$rep.json"
             printf 'rows\t%s\t%s\t%s\t%s\n' "$m" "$temp" "$(jget "$work/rows-$m-$temp-$rep.json" 'd["first_s"]')" \
                 "$(jget "$work/rows-$m-$temp-$rep.json" 'd["all_s"]')" >>"$res"
         done

@@ -2,7 +2,7 @@
  * tools/bench/bench_prefetch.c — wb_bench_prefetch: how fast the rows of a
  * vocabulary come in from disk with each read-ahead of wb_store_prefetch_ex.
  *
- *   wb_bench_prefetch STORE WORDLIST [--mode advise|populate|pread|off] [--batch N] [--warm]
+ *   wb_bench_prefetch STORE WORDLIST [--mode advise|populate|pread|off] [--batch N] [--first] [--warm]
  *
  * WORDLIST holds one word per line (empty lines skipped).  The tool opens the
  * store, resolves the words, then (unless --warm) drops vectors.npy from the
@@ -14,7 +14,9 @@
  *   all_s    every row gathered (same shuffled order, N rows a call);
  *   done_s   the prefetch thread finished.
  * With --mode off the gathers fault the rows in one by one (the behaviour
- * without a prefetch).  One line of JSON on stdout; errors on stderr.  Exit
+ * without a prefetch).  With --first the first N rows of the shuffled order
+ * are given to wb_store_prefetch_ex as the rows to read first (a training
+ * run asks for its first minibatch's rows so).  One line of JSON on stdout; errors on stderr.  Exit
  * status 0, 1 on a store or file failure, 2 on usage errors.
  *
  * Not here: the model (tools/bench/bench_coldstart.sh times whole commands).
@@ -40,18 +42,19 @@ static double now_s(void) {
 }
 
 static int usage(void) {
-    fprintf(stderr, "usage: wb_bench_prefetch STORE WORDLIST [--mode advise|populate|pread|off] [--batch N] [--warm]\n");
+    fprintf(stderr, "usage: wb_bench_prefetch STORE WORDLIST [--mode advise|populate|pread|off] [--batch N] [--first] [--warm]\n");
     return 2;
 }
 
 int main(int argc, char **argv) {
     const char *store = NULL, *list = NULL, *mname = "advise";
     size_t batch = 2700;
-    int warm = 0;
+    int warm = 0, pfirst = 0;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--mode") && i + 1 < argc) mname = argv[++i];
         else if (!strcmp(argv[i], "--batch") && i + 1 < argc) batch = strtoull(argv[++i], NULL, 10);
         else if (!strcmp(argv[i], "--warm")) warm = 1;
+        else if (!strcmp(argv[i], "--first")) pfirst = 1;
         else if (argv[i][0] == '-') return usage();
         else if (!store) store = argv[i];
         else if (!list) list = argv[i];
@@ -117,11 +120,15 @@ int main(int argc, char **argv) {
         close(fd);
         free(p);
     }
+    size_t nfirst = pfirst ? (m < batch ? m : batch) : 0;
+    int64_t *frows = malloc((nfirst ? nfirst : 1) * sizeof *frows);
+    if (!frows) return 1;
+    for (size_t i = 0; i < nfirst; i++) frows[i] = found[i];
     uint32_t dim = wb_store_info_get(st)->dim;
     float *out = malloc(batch * dim * sizeof *out);
     if (!out) return 1;
     double t0 = now_s(), first = 0;
-    if (wb_store_prefetch_ex(st, m, rows, (wb_prefetch_mode)mode, &e)) {
+    if (wb_store_prefetch_ex(st, m, rows, nfirst, frows, (wb_prefetch_mode)mode, &e)) {
         fprintf(stderr, "wb_bench_prefetch: %s\n", e.msg);
         return 1;
     }
@@ -134,14 +141,15 @@ int main(int argc, char **argv) {
     double all = now_s() - t0;
     uint64_t bytes = wb_store_prefetch_wait(st);
     double done = now_s() - t0;
-    printf("{\"mode\": \"%s\", \"warm\": %s, \"rows\": %zu, \"prefetched_bytes\": %" PRIu64
+    printf("{\"mode\": \"%s\", \"first_rows\": %zu, \"warm\": %s, \"rows\": %zu, \"prefetched_bytes\": %" PRIu64
            ", \"issue_s\": %.4f, \"first_s\": %.4f, \"all_s\": %.4f, \"done_s\": %.4f}\n",
-           mname, warm ? "true" : "false", m, bytes, issued, first, all, done);
+           mname, nfirst, warm ? "true" : "false", m, bytes, issued, first, all, done);
     wb_store_close(st);
     for (size_t i = 0; i < n; i++) free(words[i]);
     free(words);
     free(found);
     free(rows);
+    free(frows);
     free(lens);
     free(out);
     return 0;
