@@ -41,6 +41,8 @@ usage: tools/bench/bench_train.sh [options]
   --nice N           run the trainers under nice -n N (default: 10; 0 = off)
   --torch-only       skip wordbench train (still needs wb_gen_glove for the synthetic set)
   --prepare-only     make the data, vectors and stores, print where they are, run no trainer
+  --report-only      run nothing: print the report from WORKDIR's train-results.jsonl (and sgemm logs) of an
+                     earlier or interrupted run (give it the same --workdir, --threads, --sparse)
   --sparse           PyTorch fine-tuning with sparse gradients + SparseAdam instead of dense Adam
   --wb-threads1      also run wordbench with --threads 1 (the unsplit step) next to each pair and report
                      the speed-up of --threads N over it, in wall time and in CPU time
@@ -71,6 +73,7 @@ seed=1
 nicen=10
 torch_only=0
 prepare_only=0
+report_only=0
 sparse=0
 wb1=0
 sgemm=0
@@ -90,6 +93,7 @@ while [ $# -gt 0 ]; do
         --nice) nicen=$2; shift 2 ;;
         --torch-only) torch_only=1; shift ;;
         --prepare-only) prepare_only=1; shift ;;
+        --report-only) report_only=1; shift ;;
         --sparse) sparse=1; shift ;;
         --wb-threads1) wb1=1; shift ;;
         --sgemm) sgemm=1; shift ;;
@@ -119,8 +123,13 @@ mkdir -p "$work"
 work=$(cd "$work" && pwd)
 results="$work/train-results.jsonl"
 cmds="$work/train-commands.txt"
-: > "$results"
-: > "$cmds"
+if [ "$report_only" = 1 ]; then
+    [ -s "$results" ] || { echo "bench_train.sh: no $results to report" >&2; exit 1; }
+    datasets=""  # no data, no runs: straight to the report
+else
+    : > "$results"
+    : > "$cmds"
+fi
 pre=()
 [ "$nicen" = 0 ] || pre=(nice -n "$nicen")
 
@@ -220,9 +229,9 @@ PY
     log "$ds: train ${D_TRAIN[$ds]}, test ${D_VALID[$ds]}, format ${D_FMT[$ds]}, vectors ${D_VEC[$ds]}, store ${D_STORE[$ds]}"
 done
 [ "$prepare_only" = 0 ] || exit 0
-[ -x /usr/bin/time ] || die "/usr/bin/time not found (Debian: time)"
+[ "$report_only" = 1 ] || [ -x /usr/bin/time ] || die "/usr/bin/time not found (Debian: time)"
 shim=()
-if [ "$sgemm" = 1 ] && [ "$torch_only" = 0 ]; then
+if [ "$sgemm" = 1 ] && [ "$torch_only" = 0 ] && [ "$report_only" = 0 ]; then
     cc -O2 -DSGEMM_SHIM -shared -fPIC "$here/sgemm_rate.c" -o "$work/libsgemm_shim.so" -ldl -lpthread ||
         die "cannot build the sgemm shim"
     # shellcheck disable=SC2046
@@ -311,9 +320,9 @@ done
 machine="$(lscpu | sed -n 's/^Model name:[[:space:]]*//p' | head -1) · $(nproc) CPUs ($(lscpu | sed -n 's/^Core(s) per socket:[[:space:]]*//p' | head -1) cores/socket) · Linux $(uname -r) $(uname -m) · $(date -u '+%Y-%m-%d %H:%M UTC')"
 versions="$("$py" -c 'import torch, numpy, platform; print("torch %s, numpy %s, Python %s (/usr/bin/python3)" % (torch.__version__, numpy.__version__, platform.python_version()))')"
 load="$(cut -d' ' -f1-3 /proc/loadavg)"
-if [ "$sgemm" = 1 ]; then
+if [ "$sgemm" = 1 ] && [ -x "$work/sgemm_rate" ]; then
     for sg in "$work"/train-*-wordbench*.sgemm; do
-        [ -s "$sg" ] || continue
+        [ -s "$sg" ] && ! [ "$sg.md" -nt "$sg" ] || continue
         log "sgemm replay of $(basename "$sg" .sgemm)"
         record_cmd "${pre[*]} $work/sgemm_rate $sg"
         "${pre[@]}" "$work/sgemm_rate" "$sg" > "$sg.md" || log "sgemm_rate failed on $sg"
