@@ -40,6 +40,7 @@ usage: tools/bench/bench_train.sh [options]
   --seed S           seed for both trainers and the synthetic data (default: 1)
   --nice N           run the trainers under nice -n N (default: 10; 0 = off)
   --torch-only       skip wordbench train (still needs wb_gen_glove for the synthetic set)
+  --wb-only          skip PyTorch (with --wb-threads1 and --sgemm: the thread split and sgemm figures alone)
   --prepare-only     make the data, vectors and stores, print where they are, run no trainer
   --report-only      run nothing: print the report from WORKDIR's train-results.jsonl (and sgemm logs) of an
                      earlier or interrupted run (give it the same --workdir, --threads, --sparse)
@@ -72,6 +73,7 @@ threads=2
 seed=1
 nicen=10
 torch_only=0
+wb_only=0
 prepare_only=0
 report_only=0
 sparse=0
@@ -92,6 +94,7 @@ while [ $# -gt 0 ]; do
         --seed) seed=$2; shift 2 ;;
         --nice) nicen=$2; shift 2 ;;
         --torch-only) torch_only=1; shift ;;
+        --wb-only) wb_only=1; shift ;;
         --prepare-only) prepare_only=1; shift ;;
         --report-only) report_only=1; shift ;;
         --sparse) sparse=1; shift ;;
@@ -109,6 +112,7 @@ done
 for n in "$epochs" "$syn_rows" "$syn_epochs" "$threads"; do
     case "$n" in ''|*[!0-9]*|0) echo "bench_train.sh: '$n' is not a positive integer" >&2; exit 2 ;; esac
 done
+[ "$torch_only$wb_only" != 11 ] || { echo "bench_train.sh: --torch-only and --wb-only exclude each other" >&2; exit 2; }
 case "$seed$nicen" in *[!0-9]*) echo "bench_train.sh: --seed and --nice take integers >= 0" >&2; exit 2 ;; esac
 for d in $datasets; do case $d in synthetic|spam|cooking) ;; *) echo "bench_train.sh: unknown data set '$d'" >&2; exit 2 ;; esac; done
 for m in $models; do case $m in tutorial|kim) ;; *) echo "bench_train.sh: unknown model '$m'" >&2; exit 2 ;; esac; done
@@ -231,7 +235,7 @@ done
 [ "$prepare_only" = 0 ] || exit 0
 [ "$report_only" = 1 ] || [ -x /usr/bin/time ] || die "/usr/bin/time not found (Debian: time)"
 shim=()
-if [ "$sgemm" = 1 ] && [ "$torch_only" = 0 ] && [ "$report_only" = 0 ]; then
+if [ "$sgemm" = 1 ] && [ "$torch_only" = 0 ]; then
     cc -O2 -DSGEMM_SHIM -shared -fPIC "$here/sgemm_rate.c" -o "$work/libsgemm_shim.so" -ldl -lpthread ||
         die "cannot build the sgemm shim"
     # shellcheck disable=SC2046
@@ -304,6 +308,8 @@ for ds in $datasets; do
         for e in $embs; do
             if [ "$torch_only" = 1 ]; then
                 run torch "$ds" "$m" "$e"
+            elif [ "$wb_only" = 1 ]; then
+                run wordbench "$ds" "$m" "$e"
             elif [ $((i % 2)) = 0 ]; then
                 run wordbench "$ds" "$m" "$e"; run torch "$ds" "$m" "$e"
             else
