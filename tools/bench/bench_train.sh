@@ -409,8 +409,8 @@ if has1:
         print("| %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (ds, m, e, f(we, "%.0f"), f(we1, "%.0f"),
               f(we / we1 if we and we1 else None, "%.2f×"), f(c, "%.2f"), f(c1, "%.2f"),
               f(c1 / c if c and c1 else None, "%.2f")))
-    print("\nCPU 1 / %s below 1 is the work the split adds (reduction, rows both lanes copy, waiting that "
-          "spins); with %s idle cores the wall-clock speed-up of the training loop is at most %s × that ratio."
+    print("\nCPU 1 / %s below 1 is the work the split adds (rows both lanes gather and project, the reduction, "
+          "wake-ups); with %s idle cores the wall-clock speed-up of the training loop is at most %s × that ratio."
           % (threads, threads, threads))
 sg = []
 for (ds, m, e), d in by.items():
