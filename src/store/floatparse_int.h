@@ -62,10 +62,11 @@ static inline uint32_t wb_swar_value(uint64_t x, int n) {
 /* Bytes wb_f32_plain may read from s, whatever the token's length. */
 #define WB_F32_PLAIN_READ 17
 
-/* The common token of word-vector files, s[0..n) = "[-]I.F" with 1..7
- * integer digits I and 0..7 fraction digits F, whose length n the caller
- * already knows (it split the line at separators first).  When the digits
- * without the point form an integer m <= 2^24, m and 10^|F| are both exact
+/* The common token of word-vector files, s[0..n) = "[-]I.F" with at least
+ * one integer digit I and at most 8 digits in all, whose length n the caller
+ * already knows (it split the line at separators first).  The digits
+ * without the point are gathered into one 8-byte word, checked and
+ * converted with one SWAR step each.  When they form an integer m <= 2^24, m and 10^|F| are both exact
  * floats, so one IEEE division gives the correctly rounded value, which is
  * strtof's (Clinger's fast path; round-to-nearest assumed, as everywhere in
  * floatparse.c).  No byte of the token steers a later address: with the
@@ -76,7 +77,6 @@ static inline uint32_t wb_swar_value(uint64_t x, int n) {
  * token: the caller then takes the general path. */
 static inline int wb_f32_plain(const char *s, size_t n, float *out) {
     static const float p10f[8] = {1e0f, 1e1f, 1e2f, 1e3f, 1e4f, 1e5f, 1e6f, 1e7f};
-    static const uint32_t p10u[8] = {1, 10, 100, 1000, 10000, 100000, 1000000, 10000000};
     const uint32_t neg = s[0] == '-';
     const char *p = s + neg;
     uint64_t x, y;
@@ -86,13 +86,15 @@ static inline int wb_f32_plain(const char *s, size_t n, float *out) {
     const uint64_t z = (d - 0x0101010101010101u) & ~d & 0x8080808080808080u;
     const int ni = z ? __builtin_ctzll(z) >> 3 : 8;
     const size_t rest = n - neg;                   /* I '.' F */
-    if (ni == 0 || ni == 8 || (size_t)ni >= rest || rest - (size_t)ni - 1 > 7) return 0;
-    const int nf = (int)(rest - (size_t)ni - 1);
+    if (ni == 0 || ni == 8 || (size_t)ni >= rest || rest > 9) return 0;
+    const int nd = (int)rest - 1, nf = nd - ni;    /* digits: all, after the point */
     memcpy(&y, p + ni + 1, 8);                     /* up to s[17) */
-    if (wb_swar_ndigits(x) != ni || wb_swar_ndigits(y) < nf) return 0;
-    const uint64_t m = (uint64_t)wb_swar_value(x, ni) * p10u[nf] + wb_swar_value(y, nf);
+    /* The digits without the point, in one word: I from x, then F from y. */
+    const uint64_t w = (x & ((1ull << (8 * ni)) - 1)) | (y << (8 * ni));
+    if (wb_swar_ndigits(w) < nd) return 0;
+    const uint32_t m = wb_swar_value(w, nd);
     if (m > (1u << 24)) return 0;
-    const float v = (float)(uint32_t)m / p10f[nf];
+    const float v = (float)m / p10f[nf];
     uint32_t b;
     memcpy(&b, &v, 4);
     b |= neg << 31; /* "-0.0" gives -0.0f, as strtof does */
