@@ -474,6 +474,74 @@ static void test_token_vs_strtof(void **state) {
     assert_int_equal(bad, 0);
 }
 
+/* wb_f32_plain (the converter's inline fast path, tokens of known length):
+ * whatever it accepts must be strtof's value bit for bit, whatever bytes
+ * follow the token in the WB_F32_PLAIN_READ it may read; what it declines
+ * the general path handles.  Edge cases: m = 2^24 exactly (accepted) and
+ * just above (declined), 7 and 8 digits on either side of the point,
+ * negative zero, "1." and ".5", exponents, two points, a sign alone. */
+static int check_plain(const char *tok, const char *after, int must_accept) {
+    char buf[64];
+    const size_t n = strlen(tok);
+    memset(buf, 0, sizeof buf);
+    memcpy(buf, tok, n);
+    memcpy(buf + n, after, strlen(after));
+    float got = 12345.f;
+    const int ok = wb_f32_plain(buf, n, &got);
+    char *end;
+    const float want = strtof(tok, &end);
+    if (ok && (end != tok + n || bits_of(got) != bits_of(want))) {
+        print_message("plain '%s' (then '%s'): got %a, strtof %a (consumed %td of %zu)\n", tok, after,
+                      (double)got, (double)want, end - tok, n);
+        return -1;
+    }
+    if (!ok && bits_of(got) != bits_of(12345.f)) { print_message("plain '%s' declined but wrote\n", tok); return -1; }
+    if (must_accept >= 0 && ok != must_accept) {
+        print_message("plain '%s': %s, expected %s\n", tok, ok ? "accepted" : "declined",
+                      must_accept ? "accepted" : "declined");
+        return -1;
+    }
+    return ok;
+}
+
+static void test_plain_fast_path(void **state) {
+    (void)state;
+    static const struct { const char *tok; int accept; } cases[] = {
+        {"0.418", 1}, {"-0.41242", 1}, {"0.0031072", 1}, {"-0.0", 1}, {"-0.", 1}, {"0.", 1}, {"1.", 1},
+        {"-0.000000", 1}, {"1677721.6", 1}, {"1677721.7", 0}, {"0.16777216", 0}, {"1.6777216", 1},
+        {"16777.217", 0}, {"1234567.1", 1}, {"9999999.", 1}, {"12345678.5", 0}, {"0.1234567", 1},
+        {"0.12345678", 0}, {"-9.9999999", 0}, {"00001.5", 1}, {"-0000000.1", 1}, {".5", 0}, {"-.5", 0},
+        {"5", 0}, {"-", 0}, {"-5", 0}, {"1e5", 0}, {"1.5e3", 0}, {"1.5E-3", 0}, {"1.2.3", 0},
+        {"--1.0", 0}, {"1.-5", 0}, {"1.5x", 0}, {"+1.5", 0}, {"1,5", 0}, {"0.0000001", 1},
+        {"-3.4028235", 0}, {"-1.6777215", 1}, {"0.33333334", 0}, {"2.5", 1}, {"0.5", 1}, {"8388608.5", 0}, {"1677.7216", 1}, {"838860.85", 0},
+    };
+    static const char *const afters[] = {"", " ", "\n", "99999999999999999", "e5", ".5.5.5.5.5.5.5.5", "\t-1"};
+    size_t bad = 0;
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        for (size_t j = 0; j < sizeof afters / sizeof afters[0]; j++)
+            bad += check_plain(cases[i].tok, afters[j], cases[i].accept) < 0;
+    /* The files' common shapes, at random: every one must be accepted and exact. */
+    uint64_t rs = test_seed() ^ 0x91a1u;
+    const size_t count = scaled(1000000);
+    size_t accepted = 0;
+    char tok[64];
+    for (size_t i = 0; i < count && bad < 20; i++) {
+        const int ni = 1 + (int)rng_below(&rs, 7), nf = (int)rng_below(&rs, 8);
+        size_t n = 0;
+        if (rng_below(&rs, 2)) tok[n++] = '-';
+        for (int k = 0; k < ni; k++) tok[n++] = (char)('0' + (rng_below(&rs, 3) ? 0 : rng_below(&rs, 10)));
+        tok[n++] = '.';
+        for (int k = 0; k < nf; k++) tok[n++] = (char)('0' + rng_below(&rs, 10));
+        tok[n] = 0;
+        const int r = check_plain(tok, rng_below(&rs, 2) ? " " : "12345678901234567", -1);
+        bad += r < 0;
+        accepted += r > 0;
+    }
+    print_message("plain: %zu random tokens, %zu accepted\n", count, accepted);
+    assert_int_equal(bad, 0);
+    assert_true(accepted > count / 2);
+}
+
 /* ---- wb_parse_f32: locale and threads ----------------------------------- */
 
 /* A process locale with a decimal comma does not change the answer. */
@@ -685,6 +753,7 @@ int main(void) {
         cmocka_unit_test(test_long_tokens),
         cmocka_unit_test(test_property_vs_strtof),
         cmocka_unit_test(test_token_vs_strtof),
+        cmocka_unit_test(test_plain_fast_path),
         cmocka_unit_test(test_locale_independent),
         cmocka_unit_test(test_f16_exhaustive_round_trip),
         cmocka_unit_test(test_f16_ties),

@@ -151,6 +151,45 @@ static void test_values_are_strtof(void **state) {
     expect_line(&p, "vec", line + 4);
 }
 
+/* The row fast path splits a line at separators 16 bytes at a time: random
+ * lines (plain decimals, exponents, integers, several separators, '\r' and
+ * trailing blanks, lengths on and off multiples of 16) must give strtof's
+ * values; lines with one token too many or too few must fail as before. */
+static void test_random_lines_vs_strtof(void **state) {
+    (void)state;
+    static const char *const shapes[] = {"%.5f", "%.6g", "%.4e", "%.0f", "%.9g", "%.3f", "%.7f", "%.2E"};
+    uint64_t rs = 0x11ee7u;
+    char line[8192], nums[8192];
+    for (int it = 0; it < 3000; it++) {
+        rs = rs * 6364136223846793005u + 1442695040888963407u;
+        const uint32_t dim = 1 + (uint32_t)((rs >> 33) % 40);
+        size_t n = (size_t)snprintf(line, sizeof line, "w%d", it), m = 0;
+        for (uint32_t k = 0; k < dim; k++) {
+            rs = rs * 6364136223846793005u + 1442695040888963407u;
+            const int seps = 1 + (int)((rs >> 20) % 3 == 0) + (int)((rs >> 22) % 7 == 0);
+            for (int j = 0; j < seps; j++) line[n++] = (rs >> (24 + j)) & 1 ? '\t' : ' ';
+            const double v = ((double)((rs >> 30) % 2000001) - 1000000.0) / (double)(1u << ((rs >> 52) % 20));
+            const int t = snprintf(line + n, 64, shapes[(rs >> 60) % 8], v);
+            m += (size_t)snprintf(nums + m, sizeof nums - m, "%s%.*s", k ? " " : "", t, line + n);
+            n += (size_t)t;
+        }
+        const int tail = (int)((rs >> 5) % 4);
+        if (tail == 1) line[n++] = '\r';
+        if (tail == 2) line[n++] = ' ', line[n++] = '\t';
+        line[n] = 0;
+        char word[32];
+        snprintf(word, sizeof word, "w%d", it);
+        parsed p = parse_n(line, n, dim, 0);
+        expect_line(&p, word, nums);
+        if (dim > 1) {
+            p = parse_n(line, n, dim - 1, 0);
+            expect_fail(&p, "found");
+        }
+        p = parse_n(line, n, dim + 1, 0);
+        expect_fail(&p, "found");
+    }
+}
+
 static void test_wide_line(void **state) {
     (void)state;
     char *s = numbers_line("word", 300);
@@ -692,6 +731,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_fast_path),
         cmocka_unit_test(test_values_are_strtof),
+        cmocka_unit_test(test_random_lines_vs_strtof),
         cmocka_unit_test(test_wide_line),
         cmocka_unit_test(test_words_with_spaces),
         cmocka_unit_test(test_too_many_numbers),

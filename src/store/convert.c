@@ -132,6 +132,20 @@ static void input_close(input *in) {
 static int input_read(input *in, char *dst, size_t n, size_t *got, wb_err *err) {
     *got = 0;
     if (!in->gz) {
+        if (in->raw_pos == in->raw_len && !in->raw_eof && n >= RAW_BYTES) {
+            /* Nothing buffered and a big request: read() straight into dst,
+             * saving a copy of the whole file through the raw buffer. */
+            for (;;) {
+                ssize_t r = read(in->fd, dst, n);
+                if (r < 0 && errno == EINTR) continue;
+                if (r < 0) return wb_err_at(err, errno, in->name, 0, -1, "cannot read: %s", strerror(errno));
+                if (r == 0) in->raw_eof = 1;
+                atomic_fetch_add(&in->raw_read, (uint64_t)r);
+                in->text_read += (uint64_t)r;
+                *got = (size_t)r;
+                return 0;
+            }
+        }
         if (in->raw_pos == in->raw_len) {
             if (in->raw_eof) return 0;
             int rc = input_fill_raw(in);

@@ -6,10 +6,16 @@
  * and fuzz targets.  Leaves out: reading files, threads, writing stores.
  */
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 #include "store/convert_int.h"
+#include "store/floatparse_int.h"
 #include "wordbench/floatparse.h"
 
 static inline int is_sep(char c) {
@@ -33,10 +39,79 @@ static void show_token(char *dst, size_t cap, const char *s, size_t n) {
     dst[k] = 0;
 }
 
+/* Bit i set when s[i] is a separator, for the 16 bytes at s. */
+static inline uint32_t sep_mask16(const char *s) {
+#if defined(__SSE2__)
+    const __m128i v = _mm_loadu_si128((const __m128i *)(const void *)s);
+    const __m128i m = _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8(' ')), _mm_cmpeq_epi8(v, _mm_set1_epi8('\t')));
+    return (uint32_t)_mm_movemask_epi8(m);
+#else
+    uint32_t m = 0;
+    for (int i = 0; i < 16; i++) m |= (uint32_t)is_sep(s[i]) << i;
+    return m;
+#endif
+}
+
+/* The fast row: split p..end (p at a token) at separators, 16 bytes at a
+ * time, then parse each token knowing its bounds (wb_f32_plain, or the
+ * general wb_parse_f32_token for the rest).  Returns 1 when the line holds
+ * exactly dim numbers (finite unless allowed), all written to vec; 0 for
+ * anything else, and the caller parses the line again the slow way, which
+ * words the error.  Reads nothing outside p..end. */
+static int parse_values_fast(const char *p, const char *end, uint32_t dim, int allow_nonfinite, float *vec) {
+    const size_t len = (size_t)(end - p);
+    uint32_t k = 0;        /* tokens finished */
+    size_t start = 0;      /* offset of the current token */
+    int in_tok = 0;        /* events alternate: a token's start, then its end */
+    uint32_t prev_sep = 1; /* the byte before p counts as a separator */
+    char pad[16];
+    /* off == len runs once more when len % 16 == 0, to see the last end. */
+    for (size_t off = 0; off <= len; off += 16) {
+        uint32_t m;
+        if (len - off >= 16) {
+            m = sep_mask16(p + off);
+        } else { /* the tail, padded with separators */
+            memset(pad, ' ', 16);
+            memcpy(pad, p + off, len - off);
+            m = sep_mask16(pad);
+        }
+        const uint32_t before = (m << 1) | prev_sep;            /* byte i-1 is a separator */
+        uint32_t ev = ((m & ~before) | (~m & before)) & 0xFFFFu; /* token ends and starts, alternating */
+        prev_sep = m >> 15;
+        while (ev) {
+            const size_t at = off + (size_t)__builtin_ctz(ev);
+            ev &= ev - 1;
+            if (!in_tok) {
+                start = at, in_tok = 1;
+                continue;
+            }
+            /* an end: the token is p[start..at) */
+            in_tok = 0;
+            if (k == dim || at == start) return 0;
+            const char *t = p + start;
+            const size_t n = at - start;
+            float *o = &vec[k++];
+            if (len - start >= WB_F32_PLAIN_READ) {
+                if (wb_f32_plain(t, n, o)) continue;
+            } else {
+                char tp[WB_F32_PLAIN_READ];
+                memset(tp, ' ', sizeof tp);
+                memcpy(tp, t, len - start);
+                if (wb_f32_plain(tp, n, o)) continue;
+            }
+            if (wb_parse_f32_token(t, t + n, o) != t + n) return 0;
+            if (!allow_nonfinite && !isfinite(*o)) return 0;
+            if (at >= len) break;
+        }
+    }
+    return k == dim;
+}
+
 /* Parse tokens p..end as exactly `dim` numbers into vec.  Returns 0 or -1
  * with why; *count gets how many numbers were read before a failure. */
 static int parse_values(const char *p, const char *end, uint32_t dim, int allow_nonfinite, float *vec,
                         char *why, size_t whylen) {
+    if (parse_values_fast(p, end, dim, allow_nonfinite, vec)) return 0;
     uint32_t k = 0;
     while (p < end) {
         if (k == dim) {
