@@ -95,7 +95,7 @@ int wb_triallog_parse(const char *line, size_t len, wb_trial_result *r, uint64_t
     if (wb_json_parse(line, len, &j, &off, &msg)) return bad(e, (long long)off, "%s", msg);
     int rc = 0;
     const wb_json *pl = wb_json_get(&j, "plan"), *rf = wb_json_get(&j, "refit"), *hist = wb_json_get(&j, "history");
-    double trial, config, outer, inner, ntr, nte, epochs;
+    double trial = 0, config = 0, outer = 0, inner = 0, ntr = 0, nte = 0, epochs = 0; /* set when rc stays 0 (GCC -O3 cannot tell) */
     const double big = 9007199254740992.0; /* 2^53: every integer below is exact */
     if (j.type != WB_JOBJ) rc = bad(e, 0, "%s", "not an object");
     else if (!pl || pl->type != WB_JSTR || wb_hex64(pl->str, pl->len, plan_id)) rc = bad(e, 0, "%s", "bad or missing \"plan\"");
