@@ -22,6 +22,12 @@ writes them):
            direction (h_n) or the max over the real time steps -> Linear(., C).
            Initialisation as Keras: Glorot-uniform input kernels, orthogonal recurrent kernels, zero biases,
            the LSTM's forget-gate bias 1 (unit_forget_bias). torch's GRU is Keras' reset_after=True.
+           --rnn-impl padded runs nn.LSTM / nn.GRU on the padded batch instead (no masking: the same maths
+           only for texts of at least maxlen tokens; JSON short_share says how many are shorter). The
+           reason: torch 1.13's CPU backward of a packed sequence is quadratic in maxlen (each time step's
+           slice of the packed input adds a gradient the size of the whole input: aten::add takes ~90% of
+           a step, 17 s of 17 s for 32 x 200 tokens vs 0.7 s unpacked), so the packed twin is timed on a
+           small subset only.
 Heads and optimizer as torch_train.py: binary 1 logit + BCEWithLogitsLoss, multiclass CrossEntropyLoss,
 multilabel BCE per label; Adam lr 1e-3, eps 1e-7 (Keras' default) over all parameters (dense Adam: what a
 PyTorch user writes), batch 32, shuffled each epoch by a seeded generator.
