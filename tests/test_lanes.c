@@ -4,10 +4,11 @@
  * trained on 2 and on 3 lanes follows the unsplit model to rounding
  * (another summation order of the same gradients), two models on 2 lanes
  * agree to the bit, with dropout and with global-norm clipping too, and
- * minibatches smaller than the number of lanes work; Adam's three ways
- * with rows outside the minibatch (optim.h): catch-up and dense on 1, 2
- * and 2 lanes (to rounding, to the bit), catch-up next to dense, lazy far
- * from both.
+ * minibatches smaller than the number of lanes work; the same for models
+ * of two text inputs and numeric features (with and without their Dense);
+ * Adam's three ways with rows outside the minibatch (optim.h): catch-up and
+ * dense on 1, 2 and 2 lanes (to rounding, to the bit), catch-up next to
+ * dense, lazy far from both.
  *
  * Method: four models from one configuration (1, 2, 2, 3 lanes), Adam (eps
  * 1e-3, so that a gradient of rounding noise stays noise), the
@@ -157,6 +158,77 @@ static void lanes_case(wb_model_kind kind, wb_task task, float dropout, float cl
     for (int i = 0; i < 4; i++) wb_model_destroy(m[i]);
 }
 
+/* Rows 1 .. rows-1 of text input k of a and b, equal to the bit. */
+static void compare_input_rows(wb_model *a, wb_model *b, size_t k, size_t rows, size_t E, const char *what) {
+    float ra[64], rb[64];
+    assert_true(E <= 64);
+    for (size_t id = 1; id < rows; id++) {
+        assert_int_equal(wb_model_get_input_row(a, k, (int32_t)id, ra, NULL), 0);
+        assert_int_equal(wb_model_get_input_row(b, k, (int32_t)id, rb, NULL), 0);
+        if (memcmp(ra, rb, E * sizeof *ra)) fail_msg("%s: input %zu row %zu differs", what, k, id);
+    }
+}
+
+/* A model of two text inputs (the second of another kind's sizes: V 11,
+ * T 5) and three numeric features (fdense units squashing them, or none):
+ * 2 lanes bit for bit twice, and 1 vs 3 lanes to rounding. */
+static void multi_case(wb_model_kind kind, wb_task task, size_t fdense, float dropout, float clipnorm) {
+    wb_model_cfg c;
+    cfg_for(&c, kind, task);
+    c.dropout = dropout;
+    c.ntext = 2, c.text_V[1] = 11, c.text_T[1] = 5, c.nfeat = 3, c.feat_dense = fdense;
+    char what[96];
+    snprintf(what, sizeof what, "two inputs %s/%s fdense %zu dropout %g clipnorm %g", wb_model_kind_name(kind),
+             wb_task_name(task), fdense, (double)dropout, (double)clipnorm);
+    static const size_t lanes[4] = {1, 2, 2, 3};
+    wb_model *m[4];
+    wb_rng rng[4];
+    int32_t X0[NB * 64], X1[NB * 5], y[NB], y1[NB];
+    float t[NB * 3], t1[NB * 3];
+    double F[NB * 3];
+    uint32_t idx[NB];
+    for (size_t i = 0; i < NB; i++) idx[i] = (uint32_t)i;
+    wb_err e;
+    wb_err_clear(&e);
+    for (int i = 0; i < 4; i++) {
+        m[i] = make(&c, lanes[i], clipnorm);
+        wb_rng_init(&rng[i], 77);
+    }
+    static const size_t sizes[5] = {NB, 1, 2, NB, NB};
+    for (unsigned s = 0; s < 5; s++) {
+        batch(c.T, c.C, s + 1, X0, y, t);
+        batch(5, c.C, s + 11, X1, y1, t1);
+        for (size_t j = 0; j < NB * 5; j++) X1[j] %= 11; /* input 1's vocabulary */
+        for (size_t b = 0; b < NB; b++)
+            for (size_t j = 0; j < 3; j++) F[b * 3 + j] = (double)((b * 7 + j * 3 + s) % 11) - 4.5 * (double)j;
+        if (s == 0)
+            for (int i = 0; i < 4; i++)
+                if (wb_model_fit_features(m[i], F, 3, idx, NB, &e)) fail_msg("%s: features: %s", what, e.msg);
+        wb_batch bt = {.B = sizes[s], .X = {X0, X1}, .feat = F};
+        float l[4];
+        size_t ok[4];
+        for (int i = 0; i < 4; i++)
+            if (wb_model_train_batch(m[i], &bt, task == WB_TASK_MULTICLASS ? y : NULL, task == WB_TASK_MULTICLASS ? NULL : t,
+                                     NULL, &rng[i], &l[i], &ok[i], &e))
+                fail_msg("%s: step %u on %zu lanes: %s", what, s, lanes[i], e.msg);
+        compare(m[1], m[2], c.V, c.E, -1, what); /* the same lanes: the same bits */
+        compare_input_rows(m[1], m[2], 1, 11, c.E, what);
+        assert_true(l[1] == l[2] && ok[1] == ok[2]);
+        if (dropout > 0) continue;
+        for (int i = 1; i < 4; i += 2) {
+            if (fabsf(l[i] - l[0]) > 1e-5f * fmaxf(1.0f, l[0])) fail_msg("%s: step %u loss %.9g vs %.9g", what, s, l[i], l[0]);
+            assert_int_equal(ok[i], ok[0]);
+            compare(m[0], m[i], c.V, c.E, 2e-5f, what);
+        }
+    }
+    /* a missing input is refused before the lanes start */
+    wb_batch bad = {.B = NB, .X = {X0, NULL}, .feat = F};
+    assert_int_equal(wb_model_train_batch(m[1], &bad, y, t, NULL, &rng[1], NULL, NULL, &e), WB_EUSAGE);
+    bad.X[1] = X1, bad.feat = NULL;
+    assert_int_equal(wb_model_train_batch(m[1], &bad, y, t, NULL, &rng[1], NULL, NULL, &e), WB_EUSAGE);
+    for (int i = 0; i < 4; i++) wb_model_destroy(m[i]);
+}
+
 static void test_kinds(void **state) {
     (void)state;
     static const wb_model_kind kinds[] = {WB_MODEL_DENSE, WB_MODEL_POOL, WB_MODEL_TUTORIAL, WB_MODEL_KIM,
@@ -171,6 +243,14 @@ static void test_dropout_clipnorm(void **state) {
     lanes_case(WB_MODEL_KIM, WB_TASK_MULTICLASS, 0.5f, 0);
     lanes_case(WB_MODEL_TUTORIAL, WB_TASK_MULTILABEL, 0, 0.05f);
     lanes_case(WB_MODEL_BOW, WB_TASK_BINARY, 0, 0.05f);
+}
+
+static void test_multi_input(void **state) {
+    (void)state;
+    multi_case(WB_MODEL_POOL, WB_TASK_BINARY, 0, 0, 0);
+    multi_case(WB_MODEL_KIM, WB_TASK_MULTICLASS, 4, 0, 0);
+    multi_case(WB_MODEL_LSTM, WB_TASK_MULTILABEL, 4, 0, 0.05f);
+    multi_case(WB_MODEL_TUTORIAL, WB_TASK_MULTICLASS, 0, 0.5f, 0);
 }
 
 static void test_set_threads(void **state) {
@@ -261,6 +341,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_kinds),
         cmocka_unit_test(test_dropout_clipnorm),
+        cmocka_unit_test(test_multi_input),
         cmocka_unit_test(test_set_threads),
         cmocka_unit_test(test_adam_rows),
     };

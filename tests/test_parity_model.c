@@ -41,6 +41,13 @@
  * packed sequences with the weights converted between gate orders; the
  * character CNN against nn.Conv1d over one-hot characters (no rows).
  *
+ * Several inputs (tools/torch_ref_multi.py): kim and pool models of two
+ * text inputs ("subject", "body": own rows, own convolutions) and numeric
+ * features (standardised on the minibatch by wb_model_fit_features, with
+ * and without their Dense + ReLU), merged by concatenation, against the
+ * torch twin of the Keras functional-API model; input 2's rows are set and
+ * compared through wb_model_set_input_row / get_input_row.
+ *
  * Leaves out: dropout (torch's masks are not ours: the cases run with
  * dropout 0), max-norm (off), frozen / fine-tuned / multichannel
  * embeddings (same layers, other row sources: test_model.c), class weights,
@@ -227,6 +234,14 @@ static void run_case(void **state) {
         c.rnn_pool = (wb_rnn_pool)mx_size(&f, "rnn_pool");
     }
     if (mx_has(&f, "nhidden")) c.nhidden = mx_size(&f, "nhidden");
+    int multi = mx_has(&f, "ntext"); /* two text inputs and numeric features */
+    if (multi) {
+        assert_int_equal(mx_size(&f, "ntext"), 2);
+        c.ntext = 2, c.text_V[1] = mx_size(&f, "V2"), c.text_T[1] = mx_size(&f, "T2");
+        snprintf(c.text_name[0], sizeof c.text_name[0], "subject");
+        snprintf(c.text_name[1], sizeof c.text_name[1], "body");
+        c.nfeat = mx_size(&f, "nfeat"), c.feat_dense = mx_size(&f, "feat_dense");
+    }
     c.hidden_dropout = 0;
     if (c.kind == WB_MODEL_TUTORIAL || c.kind == WB_MODEL_KIM || c.kind == WB_MODEL_CHARCNN) {
         const mx_arr *w = mx_get(&f, "widths");
@@ -262,14 +277,33 @@ static void run_case(void **state) {
     for (int i = 0; i < f.na; i++) nfix += strchr(f.a[i].name, '/') != NULL && f.a[i].name[0] != 'd';
     if ((size_t)nfix != nt) fail_msg("model_%s: fixture has %d dense tensors, the model %zu", pc->name, nfix, nt);
     int rows = mx_has(&f, "emb"); /* the character CNN has no embedding rows */
-    const float *emb = rows ? mx_v(&f, "emb", V * E) : NULL;
-    for (size_t id = 1; rows && id < V; id++)
-        if (wb_model_set_row(m, (int32_t)id, emb + id * E, &e)) fail_msg("set_row %zu: %s", id, e.msg);
+    size_t ninp = multi ? 2 : 1;
+    static const char *const emb_name[2] = {"emb", "emb2"}, *const demb_name[2] = {"demb", "demb2"};
+    for (size_t k = 0; rows && k < ninp; k++) {
+        size_t Vk = wb_model_cfg_V(&c, k);
+        const float *emb = mx_v(&f, emb_name[k], Vk * E);
+        for (size_t id = 1; id < Vk; id++)
+            if (wb_model_set_input_row(m, k, (int32_t)id, emb + id * E, &e)) fail_msg("set_row %zu: %s", id, e.msg);
+    }
 
     const float *Xf = mx_v(&f, "X", B * T);
     int32_t *X = malloc(B * T * sizeof *X), *y = NULL;
     assert_non_null(X);
     for (size_t i = 0; i < B * T; i++) X[i] = (int32_t)Xf[i];
+    wb_batch bt = {.B = B, .X = {X}};
+    int32_t *X2 = NULL;
+    double *F = NULL;
+    if (multi) {
+        size_t T2 = c.text_T[1], nf = c.nfeat;
+        const float *X2f = mx_v(&f, "X2", B * T2), *Ff = mx_v(&f, "feat", B * nf);
+        X2 = malloc(B * T2 * sizeof *X2), F = malloc(B * nf * sizeof *F);
+        assert_non_null(X2), assert_non_null(F);
+        for (size_t i = 0; i < B * T2; i++) X2[i] = (int32_t)X2f[i];
+        for (size_t i = 0; i < B * nf; i++) F[i] = Ff[i];
+        bt.X[1] = X2, bt.feat = F;
+        /* the twin standardises with the minibatch's own mean and deviation */
+        if (wb_model_fit_features(m, F, nf, NULL, B, &e)) fail_msg("model_%s: features: %s", pc->name, e.msg);
+    }
     const float *t = NULL;
     if (c.task == WB_TASK_MULTICLASS) {
         const float *yf = mx_v(&f, "y", B);
@@ -283,19 +317,22 @@ static void run_case(void **state) {
     /* Forward. */
     float *prob = malloc(B * C * sizeof *prob), loss = NAN, loss2 = NAN;
     assert_non_null(prob);
-    if (wb_model_predict(m, X, B, y, t, NULL, prob, &loss, &e)) fail_msg("predict: %s", e.msg);
+    if (wb_model_predict_batch(m, &bt, y, t, NULL, prob, &loss, &e)) fail_msg("predict: %s", e.msg);
     compare(pc->name, path, "prob", prob, mx_v(&f, "prob", B * C), B * C, PROB_FLOOR, NULL);
     compare(pc->name, path, "loss", &loss, mx_v(&f, "loss", 1), 1, PROB_FLOOR, NULL);
 
     /* One SGD step with lr 1: gradients. */
-    float *before = malloc(V * E * sizeof *before), *delta = malloc(V * E * sizeof *delta);
-    double *extra = malloc(V * E * sizeof *extra);
+    size_t Vmax = multi && c.text_V[1] > V ? c.text_V[1] : V;
+    float *before = malloc(ninp * Vmax * E * sizeof *before), *delta = malloc(Vmax * E * sizeof *delta);
+    double *extra = malloc(Vmax * E * sizeof *extra);
     assert_non_null(before), assert_non_null(delta), assert_non_null(extra);
-    for (size_t id = 0; rows && id < V; id++)
-        if (wb_model_get_row(m, (int32_t)id, before + id * E, &e)) fail_msg("get_row %zu: %s", id, e.msg);
+    for (size_t k = 0; rows && k < ninp; k++)
+        for (size_t id = 0; id < wb_model_cfg_V(&c, k); id++)
+            if (wb_model_get_input_row(m, k, (int32_t)id, before + (k * Vmax + id) * E, &e))
+                fail_msg("get_row %zu: %s", id, e.msg);
     wb_rng rng;
     wb_rng_init(&rng, 1);
-    if (wb_model_train_step(m, X, B, y, t, NULL, &rng, &loss2, NULL, &e)) fail_msg("train_step: %s", e.msg);
+    if (wb_model_train_batch(m, &bt, y, t, NULL, &rng, &loss2, NULL, &e)) fail_msg("train_step: %s", e.msg);
     compare(pc->name, path, "step loss", &loss2, mx_v(&f, "loss", 1), 1, PROB_FLOOR, NULL);
     for (size_t i = 0; i < nt; i++) {
         float *g;
@@ -306,25 +343,28 @@ static void run_case(void **state) {
         const float *want = mx_v(&f, dname, n);
         compare(pc->name, path, dname, g, want, n, GRAD_FLOOR * max_abs(want, n), NULL);
     }
-    const float *demb = rows ? mx_v(&f, "demb", V * E) : NULL;
-    for (size_t id = 0; rows && id < V; id++) {
-        float after[64];
-        assert_true(E <= 64);
-        if (wb_model_get_row(m, (int32_t)id, after, &e)) fail_msg("get_row %zu: %s", id, e.msg);
-        int used = 0;
-        for (size_t k = 0; k < E; k++) used |= demb[id * E + k] != 0;
-        for (size_t k = 0; k < E; k++) {
-            size_t i = id * E + k;
-            delta[i] = before[i] - after[k];
-            extra[i] = fabs(before[i]) + fabs(demb[i]);
-            if (!used && after[k] != before[i])
-                fail_msg("model_%s (%s path): row %zu has no gradient but changed: [%zu] %.9g -> %.9g", pc->name,
-                         path, id, k, before[i], after[k]);
+    for (size_t k = 0; rows && k < ninp; k++) {
+        size_t Vk = wb_model_cfg_V(&c, k);
+        const float *demb = mx_v(&f, demb_name[k], Vk * E), *bk = before + k * Vmax * E;
+        for (size_t id = 0; id < Vk; id++) {
+            float after[64];
+            assert_true(E <= 64);
+            if (wb_model_get_input_row(m, k, (int32_t)id, after, &e)) fail_msg("get_row %zu: %s", id, e.msg);
+            int used = 0;
+            for (size_t q = 0; q < E; q++) used |= demb[id * E + q] != 0;
+            for (size_t q = 0; q < E; q++) {
+                size_t i = id * E + q;
+                delta[i] = bk[i] - after[q];
+                extra[i] = fabs(bk[i]) + fabs(demb[i]);
+                if (!used && after[q] != bk[i])
+                    fail_msg("model_%s (%s path): input %zu row %zu has no gradient but changed: [%zu] %.9g -> %.9g",
+                             pc->name, path, k + 1, id, q, bk[i], after[q]);
+            }
         }
+        compare(pc->name, path, demb_name[k], delta, demb, Vk * E, GRAD_FLOOR * max_abs(demb, Vk * E), extra);
     }
-    if (rows) compare(pc->name, path, "demb", delta, demb, V * E, GRAD_FLOOR * max_abs(demb, V * E), extra);
 
-    free(before), free(delta), free(extra), free(prob), free(X), free(y);
+    free(before), free(delta), free(extra), free(prob), free(X), free(y), free(X2), free(F);
     wb_model_destroy(m);
     mx_free(&f);
 }
@@ -336,6 +376,8 @@ CASE(tutorial_binary)
 CASE(kim_multilabel)
 CASE(pool_multiclass)
 CASE(dense_binary)
+CASE(multi_kim_multiclass)
+CASE(multi_pool_binary)
 /* the later kinds have one path: no Conv1D over embedded rows */
 #define CASE1(n) static const pm_case n##_project = {#n, 0};
 CASE1(lstm_multiclass)
@@ -352,6 +394,8 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         UNIT(tutorial_multiclass), UNIT(tutorial_binary), UNIT(kim_multilabel), UNIT(pool_multiclass),
         UNIT(dense_binary),
+        /* two text inputs and numeric features (tools/torch_ref_multi.py) */
+        UNIT(multi_kim_multiclass), UNIT(multi_pool_binary),
         /* the later kinds (tools/torch_ref_parts.py); they have one path each */
         {"lstm_multiclass", run_case, NULL, NULL, (void *)&lstm_multiclass_project},
         {"lstm_bi_max_multilabel", run_case, NULL, NULL, (void *)&lstm_bi_max_multilabel_project},

@@ -34,6 +34,7 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <xxhash.h>
 
 #include "testutil.h"
 #include "wordbench/model.h"
@@ -106,11 +107,11 @@ static wb_model *make(const wb_model_cfg *c) {
     return m;
 }
 
-static float loss_of(wb_model *m, const int32_t *X, const int32_t *y, const float *t) {
+static float loss_of(wb_model *m, const wb_batch *bt, const int32_t *y, const float *t) {
     float p[NB * 8], l = NAN;
     wb_err e;
     wb_err_clear(&e);
-    if (wb_model_predict(m, X, NB, y, t, NULL, p, &l, &e)) fail_msg("predict: %s", e.msg);
+    if (wb_model_predict_batch(m, bt, y, t, NULL, p, &l, &e)) fail_msg("predict: %s", e.msg);
     return l;
 }
 
@@ -121,9 +122,11 @@ typedef struct fdstat {
 
 static int fd_close(double g, double fd) { return fabs(fd - g) <= 2e-2 * fmax(fabs(g), fabs(fd)) + 3e-4; }
 
-/* One parameter: a dense weight (w != NULL) or element k of row id. */
+/* One parameter: a dense weight (w != NULL) or element k of row id of
+ * text input inp's table. */
 typedef struct param {
     float *w;
+    size_t inp;
     int32_t id;
     size_t k, rowE;
     const float *row0;
@@ -139,7 +142,7 @@ static void param_set(wb_model *m, const param *p, float delta) {
     memcpy(r, p->row0, p->rowE * sizeof *r);
     r[p->k] += delta;
     wb_err e;
-    assert_int_equal(wb_model_set_row(m, p->id, r, &e), 0);
+    assert_int_equal(wb_model_set_input_row(m, p->inp, p->id, r, &e), 0);
 }
 
 static void param_reset(wb_model *m, const param *p, float keep) {
@@ -148,13 +151,13 @@ static void param_reset(wb_model *m, const param *p, float keep) {
         return;
     }
     wb_err e;
-    assert_int_equal(wb_model_set_row(m, p->id, p->row0, &e), 0);
+    assert_int_equal(wb_model_set_input_row(m, p->inp, p->id, p->row0, &e), 0);
 }
 
 /* The central difference at h = 1e-3; where it misses g (a kink within h
  * of the weights, or the float32 loss's resolution), the smaller and the
  * larger steps 2.5e-4 and 4e-3 get a chance: a real error misses at all. */
-static void fd_param(fdstat *st, wb_model *m, const param *p, const char *what, size_t i, double g, const int32_t *X,
+static void fd_param(fdstat *st, wb_model *m, const param *p, const char *what, size_t i, double g, const wb_batch *X,
                      const int32_t *y, const float *t) {
     static const float hs[3] = {1e-3f, 2.5e-4f, 4e-3f};
     float keep = p->w ? *p->w : 0;
@@ -181,17 +184,24 @@ static void fd_param(fdstat *st, wb_model *m, const param *p, const char *what, 
     }
 }
 
-/* The finite-difference check of one model on one minibatch. */
-static void fd_check(const char *name, wb_model *m, const int32_t *X, const int32_t *y, const float *t) {
+/* The finite-difference check of one model on one minibatch: every dense
+ * tensor, and the rows of every text input's table. */
+static void fd_check(const char *name, wb_model *m, const wb_batch *X, const int32_t *y, const float *t) {
     const wb_model_cfg *c = wb_model_cfg_get(m);
-    size_t nt = wb_model_ntensors(m), rowE = c->kind == WB_MODEL_BOW ? c->C : c->E;
-    size_t nid = c->kind == WB_MODEL_BOW ? c->D : c->kind == WB_MODEL_CHARCNN ? 0 : c->V;
+    size_t nt = wb_model_ntensors(m), rowE = c->kind == WB_MODEL_BOW ? c->C : c->E, ni = wb_model_cfg_ninputs(c);
     float **w0 = calloc(nt, sizeof *w0), **g = calloc(nt, sizeof *g);
-    float *rows0 = calloc(nid * rowE + 1, sizeof *rows0), *rows1 = calloc(nid * rowE + 1, sizeof *rows1);
-    assert_non_null(w0), assert_non_null(g), assert_non_null(rows0), assert_non_null(rows1);
+    float *rows0[WB_MAX_INPUTS], *rows1[WB_MAX_INPUTS];
+    size_t nid[WB_MAX_INPUTS];
+    assert_non_null(w0), assert_non_null(g);
     wb_err e;
     wb_err_clear(&e);
-    for (size_t id = 0; id < nid; id++) assert_int_equal(wb_model_get_row(m, (int32_t)id, rows0 + id * rowE, &e), 0);
+    for (size_t k = 0; k < ni; k++) {
+        nid[k] = c->kind == WB_MODEL_BOW ? c->D : c->kind == WB_MODEL_CHARCNN ? 0 : wb_model_cfg_V(c, k);
+        rows0[k] = calloc(nid[k] * rowE + 1, sizeof(float)), rows1[k] = calloc(nid[k] * rowE + 1, sizeof(float));
+        assert_non_null(rows0[k]), assert_non_null(rows1[k]);
+        for (size_t id = 0; id < nid[k]; id++)
+            assert_int_equal(wb_model_get_input_row(m, k, (int32_t)id, rows0[k] + id * rowE, &e), 0);
+    }
     for (size_t i = 0; i < nt; i++) {
         float *w;
         size_t n;
@@ -202,7 +212,7 @@ static void fd_check(const char *name, wb_model *m, const int32_t *X, const int3
     wb_rng rng;
     wb_rng_init(&rng, 1);
     float l0 = 0;
-    if (wb_model_train_step(m, X, NB, y, t, NULL, &rng, &l0, NULL, &e)) fail_msg("%s: step: %s", name, e.msg);
+    if (wb_model_train_batch(m, X, y, t, NULL, &rng, &l0, NULL, &e)) fail_msg("%s: step: %s", name, e.msg);
     for (size_t i = 0; i < nt; i++) {
         float *w, *gg;
         size_t n;
@@ -210,11 +220,13 @@ static void fd_check(const char *name, wb_model *m, const int32_t *X, const int3
         memcpy(g[i], gg, n * sizeof(float));
         memcpy(w, w0[i], n * sizeof(float)); /* undo the step */
     }
-    for (size_t id = 0; id < nid; id++) {
-        assert_int_equal(wb_model_get_row(m, (int32_t)id, rows1 + id * rowE, &e), 0);
-        if (id && memcmp(rows0 + id * rowE, rows1 + id * rowE, rowE * sizeof(float)))
-            assert_int_equal(wb_model_set_row(m, (int32_t)id, rows0 + id * rowE, &e), 0);
-    }
+    for (size_t k = 0; k < ni; k++)
+        for (size_t id = 0; id < nid[k]; id++) {
+            float *r0 = rows0[k] + id * rowE, *r1 = rows1[k] + id * rowE;
+            assert_int_equal(wb_model_get_input_row(m, k, (int32_t)id, r1, &e), 0);
+            if (id && memcmp(r0, r1, rowE * sizeof(float)))
+                assert_int_equal(wb_model_set_input_row(m, k, (int32_t)id, r0, &e), 0);
+        }
     assert_true(fabsf(loss_of(m, X, y, t) - l0) <= 1e-6f * fmaxf(1, fabsf(l0)));
     fdstat st = {0};
     for (size_t i = 0; i < nt; i++) {
@@ -229,34 +241,52 @@ static void fd_check(const char *name, wb_model *m, const int32_t *X, const int3
     }
     /* rows: trainable ids only (learned embeddings: all but 0); a row's
      * gradient is what SGD with lr 1 subtracted */
-    for (size_t id = 1; id < nid; id++) {
-        int used = memcmp(rows0 + id * rowE, rows1 + id * rowE, rowE * sizeof(float)) != 0;
-        for (size_t k = 0; k < rowE; k++) {
-            param p = {.id = (int32_t)id, .k = k, .rowE = rowE, .row0 = rows0 + id * rowE};
-            double gk = used ? (double)rows0[id * rowE + k] - (double)rows1[id * rowE + k] : 0.0;
-            fd_param(&st, m, &p, "row", id * rowE + k, gk, X, y, t);
+    for (size_t in = 0; in < ni; in++)
+        for (size_t id = 1; id < nid[in]; id++) {
+            const float *r0 = rows0[in] + id * rowE, *r1 = rows1[in] + id * rowE;
+            int used = memcmp(r0, r1, rowE * sizeof(float)) != 0;
+            for (size_t k = 0; k < rowE; k++) {
+                param p = {.inp = in, .id = (int32_t)id, .k = k, .rowE = rowE, .row0 = r0};
+                double gk = used ? (double)r0[k] - (double)r1[k] : 0.0;
+                fd_param(&st, m, &p, in ? "row of input 2+" : "row", id * rowE + k, gk, X, y, t);
+            }
         }
-    }
     print_message("%-28s %5zu elements, %zu beyond tolerance (worst %.3g of it)\n", name, st.n, st.bad, st.worst);
     if (st.bad > 0)
         fail_msg("%s: %zu of %zu gradient elements differ from finite differences", name, st.bad, st.n);
     for (size_t i = 0; i < nt; i++) free(w0[i]), free(g[i]);
-    free(w0), free(g), free(rows0), free(rows1);
+    for (size_t k = 0; k < ni; k++) free(rows0[k]), free(rows1[k]);
+    free(w0), free(g);
+}
+
+/* Numeric features of the NB examples (NB, nf): counts and ratios of
+ * clearly different scales and means, as hand-made features are. */
+static void features(size_t nf, double *F) {
+    for (size_t b = 0; b < NB; b++)
+        for (size_t j = 0; j < nf; j++) F[b * nf + j] = (j % 2 ? 0.01 : 40.0) * (double)(j + 1) * (1.0 + sin((double)(b * 5 + j * 3 + 1)));
 }
 
 /* Build a model of cfg c, fit it (bow) on the batch, random learned rows
  * from the model's own initialisation, then the check. */
 static void check_kind(const char *name, wb_model_cfg *c) {
-    int32_t X[NB * 64], y[NB];
+    size_t ni = wb_model_cfg_ninputs(c);
+    int32_t X[WB_MAX_INPUTS][NB * 64], y[NB];
     float t[NB * 8];
-    assert_true(c->T <= 64);
-    batch(c->T, X, y, t, c->C, (unsigned)c->kind + 3);
+    double F[NB * 16];
+    assert_true(c->nfeat <= 16);
+    wb_batch bt = {.B = NB, .feat = c->nfeat ? F : NULL};
+    for (size_t k = 0; k < ni; k++) {
+        assert_true(wb_model_cfg_T(c, k) <= 64);
+        batch(wb_model_cfg_T(c, k), X[k], y, t, c->C, (unsigned)(c->kind + 3 + 11 * k));
+        bt.X[k] = X[k];
+    }
+    features(c->nfeat, F);
     wb_model *m = make(c);
     uint32_t idx[NB] = {0, 1, 2, 3, 4};
     wb_err e;
     wb_err_clear(&e);
-    wb_ids xi = {.data = X, .n = NB, .T = c->T, .width = 4};
-    if (wb_model_fit(m, &xi, idx, NB, &e)) fail_msg("%s: fit: %s", name, e.msg);
+    if (wb_model_fit(m, &(wb_ids){.data = X[0], .n = NB, .T = c->T, .width = 4}, idx, NB, &e)) fail_msg("%s: fit: %s", name, e.msg);
+    if (c->nfeat && wb_model_fit_features(m, F, c->nfeat, idx, NB, &e)) fail_msg("%s: features: %s", name, e.msg);
     /* Zero biases put an empty text's pre-activations exactly on a ReLU's
      * kink (0 + 0): shift every weight a little, away from such ties, and
      * every bias by +0.3 so that most ReLUs are well inside their linear
@@ -273,15 +303,18 @@ static void check_kind(const char *name, wb_model_cfg *c) {
          * errors; learned ones at U(-0.05, 0.05), where max pooling meets
          * the padding row's zeros at every turn) */
         const wb_model_cfg *mc = wb_model_cfg_get(m);
-        size_t nid = c->kind == WB_MODEL_BOW ? mc->D : mc->V, E = c->kind == WB_MODEL_BOW ? mc->C : mc->E;
+        size_t E = c->kind == WB_MODEL_BOW ? mc->C : mc->E;
         float *r = malloc(E * sizeof *r);
-        for (size_t id = 1; id < nid; id++) {
-            for (size_t k = 0; k < E; k++) r[k] = 0.4f * sinf((float)(id * 7 + k * 3 + 1));
-            assert_int_equal(wb_model_set_row(m, (int32_t)id, r, &e), 0);
+        for (size_t in = 0; in < ni; in++) {
+            size_t nid = c->kind == WB_MODEL_BOW ? mc->D : wb_model_cfg_V(mc, in);
+            for (size_t id = 1; id < nid; id++) {
+                for (size_t k = 0; k < E; k++) r[k] = 0.4f * sinf((float)(id * 7 + k * 3 + 1 + in * 5));
+                assert_int_equal(wb_model_set_input_row(m, in, (int32_t)id, r, &e), 0);
+            }
         }
         free(r);
     }
-    fd_check(name, m, X, c->task == WB_TASK_MULTICLASS ? y : NULL, c->task == WB_TASK_MULTICLASS ? NULL : t);
+    fd_check(name, m, &bt, c->task == WB_TASK_MULTICLASS ? y : NULL, c->task == WB_TASK_MULTICLASS ? NULL : t);
     wb_model_destroy(m);
 }
 
@@ -335,6 +368,189 @@ static void test_fd_bow(void **state) {
     cfg_for(&c, WB_MODEL_BOW, WB_TASK_BINARY, 10);
     c.ngrams = 3, c.bow = WB_BOW_TFIDF;
     check_kind("bow tfidf 1-3", &c);
+}
+
+/* ---- several text inputs and numeric features ------------------------------ */
+
+/* ni text inputs (input k >= 1: NV + k ids, T - k tokens), nf numeric
+ * features squashed by a Dense of fd units (0: none). */
+static void multi(wb_model_cfg *c, size_t ni, size_t nf, size_t fd) {
+    c->ntext = ni;
+    for (size_t k = 1; k < ni; k++) c->text_V[k] = NV + k, c->text_T[k] = c->T - k;
+    c->nfeat = nf, c->feat_dense = fd;
+}
+
+static void test_fd_multi(void **state) {
+    (void)state;
+    wb_model_cfg c;
+    cfg_for(&c, WB_MODEL_TUTORIAL, WB_TASK_MULTICLASS, 8);
+    multi(&c, 2, 0, 0);
+    check_kind("tutorial, 2 inputs", &c);
+    cfg_for(&c, WB_MODEL_KIM, WB_TASK_BINARY, 8);
+    multi(&c, 3, 4, 0);
+    snprintf(c.text_name[0], sizeof c.text_name[0], "subject");
+    check_kind("kim, 3 inputs + 4 features", &c);
+    cfg_for(&c, WB_MODEL_POOL, WB_TASK_MULTILABEL, 8);
+    multi(&c, 1, 3, 5);
+    check_kind("pool + 3 features, Dense 5", &c);
+    cfg_for(&c, WB_MODEL_LSTM, WB_TASK_BINARY, 7);
+    c.bidirectional = 1;
+    multi(&c, 2, 2, 3);
+    check_kind("bi-lstm, 2 inputs + Dense 3", &c);
+    cfg_for(&c, WB_MODEL_DENSE, WB_TASK_MULTICLASS, 6);
+    c.nhidden = 2;
+    multi(&c, 2, 5, 0);
+    check_kind("dense, 2 inputs, 2 hidden", &c);
+}
+
+/* Standardisation with the training rows' mean and population deviation;
+ * a constant feature gets 1; bad calls refused; missing inputs refused. */
+static void test_features(void **state) {
+    (void)state;
+    wb_model_cfg c;
+    cfg_for(&c, WB_MODEL_POOL, WB_TASK_BINARY, 6);
+    multi(&c, 2, 3, 0);
+    wb_model *m = make(&c);
+    wb_err e;
+    wb_err_clear(&e);
+    const double *sd = NULL;
+    const double *mu = wb_model_feature_stats(m, &sd);
+    assert_non_null(mu), assert_non_null(sd);
+    assert_true(mu[1] == 0 && sd[1] == 1); /* identity before fitting */
+    double F[4 * 3] = {1, 5, 7, 3, 5, 100, 5, 5, -3, 1e9, 1e9, 1e9}; /* row 3 is not a training row */
+    uint32_t idx[3] = {0, 1, 2};
+    assert_int_equal(wb_model_fit_features(m, F, 3, idx, 3, &e), 0);
+    assert_true(fabs(mu[0] - 3) < 1e-12 && fabs(sd[0] - sqrt(8.0 / 3)) < 1e-12);
+    assert_true(mu[1] == 5 && sd[1] == 1);
+    assert_true(fabs(mu[2] - 104.0 / 3) < 1e-9);
+    assert_int_equal(wb_model_fit_features(m, F, 2, idx, 3, &e), WB_EUSAGE);
+    assert_int_equal(wb_model_fit_features(m, F, 3, idx, 0, &e), WB_EUSAGE);
+    double G[3] = {1, NAN, 2};
+    assert_int_equal(wb_model_fit_features(m, G, 3, NULL, 1, &e), WB_EUSAGE);
+    assert_non_null(strstr(e.msg, "not a number"));
+    /* the merged vector: two pooled inputs of E, then the 3 standardised features */
+    assert_int_equal(wb_model_features(m), 2 * c.E + 3);
+    assert_int_equal(wb_model_feature_input(m, 0), 0);
+    assert_int_equal(wb_model_feature_input(m, c.E), 1);
+    assert_int_equal(wb_model_feature_input(m, 2 * c.E + 1), -1);
+    int32_t X0[NB * 6], X1[NB * 5];
+    batch(6, X0, NULL, NULL, 1, 1), batch(5, X1, NULL, NULL, 1, 2);
+    float p[NB];
+    double Fb[NB * 3];
+    features(3, Fb);
+    wb_batch b = {.B = NB, .X = {X0, X1}, .feat = Fb};
+    if (wb_model_predict_batch(m, &b, NULL, NULL, NULL, p, NULL, &e)) fail_msg("predict: %s", e.msg);
+    b.feat = NULL;
+    assert_int_equal(wb_model_predict_batch(m, &b, NULL, NULL, NULL, p, NULL, &e), WB_EUSAGE);
+    assert_non_null(strstr(e.msg, "numeric features"));
+    b.feat = Fb, b.X[1] = NULL;
+    assert_int_equal(wb_model_predict_batch(m, &b, NULL, NULL, NULL, p, NULL, &e), WB_EUSAGE);
+    assert_non_null(strstr(e.msg, "text input 2"));
+    assert_int_equal(wb_model_predict(m, X0, NB, NULL, NULL, NULL, p, NULL, &e), WB_EUSAGE);
+    Fb[4] = INFINITY, b.X[1] = X1;
+    assert_int_equal(wb_model_predict_batch(m, &b, NULL, NULL, NULL, p, NULL, &e), WB_EUSAGE);
+    wb_model_destroy(m);
+    /* configurations refused */
+    static const char *const bad[] = {"inputs", "V", "T", "features", "dense", "bow"};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        cfg_for(&c, i == 5 ? WB_MODEL_BOW : WB_MODEL_POOL, WB_TASK_BINARY, 6);
+        if (i == 5) c.ngrams = 1, c.H = 0;
+        multi(&c, 2, 1, 0);
+        if (i == 0) c.ntext = WB_MAX_INPUTS + 1;
+        if (i == 1) c.text_V[1] = 1;
+        if (i == 2) c.text_T[1] = 0;
+        if (i == 3) c.nfeat = WB_MAX_FEATURES + 1;
+        if (i == 4) c.nfeat = 0, c.feat_dense = 3;
+        assert_int_equal(wb_model_cfg_check(&c, &e), WB_EUSAGE);
+    }
+}
+
+/* A model of two named inputs and squashed features: the file (version
+ * 3) gives the same predictions, the statistics, the names; training goes
+ * on identically from it; the summary's graph merges the three branches. */
+static void test_multi_roundtrip(void **state) {
+    (void)state;
+    wb_model_cfg c;
+    cfg_for(&c, WB_MODEL_GRU, WB_TASK_MULTICLASS, 8);
+    multi(&c, 2, 3, 4);
+    snprintf(c.text_name[0], sizeof c.text_name[0], "subject");
+    snprintf(c.text_name[1], sizeof c.text_name[1], "body");
+    wb_model *m = make(&c);
+    wb_err e;
+    wb_err_clear(&e);
+    int32_t X0[NB * 8], X1[NB * 7], y[NB];
+    double F[NB * 3];
+    batch(8, X0, y, NULL, 3, 1), batch(7, X1, NULL, NULL, 3, 2);
+    features(3, F);
+    uint32_t idx[NB] = {0, 1, 2, 3, 4};
+    assert_int_equal(wb_model_fit_features(m, F, 3, idx, NB, &e), 0);
+    wb_batch b = {.B = NB, .X = {X0, X1}, .feat = F};
+    wb_rng rng;
+    wb_rng_init(&rng, 3);
+    for (int s = 0; s < 3; s++) assert_int_equal(wb_model_train_batch(m, &b, y, NULL, NULL, &rng, NULL, NULL, &e), 0);
+    float p[NB * 3], q[NB * 3];
+    assert_int_equal(wb_model_predict_batch(m, &b, NULL, NULL, NULL, p, NULL, &e), 0);
+    char *path = tu_path(g_dir, "multi.model");
+    wb_model_file f = {.meta = "x 1\n", .vocab = "v0", .vocab_len = 2, .with_optimizer = 1};
+    f.input_vocab[1] = "vocab1", f.input_vocab_len[1] = 6;
+    assert_int_equal(wb_model_save(m, path, &f, &e), 0);
+    size_t n;
+    unsigned char *raw = (unsigned char *)tu_read_file(path, &n);
+    assert_int_equal(raw[8], 3);
+    /* an untrusted file: the statistics missing (tag renamed), a deviation
+     * of 0, a NaN mean are refused (checksum recomputed each time) */
+    size_t at = 0;
+    while (at + 4 <= n && memcmp(raw + at, "FEAT", 4)) at++;
+    assert_true(at + 4 <= n);
+    char *bad = tu_path(g_dir, "multi-bad.model");
+    for (int k = 0; k < 3; k++) {
+        unsigned char *b2 = malloc(n);
+        memcpy(b2, raw, n);
+        double v = k == 1 ? 0.0 : NAN;
+        if (k == 0) b2[at + 3] = 'X';
+        else memcpy(b2 + at + 16 + 8 + (k == 1 ? 3 * 8 : 0), &v, 8); /* std[0] or mean[0] */
+        uint64_t h = XXH3_64bits(b2, n - 8);
+        memcpy(b2 + n - 8, &h, 8);
+        assert_int_equal(tu_write_file(bad, b2, n), 0);
+        wb_model *x = NULL;
+        void *xb = NULL;
+        wb_model_file xf;
+        assert_int_equal(wb_model_load(&x, bad, NB, &xf, &xb, &e), WB_ECORRUPT);
+        assert_non_null(strstr(e.msg, k ? "not a number" : "statistics are missing"));
+        free(b2);
+    }
+    free(bad);
+    free(raw);
+    wb_model *l = NULL;
+    void *blob = NULL;
+    wb_model_file g;
+    if (wb_model_load(&l, path, NB, &g, &blob, &e)) fail_msg("load: %s", e.msg);
+    assert_int_equal(g.vocab_len, 2);
+    assert_int_equal(g.input_vocab_len[1], 6);
+    assert_memory_equal(g.input_vocab[1], "vocab1", 6);
+    const wb_model_cfg *lc = wb_model_cfg_get(l);
+    assert_int_equal(lc->ntext, 2);
+    assert_int_equal(lc->text_V[1], NV + 1);
+    assert_int_equal(lc->text_T[1], 7);
+    assert_int_equal(lc->nfeat, 3);
+    assert_int_equal(lc->feat_dense, 4);
+    assert_string_equal(lc->text_name[1], "body");
+    const double *sm, *ss, *lm, *ls;
+    sm = wb_model_feature_stats(m, &ss), lm = wb_model_feature_stats(l, &ls);
+    assert_memory_equal(sm, lm, 3 * sizeof *sm);
+    assert_memory_equal(ss, ls, 3 * sizeof *ss);
+    assert_int_equal(wb_model_predict_batch(l, &b, NULL, NULL, NULL, q, NULL, &e), 0);
+    assert_memory_equal(p, q, sizeof p);
+    wb_rng r1, r2;
+    wb_rng_init(&r1, 4), wb_rng_init(&r2, 4);
+    assert_int_equal(wb_model_train_batch(m, &b, y, NULL, NULL, &r1, NULL, NULL, &e), 0);
+    assert_int_equal(wb_model_train_batch(l, &b, y, NULL, NULL, &r2, NULL, NULL, &e), 0);
+    assert_int_equal(wb_model_predict_batch(m, &b, NULL, NULL, NULL, p, NULL, &e), 0);
+    assert_int_equal(wb_model_predict_batch(l, &b, NULL, NULL, NULL, q, NULL, &e), 0);
+    assert_memory_equal(p, q, sizeof p);
+    free(blob), free(path);
+    wb_model_destroy(l);
+    wb_model_destroy(m);
 }
 
 /* ---- masking: padding anywhere is no step --------------------------------- */
@@ -540,6 +756,9 @@ int main(void) {
         cmocka_unit_test(test_fd_rnn),
         cmocka_unit_test(test_fd_charcnn),
         cmocka_unit_test(test_fd_bow),
+        cmocka_unit_test(test_fd_multi),
+        cmocka_unit_test(test_features),
+        cmocka_unit_test(test_multi_roundtrip),
         cmocka_unit_test(test_rnn_masking),
         cmocka_unit_test(test_bow_features),
         cmocka_unit_test(test_charcnn_shapes),

@@ -18,6 +18,7 @@
  *
  * Leaves out: progress callbacks' timing, should_stop (signals), speed.
  */
+#include <math.h>
 #include <setjmp.h>
 #include <sys/stat.h>
 #include <stdarg.h>
@@ -927,6 +928,173 @@ static void test_resume_embedded(void **state) {
     free(sdir), free(ck), free(ck2), free(o1), free(o2);
 }
 
+/* ---- several text inputs and numeric features -------------------------------- */
+
+/* A CSV of two text columns and a numeric feature that tells the labels
+ * apart together (the subject alone is ambiguous for a third of them). */
+static char *multi_csv(const char *name) {
+    char *path = tmp(name);
+    static const char *const subj[3] = {"hello there", "win money now", "weekly meeting"};
+    static const char *const body[2] = {"see the attached notes and agenda", "click this offer free prize cash"};
+    size_t cap = 1 << 14, n = 0;
+    char *txt = malloc(cap);
+    assert_non_null(txt);
+    n += (size_t)snprintf(txt + n, cap - n, "label,subject,body,links\n");
+    for (int i = 0; i < 90; i++) {
+        int spam = i % 2, s = spam ? (i % 3 ? 1 : 0) : (i % 3 ? 2 : 0);
+        n += (size_t)snprintf(txt + n, cap - n, "%s,%s,\"%s, %d\",%d\n", spam ? "spam" : "ham", subj[s], body[spam], i % 7,
+                              spam ? 3 + i % 4 : i % 2);
+    }
+    assert_int_equal(tu_write_file(path, txt, n), 0);
+    free(txt);
+    return path;
+}
+
+static const char *const mcols[2] = {"subject", "body"};
+static const char *const mfeat[1] = {"links"};
+static const size_t mlens[2] = {4, 8};
+
+static void multi_opts(wb_dataset_opts *o, const char *csv) {
+    wb_dataset_opts_init(o);
+    o->train_path = csv, o->valid_path = csv;
+    o->reader.format = WB_READER_CSV;
+    o->reader.text_cols = mcols, o->reader.n_text_cols = 2, o->reader.label_col = "label";
+    o->reader.feature_cols = mfeat, o->reader.n_feature_cols = 1;
+    o->text_mode = WB_TEXT_EACH, o->maxlens = mlens, o->maxlen = mlens[0];
+}
+
+static wb_model *multi_model(const wb_dataset *ds, size_t feat_dense) {
+    wb_model_cfg c;
+    wb_model_cfg_init(&c, WB_MODEL_POOL);
+    c.emb = WB_EMB_LEARNED, c.task = wb_dataset_task(ds), c.C = 1;
+    c.E = 6, c.H = 6, c.seed = 5;
+    c.ntext = wb_dataset_ninputs(ds);
+    for (size_t k = 0; k < c.ntext; k++) {
+        const wb_dataset_input *in = wb_dataset_input_get(ds, k);
+        if (k) c.text_V[k] = wb_vocab_size(in->vocab), c.text_T[k] = in->maxlen;
+        else c.V = wb_vocab_size(in->vocab), c.T = in->maxlen;
+        snprintf(c.text_name[k], sizeof c.text_name[k], "%s", in->name);
+    }
+    wb_dataset_features(ds, &c.nfeat);
+    c.feat_dense = feat_dense;
+    wb_optim o;
+    wb_optim_init(&o, WB_OPT_ADAM);
+    o.lr = 0.05f;
+    wb_model *m = NULL;
+    wb_err e;
+    if (wb_model_create(&m, &c, &o, 32, &e)) fail_msg("model: %s", e.msg);
+    return m;
+}
+
+/* Train a model of two text inputs + a feature to (near) perfect
+ * validation accuracy; its bundle reads the CSV back to the data set's ids
+ * and features and evaluates the same; exact resume holds; a model of one
+ * input is refused on this data set. */
+static void test_multi_input(void **state) {
+    (void)state;
+    char *csv = multi_csv("multi.csv"), *out = tmp("multi.model"), *ck = tmp("multi.ckpt");
+    wb_dataset_opts o;
+    multi_opts(&o, csv);
+    wb_dataset *ds = NULL;
+    wb_err e;
+    wb_err_clear(&e);
+    if (wb_dataset_build(&ds, &o, NULL, &e)) fail_msg("%s:%lld: %s", e.file, e.line, e.msg);
+    assert_int_equal(wb_dataset_ninputs(ds), 2);
+    wb_model *m = multi_model(ds, 3);
+    wb_train_result res;
+    run r = {.out = out, .ckpt = ck, .epochs = 30};
+    if (train(ds, &m, &r, &res, &e)) fail_msg("train: %s", e.msg);
+    assert_true(res.history[res.epochs_run - 1].val_acc >= 0.97);
+    /* the standardisation is the training rows' */
+    const double *sd, *mu = wb_model_feature_stats(m, &sd);
+    size_t nf;
+    const double *F = wb_dataset_features(ds, &nf);
+    double sum = 0;
+    for (size_t i = 0; i < wb_dataset_n(ds); i++) sum += F[i];
+    assert_true(fabs(mu[0] - sum / (double)wb_dataset_n(ds)) < 1e-9 && sd[0] > 0.5);
+    /* the bundle: META with both columns and the feature, a vocabulary per input */
+    char *meta = wb_bundle_meta(&o, ds, NULL);
+    assert_non_null(strstr(meta, "text_col subject\ntext_col body\ntext_mode each\nfeature_col links\n"));
+    void *vb[2];
+    wb_model_file f = {.meta = meta};
+    assert_int_equal(wb_vocab_save_buf(wb_dataset_input_get(ds, 0)->vocab, &vb[0], &f.vocab_len, NULL), 0);
+    assert_int_equal(wb_vocab_save_buf(wb_dataset_input_get(ds, 1)->vocab, &vb[1], &f.input_vocab_len[1], NULL), 0);
+    f.vocab = vb[0], f.input_vocab[1] = vb[1];
+    char *bpath = tmp("multi.bundle");
+    assert_int_equal(wb_model_save(m, bpath, &f, &e), 0);
+    wb_bundle *b = NULL;
+    if (wb_bundle_load(&b, bpath, 32, &e)) fail_msg("bundle: %s", e.msg);
+    assert_int_equal(b->ninputs, 2);
+    assert_int_equal(b->text_mode, WB_TEXT_EACH);
+    assert_int_equal(b->reader.n_feature_cols, 1);
+    assert_int_equal(wb_bundle_attach_store(b, NULL, &e), 0);
+    wb_labelled l;
+    if (wb_bundle_read(b, csv, NULL, 0, 0, &l, &e)) fail_msg("read: %s", e.msg);
+    assert_int_equal(2 * l.n, wb_dataset_n(ds)); /* the data set: the file as training, then as validation rows */
+    for (size_t k = 0; k < 2; k++) {
+        const wb_ids *x = wb_dataset_input_get(ds, k)->ids;
+        for (size_t i = 0; i < l.n; i++)
+            for (size_t t = 0; t < mlens[k]; t++) assert_int_equal(l.Xk[k][i * mlens[k] + t], wb_ids_at(x, i, t));
+    }
+    assert_memory_equal(l.feat, F, l.n * sizeof *F);
+    wb_inputs a, bi;
+    wb_inputs_of_dataset(&a, ds);
+    wb_labelled_inputs(b, &l, &bi);
+    size_t nval;
+    uint32_t *val = wb_split_indices(ds, WB_DS_VALID, &nval);
+    const size_t *loff;
+    const uint32_t *lids;
+    wb_dataset_labels(ds, &loff, &lids);
+    wb_metrics ma, mb;
+    assert_int_equal(wb_eval_inputs(m, &a, loff, lids, val, nval, 16, 1, 0.5f, &ma, NULL, &e), 0);
+    assert_int_equal(nval, l.n);
+    uint32_t *all = malloc(l.n * sizeof *all);
+    for (size_t i = 0; i < l.n; i++) all[i] = (uint32_t)i, assert_int_equal(val[i], l.n + i);
+    assert_int_equal(wb_eval_inputs(b->model, &bi, l.loff, l.lids, all, l.n, 16, 1, 0.5f, &mb, NULL, &e), 0);
+    assert_true(ma.loss == mb.loss && ma.acc == mb.acc);
+    /* one input missing from what the model reads */
+    bi.ninputs = 1;
+    assert_int_equal(wb_eval_inputs(b->model, &bi, l.loff, l.lids, all, l.n, 16, 1, 0.5f, &mb, NULL, &e), WB_EUSAGE);
+    free(all);
+    /* a record to predict lacks the body column: file:line */
+    char *bad = tmp("multi_bad.csv");
+    assert_int_equal(tu_write_file(bad, "label,subject,links\nham,hello,1\n", 32), 0);
+    wb_labelled l2;
+    assert_int_equal(wb_bundle_read(b, bad, NULL, 0, 0, &l2, &e), WB_EFORMAT);
+    assert_non_null(strstr(e.file, "multi_bad.csv"));
+    wb_labelled_free(&l);
+    wb_bundle_destroy(b);
+    free(val), free(meta), free(vb[0]), free(vb[1]), free(bpath), free(bad);
+    free(res.history);
+    wb_model_destroy(m);
+    /* exact resume: 3 epochs, then on to 6 = 6 at once (the features'
+     * statistics come back from the checkpoint) */
+    char *o6 = tmp("multi6.model"), *c6 = tmp("multi6.ckpt");
+    m = multi_model(ds, 0);
+    run r6 = {.out = o6, .ckpt = c6, .epochs = 6};
+    assert_int_equal(train(ds, &m, &r6, &res, &e), 0);
+    free(res.history);
+    wb_model_destroy(m);
+    m = multi_model(ds, 0);
+    run r3 = {.out = out, .ckpt = ck, .epochs = 3};
+    assert_int_equal(train(ds, &m, &r3, &res, &e), 0);
+    free(res.history);
+    wb_model_destroy(m);
+    m = multi_model(ds, 0);
+    run rr = {.out = out, .ckpt = ck, .epochs = 6, .resume = 1};
+    if (train(ds, &m, &rr, &res, &e)) fail_msg("resume: %s", e.msg);
+    free(res.history);
+    wb_model_destroy(m);
+    same_file(out, o6);
+    /* a model of one text input does not fit this data set */
+    m = model_for(ds, WB_MODEL_POOL, 0.01f);
+    assert_int_equal(train(ds, &m, &r3, &res, &e), WB_EUSAGE);
+    assert_non_null(strstr(e.msg, "text input"));
+    wb_model_destroy(m);
+    wb_dataset_destroy(ds);
+    free(csv), free(out), free(ck), free(o6), free(c6);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_determinism),
@@ -943,6 +1111,7 @@ int main(void) {
         cmocka_unit_test(test_eval_rules),
         cmocka_unit_test(test_bundle_store),
         cmocka_unit_test(test_resume_embedded),
+        cmocka_unit_test(test_multi_input),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

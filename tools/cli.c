@@ -50,12 +50,13 @@ static void put_message(const char *fmt, va_list ap) {
     while (p < e) {
         unsigned c = *p;
         size_t k;
+        uint32_t cp;
         if (c == '\t') fputs("\\t", stderr), p++;
         else if (c == '\n') fputs("\\n", stderr), p++;
         else if (c == '\r') fputs("\\r", stderr), p++;
         else if (c < 0x20 || c == 0x7f) fprintf(stderr, "\\x%02x", c), p++;
         else if (c < 0x80) fputc((int)c, stderr), p++;
-        else if ((k = wb_utf8_seq(p, e))) fwrite(p, 1, k, stderr), p += k;
+        else if ((k = wb_utf8_next((const char *)p, (size_t)(e - p), &cp))) fwrite(p, 1, k, stderr), p += k;
         else fprintf(stderr, "\\x%02x", c), p++;
     }
 }
@@ -262,7 +263,8 @@ void json_str(FILE *f, const char *s, size_t n) {
         else if (c < 0x20 || c == 0x7f) fprintf(f, "\\u%04x", c), p++;
         else if (c < 0x80) fputc((int)c, f), p++;
         else {
-            size_t k = wb_utf8_seq(p, e);
+            uint32_t cp;
+            size_t k = wb_utf8_next((const char *)p, (size_t)(e - p), &cp);
             if (k) fwrite(p, 1, k, f), p += k;
             else fputs("\\ufffd", f), p++; /* not UTF-8: U+FFFD, as most decoders do */
         }

@@ -356,6 +356,14 @@ static int run_explain(cli *c) {
     wb_bundle *b;
     int rc = cli_load_bundle(c, c->argv[0], 1, &b);
     if (rc) return rc;
+    const wb_model_cfg *mc = wb_model_cfg_get(b->model);
+    if (wb_model_cfg_ninputs(mc) > 1 || mc->nfeat) { /* wb_model_explain reads one text */
+        size_t ni = wb_model_cfg_ninputs(mc), nf = mc->nfeat;
+        wb_bundle_destroy(b);
+        return cli_usage(c, "%s reads %zu text input%s and %zu numeric feature%s: explain takes models of one text "
+                            "input and no features",
+                         c->argv[0], ni, ni == 1 ? "" : "s", nf, nf == 1 ? "" : "s");
+    }
     if (!cli_given(c, "threshold")) th = b->threshold; /* train --tune-threshold's, else 0.5 */
     xctx xc = {c, b, top, color, th, -1, -1};
     if ((rc = label_arg(c, b, "label", &xc.label)) || (rc = label_arg(c, b, "target", &xc.target))) {

@@ -58,7 +58,7 @@ int cli_model_opts(const cli *c, wb_model_cfg *mc, int have_store) {
         opt_size(c, "hidden", 0, WB_MAX_UNITS, &mc->H) || opt_widths(c, mc) ||
         opt_size(c, "hidden-layers", 1, WB_MAX_HIDDEN, &mc->nhidden) ||
         cli_f32(c, "dropout", 0, 0.99, &mc->dropout) || cli_f32(c, "hidden-dropout", 0, 0.99, &mc->hidden_dropout) ||
-        cli_f32(c, "max-norm", 0, 1e6, &mc->maxnorm))
+        cli_f32(c, "max-norm", 0, 1e6, &mc->maxnorm) || opt_size(c, "feature-dense", 0, WB_MAX_UNITS, &mc->feat_dense))
         return EXIT_USAGE;
     int rnn = mc->kind == WB_MODEL_LSTM || mc->kind == WB_MODEL_GRU, bow = mc->kind == WB_MODEL_BOW;
     if (!rnn && (cli_given(c, "units") || cli_flag(c, "bidirectional") || cli_given(c, "rnn-pool")))

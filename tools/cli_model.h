@@ -27,7 +27,8 @@
     {"bidirectional", 0, NULL, NULL, "lstm/gru: both directions, concatenated", 0},                            \
     {"rnn-pool", 0, "HOW", "last", "lstm/gru: last|max (the last state or the max over time)", 0},             \
     {"bow", 0, "WEIGHT", "counts", "bow: counts|tfidf", 0},                                                   \
-    {"ngrams", 0, "N", "1", "bow: n-grams of 1..N words (N <= 3)", 0}
+    {"ngrams", 0, "N", "1", "bow: n-grams of 1..N words (N <= 3)", 0},                                       \
+    {"feature-dense", 0, "N", "0", "numeric features (--feature-col): a Dense of N units + ReLU before the merge, 0 = none", 0}
 
 /* The fitting options shared by train and search (with CLI_MODEL_OPTS and
  * the data-set options, whose --seed seeds the training too). */

@@ -32,6 +32,7 @@
 #include "cli_search.h"
 #include "cli_model.h"
 #include "cli_train.h"
+#include "wordbench/clock.h"
 #include "wordbench/bundle.h"
 #include "wordbench/search.h"
 #include "wordbench/slurm.h"
@@ -102,12 +103,6 @@ static const cli_opt *find_opt(const char *name) {
 }
 
 /* ---- small helpers ---------------------------------------------------------------- */
-
-static double now_s(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 static size_t cores(void) {
     cpu_set_t set;
@@ -909,6 +904,9 @@ static int parse_params(cli *c, wb_param **out, size_t *n) {
         const cli_opt *o = find_opt(q->name);
         if (!o || in_list(run_only, q->name))
             rc = cli_usage(c, "--param %s: not a training option (see 'wordbench train --help')", q->name);
+        else if (!strcmp(q->name, "feature-dense"))
+            rc = cli_usage(c, "--param feature-dense: a search trains on text alone; numeric features are for "
+                              "'wordbench train'");
         else if (in_list(not_params, q->name))
             rc = cli_usage(c, "--param %s: this option decides which examples there are and how they are split; it "
                               "takes one value per search",
@@ -948,6 +946,17 @@ static int run_search(cli *c) {
     const char *out = cli_str(c, "output");
     if (!out) return cli_usage(c, "-o RUN_DIR is required");
     if (!cli_str(c, "data")) return cli_usage(c, "--data FILE is required");
+    /* A trial scores a model of one text input (trial.c): several inputs
+     * and numeric features are train's (issue 11), not the search's yet. */
+    const char *tcol = cli_str(c, "text-col"), *mlen = cli_str(c, "maxlen");
+    if (tcol && strchr(tcol, '\n'))
+        return cli_usage(c, "--text-col: a search reads one text column; several text inputs are for 'wordbench train'");
+    if (mlen && strchr(mlen, '='))
+        return cli_usage(c, "--maxlen %s: a search reads one text column (--maxlen N); several text inputs are for "
+                            "'wordbench train'", mlen);
+    if (cli_given(c, "feature-col") || cli_given(c, "feature-dense"))
+        return cli_usage(c, "--%s: a search trains on text alone; numeric features are for 'wordbench train'",
+                         cli_given(c, "feature-col") ? "feature-col" : "feature-dense");
 
     /* The plan's settings. */
     wb_plan_opts po;
@@ -1130,7 +1139,7 @@ static int run_search(cli *c) {
         cli_warn("%" PRIu64 " jobs x %" PRIu64 " threads exceed the %zu cores: trials will compete for them", jobs, thr, ncores);
     cli_catch_stop();
     openblas_set_num_threads((int)thr);
-    double t0 = now_s();
+    double t0 = wb_clock_s();
     wb_workers_opts wo = {.jobs = (size_t)jobs, .deadline = budget > 0 ? t0 + budget : 0, .log_path = log,
                           .plan_id = s.plan.id, .stop = &cli_stop, .progress = progress, .progress_ctx = c};
     wb_workers_stats ws;
@@ -1144,7 +1153,7 @@ static int run_search(cli *c) {
         rc = cli_fail(&e, lrc);
         goto out;
     }
-    if (npend) cli_progress(c, 1, "search: %zu trials done in %.0f s", ws.done, now_s() - t0);
+    if (npend) cli_progress(c, 1, "search: %zu trials done in %.0f s", ws.done, wb_clock_s() - t0);
     if (ws.interrupted || cli_stop) {
         cli_warn("interrupted: %zu trials done; run the same command again to go on", ws.done);
         rc = EXIT_FAIL;

@@ -24,17 +24,12 @@
 #include "cli_ds.h"
 #include "cli_model.h"
 #include "cli_train.h"
+#include "wordbench/clock.h"
 #include "wordbench/bundle.h"
 #include "wordbench/eval.h"
 #include "wordbench/metrics.h"
 #include "wordbench/model.h"
 #include "wordbench/train.h"
-
-static double now_s(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 /* --name as a float in [lo, hi]; *out unchanged when not given. */
 static int opt_float(const cli *c, const char *name, double lo, double hi, float *out) {
@@ -181,7 +176,7 @@ static int write_history(const char *path, const wb_train_result *r, int multila
 }
 
 static int run_train(cli *c) {
-    double t_start = now_s();
+    double t_start = wb_clock_s();
     const char *data = cli_str(c, "data"), *out = cli_str(c, "output"), *store_dir = cli_str(c, "store");
     if (!data) return cli_usage(c, "--data FILE is required");
     if (!out) return cli_usage(c, "-o MODEL is required");
@@ -227,9 +222,9 @@ static int run_train(cli *c) {
     wb_dataset_stats dst;
     wb_store *st = NULL;
     wb_model *m = NULL;
-    int64_t *rows = NULL;
+    int64_t *rows = NULL, *irows[WB_MAX_INPUTS] = {0}; /* store rows of input 0, of inputs k >= 1 */
     char *meta = NULL, *ckpt = NULL, *store_abs = NULL;
-    void *vblob = NULL;
+    void *vblob = NULL, *ivblob[WB_MAX_INPUTS] = {0};
     float *cw = NULL;
     wb_train_result res;
     memset(&res, 0, sizeof res);
@@ -239,15 +234,24 @@ static int run_train(cli *c) {
         rc = cli_fail(&e, lrc);
         goto out;
     }
-    double t_data = now_s();
-    if (wb_dataset_ninputs(ds) > 1) {
-        rc = cli_usage(c, "--maxlen NAME=N gives %zu text inputs; the models take one text input (use --maxlen N)",
-                       wb_dataset_ninputs(ds));
-        goto out;
-    }
+    double t_data = wb_clock_s();
     const wb_vocab *v = wb_dataset_vocab(ds);
     mc.V = wb_vocab_size(v);
     mc.T = wb_dataset_maxlen(ds);
+    /* several text inputs (one branch each) and the numeric features */
+    size_t ninp = wb_dataset_ninputs(ds), nfeat = 0;
+    if (ninp > WB_MAX_INPUTS) {
+        rc = cli_usage(c, "%zu text inputs: the models take at most %d", ninp, WB_MAX_INPUTS);
+        goto out;
+    }
+    mc.ntext = ninp > 1 ? ninp : 0;
+    for (size_t k = 0; k < ninp && ninp > 1; k++) {
+        const wb_dataset_input *in = wb_dataset_input_get(ds, k);
+        if (k) mc.text_V[k] = wb_vocab_size(in->vocab), mc.text_T[k] = in->maxlen;
+        snprintf(mc.text_name[k], sizeof mc.text_name[k], "%.*s", (int)sizeof mc.text_name[k] - 1, in->name);
+    }
+    wb_dataset_features(ds, &nfeat);
+    mc.nfeat = nfeat;
     mc.task = wb_dataset_task(ds);
     mc.C = mc.task == WB_TASK_BINARY ? 1 : wb_dataset_nlabels(ds);
     if (mc.task == WB_TASK_BINARY && wb_dataset_nlabels(ds) != 2) {
@@ -280,6 +284,19 @@ static int run_train(cli *c) {
             rc = cli_fail(&e, lrc);
             goto out;
         }
+        for (size_t k = 1; k < ninp; k++) { /* every input's words, in the one store */
+            size_t fk = 0;
+            irows[k] = malloc(mc.text_V[k] * sizeof *irows[k]);
+            if (!irows[k]) {
+                rc = cli_fail(&e, wb_err_set(&e, WB_ENOMEM, "out of memory"));
+                goto out;
+            }
+            if ((lrc = wb_vocab_rows(wb_dataset_input_get(ds, k)->vocab, st, irows[k], &fk, &e))) {
+                rc = cli_fail(&e, lrc);
+                goto out;
+            }
+            found += fk;
+        }
         store_abs = realpath(store_dir, NULL);
     }
     if (!mc.E) mc.E = 100;
@@ -287,11 +304,12 @@ static int run_train(cli *c) {
         rc = lrc == WB_EUSAGE ? cli_usage(c, "%s", e.msg) : cli_fail(&e, lrc);
         goto out;
     }
-    if (st && (lrc = wb_model_attach_store(m, st, rows, &e))) {
-        rc = lrc == WB_EUSAGE ? cli_usage(c, "%s", e.msg) : cli_fail(&e, lrc);
-        goto out;
-    }
-    double t_model = now_s();
+    for (size_t k = 0; st && k < ninp; k++)
+        if ((lrc = wb_model_attach_input(m, k, st, k ? irows[k] : rows, &e))) {
+            rc = lrc == WB_EUSAGE ? cli_usage(c, "%s", e.msg) : cli_fail(&e, lrc);
+            goto out;
+        }
+    double t_model = wb_clock_s();
     if (cwspec) { /* into the model: the loss of every training step, saved with it */
         size_t ncw;
         cw = malloc((mc.C + 1) * sizeof *cw);
@@ -313,6 +331,13 @@ static int run_train(cli *c) {
     wb_model_file mf = {.meta = meta, .vocab = vblob, .vocab_len = vlen,
                         .fingerprint = st ? wb_store_info_get(st)->fingerprint : 0,
                         .embed_vectors = cli_flag(c, "embed-vectors")};
+    for (size_t k = 1; k < ninp; k++)
+        if (wb_vocab_save_buf(wb_dataset_input_get(ds, k)->vocab, &ivblob[k], &mf.input_vocab_len[k], &e)) {
+            rc = cli_fail(&e, wb_err_set(&e, WB_ENOMEM, "out of memory"));
+            goto out;
+        } else {
+            mf.input_vocab[k] = ivblob[k];
+        }
     if (cli_str(c, "checkpoint")) ckpt = strdup(cli_str(c, "checkpoint"));
     else if (asprintf(&ckpt, "%s.ckpt", out) < 0) ckpt = NULL;
     if (!ckpt) {
@@ -323,7 +348,7 @@ static int run_train(cli *c) {
     tctx tc = {.c = c, .multilabel = mc.task == WB_TASK_MULTILABEL};
     to.progress = progress, to.ctx = &tc, to.should_stop = cli_stop_requested, to.note = train_note;
     cli_catch_stop();
-    double t_train = now_s();
+    double t_train = wb_clock_s();
     lrc = wb_train_run(&m, ds, &to, &res, &e);
     cli_progress(c, 1, " ");
     if (lrc) {
@@ -363,15 +388,22 @@ static int run_train(cli *c) {
          * replaced it meanwhile (two trainings writing the same -o): `rows`
          * fits this training's vocabulary only, so anything else is an
          * error, not a read past it (review bug 2). */
-        if (!lrc && (wb_model_cfg_get(fm)->V != mc.V || ff.vocab_len != vlen || memcmp(ff.vocab, vblob, vlen) ||
-                     ff.fingerprint != mf.fingerprint))
+        int same = !lrc && wb_model_cfg_get(fm)->V == mc.V && ff.vocab_len == vlen && !memcmp(ff.vocab, vblob, vlen) &&
+                   ff.fingerprint == mf.fingerprint && wb_model_cfg_ninputs(wb_model_cfg_get(fm)) == ninp;
+        for (size_t k = 1; same && k < ninp; k++)
+            same = wb_model_cfg_get(fm)->text_V[k] == mc.text_V[k] && ff.input_vocab_len[k] == mf.input_vocab_len[k] &&
+                   !memcmp(ff.input_vocab[k], mf.input_vocab[k], mf.input_vocab_len[k]);
+        if (!lrc && !same)
             lrc = wb_err_at(&e, WB_ECORRUPT, out, 0, -1,
                             "is no longer the model this training saved (another process replaced it?)");
-        if (!lrc && st && !wb_model_has_embedded(fm)) lrc = wb_model_attach_store(fm, st, rows, &e);
+        for (size_t k = 0; !lrc && st && !wb_model_has_embedded(fm) && k < ninp; k++)
+            lrc = wb_model_attach_input(fm, k, st, k ? irows[k] : rows, &e);
         const size_t *lo;
         const uint32_t *li;
         wb_dataset_labels(ds, &lo, &li);
-        if (!lrc) lrc = wb_eval_run(fm, wb_dataset_ids(ds), lo, li, tidx, ntest, to.batch, 1, th, &tm, NULL, &e);
+        wb_inputs tin;
+        wb_inputs_of_dataset(&tin, ds);
+        if (!lrc) lrc = wb_eval_inputs(fm, &tin, lo, li, tidx, ntest, to.batch, 1, th, &tm, NULL, &e);
         wb_model_destroy(fm);
         free(blob);
         free(tidx);
@@ -499,6 +531,7 @@ out:
     free(ckpt);
     free(store_abs);
     free(rows);
+    for (size_t k = 0; k < WB_MAX_INPUTS; k++) free(irows[k]), free(ivblob[k]);
     wb_model_destroy(m);
     wb_store_close(st);
     wb_dataset_destroy(ds);
@@ -800,8 +833,9 @@ static int run_eval(cli *c) {
     }
     for (size_t i = 0; i < l.n; i++) idx[i] = (uint32_t)i;
     wb_metrics m;
-    wb_ids lx = {.data = l.X, .n = l.n, .T = mc->T, .width = 4};
-    lrc = wb_eval_run(b->model, &lx, l.loff, l.lids, idx, l.n, bs, k, th, &m, probs, &e);
+    wb_inputs lin;
+    wb_labelled_inputs(b, &l, &lin);
+    lrc = wb_eval_inputs(b->model, &lin, l.loff, l.lids, idx, l.n, bs, k, th, &m, probs, &e);
     if (lrc) rc = cli_fail(&e, lrc);
     size_t nerr = 0;
     if (!lrc && errs) {
@@ -873,7 +907,10 @@ typedef struct pctx {
     size_t bs, T, C, k, nb;    /* batch capacity, model sizes, --top-k, records in the batch */
     float th;
     int use_th;
-    int32_t *X;                /* (bs, T) */
+    int32_t *X;                /* (bs, T): text input 0; a model of several inputs: (bs, T_k) of
+                                  each input k, one block after the other */
+    double *F;                 /* (bs, nfeat) numeric features, NULL without */
+    int cols;                  /* the model reads its columns and features (wb_bundle_reads_records) */
     float *p;                  /* (bs, C) */
     long long *line;           /* (bs) source line of each record */
     char **id;                 /* (bs) --id-col values (owned) or NULL */
@@ -940,9 +977,19 @@ static void predict_print(pctx *x, size_t i) {
 }
 
 /* Predict and print the records of the batch. */
+/* The batch view of x: input k's block of X, the features. */
+static wb_batch predict_batch(const pctx *x, size_t nb) {
+    const wb_model_cfg *mc = wb_model_cfg_get(x->b->model);
+    wb_batch bt = {.B = nb, .feat = x->F};
+    size_t off = 0;
+    for (size_t k = 0; k < wb_model_cfg_ninputs(mc); k++) bt.X[k] = x->X + off * x->bs, off += wb_model_cfg_T(mc, k);
+    return bt;
+}
+
 static int predict_flush(pctx *x) {
     if (!x->nb) return 0;
-    int rc = wb_model_predict(x->b->model, x->X, x->nb, NULL, NULL, NULL, x->p, NULL, x->e);
+    wb_batch bt = predict_batch(x, x->nb);
+    int rc = wb_model_predict_batch(x->b->model, &bt, NULL, NULL, NULL, x->p, NULL, x->e);
     if (rc) return rc;
     for (size_t i = 0; i < x->nb; i++) {
         predict_print(x, i);
@@ -977,7 +1024,20 @@ static int predict_record(void *ud, const wb_example *ex) {
     pctx *x = ud;
     if (!x->looked) predict_look(x, ex);
     size_t ntok = 0;
-    int rc = wb_bundle_encode(x->b, ex->texts[0].ptr, ex->texts[0].len, x->X + x->nb * x->T, &ntok, x->e);
+    int rc;
+    if (x->cols) { /* every text input, the features */
+        const wb_model_cfg *mc = wb_model_cfg_get(x->b->model);
+        wb_batch bt = predict_batch(x, x->bs);
+        int32_t *out[WB_MAX_INPUTS];
+        for (size_t k = 0; k < wb_model_cfg_ninputs(mc); k++) out[k] = (int32_t *)bt.X[k] + x->nb * wb_model_cfg_T(mc, k);
+        rc = wb_bundle_encode_example(x->b, ex, x->in, out, x->F ? x->F + x->nb * mc->nfeat : NULL, x->e);
+        if (rc) return rc; /* names file:line */
+        for (size_t k = 0; k < wb_model_cfg_ninputs(mc); k++)
+            for (size_t t = 0; t < wb_model_cfg_T(mc, k); t++) ntok += out[k][t] != 0;
+        if (mc->nfeat) ntok++; /* features are never empty */
+    } else {
+        rc = wb_bundle_encode(x->b, ex->texts[0].ptr, ex->texts[0].len, x->X + x->nb * x->T, &ntok, x->e);
+    }
     if (rc) {
         char msg[sizeof x->e->msg];
         snprintf(msg, sizeof msg, "%s", x->e->msg); /* never format e->msg into itself */
@@ -1022,13 +1082,25 @@ static int run_predict(cli *c) {
     wb_err_clear(&e);
     pctx x = {.c = c, .b = b, .in = strcmp(in, "-") ? in : "<stdin>", .bs = bs, .T = mc->T, .C = mc->C, .k = k,
               .th = th, .use_th = use_th, .fmt = fmts[fi], .e = &e};
-    x.X = malloc(bs * x.T * sizeof *x.X);
+    x.cols = wb_bundle_reads_records(b);
+    if (x.cols) { /* several text columns or features: CSV records with the model's columns */
+        if ((cli_given(c, "format") && x.fmt != WB_READER_CSV) || cli_str(c, "text-col")) {
+            size_t ni = wb_model_cfg_ninputs(mc), nf = mc->nfeat; /* mc dies with the bundle */
+            wb_bundle_destroy(b);
+            return cli_usage(c, "this model reads %zu text input%s and %zu numeric feature%s from CSV columns: "
+                                "give --format csv (or nothing) and no --text-col",
+                             ni, ni > 1 ? "s" : "", nf, nf == 1 ? "" : "s");
+        }
+        x.fmt = WB_READER_CSV;
+        if (mc->nfeat) x.F = malloc(bs * mc->nfeat * sizeof *x.F);
+    }
+    x.X = malloc(bs * wb_inputs_ids_per_example(b->model) * sizeof *x.X);
     x.p = malloc(bs * x.C * sizeof *x.p);
     x.line = malloc(bs * sizeof *x.line);
     x.id = calloc(bs, sizeof *x.id);
     x.empty = malloc(bs);
     x.top = malloc((x.C + 1) * sizeof *x.top);
-    if (!x.X || !x.p || !x.line || !x.id || !x.empty || !x.top) {
+    if (!x.X || !x.p || !x.line || !x.id || !x.empty || !x.top || (mc->nfeat && !x.F)) {
         rc = cli_fail(&e, wb_err_set(&e, WB_ENOMEM, "out of memory"));
     } else {
         /* the model's reader options (label prefix, text column), the record format asked for */
@@ -1037,7 +1109,7 @@ static int run_predict(cli *c) {
         ro.format = x.fmt;
         ro.unlabelled = 1;
         ro.skip_bad = 0;
-        ro.n_feature_cols = 0, ro.feature_cols = NULL;
+        if (!x.cols) ro.n_feature_cols = 0, ro.feature_cols = NULL;
         ro.label_sep = NULL;
         if (tcol) ro.text_cols = &tcol, ro.n_text_cols = 1;
         ro.id_col = cli_str(c, "id-col");
@@ -1051,7 +1123,7 @@ static int run_predict(cli *c) {
     }
     if (x.id)
         for (size_t i = 0; i < bs; i++) free(x.id[i]);
-    free(x.X), free(x.p), free(x.line), free(x.id), free(x.empty), free(x.top);
+    free(x.X), free(x.F), free(x.p), free(x.line), free(x.id), free(x.empty), free(x.top);
     wb_bundle_destroy(b);
     return rc;
 }

@@ -400,24 +400,35 @@ def write_case(name, arrays, out):
     return path
 
 
-def main():
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+def case_args(doc, script, cases):
+    """The command line every reference script takes: case names (default:
+    all), --out, --list.  Returns (names, out directory), or an exit code
+    (0 after --list, 2 for unknown names) as an int."""
+    ap = argparse.ArgumentParser(description=doc.split("\n")[0])
     ap.add_argument("cases", nargs="*", help="case names (default: all)")
     ap.add_argument("--out", default=OUT, help="output directory (default fixtures/torch)")
     ap.add_argument("--list", action="store_true", help="list the cases and exit")
     a = ap.parse_args()
     if a.list:
-        print("\n".join(CASES))
+        print("\n".join(cases))
         return 0
-    names = a.cases or list(CASES)
-    bad = [n for n in names if n not in CASES]
+    names = a.cases or list(cases)
+    bad = [n for n in names if n not in cases]
     if bad:
-        print("torch_ref.py: unknown case(s) %s; try --list" % ", ".join(bad), file=sys.stderr)
+        print("%s: unknown case(s) %s; try --list" % (script, ", ".join(bad)), file=sys.stderr)
         return 2
     torch.set_num_threads(1)
     os.makedirs(a.out, exist_ok=True)
+    return names, a.out
+
+
+def main():
+    r = case_args(__doc__, "torch_ref.py", CASES)
+    if isinstance(r, int):
+        return r
+    names, out = r
     for n in names:
-        p = write_case(n, CASES[n](), a.out)
+        p = write_case(n, CASES[n](), out)
         print("wrote %s" % os.path.relpath(p))
     return 0
 

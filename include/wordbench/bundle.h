@@ -10,11 +10,16 @@
  *   tokenizer keras|fasttext|unicode|char   lower 0|1   max_doc_chars N
  *   strip_html 0|1   alphabet S (char only)   maxlen N   padding pre|post
  *   truncating pre|post   format auto|tsv|fasttext|csv   label_prefix P
- *   text_col NAME (first only)   label_col NAME   label_sep S
- *   store PATH (absolute, as trained)   label NAME (one line per label, in
- *   id order)
+ *   text_col NAME (one line per text column the model reads; the first
+ *   only with text_mode first)   text_mode first|join|each (absent: first)
+ *   feature_col NAME (one line per numeric feature, in order)
+ *   label_col NAME   label_sep S   store PATH (absolute, as trained)
+ *   label NAME (one line per label, in id order)
+ * A model of several text inputs (text_mode each) holds one vocabulary
+ * per input (model.h, VOCB of part k); input k's maxlen is the model's.
  *
- * Deliberately not here: several text inputs, numeric features.
+ * Deliberately not here: streaming CSV records to predict (they are read
+ * whole, as eval does).
  */
 #ifndef WORDBENCH_BUNDLE_H
 #define WORDBENCH_BUNDLE_H
@@ -23,6 +28,7 @@
 #include <stdint.h>
 
 #include "wordbench/dataset.h"
+#include "wordbench/eval.h"
 #include "wordbench/model.h"
 #include "wordbench/reader.h"
 #include "wordbench/store.h"
@@ -39,9 +45,14 @@ extern "C" {
 char *wb_bundle_meta(const wb_dataset_opts *o, const wb_dataset *ds, const char *store_path);
 
 /* A loaded model and its preprocessing.  Fields are read-only for callers. */
+#define WB_BUNDLE_MAX_COLS 64 /* text and feature columns a bundle reads */
+
 typedef struct wb_bundle {
     wb_model *model;            /* owned */
-    wb_vocab *vocab;            /* owned */
+    wb_vocab *vocab;            /* owned: input 0's vocabulary (= vocabs[0]) */
+    wb_vocab *vocabs[WB_MAX_INPUTS]; /* owned: the vocabulary of each text input */
+    size_t ninputs;             /* text inputs of the model */
+    wb_text_mode text_mode;     /* how the reader's text fields become inputs */
     char **labels;              /* (nlabels) owned, NUL-terminated */
     size_t *label_len;          /* (nlabels) */
     uint32_t nlabels;
@@ -57,13 +68,16 @@ typedef struct wb_bundle {
     size_t maxlen;
     wb_pad_side padding, truncating;
     wb_reader_opts reader;      /* strings point into `strings` */
-    const char *text_col;       /* the reader's text column (one) */
+    const char *text_col;       /* the reader's first text column (or NULL) */
+    const char *text_cols[WB_BUNDLE_MAX_COLS];    /* the reader's text columns */
+    const char *feature_cols[WB_BUNDLE_MAX_COLS]; /* the reader's numeric feature columns */
     const char *store_path;     /* as recorded, or NULL */
     uint64_t fingerprint;       /* store fingerprint recorded (0 = none) */
     wb_store *store;            /* opened by wb_bundle_attach_store, owned */
     char *strings;              /* owned: unescaped option values */
     char *path;                 /* owned: the model file's path, for messages */
     wb_token_list tl;           /* scratch for encode */
+    wb_token_list tj;           /* scratch: the tokens of joined fields */
 } wb_bundle;
 
 /* Load a model file for batches of at most max_batch examples, within
@@ -93,12 +107,26 @@ void wb_bundle_destroy(wb_bundle *b);
  * tokenizer's errors. */
 int wb_bundle_encode(wb_bundle *b, const char *text, size_t len, int32_t *out, size_t *n_tokens, wb_err *e);
 
+/* Encode the text fields and numeric features of one record the way the
+ * model reads them (text_mode; each input's vocabulary and maxlen): out[k]
+ * gets input k's T_k ids, feat (NULL without features) the record's
+ * numbers.  WB_EFORMAT naming path:line for a record with too few text
+ * fields or features; else the tokenizer's errors. */
+int wb_bundle_encode_example(wb_bundle *b, const wb_example *ex, const char *path, int32_t *const *out,
+                             double *feat, wb_err *e);
+
+/* 1 when the model reads records (several text columns or numeric
+ * features: predict must read CSV records, not lines of text). */
+int wb_bundle_reads_records(const wb_bundle *b);
+
 /* Labelled examples read with the bundle's preprocessing.  Label ids below
  * the bundle's nlabels are the model's; an id nlabels + j is the unknown
  * label unknown[j] (WB_UNKNOWN_KEEP). */
 typedef struct wb_labelled {
     size_t n;                   /* examples */
-    int32_t *X;                 /* (n, maxlen) */
+    int32_t *X;                 /* (n, maxlen) ids of text input 0 (= Xk[0]) */
+    int32_t *Xk[WB_MAX_INPUTS]; /* (n, T_k) ids of each text input */
+    double *feat;               /* (n, nfeat) numeric features, NULL without */
     size_t *loff;               /* (n+1) label CSR offsets */
     uint32_t *lids;             /* label ids */
     long long *line;            /* (n) source line of each example */
@@ -123,10 +151,15 @@ typedef enum wb_unknown_mode {
 /* Read a labelled file with reader options `ro` (NULL = the model's) and
  * the bundle's tokenizer and vocabulary; labels map by name to the model's
  * ids, unknown ones as `unknown` says (counted, names listed).  A binary or
- * multiclass record with several labels is WB_EFORMAT. */
+ * multiclass record with several labels is WB_EFORMAT.  With
+ * ro->unlabelled (records to predict) a record without labels is kept with
+ * an empty label set. */
 int wb_bundle_read(wb_bundle *b, const char *path, const wb_reader_opts *ro, wb_unknown_mode unknown, int keep_text,
                    wb_labelled *out, wb_err *e);
 void wb_labelled_free(wb_labelled *l);
+
+/* The model's view of labelled examples (wb_eval_inputs). */
+void wb_labelled_inputs(const wb_bundle *b, const wb_labelled *l, wb_inputs *in);
 
 /* Id of a label name, or -1. */
 int64_t wb_bundle_label(const wb_bundle *b, const char *name, size_t len);

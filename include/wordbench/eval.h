@@ -66,10 +66,43 @@ typedef struct wb_metrics {
     float threshold;         /* sigmoid threshold used */
 } wb_metrics;
 
-/* Run the model over examples idx[0..nidx) of X (rows of T ids, T the
- * model's: else WB_EUSAGE) with labels (loff, lids); minibatches of the
- * model's max batch.  probs (may be NULL) gets (nidx, C) probabilities.
- * Returns 0 or the model's errors. */
+/* Every example a model reads, all rows at once: the (n, T_k) id matrix of
+ * each text input and the (n, nfeat) numeric features (NULL, 0 without).
+ * Borrowed. */
+typedef struct wb_inputs {
+    size_t ninputs;
+    wb_ids X[WB_MAX_INPUTS];
+    const double *feat;
+    size_t nfeat;
+} wb_inputs;
+
+/* The inputs of a data set (every text input, the features). */
+void wb_inputs_of_dataset(wb_inputs *in, const wb_dataset *ds);
+
+/* Ids per example of a model (the sum of its inputs' maxlens): the int32
+ * room wb_inputs_gather needs per example. */
+size_t wb_inputs_ids_per_example(const wb_model *m);
+
+/* 0 when `in` is what model m reads (as many text inputs, each of the
+ * model's maxlen, and the model's features, the same rows everywhere),
+ * else WB_EUSAGE naming the difference. */
+int wb_inputs_check(const wb_model *m, const wb_inputs *in, wb_err *e);
+
+/* Rows rows[0..b) of `in` (checked by wb_inputs_check) as a minibatch of
+ * model m: ids into xbuf (b * wb_inputs_ids_per_example), features into
+ * fbuf (b * nfeat; may be NULL without features), pointers into *out. */
+void wb_inputs_gather(const wb_model *m, const wb_inputs *in, const uint32_t *rows, size_t b, int32_t *xbuf,
+                      double *fbuf, wb_batch *out);
+
+/* Run the model over examples idx[0..nidx) of `in` with labels (loff,
+ * lids); minibatches of `batch` examples (at most the model's max batch).
+ * probs (may be NULL) gets (nidx, C) probabilities.  Returns 0,
+ * wb_inputs_check's error or the model's. */
+int wb_eval_inputs(wb_model *m, const wb_inputs *in, const size_t *loff, const uint32_t *lids, const uint32_t *idx,
+                   size_t nidx, size_t batch, size_t k, float threshold, wb_metrics *out, float *probs, wb_err *e);
+
+/* wb_eval_inputs for a model of one text input and no features: X holds
+ * (rows of T ids, T the model's: else WB_EUSAGE). */
 int wb_eval_run(wb_model *m, const wb_ids *X, const size_t *loff, const uint32_t *lids, const uint32_t *idx,
                 size_t nidx, size_t batch, size_t k, float threshold, wb_metrics *out, float *probs, wb_err *e);
 

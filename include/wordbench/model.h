@@ -107,7 +107,7 @@
 extern "C" {
 #endif
 
-#define WB_MODEL_VERSION 2u   /* newest model file format version (1 and 2 are read) */
+#define WB_MODEL_VERSION 3u   /* newest model file format version (1, 2 and 3 are read) */
 #define WB_MAX_WIDTHS 8       /* Conv1D widths per model */
 /* Limits of a configuration (wb_model_cfg_check; docs/store-format.md). */
 #define WB_MAX_E 65536        /* embedding dimension */
@@ -115,6 +115,8 @@ extern "C" {
 #define WB_MAX_C 1000000      /* outputs */
 #define WB_MAX_UNITS 100000   /* filters, hidden units, recurrent units */
 #define WB_MAX_HIDDEN 4       /* hidden Dense layers */
+#define WB_MAX_INPUTS 8       /* text inputs */
+#define WB_MAX_FEATURES 4096  /* numeric features */
 #define WB_MAX_NGRAMS 3       /* bow: longest n-gram */
 
 typedef enum wb_model_kind {
@@ -134,7 +136,10 @@ typedef enum wb_oov_mode { WB_OOV_ZERO = 0, WB_OOV_RANDOM, WB_OOV_LEARN } wb_oov
  * 0 <= dropout, hidden_dropout < 1, maxnorm >= 0, 1 <= C <= WB_MAX_C, task
  * not AUTO, C == 1 exactly for binary, ngrams <= WB_MAX_NGRAMS (>= 1 for
  * bow), D <= INT32_MAX; charcnn: T long enough for its convolutions and
- * pools; bow: emb learned, H = 0. */
+ * pools; bow: emb learned, H = 0, one text input, no features;
+ * 1 <= ntext <= WB_MAX_INPUTS (0 counts as 1), every input's V and T in
+ * the ranges above, nfeat <= WB_MAX_FEATURES, feat_dense <= WB_MAX_UNITS
+ * and 0 without features, names NUL-terminated. */
 typedef struct wb_model_cfg {
     wb_model_kind kind;
     wb_emb_mode emb;
@@ -160,7 +165,28 @@ typedef struct wb_model_cfg {
     wb_bow_mode bow;        /* bow: counts or tf-idf */
     size_t ngrams;          /* bow: n-grams of 1..ngrams words */
     size_t D;               /* bow: features of the n-gram table (wb_model_fit) */
+    /* Several text inputs and numeric features (0 / empty: one text input,
+     * no features).  Text input 0 is V and T above; input k >= 1 has
+     * text_V[k] ids and text_T[k] tokens (text_V[0], text_T[0] unused).
+     * Every input gets a part of `kind` over its own embedding table (same
+     * mode and E; all read the same store).  The numeric features are
+     * standardised with the training split's mean and deviation
+     * (wb_model_fit_features, kept in the model file), optionally squashed
+     * by a Dense of feat_dense units + ReLU, and concatenated after the
+     * text parts. */
+    size_t ntext;           /* text inputs (0 = 1) */
+    size_t text_V[WB_MAX_INPUTS]; /* vocabulary of input k >= 1 */
+    size_t text_T[WB_MAX_INPUTS]; /* maxlen of input k >= 1 */
+    char text_name[WB_MAX_INPUTS][24]; /* column names for the summary ("" = input_<k+1>) */
+    size_t nfeat;           /* numeric features (0 = none) */
+    size_t feat_dense;      /* units of the Dense squashing them (0 = none) */
 } wb_model_cfg;
+
+/* Text inputs of a configuration, and input k's vocabulary size and
+ * maxlen (k < wb_model_cfg_ninputs). */
+static inline size_t wb_model_cfg_ninputs(const wb_model_cfg *c) { return c->ntext ? c->ntext : 1; }
+static inline size_t wb_model_cfg_V(const wb_model_cfg *c, size_t k) { return k ? c->text_V[k] : c->V; }
+static inline size_t wb_model_cfg_T(const wb_model_cfg *c, size_t k) { return k ? c->text_T[k] : c->T; }
 
 /* Defaults of `kind` (file comment); V, E, T, C, task left 0 / AUTO for
  * the caller. */
@@ -218,6 +244,12 @@ wb_optim *wb_model_optim(wb_model *m);
  * WB_ENOMEM.  Computes the variance used by oov random. */
 int wb_model_attach_store(wb_model *m, wb_store *st, const int64_t *rows, wb_err *e);
 
+/* wb_model_attach_store for text input k (< wb_model_cfg_ninputs; each
+ * input has its own vocabulary, so its own rows[V_k]; all read the same
+ * store).  A model whose mode needs no store ignores it.  Errors as
+ * wb_model_attach_store, WB_EUSAGE for k out of range. */
+int wb_model_attach_input(wb_model *m, size_t k, wb_store *st, const int64_t *rows, wb_err *e);
+
 /* Give dst the embedding source of src (its store and store rows, or its
  * embedded rows are NOT shared: only a store).  Used when a checkpoint is
  * loaded over a model that has its store attached.  Errors: WB_EUSAGE when
@@ -229,9 +261,33 @@ int wb_model_adopt_store(wb_model *dst, const wb_model *src, wb_err *e);
  * a store or embedded rows are attached). */
 int wb_model_ready(const wb_model *m);
 
+/* A minibatch of B examples for a model of several inputs: X[k] (B,
+ * T_k) the ids of text input k < ntext, feat (B, nfeat) the raw numeric
+ * features (NULL when the model has none). */
+typedef struct wb_batch {
+    size_t B;
+    const int32_t *X[WB_MAX_INPUTS];
+    const double *feat;
+} wb_batch;
+
+/* wb_model_train_step / wb_model_predict for any model (the single-input
+ * functions are these with X[0] = X).  Errors as theirs, and WB_EUSAGE
+ * for a missing input. */
+int wb_model_train_batch(wb_model *m, const wb_batch *b, const int32_t *y, const float *t, const float *cw,
+                         wb_rng *rng, float *loss, size_t *correct, wb_err *e);
+int wb_model_predict_batch(wb_model *m, const wb_batch *b, const int32_t *y, const float *t, const float *cw,
+                           float *prob, float *loss, wb_err *e);
+
+/* The mean and standard deviation of each numeric feature over the n
+ * training rows idx of F (rows of nfeat doubles), used to standardise
+ * them from now on (and saved with the model).  A constant feature gets a
+ * deviation of 1.  Errors: WB_EUSAGE (nfeat is not the model's, no rows,
+ * a value not finite). */
+int wb_model_fit_features(wb_model *m, const double *F, size_t nfeat, const uint32_t *idx, size_t n, wb_err *e);
+
 /* Learn what a model takes from its training data before the first step:
  * the bag-of-words model's n-gram table (every n-gram of the training
- * examples) and idf.  X holds all examples (the data set's id matrix, T ids
+ * examples) and idf.  X holds all examples of text input 0 (the data set's id matrix, T ids
  * each, uint16 or int32, typically mapped), idx the n rows to learn from
  * (NULL: rows 0..n-1).  Rows are read one at a time: no copy of X is made.
  * A model that needs nothing, or has it already (loaded, or fitted before),
@@ -331,9 +387,18 @@ typedef void (*wb_span_fn)(void *ctx, size_t b, int32_t start, int32_t len, floa
  *     n-gram's value × its weight, shared among its occurrences.
  * Columns with no window (a zero feature) report nothing.  Scratch lives in
  * the step arena; the model's gradients are not touched.  Errors as
- * wb_model_predict, WB_EUSAGE (a class out of range). */
+ * wb_model_predict, WB_EUSAGE (a class out of range, or a model of
+ * several text inputs or numeric features: X is one text's ids). */
 int wb_model_explain(wb_model *m, const int32_t *X, size_t B, const int32_t *cls, float *prob, wb_span_fn fn,
                      void *ctx, wb_err *e);
+
+/* wb_model_windows for any model: columns of a text part give token
+ * windows of their input; numeric-feature columns give start -1. */
+int wb_model_windows_batch(wb_model *m, const wb_batch *b, float *feat, int32_t *start, int32_t *len, wb_err *e);
+
+/* The text input (0..ntext-1) merged column j comes from, or -1 for a
+ * numeric-feature column (j < wb_model_features(m)). */
+int wb_model_feature_input(const wb_model *m, size_t j);
 
 /* Width Ff of the merged feature vector. */
 size_t wb_model_features(const wb_model *m);
@@ -360,6 +425,15 @@ int wb_model_get_row(wb_model *m, int32_t id, float *out, wb_err *e);
  * trainable in this mode), WB_ENOMEM. */
 int wb_model_set_row(wb_model *m, int32_t id, const float *v, wb_err *e);
 
+/* The same for the embedding table of text input k (WB_EUSAGE for k out
+ * of range; input 0 is wb_model_get_row / wb_model_set_row). */
+int wb_model_get_input_row(wb_model *m, size_t k, int32_t id, float *out, wb_err *e);
+int wb_model_set_input_row(wb_model *m, size_t k, int32_t id, const float *v, wb_err *e);
+
+/* The standardisation of the numeric features (wb_model_fit_features):
+ * mean[nfeat] and std[nfeat] (borrowed), NULL without features. */
+const double *wb_model_feature_stats(const wb_model *m, const double **std);
+
 /* Memory figures for --mem-report. */
 typedef struct wb_model_mem {
     uint64_t block_bytes;     /* parameters + gradients + optimizer state */
@@ -376,9 +450,11 @@ void wb_model_mem_get(const wb_model *m, wb_model_mem *out);
  * "key value" lines (tokenizer and reader options, label names...), the
  * vocabulary blob (vocab.h save format) and the store fingerprint.
  *
- * Format (version 1 or 2, little-endian; docs/store-format.md; a model an
- * older build can read, i.e. one of the first four kinds with at most one
- * hidden layer, is written as version 1, any other as version 2):
+ * Format (version 1, 2 or 3, little-endian; docs/store-format.md; a model
+ * an older build can read is written with the oldest version that holds
+ * it: one of the first four kinds with at most one hidden layer as version
+ * 1, a later kind as version 2, several text inputs or numeric features as
+ * version 3):
  *   0   8   magic "WBMODEL\0"
  *   8   u32 version, u32 flags (bit 0: checkpoint state present,
  *           bit 1: embedded frozen rows present)
@@ -388,15 +464,18 @@ void wb_model_mem_get(const wb_model *m, wb_model_mem *out);
  *       parameters, 'OPTS' optimizer state of the dense parameters,
  *       'OVLY' overlay rows (+ their state), 'EMBD' embedded rows, 'TRST'
  *       trainer state (opaque to the model), 'BOWT' the n-gram table,
- *       'CLWT' class weights; the reserved word is the part a section
- *       belongs to);
+ *       'CLWT' class weights, 'FEAT' the features' means and deviations;
+ *       the reserved word is the part a section belongs to: VOCB of part
+ *       k is text input k's vocabulary);
  *   end u64 XXH3-64 of every preceding byte.
  * Written to a temporary file in the same directory, fsync'ed and renamed:
  * a reader sees the old or the new file, never a partial one. */
 typedef struct wb_model_file {
     const char *meta;         /* text, NUL-terminated */
-    const void *vocab;        /* vocabulary blob */
+    const void *vocab;        /* vocabulary blob (of text input 0) */
     size_t vocab_len;
+    const void *input_vocab[WB_MAX_INPUTS]; /* [k >= 1]: vocabulary blob of text input k */
+    size_t input_vocab_len[WB_MAX_INPUTS];
     uint64_t fingerprint;     /* store fingerprint or 0 */
     const void *trainer;      /* trainer state blob or NULL */
     size_t trainer_len;

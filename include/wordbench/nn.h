@@ -4,7 +4,10 @@
  * allocation: the model (model.h) owns every buffer and calls these in order.
  *
  * Conventions (every function):
- *   - float32, row-major, batch-major.  B = batch size.
+ *   - float32, row-major, batch-major.  Size letters are STYLE.md's: B
+ *     batch, T tokens (rows) per example, E values per row, F filters, K
+ *     kernel width, S = T - K + 1 Conv1D output positions, C classes or
+ *     channels; the dense layer's input and output widths are I and O.
  *   - Forward functions OVERWRITE their outputs.
  *   - Backward functions ACCUMULATE (+=) into every gradient they produce:
  *     parameter gradients (dW, db) and input gradients (dx).  The caller
@@ -48,71 +51,71 @@ void wb_dense_backward(const float *x, const float *dy, size_t B, size_t I, cons
                        size_t O, float *dW, float *db, float *dx);
 
 /* ---- Conv1D: valid, stride 1 ----------------------------------------------
- * x is [B, L, D]: example b starts at x + b*L*D.  W is [F, k*D] with
- * W[f*k*D + t*D + d] multiplying x[b][s+t][d] (PyTorch's Conv1d weight
- * [F, D, k] transposed to [F, k, D]: W[f][t][d] = Wt[f][d][t]); b is [F]
- * (may be NULL).  Requires 1 <= k <= L.
+ * x is [B, T, E]: example b starts at x + b*T*E.  W is [F, K*E] with
+ * W[f*K*E + t*E + d] multiplying x[b][s+t][d] (PyTorch's Conv1d weight
+ * [F, E, K] transposed to [F, K, E]: W[f][t][d] = Wt[f][d][t]); b is [F]
+ * (may be NULL).  Requires 1 <= K <= T.
  *
- * Output y[b][s][f] for s in [0, T), T = L-k+1, is stored at
- * y[(b*L + s)*F + f]: the output keeps an example stride of L rows, and
- * the k-1 rows s in [T, L) of every example are scratch (unspecified
+ * Output y[b][s][f] for s in [0, S), S = T-K+1, is stored at
+ * y[(b*T + s)*F + f]: the output keeps an example stride of T rows, and
+ * the K-1 rows s in [S, T) of every example are scratch (unspecified
  * values, though always written, never left uninitialised).  So y holds
- * B*L*F floats.  This lets the whole batch be computed over the
- * M = B*L-k+1 overlapping windows, each k*D contiguous floats of x, with
+ * B*T*F floats.  This lets the whole batch be computed over the
+ * M = B*T-K+1 overlapping windows, each K*E contiguous floats of x, with
  * no im2col copy; windows crossing an example boundary land in the
  * scratch rows.
- * BLAS forbids the single product with lda = D < k*D (OpenBLAS rejects it
- * as an illegal parameter), so it is k sgemms, one per kernel offset t:
- * Y[M,F] += X_t[M,D] · W_t[F,D]ᵀ with X_t = x + t*D (lda D) and W_t the
- * columns [t*D, t*D+D) of W (ldb k*D). */
-void wb_conv1d_forward(const float *x, size_t B, size_t L, size_t D, const float *W,
-                       const float *b, size_t F, size_t k, float *y);
+ * BLAS forbids the single product with lda = E < K*E (OpenBLAS rejects it
+ * as an illegal parameter), so it is K sgemms, one per kernel offset t:
+ * Y[M,F] += X_t[M,E] · W_t[F,E]ᵀ with X_t = x + t*E (lda E) and W_t the
+ * columns [t*E, t*E+E) of W (ldb K*E). */
+void wb_conv1d_forward(const float *x, size_t B, size_t T, size_t E, const float *W,
+                       const float *b, size_t F, size_t K, float *y);
 
 /* General backward.  dy has the layout of y; its scratch rows are ignored
  * (this function may overwrite them with zeros, hence not const).
- * dW[F,k*D] += Σ dy[b][s][f]·window(b,s);  db[F] += Σ dy;  dx[B,L,D] +=
+ * dW[F,K*E] += Σ dy[b][s][f]·window(b,s);  db[F] += Σ dy;  dx[B,T,E] +=
  * the overlap-add of dy·W.  Any of dW, db, dx may be NULL. */
-void wb_conv1d_backward(const float *x, float *dy, size_t B, size_t L, size_t D,
-                        const float *W, size_t F, size_t k, float *dW, float *db, float *dx);
+void wb_conv1d_backward(const float *x, float *dy, size_t B, size_t T, size_t E,
+                        const float *W, size_t F, size_t K, float *dW, float *db, float *dx);
 
 /* Backward of Conv1D followed by a global max pool over time (the pool's
- * forward gave argmax[b][f] in [0, T)): only window argmax[b][f] of each
- * filter receives gradient dpool[b][f], so the cost is O(B·F·k·D) axpys
+ * forward gave argmax[b][f] in [0, S)): only window argmax[b][f] of each
+ * filter receives gradient dpool[b][f], so the cost is O(B·F·K·E) axpys
  * instead of sgemms; entries with dpool[b][f] == 0 (filters switched off
  * by a ReLU) are skipped.  dpool and argmax are [B, F].  The bias
  * gradient is db[f] += Σ_b dpool[b][f].  Any of dW, db, dx may be NULL.  Equal (to
  * rounding) to wb_gmaxpool_backward followed by wb_conv1d_backward. */
-void wb_conv1d_backward_argmax(const float *x, size_t B, size_t L, size_t D, const float *W,
-                               size_t F, size_t k, const int32_t *argmax, const float *dpool,
+void wb_conv1d_backward_argmax(const float *x, size_t B, size_t T, size_t E, const float *W,
+                               size_t F, size_t K, const int32_t *argmax, const float *dpool,
                                float *dW, float *db, float *dx);
 
 /* ---- pooling ------------------------------------------------------------
  * Global max pool over time of x with an example stride of `stride` rows
- * of C floats, of which rows [0, T) are valid (1 <= T <= stride):
- * out[b][c] = max_{t<T} x[(b*stride + t)*C + c]; argmax[b][c] = the first
- * t reaching it.  For a plain [B, L, C] tensor pass stride = T = L; for a
- * Conv1D output pass stride = L, T = L-k+1.  (NaN inputs: unspecified but
+ * of C floats, of which rows [0, S) are valid (1 <= S <= stride):
+ * out[b][c] = max_{t<S} x[(b*stride + t)*C + c]; argmax[b][c] = the first
+ * t reaching it.  For a plain [B, T, C] tensor pass stride = S = T; for a
+ * Conv1D output pass stride = T, S = T-K+1.  (NaN inputs: unspecified but
  * never out-of-range argmax.) */
-void wb_gmaxpool_forward(const float *x, size_t B, size_t stride, size_t T, size_t C,
+void wb_gmaxpool_forward(const float *x, size_t B, size_t stride, size_t S, size_t C,
                          float *out, int32_t *argmax);
 
 /* dx[(b*stride + argmax[b][c])*C + c] += dout[b][c]. */
 void wb_gmaxpool_backward(const float *dout, const int32_t *argmax, size_t B, size_t stride,
                           size_t C, float *dx);
 
-/* Global average pool: out[b][c] = (1/L) Σ_{t<L} x[b][t][c] over ALL L
+/* Global average pool: out[b][c] = (1/T) Σ_{t<T} x[b][t][c] over ALL T
  * rows (padding positions included, as Keras' GlobalAveragePooling1D
- * without a mask).  x is [B, L, C]. */
-void wb_gavgpool_forward(const float *x, size_t B, size_t L, size_t C, float *out);
-void wb_gavgpool_backward(const float *dout, size_t B, size_t L, size_t C, float *dx);
+ * without a mask).  x is [B, T, C]. */
+void wb_gavgpool_forward(const float *x, size_t B, size_t T, size_t C, float *out);
+void wb_gavgpool_backward(const float *dout, size_t B, size_t T, size_t C, float *dx);
 
 /* Max pool of size p, stride p, valid (Keras MaxPooling1D(pool_size=p)):
- * x [B, L, C] -> out [B, L/p, C] (floor; trailing rows dropped);
+ * x [B, T, C] -> out [B, T/p, C] (floor; trailing rows dropped);
  * argmax[b][j][c] = the row t in [j*p, j*p+p) of the maximum (first one).
- * Requires 1 <= p <= L. */
-void wb_maxpool_forward(const float *x, size_t B, size_t L, size_t C, size_t p, float *out,
+ * Requires 1 <= p <= T. */
+void wb_maxpool_forward(const float *x, size_t B, size_t T, size_t C, size_t p, float *out,
                         int32_t *argmax);
-void wb_maxpool_backward(const float *dout, const int32_t *argmax, size_t B, size_t L,
+void wb_maxpool_backward(const float *dout, const int32_t *argmax, size_t B, size_t T,
                          size_t C, size_t p, float *dx);
 
 /* ---- activations ----------------------------------------------------------

@@ -71,7 +71,8 @@ void wb_sb_json_str(wb_sbuf *s, const char *str, size_t n) {
         else if (c == '\r') wb_sb_put(s, "\\r", 2), p++;
         else if (c < 0x20 || c == 0x7f) snprintf(esc, sizeof esc, "\\u%04x", c), wb_sb_put(s, esc, 6), p++;
         else {
-            size_t k = wb_utf8_seq(p, e);
+            uint32_t cp;
+            size_t k = wb_utf8_next((const char *)p, (size_t)(e - p), &cp);
             if (k) wb_sb_put(s, (const char *)p, k), p += k;
             else wb_sb_put(s, "\\ufffd", 6), p++;
         }
@@ -184,7 +185,8 @@ static int string(parser *ps, char **out, size_t *outlen) {
             return fail(ps, ps->p, "control character in a string");
         }
         if (c != '\\') {
-            size_t k = wb_utf8_seq(ps->p, q);
+            uint32_t cp;
+            size_t k = wb_utf8_next((const char *)ps->p, (size_t)(q - ps->p), &cp);
             if (!k) {
                 free(o);
                 return fail(ps, ps->p, "invalid UTF-8 in a string");

@@ -54,6 +54,7 @@ typedef struct rmodel {
     wb_scores s;
     rerr *err;
     size_t nerr;             /* shown */
+    int unexplained;         /* several text inputs or features: errors are counted, not explained */
     size_t nwrong;           /* all errors */
 } rmodel;
 
@@ -174,8 +175,9 @@ static int evaluate(wb_report *r, rmodel *m, wb_err *e) {
     }
     for (size_t i = 0; i < n; i++) idx[i] = (uint32_t)i;
     wb_metrics met;
-    wb_ids dx = {.data = d->X, .n = n, .T = wb_model_cfg_get(m->b->model)->T, .width = 4};
-    if (n && (rc = wb_eval_run(m->b->model, &dx, d->loff, d->lids, idx, n, r->o.batch, r->o.k, m->th, &met, probs, e)))
+    wb_inputs in; /* every text input and the features the model reads */
+    wb_labelled_inputs(m->b, d, &in);
+    if (n && (rc = wb_eval_inputs(m->b->model, &in, d->loff, d->lids, idx, n, r->o.batch, r->o.k, m->th, &met, probs, e)))
         goto done;
     m->loss = n ? met.loss : NAN;
     if ((rc = wb_scores_compute(&m->s, m->task, C, probs, d->loff, d->lids, NULL, n, r->o.k, m->th, e))) goto done;
@@ -189,7 +191,9 @@ static int evaluate(wb_report *r, rmodel *m, wb_err *e) {
     m->nwrong = nw;
     qsort(all, nw, sizeof *all, cmp_err);
     size_t show = nw < r->o.errors ? nw : r->o.errors;
-    if (!d->text) show = 0;
+    const wb_model_cfg *mc = wb_model_cfg_get(m->b->model);
+    m->unexplained = wb_model_cfg_ninputs(mc) > 1 || mc->nfeat; /* wb_model_explain reads one text */
+    if (!d->text || m->unexplained) show = 0;
     m->err = calloc(show ? show : 1, sizeof *m->err);
     if (!m->err) {
         rc = wb_err_set(e, WB_ENOMEM, "out of memory");
@@ -518,6 +522,12 @@ static void span_text(FILE *f, const wb_explanation *x, size_t q, size_t i) {
 static void errors(FILE *f, const rmodel *m) {
     if (!m->nwrong) {
         fputs("<p class=\"note\">No errors.</p>\n", f);
+        return;
+    }
+    if (m->unexplained) {
+        fprintf(f, "<p class=\"note\">%zu of %zu examples are errors (not listed: explanations are for models of one "
+                   "text input, this one reads several text inputs or numeric features).</p>\n",
+                m->nwrong, m->s.n);
         return;
     }
     fprintf(f, "<p class=\"note\">%zu of %zu examples are errors; the %zu with the most probable wrong label:</p>\n",

@@ -6,6 +6,7 @@
  * configuration (the caller) and logging it (triallog.c).
  */
 #include "wordbench/search.h"
+#include "wordbench/clock.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -13,12 +14,6 @@
 #include <time.h>
 
 #include "wordbench/eval.h"
-
-static double now_s(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 /* The flags of a trial's view of the ids (wb_ids.oov): 1 for every word
  * that occurs in no training row, so that the held-out examples read as the
@@ -93,7 +88,7 @@ int wb_trial_check(const wb_trial_env *env, const wb_trial_setup *s, wb_err *e) 
 
 int wb_trial_run(const wb_trial_env *env, const wb_trial *t, const wb_trial_setup *s, int (*should_stop)(void *),
                  void *stop_ctx, int *stopped, wb_trial_result *r, wb_err *e) {
-    double t0 = now_s();
+    double t0 = wb_clock_s();
     memset(r, 0, sizeof *r);
     *stopped = 0;
     const wb_dataset *ds = env->ds;
@@ -171,7 +166,7 @@ int wb_trial_run(const wb_trial_env *env, const wb_trial *t, const wb_trial_setu
     r->train_s = tr.train_seconds;
     r->examples_per_s = tr.train_seconds > 0 ? (double)tr.examples / tr.train_seconds : 0;
     r->history = tr.history, tr.history = NULL;
-    r->wall_s = now_s() - t0;
+    r->wall_s = wb_clock_s() - t0;
 done:
     free(tr.history);
     free(probs);

@@ -6,6 +6,7 @@
  * `wordbench search --trial I` instead: slurm.c).
  */
 #include "wordbench/search.h"
+#include "wordbench/clock.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -37,17 +38,11 @@ typedef struct wctx {
     volatile sig_atomic_t *stop;
 } wctx;
 
-static double now_s(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
 static int worker_should_stop(void *p) {
     wctx *w = p;
     if (__atomic_load_n(&w->sh->stop, __ATOMIC_RELAXED)) return 1;
     if (w->stop && *w->stop) return 1;
-    return w->deadline > 0 && now_s() >= w->deadline;
+    return w->deadline > 0 && wb_clock_s() >= w->deadline;
 }
 
 /* Record the first failure (later ones are dropped) and stop everybody. */
@@ -159,7 +154,7 @@ int wb_search_workers(const size_t *trials, size_t n, const wb_workers_opts *o, 
     st->done = sh->done;
     st->stopped = sh->stopped;
     st->interrupted = o->stop && *o->stop;
-    st->timed_out = o->deadline > 0 && now_s() >= o->deadline;
+    st->timed_out = o->deadline > 0 && wb_clock_s() >= o->deadline;
     if (!rc && sh->failed) {
         rc = sh->err_rc;
         if (e) *e = sh->err;

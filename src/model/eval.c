@@ -84,32 +84,100 @@ const char *wb_error_rule_name(wb_error_rule r) {
     return (unsigned)r < 4 ? n[r] : "?";
 }
 
+void wb_inputs_of_dataset(wb_inputs *in, const wb_dataset *ds) {
+    memset(in, 0, sizeof *in);
+    in->ninputs = wb_dataset_ninputs(ds);
+    if (in->ninputs > WB_MAX_INPUTS) in->ninputs = WB_MAX_INPUTS + 1; /* refused by wb_inputs_check */
+    for (size_t k = 0; k < in->ninputs && k < WB_MAX_INPUTS; k++) {
+        const wb_ids *x = wb_dataset_input_get(ds, k)->ids;
+        if (x) in->X[k] = *x;
+    }
+    in->feat = wb_dataset_features(ds, &in->nfeat);
+}
+
+size_t wb_inputs_ids_per_example(const wb_model *m) {
+    const wb_model_cfg *c = wb_model_cfg_get(m);
+    size_t n = 0;
+    for (size_t k = 0; k < wb_model_cfg_ninputs(c); k++) n += wb_model_cfg_T(c, k);
+    return n;
+}
+
+int wb_inputs_check(const wb_model *m, const wb_inputs *in, wb_err *e) {
+    const wb_model_cfg *c = wb_model_cfg_get(m);
+    size_t ni = wb_model_cfg_ninputs(c);
+    if (in->ninputs != ni)
+        return wb_err_set(e, WB_EUSAGE, "%zu text input%s for a model of %zu", in->ninputs, in->ninputs == 1 ? "" : "s", ni);
+    for (size_t k = 0; k < ni; k++) {
+        if (!in->X[k].data && in->X[k].n) return wb_err_set(e, WB_EUSAGE, "text input %zu has no ids", k + 1);
+        if (in->X[k].T != wb_model_cfg_T(c, k))
+            return wb_err_set(e, WB_EUSAGE, "text input %zu: rows of %zu ids, the model takes %zu", k + 1, in->X[k].T,
+                              wb_model_cfg_T(c, k));
+        if (in->X[k].n != in->X[0].n)
+            return wb_err_set(e, WB_EUSAGE, "text input %zu has %zu rows, input 1 %zu", k + 1, in->X[k].n, in->X[0].n);
+    }
+    if (c->nfeat && (!in->feat || in->nfeat != c->nfeat))
+        return wb_err_set(e, WB_EUSAGE, "%zu numeric features for a model of %zu", in->feat ? in->nfeat : 0, c->nfeat);
+    return 0;
+}
+
+void wb_inputs_gather(const wb_model *m, const wb_inputs *in, const uint32_t *rows, size_t b, int32_t *xbuf,
+                      double *fbuf, wb_batch *out) {
+    const wb_model_cfg *c = wb_model_cfg_get(m);
+    memset(out, 0, sizeof *out);
+    out->B = b;
+    for (size_t k = 0; k < wb_model_cfg_ninputs(c); k++) {
+        wb_ids_gather(&in->X[k], rows, b, xbuf);
+        out->X[k] = xbuf;
+        xbuf += b * in->X[k].T;
+    }
+    if (c->nfeat) {
+        for (size_t j = 0; j < b; j++) memcpy(fbuf + j * c->nfeat, in->feat + (size_t)rows[j] * c->nfeat, c->nfeat * sizeof *fbuf);
+        out->feat = fbuf;
+    }
+}
+
+/* Examples from..from+n of a gathered batch. */
+static wb_batch batch_slice(const wb_model_cfg *c, const wb_batch *b, size_t from, size_t n) {
+    wb_batch s = {.B = n};
+    for (size_t k = 0; k < wb_model_cfg_ninputs(c); k++) s.X[k] = b->X[k] + from * wb_model_cfg_T(c, k);
+    if (b->feat) s.feat = b->feat + from * c->nfeat;
+    return s;
+}
+
 int wb_eval_run(wb_model *m, const wb_ids *X, const size_t *loff, const uint32_t *lids, const uint32_t *idx,
                 size_t nidx, size_t batch, size_t k, float threshold, wb_metrics *out, float *probs, wb_err *e) {
+    if (!X) return wb_err_set(e, WB_EUSAGE, "no ids to evaluate");
+    wb_inputs in = {.ninputs = 1, .X = {*X}};
+    return wb_eval_inputs(m, &in, loff, lids, idx, nidx, batch, k, threshold, out, probs, e);
+}
+
+int wb_eval_inputs(wb_model *m, const wb_inputs *in, const size_t *loff, const uint32_t *lids, const uint32_t *idx,
+                   size_t nidx, size_t batch, size_t k, float threshold, wb_metrics *out, float *probs, wb_err *e) {
     const wb_model_cfg *c = wb_model_cfg_get(m);
-    size_t C = c->C, T = c->T;
+    size_t C = c->C, Tall = wb_inputs_ids_per_example(m);
     wb_task task = c->task;
     size_t L = task == WB_TASK_BINARY ? 2 : C; /* label ids the model knows */
     memset(out, 0, sizeof *out);
     out->threshold = threshold;
-    if (!X || X->T != T) return wb_err_set(e, WB_EUSAGE, "the rows have %zu ids, the model takes %zu", X ? X->T : 0, T);
+    int rc = wb_inputs_check(m, in, e);
+    if (rc) return rc;
     if (k < 1) k = 1;
     if (task != WB_TASK_BINARY && k > C) k = C;
     if (task == WB_TASK_BINARY) k = 1;
     out->k = k;
-    int32_t *xb = malloc(batch * T * sizeof *xb);
+    int32_t *xb = malloc(batch * Tall * sizeof *xb);
+    double *fb = c->nfeat ? malloc(batch * c->nfeat * sizeof *fb) : NULL;
     int32_t *y = malloc(batch * sizeof *y);
     float *t = malloc(batch * C * sizeof *t);
     float *p = malloc(batch * C * sizeof *p);
     uint32_t *top = malloc(k * sizeof *top);
     uint32_t *ord = malloc(batch * sizeof *ord); /* example ids of the batch: those in the loss first */
-    if (!xb || !y || !t || !p || !top || !ord) {
-        free(xb), free(y), free(t), free(p), free(top), free(ord);
+    if (!xb || (c->nfeat && !fb) || !y || !t || !p || !top || !ord) {
+        free(xb), free(fb), free(y), free(t), free(p), free(top), free(ord);
         return wb_err_set(e, WB_ENOMEM, "out of memory");
     }
     double loss = 0, correct = 0, hits = 0, ntrue = 0, tp = 0, fp = 0, fn = 0;
     size_t nloss = 0;
-    int rc = 0;
     for (size_t s = 0; s < nidx; s += batch) {
         size_t B = nidx - s < batch ? nidx - s : batch, nk = 0, nu = 0;
         /* A binary or multiclass example whose label the model does not know
@@ -123,13 +191,15 @@ int wb_eval_run(wb_model *m, const wb_ids *X, const size_t *loff, const uint32_t
             uint32_t i = idx[s + j];
             if (task != WB_TASK_MULTILABEL && loff[i] < loff[i + 1] && lids[loff[i]] >= L) ord[nk + nu++] = i;
         }
-        wb_ids_gather(X, ord, B, xb);
+        wb_batch bt;
+        wb_inputs_gather(m, in, ord, B, xb, fb, &bt);
         wb_targets(task, C, loff, lids, ord, nk, y, t);
         float l = 0;
+        wb_batch known = batch_slice(c, &bt, 0, nk), rest = batch_slice(c, &bt, nk, nu);
         if (nk)
-            rc = wb_model_predict(m, xb, nk, task == WB_TASK_MULTICLASS ? y : NULL,
-                                  task == WB_TASK_MULTICLASS ? NULL : t, NULL, p, &l, e);
-        if (!rc && nu) rc = wb_model_predict(m, xb + nk * T, nu, NULL, NULL, NULL, p + nk * C, NULL, e);
+            rc = wb_model_predict_batch(m, &known, task == WB_TASK_MULTICLASS ? y : NULL,
+                                        task == WB_TASK_MULTICLASS ? NULL : t, NULL, p, &l, e);
+        if (!rc && nu) rc = wb_model_predict_batch(m, &rest, NULL, NULL, NULL, p + nk * C, NULL, e);
         if (rc) break;
         loss += (double)l * (double)nk;
         nloss += nk;
@@ -185,7 +255,7 @@ int wb_eval_run(wb_model *m, const wb_ids *X, const size_t *loff, const uint32_t
                 for (size_t r = la; r < lb; r++) hits += lids[r] == top[q];
         }
     }
-    free(xb), free(y), free(t), free(p), free(top), free(ord);
+    free(xb), free(fb), free(y), free(t), free(p), free(top), free(ord);
     if (rc) return rc;
     out->n = nidx;
     out->n_loss = nloss;

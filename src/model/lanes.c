@@ -19,6 +19,9 @@
  * so the bits depend on n and not on scheduling.  A lane's dropout masks
  * come from a generator seeded by one draw of the step's generator and k.
  *
+ * Every text input (each part's rows of the lane's examples) and the
+ * numeric features are split alike.
+ *
  * Leaves out: splitting inference (eval and predict run unsplit), lanes
  * that steal work, models with more than one text input sharing a table.
  */
@@ -97,7 +100,7 @@ void wb_lanes_arena(const wb_model *m, size_t *cap, size_t *peak) {
 /* What the passes of one split step share. */
 typedef struct split {
     wb_model *m;
-    const int32_t *X;
+    const wb_batch *bt;      /* every input of the minibatch */
     size_t B, n;             /* examples, lanes used (<= B) */
     const int32_t *y;
     const float *t, *cw;
@@ -120,7 +123,11 @@ static void lane_pass(void *ctx, size_t k, size_t nl) {
     wb_arena_reset(L->arena);
     wb_rng_init(&L->rng, S->seed ^ (uint64_t)(k + 1) * 0x9E3779B97F4A7C15ull);
     s->m = m, s->lane = k, s->B = b, s->train = 1, s->rng = &L->rng, s->arena = L->arena, s->grad = L->grad;
-    s->X[0] = S->X + b0 * m->c.T;
+    for (size_t i = 0; i < m->g.nparts; i++) { /* the lane's rows of every input */
+        const wb_part *p = &m->g.part[i];
+        if (p->input >= 0) s->X[p->input] = S->bt->X[p->input] + b0 * p->T;
+    }
+    if (S->bt->feat) s->feat = S->bt->feat + b0 * m->c.nfeat;
     const int32_t *y = S->y ? S->y + b0 : NULL;
     const float *t = S->t ? S->t + b0 * C : NULL;
     if ((L->rc = wb_step_forward(m, s, &L->err))) return;
@@ -165,12 +172,13 @@ static void reduce_update(void *ctx, size_t k, size_t nl) {
     }
 }
 
-int wb_lanes_train_step(wb_model *m, const int32_t *X, size_t B, const int32_t *y, const float *t, const float *cw,
+int wb_lanes_train_step(wb_model *m, const wb_batch *bt, const int32_t *y, const float *t, const float *cw,
                         wb_rng *rng, float *loss, size_t *correct, wb_err *e) {
     wb_graph *g = &m->g;
+    size_t B = bt->B;
     split S;
     memset(&S, 0, sizeof S);
-    S.m = m, S.X = X, S.B = B, S.y = y, S.t = t, S.cw = cw;
+    S.m = m, S.bt = bt, S.B = B, S.y = y, S.t = t, S.cw = cw;
     S.n = m->nlanes < B ? m->nlanes : B;
     S.seed = wb_rng_next(rng);
     wb_pool_run(m->pool, lane_pass, &S);

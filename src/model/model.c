@@ -136,16 +136,37 @@ int wb_model_cfg_check(const wb_model_cfg *c, wb_err *e) {
     if (c->kind == WB_MODEL_BOW && (c->emb != WB_EMB_LEARNED || c->H || c->dropout > 0 || c->maxnorm > 0))
         return wb_err_set(e, WB_EUSAGE,
                           "the bag-of-words model is a logistic regression: no store, hidden layer, dropout or max-norm");
-    if (c->kind == WB_MODEL_CHARCNN) {
-        size_t L = c->T;
+    size_t nt = c->ntext ? c->ntext : 1;
+    if (nt > WB_MAX_INPUTS) return wb_err_set(e, WB_EUSAGE, "%zu text inputs: at most %d", nt, WB_MAX_INPUTS);
+    for (size_t k = 1; k < nt; k++) {
+        if (c->text_V[k] < 2 || c->text_V[k] > INT32_MAX)
+            return wb_err_set(e, WB_EUSAGE, "text input %zu: vocabulary size %zu out of range 2..%d", k + 1, c->text_V[k], INT32_MAX);
+        if (c->text_T[k] < 1 || c->text_T[k] > WB_MAX_T)
+            return wb_err_set(e, WB_EUSAGE, "text input %zu: maxlen %zu out of range 1..%d", k + 1, c->text_T[k], WB_MAX_T);
+        for (size_t i = 0; i < c->nwidths; i++)
+            if (c->widths[i] > c->text_T[k])
+                return wb_err_set(e, WB_EUSAGE, "convolution width %zu must be in 1..maxlen (%zu) of text input %zu", c->widths[i],
+                                  c->text_T[k], k + 1);
+    }
+    for (size_t k = 0; k < WB_MAX_INPUTS; k++)
+        if (!memchr(c->text_name[k], 0, sizeof c->text_name[k])) return wb_err_set(e, WB_EUSAGE, "input name %zu too long", k + 1);
+    if (c->nfeat > WB_MAX_FEATURES) return wb_err_set(e, WB_EUSAGE, "%zu numeric features: at most %d", c->nfeat, WB_MAX_FEATURES);
+    if (c->feat_dense > WB_MAX_UNITS || (c->feat_dense && !c->nfeat))
+        return wb_err_set(e, WB_EUSAGE, "feature Dense of %zu units%s", c->feat_dense, c->nfeat ? ": too many" : " without features");
+    if (c->kind == WB_MODEL_BOW && (nt > 1 || c->nfeat))
+        return wb_err_set(e, WB_EUSAGE, "the bag-of-words model reads one text and no numeric features");
+    for (size_t k = 0; c->kind == WB_MODEL_CHARCNN && k < nt; k++) {
+        size_t T = wb_model_cfg_T(c, k), L = T;
         for (size_t i = 0; i < c->nwidths; i++) {
             if (L < c->widths[i]) L = 0;
             else L = L - c->widths[i] + 1;
             if (i < 2 || i + 1 == c->nwidths) L /= 3;
             if (!L)
                 return wb_err_set(e, WB_EUSAGE, "maxlen %zu is too short for the character CNN's %zu convolutions and 3 pools",
-                                  c->T, c->nwidths);
+                                  T, c->nwidths);
         }
+    }
+    if (c->kind == WB_MODEL_CHARCNN) {
         if (c->emb != WB_EMB_LEARNED) return wb_err_set(e, WB_EUSAGE, "the character CNN reads one-hot characters: no store");
     }
     return 0;
@@ -227,14 +248,30 @@ wb_tensor *wb_part_tensor(wb_part *p, const char *name, size_t rows, size_t cols
 
 int wb_graph_plan(wb_graph *g, const wb_model_cfg *c, wb_err *e) {
     memset(g, 0, sizeof *g);
-    wb_part *p = &g->part[0];
-    p->ops = part_ops(c->kind);
-    p->idx = 0, p->input = 0;
-    p->V = c->V, p->T = c->T, p->E = c->E, p->Ei = c->E;
-    p->seed = c->seed;
-    int rc = p->ops->plan(p, c, e);
-    if (rc) return rc;
-    g->nparts = 1;
+    size_t nt = c->ntext ? c->ntext : 1;
+    for (size_t k = 0; k < nt; k++) {
+        wb_part *p = &g->part[g->nparts];
+        p->ops = part_ops(c->kind);
+        p->idx = g->nparts, p->input = (int)k;
+        p->V = k ? c->text_V[k] : c->V, p->T = k ? c->text_T[k] : c->T, p->E = c->E, p->Ei = c->E;
+        /* input 0's rows come from the model's seed, as with one input */
+        p->seed = c->seed + k * 0x9E3779B97F4A7C15ull;
+        if (nt > 1) { /* layer names of several inputs carry the column's name */
+            if (c->text_name[k][0]) snprintf(p->prefix, sizeof p->prefix, "%.22s_", c->text_name[k]);
+            else snprintf(p->prefix, sizeof p->prefix, "input%u_", (unsigned)k + 1);
+        }
+        int rc = p->ops->plan(p, c, e);
+        if (rc) return rc;
+        g->nparts++;
+    }
+    if (c->nfeat) {
+        wb_part *p = &g->part[g->nparts];
+        p->ops = &wb_part_feat;
+        p->idx = g->nparts, p->input = -1;
+        int rc = p->ops->plan(p, c, e);
+        if (rc) return rc;
+        g->nparts++;
+    }
     size_t off = 0;
     for (size_t i = 0; i < g->nparts; i++) {
         wb_part *q = &g->part[i];
@@ -253,11 +290,22 @@ static void graph_layers(const wb_graph *g, wb_layers *L) {
     char last[WB_MAX_PARTS][48];
     for (size_t i = 0; i < g->nparts; i++) {
         const wb_part *p = &g->part[i];
-        char in[48];
-        snprintf(in, sizeof in, "%sinput_%zu", p->prefix, (size_t)p->input + 1);
-        wb_layers_add(L, in, "InputLayer", 1, p->T, 0, 0, 0, "");
+        char in[48] = "";
+        if (p->input >= 0) { /* a text input: its InputLayer row, then the part's */
+            if (p->prefix[0]) snprintf(in, sizeof in, "%.*s", (int)strlen(p->prefix) - 1, p->prefix); /* "subject_" */
+            else snprintf(in, sizeof in, "input_%d", p->input + 1);
+            wb_layers_add(L, in, "InputLayer", 1, p->T, 0, 0, 0, "");
+            snprintf(in, sizeof in, "%s", wb_layers_last(L));
+        }
         p->ops->layers(p, L, in);
         snprintf(last[i], sizeof last[i], "%s", wb_layers_last(L));
+    }
+    if (g->nparts > 1) { /* the merge */
+        char inb[WB_MAX_PARTS * 49] = "";
+        size_t o = 0;
+        for (size_t i = 0; i < g->nparts; i++) o += (size_t)snprintf(inb + o, sizeof inb - o, "%s%s", i ? "," : "", last[i]);
+        wb_layers_add(L, "concatenate", "Concatenate", 1, g->Ff, 0, 0, 0, inb);
+        snprintf(last[0], sizeof last[0], "%s", wb_layers_last(L));
     }
     wb_head_layers(&g->head, L, last[0]);
 }
@@ -327,6 +375,14 @@ int wb_model_create(wb_model **out, const wb_model_cfg *c, const wb_optim *opt, 
     }
     for (size_t i = 0; i < g->nparts; i++) {
         wb_part *p = &g->part[i];
+        if (p->nfeat) { /* standardisation: identity until fitted */
+            p->fmean = calloc(p->nfeat, sizeof *p->fmean), p->fstd = malloc(p->nfeat * sizeof *p->fstd);
+            if (!p->fmean || !p->fstd) {
+                wb_model_destroy(m);
+                return wb_err_set(e, WB_ENOMEM, "out of memory");
+            }
+            for (size_t j = 0; j < p->nfeat; j++) p->fstd[j] = 1;
+        }
         if (!p->has_emb) continue;
         p->emb.nstate = m->nstate;
         p->emb.orow_floats = (1 + m->nstate) * p->emb.E;
@@ -348,6 +404,7 @@ void wb_model_destroy(wb_model *m) {
     for (size_t i = 0; i < m->g.nparts; i++) {
         wb_part *p = &m->g.part[i];
         wb_emb_free(&p->emb);
+        free(p->fmean), free(p->fstd);
         if (p->ops->destroy) p->ops->destroy(p);
     }
     wb_lanes_free(m);
@@ -361,8 +418,15 @@ void wb_model_destroy(wb_model *m) {
 const wb_model_cfg *wb_model_cfg_get(const wb_model *m) { return &m->c; }
 wb_optim *wb_model_optim(wb_model *m) { return &m->opt; }
 
-/* The embedding table of text input 0 (every model has one today). */
-static wb_emb *table0(const wb_model *m) { return (wb_emb *)&m->g.part[0].emb; }
+/* The part reading text input k (text parts come first, in input order),
+ * or NULL. */
+static wb_part *text_part(const wb_model *m, size_t k) {
+    if (k >= wb_model_cfg_ninputs(&m->c)) return NULL;
+    return (wb_part *)&m->g.part[k];
+}
+
+/* The embedding table of text input 0. */
+static wb_emb *table0(const wb_model *m) { return &text_part(m, 0)->emb; }
 
 int wb_model_ready(const wb_model *m) {
     for (size_t i = 0; i < m->g.nparts; i++) {
@@ -372,10 +436,20 @@ int wb_model_ready(const wb_model *m) {
     return 1;
 }
 
-int wb_model_has_embedded(const wb_model *m) { return table0(m)->embedded != NULL; }
+int wb_model_has_embedded(const wb_model *m) {
+    for (size_t i = 0; i < m->g.nparts; i++)
+        if (m->g.part[i].has_emb && m->g.part[i].emb.embedded) return 1;
+    return 0;
+}
 
 int wb_model_attach_store(wb_model *m, wb_store *st, const int64_t *rows, wb_err *e) {
     return wb_emb_attach(table0(m), st, rows, e);
+}
+
+int wb_model_attach_input(wb_model *m, size_t k, wb_store *st, const int64_t *rows, wb_err *e) {
+    wb_part *p = text_part(m, k);
+    if (!p) return wb_err_set(e, WB_EUSAGE, "text input %zu: the model has %zu", k + 1, wb_model_cfg_ninputs(&m->c));
+    return wb_emb_attach(&p->emb, st, rows, e);
 }
 
 int wb_model_adopt_store(wb_model *dst, const wb_model *src, wb_err *e) {
@@ -384,6 +458,12 @@ int wb_model_adopt_store(wb_model *dst, const wb_model *src, wb_err *e) {
                      : a->task != b->task ? "task" : a->V != b->V ? "vocabulary size" : a->E != b->E ? "emb-dim"
                      : a->T != b->T ? "maxlen" : a->F != b->F ? "filters" : a->H != b->H ? "hidden"
                      : a->C != b->C ? "labels" : a->nwidths != b->nwidths || memcmp(a->widths, b->widths, a->nwidths * sizeof *a->widths) ? "widths"
+                     : a->nhidden != b->nhidden || a->hidden_dropout != b->hidden_dropout ? "hidden layers"
+                     : a->units != b->units || a->bidirectional != b->bidirectional || a->rnn_pool != b->rnn_pool ? "recurrent layer"
+                     : a->bow != b->bow || a->ngrams != b->ngrams ? "bag of words"
+                     : (a->ntext ? a->ntext : 1) != (b->ntext ? b->ntext : 1) || memcmp(a->text_V, b->text_V, sizeof a->text_V) ||
+                       memcmp(a->text_T, b->text_T, sizeof a->text_T) ? "text inputs"
+                     : a->nfeat != b->nfeat || a->feat_dense != b->feat_dense ? "numeric features"
                      : NULL;
     if (diff) return wb_err_set(e, WB_EUSAGE, "the checkpoint was made with a different %s", diff);
     for (size_t i = 0; i < dst->g.nparts; i++)
@@ -407,6 +487,31 @@ int wb_model_fit(wb_model *m, const wb_ids *X, const uint32_t *idx, size_t n, wb
         if (m->nlanes > 1 && (rc = wb_emb_set_lanes(&p->emb, m->nlanes, e))) return rc;
         p->has_emb = 1;
         m->c.D = p->D;
+    }
+    return 0;
+}
+
+int wb_model_fit_features(wb_model *m, const double *F, size_t nfeat, const uint32_t *idx, size_t n, wb_err *e) {
+    wb_part *p = NULL;
+    for (size_t i = 0; i < m->g.nparts; i++)
+        if (m->g.part[i].nfeat) p = &m->g.part[i];
+    if (!p || nfeat != p->nfeat)
+        return wb_err_set(e, WB_EUSAGE, "%zu numeric features for a model of %zu", nfeat, p ? p->nfeat : 0);
+    if (!n) return wb_err_set(e, WB_EUSAGE, "no training examples to standardise the numeric features on");
+    for (size_t j = 0; j < nfeat; j++) { /* two passes in double: the mean, then the deviation around it */
+        double s = 0, s2 = 0;
+        for (size_t i = 0; i < n; i++) {
+            double v = F[(size_t)(idx ? idx[i] : i) * nfeat + j];
+            if (!isfinite(v)) return wb_err_set(e, WB_EUSAGE, "numeric feature %zu is not a number in row %zu", j, i);
+            s += v;
+        }
+        double mean = s / (double)n;
+        for (size_t i = 0; i < n; i++) {
+            double d = F[(size_t)(idx ? idx[i] : i) * nfeat + j] - mean;
+            s2 += d * d;
+        }
+        double sd = sqrt(s2 / (double)n); /* population deviation, as scikit-learn's StandardScaler */
+        p->fmean[j] = mean, p->fstd[j] = sd > 0 ? sd : 1;
     }
     return 0;
 }
@@ -530,12 +635,26 @@ static int check_batch(const wb_model *m, size_t B, const int32_t *y, const floa
     return 0;
 }
 
-static void step_begin(wb_model *m, wb_step *s, const int32_t *X, size_t B, int train, wb_rng *rng) {
+/* WB_EUSAGE when an input model m reads is missing from batch b. */
+static int check_inputs(const wb_model *m, const wb_batch *b, wb_err *e) {
+    size_t nt = m->c.ntext ? m->c.ntext : 1;
+    for (size_t k = 0; k < nt; k++)
+        if (!b->X[k]) return wb_err_set(e, WB_EUSAGE, "text input %zu of the model is missing", k + 1);
+    if (m->c.nfeat && !b->feat) return wb_err_set(e, WB_EUSAGE, "the model reads %zu numeric features: none given", m->c.nfeat);
+    return 0;
+}
+
+/* A step over batch b; WB_EUSAGE when an input the model reads is missing. */
+static int step_begin(wb_model *m, wb_step *s, const wb_batch *b, int train, wb_rng *rng, wb_err *e) {
     memset(s, 0, sizeof *s);
+    int rc = check_inputs(m, b, e);
+    if (rc) return rc;
     wb_arena_reset(m->arena);
-    s->m = m, s->B = B, s->train = train, s->rng = rng, s->arena = m->arena;
+    s->m = m, s->B = b->B, s->train = train, s->rng = rng, s->arena = m->arena;
     s->grad = m->block + m->nparam;
-    s->X[0] = X;
+    memcpy(s->X, b->X, sizeof s->X);
+    s->feat = b->feat;
+    return 0;
 }
 
 void wb_model_catchup_ready(wb_model *m) {
@@ -555,12 +674,21 @@ static void probs_of(const wb_model *m, wb_step *s) {
 
 int wb_model_train_step(wb_model *m, const int32_t *X, size_t B, const int32_t *y, const float *t,
                         const float *cw, wb_rng *rng, float *loss, size_t *correct, wb_err *e) {
-    int rc = check_batch(m, B, y, t, 1, e);
+    wb_batch b = {.B = B, .X = {X}};
+    return wb_model_train_batch(m, &b, y, t, cw, rng, loss, correct, e);
+}
+
+int wb_model_train_batch(wb_model *m, const wb_batch *bt, const int32_t *y, const float *t, const float *cw,
+                         wb_rng *rng, float *loss, size_t *correct, wb_err *e) {
+    int rc = check_batch(m, bt->B, y, t, 1, e);
     if (rc) return rc;
     wb_model_catchup_ready(m);
-    if (m->nlanes > 1 && B > 1) return wb_lanes_train_step(m, X, B, y, t, cw, rng, loss, correct, e);
+    if (m->nlanes > 1 && bt->B > 1) {
+        if ((rc = check_inputs(m, bt, e))) return rc;
+        return wb_lanes_train_step(m, bt, y, t, cw, rng, loss, correct, e);
+    }
     wb_step s;
-    step_begin(m, &s, X, B, 1, rng);
+    if ((rc = step_begin(m, &s, bt, 1, rng, e))) return rc;
     rc = wb_step_forward(m, &s, e);
     if (rc) return rc;
     float l = wb_step_loss(m, &s, y, t, cw, 1);
@@ -571,11 +699,18 @@ int wb_model_train_step(wb_model *m, const int32_t *X, size_t B, const int32_t *
 
 int wb_model_predict(wb_model *m, const int32_t *X, size_t B, const int32_t *y, const float *t,
                      const float *cw, float *prob, float *loss, wb_err *e) {
+    wb_batch b = {.B = B, .X = {X}};
+    return wb_model_predict_batch(m, &b, y, t, cw, prob, loss, e);
+}
+
+int wb_model_predict_batch(wb_model *m, const wb_batch *bt, const int32_t *y, const float *t, const float *cw,
+                           float *prob, float *loss, wb_err *e) {
+    size_t B = bt->B;
     int rc = check_batch(m, B, y, t, 0, e);
     if (rc) return rc;
     wb_model_catchup_ready(m);
     wb_step s;
-    step_begin(m, &s, X, B, 0, NULL);
+    if ((rc = step_begin(m, &s, bt, 0, NULL, e))) return rc;
     rc = wb_step_forward(m, &s, e);
     if (rc) return rc;
     size_t C = m->c.C;
@@ -591,10 +726,16 @@ int wb_model_predict(wb_model *m, const int32_t *X, size_t B, const int32_t *y, 
 }
 
 int wb_model_windows(wb_model *m, const int32_t *X, size_t B, float *feat, int32_t *start, int32_t *len, wb_err *e) {
+    wb_batch b = {.B = B, .X = {X}};
+    return wb_model_windows_batch(m, &b, feat, start, len, e);
+}
+
+int wb_model_windows_batch(wb_model *m, const wb_batch *bt, float *feat, int32_t *start, int32_t *len, wb_err *e) {
+    size_t B = bt->B;
     int rc = check_batch(m, B, NULL, NULL, 0, e);
     if (rc) return rc;
     wb_step s;
-    step_begin(m, &s, X, B, 0, NULL);
+    if ((rc = step_begin(m, &s, bt, 0, NULL, e))) return rc;
     rc = wb_step_forward(m, &s, e);
     if (rc) return rc;
     size_t Ff = m->g.Ff;
@@ -634,8 +775,13 @@ int wb_model_explain(wb_model *m, const int32_t *X, size_t B, const int32_t *cls
     if (cls)
         for (size_t b = 0; b < B; b++)
             if (cls[b] >= (int32_t)(bin ? 2 : C)) return wb_err_set(e, WB_EUSAGE, "class id %d out of range", cls[b]);
+    if (wb_model_cfg_ninputs(&m->c) > 1 || m->c.nfeat)
+        return wb_err_set(e, WB_EUSAGE, "explanations are for models of one text input and no features: this one reads "
+                                        "%zu text input(s) and %zu numeric feature(s)",
+                          wb_model_cfg_ninputs(&m->c), m->c.nfeat);
     wb_step s;
-    step_begin(m, &s, X, B, 0, NULL);
+    wb_batch bt = {.B = B, .X = {X}};
+    if ((rc = step_begin(m, &s, &bt, 0, NULL, e))) return rc;
     rc = wb_step_forward(m, &s, e);
     if (rc) return rc;
     probs_of(m, &s);
@@ -715,4 +861,36 @@ int wb_model_get_row(wb_model *m, int32_t id, float *out, wb_err *e) {
 int wb_model_set_row(wb_model *m, int32_t id, const float *v, wb_err *e) {
     wb_model_catchup_ready(m);
     return wb_emb_set_row(table0(m), &m->opt, &m->cu, id, v, e);
+}
+
+int wb_model_get_input_row(wb_model *m, size_t k, int32_t id, float *out, wb_err *e) {
+    wb_part *p = text_part(m, k);
+    if (!p) return wb_err_set(e, WB_EUSAGE, "text input %zu: the model has %zu", k + 1, wb_model_cfg_ninputs(&m->c));
+    wb_model_catchup_ready(m);
+    return wb_emb_get_row(&p->emb, &m->opt, &m->cu, id, out, e);
+}
+
+int wb_model_set_input_row(wb_model *m, size_t k, int32_t id, const float *v, wb_err *e) {
+    wb_part *p = text_part(m, k);
+    if (!p) return wb_err_set(e, WB_EUSAGE, "text input %zu: the model has %zu", k + 1, wb_model_cfg_ninputs(&m->c));
+    wb_model_catchup_ready(m);
+    return wb_emb_set_row(&p->emb, &m->opt, &m->cu, id, v, e);
+}
+
+const double *wb_model_feature_stats(const wb_model *m, const double **std) {
+    for (size_t i = 0; i < m->g.nparts; i++)
+        if (m->g.part[i].nfeat) {
+            if (std) *std = m->g.part[i].fstd;
+            return m->g.part[i].fmean;
+        }
+    if (std) *std = NULL;
+    return NULL;
+}
+
+int wb_model_feature_input(const wb_model *m, size_t j) {
+    for (size_t i = 0; i < m->g.nparts; i++) {
+        const wb_part *p = &m->g.part[i];
+        if (j >= p->col && j < p->col + p->W) return p->input;
+    }
+    return -1;
 }

@@ -14,6 +14,8 @@
  *   part_conv.c   tutorial, kim   Embedding → Conv1D (widths) → GlobalMaxPool
  *   part_pool.c   pool            Embedding → GlobalMaxPool
  *   part_flat.c   dense           Embedding → Flatten
+ *   part_charcnn.c, part_rnn.c, part_bow.c   the later kinds
+ *   part_feat.c   the numeric features: standardised [→ Dense relu]
  * The model (model.c) loops over its parts and never switches on kinds.
  * head.c is the merge and the head (dropout, hidden Dense layers, output
  * Dense); emb.c the embedding tables a text part reads its rows from
@@ -56,7 +58,7 @@
 
 #define WB_PART_TENSORS 16               /* dense tensors per part at most */
 #define WB_HEAD_TENSORS (2 * WB_MAX_HIDDEN + 2) /* hidden + output kernels and biases */
-#define WB_MAX_PARTS 1                   /* parts per model (one text input for now) */
+#define WB_MAX_PARTS (WB_MAX_INPUTS + 1)  /* parts per model: the text inputs, the features */
 #define WB_MAX_TENSORS (WB_MAX_PARTS * WB_PART_TENSORS + WB_HEAD_TENSORS)
 #define OVL_CHUNK_ROWS 1024u             /* overlay rows per chunk, at most */
 #define OVL_CHUNK_BYTES (1u << 20)       /* and bytes per chunk, at most (one row at least) */
@@ -274,7 +276,8 @@ typedef struct wb_part_ops {
     void (*destroy)(wb_part *p);
 } wb_part_ops;
 
-extern const wb_part_ops wb_part_conv, wb_part_pool, wb_part_flat, wb_part_charcnn, wb_part_rnn, wb_part_bow;
+extern const wb_part_ops wb_part_conv, wb_part_pool, wb_part_flat, wb_part_charcnn, wb_part_rnn, wb_part_bow,
+    wb_part_feat;
 
 /* Plan the embedding table of a text part from the configuration (mode,
  * oov, p->V, p->E, p->seed) and set p->Ei. */
@@ -290,7 +293,7 @@ void wb_part_embedding_layers(const wb_part *p, wb_layers *L, const char *in);
 struct wb_part {
     const wb_part_ops *ops;
     size_t idx;              /* index in the graph (step arrays) */
-    int input;               /* text input index */
+    int input;               /* text input index, -1 for the features */
     char prefix[24];         /* layer-name prefix ("" for a single input) */
     size_t V, T, E, Ei;      /* the text input's sizes */
     uint64_t seed;           /* the model's seed (learned rows) */
@@ -317,6 +320,9 @@ struct wb_part {
     size_t D;                /* bow: features (0 until fitted) */
     size_t ngrams;           /* bow */
     struct wb_bow_table *bt; /* bow: n-gram table and idf (NULL until fitted) */
+    size_t nfeat;            /* features: numbers per example */
+    size_t fdense;           /* features: units of the squashing Dense (0 = none) */
+    double *fmean, *fstd;    /* features: (nfeat) standardisation (0 and 1 until fitted) */
 };
 
 /* Define tensor t[p->nt] of a part (or the head) with the given name and
@@ -392,7 +398,8 @@ struct wb_step {
     wb_model *m;
     size_t lane;             /* lane of a split step (0 when not split): which stamps gather uses */
     size_t B;                /* examples */
-    const int32_t *X[WB_MAX_PARTS]; /* (B, T) ids of each text input */
+    const int32_t *X[WB_MAX_INPUTS]; /* (B, T_k) ids of each text input */
+    const double *feat;      /* (B, nfeat) raw numeric features, or NULL */
     int train;               /* 1: dropout on, backward follows */
     wb_rng *rng;             /* dropout masks */
     wb_arena *arena;         /* where every buffer below lives */
@@ -425,7 +432,7 @@ void wb_model_catchup_ready(wb_model *m);
 
 /* ---- the split step (lanes.c) ---------------------------------------------- */
 /* wb_model_train_step over m->nlanes lanes (B > 1, checks done). */
-int wb_lanes_train_step(wb_model *m, const int32_t *X, size_t B, const int32_t *y, const float *t, const float *cw,
+int wb_lanes_train_step(wb_model *m, const wb_batch *bt, const int32_t *y, const float *t, const float *cw,
                         wb_rng *rng, float *loss, size_t *correct, wb_err *e);
 /* Stop the threads and free the lanes (model destroy). */
 void wb_lanes_free(wb_model *m);

@@ -4,9 +4,10 @@
  * every size checked before anything is allocated (docs/store-format.md,
  * "Model file", states the limits).
  *
- * Sections that belong to one part (overlay rows, embedded rows) carry the
- * part's index in the section header's second word (0 for the one text
- * input of every model so far, as version 1 files always wrote).
+ * Sections that belong to one part (vocabulary, overlay rows, embedded
+ * rows, a part's own sections) carry the part's index in the section
+ * header's second word (0 for the one text input of a single-input model,
+ * as version 1 files always wrote; text input k is part k).
  *
  * Leaves out: the meaning of META and TRST (bundle.c, train.c).
  */
@@ -20,6 +21,7 @@
 
 #include "base/fileio.h"
 #include "model/model_int.h"
+#include "wordbench/kv.h"
 
 #define TAG WB_TAG
 #define TAG_CONF TAG('C', 'O', 'N', 'F')
@@ -32,88 +34,98 @@
 #define TAG_TRST TAG('T', 'R', 'S', 'T')
 #define TAG_CLWT TAG('C', 'L', 'W', 'T')
 #define TAG_OLST TAG('O', 'L', 'S', 'T')
+#define TAG_BOWT TAG('B', 'O', 'W', 'T')
+#define TAG_FEAT TAG('F', 'E', 'A', 'T')
 static const char model_magic[8] = {'W', 'B', 'M', 'O', 'D', 'E', 'L', 0};
 
 /* ---- configuration text --------------------------------------------------- */
 
-/* The configuration as "key value" lines; NULL when out of memory.  Every
- * value is formatted into a buffer sized by asprintf from what it holds. */
+/* The configuration as "key value" lines (wordbench/kv.h); NULL when out
+ * of memory.  Keys of the later kinds come only when they differ from the
+ * first four kinds' behaviour: a model of those kinds keeps its version 1
+ * text, byte for byte. */
 static char *conf_text(const wb_model *m, size_t *len) {
     const wb_model_cfg *c = &m->c;
     const wb_optim *o = &m->opt;
-    char *widths = NULL, *s = NULL;
-    if (!c->nwidths) {
-        widths = strdup("-");
-    } else {
-        for (size_t i = 0; i < c->nwidths; i++) {
-            char *w2 = NULL;
-            if (asprintf(&w2, "%s%s%zu", widths ? widths : "", i ? "," : "", c->widths[i]) < 0) w2 = NULL;
-            free(widths);
-            if (!(widths = w2)) break;
+    wb_kv k = {0};
+    wb_kv_puts(&k, "kind", wb_model_kind_name(c->kind));
+    wb_kv_puts(&k, "embeddings", wb_emb_mode_name(c->emb));
+    wb_kv_puts(&k, "oov", wb_oov_mode_name(c->oov));
+    wb_kv_puts(&k, "task", wb_task_name(c->task));
+    wb_kv_putf(&k, "V", "%zu", c->V);
+    wb_kv_putf(&k, "E", "%zu", c->E);
+    wb_kv_putf(&k, "T", "%zu", c->T);
+    wb_kv_putf(&k, "F", "%zu", c->F);
+    char widths[WB_MAX_WIDTHS * 21 + 2] = "-"; /* checked widths are <= T <= WB_MAX_T: far below 21 digits */
+    for (size_t i = 0, o2 = 0; i < c->nwidths; i++)
+        o2 += (size_t)snprintf(widths + o2, sizeof widths - o2, "%s%zu", i ? "," : "", c->widths[i]);
+    wb_kv_puts(&k, "widths", widths);
+    wb_kv_putf(&k, "H", "%zu", c->H);
+    wb_kv_putf(&k, "dropout", "%.9g", (double)c->dropout);
+    wb_kv_putf(&k, "C", "%zu", c->C);
+    wb_kv_putf(&k, "maxnorm", "%.9g", (double)c->maxnorm);
+    wb_kv_putf(&k, "seed", "%llu", (unsigned long long)c->seed);
+    wb_kv_puts(&k, "optimizer", wb_optim_name(o->kind));
+    wb_kv_putf(&k, "lr", "%.9g", (double)o->lr);
+    wb_kv_putf(&k, "beta1", "%.9g", (double)o->beta1);
+    wb_kv_putf(&k, "beta2", "%.9g", (double)o->beta2);
+    wb_kv_putf(&k, "eps", "%.9g", (double)o->eps);
+    wb_kv_putf(&k, "momentum", "%.9g", (double)o->momentum);
+    wb_kv_putf(&k, "rho", "%.9g", (double)o->rho);
+    wb_kv_putf(&k, "l2", "%.9g", (double)o->l2);
+    wb_kv_putf(&k, "clipnorm", "%.9g", (double)o->clipnorm);
+    wb_kv_putf(&k, "clipvalue", "%.9g", (double)o->clipvalue);
+    wb_kv_putf(&k, "step", "%llu", (unsigned long long)o->t);
+    if (c->nhidden > 1) wb_kv_putf(&k, "hidden_layers", "%zu", c->nhidden);
+    if (c->hidden_dropout > 0) wb_kv_putf(&k, "hidden_dropout", "%.9g", (double)c->hidden_dropout);
+    if (c->units) wb_kv_putf(&k, "units", "%zu", c->units);
+    if (c->bidirectional) wb_kv_puts(&k, "bidirectional", "1");
+    if (c->rnn_pool == WB_RNN_MAX) wb_kv_puts(&k, "rnn_pool", "max");
+    if (c->bow == WB_BOW_TFIDF) wb_kv_puts(&k, "bow", "tfidf");
+    if (c->ngrams) wb_kv_putf(&k, "ngrams", "%zu", c->ngrams);
+    if (c->D) wb_kv_putf(&k, "D", "%zu", c->D);
+    if (o->kind == WB_OPT_ADAM && o->adam != WB_ADAM_LAZY) wb_kv_puts(&k, "adam", wb_adam_mode_name(o->adam));
+    /* several text inputs (input k >= 1: V_<k+1>, T_<k+1>), column names,
+     * numeric features (format version 3) */
+    size_t nt = wb_model_cfg_ninputs(c);
+    if (nt > 1) wb_kv_putf(&k, "inputs", "%zu", nt);
+    for (size_t i = 1; i < nt; i++) {
+        char key[16];
+        snprintf(key, sizeof key, "V_%u", (unsigned)i + 1);
+        wb_kv_putf(&k, key, "%zu", c->text_V[i]);
+        snprintf(key, sizeof key, "T_%u", (unsigned)i + 1);
+        wb_kv_putf(&k, key, "%zu", c->text_T[i]);
+    }
+    for (size_t i = 0; i < WB_MAX_INPUTS; i++)
+        if (c->text_name[i][0]) {
+            char key[16];
+            snprintf(key, sizeof key, "name_%u", (unsigned)i + 1);
+            wb_kv_puts(&k, key, c->text_name[i]);
         }
-    }
-    if (!widths) return NULL;
-    int n = asprintf(&s,
-                     "kind %s\nembeddings %s\noov %s\ntask %s\nV %zu\nE %zu\nT %zu\nF %zu\nwidths %s\nH %zu\n"
-                     "dropout %.9g\nC %zu\nmaxnorm %.9g\nseed %llu\noptimizer %s\nlr %.9g\nbeta1 %.9g\nbeta2 %.9g\n"
-                     "eps %.9g\nmomentum %.9g\nrho %.9g\nl2 %.9g\nclipnorm %.9g\nclipvalue %.9g\nstep %llu\n",
-                     wb_model_kind_name(c->kind), wb_emb_mode_name(c->emb), wb_oov_mode_name(c->oov),
-                     wb_task_name(c->task), c->V, c->E, c->T, c->F, widths, c->H, (double)c->dropout, c->C,
-                     (double)c->maxnorm, (unsigned long long)c->seed, wb_optim_name(o->kind), (double)o->lr,
-                     (double)o->beta1, (double)o->beta2, (double)o->eps, (double)o->momentum, (double)o->rho,
-                     (double)o->l2, (double)o->clipnorm, (double)o->clipvalue, (unsigned long long)o->t);
-    free(widths);
-    if (n < 0) return NULL;
-    /* Keys of the later kinds, only when they differ from the first four
-     * kinds' behaviour: a model of those kinds keeps its version 1 text. */
-    char *x = NULL;
-    int k = asprintf(&x, "%s", s);
-#define MORE(cond, ...)                                                      \
-    if (k >= 0 && (cond)) {                                                  \
-        char *y = NULL, *add = NULL;                                         \
-        if (asprintf(&add, __VA_ARGS__) < 0) add = NULL;                     \
-        k = add ? asprintf(&y, "%s%s", x, add) : -1;                         \
-        free(add), free(x);                                                  \
-        x = k >= 0 ? y : NULL;                                               \
-    }
-    MORE(c->nhidden > 1, "hidden_layers %zu\n", c->nhidden)
-    MORE(c->hidden_dropout > 0, "hidden_dropout %.9g\n", (double)c->hidden_dropout)
-    MORE(c->units, "units %zu\n", c->units)
-    MORE(c->bidirectional, "bidirectional 1\n")
-    MORE(c->rnn_pool == WB_RNN_MAX, "rnn_pool max\n")
-    MORE(c->bow == WB_BOW_TFIDF, "bow tfidf\n")
-    MORE(c->ngrams, "ngrams %zu\n", c->ngrams)
-    MORE(c->D, "D %zu\n", c->D)
-    MORE(o->kind == WB_OPT_ADAM && o->adam != WB_ADAM_LAZY, "adam %s\n", wb_adam_mode_name(o->adam))
-#undef MORE
-    free(s);
-    if (k < 0 || !x) return NULL;
-    *len = strlen(x);
-    return x;
+    if (c->nfeat) wb_kv_putf(&k, "features", "%zu", c->nfeat);
+    if (c->feat_dense) wb_kv_putf(&k, "feature_dense", "%zu", c->feat_dense);
+    return wb_kv_take(&k, len);
 }
 
-/* 1 when an older build (format version 1) could not read the model. */
-static int needs_v2(const wb_model_cfg *c) {
+/* The oldest format version that holds the model: 1 for what the first
+ * build read, 2 for the later kinds, 3 for several inputs or features
+ * (an older build refuses the file by its version instead of misreading
+ * it). */
+static unsigned format_version(const wb_model_cfg *c) {
+    int named = 0;
+    for (size_t i = 0; i < WB_MAX_INPUTS; i++) named |= c->text_name[i][0] != 0;
+    if (wb_model_cfg_ninputs(c) > 1 || c->nfeat || c->feat_dense || named) return 3;
     return c->kind > WB_MODEL_KIM || c->nhidden > 1 || c->hidden_dropout > 0 || c->units || c->bidirectional ||
-           c->rnn_pool || c->bow || c->ngrams || c->D;
+                   c->rnn_pool || c->bow || c->ngrams || c->D
+               ? 2
+               : 1;
 }
 
-/* Value of `key` in conf text (len bytes), copied into v (cap bytes); 0 or -1. */
+/* Value of `key` in conf text (len bytes) into v (cap bytes); 0 or -1. */
 static int conf_get(const char *s, size_t len, const char *key, char *v, size_t cap) {
-    size_t kl = strlen(key);
-    for (size_t i = 0; i < len;) {
-        size_t e = i;
-        while (e < len && s[e] != '\n') e++;
-        if (e - i > kl && !memcmp(s + i, key, kl) && s[i + kl] == ' ') {
-            size_t vl = e - i - kl - 1;
-            if (vl >= cap) return -1;
-            memcpy(v, s + i + kl + 1, vl);
-            v[vl] = 0;
-            return 0;
-        }
-        i = e + 1;
-    }
-    return -1;
+    size_t vl;
+    /* a value holding NUL (an escape %00) is no number nor name */
+    return wb_kv_get(s, len, key, v, cap, &vl) || strlen(v) != vl ? -1 : 0;
 }
 
 static int conf_u64(const char *s, size_t len, const char *key, uint64_t *out) {
@@ -197,6 +209,28 @@ static int conf_parse(const char *s, size_t len, wb_model_cfg *c, wb_optim *o) {
         if ((x = wb_adam_mode_parse(v)) < 0) return -1;
         o->adam = (wb_adam_mode)x;
     }
+    /* version 3: every value clamped just past its limit, so that the
+     * check refuses it by name instead of a wrapped size slipping through */
+    if (!conf_u64(s, len, "inputs", &u)) c->ntext = u > WB_MAX_INPUTS ? WB_MAX_INPUTS + 1 : (size_t)u;
+    for (size_t i = 1; i < WB_MAX_INPUTS && i < c->ntext; i++) {
+        char key[16];
+        snprintf(key, sizeof key, "V_%u", (unsigned)i + 1);
+        if (conf_u64(s, len, key, &u)) return -1;
+        c->text_V[i] = u > (uint64_t)INT32_MAX + 1 ? (size_t)INT32_MAX + 1 : (size_t)u;
+        snprintf(key, sizeof key, "T_%u", (unsigned)i + 1);
+        if (conf_u64(s, len, key, &u)) return -1;
+        c->text_T[i] = u > WB_MAX_T + 1u ? WB_MAX_T + 1u : (size_t)u;
+    }
+    for (size_t i = 0; i < WB_MAX_INPUTS; i++) {
+        char key[16];
+        snprintf(key, sizeof key, "name_%u", (unsigned)i + 1);
+        if (!conf_get(s, len, key, v, sizeof v)) {
+            if (strlen(v) >= sizeof c->text_name[i]) return -1;
+            memcpy(c->text_name[i], v, strlen(v) + 1);
+        }
+    }
+    if (!conf_u64(s, len, "features", &u)) c->nfeat = u > WB_MAX_FEATURES ? WB_MAX_FEATURES + 1 : (size_t)u;
+    if (!conf_u64(s, len, "feature_dense", &u)) c->feat_dense = u > WB_MAX_UNITS ? WB_MAX_UNITS + 1 : (size_t)u;
     return 0;
 }
 
@@ -278,7 +312,7 @@ int wb_model_save(wb_model *m, const char *path, const wb_model_file *f, wb_err 
         return wb_err_at(e, rc, path, 0, -1, "cannot create the model file: %s", wb_strerror(rc));
     }
     wb_aw_write(&w, model_magic, 8);
-    wb_aw_u32(&w, needs_v2(&m->c) ? 2u : 1u);
+    wb_aw_u32(&w, format_version(&m->c));
     wb_aw_u32(&w, (f->trainer ? 1u : 0u) | (embed ? 2u : 0u));
     wb_aw_u64(&w, f->fingerprint);
     section(&w, TAG_CONF, 0, clen);
@@ -291,6 +325,11 @@ int wb_model_save(wb_model *m, const char *path, const wb_model_file *f, wb_err 
         section(&w, TAG_VOCB, 0, f->vocab_len);
         wb_aw_write(&w, f->vocab, f->vocab_len);
     }
+    for (size_t k = 1; k < wb_model_cfg_ninputs(&m->c); k++)
+        if (f->input_vocab[k]) {
+            section(&w, TAG_VOCB, (uint32_t)k, f->input_vocab_len[k]);
+            wb_aw_write(&w, f->input_vocab[k], f->input_vocab_len[k]);
+        }
     section(&w, TAG_PARM, 0, m->nparam * sizeof(float));
     wb_aw_write(&w, m->block, m->nparam * sizeof(float));
     if (f->with_optimizer) {
@@ -333,8 +372,10 @@ int wb_model_save(wb_model *m, const char *path, const wb_model_file *f, wb_err 
 /* The sections of a file: the model-wide ones, and per part. */
 #define MAX_OTHER 16 /* sections of the parts' own kinds (BOWT) */
 typedef struct sections {
-    const unsigned char *conf, *meta, *vocab, *parm, *opts, *trst, *clwt;
-    uint64_t conf_len, meta_len, vocab_len, parm_len, opts_len, trst_len, clwt_len;
+    const unsigned char *conf, *meta, *parm, *opts, *trst, *clwt;
+    uint64_t conf_len, meta_len, parm_len, opts_len, trst_len, clwt_len;
+    const unsigned char *vocab[WB_MAX_PARTS]; /* per text input */
+    uint64_t vocab_len[WB_MAX_PARTS];
     const unsigned char *ovly[WB_MAX_PARTS], *embd[WB_MAX_PARTS], *olst[WB_MAX_PARTS];
     uint64_t ovly_len[WB_MAX_PARTS], embd_len[WB_MAX_PARTS], olst_len[WB_MAX_PARTS];
     const unsigned char *other[MAX_OTHER]; /* in file order */
@@ -352,20 +393,20 @@ static int read_sections(const unsigned char *b, size_t len, sections *S, const 
         p += 16;
         if (l > len - 8 - p) return CORRUPT("section at byte %zu runs past the end", p - 16);
         const unsigned char *q = b + p;
-        if (tag == TAG_OVLY || tag == TAG_EMBD || tag == TAG_OLST) {
+        if (tag == TAG_OVLY || tag == TAG_EMBD || tag == TAG_VOCB || tag == TAG_OLST) {
             if (part >= WB_MAX_PARTS) return CORRUPT("section at byte %zu names part %u", p - 16, part);
             if (tag == TAG_OVLY) S->ovly[part] = q, S->ovly_len[part] = l;
+            else if (tag == TAG_EMBD) S->embd[part] = q, S->embd_len[part] = l;
             else if (tag == TAG_OLST) S->olst[part] = q, S->olst_len[part] = l;
-            else S->embd[part] = q, S->embd_len[part] = l;
+            else S->vocab[part] = q, S->vocab_len[part] = l;
         }
         if (tag == TAG_CONF) S->conf = q, S->conf_len = l;
         if (tag == TAG_META) S->meta = q, S->meta_len = l;
-        if (tag == TAG_VOCB) S->vocab = q, S->vocab_len = l;
         if (tag == TAG_PARM) S->parm = q, S->parm_len = l;
         if (tag == TAG_OPTS) S->opts = q, S->opts_len = l;
         if (tag == TAG_TRST) S->trst = q, S->trst_len = l;
         if (tag == TAG_CLWT) S->clwt = q, S->clwt_len = l;
-        if (tag == TAG('B', 'O', 'W', 'T')) { /* a part's own section */
+        if (tag == TAG_BOWT || tag == TAG_FEAT) { /* a part's own section */
             if (S->nother == MAX_OTHER) return CORRUPT("too many sections at byte %zu", p - 16);
             if (part >= WB_MAX_PARTS) return CORRUPT("section at byte %zu names part %u", p - 16, part);
             S->other[S->nother] = q, S->other_len[S->nother] = l;
@@ -477,9 +518,11 @@ int wb_model_load_ex(wb_model **out, const char *path, size_t max_batch, uint64_
         rc = CORRUPT("bad configuration: %s", ce.msg);
         goto fail;
     }
-    if (c.V > len || c.D > c.V + len) {
-        rc = CORRUPT("%s %zu is larger than the file (%zu bytes)", c.V > len ? "vocabulary size" : "feature count",
-                     c.V > len ? c.V : c.D, len);
+    size_t Vs = 0; /* every input's ids, each at least one byte of the file */
+    for (size_t k = 0; k < wb_model_cfg_ninputs(&c); k++) Vs += wb_model_cfg_V(&c, k);
+    if (Vs > len || c.D > c.V + len) {
+        rc = CORRUPT("%s %zu is larger than the file (%zu bytes)", Vs > len ? "vocabulary size" : "feature count",
+                     Vs > len ? Vs : c.D, len);
         goto fail;
     }
     g = malloc(sizeof *g);
@@ -509,6 +552,11 @@ int wb_model_load_ex(wb_model **out, const char *path, size_t max_batch, uint64_
         if (S.embd[i]) need += S.embd_len[i];
     }
     for (size_t i = 0; i < S.nother; i++) need += 4 * S.other_len[i]; /* tables built from the section */
+    for (size_t i = 1; i < WB_MAX_PARTS; i++)
+        if (S.vocab[i] && i >= wb_model_cfg_ninputs(&c)) {
+            rc = CORRUPT("a vocabulary for text input %zu of a model of %zu", i + 1, wb_model_cfg_ninputs(&c));
+            goto fail;
+        }
     if (need > max_memory) {
         char a[32], l[32];
         rc = wb_err_at(e, WB_ENOMEM, path, 0, -1,
@@ -545,6 +593,20 @@ int wb_model_load_ex(wb_model **out, const char *path, size_t max_batch, uint64_
         rc = CORRUPT("the n-gram table is missing");
         goto fail;
     }
+    if (m->c.nfeat) { /* the features' standardisation: never silently the identity */
+        int have = 0;
+        for (size_t i = 0; i < S.nother; i++) have |= S.other_tag[i] == TAG_FEAT;
+        if (!have) {
+            rc = CORRUPT("the numeric features' statistics are missing");
+            goto fail;
+        }
+    }
+    for (size_t i = 0; i < S.nother; i++) /* one section of each own kind per part */
+        for (size_t j = 0; j < i; j++)
+            if (S.other_tag[i] == S.other_tag[j] && S.other_part[i] == S.other_part[j]) {
+                rc = CORRUPT("two sections of one kind for part %u", S.other_part[i]);
+                goto fail;
+            }
     if (S.clwt) {
         size_t n = S.clwt_len / sizeof(float);
         float *w = n && S.clwt_len % sizeof(float) == 0 ? malloc(S.clwt_len) : NULL;
@@ -594,7 +656,10 @@ int wb_model_load_ex(wb_model **out, const char *path, size_t max_batch, uint64_
         goto fail;
     }
     of->meta = (const char *)S.meta;
-    of->vocab = S.vocab, of->vocab_len = S.vocab ? S.vocab_len : 0;
+    of->vocab = S.vocab[0], of->vocab_len = S.vocab[0] ? S.vocab_len[0] : 0;
+    of->input_vocab[0] = NULL, of->input_vocab_len[0] = 0; /* input 0's is `vocab` */
+    for (size_t k = 1; k < WB_MAX_INPUTS; k++)
+        of->input_vocab[k] = S.vocab[k], of->input_vocab_len[k] = S.vocab[k] ? S.vocab_len[k] : 0;
     of->trainer = S.trst, of->trainer_len = S.trst ? S.trst_len : 0;
     of->with_optimizer = S.opts != NULL;
     of->embed_vectors = S.embd[0] != NULL;

@@ -43,6 +43,7 @@ typedef struct rnn_dir {
     float *urh;      /* (T, B, R) GRU: u_h = U_h·h + b_rec_h, or NULL */
     float *hs;       /* (T, B, R) state h after each step (carried over masked steps) */
     float *cs;       /* (T, B, R) LSTM: cell state after each step, or NULL */
+    float *tc;       /* (T, B, R) LSTM: tanh of the cell state of each active step, or NULL */
     int32_t *amax;   /* (B, R) max pool: processing step of the max, -1 = none */
 } rnn_dir;
 
@@ -109,7 +110,7 @@ static uint64_t rnn_step_bytes(const wb_part *p, size_t B) {
                  wb_abytes(BT, 4) + wb_abytes(1, sizeof(rnn_saved)) + wb_abytes(N * E, 4);
     /* per direction: P, act, urh, hs, cs, amax; step scratch (active list, Hprev, Z);
      * backward: dP, dh, dc, dZ, dHprev, dU rows (N, Ei) */
-    uint64_t d = wb_abytes(N * GR, 4) + wb_abytes(BT * GR, 4) + 3 * wb_abytes(BT * R, 4) + wb_abytes(B * R, 4) +
+    uint64_t d = wb_abytes(N * GR, 4) + wb_abytes(BT * GR, 4) + 4 * wb_abytes(BT * R, 4) + wb_abytes(B * R, 4) +
                  wb_abytes(B, 4) + wb_abytes(B * R, 4) + 2 * wb_abytes(B * GR, 4) + wb_abytes(N * GR, 4) +
                  3 * wb_abytes(B * R, 4) + 2 * wb_abytes(B * GR, 4) + wb_abytes(B * R, 4) + wb_abytes(N * Ei, 4);
     return b + p->ndir * d;
@@ -158,6 +159,21 @@ static void rnn_init(wb_part *p, wb_rng *r) {
 
 static inline float sigm(float x) { return 1.0f / (1.0f + expf(-x)); }
 
+/* tanh through expf: glibc's tanhf goes through expm1f, three times slower,
+ * and the recurrent loops spent a third of their time there.  For |x| >=
+ * 1/16, 1 - 2/(e^{2|x|} + 1) loses nothing (the subtraction keeps ~1e-6
+ * relative); below, where it would cancel, the Taylor series to x^7 (the
+ * next term is 62/2835·x^9 < 1e-13·|x|: exact in float). */
+static inline float tanh_fast(float x) {
+    float a = fabsf(x);
+    if (a < 0.0625f) {
+        float x2 = x * x;
+        return x * (1.0f + x2 * (-1.0f / 3 + x2 * (2.0f / 15 + x2 * (-17.0f / 315))));
+    }
+    float t = 1.0f - 2.0f / (expf(2.0f * a) + 1.0f);
+    return x < 0 ? -t : t;
+}
+
 /* One direction over the whole minibatch.  out (B, R) at stride ld gets the
  * last state or the max over time. */
 static int rnn_dir_forward(const wb_part *p, wb_step *s, const wb_rows *rw, size_t d, rnn_dir *sd, float *out, size_t ld) {
@@ -177,8 +193,10 @@ static int rnn_dir_forward(const wb_part *p, wb_step *s, const wb_rows *rw, size
     WB_ALLOC(s, Z, B * GR);
     memset(h, 0, B * R * sizeof *h);
     sd->cs = NULL, sd->urh = NULL, sd->amax = NULL;
+    sd->tc = NULL;
     if (!p->gru) {
         WB_ALLOC(s, sd->cs, T * B * R);
+        WB_ALLOC(s, sd->tc, T * B * R);
         WB_ALLOC(s, c, B * R);
         memset(c, 0, B * R * sizeof *c);
     } else {
@@ -194,6 +212,11 @@ static int rnn_dir_forward(const wb_part *p, wb_step *s, const wb_rows *rw, size
     for (size_t n = 0; n < N; n++) memcpy(sd->P + n * GR, bias, GR * sizeof *bias);
     if (N) cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)N, (int)GR, (int)Ei, 1.0f, rw->U, (int)Ei, Wk, (int)Ei,
                        1.0f, sd->P, (int)GR);
+    /* The steps' products are small (n_a × G·R × R): OpenBLAS's threads
+     * cost more to wake than they save (on a busy machine they yield for
+     * most of the time), so the time loop runs on this thread alone. */
+    int blas = openblas_get_num_threads();
+    openblas_set_num_threads(1);
     for (size_t k = 0; k < T; k++) {
         size_t tp = rev ? T - 1 - k : k, na = 0;
         for (size_t b = 0; b < B; b++)
@@ -218,19 +241,21 @@ static int rnn_dir_forward(const wb_part *p, wb_step *s, const wb_rows *rw, size
                 size_t b = (size_t)act[a];
                 float *z = Z + a * GR, *g = sd->act + (k * B + b) * GR, *hb = h + b * R;
                 if (!p->gru) {
-                    float *cb = c + b * R;
+                    float *cb = c + b * R, *tcs = sd->tc + (k * B + b) * R;
                     for (size_t j = 0; j < R; j++) {
-                        float ig = sigm(z[j]), fg = sigm(z[R + j]), cg = tanhf(z[2 * R + j]), og = sigm(z[3 * R + j]);
+                        float ig = sigm(z[j]), fg = sigm(z[R + j]), cg = tanh_fast(z[2 * R + j]), og = sigm(z[3 * R + j]);
                         g[j] = ig, g[R + j] = fg, g[2 * R + j] = cg, g[3 * R + j] = og;
                         cb[j] = fg * cb[j] + ig * cg;
-                        hb[j] = og * tanhf(cb[j]);
+                        float tc = tanh_fast(cb[j]);
+                        tcs[j] = tc;
+                        hb[j] = og * tc;
                     }
                 } else {
                     const float *rz = Rz + a * GR;
                     float *uh = sd->urh + (k * B + b) * R;
                     for (size_t j = 0; j < R; j++) {
                         float zg = sigm(z[j] + rz[j]), rg = sigm(z[R + j] + rz[R + j]);
-                        float hg = tanhf(z[2 * R + j] + rg * rz[2 * R + j]);
+                        float hg = tanh_fast(z[2 * R + j] + rg * rz[2 * R + j]);
                         g[j] = zg, g[R + j] = rg, g[2 * R + j] = hg;
                         uh[j] = rz[2 * R + j];
                         hb[j] = zg * hb[j] + (1.0f - zg) * hg;
@@ -247,6 +272,7 @@ static int rnn_dir_forward(const wb_part *p, wb_step *s, const wb_rows *rw, size
         memcpy(sd->hs + k * B * R, h, B * R * sizeof *h);
         if (c) memcpy(sd->cs + k * B * R, c, B * R * sizeof *c);
     }
+    openblas_set_num_threads(blas);
     if (p->pool == WB_RNN_LAST)
         for (size_t b = 0; b < B; b++) memcpy(out + b * ld, h + b * R, R * sizeof *out);
     return 0;
@@ -298,6 +324,8 @@ static int rnn_dir_backward(const wb_part *p, wb_step *s, wb_rows *rw, size_t d,
     }
     if (p->pool == WB_RNN_LAST)
         for (size_t b = 0; b < B; b++) memcpy(dh + b * R, dout + b * ld, R * sizeof *dh);
+    int blas = openblas_get_num_threads(); /* as in the forward pass: small products, one thread */
+    openblas_set_num_threads(1);
     for (size_t k = T; k-- > 0;) {
         size_t tp = rev ? T - 1 - k : k, na = 0;
         if (p->pool == WB_RNN_MAX) /* the output of step k: its share of the max */
@@ -316,10 +344,10 @@ static int rnn_dir_backward(const wb_part *p, wb_step *s, wb_rows *rw, size_t d,
             else memset(Hp + a * R, 0, R * sizeof *Hp);
             if (!p->gru) {
                 /* c = f⊙c_prev + i⊙c~, h = o⊙tanh(c) */
-                const float *ct = sd->cs + (k * B + b) * R, *cp = k ? sd->cs + ((k - 1) * B + b) * R : NULL;
+                const float *tct = sd->tc + (k * B + b) * R, *cp = k ? sd->cs + ((k - 1) * B + b) * R : NULL;
                 float *dcb = dc + b * R;
                 for (size_t j = 0; j < R; j++) {
-                    float ig = g[j], fg = g[R + j], cg = g[2 * R + j], og = g[3 * R + j], tc = tanhf(ct[j]);
+                    float ig = g[j], fg = g[R + j], cg = g[2 * R + j], og = g[3 * R + j], tc = tct[j];
                     float dct = dcb[j] + dhb[j] * og * (1.0f - tc * tc);
                     z[j] = dct * cg * ig * (1.0f - ig);
                     z[R + j] = dct * (cp ? cp[j] : 0.0f) * fg * (1.0f - fg);
@@ -363,6 +391,7 @@ static int rnn_dir_backward(const wb_part *p, wb_step *s, wb_rows *rw, size_t d,
             }
         }
     }
+    openblas_set_num_threads(blas);
     /* P = U·Wᵀ + b per distinct row: dW[GR, Ei] += dPᵀ · U;  db += Σ_n dP[n];
      * the rows' tuned half: dU[N, E] += dP · W[:, Ei-E ..]. */
     if (N) {

@@ -20,14 +20,9 @@
 #include <xxhash.h>
 
 #include "base/fileio.h"
+#include "wordbench/clock.h"
 #include "wordbench/eval.h"
 #include "wordbench/split.h"
-
-static double now_s(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 void wb_train_opts_init(wb_train_opts *o) {
     memset(o, 0, sizeof *o);
@@ -132,15 +127,17 @@ static void note(const wb_train_opts *o, int warning, const char *fmt, ...) {
 }
 
 /* XXH3 of the training examples in split order (rows tr; NULL: rows
- * 0..ntr-1): their ids as int32 and their label sets; 0 when out of memory
- * (then nothing is compared).  A pass over the training rows of the mapped
- * data set, so it is made only when needed (a resume, the first
- * checkpoint), not before the first step. */
-static uint64_t data_hash(const wb_ids *X, const size_t *loff, const uint32_t *lids, const uint32_t *tr, size_t ntr) {
+ * 0..ntr-1): their ids of input 0 as int32 and their label sets, then
+ * (several inputs, features) the other inputs' ids and the features; 0
+ * when out of memory (then nothing is compared).  A pass over the training
+ * rows of the mapped data set, so it is made only when needed (a resume,
+ * the first checkpoint), not before the first step. */
+static uint64_t data_hash(const wb_inputs *in, const size_t *loff, const uint32_t *lids, const uint32_t *tr, size_t ntr) {
     enum { BLOCK = 256 };
-    size_t T = X->T;
+    size_t Tmax = 1;
+    for (size_t k = 0; k < in->ninputs; k++) Tmax = in->X[k].T > Tmax ? in->X[k].T : Tmax;
     XXH3_state_t *h = XXH3_createState();
-    int32_t *x = malloc(BLOCK * (T ? T : 1) * sizeof *x);
+    int32_t *x = malloc(BLOCK * Tmax * sizeof *x);
     uint32_t rows[BLOCK];
     if (!h || !x) {
         free(x);
@@ -148,17 +145,23 @@ static uint64_t data_hash(const wb_ids *X, const size_t *loff, const uint32_t *l
         return 0;
     }
     XXH3_64bits_reset(h);
-    for (size_t s = 0; s < ntr; s += BLOCK) {
-        size_t b = ntr - s < BLOCK ? ntr - s : BLOCK;
-        for (size_t j = 0; j < b; j++) rows[j] = tr ? tr[s + j] : (uint32_t)(s + j);
-        wb_ids_gather(X, rows, b, x);
-        for (size_t j = 0; j < b; j++) {
-            uint64_t nl = loff[rows[j] + 1] - loff[rows[j]];
-            XXH3_64bits_update(h, x + j * T, T * sizeof *x);
-            XXH3_64bits_update(h, &nl, sizeof nl);
-            XXH3_64bits_update(h, lids + loff[rows[j]], nl * sizeof *lids);
+    for (size_t k = 0; k < in->ninputs; k++) {
+        size_t T = in->X[k].T;
+        for (size_t s = 0; s < ntr; s += BLOCK) {
+            size_t b = ntr - s < BLOCK ? ntr - s : BLOCK;
+            for (size_t j = 0; j < b; j++) rows[j] = tr ? tr[s + j] : (uint32_t)(s + j);
+            wb_ids_gather(&in->X[k], rows, b, x);
+            for (size_t j = 0; j < b; j++) {
+                XXH3_64bits_update(h, x + j * T, T * sizeof *x);
+                if (k) continue; /* the label sets go with input 0 */
+                uint64_t nl = loff[rows[j] + 1] - loff[rows[j]];
+                XXH3_64bits_update(h, &nl, sizeof nl);
+                XXH3_64bits_update(h, lids + loff[rows[j]], nl * sizeof *lids);
+            }
         }
     }
+    for (size_t i = 0; in->feat && i < ntr; i++)
+        XXH3_64bits_update(h, in->feat + (size_t)(tr ? tr[i] : i) * in->nfeat, in->nfeat * sizeof *in->feat);
     uint64_t d = XXH3_64bits_digest(h);
     XXH3_freeState(h);
     free(x);
@@ -302,12 +305,16 @@ static uint64_t mix(uint64_t seed, uint64_t a, uint64_t b) {
 
 int wb_train_run(wb_model **mp, const wb_dataset *ds, const wb_train_opts *o, wb_train_result *res, wb_err *e) {
     memset(res, 0, sizeof *res);
-    double t0 = now_s();
+    double t0 = wb_clock_s();
     wb_model *m = *mp;
     const wb_model_cfg *c = wb_model_cfg_get(m);
-    size_t T = c->T, C = c->C, B = o->batch;
+    size_t C = c->C, B = o->batch;
     if (!o->out_path && o->restore_best) return wb_err_set(e, WB_EUSAGE, "no output model path");
-    if (wb_dataset_maxlen(ds) != T) return wb_err_set(e, WB_EUSAGE, "the data set's maxlen differs from the model's");
+    wb_inputs in;
+    wb_inputs_of_dataset(&in, ds);
+    if (o->X) in.X[0] = *o->X; /* a search trial's view of input 0 */
+    int rc = wb_inputs_check(m, &in, e);
+    if (rc) return rc;
     if (o->resume && !o->ckpt_path) return wb_err_set(e, WB_EUSAGE, "resume needs a checkpoint path");
     size_t ntr, nval;
     uint32_t *tr, *val;
@@ -326,11 +333,11 @@ int wb_train_run(wb_model **mp, const wb_dataset *ds, const wb_train_opts *o, wb
         if (!val && nval == 0) val = wb_split_indices(ds, WB_DS_TEST, &nval); /* as the Keras tutorial */
     }
     tstate st = {.best = INFINITY};
-    int32_t *xb = malloc(B * T * sizeof *xb), *y = malloc(B * sizeof *y);
+    int32_t *xb = malloc(B * wb_inputs_ids_per_example(m) * sizeof *xb), *y = malloc(B * sizeof *y);
+    double *fb = c->nfeat ? malloc(B * c->nfeat * sizeof *fb) : NULL;
     float *t = malloc(B * C * sizeof *t);
     uint32_t *perm = ntr ? malloc(ntr * sizeof *perm) : NULL;
-    int rc = 0;
-    if (ntr == SIZE_MAX || nval == SIZE_MAX || !xb || !y || !t || (ntr && !perm)) {
+    if (ntr == SIZE_MAX || nval == SIZE_MAX || !xb || !y || !t || (ntr && !perm) || (c->nfeat && !fb)) {
         rc = wb_err_set(e, WB_ENOMEM, "out of memory");
         goto done;
     }
@@ -346,7 +353,6 @@ int wb_train_run(wb_model **mp, const wb_dataset *ds, const wb_train_opts *o, wb
     const size_t *loff;
     const uint32_t *lids;
     wb_dataset_labels(ds, &loff, &lids);
-    const wb_ids *X = o->X ? o->X : wb_dataset_ids(ds);
 
     /* Temporaries of writers that died (kill -9) before their rename. */
     const char *paths[2] = {o->out_path, o->ckpt_path};
@@ -357,9 +363,9 @@ int wb_train_run(wb_model **mp, const wb_dataset *ds, const wb_train_opts *o, wb
                     k > 1 ? ", ..." : "");
     }
     uint64_t cwh = o->class_weights ? XXH3_64bits(o->class_weights, C * sizeof *o->class_weights) | 1 : 0;
-    uint64_t dh = o->resume ? data_hash(X, loff, lids, tr, ntr) : 0; /* else at the first checkpoint */
+    uint64_t dh = o->resume ? data_hash(&in, loff, lids, tr, ntr) : 0; /* else at the first checkpoint */
+    int resumed = 0;
     if (o->resume) {
-        int resumed;
         if ((rc = resume_load(mp, o, &st, cwh, dh, &resumed, e))) goto done;
         m = *mp;
         c = wb_model_cfg_get(m);
@@ -379,7 +385,10 @@ int wb_train_run(wb_model **mp, const wb_dataset *ds, const wb_train_opts *o, wb
 
     /* what the model learns from the data before the first step (bow's
      * n-gram table); a resumed model has it already */
-    if ((rc = wb_model_fit(m, X, tr, ntr, e))) goto done;
+    if ((rc = wb_model_fit(m, &in.X[0], tr, ntr, e))) goto done;
+    /* the numeric features' standardisation, from the training rows (a
+     * resumed model has the first run's in its checkpoint) */
+    if (c->nfeat && !resumed && (rc = wb_model_fit_features(m, in.feat, in.nfeat, tr, ntr, e))) goto done;
 
     static const wb_model_file no_file; /* o->file may be NULL when nothing is written */
     wb_model_file mf = o->file ? *o->file : no_file, cf = mf;
@@ -387,7 +396,7 @@ int wb_train_run(wb_model **mp, const wb_dataset *ds, const wb_train_opts *o, wb
     cf.with_optimizer = 1, cf.embed_vectors = 0;
     int first = 1;
     for (size_t ep = st.epoch + 1; ep <= o->epochs; ep++) {
-        double te = now_s();
+        double te = wb_clock_s();
         wb_rng shuf, drop;
         wb_rng_init(&shuf, mix(o->seed, ep, 1));
         wb_rng_init(&drop, mix(o->seed, ep, 2));
@@ -398,14 +407,15 @@ int wb_train_run(wb_model **mp, const wb_dataset *ds, const wb_train_opts *o, wb
         size_t seen = 0, nb = 0;
         for (size_t s = 0; s < ntr; s += B, nb++) {
             size_t b = ntr - s < B ? ntr - s : B;
-            wb_ids_gather(X, perm + s, b, xb);
+            wb_batch bt;
+            wb_inputs_gather(m, &in, perm + s, b, xb, fb, &bt);
             wb_targets(c->task, C, loff, lids, perm + s, b, y, t);
             float l;
             size_t ok;
-            rc = wb_model_train_step(m, xb, b, c->task == WB_TASK_MULTICLASS ? y : NULL,
-                                     c->task == WB_TASK_MULTICLASS ? NULL : t, o->class_weights, &drop, &l, &ok, e);
+            rc = wb_model_train_batch(m, &bt, c->task == WB_TASK_MULTICLASS ? y : NULL,
+                                      c->task == WB_TASK_MULTICLASS ? NULL : t, o->class_weights, &drop, &l, &ok, e);
             if (rc) goto done;
-            if (first) res->first_batch_seconds = now_s() - t0, first = 0;
+            if (first) res->first_batch_seconds = wb_clock_s() - t0, first = 0;
             lsum += (double)l * (double)b, csum += (double)ok, seen += b;
             if (o->progress && nb % 8 == 7) o->progress(o->ctx, ep, o->epochs, seen, ntr, lsum / (double)seen, csum / (double)seen, NULL);
             if (o->should_stop && o->should_stop(o->ctx)) {
@@ -414,16 +424,16 @@ int wb_train_run(wb_model **mp, const wb_dataset *ds, const wb_train_opts *o, wb
             }
         }
         res->examples += seen;
-        res->train_seconds += now_s() - te; /* the training steps only */
+        res->train_seconds += wb_clock_s() - te; /* the training steps only */
         wb_epoch h = {.epoch = ep, .loss = lsum / (double)seen, .acc = csum / (double)seen, .examples = seen};
         if (nval) {
             wb_metrics vm;
-            rc = wb_eval_run(m, X, loff, lids, val, nval, B, 1, 0.5f, &vm, NULL, e);
+            rc = wb_eval_inputs(m, &in, loff, lids, val, nval, B, 1, 0.5f, &vm, NULL, e);
             if (rc) goto done;
             h.has_val = 1, h.val_loss = vm.loss, h.val_acc = vm.acc;
             if (c->task == WB_TASK_MULTILABEL) h.val_acc = vm.p_at_k, h.val_r1 = vm.r_at_k; /* k = 1 */
         }
-        h.seconds = now_s() - te;
+        h.seconds = wb_clock_s() - te;
         if (hist_push(&st, &h)) {
             rc = wb_err_set(e, WB_ENOMEM, "out of memory");
             goto done;
@@ -437,7 +447,7 @@ int wb_train_run(wb_model **mp, const wb_dataset *ds, const wb_train_opts *o, wb
             st.bad++;
         }
         if (o->ckpt_path) {
-            if (!st.data) st.data = data_hash(X, loff, lids, tr, ntr);
+            if (!st.data) st.data = data_hash(&in, loff, lids, tr, ntr);
             size_t tl;
             char *txt = tstate_text(&st, &tl);
             if (!txt) {
@@ -462,6 +472,6 @@ done:
     res->best_epoch = st.best_epoch;
     res->best_val_loss = st.best;
     res->history = st.hist;
-    free(tr), free(val), free(xb), free(y), free(t), free(perm);
+    free(tr), free(val), free(xb), free(fb), free(y), free(t), free(perm);
     return rc;
 }

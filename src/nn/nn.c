@@ -8,33 +8,33 @@
  * shape validation (done once by the model), parameter initialisation and
  * the optimizer (optim.c), and the order of the layers (model.c).
  *
- * Size letters, fixed for the whole file (the names nn.h uses):
+ * Size letters, fixed for the whole file (STYLE.md's, and the names nn.h uses):
  *   B  batch size
- *   L  tokens per example (STYLE.md's T; here T is the Conv1D output length)
- *   D  embedding / input channels (STYLE.md's E)
+ *   T  tokens (rows) per example
+ *   E  embedding / input channels per row
  *   F  filters (Conv1D output channels)
- *   k  kernel width (STYLE.md's K)
- *   T  Conv1D output positions per example, L - k + 1
- *   M  windows over the whole batch, B*L - k + 1 (see the Conv1D note)
+ *   K  kernel width
+ *   S  Conv1D output positions per example, T - K + 1
+ *   M  windows over the whole batch, B*T - K + 1 (see the Conv1D note)
  *   I, O  dense input and output features
  *   C  classes (losses) or channels (pooling)
  * Gradients are prefixed `d`.  Every matrix product is one cblas_sgemm whose
  * comment states the math, the layout (row-major, leading dimensions) and
  * the transposes; tests/test_nn.c holds a naive-loop twin of each.
  *
- * Conv1D without im2col.  Example b's input is L rows of D floats, and
- * consecutive examples are contiguous, so window r (rows r .. r+k-1 of the
- * batch seen as B*L rows) is the k*D contiguous floats at x + r*D.  Output
- * row r = b*L + s is a real output when s < T; when s >= T the window crosses
- * into example b+1 and the row is scratch.  The product of the M×(k*D)
- * "window matrix" (lda = D) with Wᵀ is what the layer computes, but BLAS
- * requires lda >= the row length (k*D), and OpenBLAS refuses lda = D with
+ * Conv1D without im2col.  Example b's input is T rows of E floats, and
+ * consecutive examples are contiguous, so window r (rows r .. r+K-1 of the
+ * batch seen as B*T rows) is the K*E contiguous floats at x + r*E.  Output
+ * row r = b*T + s is a real output when s < S; when s >= S the window crosses
+ * into example b+1 and the row is scratch.  The product of the M×(K*E)
+ * "window matrix" (lda = E) with Wᵀ is what the layer computes, but BLAS
+ * requires lda >= the row length (K*E), and OpenBLAS refuses lda = E with
  * "parameter number 10 had an illegal value" (checked on 0.3.21).  So the
- * product is split along the kernel: with X_t the M×D matrix of rows t ..
- * t+M-1 (x + t*D, lda = D, legal) and W_t the F×D column block t of W
- * (W + t*D, ldb = k*D, legal),
+ * product is split along the kernel: with X_t the M×E matrix of rows t ..
+ * t+M-1 (x + t*E, lda = E, legal) and W_t the F×E column block t of W
+ * (W + t*E, ldb = K*E, legal),
  *     Y[M,F] = Σ_t X_t · W_tᵀ,
- * k sgemms over the whole batch, each with an inner dimension of D.  The
+ * K sgemms over the whole batch, each with an inner dimension of E.  The
  * backward passes split the same way.
  */
 #include "wordbench/nn.h"
@@ -89,81 +89,81 @@ void wb_dense_backward(const float *x /* (B,I) */, const float *dy /* (B,O) */, 
 
 /* ---- Conv1D ---------------------------------------------------------------- */
 
-void wb_conv1d_forward(const float *x /* (B,L,D) */, size_t B, size_t L, size_t D,
-                       const float *W /* (F,k,D) */, const float *b /* (F) or NULL */, size_t F,
-                       size_t k, float *y /* (B,L,F), rows s >= T scratch */) {
+void wb_conv1d_forward(const float *x /* (B,T,E) */, size_t B, size_t T, size_t E,
+                       const float *W /* (F,K,E) */, const float *b /* (F) or NULL */, size_t F,
+                       size_t K, float *y /* (B,T,F), rows s >= S scratch */) {
     if (B == 0 || F == 0) return;
-    const size_t M = B * L - k + 1, kD = k * D;
+    const size_t M = B * T - K + 1, KE = K * E;
     /* Start every row (scratch rows included, so they never hold garbage)
-     * from the bias, then accumulate the k products with beta = 1. */
+     * from the bias, then accumulate the K products with beta = 1. */
     if (b)
-        for (size_t r = 0; r < B * L; r++) memcpy(y + r * F, b, F * sizeof(float));
+        for (size_t r = 0; r < B * T; r++) memcpy(y + r * F, b, F * sizeof(float));
     else
-        memset(y, 0, B * L * F * sizeof(float));
-    if (D == 0) return;
-    for (size_t t = 0; t < k; t++)
-        /* y[M,F] += X_t[M,D] · W_t[F,D]ᵀ, X_t row r = x + (r+t)*D (lda D),
-         * W_t row f = W + f*k*D + t*D (ldb k*D): A NoTrans, B Trans, C = y
+        memset(y, 0, B * T * F * sizeof(float));
+    if (E == 0) return;
+    for (size_t t = 0; t < K; t++)
+        /* y[M,F] += X_t[M,E] · W_t[F,E]ᵀ, X_t row r = x + (r+t)*E (lda E),
+         * W_t row f = W + f*K*E + t*E (ldb K*E): A NoTrans, B Trans, C = y
          * ldc F.  Rows of y at or beyond M are never written by BLAS. */
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)M, (int)F, (int)D, 1.0f,
-                    x + t * D, (int)D, W + t * D, (int)kD, 1.0f, y, (int)F);
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)M, (int)F, (int)E, 1.0f,
+                    x + t * E, (int)E, W + t * E, (int)KE, 1.0f, y, (int)F);
 }
 
-/* Differentiates y[b][s] = b + Σ_t x[b][s+t]·W[:,t,:]ᵀ for s < T. */
-void wb_conv1d_backward(const float *x /* (B,L,D) */, float *dy /* (B,L,F) */, size_t B,
-                        size_t L, size_t D, const float *W /* (F,k,D) */, size_t F, size_t k,
-                        float *dW /* (F,k,D) */, float *db /* (F) */, float *dx /* (B,L,D) */) {
+/* Differentiates y[b][s] = b + Σ_t x[b][s+t]·W[:,t,:]ᵀ for s < S. */
+void wb_conv1d_backward(const float *x /* (B,T,E) */, float *dy /* (B,T,F) */, size_t B,
+                        size_t T, size_t E, const float *W /* (F,K,E) */, size_t F, size_t K,
+                        float *dW /* (F,K,E) */, float *db /* (F) */, float *dx /* (B,T,E) */) {
     if (B == 0 || F == 0) return;
-    const size_t T = L - k + 1, M = B * L - k + 1, kD = k * D;
+    const size_t S = T - K + 1, M = B * T - K + 1, KE = K * E;
     /* Scratch rows contribute nothing: zeroing them lets the products below
      * run over all M windows, boundary-crossing ones included. */
-    if (k > 1)
-        for (size_t i = 0; i < B; i++) memset(dy + (i * L + T) * F, 0, (k - 1) * F * sizeof(float));
+    if (K > 1)
+        for (size_t i = 0; i < B; i++) memset(dy + (i * T + S) * F, 0, (K - 1) * F * sizeof(float));
     if (db)
         for (size_t i = 0; i < B; i++)
-            for (size_t s = 0; s < T; s++)
-                for (size_t f = 0; f < F; f++) db[f] += dy[(i * L + s) * F + f];
-    if (D == 0) return;
-    for (size_t t = 0; t < k; t++) {
+            for (size_t s = 0; s < S; s++)
+                for (size_t f = 0; f < F; f++) db[f] += dy[(i * T + s) * F + f];
+    if (E == 0) return;
+    for (size_t t = 0; t < K; t++) {
         if (dW)
-            /* dW_t[F,D] += dy[M,F]ᵀ · X_t[M,D]: A = dy Trans lda F, B = X_t
-             * = x + t*D NoTrans ldb D, C = dW + t*D ldc k*D, beta 1. */
-            cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)F, (int)D, (int)M, 1.0f, dy,
-                        (int)F, x + t * D, (int)D, 1.0f, dW + t * D, (int)kD);
+            /* dW_t[F,E] += dy[M,F]ᵀ · X_t[M,E]: A = dy Trans lda F, B = X_t
+             * = x + t*E NoTrans ldb E, C = dW + t*E ldc K*E, beta 1. */
+            cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)F, (int)E, (int)M, 1.0f, dy,
+                        (int)F, x + t * E, (int)E, 1.0f, dW + t * E, (int)KE);
         if (dx)
-            /* dX_t[M,D] += dy[M,F] · W_t[F,D], dX_t row r = dx + (r+t)*D: A =
-             * dy NoTrans lda F, B = W + t*D NoTrans ldb k*D, C = dx + t*D ldc
-             * D, beta 1.  The k calls write overlapping rows one after the
+            /* dX_t[M,E] += dy[M,F] · W_t[F,E], dX_t row r = dx + (r+t)*E: A =
+             * dy NoTrans lda F, B = W + t*E NoTrans ldb K*E, C = dx + t*E ldc
+             * E, beta 1.  The K calls write overlapping rows one after the
              * other, which is the overlap-add. */
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)M, (int)D, (int)F, 1.0f,
-                        dy, (int)F, W + t * D, (int)kD, 1.0f, dx + t * D, (int)D);
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)M, (int)E, (int)F, 1.0f,
+                        dy, (int)F, W + t * E, (int)KE, 1.0f, dx + t * E, (int)E);
     }
 }
 
 /* Differentiates pool[b][f] = y[b][argmax[b][f]][f] composed with the
  * Conv1D above: only one window per (b, f) is touched.  A zero dpool entry
  * (a filter that ReLU switched off) is skipped outright. */
-void wb_conv1d_backward_argmax(const float *x /* (B,L,D) */, size_t B, size_t L, size_t D,
-                               const float *W /* (F,k,D) */, size_t F, size_t k,
+void wb_conv1d_backward_argmax(const float *x /* (B,T,E) */, size_t B, size_t T, size_t E,
+                               const float *W /* (F,K,E) */, size_t F, size_t K,
                                const int32_t *argmax /* (B,F) */, const float *dpool /* (B,F) */,
-                               float *dW /* (F,k,D) */, float *db /* (F) */,
-                               float *dx /* (B,L,D) */) {
-    const size_t kD = k * D;
+                               float *dW /* (F,K,E) */, float *db /* (F) */,
+                               float *dx /* (B,T,E) */) {
+    const size_t KE = K * E;
     for (size_t i = 0; i < B; i++)
         for (size_t f = 0; f < F; f++) {
             const float g = dpool[i * F + f];
             if (g == 0.0f) continue;
-            const size_t r = i * L + (size_t)argmax[i * F + f]; /* window row */
+            const size_t r = i * T + (size_t)argmax[i * F + f]; /* window row */
             if (db) db[f] += g;
-            if (kD == 0) continue;
-            if (dW) cblas_saxpy((int)kD, g, x + r * D, 1, dW + f * kD, 1);
-            if (dx) cblas_saxpy((int)kD, g, W + f * kD, 1, dx + r * D, 1);
+            if (KE == 0) continue;
+            if (dW) cblas_saxpy((int)KE, g, x + r * E, 1, dW + f * KE, 1);
+            if (dx) cblas_saxpy((int)KE, g, W + f * KE, 1, dx + r * E, 1);
         }
 }
 
 /* ---- pooling -------------------------------------------------------------- */
 
-void wb_gmaxpool_forward(const float *x /* (B,stride,C) */, size_t B, size_t stride, size_t T,
+void wb_gmaxpool_forward(const float *x /* (B,stride,C) */, size_t B, size_t stride, size_t S,
                          size_t C, float *out /* (B,C) */, int32_t *argmax /* (B,C) */) {
     for (size_t i = 0; i < B; i++) {
         const float *xb = x + i * stride * C;
@@ -173,7 +173,7 @@ void wb_gmaxpool_forward(const float *x /* (B,stride,C) */, size_t B, size_t str
         for (size_t c = 0; c < C; c++) a[c] = 0;
         /* Row by row keeps the reads sequential; strict > keeps the first
          * maximum and never moves to a NaN. */
-        for (size_t t = 1; t < T; t++) {
+        for (size_t t = 1; t < S; t++) {
             const float *row = xb + t * C;
             for (size_t c = 0; c < C; c++)
                 if (row[c] > o[c]) o[c] = row[c], a[c] = (int32_t)t;
@@ -189,72 +189,80 @@ void wb_gmaxpool_backward(const float *dout /* (B,C) */, const int32_t *argmax /
             dx[(i * stride + (size_t)argmax[i * C + c]) * C + c] += dout[i * C + c];
 }
 
-void wb_gavgpool_forward(const float *x /* (B,L,C) */, size_t B, size_t L, size_t C,
+void wb_gavgpool_forward(const float *x /* (B,T,C) */, size_t B, size_t T, size_t C,
                          float *out /* (B,C) */) {
-    const float inv = 1.0f / (float)L;
+    const float inv = 1.0f / (float)T;
     for (size_t i = 0; i < B; i++) {
         float *o = out + i * C;
         memset(o, 0, C * sizeof(float));
-        for (size_t t = 0; t < L; t++) {
-            const float *row = x + (i * L + t) * C;
+        for (size_t t = 0; t < T; t++) {
+            const float *row = x + (i * T + t) * C;
             for (size_t c = 0; c < C; c++) o[c] += row[c];
         }
         for (size_t c = 0; c < C; c++) o[c] *= inv;
     }
 }
 
-/* Differentiates out[b][c] = (1/L) Σ_t x[b][t][c]. */
-void wb_gavgpool_backward(const float *dout /* (B,C) */, size_t B, size_t L, size_t C,
-                          float *dx /* (B,L,C) */) {
-    const float inv = 1.0f / (float)L;
+/* Differentiates out[b][c] = (1/T) Σ_t x[b][t][c]. */
+void wb_gavgpool_backward(const float *dout /* (B,C) */, size_t B, size_t T, size_t C,
+                          float *dx /* (B,T,C) */) {
+    const float inv = 1.0f / (float)T;
     for (size_t i = 0; i < B; i++)
-        for (size_t t = 0; t < L; t++) {
-            float *row = dx + (i * L + t) * C;
+        for (size_t t = 0; t < T; t++) {
+            float *row = dx + (i * T + t) * C;
             for (size_t c = 0; c < C; c++) row[c] += dout[i * C + c] * inv;
         }
 }
 
-void wb_maxpool_forward(const float *x /* (B,L,C) */, size_t B, size_t L, size_t C, size_t p,
-                        float *out /* (B,L/p,C) */, int32_t *argmax /* (B,L/p,C) */) {
-    const size_t J = L / p;
+void wb_maxpool_forward(const float *x /* (B,T,C) */, size_t B, size_t T, size_t C, size_t p,
+                        float *out /* (B,T/p,C) */, int32_t *argmax /* (B,T/p,C) */) {
+    const size_t J = T / p;
     for (size_t i = 0; i < B; i++)
         for (size_t j = 0; j < J; j++) {
-            float *o = out + (i * J + j) * C;
-            int32_t *a = argmax + (i * J + j) * C;
+            float *restrict o = out + (i * J + j) * C;
+            int32_t *restrict a = argmax + (i * J + j) * C;
             const size_t t0 = j * p;
-            memcpy(o, x + (i * L + t0) * C, C * sizeof(float));
+            memcpy(o, x + (i * T + t0) * C, C * sizeof(float));
             for (size_t c = 0; c < C; c++) a[c] = (int32_t)t0;
             for (size_t t = t0 + 1; t < t0 + p; t++) {
-                const float *row = x + (i * L + t) * C;
-                for (size_t c = 0; c < C; c++)
-                    if (row[c] > o[c]) o[c] = row[c], a[c] = (int32_t)t;
+                const float *restrict row = x + (i * T + t) * C;
+                const int32_t ti = (int32_t)t;
+                for (size_t c = 0; c < C; c++) { /* masks, not branches: gcc vectorizes it */
+                    const float r = row[c], m = o[c];
+                    const int32_t gt = -(int32_t)(r > m); /* all ones where row c is larger */
+                    o[c] = gt ? r : m;
+                    a[c] = (ti & gt) | (a[c] & ~gt);
+                }
             }
         }
 }
 
 /* Differentiates out[b][j][c] = x[b][argmax[b][j][c]][c]. */
-void wb_maxpool_backward(const float *dout /* (B,L/p,C) */, const int32_t *argmax /* (B,L/p,C) */,
-                         size_t B, size_t L, size_t C, size_t p, float *dx /* (B,L,C) */) {
-    const size_t J = L / p;
+void wb_maxpool_backward(const float *dout /* (B,T/p,C) */, const int32_t *argmax /* (B,T/p,C) */,
+                         size_t B, size_t T, size_t C, size_t p, float *dx /* (B,T,C) */) {
+    const size_t J = T / p;
     for (size_t i = 0; i < B; i++)
         for (size_t j = 0; j < J; j++)
             for (size_t c = 0; c < C; c++) {
                 const size_t e = (i * J + j) * C + c;
-                dx[(i * L + (size_t)argmax[e]) * C + c] += dout[e];
+                dx[(i * T + (size_t)argmax[e]) * C + c] += dout[e];
             }
 }
 
 /* ---- activations -------------------------------------------------------------- */
 
 void wb_relu_forward(float *x /* (n) */, size_t n) {
-    for (size_t i = 0; i < n; i++)
-        if (!(x[i] > 0.0f)) x[i] = 0.0f; /* also maps NaN and -0 to +0 */
+    /* a select, not a branch: the compiler vectorizes it, and random signs
+     * made the branch mispredict half the time (13% of a charcnn step) */
+    for (size_t i = 0; i < n; i++) {
+        float v = x[i];
+        x[i] = v > 0.0f ? v : 0.0f; /* also maps NaN and -0 to +0 */
+    }
 }
 
 /* Differentiates y = max(x, 0) given y; rewrites dy. */
 void wb_relu_backward(const float *y /* (n) */, float *dy /* (n) */, size_t n) {
-    for (size_t i = 0; i < n; i++)
-        if (!(y[i] > 0.0f)) dy[i] = 0.0f;
+    for (size_t i = 0; i < n; i++) dy[i] = y[i] > 0.0f ? dy[i] : 0.0f;
 }
 
 /* The keep decision: one wb_rng_next() per element, in index order; element

@@ -29,6 +29,7 @@
 #include <zlib.h>
 
 #include "base/fileio.h"
+#include "wordbench/clock.h"
 #include "store/convert_int.h"
 #include "store/index_build.h"
 #include "store/publish.h"
@@ -62,12 +63,6 @@ void wb_convert_opts_init(wb_convert_opts *o) {
     o->format = WB_FMT_AUTO;
     o->duplicates = WB_DUP_FIRST;
     o->dtype = WB_DTYPE_F32;
-}
-
-static double now_s(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
 /* ---- input: file or stdin, plain or gzip -------------------------------- */
@@ -1037,7 +1032,7 @@ int wb_convert(const char *input_path, const char *store, const wb_convert_opts 
     wb_convert_stats local;
     wb_convert_stats *st = stats ? stats : &local;
     memset(st, 0, sizeof *st);
-    const double t0 = now_s();
+    const double t0 = wb_clock_s();
     if (opts->dtype != WB_DTYPE_F32 && opts->dtype != WB_DTYPE_F16)
         return wb_err_set(err, WB_EUSAGE, "dtype must be f32 or f16");
     if (opts->threads < 0 || opts->threads > 256) return wb_err_set(err, WB_EUSAGE, "threads must be 0..256");
@@ -1170,7 +1165,7 @@ int wb_convert(const char *input_path, const char *store, const wb_convert_opts 
         pthread_cond_broadcast(&x->cv);
         pthread_mutex_unlock(&x->mu);
         if (last) done = 1;
-        double t = now_s();
+        double t = wb_clock_s();
         if (opts->progress && (t - last_progress >= 0.1 || done)) {
             wb_convert_progress pr = {atomic_load(&x->in.raw_read), x->in.size, w.rows_n, t - t0};
             opts->progress(opts->ud, &pr);
@@ -1210,7 +1205,7 @@ int wb_convert(const char *input_path, const char *store, const wb_convert_opts 
     /* The matrices were fsynced in writer_finish; publish.c does the rest. */
     writer_close(&w);
     if ((rc = wb_pub_commit(&pub, store, err))) goto out;
-    st->seconds = now_s() - t0;
+    st->seconds = wb_clock_s() - t0;
     if (opts->progress) {
         wb_convert_progress pr = {st->bytes_in, x->in.size, st->rows, st->seconds};
         opts->progress(opts->ud, &pr);
@@ -1240,6 +1235,6 @@ out:
     vocab_free(&voc);
     wb_pub_end(&pub);
     if (rc && opts->bad_lines_path && w.badf_made) unlink(opts->bad_lines_path);
-    if (!st->seconds) st->seconds = now_s() - t0;
+    if (!st->seconds) st->seconds = wb_clock_s() - t0;
     return rc;
 }

@@ -8,6 +8,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "wordbench/utf8.h" /* wb_utf8_valid, wb_utf8_next: the words' UTF-8 check */
+
 /* Result of parsing one text line. */
 typedef struct wb_line {
     const char *word;  /* first byte of the word (inside the line) */
@@ -47,12 +49,5 @@ long wb_frame_bin_record(const char *p, size_t avail, uint32_t dim, int eof,
  * at the first byte after the header line.  Returns 1 (binary) or 0 (text). */
 int wb_looks_binary(const char *p, size_t n, uint32_t dim);
 
-/* 1 if s[0..n) is valid UTF-8 (no overlongs, no surrogates, <= U+10FFFF). */
-int wb_utf8_valid(const char *s, size_t n);
-
-/* Decode one code point at s[0..n) (n >= 1) with the same rules.  Returns
- * its length in bytes (1..4) and sets *cp, or 0 when the bytes there are
- * not valid UTF-8. */
-size_t wb_utf8_next(const char *s, size_t n, uint32_t *cp);
 
 #endif

@@ -11,7 +11,7 @@
  *   wb_py_float     float(str): Python's grammar (underscores between
  *                   digits, inf/infinity/nan in any case, Unicode digits and
  *                   spaces), correctly rounded like CPython.
- * Decoding is convert_int.h's wb_utf8_next / wb_utf8_valid, whose rules are
+ * Decoding is wordbench/utf8.h's wb_utf8_next / wb_utf8_valid, whose rules are
  * those of Python's strict utf-8 decoder (no overlongs, no surrogates).
  *
  * The tables come from Python itself (tools/make_pytext_table.py ->

@@ -235,34 +235,3 @@ int wb_looks_binary(const char *p, size_t n, uint32_t dim) {
     return 0;
 }
 
-size_t wb_utf8_next(const char *s, size_t n, uint32_t *cp) {
-    const unsigned char *p = (const unsigned char *)s;
-    unsigned c = p[0];
-    if (c < 0x80) return *cp = c, 1;
-    size_t k;
-    unsigned min;
-    if ((c & 0xe0) == 0xc0) k = 1, min = 0x80, c &= 0x1f;
-    else if ((c & 0xf0) == 0xe0) k = 2, min = 0x800, c &= 0x0f;
-    else if ((c & 0xf8) == 0xf0) k = 3, min = 0x10000, c &= 0x07;
-    else return 0;
-    if (n <= k) return 0;
-    for (size_t i = 1; i <= k; i++) {
-        if ((p[i] & 0xc0) != 0x80) return 0;
-        c = (c << 6) | (p[i] & 0x3f);
-    }
-    if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff)) return 0;
-    *cp = c;
-    return k + 1;
-}
-
-int wb_utf8_valid(const char *s, size_t n) {
-    size_t i = 0;
-    uint32_t cp;
-    while (i < n) {
-        if ((unsigned char)s[i] < 0x80) { i++; continue; }
-        size_t k = wb_utf8_next(s + i, n - i, &cp);
-        if (!k) return 0;
-        i += k;
-    }
-    return 1;
-}

@@ -24,6 +24,7 @@
 #include <unistd.h>
 #include <xxhash.h>
 
+#include "wordbench/clock.h"
 #include "store/convert_int.h"
 #include "store/pytext.h"
 #include "wordbench/floatparse.h"
@@ -900,15 +901,9 @@ static int run_pairs(view *w, const wb_wordtests *t, const resolve *z, const wb_
 
 /* ---- the run ------------------------------------------------------------------- */
 
-static double now_s(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
 int wb_wordeval_run(const wb_wordvecs *v, const wb_wordtests *t, const wb_wordeval_opts *o,
                     wb_wordeval_result *res, wb_err *e) {
-    const double t0 = now_s();
+    const double t0 = wb_clock_s();
     wb_wordeval_opts defaults;
     if (!o) wb_wordeval_opts_init(&defaults), o = &defaults;
     memset(res, 0, sizeof *res);
@@ -940,7 +935,7 @@ int wb_wordeval_run(const wb_wordvecs *v, const wb_wordtests *t, const wb_wordev
     if (!rc && t->npf) rc = run_pairs(&w, t, &z, o, res, e);
     resolve_free(&z);
     view_close(&w);
-    res->seconds = now_s() - t0;
+    res->seconds = wb_clock_s() - t0;
     return rc;
 }
 

@@ -17,6 +17,8 @@
 #include <string.h>
 #include <utf8proc.h>
 
+#include "wordbench/utf8.h"
+
 /* ---- growth ---- */
 
 static int grow(void **p, size_t *cap, size_t need, size_t elem) {
@@ -76,29 +78,9 @@ static inline int put_bytes(outbuf *ob, const char *s, size_t n) {
     return 0;
 }
 
-static inline size_t enc_utf8(uint32_t c, char *o) {
-    if (c < 0x80) { o[0] = (char)c; return 1; }
-    if (c < 0x800) {
-        o[0] = (char)(0xC0 | (c >> 6));
-        o[1] = (char)(0x80 | (c & 0x3F));
-        return 2;
-    }
-    if (c < 0x10000) {
-        o[0] = (char)(0xE0 | (c >> 12));
-        o[1] = (char)(0x80 | ((c >> 6) & 0x3F));
-        o[2] = (char)(0x80 | (c & 0x3F));
-        return 3;
-    }
-    o[0] = (char)(0xF0 | (c >> 18));
-    o[1] = (char)(0x80 | ((c >> 12) & 0x3F));
-    o[2] = (char)(0x80 | ((c >> 6) & 0x3F));
-    o[3] = (char)(0x80 | (c & 0x3F));
-    return 4;
-}
-
 static inline int put_cp(outbuf *ob, uint32_t c) {
     char tmp[4];
-    return put_bytes(ob, tmp, enc_utf8(c, tmp));
+    return put_bytes(ob, tmp, wb_utf8_encode(c, tmp));
 }
 
 /* End the token in progress; empty ones are dropped unless keep_empty. */
@@ -143,27 +125,9 @@ static int repair(wb_token_list *l, const unsigned char *s, size_t len, size_t l
         chars++;
         unsigned char b = s[i];
         if (b < 0x80) { l->scratch[w++] = (char)b; i++; continue; }
-        size_t need;
-        unsigned char lo = 0x80, hi = 0xBF;
-        if (b >= 0xC2 && b <= 0xDF) need = 1;
-        else if (b >= 0xE0 && b <= 0xEF) {
-            need = 2;
-            if (b == 0xE0) lo = 0xA0;
-            if (b == 0xED) hi = 0x9F;
-        } else if (b >= 0xF0 && b <= 0xF4) {
-            need = 3;
-            if (b == 0xF0) lo = 0x90;
-            if (b == 0xF4) hi = 0x8F;
-        } else need = 0;
-        size_t k = 1;
-        if (need) {
-            for (; k <= need; k++) {
-                if (i + k >= len) break;
-                unsigned char c = s[i + k];
-                if (k == 1 ? (c < lo || c > hi) : (c < 0x80 || c > 0xBF)) break;
-            }
-        }
-        if (need && k == need + 1) {
+        int ok;
+        size_t k = wb_utf8_seq(s + i, len - i, &ok);
+        if (ok) {
             memcpy(l->scratch + w, s + i, k);
             w += k;
             i += k;
@@ -276,7 +240,7 @@ static size_t html_strip(char *s, size_t n) {
             uint32_t cp;
             size_t k = html_entity(s, r, n, &cp);
             if (k) {
-                w += enc_utf8(cp, s + w); /* at most k bytes: w + out <= r + k */
+                w += wb_utf8_encode(cp, s + w); /* at most k bytes: w + out <= r + k */
                 r += k;
                 continue;
             }

@@ -5,7 +5,10 @@
 # (bidirectional, max over time, over a store) and bow (counts and tf-idf,
 # n-grams, multi-label) on the fixture data sets above chance, then eval,
 # predict and summary of the files; --class-weights in its three forms and
-# its errors; option errors (exit 2, nothing on stdout).
+# its errors; numeric features (--feature-col, --feature-dense) that carry
+# the label a text does not, two text columns with a maxlen each: train,
+# summary (the merge), eval, predict of CSV records, a missing column
+# (file:line, exit 1); option errors (exit 2, nothing on stdout).
 # Exit 0 pass, 1 fail, 77 skip.
 set -u
 . "$(dirname "$0")/lib.bash"
@@ -93,6 +96,100 @@ run "$WB" train "${S[@]}" --model pool --maxlen 20 --epochs 2 --class-weights "$
 expect_rc 1 "--class-weights FILE with a bad weight"
 grep -q "bad.tsv:2: class weight of '1' must be a number" "$T/err" && [ ! -e "$T/cw5.wbm" ] && ok ||
     bad "bad weight file: $(cat "$T/err")"
+
+# ---- numeric features and several text inputs ----------------------------------
+# A CSV whose body says nothing about the label (the same sentences either way) and whose subject
+# half the time does not: the 'links' feature carries the label, the subject helps.
+awk 'BEGIN {
+    print "label,subject,body,links,caps"
+    split("hello there|win money now|weekly meeting|your account", subj, "|")
+    split("see you soon|thanks for the notes|call me later|the file is attached", body, "|")
+    for (i = 0; i < 120; i++) {
+        spam = i % 2
+        s = (i % 4 < 2) ? subj[1] : (spam ? subj[2] : subj[3])
+        printf "%s,%s,\"%s, %d\",%d,%.3f\n", spam ? "spam" : "ham", s, body[1 + int(i / 2) % 4], i % 5, spam ? 3 + i % 4 : i % 3 == 0, (i % 7) / 10
+    }
+}' >"$T/fields.csv"
+head -n 1 "$T/fields.csv" >"$T/fields-test.csv" && sed -n '2,41p' "$T/fields.csv" >>"$T/fields-test.csv"
+F=(--data "$T/fields.csv" --test "$T/fields-test.csv" --format csv -q --json --model pool --emb-dim 8 --hidden 8 --epochs 25 --lr 0.02)
+run "$WB" train "${F[@]}" --text-col body --maxlen 8 -o "$T/body.wbm"
+expect_rc 0 "train on the body alone"
+body_acc=$(json_get test_acc)
+run "$WB" train "${F[@]}" --text-col body --maxlen 8 --feature-col links --feature-col caps --feature-dense 4 -o "$T/feat.wbm"
+expect_rc 0 "train body + features"
+feat_acc=$(json_get test_acc)
+ge "$feat_acc" 0.95 && ge "$feat_acc" "$(awk -v a="$body_acc" 'BEGIN { print a + 0.3 }')" && ok ||
+    bad "body + features: test accuracy $feat_acc (body alone $body_acc)"
+run "$WB" summary "$T/feat.wbm"
+expect_rc 0 "summary of body + features"
+grep -qE '^ features \(InputLayer\) +\(None, 2\) ' "$T/out" && grep -qE '^ feature_dense \(Dense\) +\(None, 4\) +12 ' "$T/out" &&
+    grep -qE "^ concatenate \(Concatenate\) +\(None, 12\) +0 +\['global_max_pooling1d\[0\]\[0\]', 'feature_dense\[0\]\[0\]'\]" "$T/out" &&
+    ok || bad "summary of body + features: $(cat "$T/out")"
+run "$WB" eval "$T/feat.wbm" "$T/fields-test.csv" --json
+[ "$rc" -eq 0 ] && [ "$(json_get acc)" = "$feat_acc" ] && ok || bad "eval body + features: $(cat "$T/out" "$T/err")"
+run "$WB" predict "$T/feat.wbm" "$T/fields-test.csv"
+[ "$rc" -eq 0 ] && [ "$(wc -l <"$T/out")" -eq 40 ] && ok || bad "predict body + features: $(head -c 300 "$T/out" "$T/err")"
+cut -d, -f1-4 "$T/fields-test.csv" >"$T/nocaps.csv"
+run "$WB" predict "$T/feat.wbm" "$T/nocaps.csv"
+[ "$rc" -eq 1 ] && [ ! -s "$T/out" ] && grep -q "nocaps.csv:1: the header has no feature column 'caps'" "$T/err" && ok ||
+    bad "predict without a feature column: exit $rc $(cat "$T/err")"
+run "$WB" predict --format tsv "$T/feat.wbm" "$T/fields-test.csv"
+expect_rc 2 "predict --format tsv with a model of features"
+run "$WB" train "${F[@]}" --text-col body --maxlen 8 --feature-dense 4 -o "$T/x.wbm"
+[ "$rc" -eq 2 ] && [ ! -e "$T/x.wbm" ] && ok || bad "--feature-dense without --feature-col: exit $rc"
+# two text inputs (one vocabulary and branch each) + the features
+run "$WB" train "${F[@]}" --text-col subject --text-col body --maxlen subject=3,body=8 --feature-col links \
+    --feature-col caps -o "$T/multi.wbm"
+expect_rc 0 "train subject + body + features"
+multi_acc=$(json_get test_acc)
+ge "$multi_acc" 0.95 && ok || bad "subject + body + features: test accuracy $multi_acc"
+run "$WB" summary "$T/multi.wbm"
+grep -qE '^ subject \(InputLayer\) +\(None, 3\) ' "$T/out" && grep -qE '^ body \(InputLayer\) +\(None, 8\) ' "$T/out" &&
+    grep -qE "^ concatenate \(Concatenate\) +\(None, 18\) +0 +\['subject_global_max_pooling1d\[0\]\[0\]', 'body_global_max_pooling1d\[0\]\[0\]', 'features\[0\]\[0\]'\]" "$T/out" &&
+    ok || bad "summary of subject + body + features: $(cat "$T/out")"
+run "$WB" eval "$T/multi.wbm" "$T/fields-test.csv" --json
+[ "$rc" -eq 0 ] && [ "$(json_get acc)" = "$multi_acc" ] && ok || bad "eval subject + body: $(cat "$T/out" "$T/err")"
+run "$WB" predict --json "$T/multi.wbm" "$T/fields-test.csv"
+[ "$rc" -eq 0 ] && [ "$(wc -l <"$T/out")" -eq 40 ] && head -n 1 "$T/out" | grep -q '"line": 2,' && ok ||
+    bad "predict subject + body: $(head -c 300 "$T/out" "$T/err")"
+# explain reads one text: a model of several inputs or features is refused up front (exit 2, nothing on stdout)
+for mdl in multi feat; do
+    run "$WB" explain "$T/$mdl.wbm" "$T/fields-test.csv"
+    [ "$rc" -eq 2 ] && [ ! -s "$T/out" ] && grep -q "$mdl.wbm reads .* explain takes models of one text input" "$T/err" &&
+        ok || bad "explain $mdl.wbm: exit $rc $(cat "$T/err")"
+done
+# report evaluates every input and the features; its errors are counted, not explained (threshold 1: the
+# 20 spam records are errors)
+run "$WB" report "$T/multi.wbm" -d "$T/fields-test.csv" --threshold 1 -o "$T/multi.html"
+[ "$rc" -eq 0 ] && grep -q '20 of 40 examples are errors (not listed: explanations are for models of one text input' "$T/multi.html" &&
+    ok || bad "report of subject + body: exit $rc $(cat "$T/err")"
+# the tuned threshold of a model of several inputs: stored, used by eval
+run "$WB" train "${F[@]}" --text-col subject --text-col body --maxlen subject=3,body=8 --feature-col links \
+    --feature-col caps --tune-threshold -o "$T/multit.wbm"
+tuned=$(json_get threshold)
+run "$WB" eval "$T/multit.wbm" "$T/fields-test.csv" --json
+[ "$rc" -eq 0 ] && [ -n "$tuned" ] && [ "$(json_get threshold)" = "$tuned" ] && ge "$(json_get acc)" 0.95 && ok ||
+    bad "subject + body --tune-threshold: threshold '$tuned', eval: $(cat "$T/out" "$T/err")"
+cut -d, -f1,3- "$T/fields-test.csv" >"$T/nosubject.csv"
+run "$WB" eval "$T/multi.wbm" "$T/nosubject.csv"
+[ "$rc" -eq 1 ] && grep -q "nosubject.csv:1: the header has no text column 'subject'" "$T/err" && ok ||
+    bad "eval without the subject column: exit $rc $(cat "$T/err")"
+# the split step (--threads 2, the default) runs every input alike: the same bits twice; one lane trains too
+run "$WB" train "${F[@]}" --text-col subject --text-col body --maxlen subject=3,body=8 --feature-col links \
+    --feature-col caps --threads 2 -o "$T/multi2.wbm"
+[ "$rc" -eq 0 ] && cmp -s "$T/multi.wbm" "$T/multi2.wbm" && ok || bad "two inputs on 2 lanes twice: not the same bytes (exit $rc)"
+run "$WB" train "${F[@]}" --text-col subject --text-col body --maxlen subject=3,body=8 --feature-col links \
+    --feature-col caps --threads 1 -o "$T/multi1.wbm"
+[ "$rc" -eq 0 ] && ge "$(json_get test_acc)" 0.95 && ok || bad "two inputs on 1 lane: exit $rc $(cat "$T/err")"
+# training data without a column the options name: file:1, exit 1, no model
+run "$WB" train --data "$T/nosubject.csv" --format csv -q --model pool --text-col subject --text-col body \
+    --maxlen subject=3,body=8 --epochs 1 -o "$T/x.wbm"
+[ "$rc" -eq 1 ] && [ ! -e "$T/x.wbm" ] && grep -q "nosubject.csv:1: .*subject" "$T/err" && ok ||
+    bad "train without the subject column: exit $rc $(cat "$T/err")"
+run "$WB" train --data "$T/nocaps.csv" --format csv -q --model pool --text-col body --maxlen 8 --feature-col caps \
+    --epochs 1 -o "$T/x.wbm"
+[ "$rc" -eq 1 ] && [ ! -e "$T/x.wbm" ] && grep -q "nocaps.csv:1: .*caps" "$T/err" && ok ||
+    bad "train without the caps column: exit $rc $(cat "$T/err")"
 
 # ---- option errors: exit 2, nothing on stdout -------------------------------------
 for args in "--model tutorial --units 8" "--model bow --store $T/demo" "--model charcnn --store $T/demo" \

@@ -230,6 +230,15 @@ expect_rc 1 "another search in the run directory"
 grep -q 'holds another search' "$T/err" && [ ! -s "$T/out" ] && ok || bad "another search: $(cat "$T/err")"
 run "$WB" search "${S[@]}" --cv 1 -o "$T/e1"
 expect_rc 2 "--cv 1"
+# several text inputs and numeric features are train's (issue 11): refused up front, naming the option
+for t in "text-col|--text-col subject --text-col body" "maxlen|--text-col subject --maxlen subject=20" \
+         "feature-col|--feature-col links" "feature-dense|--feature-dense 8" "param feature-dense|--param feature-dense=4,8"; do
+    o=${t%%|*} a=${t#*|}
+    # shellcheck disable=SC2086  # $a is several words on purpose
+    run "$WB" search "${S[@]}" $a -o "$T/e1"
+    [ "$rc" = 2 ] && grep -q -- "--$o" "$T/err" && grep -q "wordbench train" "$T/err" && [ ! -s "$T/out" ] && [ ! -e "$T/e1" ] &&
+        ok || bad "search $a: exit $rc (stderr: $(head -c 400 "$T/err"))"
+done
 run "$WB" search "${S[@]}" --grid --n-iter 2 -o "$T/e1"
 expect_rc 2 "--grid with --n-iter"
 run "$WB" search "${S[@]}"

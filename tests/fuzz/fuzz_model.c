@@ -9,15 +9,17 @@
  *   byte 0    flags: bit 0 raw: the rest of the input is the whole file;
  *             bit 1 recompute the trailing XXH3-64 after patching (else the
  *             base file's checksum stays, so most patches die at it);
- *             bits 2-3 base file (FM_NVAR below)
+ *             bits 2-4 base file (FM_NVAR below)
  *   rest      ops, each: u8 op, then by op % 8 (u16 are little endian):
  *     0 overwrite   u16 offset (mod size), u8 n, n bytes
  *     1 truncate    u16 length (mod size + 1)
  *     2 insert      u16 offset (mod size + 1), u8 n, n bytes
  *     3 section     u8 index (mod sections), u16 n, n bytes: new content
- *     4 conf key    u8 k, u8 n, n bytes: k % 32 < 25 sets CONF key k % 32
+ *     4 conf key    u8 k, u8 n, n bytes: k % 40 < 33 sets CONF key k % 40
  *                   to the bytes (replaced in place, appended if missing);
- *                   else appends the bytes as a raw line
+ *                   else appends the bytes as a raw line (keys 25-32 are
+ *                   the later kinds'; seeds made with k % 32 < 25 keep
+ *                   their meaning)
  *     5 meta key    u8 k, u8 n, n bytes: the same for the META text
  *                   (15 keys; "label" replaces the first label line)
  *     6 shuffle     u8 index, u8 what: what % 4 = 0 drop the section,
@@ -37,6 +39,12 @@
  *     made by hand (flag bit 1), so the model runs without a store;
  *   3 dense, multichannel + oov learn, multilabel C=2, adagrad, optimizer
  *     state, EMBD by hand.
+ *   4 bow, tf-idf of 1..2-grams fitted on the vocabulary text, binary, adam,
+ *     one step (overlay rows of features), class weights (BOWT, CLWT);
+ *   5 lstm, learned, bidirectional, max over time, H=2, multiclass C=3,
+ *     rmsprop (format version 2);
+ *   6 gru, learned, last state, binary, sgd, two hidden layers with dropout;
+ *   7 charcnn, T=40, widths 2,2,2, F=2, multilabel C=2, adagrad.
  * Each must load through both loaders before fuzzing starts.
  *
  * Checked, for both loaders on the mutated file:
@@ -85,7 +93,7 @@
 #include "fuzz_common.h"
 
 #define FM_CHECK(c) ((c) ? (void)0 : wbf_fail("fuzz_model.c", #c, __LINE__))
-#define FM_NVAR 4
+#define FM_NVAR 8
 #define FM_MAXSEC 24
 #define FM_MAX_MEM (64u << 20) /* memory limit of a loaded model (bytes) */
 
@@ -108,9 +116,11 @@ static char fm_root[256];          /* the temporary directory */
 static char fm_path[320];          /* the model file fuzzed */
 static fm_file fm_base[FM_NVAR];   /* the base files, parsed */
 
-static const char *const fm_conf_keys[25] = {
+static const char *const fm_conf_keys[33] = {
     "kind", "embeddings", "oov", "task", "V", "E", "T", "F", "widths", "H", "dropout", "C", "maxnorm",
-    "seed", "optimizer", "lr", "beta1", "beta2", "eps", "momentum", "rho", "l2", "clipnorm", "clipvalue", "step"};
+    "seed", "optimizer", "lr", "beta1", "beta2", "eps", "momentum", "rho", "l2", "clipnorm", "clipvalue", "step",
+    /* the later kinds' keys (format version 2) */
+    "hidden_layers", "hidden_dropout", "units", "bidirectional", "rnn_pool", "bow", "ngrams", "D"};
 static const char *const fm_meta_keys[15] = {
     "tokenizer", "lower", "max_doc_chars", "strip_html", "alphabet", "maxlen", "padding", "truncating",
     "format", "label_prefix", "text_col", "label_col", "label_sep", "store", "label"};
@@ -278,24 +288,42 @@ static void fm_build(int v, const char *dir) {
     size_t V = wb_vocab_size(voc);
     wb_vocab_destroy(voc);
 
-    static const wb_model_kind kinds[FM_NVAR] = {WB_MODEL_KIM, WB_MODEL_TUTORIAL, WB_MODEL_POOL, WB_MODEL_DENSE};
-    static const wb_emb_mode embs[FM_NVAR] = {WB_EMB_LEARNED, WB_EMB_LEARNED, WB_EMB_LEARNED, WB_EMB_MULTICHANNEL};
-    static const wb_task tasks[FM_NVAR] = {WB_TASK_MULTICLASS, WB_TASK_BINARY, WB_TASK_MULTILABEL, WB_TASK_MULTILABEL};
-    static const wb_opt_kind opts[FM_NVAR] = {WB_OPT_ADAM, WB_OPT_SGD, WB_OPT_RMSPROP, WB_OPT_ADAGRAD};
+    static const wb_model_kind kinds[FM_NVAR] = {WB_MODEL_KIM,  WB_MODEL_TUTORIAL, WB_MODEL_POOL, WB_MODEL_DENSE,
+                                                 WB_MODEL_BOW,  WB_MODEL_LSTM,     WB_MODEL_GRU,  WB_MODEL_CHARCNN};
+    static const wb_emb_mode embs[FM_NVAR] = {WB_EMB_LEARNED, WB_EMB_LEARNED, WB_EMB_LEARNED, WB_EMB_MULTICHANNEL,
+                                              WB_EMB_LEARNED, WB_EMB_LEARNED, WB_EMB_LEARNED, WB_EMB_LEARNED};
+    static const wb_task tasks[FM_NVAR] = {WB_TASK_MULTICLASS, WB_TASK_BINARY, WB_TASK_MULTILABEL, WB_TASK_MULTILABEL,
+                                           WB_TASK_BINARY,     WB_TASK_MULTICLASS, WB_TASK_BINARY, WB_TASK_MULTILABEL};
+    static const wb_opt_kind opts[FM_NVAR] = {WB_OPT_ADAM, WB_OPT_SGD,     WB_OPT_RMSPROP, WB_OPT_ADAGRAD,
+                                              WB_OPT_ADAM, WB_OPT_RMSPROP, WB_OPT_SGD,     WB_OPT_ADAGRAD};
     wb_model_cfg c;
     wb_model_cfg_init(&c, kinds[v]);
     c.emb = embs[v], c.task = tasks[v];
-    c.V = V, c.E = 4, c.T = 6;
-    c.C = v == 0 ? 3 : v == 1 ? 1 : 2;
+    c.V = V, c.E = 4, c.T = v == 7 ? 40 : 6;
+    c.C = tasks[v] == WB_TASK_BINARY ? 1 : tasks[v] == WB_TASK_MULTICLASS ? 3 : 2;
     c.seed = 7 + (uint64_t)v;
     if (v == 0) c.F = 2, c.nwidths = 2, c.widths[0] = 2, c.widths[1] = 3;
     if (v == 1) c.F = 2, c.widths[0] = 3, c.H = 3;
-    if (v >= 2) c.H = 2;
+    if (v == 2 || v == 3 || v == 5) c.H = 2;
     if (v == 3) c.oov = WB_OOV_LEARN;
+    if (v == 4) c.bow = WB_BOW_TFIDF, c.ngrams = 2;
+    if (v == 5) c.units = 3, c.bidirectional = 1, c.rnn_pool = WB_RNN_MAX;
+    if (v == 6) c.units = 2, c.H = 3, c.nhidden = 2, c.hidden_dropout = 0.25f;
+    if (v == 7) c.F = 2, c.nwidths = 3, c.widths[0] = c.widths[1] = c.widths[2] = 2, c.H = 2;
     wb_optim o;
     wb_optim_init(&o, opts[v]);
     wb_model *m;
     if (wb_model_create(&m, &c, &o, 4, &e)) fm_die("wb_model_create", e.msg);
+    if (v == 4) { /* the n-gram table and idf from two texts, one step, class weights */
+        int32_t X[12] = {2, 3, 4, 5, 0, 0, 6, 7, 1, 2, 3, 0};
+        uint32_t idx[2] = {0, 1};
+        float t[2] = {1, 0}, cw[2] = {0.5f, 2};
+        wb_rng r;
+        wb_rng_init(&r, 1);
+        if (wb_model_fit(m, &(wb_ids){.data = X, .n = 2, .T = 6, .width = 4}, idx, 2, &e) || wb_model_set_class_weights(m, cw, 2, &e) ||
+            wb_model_train_step(m, X, 2, NULL, t, NULL, &r, NULL, NULL, &e))
+            fm_die("bow", e.msg);
+    }
     if (v == 0) {
         int32_t X[12] = {2, 3, 4, 5, 0, 0, 6, 7, 1, 2, 3, 0}, y[2] = {0, 2};
         wb_rng r;
@@ -311,12 +339,20 @@ static void fm_build(int v, const char *dir) {
         "tokenizer unicode\nlower 1\nmax_doc_chars 0\nstrip_html 0\nmaxlen 6\npadding post\ntruncating pre\n"
         "format csv\ntext_col text\nlabel_col label\nlabel_sep ,\nstore /nonexistent/store\nlabel x\nlabel y\n",
         "tokenizer char\nlower 1\nmax_doc_chars 0\nstrip_html 0\nalphabet abcdefghijklmnopqrstuvwxyz%20\nmaxlen 6\n"
-        "padding post\ntruncating post\nformat auto\nlabel p\nlabel q\n"};
+        "padding post\ntruncating post\nformat auto\nlabel p\nlabel q\n",
+        "tokenizer keras\nlower 1\nmax_doc_chars 0\nstrip_html 0\nmaxlen 6\npadding post\ntruncating post\n"
+        "format tsv\nlabel ham\nlabel spam\n",
+        "tokenizer keras\nlower 1\nmax_doc_chars 0\nstrip_html 0\nmaxlen 6\npadding pre\ntruncating post\n"
+        "format tsv\nlabel a\nlabel b\nlabel c\n",
+        "tokenizer keras\nlower 1\nmax_doc_chars 0\nstrip_html 0\nmaxlen 6\npadding post\ntruncating post\n"
+        "format tsv\nlabel 0\nlabel 1\n",
+        "tokenizer keras\nlower 1\nmax_doc_chars 0\nstrip_html 0\nmaxlen 40\npadding post\ntruncating post\n"
+        "format fasttext\nlabel_prefix __label__\nlabel x\nlabel y\n"};
     char path[400];
     snprintf(path, sizeof path, "%s/base%d.model", dir, v);
     wb_model_file f = {.meta = metas[v], .vocab = vb, .vocab_len = vl, .fingerprint = v >= 2 ? 0x1234abcdull : 0,
                        .trainer = v == 0 ? "epoch 2\n" : NULL, .trainer_len = v == 0 ? 8 : 0,
-                       .with_optimizer = v == 0 || v == 3};
+                       .with_optimizer = v == 0 || v == 3 || v == 4 || v == 7};
     if (wb_model_save(m, path, &f, &e)) fm_die("wb_model_save", e.msg);
     wb_model_destroy(m);
     free(vb);
@@ -329,7 +365,7 @@ static void fm_build(int v, const char *dir) {
     unlink(path);
     fm_parse(&fm_base[v], b, n);
     free(b);
-    if (v >= 2) {
+    if (v == 2 || v == 3) {
         /* Embedded rows for ids 2 .. V-2 (V-1 is left to the oov mode),
          * section as wb_model_save writes it; flag bit 1. */
         fm_file *ff = &fm_base[v];
@@ -586,13 +622,13 @@ static void fm_ops(const uint8_t *d, size_t size, int phase, fm_file *f, unsigne
         case 4:
         case 5: {
             NEED(2);
-            size_t key = d[i] % 32, k = d[i + 1];
+            size_t key = d[i] % (op == 4 ? 40 : 32), k = d[i + 1];
             i += 2;
             NEED(k);
             if (phase == 0) {
                 int si = fm_find(f, op == 4 ? "CONF" : "META");
                 const char *kn = NULL;
-                if (op == 4 && key < 25) kn = fm_conf_keys[key];
+                if (op == 4 && key < 33) kn = fm_conf_keys[key];
                 if (op == 5 && key < 15) kn = fm_meta_keys[key];
                 if (si >= 0) fm_set_line(&f->sec[si], kn, d + i, k, op == 5);
             }
@@ -651,7 +687,7 @@ static int fuzz_model_one(const uint8_t *data, size_t size) {
         n = size - 1;
     } else {
         fm_file f;
-        fm_file_copy(&f, &fm_base[(flags >> 2) & 3]);
+        fm_file_copy(&f, &fm_base[(flags >> 2) & 7]);
         fm_ops(data + 1, size - 1, 0, &f, NULL, NULL);
         b = fm_serialize(&f, &n);
         fm_file_free(&f);
@@ -659,7 +695,7 @@ static int fuzz_model_one(const uint8_t *data, size_t size) {
         if ((flags & 2) && n >= 32) fm_put(b + n - 8, XXH3_64bits(b, n - 8), 8);
         /* Unchanged from its base file: must load. */
         size_t bn;
-        unsigned char *base = fm_serialize(&fm_base[(flags >> 2) & 3], &bn);
+        unsigned char *base = fm_serialize(&fm_base[(flags >> 2) & 7], &bn);
         pristine = n == bn && !memcmp(b, base, n);
         free(base);
     }

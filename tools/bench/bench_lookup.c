@@ -30,6 +30,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "wordbench/clock.h"
 #include "wordbench/err.h"
 #include "wordbench/npy.h"
 #include "wordbench/store.h"
@@ -67,13 +68,6 @@ static _Noreturn void die(const char *fmt, ...)
     fputc('\n', stderr);
     va_end(ap);
     exit(1);
-}
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
 /* The word list: one buffer holding the file, and pointers into it. */
@@ -208,9 +202,9 @@ int main(int argc, char **argv)
     wb_err err;
     wb_err_clear(&err);
     wb_store *st = NULL;
-    double t0 = now_s();
+    double t0 = wb_clock_s();
     int rc = wb_store_open(&st, dir, &err);
-    double t1 = now_s();
+    double t1 = wb_clock_s();
     if (rc != 0) {
         char msg[2048];
         wb_err_format(&err, msg, sizeof msg);
@@ -219,7 +213,7 @@ int main(int argc, char **argv)
     }
     size_t found = 0;
     rc = wb_store_lookup_many(st, wl.n, wl.words, wl.lens, rows, &found);
-    double t2 = now_s();
+    double t2 = wb_clock_s();
     if (rc != 0) {
         wb_store_close(st);
         die("look-up of %zu words in %s failed: %s", wl.n, dir, wb_strerror(rc));
@@ -231,7 +225,7 @@ int main(int argc, char **argv)
             found_rows[nf++] = (uint32_t)rows[i];
 
     /* 2. Single look-ups, each checked against lookup_many. */
-    double t3 = now_s();
+    double t3 = wb_clock_s();
     for (long r = 0; r < repeat; r++) {
         for (size_t i = 0; i < wl.n; i++) {
             uint32_t row;
@@ -247,7 +241,7 @@ int main(int argc, char **argv)
             }
         }
     }
-    double t4 = now_s();
+    double t4 = wb_clock_s();
 
     /* 3. Gather the found rows in a fixed shuffled order. */
     uint64_t seed = 0x9e3779b97f4a7c15ull;
@@ -262,7 +256,7 @@ int main(int argc, char **argv)
     if (!out)
         die("out of memory for the gather buffer");
     double checksum = 0.0;
-    double t5 = now_s();
+    double t5 = wb_clock_s();
     for (long r = 0; r < repeat && nf > 0; r++) {
         for (size_t i = 0; i < nf; i += batch) {
             size_t n = nf - i < batch ? nf - i : batch;
@@ -274,7 +268,7 @@ int main(int argc, char **argv)
             checksum += out[0]; /* keeps every call observable */
         }
     }
-    double t6 = now_s();
+    double t6 = wb_clock_s();
 
     double lookups = (double)wl.n * (double)repeat;
     double gathered = (double)nf * (double)repeat;
