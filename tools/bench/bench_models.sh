@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# bench_twins.sh — issue 11's figures: `wordbench train --model charcnn|lstm|gru|bow` side by side with
+# bench_models.sh — issue 11's figures: `wordbench train --model charcnn|lstm|gru|bow` side by side with
 # their twins in one run: PyTorch 1.13 (tools/bench/torch_models.py) for charcnn, lstm and gru,
 # scikit-learn (tools/bench/sklearn_bow.py: CountVectorizer [+ TfidfTransformer] + LogisticRegression)
 # for bow. Each pair runs one after the other on the same files with the same seed and settings, under
@@ -23,13 +23,13 @@
 #             --l2 1e-6 (wordbench's L2 is lazy: only the rows a minibatch touches decay).
 # wordbench runs with --no-restore-best: with --test and no --valid the test split would pick the epoch.
 set -euo pipefail
-prog=bench_twins.sh
+prog=bench_models.sh
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.bash"
 
 usage() {
     cat <<'EOF'
-usage: tools/bench/bench_twins.sh [options]
+usage: tools/bench/bench_models.sh [options]
 
   --models LIST          charcnn lstm gru lstm-bi bow, space or comma separated (default: charcnn lstm gru bow)
   --char-train N         charcnn training records, a seeded subset of the spam split (default: 640)
@@ -43,7 +43,7 @@ usage: tools/bench/bench_twins.sh [options]
   --seed S               (default: 1)
   --nice N               run every trainer under nice -n N (default: 5; 0 = off)
   --build DIR            build directory with wordbench (default: ./build)
-  --workdir DIR          splits, models, logs (default: /tmp/wb-bench-twins)
+  --workdir DIR          splits, models, logs (default: /tmp/wb-bench-models)
   -h, --help             this help
 
 The report is printed and saved as WORKDIR/report-twins.md; each run's output stays in
@@ -57,7 +57,7 @@ models="charcnn lstm gru bow"
 char_train=640 char_test=300 char_epochs=2 rnn_epochs=1 rnn_maxlen=100 packed_train=160 bow_epochs=10
 threads=2 seed=1 nicen=5
 build="$repo/build"
-work=/tmp/wb-bench-twins
+work=/tmp/wb-bench-models
 while [ $# -gt 0 ]; do
     case "$1" in
         --models) need_value "$1" $#; models=${2//,/ }; shift 2 ;;
