@@ -54,7 +54,9 @@ mkdir -p "$work"
 if [ ! -s "$work/fold$folds-test.csv" ]; then
     /usr/bin/python3 "$here/make_spam_fields.py" --folds "$folds" "$work"
 fi
-common=(--format csv --model "$model" --emb-dim "$emb" --epochs "$epochs" --num-words 20000 --seed 1 --json -q)
+# --no-restore-best: the test fold is also the validation set; keep the last epoch rather than the one the
+# test fold would pick
+common=(--format csv --model "$model" --emb-dim "$emb" --epochs "$epochs" --num-words 20000 --seed 1 --no-restore-best --json -q)
 feats=(--feature-col links --feature-col caps --feature-col length --feature-col exclaims --feature-col html)
 declare -A args
 args[body]="--text-col body --maxlen $mb"

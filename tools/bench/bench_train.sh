@@ -145,11 +145,15 @@ die() { echo "bench_train.sh: $*" >&2; exit 1; }
 # set), else as --valid (the contract the harness was first written against).
 wb_test=--valid
 wb_unknown=0
+wb_last=()
 if [ "$torch_only" = 0 ]; then
     wbhelp=$("$wb" train --help 2>&1) ||
         die "'$wb train' is not available in this build (use --torch-only, or build a wordbench with train)"
     case "$wbhelp" in *"--test FILE"*) wb_test=--test ;; esac
     case "$wbhelp" in *"--unknown-label"*) wb_unknown=1 ;; esac
+    # the test file is also the validation set: keep the last epoch, as PyTorch's side reports it (the best
+    # epoch by the test split would be chosen on the test set)
+    case "$wbhelp" in *"--no-restore-best"*) wb_last=(--no-restore-best) ;; esac
 fi
 
 log() { echo "bench_train.sh: $*" >&2; }
@@ -259,7 +263,7 @@ run() { # impl ds model emb
         cmd=("${pre[@]}" "${shim[@]}" "$wb" train --data "${D_TRAIN[$ds]}" "$wb_test" "${D_VALID[$ds]}" --format "${D_FMT[$ds]}"
              ${D_WBOPTS[$ds]} --store "${D_STORE[$ds]}" --model "$m" --embeddings "$e"
              --epochs "${D_EPOCHS[$ds]}" --batch-size 32 --threads "$th" --seed "$seed"
-             -o "$work/model-$ds-$m-$e-$impl.wbm" --json --quiet)
+             -o "$work/model-$ds-$m-$e-$impl.wbm" "${wb_last[@]}" --json --quiet)
     else
         # shellcheck disable=SC2206
         cmd=("${pre[@]}" "$py" "$tt" --train "${D_TRAIN[$ds]}" --valid "${D_VALID[$ds]}" --format "${D_FMT[$ds]}"
