@@ -36,6 +36,7 @@ import torch
 
 from torch_ref import case_args, write_model_case
 from torch_ref_models import KIND, TASK, margins_ok
+from torch_ref_parts import loss_prob
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 OUT = os.path.join(HERE, "..", "fixtures", "torch")
@@ -179,10 +180,7 @@ def run_case(name, cfg):
         seed += 1000
     else:
         raise SystemExit("%s: no seed with clear margins" % name)
-    if cfg["task"] == "multiclass":
-        loss, prob = torch.nn.functional.cross_entropy(z, target), torch.softmax(z, dim=1)
-    else:
-        loss, prob = torch.nn.functional.binary_cross_entropy_with_logits(z, target.double()), torch.sigmoid(z)
+    loss, prob = loss_prob(cfg, z, target)
     loss.backward()
     grads = collections.OrderedDict()
     for k, br in enumerate(tw.branches):
