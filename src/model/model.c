@@ -136,7 +136,7 @@ int wb_model_cfg_check(const wb_model_cfg *c, wb_err *e) {
     if (c->kind == WB_MODEL_BOW && (c->emb != WB_EMB_LEARNED || c->H || c->dropout > 0 || c->maxnorm > 0))
         return wb_err_set(e, WB_EUSAGE,
                           "the bag-of-words model is a logistic regression: no store, hidden layer, dropout or max-norm");
-    size_t nt = c->ntext ? c->ntext : 1;
+    size_t nt = wb_model_cfg_ninputs(c);
     if (nt > WB_MAX_INPUTS) return wb_err_set(e, WB_EUSAGE, "%zu text inputs: at most %d", nt, WB_MAX_INPUTS);
     for (size_t k = 1; k < nt; k++) {
         if (c->text_V[k] < 2 || c->text_V[k] > INT32_MAX)
@@ -248,7 +248,7 @@ wb_tensor *wb_part_tensor(wb_part *p, const char *name, size_t rows, size_t cols
 
 int wb_graph_plan(wb_graph *g, const wb_model_cfg *c, wb_err *e) {
     memset(g, 0, sizeof *g);
-    size_t nt = c->ntext ? c->ntext : 1;
+    size_t nt = wb_model_cfg_ninputs(c);
     for (size_t k = 0; k < nt; k++) {
         wb_part *p = &g->part[g->nparts];
         p->ops = part_ops(c->kind);
@@ -461,7 +461,7 @@ int wb_model_adopt_store(wb_model *dst, const wb_model *src, wb_err *e) {
                      : a->nhidden != b->nhidden || a->hidden_dropout != b->hidden_dropout ? "hidden layers"
                      : a->units != b->units || a->bidirectional != b->bidirectional || a->rnn_pool != b->rnn_pool ? "recurrent layer"
                      : a->bow != b->bow || a->ngrams != b->ngrams ? "bag of words"
-                     : (a->ntext ? a->ntext : 1) != (b->ntext ? b->ntext : 1) || memcmp(a->text_V, b->text_V, sizeof a->text_V) ||
+                     : wb_model_cfg_ninputs(a) != wb_model_cfg_ninputs(b) || memcmp(a->text_V, b->text_V, sizeof a->text_V) ||
                        memcmp(a->text_T, b->text_T, sizeof a->text_T) ? "text inputs"
                      : a->nfeat != b->nfeat || a->feat_dense != b->feat_dense ? "numeric features"
                      : NULL;
@@ -637,7 +637,7 @@ static int check_batch(const wb_model *m, size_t B, const int32_t *y, const floa
 
 /* WB_EUSAGE when an input model m reads is missing from batch b. */
 static int check_inputs(const wb_model *m, const wb_batch *b, wb_err *e) {
-    size_t nt = m->c.ntext ? m->c.ntext : 1;
+    size_t nt = wb_model_cfg_ninputs(&m->c);
     for (size_t k = 0; k < nt; k++)
         if (!b->X[k]) return wb_err_set(e, WB_EUSAGE, "text input %zu of the model is missing", k + 1);
     if (m->c.nfeat && !b->feat) return wb_err_set(e, WB_EUSAGE, "the model reads %zu numeric features: none given", m->c.nfeat);
