@@ -108,26 +108,13 @@ static const float wb_pow10f[11] = {1e0f, 1e1f, 1e2f, 1e3f, 1e4f, 1e5f,
 static const uint32_t wb_pow10u[9] = {1, 10, 100, 1000, 10000, 100000, 1000000, 10000000, 100000000};
 
 /* The leading ASCII digits among the 8 bytes at p (SWAR: no per-byte loop):
- * returns how many there are (0..8) and their value in *v. */
+ * returns how many there are (0..8) and their value in *v (floatparse_int.h's
+ * wb_swar_ndigits and wb_swar_value, shared with the converter's fast path). */
 static inline int wb_swar_digits(const char *p, uint32_t *v) {
     uint64_t x;
     memcpy(&x, p, 8); /* little-endian: p[0] is the low byte */
-    /* A byte is a digit iff its high nibble is 3 and adding 6 keeps it 3
-     * (0x30..0x39).  A carry out of a non-digit byte can only disturb the
-     * bytes after it, which are never counted. */
-    const uint64_t t = (x & 0xF0F0F0F0F0F0F0F0u) | (((x + 0x0606060606060606u) & 0xF0F0F0F0F0F0F0F0u) >> 4);
-    const uint64_t nd = t ^ 0x3333333333333333u; /* zero bytes = digits */
-    const int n = nd ? __builtin_ctzll(nd) >> 3 : 8;
-    if (n == 0) return 0;
-    /* Keep the n digits, move them to the top, fill the bottom with '0's
-     * (leading zeros), then combine 8 digits in three multiplies. */
-    const int sh = 8 * (8 - n);
-    if (sh) x = (x << sh) | (0x3030303030303030u >> (64 - sh));
-    x -= 0x3030303030303030u;
-    x = (x * 10) + (x >> 8);
-    x = (((x & 0x000000FF000000FFu) * 0x000F424000000064u) +
-         (((x >> 16) & 0x000000FF000000FFu) * 0x0000271000000001u)) >> 32;
-    *v = (uint32_t)x;
+    const int n = wb_swar_ndigits(x);
+    if (n) *v = wb_swar_value(x, n);
     return n;
 }
 
