@@ -13,6 +13,12 @@
  *     state and max pooling, with a hidden layer) against finite
  *     differences: scaling a word's row by 1 ± h changes the score by the
  *     sum of that word's token contributions; padding gets nothing;
+ *   - several text inputs and numeric features (wb_model_explain_batch):
+ *     kim without hidden layers, every input's spans plus the features
+ *     plus the bias are the logit, and each input's sum is its own
+ *     columns' (spans land in their input); lstm and gru with a hidden
+ *     layer and squashed features, a word of the second input and every
+ *     feature against finite differences;
  *   - spans inside the sequence, for every kind (charcnn, tutorial with a
  *     hidden layer too); class ids out of range refused;
  *   - wb_explain_text on a model trained by the CLI: tokens as the model
@@ -270,6 +276,221 @@ static void test_every_kind_in_range(void **state) {
     }
 }
 
+/* ---- several text inputs and numeric features (wb_model_explain_batch) ------- */
+
+#define NV2 9  /* vocabulary of text input 1 */
+#define T2 15  /* its maxlen */
+#define NF 3   /* numeric features */
+
+/* Per example and input (0, 1; the features at 2): the sum of the scores;
+ * the token shares of input 1 and the features' scores. */
+typedef struct msums {
+    double sum[NB][3];
+    double pos1[NB * T2];
+    double feat[NB * NF];
+    unsigned fseen[NB * NF];
+    size_t n;
+} msums;
+
+static void madd(void *ctx, size_t b, int input, int32_t start, int32_t len, float score) {
+    msums *s = ctx;
+    assert_true(b < NB);
+    if (input < 0) { /* feature `start`, once per example */
+        assert_true(start >= 0 && start < NF && len == 1);
+        s->feat[b * NF + (size_t)start] += score;
+        s->fseen[b * NF + (size_t)start]++;
+        s->sum[b][2] += score;
+        return;
+    }
+    assert_true(input <= 1);
+    int32_t T = input ? T2 : TT;
+    assert_true(start >= 0 && len >= 1 && start + len <= T);
+    s->sum[b][input] += score;
+    if (input == 1)
+        for (int32_t t = start; t < start + len; t++) s->pos1[b * T2 + (size_t)t] += score / len;
+    s->n++;
+}
+
+static wb_model *make_multi(wb_model_kind kind, wb_task task, size_t H, size_t fdense) {
+    wb_model_cfg c;
+    wb_model_cfg_init(&c, kind);
+    c.task = task, c.C = task == WB_TASK_BINARY ? 1 : 3;
+    c.V = NV, c.E = 4, c.T = TT, c.seed = 7, c.H = H, c.dropout = 0, c.maxnorm = 0;
+    c.ntext = 2, c.text_V[1] = NV2, c.text_T[1] = T2, c.nfeat = NF, c.feat_dense = fdense;
+    snprintf(c.text_name[0], sizeof c.text_name[0], "subject");
+    snprintf(c.text_name[1], sizeof c.text_name[1], "body");
+    if (kind == WB_MODEL_KIM) c.F = 3, c.nwidths = 2, c.widths[0] = 2, c.widths[1] = 3;
+    if (kind == WB_MODEL_LSTM || kind == WB_MODEL_GRU) c.units = 3;
+    wb_optim o;
+    wb_optim_init(&o, WB_OPT_SGD);
+    wb_model *m = NULL;
+    wb_err e;
+    if (wb_model_create(&m, &c, &o, NB, &e)) fail_msg("create: %s", e.msg);
+    return m;
+}
+
+/* Inputs of a multi batch: X0 (NB, TT), X1 (NB, T2) with post-padding,
+ * the features F (NB, NF) standardised by their own mean and deviation;
+ * weights and the rows of both inputs shaken away from their start. */
+static void multi_batch(wb_model *m, int32_t *X0, int32_t *X1, double *F, unsigned seed, wb_batch *bt) {
+    batch(X0, seed);
+    uint64_t r = seed * 40503u + 3;
+    for (size_t b = 0; b < NB; b++)
+        for (size_t t = 0; t < T2; t++) {
+            r = r * 6364136223846793005ull + 1442695040888963407ull;
+            X1[b * T2 + t] = t < T2 - 2 * b ? (int32_t)(2 + (r >> 33) % (NV2 - 2)) : 0;
+        }
+    for (size_t i = 0; i < NB * NF; i++) F[i] = 10.0 * sin((double)(i * 3 + seed)) + (double)(i % NF) * 5;
+    uint32_t idx[NB] = {0, 1, 2, 3, 4};
+    wb_err e;
+    if (wb_model_fit_features(m, F, NF, idx, NB, &e)) fail_msg("fit features: %s", e.msg);
+    for (size_t i = 0; i < wb_model_ntensors(m); i++) {
+        float *w;
+        size_t n;
+        wb_model_tensor(m, i, &w, NULL, &n, NULL, NULL);
+        for (size_t k = 0; k < n; k++) w[k] += 0.3f * sinf((float)(i * 131 + k * 17 + 1));
+    }
+    float row[4];
+    for (size_t in = 0; in < 2; in++)
+        for (size_t id = 1; id < (in ? NV2 : NV); id++) {
+            for (size_t k = 0; k < 4; k++) row[k] = 0.5f * sinf((float)(id * 7 + k * 3 + 1 + in * 5));
+            assert_int_equal(wb_model_set_input_row(m, in, (int32_t)id, row, &e), 0);
+        }
+    *bt = (wb_batch){.B = NB, .X = {X0, X1}, .feat = F};
+}
+
+static void mexplain(wb_model *m, const wb_batch *bt, const int32_t *cls, float *p, msums *s) {
+    memset(s, 0, sizeof *s);
+    wb_err e;
+    if (wb_model_explain_batch(m, bt, cls, p, madd, s, &e)) fail_msg("explain: %s", e.msg);
+    for (size_t i = 0; i < NB * NF; i++) assert_int_equal(s->fseen[i], 1);
+}
+
+/* Kim over two inputs + features without hidden layers: every input's
+ * spans and the features add up, with the output bias, to the logit (as
+ * the single-input kinds do); and each input's sum is the sum of its own
+ * columns' feature × weight: spans land in the input they come from. */
+static void test_multi_linear(void **state) {
+    (void)state;
+    const wb_task tasks[] = {WB_TASK_BINARY, WB_TASK_MULTILABEL};
+    for (size_t ti = 0; ti < 2; ti++) {
+        wb_task task = tasks[ti];
+        wb_model *m = make_multi(WB_MODEL_KIM, task, 0, 0);
+        int32_t X0[NB * TT], X1[NB * T2];
+        double F[NB * NF];
+        wb_batch bt;
+        multi_batch(m, X0, X1, F, 31 + (unsigned)ti, &bt);
+        size_t C = task == WB_TASK_BINARY ? 1 : 3, L = task == WB_TASK_BINARY ? 2 : 3, Ff = wb_model_features(m);
+        float *feat = malloc(NB * Ff * sizeof *feat), *W = NULL;
+        int32_t *st = malloc(NB * Ff * sizeof *st), *ln = malloc(NB * Ff * sizeof *ln);
+        wb_err e;
+        assert_int_equal(wb_model_windows_batch(m, &bt, feat, st, ln, &e), 0);
+        for (size_t i = 0; i < wb_model_ntensors(m); i++) {
+            float *w;
+            if (!strcmp(wb_model_tensor(m, i, &w, NULL, NULL, NULL, NULL), "output/kernel")) W = w; /* (C, Ff) */
+        }
+        assert_non_null(W);
+        for (size_t c = 0; c < L; c++) {
+            int32_t cls[NB];
+            for (size_t b = 0; b < NB; b++) cls[b] = (int32_t)c;
+            float p[NB * 3];
+            msums s;
+            mexplain(m, &bt, cls, p, &s);
+            double sg = task == WB_TASK_BINARY && c == 0 ? -1 : 1;
+            size_t oc = task == WB_TASK_BINARY ? 0 : c;
+            for (size_t b = 0; b < NB; b++) {
+                double q = p[b * C + oc], z = log(q) - log1p(-q);
+                double got = s.sum[b][0] + s.sum[b][1] + s.sum[b][2] + sg * output_bias(m, oc);
+                if (fabs(got - sg * z) > 1e-3 * (1 + fabs(z)))
+                    fail_msg("multi %s example %zu class %zu: spans + features + bias %.6g, logit %.6g", wb_task_name(task),
+                             b, c, got, sg * z);
+                double col[3] = {0, 0, 0};
+                for (size_t j = 0; j < Ff; j++) {
+                    int in = wb_model_feature_input(m, j);
+                    col[in < 0 ? 2 : in] += sg * feat[b * Ff + j] * W[oc * Ff + j];
+                }
+                for (size_t k = 0; k < 3; k++)
+                    if (fabs(col[k] - s.sum[b][k]) > 1e-4 * (1 + fabs(col[k])))
+                        fail_msg("multi %s example %zu class %zu input %zu: spans %.6g, its columns %.6g",
+                                 wb_task_name(task), b, c, k, s.sum[b][k], col[k]);
+                assert_true(s.sum[b][1] != 0 && s.sum[b][2] != 0);
+            }
+        }
+        /* the single-input call refuses a model of several inputs */
+        sums one;
+        assert_int_equal(wb_model_explain(m, X0, NB, NULL, NULL, add, &one, &e), WB_EUSAGE);
+        free(feat), free(st), free(ln);
+        wb_model_destroy(m);
+    }
+}
+
+/* The logit of class 1 of example b (multilabel). */
+static double mscore(wb_model *m, const wb_batch *bt, size_t b) {
+    float p[NB * 3];
+    wb_err e;
+    if (wb_model_predict_batch(m, bt, NULL, NULL, NULL, p, NULL, &e)) fail_msg("predict: %s", e.msg);
+    double q = p[b * 3 + 1];
+    return log(q) - log1p(-q);
+}
+
+static void near_fd(const char *what, size_t b, double g, double fd) {
+    if (fabs(fd - g) > 2e-2 * fmax(fabs(fd), fabs(g)) + 1e-3)
+        fail_msg("%s example %zu: gradient x input %.6g, finite difference %.6g", what, b, g, fd);
+}
+
+/* A recurrent model of two inputs with a hidden layer and squashed
+ * features: a word of input 1 (its row scaled by 1 ± h) and a feature
+ * (its standardised value scaled by 1 ± h) move the score by their
+ * contributions, gradient × input, as single-input recurrent models do. */
+static void test_multi_gradient_times_input(void **state) {
+    (void)state;
+    for (int gru = 0; gru < 2; gru++) {
+        wb_model *m = make_multi(gru ? WB_MODEL_GRU : WB_MODEL_LSTM, WB_TASK_MULTILABEL, 4, 3);
+        int32_t X0[NB * TT], X1[NB * T2];
+        double F[NB * NF];
+        wb_batch bt;
+        multi_batch(m, X0, X1, F, 41 + (unsigned)gru, &bt);
+        int32_t cls[NB] = {1, 1, 1, 1, 1};
+        msums s;
+        mexplain(m, &bt, cls, NULL, &s);
+        const double *mean, *sd;
+        mean = wb_model_feature_stats(m, &sd);
+        wb_err e;
+        const double h = 1e-2;
+        size_t checked = 0;
+        for (size_t b = 0; b < NB; b += 2) {
+            for (size_t t = 0; t < T2; t++)
+                if (!X1[b * T2 + t]) assert_true(s.pos1[b * T2 + t] == 0); /* padding explains nothing */
+            int32_t id = X1[b * T2 + 1];
+            double g = 0;
+            for (size_t t = 0; t < T2; t++)
+                if (X1[b * T2 + t] == id) g += s.pos1[b * T2 + t];
+            float r0[4], r[4];
+            assert_int_equal(wb_model_get_input_row(m, 1, id, r0, &e), 0);
+            for (size_t k = 0; k < 4; k++) r[k] = r0[k] * (float)(1 + h);
+            assert_int_equal(wb_model_set_input_row(m, 1, id, r, &e), 0);
+            double up = mscore(m, &bt, b);
+            for (size_t k = 0; k < 4; k++) r[k] = r0[k] * (float)(1 - h);
+            assert_int_equal(wb_model_set_input_row(m, 1, id, r, &e), 0);
+            double down = mscore(m, &bt, b);
+            assert_int_equal(wb_model_set_input_row(m, 1, id, r0, &e), 0);
+            near_fd(gru ? "gru body word" : "lstm body word", b, g, (up - down) / (2 * h));
+            for (size_t j = 0; j < NF; j++) {
+                double v0 = F[b * NF + j], x = (v0 - mean[j]) / sd[j];
+                F[b * NF + j] = mean[j] + sd[j] * x * (1 + h);
+                up = mscore(m, &bt, b);
+                F[b * NF + j] = mean[j] + sd[j] * x * (1 - h);
+                down = mscore(m, &bt, b);
+                F[b * NF + j] = v0;
+                near_fd(gru ? "gru feature" : "lstm feature", b, s.feat[b * NF + j], (up - down) / (2 * h));
+                checked += s.feat[b * NF + j] != 0;
+            }
+        }
+        assert_true(checked > 0);
+        wb_model_destroy(m);
+    }
+}
+
 /* ---- the explain module on a trained model ---------------------------------- */
 
 static wb_bundle *train(const char *name, const char *extra) {
@@ -289,7 +510,8 @@ static wb_bundle *train(const char *name, const char *extra) {
 }
 
 static int tok_is(const wb_explanation *x, size_t i, const char *s) {
-    return x->tokoff[i + 1] - x->tokoff[i] == strlen(s) && !memcmp(x->tok + x->tokoff[i], s, strlen(s));
+    const wb_expl_text *t = &x->in[0];
+    return t->tokoff[i + 1] - t->tokoff[i] == strlen(s) && !memcmp(t->tok + t->tokoff[i], s, strlen(s));
 }
 
 static void test_explain_text(void **state) {
@@ -299,20 +521,20 @@ static void test_explain_text(void **state) {
     wb_err e;
     const char *t = "Puppy of a quuxly good, happy village!";
     assert_int_equal(wb_explain_text(b, t, strlen(t), 1, 0.5f, &x, &e), 0);
-    assert_int_equal(x.ntok, 7);
-    assert_int_equal(x.total_tokens, 7);
-    assert_int_equal(x.skipped, 0);
+    assert_int_equal(x.in[0].ntok, 7);
+    assert_int_equal(x.in[0].total_tokens, 7);
+    assert_int_equal(x.in[0].skipped, 0);
     assert_true(tok_is(&x, 0, "puppy") && tok_is(&x, 4, "good") && tok_is(&x, 6, "village"));
     assert_int_equal(x.label, 1);
-    assert_true(x.nspans > 0);
+    assert_true(x.in[0].nspans > 0);
     double tsum = 0;
-    for (size_t i = 0; i < x.ntok; i++) tsum += x.tok_score[i];
+    for (size_t i = 0; i < x.in[0].ntok; i++) tsum += x.in[0].tok_score[i];
     assert_true(fabs(tsum - x.sum) < 1e-9);
-    for (size_t i = 0; i + 1 < x.nspans; i++) assert_true(x.spans[i].score >= x.spans[i + 1].score);
-    for (size_t i = 0; i < x.nspans; i++) {
-        assert_true(x.spans[i].tok + x.spans[i].ntok <= x.ntok);
+    for (size_t i = 0; i + 1 < x.in[0].nspans; i++) assert_true(x.in[0].spans[i].score >= x.in[0].spans[i + 1].score);
+    for (size_t i = 0; i < x.in[0].nspans; i++) {
+        assert_true(x.in[0].spans[i].tok + x.in[0].spans[i].ntok <= x.in[0].ntok);
         for (size_t j = 0; j < i; j++) /* merged: each span once */
-            assert_false(x.spans[i].tok == x.spans[j].tok && x.spans[i].ntok == x.spans[j].ntok);
+            assert_false(x.in[0].spans[i].tok == x.in[0].spans[j].tok && x.in[0].spans[i].ntok == x.in[0].spans[j].ntok);
     }
     /* kim without hidden layers: the spans + bias are the logit */
     double z = log(x.prob[0]) - log1p(-x.prob[0]);
@@ -325,7 +547,7 @@ static void test_explain_text(void **state) {
     assert_true(fabs(x.sum + bias[0] - z) < 1e-3 * (1 + fabs(z)));
     /* label 0: the same spans, negated */
     assert_int_equal(wb_explain_text(b, t, strlen(t), 0, 0.5f, &y, &e), 0);
-    assert_int_equal(y.nspans, x.nspans);
+    assert_int_equal(y.in[0].nspans, x.in[0].nspans);
     assert_true(fabs(y.sum + x.sum) < 1e-9);
     assert_true(fabs(y.label_prob - (1 - x.prob[0])) < 1e-6);
     assert_int_equal(y.predicted, !x.predicted);
@@ -340,29 +562,29 @@ static void test_explain_text(void **state) {
     /* 25 tokens, maxlen 20, truncating post: the first 20 */
     const char *longt = "a b c d e f g h i j k l m n o p q r s t u v w x y";
     assert_int_equal(wb_explain_text(b, longt, strlen(longt), -1, 0.5f, &x, &e), 0);
-    assert_int_equal(x.ntok, 20);
-    assert_int_equal(x.total_tokens, 25);
-    assert_int_equal(x.skipped, 0);
+    assert_int_equal(x.in[0].ntok, 20);
+    assert_int_equal(x.in[0].total_tokens, 25);
+    assert_int_equal(x.in[0].skipped, 0);
     assert_true(tok_is(&x, 19, "t"));
     wb_explanation_free(&x);
     /* empty text */
     assert_int_equal(wb_explain_text(b, "", 0, -1, 0.5f, &x, &e), 0);
-    assert_int_equal(x.ntok, 0);
-    assert_int_equal(x.nspans, 0);
+    assert_int_equal(x.in[0].ntok, 0);
+    assert_int_equal(x.in[0].nspans, 0);
     wb_explanation_free(&x);
     wb_explanation_free(&x);
     wb_bundle_destroy(b);
     /* pre padding and truncation: the last 20 tokens, positions shifted */
     b = train("pre.wbm", "--padding pre --truncating pre");
     assert_int_equal(wb_explain_text(b, longt, strlen(longt), -1, 0.5f, &x, &e), 0);
-    assert_int_equal(x.ntok, 20);
-    assert_int_equal(x.skipped, 5);
+    assert_int_equal(x.in[0].ntok, 20);
+    assert_int_equal(x.in[0].skipped, 5);
     assert_true(tok_is(&x, 0, "f") && tok_is(&x, 19, "y"));
     wb_explanation_free(&x);
     assert_int_equal(wb_explain_text(b, t, strlen(t), 1, 0.5f, &x, &e), 0);
-    assert_int_equal(x.ntok, 7);
+    assert_int_equal(x.in[0].ntok, 7);
     assert_true(tok_is(&x, 0, "puppy"));
-    for (size_t i = 0; i < x.nspans; i++) assert_true(x.spans[i].tok + x.spans[i].ntok <= 7);
+    for (size_t i = 0; i < x.in[0].nspans; i++) assert_true(x.in[0].spans[i].tok + x.in[0].spans[i].ntok <= 7);
     wb_explanation_free(&x);
     wb_bundle_destroy(b);
 }
@@ -393,6 +615,8 @@ int main(void) {
         cmocka_unit_test(test_linear_heads),
         cmocka_unit_test(test_rnn_gradient_times_input),
         cmocka_unit_test(test_every_kind_in_range),
+        cmocka_unit_test(test_multi_linear),
+        cmocka_unit_test(test_multi_gradient_times_input),
         cmocka_unit_test(test_explain_text),
         cmocka_unit_test(test_sentences),
     };

@@ -1,5 +1,7 @@
 /*
- * cli_explain.c — `wordbench explain`: for every line of text, the
+ * cli_explain.c — `wordbench explain`: for every line of text (a model of
+ * several text columns or numeric features: every CSV record, each input's
+ * spans labelled by its column, then the features), the
  * predicted label(s) and the n-grams (or tokens) that decided, as a list
  * and as the text with a colour highlight on a terminal or [+ +] / [- -]
  * markers otherwise; --per-sentence scores each sentence on its own and
@@ -80,7 +82,7 @@ static double prob_of(const wb_bundle *b, const float *p, uint32_t l) {
 
 /* ---- text output --------------------------------------------------------------- */
 
-static void put_token(const wb_explanation *x, size_t i, FILE *f) {
+static void put_token(const wb_expl_text *x, size_t i, FILE *f) {
     size_t n = x->tokoff[i + 1] - x->tokoff[i];
     const char *t = x->tok + x->tokoff[i];
     if (!n) {
@@ -90,7 +92,7 @@ static void put_token(const wb_explanation *x, size_t i, FILE *f) {
     for (size_t k = 0; k < n; k++) fputc(t[k] == '\n' || t[k] == '\t' || t[k] == '\r' ? ' ' : t[k], f);
 }
 
-static void put_span_text(const wb_explanation *x, const wb_expl_span *s, FILE *f) {
+static void put_span_text(const wb_expl_text *x, const wb_expl_span *s, FILE *f) {
     for (size_t t = s->tok; t < s->tok + s->ntok; t++) {
         if (t > s->tok && !x->chars) fputc(' ', f);
         put_token(x, t, f);
@@ -98,7 +100,7 @@ static void put_span_text(const wb_explanation *x, const wb_expl_span *s, FILE *
 }
 
 /* The listed spans: the `top` best for the label, the `top` worst. */
-static void listed(const wb_explanation *x, size_t top, size_t *npos, size_t *nneg) {
+static void listed(const wb_expl_text *x, size_t top, size_t *npos, size_t *nneg) {
     size_t p = 0, n = 0;
     while (p < top && p < x->nspans && x->spans[p].score > 0) p++;
     while (n < top && n < x->nspans - p && x->spans[x->nspans - 1 - n].score < 0) n++;
@@ -108,7 +110,7 @@ static void listed(const wb_explanation *x, size_t top, size_t *npos, size_t *nn
 /* 256-colour backgrounds, light to strong: green for, red against. */
 static const int greens[4] = {194, 157, 120, 83}, reds[4] = {224, 217, 210, 203};
 
-static void put_text(const xctx *xc, const wb_explanation *x, FILE *f) {
+static void put_text(const xctx *xc, const wb_expl_text *x, FILE *f) {
     size_t np, nn;
     listed(x, xc->top, &np, &nn);
     if (xc->color) {
@@ -141,14 +143,8 @@ static void put_text(const xctx *xc, const wb_explanation *x, FILE *f) {
     free(mark);
 }
 
-static void print_text(const xctx *xc, long long line, const float *p, const wb_explanation *x) {
-    const wb_bundle *b = xc->b;
-    uint32_t pl[64];
-    size_t n = predicted(b, p, xc->th, pl, 64);
-    printf("line %lld\t", line);
-    for (size_t i = 0; i < n; i++) printf("%s%s %.4f", i ? ", " : "", label_name(b, pl[i]), prob_of(b, p, pl[i]));
-    if (xc->label >= 0 || n > 1) printf("\t(explaining %s %.4f)", label_name(b, x->label), x->label_prob);
-    putchar('\n');
+/* One text input: its spans for and against, then its text. */
+static void print_input(const xctx *xc, const wb_expl_text *x) {
     size_t np, nn;
     listed(x, xc->top, &np, &nn);
     for (size_t i = 0; i < np + nn; i++) {
@@ -164,9 +160,40 @@ static void print_text(const xctx *xc, long long line, const float *p, const wb_
     putchar('\n');
 }
 
+/* The numeric features, strongest contribution first (ties: column order). */
+static void feat_order(const wb_explanation *x, size_t *ord) {
+    for (size_t j = 0; j < x->nfeat; j++) ord[j] = j;
+    for (size_t i = 1; i < x->nfeat; i++)
+        for (size_t j = i; j > 0 && fabs(x->feat[ord[j]].score) > fabs(x->feat[ord[j - 1]].score); j--) {
+            size_t t = ord[j];
+            ord[j] = ord[j - 1], ord[j - 1] = t;
+        }
+}
+
+static void print_text(const xctx *xc, long long line, const float *p, const wb_explanation *x) {
+    const wb_bundle *b = xc->b;
+    uint32_t pl[64];
+    size_t n = predicted(b, p, xc->th, pl, 64);
+    printf("line %lld\t", line);
+    for (size_t i = 0; i < n; i++) printf("%s%s %.4f", i ? ", " : "", label_name(b, pl[i]), prob_of(b, p, pl[i]));
+    if (xc->label >= 0 || n > 1) printf("\t(explaining %s %.4f)", label_name(b, x->label), x->label_prob);
+    putchar('\n');
+    for (size_t k = 0; k < x->ninputs; k++) {
+        if (x->in[k].name) printf("  [%s]  (sum %+.4f)\n", x->in[k].name, x->in[k].sum);
+        print_input(xc, &x->in[k]);
+    }
+    if (x->nfeat) {
+        size_t ord[WB_BUNDLE_MAX_COLS];
+        feat_order(x, ord);
+        printf("  [features]\n");
+        for (size_t i = 0; i < x->nfeat; i++)
+            printf("  %+8.4f  %s = %.6g\n", x->feat[ord[i]].score, x->feat[ord[i]].name, x->feat[ord[i]].value);
+    }
+}
+
 /* ---- JSON ------------------------------------------------------------------------ */
 
-static void json_span(const wb_explanation *x, const wb_expl_span *s) {
+static void json_span(const wb_expl_text *x, const wb_expl_span *s) {
     printf("{\"start\": %zu, \"len\": %zu, \"text\": ", s->tok, s->ntok);
     size_t a = x->tokoff[s->tok], z = x->tokoff[s->tok + s->ntok];
     if (x->chars) {
@@ -187,17 +214,11 @@ static void json_span(const wb_explanation *x, const wb_expl_span *s) {
     putchar('}');
 }
 
-/* "label", "prob", "predicted", "sum", "spans", "against", "tokens" of x. */
-static void json_explanation(const xctx *xc, const wb_explanation *x, int with_tokens) {
-    printf("{\"label\": ");
-    json_str(stdout, label_name(xc->b, x->label), xc->b->label_len[x->label]);
-    printf(", \"prob\": ");
-    json_num(stdout, x->label_prob);
-    printf(", \"predicted\": %s, \"sum\": ", x->predicted ? "true" : "false");
-    json_num(stdout, x->sum);
+/* "spans", "against" (and "total_tokens", "skipped", "tokens") of x. */
+static void json_spans(const xctx *xc, const wb_expl_text *x, int with_tokens) {
     size_t np, nn;
     listed(x, xc->top, &np, &nn);
-    printf(", \"spans\": [");
+    printf("\"spans\": [");
     for (size_t i = 0; i < np; i++) {
         if (i) printf(", ");
         json_span(x, &x->spans[i]);
@@ -219,7 +240,46 @@ static void json_explanation(const xctx *xc, const wb_explanation *x, int with_t
         }
         putchar(']');
     }
-    putchar('}');
+}
+
+/* "label", "prob", "predicted", "sum", then one text's "spans", "against",
+ * "tokens"; a record's (records = 1) "inputs" (one object per text input:
+ * "column", "sum", its spans) and "features". */
+static void json_explanation(const xctx *xc, const wb_explanation *x, int with_tokens, int records) {
+    printf("{\"label\": ");
+    json_str(stdout, label_name(xc->b, x->label), xc->b->label_len[x->label]);
+    printf(", \"prob\": ");
+    json_num(stdout, x->label_prob);
+    printf(", \"predicted\": %s, \"sum\": ", x->predicted ? "true" : "false");
+    json_num(stdout, x->sum);
+    printf(", ");
+    if (!records) {
+        json_spans(xc, &x->in[0], with_tokens);
+        putchar('}');
+        return;
+    }
+    printf("\"inputs\": [");
+    for (size_t k = 0; k < x->ninputs; k++) {
+        printf("%s{\"column\": ", k ? ", " : "");
+        if (x->in[k].name) json_str(stdout, x->in[k].name, strlen(x->in[k].name));
+        else printf("null");
+        printf(", \"sum\": ");
+        json_num(stdout, x->in[k].sum);
+        printf(", ");
+        json_spans(xc, &x->in[k], with_tokens);
+        putchar('}');
+    }
+    printf("], \"features\": [");
+    for (size_t j = 0; j < x->nfeat; j++) {
+        printf("%s{\"column\": ", j ? ", " : "");
+        json_str(stdout, x->feat[j].name, strlen(x->feat[j].name));
+        printf(", \"value\": ");
+        json_num(stdout, x->feat[j].value);
+        printf(", \"score\": ");
+        json_num(stdout, x->feat[j].score);
+        putchar('}');
+    }
+    printf("]}");
 }
 
 static void json_labels(const xctx *xc, const float *p) {
@@ -265,7 +325,7 @@ static int per_sentence(const xctx *xc, long long line, const char *text, size_t
         printf("{\"line\": %lld, ", line);
         json_labels(xc, whole->prob);
         printf(", \"explained\": ");
-        json_explanation(xc, whole, 0);
+        json_explanation(xc, whole, 0, 0);
         printf(", \"target\": ");
         json_str(stdout, label_name(xc->b, target), xc->b->label_len[target]);
         printf(", \"target_sentences\": %zu, \"sentences\": [", hits);
@@ -275,7 +335,7 @@ static int per_sentence(const xctx *xc, long long line, const char *text, size_t
             printf(", \"target\": %s, ", is_target(xc, sx[i].prob, target) ? "true" : "false");
             json_labels(xc, sx[i].prob);
             printf(", \"explained\": ");
-            json_explanation(xc, &sx[i], 0);
+            json_explanation(xc, &sx[i], 0, 0);
             putchar('}');
         }
         printf("]}\n");
@@ -292,7 +352,7 @@ static int per_sentence(const xctx *xc, long long line, const char *text, size_t
             else putchar(t ? '>' : ' ');
             printf(" %.4f  ", sx[i].label_prob);
             if (t && xc->color) {
-                put_text(xc, &sx[i], stdout);
+                put_text(xc, &sx[i].in[0], stdout);
             } else {
                 for (size_t k = r[i].start; k < r[i].end; k++) {
                     char ch = text[k];
@@ -307,23 +367,65 @@ static int per_sentence(const xctx *xc, long long line, const char *text, size_t
     return rc;
 }
 
+/* Print explanation x of line `line` (records: of a CSV record). */
+static void print_explanation(const xctx *xc, long long line, const wb_explanation *x, int records) {
+    if (xc->c->json) {
+        printf("{\"line\": %lld, ", line);
+        json_labels(xc, x->prob);
+        printf(", \"explained\": ");
+        json_explanation(xc, x, 1, records);
+        printf("}\n");
+    } else {
+        print_text(xc, line, x->prob, x);
+    }
+}
+
 static int explain_line(const xctx *xc, long long line, const char *text, size_t len, wb_err *e) {
     wb_explanation x;
     int rc = wb_explain_text(xc->b, text, len, xc->label, xc->th, &x, e);
     if (rc) return rc;
-    if (cli_flag(xc->c, "per-sentence")) {
-        rc = per_sentence(xc, line, text, len, &x, e);
-    } else if (xc->c->json) {
-        printf("{\"line\": %lld, ", line);
-        json_labels(xc, x.prob);
-        printf(", \"explained\": ");
-        json_explanation(xc, &x, 1);
-        printf("}\n");
-    } else {
-        print_text(xc, line, x.prob, &x);
-    }
+    if (cli_flag(xc->c, "per-sentence")) rc = per_sentence(xc, line, text, len, &x, e);
+    else print_explanation(xc, line, &x, 0);
     wb_explanation_free(&x);
     return rc;
+}
+
+/* A model of several text columns or numeric features: one CSV record. */
+typedef struct rctx {
+    const xctx *xc;
+    const char *in;            /* input name for messages */
+    wb_err *e;
+} rctx;
+
+static int explain_record(void *ud, const wb_example *ex) {
+    rctx *r = ud;
+    wb_explanation x;
+    int rc = wb_explain_record(r->xc->b, ex, r->in, r->xc->label, r->xc->th, &x, r->e);
+    if (rc) {
+        if (!r->e->file[0]) { /* a tokenizer's or the model's error: name the record */
+            char msg[sizeof r->e->msg];
+            snprintf(msg, sizeof msg, "%s", r->e->msg); /* never format e->msg into itself */
+            wb_err_at(r->e, rc, r->in, ex->line, -1, "%s", msg);
+        }
+        return rc;
+    }
+    print_explanation(r->xc, ex->line, &x, 1);
+    wb_explanation_free(&x);
+    return 0;
+}
+
+/* Read the records of `in` as predict does (the model's columns, CSV). */
+static int explain_records(const xctx *xc, const char *in) {
+    wb_err e;
+    wb_err_clear(&e);
+    wb_reader_opts ro = xc->b->reader;
+    ro.format = WB_READER_CSV;
+    ro.unlabelled = 1;
+    ro.skip_bad = 0;
+    ro.label_sep = NULL;
+    rctx r = {xc, strcmp(in, "-") ? in : "<stdin>", &e};
+    int rc = wb_reader_read(in, &ro, explain_record, &r, NULL, &e);
+    return rc ? cli_fail(&e, rc) : 0;
 }
 
 static int label_arg(cli *c, const wb_bundle *b, const char *opt, int32_t *out) {
@@ -356,17 +458,21 @@ static int run_explain(cli *c) {
     wb_bundle *b;
     int rc = cli_load_bundle(c, c->argv[0], 1, &b);
     if (rc) return rc;
-    const wb_model_cfg *mc = wb_model_cfg_get(b->model);
-    if (wb_model_cfg_ninputs(mc) > 1 || mc->nfeat) { /* wb_model_explain reads one text */
-        size_t ni = wb_model_cfg_ninputs(mc), nf = mc->nfeat;
+    int records = wb_bundle_reads_records(b); /* several columns or features: CSV records, as predict reads them */
+    if (records && (cli_flag(c, "per-sentence") || cli_flag(c, "document"))) {
         wb_bundle_destroy(b);
-        return cli_usage(c, "%s reads %zu text input%s and %zu numeric feature%s: explain takes models of one text "
-                            "input and no features",
-                         c->argv[0], ni, ni == 1 ? "" : "s", nf, nf == 1 ? "" : "s");
+        return cli_usage(c, "%s reads CSV records (several text columns or numeric features): --per-sentence and "
+                            "--document are for models of one text",
+                         c->argv[0]);
     }
     if (!cli_given(c, "threshold")) th = b->threshold; /* train --tune-threshold's, else 0.5 */
     xctx xc = {c, b, top, color, th, -1, -1};
     if ((rc = label_arg(c, b, "label", &xc.label)) || (rc = label_arg(c, b, "target", &xc.target))) {
+        wb_bundle_destroy(b);
+        return rc;
+    }
+    if (records) {
+        rc = explain_records(&xc, in);
         wb_bundle_destroy(b);
         return rc;
     }

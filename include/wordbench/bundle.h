@@ -115,6 +115,14 @@ int wb_bundle_encode(wb_bundle *b, const char *text, size_t len, int32_t *out, s
 int wb_bundle_encode_example(wb_bundle *b, const wb_example *ex, const char *path, int32_t *const *out,
                              double *feat, wb_err *e);
 
+/* The tokens of text input k (< b->ninputs) of record ex as the model
+ * reads them (text_mode: field k, the first field, or every field's
+ * tokens in turn), before truncation: *tl is the bundle's scratch,
+ * borrowed until the next call on b.  WB_EFORMAT naming path:line for a
+ * record with too few text fields; else the tokenizer's errors. */
+int wb_bundle_tokens(wb_bundle *b, const wb_example *ex, const char *path, size_t k, const wb_token_list **tl,
+                     wb_err *e);
+
 /* 1 when the model reads records (several text columns or numeric
  * features: predict must read CSV records, not lines of text). */
 int wb_bundle_reads_records(const wb_bundle *b);

@@ -7,10 +7,10 @@
  * tokens the model saw; and a sentence splitter for explaining a long
  * document sentence by sentence.
  *
- * Tokens are shown as the tokenizer gives them (lower-cased, punctuation
- * removed for the keras tokenizer; characters for a character model), after
- * the truncation to maxlen: `skipped` tokens were cut from the front
- * (truncating pre), or total_tokens - skipped - ntok from the end.
+ * A record of a model of several inputs gets one list of spans per text
+ * input and a contribution per numeric feature.  Tokens are shown as the
+ * tokenizer gives them (lower-cased, punctuation removed for the keras
+ * tokenizer; characters for a character model).
  *
  * Deliberately not here: printing (the CLI and report.h draw it), labels
  * read from files, integrated gradients or occlusion.
@@ -35,13 +35,12 @@ typedef struct wb_expl_span {
     double score;               /* contribution to the explained label's score */
 } wb_expl_span;
 
-/* The explanation of one text.  Arrays owned: wb_explanation_free. */
-typedef struct wb_explanation {
-    size_t C;                   /* outputs of the model */
-    float *prob;                /* (C) probabilities */
-    uint32_t label;             /* the label explained (binary: 0 or 1) */
-    double label_prob;          /* its probability (binary label 0: 1 - p) */
-    int predicted;              /* 1: the label is predicted (binary / multilabel: p >= threshold; multiclass: top-1) */
+/* The tokens one text input of the model saw, and their spans.  Tokens
+ * are shown as the tokenizer gives them, after the truncation to the
+ * input's maxlen: `skipped` tokens were cut from the front (truncating
+ * pre), total_tokens - skipped - ntok from the end. */
+typedef struct wb_expl_text {
+    const char *name;           /* the text column (borrowed from the bundle), or NULL (a text given alone) */
     size_t total_tokens;        /* tokens of the text */
     size_t skipped;             /* tokens cut before the first one the model saw */
     size_t ntok;                /* tokens the model saw */
@@ -50,18 +49,51 @@ typedef struct wb_explanation {
     double *tok_score;          /* (ntok) every span's score spread evenly over its tokens */
     wb_expl_span *spans;        /* (nspans) distinct spans, highest score first (ties: earlier first) */
     size_t nspans;
-    double sum;                 /* Σ scores: the label's score minus what no span explains (bias...) */
+    double sum;                 /* Σ of its spans' scores */
     int chars;                  /* 1: tokens are characters (show them joined without spaces) */
+} wb_expl_text;
+
+/* One numeric feature's contribution (model.h, wb_model_explain_batch:
+ * gradient × input on the standardised value). */
+typedef struct wb_expl_feat {
+    const char *name;           /* the feature column (borrowed from the bundle) */
+    double value;               /* the record's value, as read */
+    double score;               /* contribution to the explained label's score */
+} wb_expl_feat;
+
+/* The explanation of one text or record.  Arrays owned: wb_explanation_free. */
+typedef struct wb_explanation {
+    size_t C;                   /* outputs of the model */
+    float *prob;                /* (C) probabilities */
+    uint32_t label;             /* the label explained (binary: 0 or 1) */
+    double label_prob;          /* its probability (binary label 0: 1 - p) */
+    int predicted;              /* 1: the label is predicted (binary / multilabel: p >= threshold; multiclass: top-1) */
+    size_t ninputs;             /* text inputs explained */
+    wb_expl_text in[WB_MAX_INPUTS]; /* (ninputs) each input's tokens and spans */
+    wb_expl_feat *feat;         /* (nfeat) the numeric features in column order, or NULL */
+    size_t nfeat;
+    double sum;                 /* Σ every input's and feature's scores: the label's score minus what
+                                   nothing explains (biases...) */
 } wb_explanation;
 
-/* Explain one text with the bundle's preprocessing (wb_bundle_encode).
+/* Explain one text with the bundle's preprocessing (wb_bundle_encode), for
+ * a model of one text input and no numeric features (x->in[0]).
  * label: the label to explain, or -1 for the prediction (binary: label 1
  * when p >= threshold, else 0; multiclass and multilabel: the best label).
  * threshold also decides x->predicted.  On error x holds nothing.  Returns
- * 0, WB_EUSAGE (label out of range), the tokenizer's and the model's
- * errors, WB_ENOMEM. */
+ * 0, WB_EUSAGE (label out of range, or a model that reads records:
+ * wb_explain_record), the tokenizer's and the model's errors, WB_ENOMEM. */
 int wb_explain_text(wb_bundle *b, const char *text, size_t len, int32_t label, float threshold, wb_explanation *x,
                     wb_err *e);
+
+/* Explain one record (a CSV record read with the bundle's reader options:
+ * its text columns and numeric features) for any model: x->in[k] is text
+ * input k (named by its column), x->feat the features.  label and
+ * threshold as wb_explain_text.  Errors as wb_explain_text, and
+ * WB_EFORMAT naming path:line for a record without the fields the model
+ * reads (wb_bundle_encode_example). */
+int wb_explain_record(wb_bundle *b, const wb_example *ex, const char *path, int32_t label, float threshold,
+                      wb_explanation *x, wb_err *e);
 
 /* Release the arrays (x stays valid, empty); a zeroed x is fine. */
 void wb_explanation_free(wb_explanation *x);

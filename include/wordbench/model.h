@@ -388,9 +388,29 @@ typedef void (*wb_span_fn)(void *ctx, size_t b, int32_t start, int32_t len, floa
  * Columns with no window (a zero feature) report nothing.  Scratch lives in
  * the step arena; the model's gradients are not touched.  Errors as
  * wb_model_predict, WB_EUSAGE (a class out of range, or a model of
- * several text inputs or numeric features: X is one text's ids). */
+ * several text inputs or numeric features: X is one text's ids; use
+ * wb_model_explain_batch). */
 int wb_model_explain(wb_model *m, const int32_t *X, size_t B, const int32_t *cls, float *prob, wb_span_fn fn,
                      void *ctx, wb_err *e);
+
+/* Receives one contribution to example b's explained score: tokens
+ * [start, start + len) of text input `input` (0..ntext-1, its row of
+ * b->X[input]), or, with input -1, numeric feature `start` (len 1). */
+typedef void (*wb_input_span_fn)(void *ctx, size_t b, int input, int32_t start, int32_t len, float score);
+
+/* wb_model_explain for any model, over the inputs of batch bt (text input
+ * k's ids bt->X[k], the raw features bt->feat): every text part's spans
+ * as wb_model_explain gives them, tagged with their input; and every
+ * numeric feature j of every example once (input -1, start j), its
+ * contribution being gradient × input on the standardised value x_j =
+ * (v_j - mean_j) / std_j: x_j · d score / d x_j.  Without --feature-dense
+ * that is x_j × its weight into the class (exact as the text columns are,
+ * for a head without hidden layers); through the squashing Dense + ReLU it
+ * is x_j · Σ_u g_u [y_u > 0] W_uj, which leaves the Dense's bias (like the
+ * output bias) unexplained.  Errors as wb_model_explain, WB_EUSAGE for a
+ * missing input. */
+int wb_model_explain_batch(wb_model *m, const wb_batch *bt, const int32_t *cls, float *prob, wb_input_span_fn fn,
+                           void *ctx, wb_err *e);
 
 /* wb_model_windows for any model: columns of a text part give token
  * windows of their input; numeric-feature columns give start -1. */

@@ -1,11 +1,12 @@
 /*
- * explain.c — explanations of one text (explain.h): encode it as the model
- * does, take the explained label's score apart into token spans
- * (wb_model_explain), map sequence positions back to the tokens the model
- * saw, merge repeated spans, rank them; and the sentence splitter.
+ * explain.c — explanations of one text or record (explain.h): encode it as
+ * the model does, take the explained label's score apart into token spans
+ * of each text input and numeric features' shares
+ * (wb_model_explain_batch), map sequence positions back to the tokens the
+ * model saw, merge repeated spans, rank them; and the sentence splitter.
  *
  * Leaves out: output formats (tools/cli_explain.c, report.c), batching
- * (an explanation is one forward and one backward pass of one text).
+ * (an explanation is one forward and one backward pass of one example).
  */
 #include "wordbench/explain.h"
 
@@ -14,8 +15,10 @@
 
 #include "wordbench/eval.h"
 
-/* The spans wb_model_explain reports, in sequence positions. */
+/* The contributions wb_model_explain_batch reports: token spans of a
+ * text input in sequence positions, or a feature (input -1, start j). */
 typedef struct raw_span {
+    int input;
     int32_t start, len;
     double score;
 } raw_span;
@@ -26,7 +29,7 @@ typedef struct collect {
     int oom;
 } collect;
 
-static void on_span(void *ctx, size_t b, int32_t start, int32_t len, float score) {
+static void on_span(void *ctx, size_t b, int input, int32_t start, int32_t len, float score) {
     (void)b;
     collect *c = ctx;
     if (c->oom) return;
@@ -39,7 +42,7 @@ static void on_span(void *ctx, size_t b, int32_t start, int32_t len, float score
         }
         c->v = v, c->cap = cap;
     }
-    c->v[c->n++] = (raw_span){start, len, score};
+    c->v[c->n++] = (raw_span){input, start, len, score};
 }
 
 static int cmp_pos(const void *a, const void *b) {
@@ -56,51 +59,80 @@ static int cmp_score(const void *a, const void *b) {
 
 void wb_explanation_free(wb_explanation *x) {
     if (!x) return;
-    free(x->prob), free(x->tok), free(x->tokoff), free(x->tok_score), free(x->spans);
+    free(x->prob), free(x->feat);
+    for (size_t k = 0; k < WB_MAX_INPUTS; k++) {
+        wb_expl_text *t = &x->in[k];
+        free(t->tok), free(t->tokoff), free(t->tok_score), free(t->spans);
+    }
     memset(x, 0, sizeof *x);
 }
 
-int wb_explain_text(wb_bundle *b, const char *text, size_t len, int32_t label, float threshold, wb_explanation *x,
-                    wb_err *e) {
-    memset(x, 0, sizeof *x);
-    const wb_model_cfg *mc = wb_model_cfg_get(b->model);
-    size_t T = b->maxlen, C = mc->C;
-    int bin = mc->task == WB_TASK_BINARY;
-    if (label >= (int32_t)(bin ? 2 : C))
-        return wb_err_set(e, WB_EUSAGE, "label id %d out of range (the model has %zu labels)", label, bin ? (size_t)2 : C);
-    int32_t *X = malloc(T * sizeof *X);
-    collect col = {0};
-    int rc;
-    x->prob = malloc(C * sizeof *x->prob);
-    if (!X || !x->prob) goto nomem;
-    size_t ntotal = 0;
-    if ((rc = wb_bundle_encode(b, text, len, X, &ntotal, e))) goto fail;
-
+/* Input k's text t from its tokens tl (ntotal of them before truncation to
+ * T) and the spans of col that belong to input k (sequence positions →
+ * tokens the model saw, clipped; merged; ranked), scores times sign.
+ * 0 or -1 (no memory). */
+static int fill_text(const wb_bundle *b, wb_expl_text *t, const wb_token_list *tl, size_t ntotal, size_t T,
+                     const collect *col, int k, double sign) {
     /* sequence position p holds token (p - pad) of the seen ones, which
      * start at token `first` of the text */
-    const wb_token_list *tl = &b->tl;
     size_t seen = ntotal < T ? ntotal : T;
     size_t first = ntotal > T && b->truncating == WB_PAD_PRE ? ntotal - T : 0;
     size_t pad = ntotal < T && b->padding == WB_PAD_PRE ? T - ntotal : 0;
-    x->C = C, x->total_tokens = ntotal, x->skipped = first, x->ntok = seen;
-    x->chars = b->tok.kind == WB_TOK_CHAR;
+    t->total_tokens = ntotal, t->skipped = first, t->ntok = seen;
+    t->chars = b->tok.kind == WB_TOK_CHAR;
     size_t bytes = seen ? tl->off[first + seen] - tl->off[first] : 0;
-    x->tok = malloc(bytes ? bytes : 1);
-    x->tokoff = malloc((seen + 1) * sizeof *x->tokoff);
-    x->tok_score = calloc(seen ? seen : 1, sizeof *x->tok_score);
-    if (!x->tok || !x->tokoff || !x->tok_score) goto nomem;
-    memcpy(x->tok, tl->buf + (seen ? tl->off[first] : 0), bytes);
-    for (size_t i = 0; i <= seen; i++) x->tokoff[i] = seen ? tl->off[first + i] - tl->off[first] : 0;
+    t->tok = malloc(bytes ? bytes : 1);
+    t->tokoff = malloc((seen + 1) * sizeof *t->tokoff);
+    t->tok_score = calloc(seen ? seen : 1, sizeof *t->tok_score);
+    t->spans = malloc((col->n ? col->n : 1) * sizeof *t->spans);
+    if (!t->tok || !t->tokoff || !t->tok_score || !t->spans) return -1;
+    if (bytes) memcpy(t->tok, tl->buf + tl->off[first], bytes);
+    for (size_t i = 0; i <= seen; i++) t->tokoff[i] = seen ? tl->off[first + i] - tl->off[first] : 0;
+    size_t ns = 0;
+    for (size_t i = 0; i < col->n; i++) {
+        if (col->v[i].input != k) continue;
+        long lo = (long)col->v[i].start - (long)pad, hi = lo + col->v[i].len;
+        if (lo < 0) lo = 0;
+        if (hi > (long)seen) hi = (long)seen;
+        if (hi <= lo) continue; /* a window over padding only */
+        t->spans[ns++] = (wb_expl_span){(size_t)lo, (size_t)(hi - lo), sign * col->v[i].score};
+    }
+    qsort(t->spans, ns, sizeof *t->spans, cmp_pos);
+    size_t m = 0;
+    for (size_t i = 0; i < ns; i++) {
+        if (m && !cmp_pos(&t->spans[m - 1], &t->spans[i])) t->spans[m - 1].score += t->spans[i].score;
+        else t->spans[m++] = t->spans[i];
+    }
+    t->nspans = m;
+    for (size_t i = 0; i < m; i++) {
+        const wb_expl_span *s = &t->spans[i];
+        t->sum += s->score;
+        for (size_t q = 0; q < s->ntok; q++) t->tok_score[s->tok + q] += s->score / (double)s->ntok;
+    }
+    qsort(t->spans, m, sizeof *t->spans, cmp_score);
+    return 0;
+}
 
+/* Run the explanation of the one example of bt into col, and set x's
+ * probabilities and label; *sign gets -1 for binary label 0 (explained as
+ * minus label 1's). */
+static int run_model(wb_bundle *b, const wb_batch *bt, int32_t label, float threshold, collect *col, double *sign,
+                     wb_explanation *x, wb_err *e) {
+    const wb_model_cfg *mc = wb_model_cfg_get(b->model);
+    size_t C = mc->C;
+    int bin = mc->task == WB_TASK_BINARY;
+    x->C = C;
+    if (!(x->prob = malloc(C * sizeof *x->prob))) return wb_err_set(e, WB_ENOMEM, "out of memory");
     /* binary: explain z (label 1) and flip the signs for label 0 */
     int32_t cls = bin ? 1 : label;
-    if ((rc = wb_model_explain(b->model, X, 1, &cls, x->prob, on_span, &col, e))) goto fail;
-    if (col.oom) goto nomem;
-    double sign = 1;
+    int rc = wb_model_explain_batch(b->model, bt, &cls, x->prob, on_span, col, e);
+    if (rc) return rc;
+    if (col->oom) return wb_err_set(e, WB_ENOMEM, "out of memory");
+    *sign = 1;
     if (bin) {
         float p = x->prob[0];
         if (label < 0) label = p >= threshold;
-        sign = label ? 1 : -1;
+        *sign = label ? 1 : -1;
         x->label_prob = label ? p : 1.0 - p;
         x->predicted = (p >= threshold) == (label == 1);
     } else {
@@ -111,37 +143,88 @@ int wb_explain_text(wb_bundle *b, const char *text, size_t len, int32_t label, f
         x->predicted = mc->task == WB_TASK_MULTICLASS ? top == (uint32_t)label : x->prob[label] >= threshold;
     }
     x->label = (uint32_t)label;
+    return 0;
+}
 
-    /* positions → tokens (clipped to the seen ones), merged, ranked */
-    x->spans = malloc((col.n ? col.n : 1) * sizeof *x->spans);
-    if (!x->spans) goto nomem;
-    size_t ns = 0;
-    for (size_t i = 0; i < col.n; i++) {
-        long lo = (long)col.v[i].start - (long)pad, hi = lo + col.v[i].len;
-        if (lo < 0) lo = 0;
-        if (hi > (long)seen) hi = (long)seen;
-        if (hi <= lo) continue; /* a window over padding only */
-        x->spans[ns++] = (wb_expl_span){(size_t)lo, (size_t)(hi - lo), sign * col.v[i].score};
-    }
-    qsort(x->spans, ns, sizeof *x->spans, cmp_pos);
-    size_t m = 0;
-    for (size_t i = 0; i < ns; i++) {
-        if (m && !cmp_pos(&x->spans[m - 1], &x->spans[i])) x->spans[m - 1].score += x->spans[i].score;
-        else x->spans[m++] = x->spans[i];
-    }
-    x->nspans = m;
-    for (size_t i = 0; i < m; i++) {
-        const wb_expl_span *s = &x->spans[i];
-        x->sum += s->score;
-        for (size_t t = 0; t < s->ntok; t++) x->tok_score[s->tok + t] += s->score / (double)s->ntok;
-    }
-    qsort(x->spans, m, sizeof *x->spans, cmp_score);
+static int check_label(const wb_bundle *b, int32_t label, wb_err *e) {
+    const wb_model_cfg *mc = wb_model_cfg_get(b->model);
+    int bin = mc->task == WB_TASK_BINARY;
+    if (label >= (int32_t)(bin ? 2 : mc->C))
+        return wb_err_set(e, WB_EUSAGE, "label id %d out of range (the model has %zu labels)", label,
+                          bin ? (size_t)2 : mc->C);
+    return 0;
+}
+
+int wb_explain_text(wb_bundle *b, const char *text, size_t len, int32_t label, float threshold, wb_explanation *x,
+                    wb_err *e) {
+    memset(x, 0, sizeof *x);
+    int rc = check_label(b, label, e);
+    if (rc) return rc;
+    if (wb_bundle_reads_records(b))
+        return wb_err_set(e, WB_EUSAGE, "this model reads %zu text column(s) and %zu numeric feature(s): explain a "
+                                        "record (wb_explain_record), not one text",
+                          b->reader.n_text_cols, b->reader.n_feature_cols);
+    size_t T = b->maxlen;
+    int32_t *X = malloc(T * sizeof *X);
+    collect col = {0};
+    double sign;
+    if (!X) goto nomem;
+    size_t ntotal = 0;
+    if ((rc = wb_bundle_encode(b, text, len, X, &ntotal, e))) goto fail;
+    wb_batch bt = {.B = 1, .X = {X}};
+    if ((rc = run_model(b, &bt, label, threshold, &col, &sign, x, e))) goto fail;
+    x->ninputs = 1;
+    if (fill_text(b, &x->in[0], &b->tl, ntotal, T, &col, 0, sign)) goto nomem;
+    x->sum = x->in[0].sum;
     free(X), free(col.v);
     return 0;
 nomem:
     rc = wb_err_set(e, WB_ENOMEM, "out of memory");
 fail:
     free(X), free(col.v);
+    wb_explanation_free(x);
+    return rc;
+}
+
+int wb_explain_record(wb_bundle *b, const wb_example *ex, const char *path, int32_t label, float threshold,
+                      wb_explanation *x, wb_err *e) {
+    memset(x, 0, sizeof *x);
+    int rc = check_label(b, label, e);
+    if (rc) return rc;
+    const wb_model_cfg *mc = wb_model_cfg_get(b->model);
+    size_t ni = b->ninputs, nf = mc->nfeat, ids = 0;
+    for (size_t k = 0; k < ni; k++) ids += wb_model_cfg_T(mc, k);
+    int32_t *X = malloc(ids * sizeof *X), *out[WB_MAX_INPUTS] = {0};
+    double *F = malloc((nf ? nf : 1) * sizeof *F);
+    collect col = {0};
+    double sign;
+    if (!X || !F) goto nomem;
+    wb_batch bt = {.B = 1, .feat = nf ? F : NULL};
+    for (size_t k = 0, off = 0; k < ni; off += wb_model_cfg_T(mc, k), k++) bt.X[k] = out[k] = X + off;
+    if ((rc = wb_bundle_encode_example(b, ex, path, out, F, e))) goto fail;
+    if ((rc = run_model(b, &bt, label, threshold, &col, &sign, x, e))) goto fail;
+    x->ninputs = ni;
+    for (size_t k = 0; k < ni; k++) {
+        const wb_token_list *tl;
+        if ((rc = wb_bundle_tokens(b, ex, path, k, &tl, e))) goto fail;
+        if (fill_text(b, &x->in[k], tl, tl->n, wb_model_cfg_T(mc, k), &col, (int)k, sign)) goto nomem;
+        x->in[k].name = b->text_mode == WB_TEXT_EACH || ni > 1 ? b->text_cols[k] : NULL;
+        x->sum += x->in[k].sum;
+    }
+    if (nf) {
+        if (!(x->feat = calloc(nf, sizeof *x->feat))) goto nomem;
+        x->nfeat = nf;
+        for (size_t j = 0; j < nf; j++) x->feat[j] = (wb_expl_feat){b->feature_cols[j], F[j], 0};
+        for (size_t i = 0; i < col.n; i++)
+            if (col.v[i].input < 0) x->feat[col.v[i].start].score += sign * col.v[i].score;
+        for (size_t j = 0; j < nf; j++) x->sum += x->feat[j].score;
+    }
+    free(X), free(F), free(col.v);
+    return 0;
+nomem:
+    rc = wb_err_set(e, WB_ENOMEM, "out of memory");
+fail:
+    free(X), free(F), free(col.v);
     wb_explanation_free(x);
     return rc;
 }

@@ -54,7 +54,7 @@ typedef struct rmodel {
     wb_scores s;
     rerr *err;
     size_t nerr;             /* shown */
-    int unexplained;         /* several text inputs or features: errors are counted, not explained */
+    int unexplained;         /* a model reading records from stdin: errors are counted, not explained */
     size_t nwrong;           /* all errors */
 } rmodel;
 
@@ -162,6 +162,37 @@ static int wrong_of(const rmodel *m, const float *p, const uint32_t *lab, size_t
     return 1;
 }
 
+/* The errors m->err[0..nerr) of a model that reads records: the data
+ * file read again with the model's reader options (as wb_bundle_read
+ * did), each error's record explained when its line comes by. */
+typedef struct xrec {
+    rmodel *m;
+    size_t done;
+    wb_err *e;
+} xrec;
+
+static int on_record(void *ud, const wb_example *ex) {
+    xrec *xr = ud;
+    rmodel *m = xr->m;
+    for (size_t k = 0; k < m->nerr; k++) {
+        rerr *r = &m->err[k];
+        if (r->line != ex->line || r->x.prob) continue;
+        int rc = wb_explain_record(m->b, ex, m->data_path, (int32_t)r->pred, m->th, &r->x, xr->e);
+        if (rc) return rc;
+        xr->done++;
+    }
+    return 0;
+}
+
+static int explain_records(rmodel *m, wb_err *e) {
+    xrec xr = {m, 0, e};
+    int rc = wb_reader_read(m->data_path, &m->b->reader, on_record, &xr, NULL, e);
+    if (!rc && xr.done != m->nerr)
+        rc = wb_err_at(e, WB_EFORMAT, m->data_path, 0, -1, "changed while the report read it (%zu of %zu errors found again)",
+                       xr.done, m->nerr);
+    return rc;
+}
+
 static int evaluate(wb_report *r, rmodel *m, wb_err *e) {
     const wb_labelled *d = m->data;
     size_t n = d->n, C = m->C;
@@ -191,16 +222,20 @@ static int evaluate(wb_report *r, rmodel *m, wb_err *e) {
     m->nwrong = nw;
     qsort(all, nw, sizeof *all, cmp_err);
     size_t show = nw < r->o.errors ? nw : r->o.errors;
-    const wb_model_cfg *mc = wb_model_cfg_get(m->b->model);
-    m->unexplained = wb_model_cfg_ninputs(mc) > 1 || mc->nfeat; /* wb_model_explain reads one text */
+    int records = wb_bundle_reads_records(m->b); /* several columns or features: the records are read again */
+    m->unexplained = records && (!m->data_path || !strcmp(m->data_path, "-"));
     if (!d->text || m->unexplained) show = 0;
     m->err = calloc(show ? show : 1, sizeof *m->err);
     if (!m->err) {
         rc = wb_err_set(e, WB_ENOMEM, "out of memory");
         goto done;
     }
-    for (size_t k = 0; k < show; k++) {
-        m->err[k] = all[k];
+    for (size_t k = 0; k < show; k++) m->err[k] = all[k];
+    if (records && show) {
+        m->nerr = show;
+        rc = explain_records(m, e);
+    }
+    for (size_t k = 0; !records && k < show; k++) {
         const char *t = d->text[all[k].i];
         if ((rc = wb_explain_text(m->b, t, strlen(t), (int32_t)all[k].pred, m->th, &m->err[k].x, e))) goto done;
         m->nerr = k + 1;
@@ -304,7 +339,7 @@ static const char css[] =
     "tr.best td{background:#fff3c4;font-weight:bold}.charts{display:flex;flex-wrap:wrap;gap:14px}"
     "p.cap{width:0;min-width:max(100%,320px)}"
     ".err{border:1px solid #ddd;border-radius:4px;padding:6px 10px;margin:8px 0;font-size:13px}"
-    ".err .h{color:#555;margin-bottom:4px}.tok{padding:1px 1px;border-radius:2px}.spans{color:#555;margin-top:4px}"
+    ".err .h{color:#555;margin-bottom:4px}.col{font-weight:bold;color:#4e79a7;margin-right:4px}.tok{padding:1px 1px;border-radius:2px}.spans{color:#555;margin-top:4px}"
     "code{font-size:12px}details summary{cursor:pointer;color:#4e79a7;font-size:13px}footer{margin-top:40px;color:#888;font-size:12px}";
 
 static void label(FILE *f, const rmodel *m, uint32_t l) {
@@ -475,7 +510,7 @@ static void per_class(FILE *f, const rmodel *m) {
  * against.  A long text shows the neighbourhoods (CONTEXT tokens each side)
  * of its three strongest spans, "…" for the rest. */
 #define CONTEXT 20
-static void highlighted(FILE *f, const wb_explanation *x) {
+static void highlighted(FILE *f, const wb_expl_text *x) {
     double mx = 0;
     for (size_t i = 0; i < x->ntok; i++) mx = fmax(mx, fabs(x->tok_score[i]));
     unsigned char *show = malloc(x->ntok ? x->ntok : 1);
@@ -508,7 +543,7 @@ static void highlighted(FILE *f, const wb_explanation *x) {
 }
 
 /* Span q of x as \u201ctokens\u201d +score, after "; " unless it is the first (i = 0). */
-static void span_text(FILE *f, const wb_explanation *x, size_t q, size_t i) {
+static void span_text(FILE *f, const wb_expl_text *x, size_t q, size_t i) {
     const wb_expl_span *sp = &x->spans[q];
     fputs(i ? "; " : " ", f);
     fputs("\xE2\x80\x9C", f);
@@ -519,14 +554,66 @@ static void span_text(FILE *f, const wb_explanation *x, size_t q, size_t i) {
     fprintf(f, "\xE2\x80\x9D %+.3f", sp->score);
 }
 
+/* One text input of an error: its column's name (several inputs), the
+ * highlighted tokens, the strongest spans for and against. */
+static void error_input(FILE *f, const rmodel *m, const rerr *r, const wb_expl_text *x) {
+    fputs("<div>", f);
+    if (x->name) {
+        fputs("<span class=\"col\">", f);
+        txt(f, x->name);
+        fputs("</span> ", f);
+    }
+    highlighted(f, x);
+    fputs("</div>\n<div class=\"spans\">for ", f);
+    label(f, m, r->pred);
+    fputs(":", f);
+    size_t npos = 0, nneg = 0;
+    for (size_t q = 0; q < 3 && q < x->nspans && x->spans[q].score > 0; q++) span_text(f, x, q, npos++);
+    if (!npos)
+        fputs(r->x.ninputs > 1 || r->x.nfeat ? " no n-gram of this text"
+                                             : " no n-gram of the text (the label's bias outweighs what speaks against it)",
+              f);
+    /* the strongest against: the last spans (highest first) */
+    for (size_t q = x->nspans; q > 0 && nneg < 2 && x->spans[q - 1].score < 0; q--) {
+        if (!nneg++) fputs("; against:", f);
+        span_text(f, x, q - 1, nneg - 1);
+    }
+    fputs("</div>\n", f);
+}
+
+/* The numeric features of an error: each column, its value, its
+ * contribution (green for the label, red against), strongest first. */
+static void error_features(FILE *f, const rmodel *m, const rerr *r) {
+    size_t n = r->x.nfeat, *ord = malloc(n * sizeof *ord);
+    if (!ord) return;
+    for (size_t j = 0; j < n; j++) ord[j] = j;
+    for (size_t i = 1; i < n; i++) /* by |score|, descending; ties in column order */
+        for (size_t j = i; j > 0 && fabs(r->x.feat[ord[j]].score) > fabs(r->x.feat[ord[j - 1]].score); j--) {
+            size_t t = ord[j];
+            ord[j] = ord[j - 1], ord[j - 1] = t;
+        }
+    fputs("<div class=\"spans\"><span class=\"col\">features</span> for ", f);
+    label(f, m, r->pred);
+    fputs(":", f);
+    for (size_t i = 0; i < n; i++) {
+        const wb_expl_feat *ft = &r->x.feat[ord[i]];
+        fprintf(f, "%s <span class=\"tok\" style=\"background:rgba(%s,0.25)\">", i ? ";" : "",
+                ft->score >= 0 ? "89,161,79" : "225,87,89");
+        txt(f, ft->name ? ft->name : "?");
+        fprintf(f, " = %.6g</span> %+.3f", ft->value, ft->score);
+    }
+    fputs("</div>\n", f);
+    free(ord);
+}
+
 static void errors(FILE *f, const rmodel *m) {
     if (!m->nwrong) {
         fputs("<p class=\"note\">No errors.</p>\n", f);
         return;
     }
     if (m->unexplained) {
-        fprintf(f, "<p class=\"note\">%zu of %zu examples are errors (not listed: explanations are for models of one "
-                   "text input, this one reads several text inputs or numeric features).</p>\n",
+        fprintf(f, "<p class=\"note\">%zu of %zu examples are errors (not listed: this model reads several columns, "
+                   "which the report reads again to explain them, and the data came from standard input).</p>\n",
                 m->nwrong, m->s.n);
         return;
     }
@@ -544,20 +631,10 @@ static void errors(FILE *f, const rmodel *m) {
         }
         fputs("</b>; predicted: <b>", f);
         label(f, m, r->pred);
-        fprintf(f, "</b> %.4f</div>\n<div>", r->conf);
-        highlighted(f, &r->x);
-        fputs("</div>\n<div class=\"spans\">for ", f);
-        label(f, m, r->pred);
-        fputs(":", f);
-        size_t npos = 0, nneg = 0;
-        for (size_t q = 0; q < 3 && q < r->x.nspans && r->x.spans[q].score > 0; q++) span_text(f, &r->x, q, npos++);
-        if (!npos) fputs(" no n-gram of the text (the label's bias outweighs what speaks against it)", f);
-        /* the strongest against: the last spans (highest first) */
-        for (size_t q = r->x.nspans; q > 0 && nneg < 2 && r->x.spans[q - 1].score < 0; q--) {
-            if (!nneg++) fputs("; against:", f);
-            span_text(f, &r->x, q - 1, nneg - 1);
-        }
-        fputs("</div></div>\n", f);
+        fprintf(f, "</b> %.4f</div>\n", r->conf);
+        for (size_t in = 0; in < r->x.ninputs; in++) error_input(f, m, r, &r->x.in[in]);
+        if (r->x.nfeat) error_features(f, m, r);
+        fputs("</div>\n", f);
     }
 }
 
@@ -571,7 +648,7 @@ static void kv(FILE *f, const char *k, const char *v) {
 
 static void kvf(FILE *f, const char *k, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static void kvf(FILE *f, const char *k, const char *fmt, ...) {
-    char b[256];
+    char b[640];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(b, sizeof b, fmt, ap);
@@ -596,8 +673,32 @@ static void configuration(FILE *f, const rmodel *m) {
         kv(f, "oov", wb_oov_mode_name(c->oov));
         kvf(f, "emb-dim", "%zu", c->E);
     }
-    kvf(f, "vocabulary", "%zu ids", c->V);
-    kvf(f, "maxlen", "%zu", c->T);
+    size_t ni = wb_model_cfg_ninputs(c);
+    if (ni > 1) { /* a text part per column, each with its own vocabulary and maxlen */
+        for (size_t k = 0; k < ni; k++) {
+            char key[96];
+            snprintf(key, sizeof key, "text input %zu: column %s", k + 1,
+                     k < b->reader.n_text_cols ? b->text_cols[k] : c->text_name[k]);
+            kvf(f, key, "maxlen %zu, vocabulary %zu ids", wb_model_cfg_T(c, k), wb_model_cfg_V(c, k));
+        }
+    } else {
+        kvf(f, "vocabulary", "%zu ids", c->V);
+        kvf(f, "maxlen", "%zu", c->T);
+    }
+    if (b->text_mode == WB_TEXT_JOIN) {
+        char cols[256] = "";
+        for (size_t i = 0, n = 0; i < b->reader.n_text_cols && n < sizeof cols; i++)
+            n += (size_t)snprintf(cols + n, sizeof cols - n, "%s%s", i ? " + " : "", b->text_cols[i]);
+        kv(f, "text columns (joined: one input)", cols);
+    }
+    if (c->nfeat) {
+        char cols[512] = "";
+        for (size_t i = 0, n = 0; i < b->reader.n_feature_cols && n < sizeof cols; i++)
+            n += (size_t)snprintf(cols + n, sizeof cols - n, "%s%s", i ? ", " : "", b->feature_cols[i]);
+        kvf(f, "feature columns", "%s (%zu, standardised)", cols, c->nfeat);
+        if (c->feat_dense) kvf(f, "feature-dense", "%zu units, relu", c->feat_dense);
+        else kv(f, "feature-dense", "none (the standardised values join the merge)");
+    }
     if (c->kind == WB_MODEL_TUTORIAL || c->kind == WB_MODEL_KIM || c->kind == WB_MODEL_CHARCNN) {
         char w[128] = "";
         for (size_t i = 0, n = 0; i < c->nwidths && n < sizeof w; i++)
@@ -625,8 +726,8 @@ static void configuration(FILE *f, const rmodel *m) {
         b->tok.strip_html, (size_t)b->tok.max_doc_chars);
     kvf(f, "padding / truncating", "%s / %s", b->padding == WB_PAD_PRE ? "pre" : "post",
         b->truncating == WB_PAD_PRE ? "pre" : "post");
-    kvf(f, "reader", "format %s%s%s", fmts[b->reader.format & 3], b->text_col ? ", text column " : "",
-        b->text_col ? b->text_col : "");
+    kvf(f, "reader", "format %s%s%s", fmts[b->reader.format & 3], b->text_col && ni == 1 ? ", text column " : "",
+        b->text_col && ni == 1 ? b->text_col : "");
     kv(f, "store (as trained)", b->store_path ? b->store_path : "(none)");
     if (b->fingerprint) kvf(f, "store fingerprint", "%016" PRIx64, b->fingerprint);
     else kv(f, "store fingerprint", "(no store)");

@@ -308,28 +308,44 @@ int wb_bundle_reads_records(const wb_bundle *b) {
     return b->ninputs > 1 || b->reader.n_feature_cols > 0 || b->text_mode == WB_TEXT_JOIN;
 }
 
-int wb_bundle_encode_example(wb_bundle *b, const wb_example *ex, const char *path, int32_t *const *out, double *feat,
-                             wb_err *e) {
-    const wb_model_cfg *c = wb_model_cfg_get(b->model);
+/* WB_EFORMAT when ex has fewer text fields than the model reads. */
+static int check_fields(const wb_bundle *b, const wb_example *ex, const char *path, wb_err *e) {
     size_t need = b->text_mode == WB_TEXT_FIRST ? 1 : b->reader.n_text_cols;
     if (ex->n_texts < need)
         return wb_err_at(e, WB_EFORMAT, path, ex->line, -1, "%zu text field%s, the model reads %zu", ex->n_texts,
                          ex->n_texts == 1 ? "" : "s", need);
+    return 0;
+}
+
+int wb_bundle_tokens(wb_bundle *b, const wb_example *ex, const char *path, size_t k, const wb_token_list **tl,
+                     wb_err *e) {
+    int rc = check_fields(b, ex, path, e);
+    if (rc) return rc;
+    if (k >= b->ninputs) return wb_err_set(e, WB_EUSAGE, "text input %zu: the model has %zu", k + 1, b->ninputs);
+    if (b->text_mode == WB_TEXT_JOIN) { /* the tokens of every field in turn */
+        b->tj.n = 0;
+        for (size_t f = 0; f < ex->n_texts; f++)
+            if ((rc = wb_tokenize(&b->tok, ex->texts[f].ptr, ex->texts[f].len, &b->tl, e)) || (rc = tl_append(&b->tj, &b->tl, e)))
+                return rc;
+        *tl = &b->tj;
+        return 0;
+    }
+    size_t f = b->text_mode == WB_TEXT_EACH ? k : 0;
+    if ((rc = wb_tokenize(&b->tok, ex->texts[f].ptr, ex->texts[f].len, &b->tl, e))) return rc;
+    *tl = &b->tl;
+    return 0;
+}
+
+int wb_bundle_encode_example(wb_bundle *b, const wb_example *ex, const char *path, int32_t *const *out, double *feat,
+                             wb_err *e) {
+    const wb_model_cfg *c = wb_model_cfg_get(b->model);
+    int rc = check_fields(b, ex, path, e);
+    if (rc) return rc;
     if (ex->n_features != c->nfeat)
         return wb_err_at(e, WB_EFORMAT, path, ex->line, -1, "%zu numeric features, the model reads %zu", ex->n_features, c->nfeat);
     for (size_t k = 0; k < b->ninputs; k++) {
-        const wb_token_list *tl = &b->tl;
-        int rc;
-        if (b->text_mode == WB_TEXT_JOIN) { /* the tokens of every field in turn */
-            b->tj.n = 0;
-            for (size_t f = 0; f < ex->n_texts; f++)
-                if ((rc = wb_tokenize(&b->tok, ex->texts[f].ptr, ex->texts[f].len, &b->tl, e)) || (rc = tl_append(&b->tj, &b->tl, e)))
-                    return rc;
-            tl = &b->tj;
-        } else {
-            size_t f = b->text_mode == WB_TEXT_EACH ? k : 0;
-            if ((rc = wb_tokenize(&b->tok, ex->texts[f].ptr, ex->texts[f].len, &b->tl, e))) return rc;
-        }
+        const wb_token_list *tl;
+        if ((rc = wb_bundle_tokens(b, ex, path, k, &tl, e))) return rc;
         rc = wb_vocab_encode(b->vocabs[k], tl, wb_model_cfg_T(c, k), b->padding, b->truncating, out[k], NULL, NULL);
         if (rc) return wb_err_set(e, rc, "cannot encode text input %zu", k + 1);
     }

@@ -9,7 +9,7 @@
  *
  * Leaves out: the layers (part_*.c, head.c), the embedding tables (emb.c),
  * the model file (modelfile.c), the step split over lanes (lanes.c);
- * several text inputs, per-example weights.
+ * per-example weights.
  */
 #include "wordbench/model.h"
 
@@ -766,8 +766,45 @@ nomem:
     return wb_err_set(e, WB_ENOMEM, "out of memory in the step arena");
 }
 
+/* The single-input callback behind the batch one: drops the input. */
+typedef struct span_adapter {
+    wb_span_fn fn;
+    void *ctx;
+} span_adapter;
+
+static void span_drop_input(void *ctx, size_t b, int input, int32_t start, int32_t len, float score) {
+    (void)input;
+    const span_adapter *a = ctx;
+    a->fn(a->ctx, b, start, len, score);
+}
+
 int wb_model_explain(wb_model *m, const int32_t *X, size_t B, const int32_t *cls, float *prob, wb_span_fn fn,
                      void *ctx, wb_err *e) {
+    if (wb_model_cfg_ninputs(&m->c) > 1 || m->c.nfeat)
+        return wb_err_set(e, WB_EUSAGE, "wb_model_explain reads one text: this model reads %zu text input(s) and %zu "
+                                        "numeric feature(s) (wb_model_explain_batch)",
+                          wb_model_cfg_ninputs(&m->c), m->c.nfeat);
+    wb_batch bt = {.B = B, .X = {X}};
+    span_adapter a = {fn, ctx};
+    return wb_model_explain_batch(m, &bt, cls, prob, span_drop_input, &a, e);
+}
+
+/* A part's spans tagged with its input (-1: the features part, whose
+ * "positions" are its features). */
+typedef struct part_tag {
+    wb_input_span_fn fn;
+    void *ctx;
+    int input;
+} part_tag;
+
+static void span_tag_input(void *ctx, size_t b, int32_t start, int32_t len, float score) {
+    const part_tag *t = ctx;
+    t->fn(t->ctx, b, t->input, start, len, score);
+}
+
+int wb_model_explain_batch(wb_model *m, const wb_batch *bt, const int32_t *cls, float *prob, wb_input_span_fn fn,
+                           void *ctx, wb_err *e) {
+    size_t B = bt->B;
     int rc = check_batch(m, B, NULL, NULL, 0, e);
     if (rc) return rc;
     size_t C = m->c.C, Ff = m->g.Ff;
@@ -775,13 +812,8 @@ int wb_model_explain(wb_model *m, const int32_t *X, size_t B, const int32_t *cls
     if (cls)
         for (size_t b = 0; b < B; b++)
             if (cls[b] >= (int32_t)(bin ? 2 : C)) return wb_err_set(e, WB_EUSAGE, "class id %d out of range", cls[b]);
-    if (wb_model_cfg_ninputs(&m->c) > 1 || m->c.nfeat)
-        return wb_err_set(e, WB_EUSAGE, "explanations are for models of one text input and no features: this one reads "
-                                        "%zu text input(s) and %zu numeric feature(s)",
-                          wb_model_cfg_ninputs(&m->c), m->c.nfeat);
     wb_step s;
-    wb_batch bt = {.B = B, .X = {X}};
-    if ((rc = step_begin(m, &s, &bt, 0, NULL, e))) return rc;
+    if ((rc = step_begin(m, &s, bt, 0, NULL, e))) return rc;
     rc = wb_step_forward(m, &s, e);
     if (rc) return rc;
     probs_of(m, &s);
@@ -811,8 +843,9 @@ int wb_model_explain(wb_model *m, const int32_t *X, size_t B, const int32_t *cls
     if ((rc = wb_head_backward(&m->g.head, &s, dmerged, e))) return rc;
     for (size_t i = 0; i < m->g.nparts; i++) {
         wb_part *p = &m->g.part[i];
-        rc = (p->ops->explain ? p->ops->explain : explain_windows)(p, &s, s.merged + p->col, dmerged + p->col, Ff, fn,
-                                                                   ctx, e);
+        part_tag tag = {fn, ctx, p->input};
+        rc = (p->ops->explain ? p->ops->explain : explain_windows)(p, &s, s.merged + p->col, dmerged + p->col, Ff,
+                                                                   span_tag_input, &tag, e);
         if (rc) return rc;
     }
     return 0;

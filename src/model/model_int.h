@@ -263,7 +263,8 @@ typedef struct wb_part_ops {
      * gradient of each example's explained score with respect to it, report
      * every token span's contribution through fn (a span may come several
      * times: the scores add).  NULL: the contributions out·g of the columns,
-     * each given to its window (the `windows` operation). */
+     * each given to its window (the `windows` operation).  The features
+     * part's positions are its features: feature j is the span [j, j+1). */
     int (*explain)(wb_part *p, wb_step *s, const float *out, const float *g, size_t ld, wb_span_fn fn, void *ctx,
                    wb_err *e);
     /* learn from the n training rows idx of X (n_all, T) before training

@@ -8,6 +8,8 @@
  * file (section FEAT), so prediction standardises exactly as training did.
  * Before fitting they are 0 and 1.
  *
+ * Explained by gradient × input on the standardised values (feat_explain).
+ *
  * Leaves out: missing values (the data set holds finite numbers only),
  * categorical features, per-feature transforms (log, clipping).
  */
@@ -101,6 +103,30 @@ static void feat_windows(const wb_part *p, const wb_step *s, size_t b, int32_t *
     for (size_t j = 0; j < p->W; j++) start[j] = -1, len[j] = 0;
 }
 
+/* Explain: feature j's contribution is gradient × input on its
+ * standardised value x_j: x_j · g_j without the Dense (g the gradient of
+ * the score with respect to the part's output), else x_j · Σ_u g_u
+ * [y_u > 0] W_uj through the ReLU (the Dense's bias is left unexplained).
+ * Every feature of every example is reported (a zero too), as the span
+ * [j, j + 1) of the part's positions, which are its features. */
+static int feat_explain(wb_part *p, wb_step *s, const float *out, const float *g, size_t ld, wb_span_fn fn, void *ctx,
+                        wb_err *e) {
+    (void)e;
+    size_t B = s->B, n = p->nfeat, W = p->W;
+    const feat_saved *sv = s->saved[p->idx];
+    const float *Wk = p->fdense ? p->t[0].w : NULL; /* (W, n) */
+    for (size_t b = 0; b < B; b++)
+        for (size_t j = 0; j < n; j++) {
+            double dx = 0;
+            if (!Wk) dx = g[b * ld + j];
+            else
+                for (size_t u = 0; u < W; u++)
+                    if (out[b * ld + u] > 0) dx += (double)g[b * ld + u] * Wk[u * n + j];
+            fn(ctx, b, (int32_t)j, 1, (float)(sv->x[b * n + j] * dx));
+        }
+    return 0;
+}
+
 /* Section FEAT: u64 nfeat, then nfeat means and nfeat deviations (f64). */
 static void feat_save(const wb_part *p, wb_awriter *w, uint32_t part) {
     wb_aw_u32(w, WB_TAG('F', 'E', 'A', 'T')), wb_aw_u32(w, part), wb_aw_u64(w, 8 + 16 * (uint64_t)p->nfeat);
@@ -129,6 +155,7 @@ const wb_part_ops wb_part_feat = {
     .forward = feat_forward,
     .backward = feat_backward,
     .windows = feat_windows,
+    .explain = feat_explain,
     .save = feat_save,
     .load = feat_load,
 };
