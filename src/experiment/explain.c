@@ -208,7 +208,7 @@ int wb_explain_record(wb_bundle *b, const wb_example *ex, const char *path, int3
         const wb_token_list *tl;
         if ((rc = wb_bundle_tokens(b, ex, path, k, &tl, e))) goto fail;
         if (fill_text(b, &x->in[k], tl, tl->n, wb_model_cfg_T(mc, k), &col, (int)k, sign)) goto nomem;
-        x->in[k].name = b->text_mode == WB_TEXT_EACH || ni > 1 ? b->text_cols[k] : NULL;
+        x->in[k].name = b->text_mode != WB_TEXT_JOIN && k < b->reader.n_text_cols ? b->text_cols[k] : NULL;
         x->sum += x->in[k].sum;
     }
     if (nf) {

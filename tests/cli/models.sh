@@ -8,7 +8,10 @@
 # its errors; numeric features (--feature-col, --feature-dense) that carry
 # the label a text does not, two text columns with a maxlen each: train,
 # summary (the merge), eval, predict of CSV records, a missing column
-# (file:line, exit 1); option errors (exit 2, nothing on stdout).
+# (file:line, exit 1), explain of such records (each input's spans by
+# column, the features; --json) and report -d (errors explained per input,
+# every column in the configuration); explain of lstm, charcnn and bow;
+# option errors (exit 2, nothing on stdout).
 # Exit 0 pass, 1 fail, 77 skip.
 set -u
 . "$(dirname "$0")/lib.bash"
@@ -74,6 +77,14 @@ train_ok gru-bi-max 0.8 --model gru --bidirectional --rnn-pool max --maxlen 20 -
 grep -q 'Bidirectional' "$T/out" && ok || bad "summary of the GRU file: $(cat "$T/out")"
 train_ok bow-tfidf 0.8 --model bow --bow tfidf --ngrams 2 --epochs 20 --lr 0.05
 train_ok charcnn 0.6 --model charcnn --maxlen 120 --widths 5,3,3 --filters 16 --hidden 32 --epochs 15
+# explain of the single-input kinds: a line per text, spans with their scores, the text marked
+for name in lstm charcnn bow-tfidf; do
+    printf 'the cake was great and happy\nterrible bad sad coffee\n' >"$T/two.txt"
+    run "$WB" explain --color never "$T/$name.wbm" "$T/two.txt"
+    [ "$rc" -eq 0 ] && [ "$(grep -c '^line [12]' "$T/out")" -eq 2 ] && grep -qE '^ +[-+][0-9]+\.[0-9]{4}  [^ ]' "$T/out" &&
+        [ "$(grep -c '^  text: ' "$T/out")" -eq 2 ] && grep -qE '\[[-+]' "$T/out" && ok ||
+        bad "explain $name: exit $rc $(head -c 400 "$T/out" "$T/err")"
+done
 # a bag-of-words model on the multi-label topics
 run "$WB" train --data "$TX/demo_topics.txt" --test-size 0.2 --model bow --ngrams 2 --epochs 20 --lr 0.05 -q --json -o "$T/bow-ml.wbm"
 expect_rc 0 "train bow multilabel"
@@ -152,17 +163,55 @@ run "$WB" eval "$T/multi.wbm" "$T/fields-test.csv" --json
 run "$WB" predict --json "$T/multi.wbm" "$T/fields-test.csv"
 [ "$rc" -eq 0 ] && [ "$(wc -l <"$T/out")" -eq 40 ] && head -n 1 "$T/out" | grep -q '"line": 2,' && ok ||
     bad "predict subject + body: $(head -c 300 "$T/out" "$T/err")"
-# explain reads one text: a model of several inputs or features is refused up front (exit 2, nothing on stdout)
-for mdl in multi feat; do
-    run "$WB" explain "$T/$mdl.wbm" "$T/fields-test.csv"
-    [ "$rc" -eq 2 ] && [ ! -s "$T/out" ] && grep -q "$mdl.wbm reads .* explain takes models of one text input" "$T/err" &&
-        ok || bad "explain $mdl.wbm: exit $rc $(cat "$T/err")"
-done
-# report evaluates every input and the features; its errors are counted, not explained (threshold 1: the
-# 20 spam records are errors)
-run "$WB" report "$T/multi.wbm" -d "$T/fields-test.csv" --threshold 1 -o "$T/multi.html"
-[ "$rc" -eq 0 ] && grep -q '20 of 40 examples are errors (not listed: explanations are for models of one text input' "$T/multi.html" &&
-    ok || bad "report of subject + body: exit $rc $(cat "$T/err")"
+# explain reads the CSV records as predict does: each text input's spans under its column, then the features
+run "$WB" explain "$T/multi.wbm" "$T/fields-test.csv"
+[ "$rc" -eq 0 ] && [ ! -s "$T/err" ] && [ "$(grep -c '^line ' "$T/out")" -eq 40 ] && [ "$(grep -c '^  \[subject\]' "$T/out")" -eq 40 ] &&
+    [ "$(grep -c '^  \[body\]' "$T/out")" -eq 40 ] && [ "$(grep -c '^  \[features\]' "$T/out")" -eq 40 ] &&
+    grep -qE '^ +[-+][0-9.]+  links = [0-9]' "$T/out" && grep -qE '^ +[-+][0-9.]+  caps = [0-9.]' "$T/out" &&
+    grep -qE '^ +[-+][0-9.]+  (win|money|now|hello|there|weekly|meeting|your|account)$' "$T/out" && ok ||
+    bad "explain subject + body + features: exit $rc $(head -c 600 "$T/out" "$T/err")"
+run "$WB" explain --json --top 3 "$T/multi.wbm" "$T/fields-test.csv"
+[ "$rc" -eq 0 ] && /usr/bin/python3 -c '
+import json, sys
+rows = [json.loads(l) for l in open(sys.argv[1])]
+assert len(rows) == 40 and rows[0]["line"] == 2, len(rows)
+for r in rows:
+    x = r["explained"]
+    assert [i["column"] for i in x["inputs"]] == ["subject", "body"], x["inputs"]
+    assert [f["column"] for f in x["features"]] == ["links", "caps"], x["features"]
+    words = {"subject": {"hello", "there", "win", "money", "now", "weekly", "meeting", "your", "account"}}
+    for i in x["inputs"]:
+        assert len(i["spans"]) <= 3 and len(i["against"]) <= 3
+        for s in i["spans"] + i["against"]:
+            assert 0 <= s["start"] and s["start"] + s["len"] <= len(i["tokens"]), s
+            if i["column"] == "subject": assert s["text"] in words["subject"], s
+    total = sum(t[1] for i in x["inputs"] for t in i["tokens"]) + sum(f["score"] for f in x["features"])
+    assert abs(total - x["sum"]) < 1e-4 * (1 + abs(total)), (total, x["sum"])
+assert any(i["spans"] or i["against"] for r in rows for i in r["explained"]["inputs"])
+' "$T/out" && ok || bad "explain --json subject + body + features: exit $rc $(head -c 600 "$T/out" "$T/err")"
+run "$WB" explain "$T/feat.wbm" "$T/fields-test.csv"
+[ "$rc" -eq 0 ] && [ "$(grep -c '^  \[body\]' "$T/out")" -eq 40 ] && [ "$(grep -c '^  \[features\]' "$T/out")" -eq 40 ] &&
+    ok || bad "explain body + squashed features: exit $rc $(head -c 600 "$T/out" "$T/err")"
+run "$WB" explain "$T/feat.wbm" "$T/nocaps.csv"
+[ "$rc" -eq 1 ] && [ ! -s "$T/out" ] && grep -q "nocaps.csv:1: the header has no feature column 'caps'" "$T/err" && ok ||
+    bad "explain without a feature column: exit $rc $(cat "$T/err")"
+run "$WB" explain --per-sentence "$T/multi.wbm" "$T/fields-test.csv"
+[ "$rc" -eq 2 ] && [ ! -s "$T/out" ] && ok || bad "explain --per-sentence of records: exit $rc"
+# report explains the errors per input and lists every column in its configuration (threshold 1: the 20
+# spam records are errors)
+run "$WB" report "$T/multi.wbm" -d "$T/fields-test.csv" --threshold 1 --errors 5 -o "$T/multi.html"
+[ "$rc" -eq 0 ] && grep -q '20 of 40 examples are errors; the 5 with the most probable wrong label' "$T/multi.html" &&
+    [ "$(grep -c '<span class="col">subject</span>' "$T/multi.html")" -eq 5 ] &&
+    [ "$(grep -c '<span class="col">body</span>' "$T/multi.html")" -eq 5 ] &&
+    [ "$(grep -c '<span class="col">features</span> for' "$T/multi.html")" -eq 5 ] &&
+    grep -q '<td class="l">text input 2: column body</td><td class="l"><code>maxlen 8, vocabulary [0-9]* ids</code>' "$T/multi.html" &&
+    grep -q '<td class="l">text input 1: column subject</td><td class="l"><code>maxlen 3, ' "$T/multi.html" &&
+    grep -q '<td class="l">feature columns</td><td class="l"><code>links, caps (2, standardised)' "$T/multi.html" &&
+    xmllint --noout "$T/multi.html" 2>/dev/null && ok || bad "report of subject + body: exit $rc $(cat "$T/err")"
+run "$WB" report "$T/feat.wbm" -d "$T/fields-test.csv" --threshold 1 --errors 2 -o "$T/feat.html"
+[ "$rc" -eq 0 ] && grep -q '<td class="l">feature-dense</td><td class="l"><code>4 units, relu' "$T/feat.html" &&
+    [ "$(grep -c '<span class="col">features</span> for' "$T/feat.html")" -eq 2 ] && ok ||
+    bad "report of body + features: exit $rc $(cat "$T/err")"
 # the tuned threshold of a model of several inputs: stored, used by eval
 run "$WB" train "${F[@]}" --text-col subject --text-col body --maxlen subject=3,body=8 --feature-col links \
     --feature-col caps --tune-threshold -o "$T/multit.wbm"
@@ -174,6 +223,9 @@ cut -d, -f1,3- "$T/fields-test.csv" >"$T/nosubject.csv"
 run "$WB" eval "$T/multi.wbm" "$T/nosubject.csv"
 [ "$rc" -eq 1 ] && grep -q "nosubject.csv:1: the header has no text column 'subject'" "$T/err" && ok ||
     bad "eval without the subject column: exit $rc $(cat "$T/err")"
+run "$WB" explain "$T/multi.wbm" "$T/nosubject.csv"
+[ "$rc" -eq 1 ] && [ ! -s "$T/out" ] && grep -q "nosubject.csv:1: the header has no text column 'subject'" "$T/err" && ok ||
+    bad "explain without the subject column: exit $rc $(cat "$T/err")"
 # the split step (--threads 2, the default) runs every input alike: the same bits twice; one lane trains too
 run "$WB" train "${F[@]}" --text-col subject --text-col body --maxlen subject=3,body=8 --feature-col links \
     --feature-col caps --threads 2 -o "$T/multi2.wbm"
