@@ -60,6 +60,16 @@ static void batch(int32_t *X, unsigned seed) {
     for (size_t i = 0; i < 3; i++) X[3 * TT + i] = 0;
 }
 
+/* A model of configuration c for NB examples, plain SGD. */
+static wb_model *create(const wb_model_cfg *c) {
+    wb_optim o;
+    wb_optim_init(&o, WB_OPT_SGD);
+    wb_model *m = NULL;
+    wb_err e;
+    if (wb_model_create(&m, c, &o, NB, &e)) fail_msg("create: %s", e.msg);
+    return m;
+}
+
 static wb_model *make(wb_model_kind kind, wb_task task, size_t H) {
     wb_model_cfg c;
     wb_model_cfg_init(&c, kind);
@@ -74,12 +84,7 @@ static wb_model *make(wb_model_kind kind, wb_task task, size_t H) {
         c.F = 3, c.nwidths = 2, c.H = 4, c.T = TT;
         memcpy(c.widths, w, sizeof w);
     }
-    wb_optim o;
-    wb_optim_init(&o, WB_OPT_SGD);
-    wb_model *m = NULL;
-    wb_err e;
-    if (wb_model_create(&m, &c, &o, NB, &e)) fail_msg("create: %s", e.msg);
-    return m;
+    return create(&c);
 }
 
 /* Fit (bow), then weights and rows away from zero (bow's start at 0). */
@@ -197,12 +202,7 @@ static wb_model *make_rnn(wb_model_kind kind, int bi, wb_rnn_pool pool, size_t H
     wb_model_cfg_init(&c, kind);
     c.task = WB_TASK_MULTILABEL, c.C = 3, c.V = NV, c.E = 4, c.T = TT, c.seed = 5, c.H = H, c.dropout = 0;
     c.units = 3, c.bidirectional = bi, c.rnn_pool = pool;
-    wb_optim o;
-    wb_optim_init(&o, WB_OPT_SGD);
-    wb_model *m = NULL;
-    wb_err e;
-    if (wb_model_create(&m, &c, &o, NB, &e)) fail_msg("create: %s", e.msg);
-    return m;
+    return create(&c);
 }
 
 /* Scaling word id's row (learned) by 1 ± h moves example b's score by
@@ -321,12 +321,7 @@ static wb_model *make_multi(wb_model_kind kind, wb_task task, size_t H, size_t f
     snprintf(c.text_name[1], sizeof c.text_name[1], "body");
     if (kind == WB_MODEL_KIM) c.F = 3, c.nwidths = 2, c.widths[0] = 2, c.widths[1] = 3;
     if (kind == WB_MODEL_LSTM || kind == WB_MODEL_GRU) c.units = 3;
-    wb_optim o;
-    wb_optim_init(&o, WB_OPT_SGD);
-    wb_model *m = NULL;
-    wb_err e;
-    if (wb_model_create(&m, &c, &o, NB, &e)) fail_msg("create: %s", e.msg);
-    return m;
+    return create(&c);
 }
 
 /* Inputs of a multi batch: X0 (NB, TT), X1 (NB, T2) with post-padding,
