@@ -24,6 +24,11 @@
  *   - wb_explain_text on a model trained by the CLI: tokens as the model
  *     saw them (post and pre truncation), spans ranked and merged, token
  *     shares adding up to the sum, binary label 0 = label 1 negated;
+ *   - wb_explain_record on a model of two text columns and a feature
+ *     trained by the CLI: each input named by its column, token shares and
+ *     the inputs' and feature's sums adding up, with the bias, to the logit;
+ *     label 0 negated; a text alone refused, a record without a field
+ *     named by its line;
  *   - wb_sentences: terminal punctuation with closing quotes, blank lines,
  *     abbreviations-like dots inside words, white space trimmed.
  */
@@ -584,6 +589,90 @@ static void test_explain_text(void **state) {
     wb_bundle_destroy(b);
 }
 
+/* ---- records of a model of two text columns and a feature ------------------ */
+
+typedef struct rec_ctx {
+    wb_bundle *b;
+    float bias;      /* the output bias */
+    size_t n;        /* records checked */
+} rec_ctx;
+
+static int check_record(void *ud, const wb_example *ex) {
+    rec_ctx *r = ud;
+    wb_explanation x, y;
+    wb_err e;
+    if (wb_explain_record(r->b, ex, "rec.csv", 1, 0.5f, &x, &e)) fail_msg("explain record: %s", e.msg);
+    assert_int_equal(x.ninputs, 2);
+    assert_string_equal(x.in[0].name, "subj");
+    assert_string_equal(x.in[1].name, "body");
+    assert_int_equal(x.nfeat, 1);
+    assert_string_equal(x.feat[0].name, "n");
+    assert_true(x.feat[0].value == ex->features[0]);
+    assert_int_equal(x.in[0].ntok, 2); /* "subject wordN" of maxlen 4 */
+    double sum = x.feat[0].score;
+    for (size_t k = 0; k < 2; k++) {
+        const wb_expl_text *t = &x.in[k];
+        double ts = 0;
+        for (size_t i = 0; i < t->ntok; i++) ts += t->tok_score[i];
+        assert_true(fabs(ts - t->sum) < 1e-9);
+        for (size_t i = 0; i < t->nspans; i++) assert_true(t->spans[i].tok + t->spans[i].ntok <= t->ntok);
+        sum += t->sum;
+    }
+    assert_true(fabs(sum - x.sum) < 1e-9);
+    /* no hidden layer: every input, the feature and the bias are the logit */
+    double z = log(x.prob[0]) - log1p(-x.prob[0]);
+    if (fabs(x.sum + r->bias - z) > 1e-3 * (1 + fabs(z)))
+        fail_msg("record line %lld: inputs + feature + bias %.6g, logit %.6g", ex->line, x.sum + r->bias, z);
+    if (wb_explain_record(r->b, ex, "rec.csv", 0, 0.5f, &y, &e)) fail_msg("explain record: %s", e.msg);
+    assert_true(fabs(y.sum + x.sum) < 1e-9 && fabs(y.feat[0].score + x.feat[0].score) < 1e-9);
+    wb_explanation_free(&y);
+    wb_explanation_free(&x);
+    r->n++;
+    return 0;
+}
+
+static void test_explain_record(void **state) {
+    (void)state;
+    char *csv = tu_path(tu_dir, "rec.csv"), *path = tu_path(tu_dir, "rec.wbm"), cmd[2048];
+    FILE *f = fopen(csv, "w");
+    assert_non_null(f);
+    fputs("label,subj,body,n\n", f);
+    for (int i = 0; i < 60; i++)
+        fprintf(f, "%d,subject word%d,\"the body says %s\",%d\n", i % 2, i % 3, i % 4 < 2 ? "good things" : "bad news",
+                i % 2 ? 5 + i % 3 : i % 3);
+    fclose(f);
+    snprintf(cmd, sizeof cmd,
+             "%s train -q --data %s --format csv --text-col subj --text-col body --maxlen subj=4,body=6 --feature-col n "
+             "--model pool --hidden 0 --embeddings learned --emb-dim 8 --epochs 5 -o %s",
+             WB_CLI, csv, path);
+    char *err = NULL;
+    if (tu_run(cmd, NULL, &err) != 0) fail_msg("%s: %s", cmd, err ? err : "");
+    free(err);
+    wb_bundle *b;
+    wb_err e;
+    if (wb_bundle_load(&b, path, 1, &e) || wb_bundle_attach_store(b, NULL, &e)) fail_msg("load: %s", e.msg);
+    rec_ctx r = {b, 0, 0};
+    for (size_t i = 0; i < wb_model_ntensors(b->model); i++) {
+        float *w;
+        if (!strcmp(wb_model_tensor(b->model, i, &w, NULL, NULL, NULL, NULL), "output/bias")) r.bias = w[0];
+    }
+    wb_reader_opts ro = b->reader;
+    ro.unlabelled = 1;
+    assert_int_equal(wb_reader_read(csv, &ro, check_record, &r, NULL, &e), 0);
+    assert_int_equal(r.n, 60);
+    /* one text is not a record of this model; a record without the body field names its line */
+    wb_explanation x;
+    assert_int_equal(wb_explain_text(b, "subject word1", 13, -1, 0.5f, &x, &e), WB_EUSAGE);
+    wb_span one = {"subject word1", 13};
+    double v = 1;
+    wb_example ex = {.line = 7, .n_texts = 1, .texts = &one, .n_features = 1, .features = &v};
+    assert_int_equal(wb_explain_record(b, &ex, "rec.csv", -1, 0.5f, &x, &e), WB_EFORMAT);
+    assert_int_equal(e.line, 7);
+    assert_int_equal(x.ninputs, 0);
+    wb_bundle_destroy(b);
+    free(csv), free(path);
+}
+
 static void test_sentences(void **state) {
     (void)state;
     wb_range r[16];
@@ -613,6 +702,7 @@ int main(void) {
         cmocka_unit_test(test_multi_linear),
         cmocka_unit_test(test_multi_gradient_times_input),
         cmocka_unit_test(test_explain_text),
+        cmocka_unit_test(test_explain_record),
         cmocka_unit_test(test_sentences),
     };
     return cmocka_run_group_tests(tests, tu_dir_setup, tu_dir_teardown);

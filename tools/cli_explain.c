@@ -160,16 +160,6 @@ static void print_input(const xctx *xc, const wb_expl_text *x) {
     putchar('\n');
 }
 
-/* The numeric features, strongest contribution first (ties: column order). */
-static void feat_order(const wb_explanation *x, size_t *ord) {
-    for (size_t j = 0; j < x->nfeat; j++) ord[j] = j;
-    for (size_t i = 1; i < x->nfeat; i++)
-        for (size_t j = i; j > 0 && fabs(x->feat[ord[j]].score) > fabs(x->feat[ord[j - 1]].score); j--) {
-            size_t t = ord[j];
-            ord[j] = ord[j - 1], ord[j - 1] = t;
-        }
-}
-
 static void print_text(const xctx *xc, long long line, const float *p, const wb_explanation *x) {
     const wb_bundle *b = xc->b;
     uint32_t pl[64];
@@ -184,7 +174,7 @@ static void print_text(const xctx *xc, long long line, const float *p, const wb_
     }
     if (x->nfeat) {
         size_t ord[WB_BUNDLE_MAX_COLS];
-        feat_order(x, ord);
+        wb_expl_feat_rank(x, ord);
         printf("  [features]\n");
         for (size_t i = 0; i < x->nfeat; i++)
             printf("  %+8.4f  %s = %.6g\n", x->feat[ord[i]].score, x->feat[ord[i]].name, x->feat[ord[i]].value);

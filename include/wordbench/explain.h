@@ -95,6 +95,10 @@ int wb_explain_text(wb_bundle *b, const char *text, size_t len, int32_t label, f
 int wb_explain_record(wb_bundle *b, const wb_example *ex, const char *path, int32_t label, float threshold,
                       wb_explanation *x, wb_err *e);
 
+/* The order to show x's numeric features in: ord[0..nfeat) gets their
+ * indices, the largest |score| first (ties: column order). */
+void wb_expl_feat_rank(const wb_explanation *x, size_t *ord);
+
 /* Release the arrays (x stays valid, empty); a zeroed x is fine. */
 void wb_explanation_free(wb_explanation *x);
 

@@ -10,6 +10,7 @@
  */
 #include "wordbench/explain.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -227,6 +228,15 @@ fail:
     free(X), free(F), free(col.v);
     wb_explanation_free(x);
     return rc;
+}
+
+void wb_expl_feat_rank(const wb_explanation *x, size_t *ord) {
+    for (size_t j = 0; j < x->nfeat; j++) ord[j] = j;
+    for (size_t i = 1; i < x->nfeat; i++) /* insertion: stable, and a record has few features */
+        for (size_t j = i; j > 0 && fabs(x->feat[ord[j]].score) > fabs(x->feat[ord[j - 1]].score); j--) {
+            size_t t = ord[j];
+            ord[j] = ord[j - 1], ord[j - 1] = t;
+        }
 }
 
 /* ---- sentences ------------------------------------------------------------- */

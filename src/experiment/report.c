@@ -586,12 +586,7 @@ static void error_input(FILE *f, const rmodel *m, const rerr *r, const wb_expl_t
 static void error_features(FILE *f, const rmodel *m, const rerr *r) {
     size_t n = r->x.nfeat, *ord = malloc(n * sizeof *ord);
     if (!ord) return;
-    for (size_t j = 0; j < n; j++) ord[j] = j;
-    for (size_t i = 1; i < n; i++) /* by |score|, descending; ties in column order */
-        for (size_t j = i; j > 0 && fabs(r->x.feat[ord[j]].score) > fabs(r->x.feat[ord[j - 1]].score); j--) {
-            size_t t = ord[j];
-            ord[j] = ord[j - 1], ord[j - 1] = t;
-        }
+    wb_expl_feat_rank(&r->x, ord);
     fputs("<div class=\"spans\"><span class=\"col\">features</span> for ", f);
     label(f, m, r->pred);
     fputs(":", f);
