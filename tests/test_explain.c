@@ -131,6 +131,15 @@ static void add(void *ctx, size_t b, int32_t start, int32_t len, float score) {
     s->n++;
 }
 
+/* The weights of the tensor called `name` (NULL when none). */
+static float *tensor_named(wb_model *m, const char *name) {
+    for (size_t i = 0; i < wb_model_ntensors(m); i++) {
+        float *w;
+        if (!strcmp(wb_model_tensor(m, i, &w, NULL, NULL, NULL, NULL), name)) return w;
+    }
+    return NULL;
+}
+
 static float output_bias(wb_model *m, size_t c) {
     float *w = NULL;
     for (size_t i = 0; i < wb_model_ntensors(m); i++) {
@@ -385,10 +394,7 @@ static void test_multi_linear(void **state) {
         int32_t *st = malloc(NB * Ff * sizeof *st), *ln = malloc(NB * Ff * sizeof *ln);
         wb_err e;
         assert_int_equal(wb_model_windows_batch(m, &bt, feat, st, ln, &e), 0);
-        for (size_t i = 0; i < wb_model_ntensors(m); i++) {
-            float *w;
-            if (!strcmp(wb_model_tensor(m, i, &w, NULL, NULL, NULL, NULL), "output/kernel")) W = w; /* (C, Ff) */
-        }
+        W = tensor_named(m, "output/kernel"); /* (C, Ff) */
         assert_non_null(W);
         for (size_t c = 0; c < L; c++) {
             int32_t cls[NB];
@@ -493,12 +499,10 @@ static void test_multi_gradient_times_input(void **state) {
 
 /* ---- the explain module on a trained model ---------------------------------- */
 
-static wb_bundle *train(const char *name, const char *extra) {
+/* `wordbench train -q ARGS -o DIR/name`, the file loaded. */
+static wb_bundle *train_args(const char *name, const char *args) {
     char cmd[2048], *path = tu_path(tu_dir, name);
-    snprintf(cmd, sizeof cmd,
-             "%s train -q --data %s/text/demo_sentiment.tsv --maxlen 20 --model kim --embeddings learned --emb-dim 8 "
-             "--filters 6 --widths 2,3 --epochs 4 %s -o %s",
-             WB_CLI, WB_FIXTURES, extra, path);
+    snprintf(cmd, sizeof cmd, "%s train -q %s -o %s", WB_CLI, args, path);
     char *err = NULL;
     if (tu_run(cmd, NULL, &err) != 0) fail_msg("%s: %s", cmd, err ? err : "");
     free(err);
@@ -507,6 +511,15 @@ static wb_bundle *train(const char *name, const char *extra) {
     if (wb_bundle_load(&b, path, 1, &e) || wb_bundle_attach_store(b, NULL, &e)) fail_msg("load: %s", e.msg);
     free(path);
     return b;
+}
+
+static wb_bundle *train(const char *name, const char *extra) {
+    char args[1024];
+    snprintf(args, sizeof args,
+             "--data %s/text/demo_sentiment.tsv --maxlen 20 --model kim --embeddings learned --emb-dim 8 "
+             "--filters 6 --widths 2,3 --epochs 4 %s",
+             WB_FIXTURES, extra);
+    return train_args(name, args);
 }
 
 static int tok_is(const wb_explanation *x, size_t i, const char *s) {
@@ -538,11 +551,7 @@ static void test_explain_text(void **state) {
     }
     /* kim without hidden layers: the spans + bias are the logit */
     double z = log(x.prob[0]) - log1p(-x.prob[0]);
-    float *bias = NULL;
-    for (size_t i = 0; i < wb_model_ntensors(b->model); i++) {
-        float *w;
-        if (!strcmp(wb_model_tensor(b->model, i, &w, NULL, NULL, NULL, NULL), "output/bias")) bias = w;
-    }
+    float *bias = tensor_named(b->model, "output/bias");
     assert_non_null(bias);
     assert_true(fabs(x.sum + bias[0] - z) < 1e-3 * (1 + fabs(z)));
     /* label 0: the same spans, negated */
@@ -633,7 +642,7 @@ static int check_record(void *ud, const wb_example *ex) {
 
 static void test_explain_record(void **state) {
     (void)state;
-    char *csv = tu_path(tu_dir, "rec.csv"), *path = tu_path(tu_dir, "rec.wbm"), cmd[2048];
+    char *csv = tu_path(tu_dir, "rec.csv"), args[1024];
     FILE *f = fopen(csv, "w");
     assert_non_null(f);
     fputs("label,subj,body,n\n", f);
@@ -641,21 +650,15 @@ static void test_explain_record(void **state) {
         fprintf(f, "%d,subject word%d,\"the body says %s\",%d\n", i % 2, i % 3, i % 4 < 2 ? "good things" : "bad news",
                 i % 2 ? 5 + i % 3 : i % 3);
     fclose(f);
-    snprintf(cmd, sizeof cmd,
-             "%s train -q --data %s --format csv --text-col subj --text-col body --maxlen subj=4,body=6 --feature-col n "
-             "--model pool --hidden 0 --embeddings learned --emb-dim 8 --epochs 5 -o %s",
-             WB_CLI, csv, path);
-    char *err = NULL;
-    if (tu_run(cmd, NULL, &err) != 0) fail_msg("%s: %s", cmd, err ? err : "");
-    free(err);
-    wb_bundle *b;
+    snprintf(args, sizeof args,
+             "--data %s --format csv --text-col subj --text-col body --maxlen subj=4,body=6 --feature-col n "
+             "--model pool --hidden 0 --embeddings learned --emb-dim 8 --epochs 5",
+             csv);
+    wb_bundle *b = train_args("rec.wbm", args);
     wb_err e;
-    if (wb_bundle_load(&b, path, 1, &e) || wb_bundle_attach_store(b, NULL, &e)) fail_msg("load: %s", e.msg);
-    rec_ctx r = {b, 0, 0};
-    for (size_t i = 0; i < wb_model_ntensors(b->model); i++) {
-        float *w;
-        if (!strcmp(wb_model_tensor(b->model, i, &w, NULL, NULL, NULL, NULL), "output/bias")) r.bias = w[0];
-    }
+    float *bias = tensor_named(b->model, "output/bias");
+    assert_non_null(bias);
+    rec_ctx r = {b, bias[0], 0};
     wb_reader_opts ro = b->reader;
     ro.unlabelled = 1;
     assert_int_equal(wb_reader_read(csv, &ro, check_record, &r, NULL, &e), 0);
@@ -670,7 +673,7 @@ static void test_explain_record(void **state) {
     assert_int_equal(e.line, 7);
     assert_int_equal(x.ninputs, 0);
     wb_bundle_destroy(b);
-    free(csv), free(path);
+    free(csv);
 }
 
 static void test_sentences(void **state) {
