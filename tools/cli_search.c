@@ -1273,6 +1273,30 @@ static size_t emb_param(const wb_plan *p) { return wb_plan_param_index(p, "embed
  * (wb_search_compare): each group's modes against base, with the store's
  * coverage of the group's data set (one JSON object with --json).  Returns
  * 0 or the exit status of a failure (printed). */
+/* Coverage of the store over every text input of ds together (their
+ * vocabularies' words, and running tokens weighted by count), and the
+ * number of words. */
+static int store_coverage(const wb_dataset *ds, wb_store *st, double *types, double *tokens, size_t *words, wb_err *e) {
+    double found = 0, tok = 0, tok_cov = 0;
+    *words = 0;
+    for (size_t k = 0; k < wb_dataset_ninputs(ds); k++) {
+        const wb_vocab *v = wb_dataset_input_get(ds, k)->vocab;
+        double ty, to, n = 0;
+        int rc = wb_vocab_coverage(v, st, &ty, &to, 0, NULL, NULL, e);
+        if (rc) return rc;
+        for (size_t id = 2; id < wb_vocab_size(v); id++) { /* ids 0 and 1 are no words */
+            size_t len;
+            uint64_t count = 0;
+            wb_vocab_word(v, (int32_t)id, &len, &count);
+            n += (double)count;
+        }
+        *words += wb_vocab_size(v) - 2;
+        found += ty * (double)(wb_vocab_size(v) - 2), tok += n, tok_cov += to * n;
+    }
+    *types = *words ? found / (double)*words : 0, *tokens = tok > 0 ? tok_cov / tok : 0;
+    return 0;
+}
+
 static int print_compare(const cli *c, sctx *s, wb_trial_result *const *res, int metric, const char *base, size_t pe) {
     const wb_plan *p = &s->plan;
     int rc = 0;
@@ -1302,13 +1326,9 @@ static int print_compare(const cli *c, sctx *s, wb_trial_result *const *res, int
         size_t words = 0;
         if ((rc = prepare(s, first))) goto out;
         const dsent *d = s->dss[s->cfgs[first].ds];
-        if (s->store) {
-            lrc = wb_vocab_coverage(wb_dataset_vocab(d->ds), s->store, &types, &tokens, 0, NULL, NULL, &e);
-            if (lrc) {
-                rc = cli_fail(&e, lrc);
-                goto out;
-            }
-            words = wb_vocab_size(wb_dataset_vocab(d->ds)) - 2;
+        if (s->store && (lrc = store_coverage(d->ds, s->store, &types, &tokens, &words, &e))) {
+            rc = cli_fail(&e, lrc);
+            goto out;
         }
         char label[512] = "";
         size_t lo = 0;

@@ -7,7 +7,9 @@
 # the refit model's input shape), a log cut short then the same command
 # again (the same table), nested CV, trials one by one then --collect (what
 # Slurm runs: the same table), and the usage errors (exit 2, no run
-# directory left) and a missing column (exit 1, file:line).
+# directory left) and a missing column (exit 1, file:line); with the fixtures'
+# demo store, frozen rows for both inputs (the refit = train's model) and
+# compare's store coverage over both vocabularies.
 # Exit 0 pass, 1 fail, 77 skip.
 set -u
 . "$(dirname "$0")/lib.bash"
@@ -25,8 +27,10 @@ print(d)' "$T/out" "$1"; }
 # the CSV of models.sh (lib.bash: the links feature carries the label), its first 40 records as the test file
 fields_csv "$T/fields.csv"
 head -n 1 "$T/fields.csv" >"$T/test.csv" && sed -n '2,41p' "$T/fields.csv" >>"$T/test.csv"
-D=(--data "$T/fields.csv" --test "$T/test.csv" --format csv --model pool --emb-dim 8 --hidden 8 --epochs 25 --lr 0.02)
-M=("${D[@]}" --text-col subject --text-col body --maxlen subject=3,body=8 --feature-col links --feature-col caps)
+B=(--data "$T/fields.csv" --test "$T/test.csv" --format csv --model pool --hidden 8 --epochs 25 --lr 0.02)
+D=("${B[@]}" --emb-dim 8)
+IN=(--text-col subject --text-col body --maxlen subject=3,body=8 --feature-col links --feature-col caps)
+M=("${D[@]}" "${IN[@]}")
 
 # ---- a grid over feature-dense, 2-fold CV ------------------------------------------------
 run "$WB" search "${M[@]}" --param feature-dense=0,4 --cv 2 -j 2 -o "$T/g" --json
@@ -59,7 +63,7 @@ run "$WB" predict "$T/g/best.wbm" "$T/test.csv"
 run "$WB" train "${M[@]}" --feature-dense "$best_fd" --threads 1 --no-restore-best -q -o "$T/train.wbm"
 expect_rc 0 "train with the best configuration"
 run "$WB" eval "$T/train.wbm" "$T/test.csv" --json
-cmp -s "$T/out" "$T/best-eval.json" && ok || bad "refit and train differ: $(cat "$T/out" "$T/best-eval.json")"
+[ -s "$T/out" ] && cmp -s "$T/out" "$T/best-eval.json" && ok || bad "refit and train differ: $(cat "$T/out" "$T/best-eval.json")"
 # the text table shows the parameter
 run "$WB" search "${M[@]}" --param feature-dense=0,4 --cv 2 -o "$T/g"
 [ "$rc" -eq 0 ] && grep -qE '^rank +feature-dense +acc' "$T/out" && grep -qE "^best: feature-dense=$best_fd: acc" "$T/out" && ok ||
@@ -99,6 +103,22 @@ for i in 0 1 2 3 4; do
 done
 run "$WB" search --collect "$T/s" --json -q
 [ "$rc" -eq 0 ] && [ "$(search_table "$T/out")" = "$(search_table "$T/g.json")" ] && ok || bad "--collect: exit $rc $(head -c 400 "$T/err")"
+
+# ---- a store: every input reads it (frozen rows); compare's coverage counts both inputs' words -------
+if [ -n "${WB_FIXTURES:-}" ] && "$WB" convert -q "$WB_FIXTURES/vectors/demo.glove.txt" "$T/demo"; then
+    run "$WB" search "${B[@]}" "${IN[@]}" --store "$T/demo" --param embeddings=learned,frozen --cv 2 --no-refit -o "$T/st" --json
+    # 25 words: 7 of the subjects, 13 of the bodies and their 5 digits
+    [ "$rc" -eq 0 ] && [ "$(jget compare/groups/0/coverage/words)" = 25 ] && [ "$(jget configurations)" = 2 ] && ok ||
+        bad "embeddings over two inputs: exit $rc $(head -c 400 "$T/out" "$T/err")"
+    run "$WB" search "${B[@]}" "${IN[@]}" --store "$T/demo" --embeddings frozen --cv 2 -o "$T/fr" -q
+    expect_rc 0 "frozen search"
+    run "$WB" eval "$T/fr/best.wbm" "$T/test.csv" --json
+    expect_rc 0 "eval the frozen refit"
+    cp "$T/out" "$T/fr-eval.json"
+    run "$WB" train "${B[@]}" "${IN[@]}" --store "$T/demo" --embeddings frozen --threads 1 --no-restore-best -q -o "$T/fr.wbm"
+    run "$WB" eval "$T/fr.wbm" "$T/test.csv" --json
+    [ "$rc" -eq 0 ] && [ -s "$T/out" ] && cmp -s "$T/out" "$T/fr-eval.json" && ok || bad "frozen refit and train differ: $(cat "$T/out" "$T/fr-eval.json")"
+fi
 
 # ---- errors ----------------------------------------------------------------------------------------
 for t in "2|is not a --text-col|--param maxlen.title=3,5" \
