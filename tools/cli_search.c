@@ -53,7 +53,7 @@
 static const cli_opt search_opts[] = {
     SEARCH_TRAIN_OPTS,
     CLI_OPT_VERIFY_ON_OPEN,
-    {"param", 'p', "NAME=VALUES", NULL, "search over a training option: a,b,c | a:b:c | lo..hi | lo..hi:log", 1},
+    {"param", 'p', "NAME=VALUES", NULL, "search over a training option (or maxlen.COLUMN): a,b,c | a:b:c | lo..hi | lo..hi:log", 1},
     {"grid", 0, NULL, NULL, "grid search: every combination of the lists (the default when all are lists)", 0},
     {"n-iter", 0, "N", NULL, "random search: N configurations (ranges need it)", 0},
     {"cv", 0, "K", "5", "K-fold cross-validation over the training part (default without --valid)", 0},
