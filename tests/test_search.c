@@ -746,7 +746,9 @@ static wb_dataset *build_min(const char *train, uint64_t min_count) {
     return ds;
 }
 
-static double held_out_loss(wb_dataset *ds, const wb_plan *pl, int *held0) {
+/* The trial of plan pl that holds example 0 out (*held0 = 1 when one
+ * does), run on ds with a pool model of 2 epochs, into *r. */
+static void held_out_trial(wb_dataset *ds, const wb_plan *pl, int *held0, wb_trial_result *r) {
     wb_folds *f;
     wb_err e;
     assert_int_equal(wb_folds_create(&f, pl, ds, &e), 0);
@@ -762,12 +764,16 @@ static double held_out_loss(wb_dataset *ds, const wb_plan *pl, int *held0) {
         for (size_t j = 0; j < nte; j++) *held0 |= te[j] == 0;
         if (*held0) break;
     }
-    wb_trial_result r;
     int stopped;
-    assert_int_equal(wb_trial_run(&env, &t, &s, NULL, NULL, &stopped, &r, &e), 0);
+    if (wb_trial_run(&env, &t, &s, NULL, NULL, &stopped, r, &e)) fail_msg("trial: %s", e.msg);
+    wb_folds_destroy(f);
+}
+
+static double held_out_loss(wb_dataset *ds, const wb_plan *pl, int *held0) {
+    wb_trial_result r;
+    held_out_trial(ds, pl, held0, &r);
     double loss = r.metric[WB_MET_LOSS];
     wb_trial_result_free(&r);
-    wb_folds_destroy(f);
     return loss;
 }
 
@@ -797,13 +803,84 @@ static void test_trial_oov(void **state) {
     free(path);
 }
 
+/* A data set of two text columns (subject, body: one input each) and a
+ * numeric feature, from a CSV whose example 0 has the private word in its
+ * body and `links0` as its feature. */
+static wb_dataset *build_inputs(const char *path, int links0, uint64_t min_count) {
+    FILE *fp = fopen(path, "w");
+    fprintf(fp, "label,subject,body,links\n");
+    for (int i = 0; i < 40; i++) {
+        int y = i % 2;
+        fprintf(fp, "%d,%s news,%s%s the movie,%d\n", y, i % 4 < 2 ? "weekly" : "daily", i == 0 ? "zzprivate " : "",
+                y ? "good" : "bad", i ? y * 3 + i % 3 : links0);
+    }
+    fclose(fp);
+    static const char *const text[] = {"subject", "body"}, *const feat[] = {"links"};
+    static const size_t maxlens[] = {4, 8};
+    wb_dataset_opts o;
+    wb_dataset_opts_init(&o);
+    o.train_path = path, o.maxlen = 4, o.min_count = min_count;
+    o.reader.format = WB_READER_CSV, o.reader.label_col = "label";
+    o.reader.text_cols = text, o.reader.n_text_cols = 2, o.reader.feature_cols = feat, o.reader.n_feature_cols = 1;
+    o.text_mode = WB_TEXT_EACH, o.maxlens = maxlens;
+    wb_dataset *ds = NULL;
+    wb_err e;
+    if (wb_dataset_build(&ds, &o, NULL, &e)) fail_msg("dataset: %s", e.msg);
+    return ds;
+}
+
+/* A trial over several text inputs and features: the model reads both
+ * inputs and the feature; the second input's held-out words unseen in
+ * training are OOV (as test_trial_oov for input 0); and the features are
+ * standardised on the trial's training rows alone: a held-out example's
+ * feature value changes nothing in training (the same training losses,
+ * bit for bit), while it does change the held-out loss. */
+static void test_trial_inputs(void **state) {
+    (void)state;
+    char *pa = tu_path(tu_dir, "inputs_a.csv"), *pb = tu_path(tu_dir, "inputs_b.csv");
+    static const char *const specs[] = {"filters=8"};
+    wb_plan pl;
+    wb_err e;
+    assert_int_equal(make_plan(&pl, 0, 2, 0, 2, 0, specs, 1, &e), 0);
+    wb_dataset *a = build_inputs(pa, 0, 1), *b = build_inputs(pb, 0, 2);
+    assert_int_equal(wb_dataset_ninputs(a), 2);
+    const wb_dataset_input *ia = wb_dataset_input_get(a, 1), *ib = wb_dataset_input_get(b, 1);
+    assert_int_equal(wb_vocab_size(ia->vocab), wb_vocab_size(ib->vocab) + 1);
+    assert_true(wb_ids_at(ia->ids, 0, 0) > 1 && wb_ids_at(ib->ids, 0, 0) == 1); /* the private body word: an id / OOV */
+    int ha = 0, hb = 0;
+    wb_trial_result ra, rb;
+    held_out_trial(a, &pl, &ha, &ra);
+    held_out_trial(b, &pl, &hb, &rb);
+    assert_true(ha && hb);
+    if (ra.metric[WB_MET_LOSS] != rb.metric[WB_MET_LOSS])
+        fail_msg("held-out loss %.17g with the private body word's own id, %.17g with OOV", ra.metric[WB_MET_LOSS],
+                 rb.metric[WB_MET_LOSS]);
+    wb_trial_result_free(&rb);
+    wb_dataset_destroy(b);
+    /* example 0's feature far off: training alike, held-out loss not */
+    b = build_inputs(pb, 1000, 1);
+    hb = 0;
+    held_out_trial(b, &pl, &hb, &rb);
+    assert_true(hb && ra.epochs == 2 && rb.epochs == 2);
+    for (size_t ep = 0; ep < 2; ep++)
+        if (ra.history[ep].loss != rb.history[ep].loss)
+            fail_msg("epoch %zu: training loss %.17g vs %.17g: a held-out feature changed the standardisation", ep + 1,
+                     ra.history[ep].loss, rb.history[ep].loss);
+    assert_true(ra.metric[WB_MET_LOSS] != rb.metric[WB_MET_LOSS]);
+    wb_trial_result_free(&ra), wb_trial_result_free(&rb);
+    wb_dataset_destroy(a);
+    wb_dataset_destroy(b);
+    wb_plan_free(&pl);
+    free(pa), free(pb);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_params),     cmocka_unit_test(test_grid),      cmocka_unit_test(test_random),
         cmocka_unit_test(test_plan_file),  cmocka_unit_test(test_folds),     cmocka_unit_test(test_log_line),
         cmocka_unit_test(test_log_file),   cmocka_unit_test(test_table),     cmocka_unit_test(test_compare),
         cmocka_unit_test(test_workers),
-        cmocka_unit_test(test_trial_run),  cmocka_unit_test(test_trial_oov),
+        cmocka_unit_test(test_trial_run),  cmocka_unit_test(test_trial_oov),   cmocka_unit_test(test_trial_inputs),
     };
     return cmocka_run_group_tests(tests, tu_dir_setup, tu_dir_teardown);
 }

@@ -806,7 +806,10 @@ static void test_custom_split(void **state) {
     memset(X, 1, V);
     wb_ids xv = *wb_dataset_ids(ds);
     xv.oov = X, xv.noov = V;
-    o.X = &xv;
+    wb_inputs vin;
+    wb_inputs_of_dataset(&vin, ds);
+    vin.X[0] = xv;
+    o.inputs = &vin;
     wb_model *m2 = model_for(ds, WB_MODEL_TUTORIAL, 0.01f);
     assert_int_equal(wb_train_run(&m2, ds, &o, &res, &e), 0);
     free(res.history);

@@ -11,7 +11,9 @@
  * option arguments ("args") and every configuration's values; a trial's
  * command line is "search" + args + "--NAME VALUE" for each parameter
  * (later options win), parsed with this command's own option table, so a
- * value means exactly what it means to `train`.
+ * value means exactly what it means to `train`; parameters maxlen.NAME (one
+ * text column's length) are folded into one --maxlen NAME=N,NAME=N.  The
+ * inputs (text columns, numeric features) are train's options too.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -51,7 +53,7 @@
 static const cli_opt search_opts[] = {
     SEARCH_TRAIN_OPTS,
     CLI_OPT_VERIFY_ON_OPEN,
-    {"param", 'p', "NAME=VALUES", NULL, "search over a training option: a,b,c | a:b:c | lo..hi | lo..hi:log", 1},
+    {"param", 'p', "NAME=VALUES", NULL, "search over a training option (or maxlen.COLUMN): a,b,c | a:b:c | lo..hi | lo..hi:log", 1},
     {"grid", 0, NULL, NULL, "grid search: every combination of the lists (the default when all are lists)", 0},
     {"n-iter", 0, "N", NULL, "random search: N configurations (ranges need it)", 0},
     {"cv", 0, "K", "5", "K-fold cross-validation over the training part (default without --valid)", 0},
@@ -190,13 +192,60 @@ static int fixed_args(const cli *c, argvec *a) {
     return 0;
 }
 
-/* "search" + args + the values of configuration cfg. */
+/* Parameter maxlen.NAME: the length of text column NAME, one entry of the
+ * fixed --maxlen NAME=N,NAME=N (parse_params checks both). */
+#define MAXLEN_COL "maxlen."
+
+static int is_maxlen_col(const char *name) { return !strncmp(name, MAXLEN_COL, sizeof MAXLEN_COL - 1); }
+
+/* The --maxlen of configuration cfg of a plan with maxlen.NAME parameters:
+ * the fixed part's NAME=N list (its last --maxlen) with the searched
+ * columns' entries replaced by the configuration's values.  malloc'ed;
+ * NULL when out of memory. */
+static char *cfg_maxlen(const wb_plan *p, size_t cfg) {
+    const char *fixed = "";
+    for (size_t i = 0; i + 1 < p->nargs; i++)
+        if (!strcmp(p->args[i], "--maxlen")) fixed = p->args[i + 1];
+    size_t cap = strlen(fixed) + 1;
+    for (size_t j = 0; j < p->nparams; j++) cap += strlen(wb_plan_value(p, cfg, j)) + 1;
+    char *out = malloc(cap), *o = out;
+    if (!out) return NULL;
+    for (const char *q = fixed; *q;) { /* NAME=N entries */
+        const char *eq = strchr(q, '='), *end = strchr(q, ',');
+        if (!end) end = q + strlen(q);
+        const char *v = NULL;
+        size_t vlen = 0;
+        for (size_t j = 0; eq && eq < end && j < p->nparams; j++) {
+            const char *name = p->params[j].name + sizeof MAXLEN_COL - 1;
+            if (is_maxlen_col(p->params[j].name) && strlen(name) == (size_t)(eq - q) && !memcmp(name, q, (size_t)(eq - q)))
+                v = wb_plan_value(p, cfg, j), vlen = strlen(v);
+        }
+        if (o > out) *o++ = ',';
+        if (v) { /* NAME= then the value */
+            memcpy(o, q, (size_t)(eq - q) + 1), o += eq - q + 1;
+            memcpy(o, v, vlen), o += vlen;
+        } else {
+            memcpy(o, q, (size_t)(end - q)), o += end - q;
+        }
+        q = *end ? end + 1 : end;
+    }
+    *o = 0;
+    return out;
+}
+
+/* "search" + args + the values of configuration cfg (maxlen.NAME ones
+ * folded into one --maxlen). */
 static int trial_argv(const wb_plan *p, size_t cfg, argvec *a) {
     if (av_push(a, "search")) return -1;
     for (size_t i = 0; i < p->nargs; i++)
         if (av_push(a, p->args[i])) return -1;
+    int cols = 0;
     for (size_t j = 0; j < p->nparams; j++) {
         const char *name = p->params[j].name, *v = wb_plan_value(p, cfg, j);
+        if (is_maxlen_col(name)) {
+            cols = 1;
+            continue;
+        }
         const cli_opt *o = find_opt(name);
         char flag[80];
         snprintf(flag, sizeof flag, "--%s", name);
@@ -207,6 +256,12 @@ static int trial_argv(const wb_plan *p, size_t cfg, argvec *a) {
             continue;
         }
         if (av_push(a, flag) || av_push(a, v)) return -1;
+    }
+    if (cols) {
+        char *ml = cfg_maxlen(p, cfg);
+        int rc = !ml || av_push(a, "--maxlen") || av_push(a, ml);
+        free(ml);
+        if (rc) return -1;
     }
     return 0;
 }
@@ -226,8 +281,7 @@ typedef struct dsent {
     char *sig;              /* the data-set options of its configurations */
     wb_dataset *ds;
     wb_folds *folds;
-    int64_t *rows;          /* store row of every id (NULL without store) */
-    size_t found;           /* words the store has */
+    int64_t *rows[WB_MAX_INPUTS]; /* [k]: store row of every id of text input k (NULL without store) */
     wb_dataset_opts dso;    /* as built (the refit's model file records it) */
     cli_ds_strings dss;     /* strings dso borrows */
     cli tc;                 /* the command line dso borrows from */
@@ -255,18 +309,27 @@ typedef struct sctx {
     char *best_path;        /* RUN_DIR/best.wbm */
 } sctx;
 
+static void dsent_free(dsent *d) {
+    if (!d) return;
+    free(d->sig);
+    wb_folds_destroy(d->folds);
+    wb_dataset_destroy(d->ds);
+    for (size_t k = 0; k < WB_MAX_INPUTS; k++) free(d->rows[k]);
+    cli_ds_strings_free(&d->dss);
+    cli_free(&d->tc);
+    av_free(&d->av);
+    free(d);
+}
+
+/* What the trials of a data set share. */
+static wb_trial_env dsent_env(const sctx *s, const dsent *d) {
+    wb_trial_env env = {.ds = d->ds, .folds = d->folds, .store = s->store};
+    for (size_t k = 0; k < WB_MAX_INPUTS; k++) env.rows[k] = d->rows[k];
+    return env;
+}
+
 static void sctx_free(sctx *s) {
-    for (size_t i = 0; i < s->ndss; i++) {
-        dsent *d = s->dss[i];
-        free(d->sig);
-        wb_folds_destroy(d->folds);
-        wb_dataset_destroy(d->ds);
-        free(d->rows);
-        cli_ds_strings_free(&d->dss);
-        cli_free(&d->tc);
-        av_free(&d->av);
-        free(d);
-    }
+    for (size_t i = 0; i < s->ndss; i++) dsent_free(s->dss[i]);
     free(s->dss);
     for (size_t i = 0; s->cfgs && i < s->plan.nconfigs; i++) free(s->cfgs[i].class_weights);
     free(s->cfgs);
@@ -341,6 +404,7 @@ static int prepare(sctx *s, size_t cfg) {
     if (!rc && !data) rc = cli_usage(&dp->tc, "--data FILE is required");
     if (!rc) rc = open_store(s, cli_str(&dp->tc, "store"));
     cli_fit fit;
+    if (!rc && (s->c->quiet || cfg)) dp->tc.quiet = 1; /* the fixed part's warnings once */
     if (!rc) rc = cli_ds_opts(&dp->tc, data, 0, &dp->dso, &dp->dss);
     if (!rc && cli_fit_opts(&dp->tc, s->store != NULL, &fit)) rc = EXIT_USAGE;
     if (!rc) { /* as train: the model kind's maxlen, characters for charcnn */
@@ -381,11 +445,12 @@ static int prepare(sctx *s, size_t cfg) {
         if (!s->c->quiet && !lrc && !st.cache_hit) cli_ds_report(s->c, &dp->dso, &st);
         if (cache) dp->dso.cache_dir = NULL, free(cache);
         if (!lrc) lrc = wb_folds_create(&dp->folds, &s->plan, dp->ds, &e);
-        if (!lrc && s->store) {
-            size_t V = wb_vocab_size(wb_dataset_vocab(dp->ds));
-            if (!(dp->rows = malloc(V * sizeof *dp->rows))) lrc = wb_err_set(&e, WB_ENOMEM, "out of memory");
-            else if (!(lrc = wb_vocab_rows(wb_dataset_vocab(dp->ds), s->store, dp->rows, &dp->found, &e)))
-                lrc = wb_store_prefetch(s->store, V, dp->rows, &e);
+        for (size_t k = 0; !lrc && s->store && k < wb_dataset_ninputs(dp->ds) && k < WB_MAX_INPUTS; k++) {
+            const wb_vocab *v = wb_dataset_input_get(dp->ds, k)->vocab; /* every input's words, in the one store */
+            size_t V = wb_vocab_size(v), found;
+            if (!(dp->rows[k] = malloc(V * sizeof *dp->rows[k]))) lrc = wb_err_set(&e, WB_ENOMEM, "out of memory");
+            else if (!(lrc = wb_vocab_rows(v, s->store, dp->rows[k], &found, &e)))
+                lrc = wb_store_prefetch(s->store, V, dp->rows[k], &e);
         }
         if (lrc) {
             rc = lrc == WB_EUSAGE ? cli_usage(s->c, "%s", e.msg) : cli_fail(&e, lrc);
@@ -417,7 +482,7 @@ static int prepare(sctx *s, size_t cfg) {
     }
     ts->class_weights = ce->class_weights, ts->threshold = 0.5f;
     const dsent *de = s->dss[di];
-    wb_trial_env env = {.ds = de->ds, .folds = de->folds, .store = s->store, .rows = de->rows};
+    wb_trial_env env = dsent_env(s, de);
     int lrc = wb_trial_check(&env, ts, &e);
     if (lrc) {
         if (s->plan.nparams) cli_warn("in configuration %zu (%s)", cfg, label);
@@ -426,16 +491,7 @@ static int prepare(sctx *s, size_t cfg) {
     }
     ce->ready = 1;
 fail:
-    if (dp) { /* not moved into the list */
-        free(dp->sig);
-        wb_folds_destroy(dp->folds);
-        wb_dataset_destroy(dp->ds);
-        free(dp->rows);
-        cli_ds_strings_free(&dp->dss);
-        cli_free(&dp->tc);
-        av_free(&dp->av);
-        free(dp);
-    }
+    dsent_free(dp); /* not moved into the list */
     return rc;
 }
 
@@ -448,26 +504,20 @@ static int run_one(void *ctx, size_t t, int (*should_stop)(void *), void *stop_c
     if (tr.refit) tr.config = s->refit_config;
     const cfgent *ce = &s->cfgs[tr.config];
     const dsent *d = s->dss[ce->ds];
-    wb_trial_env env = {.ds = d->ds, .folds = d->folds, .store = s->store, .rows = d->rows};
+    wb_trial_env env = dsent_env(s, d);
     wb_trial_setup ts = ce->setup;
     openblas_set_num_threads((int)s->plan.threads);
     if (!tr.refit) return wb_trial_run(&env, &tr, &ts, should_stop, stop_ctx, stopped, r, e);
     /* The refit writes RUN_DIR/best.wbm, a model file like train's. */
     int learned = ts.model.emb == WB_EMB_LEARNED;
-    char *meta = wb_bundle_meta(&d->dso, d->ds, learned ? NULL : s->store_abs);
-    void *vblob = NULL;
-    size_t vlen;
-    int rc;
-    if (!meta || wb_vocab_save_buf(wb_dataset_vocab(d->ds), &vblob, &vlen, e)) {
-        rc = wb_err_set(e, WB_ENOMEM, "out of memory");
-    } else {
-        wb_model_file mf = {.meta = meta, .vocab = vblob, .vocab_len = vlen,
-                            .fingerprint = (!learned && s->store) ? wb_store_info_get(s->store)->fingerprint : 0};
+    wb_model_file mf;
+    int rc = wb_bundle_file_make(&mf, &d->dso, d->ds, learned ? NULL : s->store_abs,
+                                 (!learned && s->store) ? wb_store_info_get(s->store)->fingerprint : 0, e);
+    if (!rc) {
         ts.out_path = s->best_path, ts.file = &mf;
         rc = wb_trial_run(&env, &tr, &ts, should_stop, stop_ctx, stopped, r, e);
     }
-    free(meta);
-    free(vblob);
+    wb_bundle_file_free(&mf);
     return rc;
 }
 
@@ -880,9 +930,28 @@ static void remove_new_run_dir(const char *dir) {
     rmdir(dir);
 }
 
+/* Parameter maxlen.COL: COL must be one of the inputs that the fixed
+ * --maxlen NAME=N,NAME=N makes. */
+static int check_maxlen_col(cli *c, const char *col) {
+    const char *ml = cli_str(c, "maxlen"), *tc = cli_str(c, "text-col");
+    if (!ml || !strchr(ml, '='))
+        return cli_usage(c, "--param maxlen.%s: searches the length of one of several text inputs; give every "
+                            "--text-col its fixed length with --maxlen NAME=N,NAME=N", col);
+    size_t n = strlen(col);
+    for (const char *q = tc; q && *q;) { /* the '\n'-joined --text-col values */
+        const char *nl = strchr(q, '\n');
+        size_t len = nl ? (size_t)(nl - q) : strlen(q);
+        if (len == n && !memcmp(q, col, n)) return 0;
+        q = nl ? nl + 1 : q + len;
+    }
+    return cli_usage(c, "--param maxlen.%s: '%s' is not a --text-col", col, col);
+}
+
 /* The search's parameters from --param (checked against the option table). */
 static int parse_params(cli *c, wb_param **out, size_t *n) {
     *out = NULL, *n = 0;
+    const char *fixed_ml = cli_str(c, "maxlen");
+    int per_column = fixed_ml && strchr(fixed_ml, '=');
     const char *v = cli_str(c, "param");
     if (!v) return 0;
     size_t cap = 1;
@@ -902,11 +971,13 @@ static int parse_params(cli *c, wb_param **out, size_t *n) {
         }
         const wb_param *q = &p[(*n)++];
         const cli_opt *o = find_opt(q->name);
-        if (!o || in_list(run_only, q->name))
+        if (is_maxlen_col(q->name))
+            rc = check_maxlen_col(c, q->name + sizeof MAXLEN_COL - 1);
+        else if (!o || in_list(run_only, q->name))
             rc = cli_usage(c, "--param %s: not a training option (see 'wordbench train --help')", q->name);
-        else if (!strcmp(q->name, "feature-dense"))
-            rc = cli_usage(c, "--param feature-dense: a search trains on text alone; numeric features are for "
-                              "'wordbench train'");
+        else if (!strcmp(q->name, "maxlen") && per_column)
+            rc = cli_usage(c, "--param maxlen: --maxlen NAME=N,... gives every text column an input of its own; "
+                              "search one column's length with --param maxlen.NAME");
         else if (in_list(not_params, q->name))
             rc = cli_usage(c, "--param %s: this option decides which examples there are and how they are split; it "
                               "takes one value per search",
@@ -946,18 +1017,6 @@ static int run_search(cli *c) {
     const char *out = cli_str(c, "output");
     if (!out) return cli_usage(c, "-o RUN_DIR is required");
     if (!cli_str(c, "data")) return cli_usage(c, "--data FILE is required");
-    /* A trial scores a model of one text input (trial.c): several inputs
-     * and numeric features are train's (issue 11), not the search's yet. */
-    const char *tcol = cli_str(c, "text-col"), *mlen = cli_str(c, "maxlen");
-    if (tcol && strchr(tcol, '\n'))
-        return cli_usage(c, "--text-col: a search reads one text column; several text inputs are for 'wordbench train'");
-    if (mlen && strchr(mlen, '='))
-        return cli_usage(c, "--maxlen %s: a search reads one text column (--maxlen N); several text inputs are for "
-                            "'wordbench train'", mlen);
-    if (cli_given(c, "feature-col") || cli_given(c, "feature-dense"))
-        return cli_usage(c, "--%s: a search trains on text alone; numeric features are for 'wordbench train'",
-                         cli_given(c, "feature-col") ? "feature-col" : "feature-dense");
-
     /* The plan's settings. */
     wb_plan_opts po;
     memset(&po, 0, sizeof po);
@@ -1214,6 +1273,30 @@ static size_t emb_param(const wb_plan *p) { return wb_plan_param_index(p, "embed
  * (wb_search_compare): each group's modes against base, with the store's
  * coverage of the group's data set (one JSON object with --json).  Returns
  * 0 or the exit status of a failure (printed). */
+/* Coverage of the store over every text input of ds together (their
+ * vocabularies' words, and running tokens weighted by count), and the
+ * number of words. */
+static int store_coverage(const wb_dataset *ds, wb_store *st, double *types, double *tokens, size_t *words, wb_err *e) {
+    double found = 0, tok = 0, tok_cov = 0;
+    *words = 0;
+    for (size_t k = 0; k < wb_dataset_ninputs(ds); k++) {
+        const wb_vocab *v = wb_dataset_input_get(ds, k)->vocab;
+        double ty, to, n = 0;
+        int rc = wb_vocab_coverage(v, st, &ty, &to, 0, NULL, NULL, e);
+        if (rc) return rc;
+        for (size_t id = 2; id < wb_vocab_size(v); id++) { /* ids 0 and 1 are no words */
+            size_t len;
+            uint64_t count = 0;
+            wb_vocab_word(v, (int32_t)id, &len, &count);
+            n += (double)count;
+        }
+        *words += wb_vocab_size(v) - 2;
+        found += ty * (double)(wb_vocab_size(v) - 2), tok += n, tok_cov += to * n;
+    }
+    *types = *words ? found / (double)*words : 0, *tokens = tok > 0 ? tok_cov / tok : 0;
+    return 0;
+}
+
 static int print_compare(const cli *c, sctx *s, wb_trial_result *const *res, int metric, const char *base, size_t pe) {
     const wb_plan *p = &s->plan;
     int rc = 0;
@@ -1243,13 +1326,9 @@ static int print_compare(const cli *c, sctx *s, wb_trial_result *const *res, int
         size_t words = 0;
         if ((rc = prepare(s, first))) goto out;
         const dsent *d = s->dss[s->cfgs[first].ds];
-        if (s->store) {
-            lrc = wb_vocab_coverage(wb_dataset_vocab(d->ds), s->store, &types, &tokens, 0, NULL, NULL, &e);
-            if (lrc) {
-                rc = cli_fail(&e, lrc);
-                goto out;
-            }
-            words = wb_vocab_size(wb_dataset_vocab(d->ds)) - 2;
+        if (s->store && (lrc = store_coverage(d->ds, s->store, &types, &tokens, &words, &e))) {
+            rc = cli_fail(&e, lrc);
+            goto out;
         }
         char label[512] = "";
         size_t lo = 0;

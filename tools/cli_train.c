@@ -223,8 +223,9 @@ static int run_train(cli *c) {
     wb_store *st = NULL;
     wb_model *m = NULL;
     int64_t *rows = NULL, *irows[WB_MAX_INPUTS] = {0}; /* store rows of input 0, of inputs k >= 1 */
-    char *meta = NULL, *ckpt = NULL, *store_abs = NULL;
-    void *vblob = NULL, *ivblob[WB_MAX_INPUTS] = {0};
+    char *ckpt = NULL, *store_abs = NULL;
+    wb_model_file mf; /* meta and vocabularies of the model file */
+    memset(&mf, 0, sizeof mf);
     float *cw = NULL;
     wb_train_result res;
     memset(&res, 0, sizeof res);
@@ -236,28 +237,12 @@ static int run_train(cli *c) {
     }
     double t_data = wb_clock_s();
     const wb_vocab *v = wb_dataset_vocab(ds);
-    mc.V = wb_vocab_size(v);
-    mc.T = wb_dataset_maxlen(ds);
-    /* several text inputs (one branch each) and the numeric features */
-    size_t ninp = wb_dataset_ninputs(ds), nfeat = 0;
-    if (ninp > WB_MAX_INPUTS) {
-        rc = cli_usage(c, "%zu text inputs: the models take at most %d", ninp, WB_MAX_INPUTS);
+    /* every text input (one branch each) and the numeric features */
+    if ((lrc = wb_model_cfg_of_dataset(&mc, ds, &e))) {
+        rc = cli_usage(c, "%s", e.msg);
         goto out;
     }
-    mc.ntext = ninp > 1 ? ninp : 0;
-    for (size_t k = 0; k < ninp && ninp > 1; k++) {
-        const wb_dataset_input *in = wb_dataset_input_get(ds, k);
-        if (k) mc.text_V[k] = wb_vocab_size(in->vocab), mc.text_T[k] = in->maxlen;
-        snprintf(mc.text_name[k], sizeof mc.text_name[k], "%.*s", (int)sizeof mc.text_name[k] - 1, in->name);
-    }
-    wb_dataset_features(ds, &nfeat);
-    mc.nfeat = nfeat;
-    mc.task = wb_dataset_task(ds);
-    mc.C = mc.task == WB_TASK_BINARY ? 1 : wb_dataset_nlabels(ds);
-    if (mc.task == WB_TASK_BINARY && wb_dataset_nlabels(ds) != 2) {
-        rc = cli_usage(c, "a binary task needs two labels; the training file has %u", wb_dataset_nlabels(ds));
-        goto out;
-    }
+    size_t ninp = wb_model_cfg_ninputs(&mc);
     if (cli_flag(c, "tune-threshold") && mc.task == WB_TASK_MULTICLASS) {
         rc = cli_usage(c, "--tune-threshold: a multiclass model predicts its best label, it has no threshold");
         goto out;
@@ -322,22 +307,11 @@ static int run_train(cli *c) {
             goto out;
         }
     }
-    meta = wb_bundle_meta(&dso, ds, store_abs);
-    size_t vlen;
-    if (!meta || wb_vocab_save_buf(v, &vblob, &vlen, &e)) {
-        rc = cli_fail(&e, wb_err_set(&e, WB_ENOMEM, "out of memory"));
+    if ((lrc = wb_bundle_file_make(&mf, &dso, ds, store_abs, st ? wb_store_info_get(st)->fingerprint : 0, &e))) {
+        rc = cli_fail(&e, lrc);
         goto out;
     }
-    wb_model_file mf = {.meta = meta, .vocab = vblob, .vocab_len = vlen,
-                        .fingerprint = st ? wb_store_info_get(st)->fingerprint : 0,
-                        .embed_vectors = cli_flag(c, "embed-vectors")};
-    for (size_t k = 1; k < ninp; k++)
-        if (wb_vocab_save_buf(wb_dataset_input_get(ds, k)->vocab, &ivblob[k], &mf.input_vocab_len[k], &e)) {
-            rc = cli_fail(&e, wb_err_set(&e, WB_ENOMEM, "out of memory"));
-            goto out;
-        } else {
-            mf.input_vocab[k] = ivblob[k];
-        }
+    mf.embed_vectors = cli_flag(c, "embed-vectors");
     if (cli_str(c, "checkpoint")) ckpt = strdup(cli_str(c, "checkpoint"));
     else if (asprintf(&ckpt, "%s.ckpt", out) < 0) ckpt = NULL;
     if (!ckpt) {
@@ -388,7 +362,7 @@ static int run_train(cli *c) {
          * replaced it meanwhile (two trainings writing the same -o): `rows`
          * fits this training's vocabulary only, so anything else is an
          * error, not a read past it (review bug 2). */
-        int same = !lrc && wb_model_cfg_get(fm)->V == mc.V && ff.vocab_len == vlen && !memcmp(ff.vocab, vblob, vlen) &&
+        int same = !lrc && wb_model_cfg_get(fm)->V == mc.V && ff.vocab_len == mf.vocab_len && !memcmp(ff.vocab, mf.vocab, mf.vocab_len) &&
                    ff.fingerprint == mf.fingerprint && wb_model_cfg_ninputs(wb_model_cfg_get(fm)) == ninp;
         for (size_t k = 1; same && k < ninp; k++)
             same = wb_model_cfg_get(fm)->text_V[k] == mc.text_V[k] && ff.input_vocab_len[k] == mf.input_vocab_len[k] &&
@@ -526,12 +500,11 @@ static int run_train(cli *c) {
 out:
     free(res.history);
     free(cw);
-    free(vblob);
-    free(meta);
+    wb_bundle_file_free(&mf);
     free(ckpt);
     free(store_abs);
     free(rows);
-    for (size_t k = 0; k < WB_MAX_INPUTS; k++) free(irows[k]), free(ivblob[k]);
+    for (size_t k = 0; k < WB_MAX_INPUTS; k++) free(irows[k]);
     wb_model_destroy(m);
     wb_store_close(st);
     wb_dataset_destroy(ds);

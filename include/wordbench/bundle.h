@@ -44,6 +44,16 @@ extern "C" {
  * store at store_path (NULL = none).  malloc'd; NULL when out of memory. */
 char *wb_bundle_meta(const wb_dataset_opts *o, const wb_dataset *ds, const char *store_path);
 
+/* What the model file of a model trained on ds (built with options o)
+ * holds besides the weights, into *f: the META text (wb_bundle_meta with
+ * store_path), the vocabulary blob of every text input, the store's
+ * fingerprint (0 = none); the other fields zero.  The blobs are owned by
+ * *f until wb_bundle_file_free (safe after a failure, and twice).  Returns
+ * 0, WB_ENOMEM or WB_EUSAGE (a vocabulary not finished). */
+int wb_bundle_file_make(wb_model_file *f, const wb_dataset_opts *o, const wb_dataset *ds, const char *store_path,
+                        uint64_t fingerprint, wb_err *e);
+void wb_bundle_file_free(wb_model_file *f);
+
 /* A loaded model and its preprocessing.  Fields are read-only for callers. */
 #define WB_BUNDLE_MAX_COLS 64 /* text and feature columns a bundle reads */
 

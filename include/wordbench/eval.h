@@ -79,6 +79,13 @@ typedef struct wb_inputs {
 /* The inputs of a data set (every text input, the features). */
 void wb_inputs_of_dataset(wb_inputs *in, const wb_dataset *ds);
 
+/* What a model reading data set ds takes from it, into *c (the rest of *c
+ * is left alone): input 0's V and T, the task and its outputs C, and with
+ * several text inputs ntext and each input's V, T and column name; nfeat.
+ * The one rule train and a search trial share.  Errors (WB_EUSAGE): more
+ * text inputs than WB_MAX_INPUTS, a binary task without two labels. */
+int wb_model_cfg_of_dataset(wb_model_cfg *c, const wb_dataset *ds, wb_err *e);
+
 /* Ids per example of a model (the sum of its inputs' maxlens): the int32
  * room wb_inputs_gather needs per example. */
 size_t wb_inputs_ids_per_example(const wb_model *m);

@@ -268,11 +268,17 @@ typedef struct wb_trial_result {
 void wb_trial_result_free(wb_trial_result *r);
 
 /* What a trial trains: the architecture and training options of the fixed
- * part with the configuration's values applied (the front end parses them). */
+ * part with the configuration's values applied (the front end parses them).
+ * The data set decides the inputs, as for train: one text input, or one
+ * per text column (wb_dataset_ninputs), and its numeric features, which
+ * every trial standardises on its own training examples; the held-out
+ * examples of every text input read words unseen in them as OOV. */
 typedef struct wb_trial_setup {
     wb_model_cfg model;   /* kind, emb, oov, E (0: the store's dimension, also for learned
                              rows when there is a store; else 100), F, widths, H,
-                             dropout, maxnorm; V, T, C, task, seed are set by the runner */
+                             dropout, maxnorm, feat_dense; V, T, C, task, the inputs,
+                             nfeat and seed are set by the runner
+                             (wb_model_cfg_of_dataset) */
     wb_optim optim;
     size_t epochs, batch, patience;
     uint64_t seed;        /* initialisation, shuffling, dropout */
@@ -284,13 +290,13 @@ typedef struct wb_trial_setup {
 } wb_trial_setup;
 
 /* What trials share: the data set, its folds, the store and the store row
- * of every vocabulary id (NULL without a store; learned embeddings ignore
- * them).  Borrowed. */
+ * of every vocabulary id of each text input (NULL without a store; learned
+ * embeddings ignore them).  Borrowed. */
 typedef struct wb_trial_env {
     const wb_dataset *ds;
     const wb_folds *folds;
     wb_store *store;
-    const int64_t *rows;
+    const int64_t *rows[WB_MAX_INPUTS]; /* [k]: (V_k) store rows of text input k's ids */
 } wb_trial_env;
 
 /* Check that the setup fits the environment (the checks wb_trial_run makes

@@ -58,6 +58,7 @@
 #include <stdint.h>
 
 #include "wordbench/dataset.h"
+#include "wordbench/eval.h"
 #include "wordbench/model.h"
 
 #ifdef __cplusplus
@@ -105,14 +106,15 @@ typedef struct wb_train_opts {
     const wb_model_file *file;/* meta, vocabulary, fingerprint, embed_vectors for out_path
                                  (may be NULL when out_path and ckpt_path are) */
     /* Experiments (search.h): the examples to train and validate on instead
-     * of the data set's split, and a view of its ids to read instead of
-     * wb_dataset_ids(ds) (the same matrix with some words read as OOV). */
+     * of the data set's split, and a view of its inputs to read instead of
+     * wb_inputs_of_dataset(ds) (the same matrices with some words read as
+     * OOV, the same features). */
     int custom_split;         /* 1: train_idx / val_idx replace splits WB_DS_TRAIN and VALID/TEST */
     const uint32_t *train_idx;/* (ntrain) example indices, with custom_split */
     size_t ntrain;
     const uint32_t *val_idx;  /* (nval) validation examples, with custom_split; nval may be 0 */
     size_t nval;
-    const wb_ids *X;          /* (n, T) ids used instead of wb_dataset_ids(ds), or NULL */
+    const wb_inputs *inputs;  /* every text input's (n, T_k) ids and the features, or NULL */
     wb_train_progress progress; /* or NULL */
     void *ctx;
     int (*should_stop)(void *ctx); /* polled between batches (signals) or NULL */

@@ -1,8 +1,9 @@
 /*
  * trial.c — one trial of a search (search.h, wb_trial_run): the held-out
- * examples read as if the vocabulary came from the training examples,
- * a model for the configuration, training on the trial's examples, the
- * metrics on the held-out ones.  Leaves out choosing the trial's
+ * examples read as if every text input's vocabulary came from the training
+ * examples, a model for the configuration (every text input and the
+ * numeric features of the data set, as train builds it), training on the
+ * trial's examples, the metrics on the held-out ones.  Leaves out choosing the trial's
  * configuration (the caller) and logging it (triallog.c).
  */
 #include "wordbench/search.h"
@@ -40,14 +41,12 @@ static uint8_t *trial_oov(const wb_ids *X, size_t V, const uint32_t *train, size
 }
 
 /* The model configuration of a trial: the setup's architecture with the
- * data set's sizes and the store's dimension. */
+ * data set's sizes (every text input, the features: as train) and the
+ * store's dimension. */
 static int trial_cfg(const wb_trial_env *env, const wb_trial_setup *s, wb_model_cfg *mc, wb_err *e) {
-    const wb_dataset *ds = env->ds;
     *mc = s->model;
-    mc->V = wb_vocab_size(wb_dataset_vocab(ds));
-    mc->T = wb_dataset_maxlen(ds);
-    mc->task = wb_dataset_task(ds);
-    mc->C = mc->task == WB_TASK_BINARY ? 1 : wb_dataset_nlabels(ds);
+    int rc = wb_model_cfg_of_dataset(mc, env->ds, e);
+    if (rc) return rc;
     mc->seed = s->seed;
     if (mc->emb != WB_EMB_LEARNED) {
         if (!env->store)
@@ -59,8 +58,6 @@ static int trial_cfg(const wb_trial_env *env, const wb_trial_setup *s, wb_model_
     } else if (!mc->E) { /* learned rows as wide as the store's, so that modes compare fairly */
         mc->E = env->store ? wb_store_info_get(env->store)->dim : 100;
     }
-    if (mc->task == WB_TASK_BINARY && wb_dataset_nlabels(ds) != 2)
-        return wb_err_set(e, WB_EUSAGE, "a binary task needs two labels; the data set has %u", wb_dataset_nlabels(ds));
     if (!s->batch || !s->epochs) return wb_err_set(e, WB_EUSAGE, "epochs and batch size must be >= 1");
     return wb_model_cfg_check(mc, e);
 }
@@ -99,31 +96,41 @@ int wb_trial_run(const wb_trial_env *env, const wb_trial *t, const wb_trial_setu
     int rc = trial_cfg(env, s, &mc, e);
     if (rc) return rc;
     int uses_store = mc.emb != WB_EMB_LEARNED;
-
-    /* Held-out ids unseen in training become OOV.  Not needed when the
-     * trial trains on the whole training part, which the vocabulary comes
-     * from (holdout, refit). */
-    uint8_t *oov = NULL;
-    const wb_ids *X = wb_dataset_ids(ds); /* NULL without an id matrix (maxlen 0) */
-    wb_ids xv = {0};
-    if (X) xv = *X;
-    size_t nall;
-    uint32_t *all = wb_split_indices(ds, WB_DS_TRAIN, &nall);
-    free(all);
-    if (nall == SIZE_MAX) return wb_err_set(e, WB_ENOMEM, "out of memory");
-    if (X && !t->refit && ntest && ntrain != nall) {
-        size_t V = wb_vocab_size(wb_dataset_vocab(ds));
-        if (!(oov = trial_oov(&xv, V, train, ntrain))) return wb_err_set(e, WB_ENOMEM, "out of memory");
-        xv.oov = oov, xv.noov = V;
-    }
+    size_t ninp = wb_model_cfg_ninputs(&mc);
 
     wb_model *m = NULL;
     float *cw = NULL, *probs = NULL;
     wb_optim opt = s->optim;
     wb_train_result tr;
     memset(&tr, 0, sizeof tr);
+    /* Held-out ids unseen in training become OOV, in every text input.
+     * Not needed when the trial trains on the whole training part, which
+     * the vocabularies come from (holdout, refit).  The features are the
+     * data set's: the trainer standardises them on the trial's training
+     * examples (wb_model_fit_features), as train does on its split. */
+    uint8_t *oov[WB_MAX_INPUTS] = {0};
+    wb_inputs in;
+    wb_inputs_of_dataset(&in, ds);
+    size_t nall;
+    uint32_t *all = wb_split_indices(ds, WB_DS_TRAIN, &nall);
+    free(all);
+    if (nall == SIZE_MAX) {
+        rc = wb_err_set(e, WB_ENOMEM, "out of memory");
+        goto done;
+    }
+    for (size_t k = 0; k < ninp && k < in.ninputs && !t->refit && ntest && ntrain != nall; k++) {
+        if (!in.X[k].data) continue; /* no id matrix (maxlen 0) */
+        size_t V = wb_model_cfg_V(&mc, k);
+        if (!(oov[k] = trial_oov(&in.X[k], V, train, ntrain))) {
+            rc = wb_err_set(e, WB_ENOMEM, "out of memory");
+            goto done;
+        }
+        in.X[k].oov = oov[k], in.X[k].noov = V;
+    }
+
     if ((rc = wb_model_create(&m, &mc, &opt, s->batch, e))) goto done;
-    if (uses_store && (rc = wb_model_attach_store(m, env->store, env->rows, e))) goto done;
+    for (size_t k = 0; uses_store && k < ninp; k++)
+        if ((rc = wb_model_attach_input(m, k, env->store, env->rows[k], e))) goto done;
     size_t ncw;
     if ((rc = trial_cw(env, s, &mc, train, ntrain, &cw, &ncw, e)) || (cw && (rc = wb_model_set_class_weights(m, cw, ncw, e))))
         goto done;
@@ -134,7 +141,7 @@ int wb_trial_run(const wb_trial_env *env, const wb_trial *t, const wb_trial_setu
     to.out_path = s->out_path, to.file = s->file;
     to.custom_split = 1, to.train_idx = train, to.ntrain = ntrain;
     to.val_idx = t->refit ? NULL : test, to.nval = t->refit ? 0 : ntest; /* a refit never looks at the test part */
-    to.X = X ? &xv : NULL;
+    to.inputs = &in;
     to.should_stop = should_stop, to.ctx = stop_ctx;
     if ((rc = wb_train_run(&m, ds, &to, &tr, e))) goto done;
     if (tr.interrupted) {
@@ -154,7 +161,7 @@ int wb_trial_run(const wb_trial_env *env, const wb_trial *t, const wb_trial_setu
             goto done;
         }
         wb_metrics vm;
-        rc = wb_eval_run(m, X ? &xv : NULL, lo, li, test, ntest, s->batch, 1, s->threshold, &vm, probs, e);
+        rc = wb_eval_inputs(m, &in, lo, li, test, ntest, s->batch, 1, s->threshold, &vm, probs, e);
         if (rc) goto done;
         double auc;
         if ((rc = wb_auc(mc.task, mc.C, probs, lo, li, test, ntest, &auc, NULL, e))) goto done;
@@ -171,7 +178,7 @@ done:
     free(tr.history);
     free(probs);
     free(cw);
-    free(oov);
     wb_model_destroy(m);
+    for (size_t k = 0; k < WB_MAX_INPUTS; k++) free(oov[k]);
     return rc;
 }

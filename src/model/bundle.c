@@ -48,6 +48,32 @@ char *wb_bundle_meta(const wb_dataset_opts *o, const wb_dataset *ds, const char 
     return wb_kv_take(&s, NULL);
 }
 
+int wb_bundle_file_make(wb_model_file *f, const wb_dataset_opts *o, const wb_dataset *ds, const char *store_path,
+                        uint64_t fingerprint, wb_err *e) {
+    memset(f, 0, sizeof *f);
+    f->fingerprint = fingerprint;
+    void *blob = NULL;
+    size_t len;
+    if (!(f->meta = wb_bundle_meta(o, ds, store_path))) return wb_err_set(e, WB_ENOMEM, "out of memory");
+    for (size_t k = 0; k < wb_dataset_ninputs(ds) && k < WB_MAX_INPUTS; k++) { /* input 0's is `vocab` */
+        int rc = wb_vocab_save_buf(wb_dataset_input_get(ds, k)->vocab, &blob, &len, e);
+        if (rc) {
+            wb_bundle_file_free(f);
+            return rc;
+        }
+        if (k) f->input_vocab[k] = blob, f->input_vocab_len[k] = len;
+        else f->vocab = blob, f->vocab_len = len;
+    }
+    return 0;
+}
+
+void wb_bundle_file_free(wb_model_file *f) {
+    free((char *)f->meta);
+    free((void *)f->vocab);
+    for (size_t k = 0; k < WB_MAX_INPUTS; k++) free((void *)f->input_vocab[k]);
+    memset(f, 0, sizeof *f);
+}
+
 /* ---- load --------------------------------------------------------------- */
 
 void wb_bundle_destroy(wb_bundle *b) {

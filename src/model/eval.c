@@ -5,6 +5,7 @@
 #include "wordbench/eval.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -93,6 +94,26 @@ void wb_inputs_of_dataset(wb_inputs *in, const wb_dataset *ds) {
         if (x) in->X[k] = *x;
     }
     in->feat = wb_dataset_features(ds, &in->nfeat);
+}
+
+int wb_model_cfg_of_dataset(wb_model_cfg *c, const wb_dataset *ds, wb_err *e) {
+    size_t ninp = wb_dataset_ninputs(ds), nfeat = 0;
+    if (ninp > WB_MAX_INPUTS) return wb_err_set(e, WB_EUSAGE, "%zu text inputs: the models take at most %d", ninp, WB_MAX_INPUTS);
+    c->V = wb_vocab_size(wb_dataset_vocab(ds));
+    c->T = wb_dataset_maxlen(ds);
+    c->ntext = ninp > 1 ? ninp : 0;
+    for (size_t k = 0; k < ninp && ninp > 1; k++) { /* one branch each */
+        const wb_dataset_input *in = wb_dataset_input_get(ds, k);
+        if (k) c->text_V[k] = wb_vocab_size(in->vocab), c->text_T[k] = in->maxlen;
+        snprintf(c->text_name[k], sizeof c->text_name[k], "%.*s", (int)sizeof c->text_name[k] - 1, in->name);
+    }
+    wb_dataset_features(ds, &nfeat);
+    c->nfeat = nfeat;
+    c->task = wb_dataset_task(ds);
+    c->C = c->task == WB_TASK_BINARY ? 1 : wb_dataset_nlabels(ds);
+    if (c->task == WB_TASK_BINARY && wb_dataset_nlabels(ds) != 2)
+        return wb_err_set(e, WB_EUSAGE, "a binary task needs two labels; the training data has %u", wb_dataset_nlabels(ds));
+    return 0;
 }
 
 size_t wb_inputs_ids_per_example(const wb_model *m) {

@@ -315,7 +315,8 @@ static void epoch_order(uint64_t seed, size_t ep, const uint32_t *tr, uint32_t *
 
 int wb_train_prefetch(wb_store *st, const wb_dataset *ds, const wb_train_opts *o, const int64_t *rows, size_t V,
                       wb_err *e) {
-    const wb_ids *X = o->X ? o->X : wb_dataset_ids(ds); /* input 0's (NULL: no text input) */
+    const wb_ids *X = o->inputs ? &o->inputs->X[0] : wb_dataset_ids(ds); /* input 0's (NULL: no text input) */
+    if (X && !X->data) X = NULL;
     size_t ntr = o->custom_split ? o->ntrain : 0, T = X ? wb_dataset_maxlen(ds) : 0, B = o->batch;
     uint32_t *tr = o->custom_split ? NULL : wb_split_indices(ds, WB_DS_TRAIN, &ntr);
     const uint32_t *trc = o->custom_split ? o->train_idx : tr;
@@ -343,8 +344,8 @@ int wb_train_run(wb_model **mp, const wb_dataset *ds, const wb_train_opts *o, wb
     size_t C = c->C, B = o->batch;
     if (!o->out_path && o->restore_best) return wb_err_set(e, WB_EUSAGE, "no output model path");
     wb_inputs in;
-    wb_inputs_of_dataset(&in, ds);
-    if (o->X) in.X[0] = *o->X; /* a search trial's view of input 0 */
+    if (o->inputs) in = *o->inputs; /* a search trial's view */
+    else wb_inputs_of_dataset(&in, ds);
     int rc = wb_inputs_check(m, &in, e);
     if (rc) return rc;
     if (o->resume && !o->ckpt_path) return wb_err_set(e, WB_EUSAGE, "resume needs a checkpoint path");

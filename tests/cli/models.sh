@@ -111,16 +111,7 @@ grep -q "bad.tsv:2: class weight of '1' must be a number" "$T/err" && [ ! -e "$T
 # ---- numeric features and several text inputs ----------------------------------
 # A CSV whose body says nothing about the label (the same sentences either way) and whose subject
 # half the time does not: the 'links' feature carries the label, the subject helps.
-awk 'BEGIN {
-    print "label,subject,body,links,caps"
-    split("hello there|win money now|weekly meeting|your account", subj, "|")
-    split("see you soon|thanks for the notes|call me later|the file is attached", body, "|")
-    for (i = 0; i < 120; i++) {
-        spam = i % 2
-        s = (i % 4 < 2) ? subj[1] : (spam ? subj[2] : subj[3])
-        printf "%s,%s,\"%s, %d\",%d,%.3f\n", spam ? "spam" : "ham", s, body[1 + int(i / 2) % 4], i % 5, spam ? 3 + i % 4 : i % 3 == 0, (i % 7) / 10
-    }
-}' >"$T/fields.csv"
+fields_csv "$T/fields.csv"
 head -n 1 "$T/fields.csv" >"$T/fields-test.csv" && sed -n '2,41p' "$T/fields.csv" >>"$T/fields-test.csv"
 F=(--data "$T/fields.csv" --test "$T/fields-test.csv" --format csv -q --json --model pool --emb-dim 8 --hidden 8 --epochs 25 --lr 0.02)
 run "$WB" train "${F[@]}" --text-col body --maxlen 8 -o "$T/body.wbm"

@@ -26,15 +26,6 @@ PY=/usr/bin/python3
 
 run() { "$@" >"$T/out" 2>"$T/err" </dev/null; rc=$?; }
 expect_rc() { [ "$rc" -eq "$1" ] && ok || bad "$2: exit $rc, expected $1 (stderr: $(head -c 600 "$T/err"))"; }
-# the table of a --json output without wall-clock figures and paths
-table() { $PY -c '
-import json, sys
-d = json.load(open(sys.argv[1]))
-for r in d["table"]:
-    r.pop("train_s"); r.pop("examples_per_s")
-d.pop("run_dir"); d.pop("log")
-if d["refit"]: d["refit"].pop("model")
-print(json.dumps(d, sort_keys=True))' "$1"; }
 jget() { $PY -c 'import json, sys
 d = json.load(open(sys.argv[1]))
 for k in sys.argv[2].split("."):
@@ -85,7 +76,7 @@ for l in open(sys.argv[1]):
 # ---- the same search with one worker: the same table ------------------------------
 run "$WB" search "${S[@]}" --param hidden=4,16 --param dropout=0,0.3 --cv 3 -j 1 -o "$T/g1" --json
 expect_rc 0 "grid -j 1"
-[ "$(table "$T/out")" = "$(table "$T/g.json")" ] && ok || bad "-j 1 and -j 2 tables differ"
+[ "$(search_table "$T/out")" = "$(search_table "$T/g.json")" ] && ok || bad "-j 1 and -j 2 tables differ"
 
 # ---- kill -9 in the middle, then re-run: the same table -------------------------------
 K=("${S[@]}" --epochs 40 --param hidden=4,16 --param dropout=0,0.3 --cv 3 -j 2 --json)
@@ -105,7 +96,7 @@ n_before=$(wc -l <"$T/k/trials.jsonl" 2>/dev/null || echo 0)
 sleep 0.3 # the workers die with the parent (PR_SET_PDEATHSIG)
 run "$WB" search "${K[@]}" -o "$T/k"
 expect_rc 0 "re-run after kill -9"
-[ "$(table "$T/out")" = "$(table "$T/full.json")" ] && ok || bad "table after kill -9 differs from the uninterrupted one"
+[ "$(search_table "$T/out")" = "$(search_table "$T/full.json")" ] && ok || bad "table after kill -9 differs from the uninterrupted one"
 [ "$(jget log.damaged)" = 0 ] && [ "$(jget log.duplicates)" = 0 ] && ok || bad "log after kill -9: $(jget log)"
 
 # ---- random search: ranges, reproducible ---------------------------------------------
@@ -114,7 +105,7 @@ run "$WB" search "${R[@]}" -o "$T/r1"
 expect_rc 0 "random search"
 cp "$T/out" "$T/r1.json"
 run "$WB" search "${R[@]}" -o "$T/r2"
-[ "$(table "$T/out")" = "$(table "$T/r1.json")" ] && ok || bad "random search with the same seed differs"
+[ "$(search_table "$T/out")" = "$(search_table "$T/r1.json")" ] && ok || bad "random search with the same seed differs"
 $PY - "$T/r1/plan.json" <<'EOF' && ok || bad "random configurations out of their ranges"
 import json, sys
 p = json.load(open(sys.argv[1]))
@@ -230,15 +221,6 @@ expect_rc 1 "another search in the run directory"
 grep -q 'holds another search' "$T/err" && [ ! -s "$T/out" ] && ok || bad "another search: $(cat "$T/err")"
 run "$WB" search "${S[@]}" --cv 1 -o "$T/e1"
 expect_rc 2 "--cv 1"
-# several text inputs and numeric features are train's (issue 11): refused up front, naming the option
-for t in "text-col|--text-col subject --text-col body" "maxlen|--text-col subject --maxlen subject=20" \
-         "feature-col|--feature-col links" "feature-dense|--feature-dense 8" "param feature-dense|--param feature-dense=4,8"; do
-    o=${t%%|*} a=${t#*|}
-    # shellcheck disable=SC2086  # $a is several words on purpose
-    run "$WB" search "${S[@]}" $a -o "$T/e1"
-    [ "$rc" = 2 ] && grep -q -- "--$o" "$T/err" && grep -q "wordbench train" "$T/err" && [ ! -s "$T/out" ] && [ ! -e "$T/e1" ] &&
-        ok || bad "search $a: exit $rc (stderr: $(head -c 400 "$T/err"))"
-done
 run "$WB" search "${S[@]}" --grid --n-iter 2 -o "$T/e1"
 expect_rc 2 "--grid with --n-iter"
 run "$WB" search "${S[@]}"
@@ -251,7 +233,7 @@ expect_rc 2 "--collect without RUN_DIR"
 sed -i '2s/"acc": /"acc": 1/' "$T/g/trials.jsonl"
 run "$WB" search "${S[@]}" --param hidden=4,16 --param dropout=0,0.3 --cv 3 -o "$T/g" --json
 expect_rc 0 "damaged line"
-grep -q 'trials.jsonl:2' "$T/err" && [ "$(table "$T/out")" = "$(table "$T/g.json")" ] && ok ||
+grep -q 'trials.jsonl:2' "$T/err" && [ "$(search_table "$T/out")" = "$(search_table "$T/g.json")" ] && ok ||
     bad "damaged line: $(cat "$T/err")"
 
 # ---- real data ----------------------------------------------------------------------------------
