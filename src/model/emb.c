@@ -233,11 +233,29 @@ static int ovl_lag(const wb_emb *t, const wb_optim *o, const wb_catchup *cu, int
     return wb_catchup_coef_get(cu, o, t->olast[s], to, k);
 }
 
+/* 1 when idle rows take their weight decay: decay_idle and L2 (not lazy Adam). */
+int wb_emb_decays(const wb_emb *t, const wb_optim *o) {
+    return t->decay_idle && o->l2 != 0 && t->nstate == wb_optim_nstate(o->kind) &&
+           !(o->kind == WB_OPT_ADAM && o->adam == WB_ADAM_LAZY);
+}
+
 void wb_emb_ovl_value(const wb_emb *t, const wb_optim *o, const wb_catchup *cu, int32_t s, float *out) {
     const float *w = wb_emb_ovl_row(t, s);
     size_t E = t->E;
     wb_catchup_coef k;
-    if (ovl_lag(t, o, cu, s, o->t, &k)) wb_catchup_weights(&k, out, w, w + E, w + 2 * E, E);
+    if (wb_emb_decays(t, o) && t->olast[s] < o->t) {
+        /* the idle steps on a copy, a chunk of elements at a time (the rule is elementwise) */
+        enum { CH = 64 };
+        float buf[3 * CH];
+        size_t ns = t->nstate;
+        for (size_t lo = 0; lo < E; lo += CH) {
+            size_t len = E - lo < CH ? E - lo : CH;
+            memcpy(buf, w + lo, len * sizeof *buf);
+            for (size_t j = 0; j < ns && j < 2; j++) memcpy(buf + (1 + j) * len, w + (1 + j) * E + lo, len * sizeof *buf);
+            wb_optim_idle(o, cu, t->olast[s], o->t, buf, buf + len, len);
+            memcpy(out + lo, buf, len * sizeof *out);
+        }
+    } else if (ovl_lag(t, o, cu, s, o->t, &k)) wb_catchup_weights(&k, out, w, w + E, w + 2 * E, E);
     else memcpy(out, w, E * sizeof *out);
 }
 
@@ -246,6 +264,10 @@ static void ovl_catchup_to(const wb_emb *t, const wb_optim *o, const wb_catchup 
     float *w = wb_emb_ovl_row(t, s);
     size_t E = t->E;
     wb_catchup_coef k;
+    if (wb_emb_decays(t, o)) {
+        if (t->olast[s] < to) wb_optim_idle(o, cu, t->olast[s], to, w, w + E, E), t->olast[s] = to;
+        return;
+    }
     if (!ovl_lag(t, o, cu, s, to, &k)) return;
     wb_catchup_weights(&k, w, w, w + E, w + 2 * E, E);
     wb_catchup_moments(&k, w + E, w + 2 * E, E);
@@ -254,6 +276,11 @@ static void ovl_catchup_to(const wb_emb *t, const wb_optim *o, const wb_catchup 
 
 void wb_emb_ovl_catchup(const wb_emb *t, const wb_optim *o, const wb_catchup *cu, int32_t s) {
     ovl_catchup_to(t, o, cu, s, o->t);
+}
+
+void wb_emb_catchup_all(const wb_emb *t, const wb_optim *o, const wb_catchup *cu) {
+    if (!wb_emb_decays(t, o)) return;
+    for (size_t s = 0; s < t->orows; s++) ovl_catchup_to(t, o, cu, (int32_t)s, o->t);
 }
 
 /* ---- a minibatch's rows ----------------------------------------------------------- */
