@@ -156,8 +156,8 @@ for m in $models; do
         ch_wb=(--data "$work/spam-train-$char_train.csv" --test "$work/spam-test-$char_test.csv" --format csv)
         ch_py=(--train "$work/spam-train-$char_train.csv" --test "$work/spam-test-$char_test.csv" --format csv)
         run charcnn wordbench "${WBT[@]}" "${ch_wb[@]}" --model charcnn --tokenizer char --maxlen 1014 \
-            --epochs "$char_epochs" -o "$work/charcnn.wbm"
-        run charcnn torch "${TM[@]}" "${ch_py[@]}" --model charcnn --maxlen 1014 --epochs "$char_epochs"
+            --epochs "$char_epochs" --history "$work/charcnn-history.csv" -o "$work/charcnn.wbm"
+        run charcnn torch "${TM[@]}" "${ch_py[@]}" --model charcnn --maxlen 1014 --epochs "$char_epochs" --epoch-test
         ;;
     lstm|gru|lstm-bi)
         kind=${m%-bi}
@@ -199,7 +199,7 @@ load_after="$(uptime | sed 's/.*load average: //')"
 import json, sys
 results, cmds, machine, lb, la, threads, nicen = sys.argv[1:8]
 rows = [json.loads(l) for l in open(results)]
-import sklearn, torch
+import csv, os, sklearn, torch
 print("**Machine:** %s (shared with other sessions: load average %s before, %s after) · %s threads per "
       "trainer, nice %s · torch %s, scikit-learn %s\n" % (machine, lb, la, threads, nicen, torch.__version__,
                                                           sklearn.__version__))
@@ -238,6 +238,16 @@ print("ex/s: training examples × epochs / seconds of the training loop (evaluat
       "wordbench / twin: the ratio of those (> 1: wordbench faster); for bow the twin's wall time over "
       "wordbench's (whole command: read, tokenize, fit, evaluate). train s: wordbench's training loop "
       "(bow: its n-gram table and idf included), torch's epochs, scikit-learn's vectorize + fit.")
+hist = os.path.join(os.path.dirname(results), "charcnn-history.csv")
+tc = [r["result"] for r in rows if r["name"] == "charcnn" and r["impl"] == "torch" and r["result"]]
+if os.path.exists(hist) and tc and "epoch_test" in tc[0]:
+    # wordbench's history scores --test after every epoch (val_* columns); torch_models.py --epoch-test
+    wb_acc = [float(r["val_acc"]) for r in csv.DictReader(open(hist))]
+    print("\ncharcnn test accuracy after each epoch:\n")
+    print("| epoch | " + " | ".join(str(i + 1) for i in range(len(wb_acc))) + " |")
+    print("|---|" + "---:|" * len(wb_acc))
+    print("| wordbench | " + " | ".join("%.4f" % v for v in wb_acc) + " |")
+    print("| torch | " + " | ".join("%.4f" % v for v in tc[0]["epoch_test"]) + " |")
 print("\nCommands, exactly as run:\n\n```")
 print(open(cmds).read().rstrip())
 print("```")

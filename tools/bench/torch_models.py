@@ -190,6 +190,8 @@ def main():
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--quiet", action="store_true")
+    p.add_argument("--epoch-test", action="store_true",
+                   help="also score the test file after every epoch (untimed; JSON epoch_test)")
     p.add_argument("--write-subset", nargs=2, metavar=("OUT", "N"))
     a = p.parse_args()
     if a.write_subset:
@@ -237,9 +239,19 @@ def main():
     Ytr = tt.encode_labels(tr.labels, label_ids, task)
     if task == "binary":
         Ytr = Ytr.float()
+    class Wrap:                 # tt.evaluate calls net(X) and net.eval() / net.train()
+        def __call__(self, x):
+            return fwd(x)
+
+        def eval(self):
+            net.eval()
+
+        def train(self):
+            net.train()
+
     n, B = len(Xtr), a.batch_size
     g = torch.Generator().manual_seed(a.seed)
-    train_s, losses = 0.0, []
+    train_s, losses, epoch_test = 0.0, [], []
     for ep in range(1, a.epochs + 1):
         perm = torch.randperm(n, generator=g)
         tot = 0.0
@@ -256,16 +268,9 @@ def main():
         losses.append(round(tot / n, 5))
         if not a.quiet:
             print("Epoch %d/%d %.1fs %.1f ex/s loss %.4f" % (ep, a.epochs, dt, n / dt, tot / n), file=sys.stderr)
-
-    class Wrap:                 # tt.evaluate calls net(X) and net.eval() / net.train()
-        def __call__(self, x):
-            return fwd(x)
-
-        def eval(self):
-            net.eval()
-
-        def train(self):
-            net.train()
+        if a.epoch_test and ep < a.epochs:   # the last epoch is scored below
+            with torch.no_grad():
+                epoch_test.append(round(tt.evaluate(Wrap(), Xte, te.labels, label_ids, task, batch=64), 5))
 
     t_eval = time.perf_counter()
     metric = tt.evaluate(Wrap(), Xte, te.labels, label_ids, task, batch=64)
@@ -280,6 +285,8 @@ def main():
                     "rnn_pool": a.rnn_pool, "num_words": a.num_words, "rnn_impl": a.rnn_impl,
                     "short_share": round(float((Xtr[:, -1] == 0).float().mean()), 4)})
     out["test_p_at_1" if task == "multilabel" else "test_acc"] = round(metric, 5)
+    if a.epoch_test:
+        out["epoch_test"] = epoch_test + [round(metric, 5)]
     out["baseline"] = round(tt.baseline(tr.labels, te.labels, task), 5)
     out.update(tt.versions())
     print(json.dumps(out), flush=True)
