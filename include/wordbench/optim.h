@@ -61,7 +61,9 @@
  * idle from the very first steps (bias corrections change fast there;
  * tests/test_optim.c).  Weight decay (l2) of
  * an idle row is not applied: idle steps count as zero gradient (clipnorm
- * and clipvalue leave a zero gradient zero, so they are exact).
+ * and clipvalue leave a zero gradient zero, so they are exact) — except
+ * where the model asks for it (the bag of words' rows): wb_optim_idle
+ * below, stepwise and exact.
  * WB_ADAM_LAZY is torch.optim.SparseAdam's (idle rows frozen, moments
  * kept); WB_ADAM_DENSE updates every row that has an overlay slot at every
  * step with a zero gradient when idle (exact, O(rows) per step: for checks).
