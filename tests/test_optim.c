@@ -473,6 +473,40 @@ static void test_idle_steps(void **unused) {
         }
 }
 
+/* wb_optim_idle_rows: rows of 1, 3 and 20 elements, current through
+ * different steps (ties included), side by side: wb_optim_idle's bits. */
+static void test_idle_rows(void **unused) {
+    (void)unused;
+    uint64_t seed = 11;
+    for (int kind = 0; kind < 5; kind++) {
+        wb_optim o;
+        wb_optim_init(&o, (wb_opt_kind)kind);
+        o.l2 = 0.03f, o.momentum = kind == WB_OPT_SGD ? 0.5f : 0;
+        wb_catchup cu;
+        wb_catchup_init(&cu);
+        assert_int_equal(wb_catchup_reserve(&cu, &o, 400), 0);
+        size_t ns = wb_optim_nstate(o.kind);
+        static const size_t widths[] = {1, 3, 20};
+        for (size_t wi = 0; wi < 3; wi++) {
+            enum { R = 90 };
+            size_t n = widths[wi], rf = (1 + ns) * n;
+            float a[R * 63], b[R * 63], *rows[R];
+            uint64_t t0[R], t = 300;
+            for (size_t r = 0; r < R; r++) {
+                t0[r] = r < 10 ? 0 : r < 20 ? 5 : 5 + 3 * r; /* sorted, with ties, one row already current */
+                if (t0[r] > t) t0[r] = t;
+                for (size_t i = 0; i < rf; i++) a[r * rf + i] = i < n ? urand(&seed) : fabsf(urand(&seed)) * 0.01f;
+                rows[r] = b + r * rf;
+            }
+            memcpy(b, a, R * rf * sizeof *a);
+            for (size_t r = 0; r < R; r++) wb_optim_idle(&o, &cu, t0[r], t, a + r * rf, a + r * rf + n, n);
+            wb_optim_idle_rows(&o, &cu, rows, t0, R, t, n);
+            if (memcmp(a, b, R * rf * sizeof *a)) fail_msg("%s, rows of %zu: side by side differs", wb_optim_name(o.kind), n);
+        }
+        wb_catchup_free(&cu);
+    }
+}
+
 static void test_adam_catchup(void **unused) {
     (void)unused;
     static const uint64_t t0s[] = {1, 2, 5, 20, 100, 1000, 5000, 40000, 1000000};
@@ -550,6 +584,7 @@ int main(void) {
         cmocka_unit_test(test_adam_lazy_global_t),
         cmocka_unit_test(test_adam_catchup),
         cmocka_unit_test(test_idle_steps),
+        cmocka_unit_test(test_idle_rows),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -195,6 +195,14 @@ void wb_catchup_moments(const wb_catchup_coef *k, float *m, float *v, size_t n);
  * may be NULL: computed, same bits). */
 void wb_optim_idle(const wb_optim *o, const wb_catchup *c, uint64_t t0, uint64_t t, float *w, float *state, size_t n);
 
+/* wb_optim_idle of many rows of n elements through the same step t: row r
+ * is rows[r] (n weights, then its state, slot-major), current through
+ * t0[r], sorted ascending (no row twice).  The same bits; narrow rows (a
+ * binary model's one weight per feature) are stepped side by side, as one
+ * row's steps are a chain of dependent square roots and divisions. */
+void wb_optim_idle_rows(const wb_optim *o, const wb_catchup *c, float *const *rows, const uint64_t *t0, size_t nrows,
+                        uint64_t t, size_t n);
+
 /* Σ g[i]² in double. */
 double wb_sqnorm(const float *g, size_t n);
 

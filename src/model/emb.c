@@ -14,6 +14,7 @@
 
 #include <cblas.h>
 
+#include "base/pool.h"
 #include "model/model_int.h"
 
 float wb_unif(wb_rng *r, float a) {
@@ -278,9 +279,91 @@ void wb_emb_ovl_catchup(const wb_emb *t, const wb_optim *o, const wb_catchup *cu
     ovl_catchup_to(t, o, cu, s, o->t);
 }
 
-void wb_emb_catchup_all(const wb_emb *t, const wb_optim *o, const wb_catchup *cu) {
+/* A slot and the step it is current through. */
+typedef struct lagging {
+    uint64_t last;
+    int32_t slot;
+} lagging;
+
+static int cmp_lagging(const void *a, const void *b) {
+    const lagging *x = a, *y = b;
+    if (x->last != y->last) return x->last < y->last ? -1 : 1;
+    return (x->slot > y->slot) - (x->slot < y->slot);
+}
+
+/* The catch-up of lagging rows, shared by the lanes of a pool. */
+typedef struct catchup_job {
+    const wb_emb *t;
+    const wb_optim *o;
+    const wb_catchup *cu;
+    const lagging *lg;       /* sorted, no repeats */
+    size_t n, chunk;         /* lane k takes chunks k, k + lanes, ... */
+} catchup_job;
+
+static void catchup_lane(void *ctx, size_t k, size_t lanes) {
+    enum { CH = 1024 };
+    const catchup_job *j = ctx;
+    float *rows[CH];
+    uint64_t t0[CH];
+    for (size_t lo = k * j->chunk; lo < j->n; lo += lanes * j->chunk) {
+        size_t hi = lo + j->chunk < j->n ? lo + j->chunk : j->n;
+        for (size_t i = lo; i < hi;) {
+            size_t c = 0;
+            for (; i < hi && c < CH; i++, c++) {
+                rows[c] = wb_emb_ovl_row(j->t, j->lg[i].slot), t0[c] = j->lg[i].last;
+                j->t->olast[j->lg[i].slot] = j->o->t;
+            }
+            wb_optim_idle_rows(j->o, j->cu, rows, t0, c, j->o->t, j->t->E);
+        }
+    }
+}
+
+/* Catch the n slots of lg (any order, repeats allowed) up through o->t in
+ * place, many rows at a time (wb_optim_idle_rows), shared by the lanes of
+ * pool (NULL: the caller): every row is computed alone, so the bits do not
+ * depend on the lanes. */
+static void catchup_lagging(const wb_emb *t, const wb_optim *o, const wb_catchup *cu, struct wb_pool *pool, lagging *lg,
+                            size_t n) {
+    qsort(lg, n, sizeof *lg, cmp_lagging);
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) /* a repeat is adjacent */
+        if (!k || lg[i].slot != lg[k - 1].slot) lg[k++] = lg[i];
+    size_t lanes = wb_pool_lanes(pool);
+    /* small interleaved chunks: the rows that lag most (first) are spread */
+    catchup_job j = {t, o, cu, lg, k, lanes > 1 ? k / (8 * lanes) + 16 : k + 1};
+    if (k) wb_pool_run(lanes > 1 && k > 32 ? pool : NULL, catchup_lane, &j);
+}
+
+void wb_emb_catchup_all(const wb_emb *t, const wb_optim *o, const wb_catchup *cu, struct wb_pool *pool) {
     if (!wb_emb_decays(t, o)) return;
-    for (size_t s = 0; s < t->orows; s++) ovl_catchup_to(t, o, cu, (int32_t)s, o->t);
+    size_t n = 0;
+    for (size_t s = 0; s < t->orows; s++) n += t->olast[s] < o->t;
+    if (!n) return;
+    lagging *lg = malloc(n * sizeof *lg);
+    if (!lg) { /* one row at a time: slower, same bits */
+        for (size_t s = 0; s < t->orows; s++) ovl_catchup_to(t, o, cu, (int32_t)s, o->t);
+        return;
+    }
+    n = 0;
+    for (size_t s = 0; s < t->orows; s++)
+        if (t->olast[s] < o->t) lg[n++] = (lagging){t->olast[s], (int32_t)s};
+    catchup_lagging(t, o, cu, pool, lg, n);
+    free(lg);
+}
+
+void wb_emb_catchup_ids(const wb_emb *t, const wb_optim *o, const wb_catchup *cu, struct wb_pool *pool, const uint32_t *ids,
+                        size_t n) {
+    if (!wb_emb_decays(t, o) || !n) return;
+    lagging *lg = malloc(n * sizeof *lg);
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        int32_t s = ids[i] < t->V ? t->slot[ids[i]] : -1;
+        if (s < 0 || t->olast[s] >= o->t) continue;
+        if (lg) lg[k++] = (lagging){t->olast[s], s};
+        else ovl_catchup_to(t, o, cu, s, o->t); /* out of memory: one at a time */
+    }
+    if (lg) catchup_lagging(t, o, cu, pool, lg, k);
+    free(lg);
 }
 
 /* ---- a minibatch's rows ----------------------------------------------------------- */

@@ -668,7 +668,7 @@ void wb_model_catchup_ready(wb_model *m) {
      * prediction or a save reads them (a training step catches up its own
      * rows: before_step) */
     for (size_t i = 0; i < m->g.nparts; i++)
-        if (m->g.part[i].has_emb) wb_emb_catchup_all(&m->g.part[i].emb, &m->opt, &m->cu);
+        if (m->g.part[i].has_emb) wb_emb_catchup_all(&m->g.part[i].emb, &m->opt, &m->cu, m->pool);
 }
 
 /* s->prob from the logits s->z (softmax rows or sigmoids). */

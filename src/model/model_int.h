@@ -197,8 +197,14 @@ void wb_emb_ovl_catchup(const wb_emb *t, const wb_optim *o, const wb_catchup *cu
  * lazy Adam): they are then caught up by wb_optim_idle. */
 int wb_emb_decays(const wb_emb *t, const wb_optim *o);
 /* With decay_idle and L2: every overlay slot caught up through o->t in place
- * (before a prediction or a save reads them; same bits as later). */
-void wb_emb_catchup_all(const wb_emb *t, const wb_optim *o, const wb_catchup *cu);
+ * (before a prediction or a save reads them; same bits as later), rows
+ * shared by the lanes of pool (NULL: on the caller). */
+struct wb_pool;
+void wb_emb_catchup_all(const wb_emb *t, const wb_optim *o, const wb_catchup *cu, struct wb_pool *pool);
+/* The same for the rows of ids[0..n) (repeats allowed; ids out of range or
+ * without a slot skipped). */
+void wb_emb_catchup_ids(const wb_emb *t, const wb_optim *o, const wb_catchup *cu, struct wb_pool *pool, const uint32_t *ids,
+                        size_t n);
 /* The rows of a step split in n lanes, as one: u gets the distinct ids of
  * lanes[0..n) in lane order (and, with rows that carry a gradient, a
  * zeroed dU (u->N, E)); map[k][j] is the index in u of row j of lane k

@@ -606,28 +606,26 @@ static void bow_destroy(wb_part *p) {
 static void bow_before_step(wb_part *p, wb_model *m, const wb_batch *b) {
     wb_emb *t = &p->emb;
     if (!p->bt || !p->has_emb || !wb_emb_decays(t, &m->opt) || !b->X[p->input]) return;
-    size_t T = p->T, cap = T * p->ngrams + 1;
+    size_t T = p->T, per = T * p->ngrams + 1, nf = 0;
     int32_t *key = malloc((T ? T : 1) * sizeof *key);
-    uint32_t *f = NULL;
-    if (!key) return; /* the gathering catches up what it reads: slower, same bits */
+    uint32_t *f = malloc(b->B * per * sizeof *f); /* the features of every text, repeats allowed */
+    if (!key || !f) goto out; /* the gathering catches up what it reads: slower, same bits */
     for (size_t i = 0; i < b->B; i++) {
         const int32_t *x = b->X[p->input] + i * T;
-        const uint32_t *fid;
-        size_t nf;
         long ce = cache_row(p->bc, x, T, key);
         if (ce >= 0) {
-            fid = p->bc->fid + p->bc->roff[ce], nf = p->bc->roff[ce + 1] - p->bc->roff[ce];
-        } else {
-            int ok = 1;
-            for (size_t j = 0; j < T; j++) ok &= x[j] >= 0 && (size_t)x[j] < p->V;
-            if (!ok) continue; /* the forward pass reports it */
-            if (!f && !(f = malloc(cap * sizeof *f))) break;
-            long n = features(p, p->bt, x, T, 0, f, NULL, NULL);
-            fid = f, nf = n > 0 ? (size_t)n : 0;
+            size_t lo = p->bc->roff[ce], len = p->bc->roff[ce + 1] - lo;
+            memcpy(f + nf, p->bc->fid + lo, len * sizeof *f);
+            nf += len;
+            continue;
         }
-        for (size_t j = 0; j < nf; j++)
-            if (t->slot[fid[j]] >= 0) wb_emb_ovl_catchup(t, &m->opt, &m->cu, t->slot[fid[j]]);
+        int ok = 1;
+        for (size_t j = 0; j < T; j++) ok &= x[j] >= 0 && (size_t)x[j] < p->V;
+        long n = ok ? features(p, p->bt, x, T, 0, f + nf, NULL, NULL) : 0; /* bad ids: the forward pass reports them */
+        nf += n > 0 ? (size_t)n : 0;
     }
+    wb_emb_catchup_ids(t, &m->opt, &m->cu, m->pool, f, nf);
+out:
     free(key), free(f);
 }
 

@@ -277,25 +277,24 @@ static void cu_chunk(const wb_catchup *c, uint64_t ch, uint64_t lo, double *qa, 
     *la = a, *ld = d;
 }
 
+/* *p reallocated to `bytes`; 0, or -1 (left as it was). */
+static int resize(void **p, size_t bytes) {
+    void *q = realloc(*p, bytes);
+    if (!q) return -1;
+    *p = q;
+    return 0;
+}
+
 int wb_catchup_reserve(wb_catchup *c, const wb_optim *o, uint64_t upto) {
     if (!wb_catchup_valid(o)) return 0;
     if (c->beta1 != o->beta1 || c->beta2 != o->beta2 || !c->K) cu_setup(c, o);
     if (upto > c->flat) upto = c->flat;
     if (upto <= c->len) return 0;
     uint64_t need = (upto + CU_CHUNK - 1) / CU_CHUNK * CU_CHUNK;
-    if (need > c->cap) {
-        double *na = realloc(c->qa, need * sizeof *na);
-        if (!na) return -1;
-        c->qa = na;
-        double *nd = realloc(c->qd, need * sizeof *nd);
-        if (!nd) return -1;
-        c->qd = nd;
-        double *nb = realloc(c->bc1, need * sizeof *nb);
-        if (!nb) return -1;
-        c->bc1 = nb;
-        float *ns = realloc(c->bc2s, need * sizeof *ns);
-        if (!ns) return -1;
-        c->bc2s = ns;
+    if (need > c->cap) { /* a table that grew before a failure stays valid (larger) */
+        if (resize((void **)&c->qa, need * sizeof *c->qa) || resize((void **)&c->qd, need * sizeof *c->qd) ||
+            resize((void **)&c->bc1, need * sizeof *c->bc1) || resize((void **)&c->bc2s, need * sizeof *c->bc2s))
+            return -1;
         c->cap = need;
     }
     for (; c->len < need; c->len += CU_CHUNK) {
@@ -354,27 +353,64 @@ void wb_catchup_moments(const wb_catchup_coef *k, float *m, float *v, size_t n) 
 
 #define IDLE_CHUNK 64
 
-void wb_optim_idle(const wb_optim *o, const wb_catchup *c, uint64_t t0, uint64_t t, float *w, float *state, size_t n) {
+/* Idle step u over len elements (state slots s0, s1): the rule with a zero
+ * gradient; Adam's constants from c's tables (no pow per call). */
+static void idle_step(const wb_optim *o, const wb_catchup *c, uint64_t u, float *w, float *s0, float *s1, size_t len) {
     static const float zero[IDLE_CHUNK];
+    if (o->kind == WB_OPT_ADAM) {
+        float step, bc2s;
+        adam_consts(o, c, u, &step, &bc2s);
+        /* scale 1: it scales the zero gradient, any value gives the same bits */
+        adam_span(w, zero, s0, s1, len, 1.0f, o->clipvalue > 0 ? o->clipvalue : INFINITY, o->l2, o->beta1, o->beta2,
+                  step, bc2s, o->eps);
+    } else {
+        wb_optim at = *o;
+        at.t = u, at.scale = 1.0f;
+        update(&at, w, zero, s0, s1, len);
+    }
+}
+
+void wb_optim_idle(const wb_optim *o, const wb_catchup *c, uint64_t t0, uint64_t t, float *w, float *state, size_t n) {
     size_t ns = wb_optim_nstate(o->kind);
-    wb_optim at = *o;
-    at.scale = 1.0f; /* scales the zero gradient: any value gives the same bits */
-    float cv = o->clipvalue > 0 ? o->clipvalue : INFINITY;
     /* element by element the rule is independent: chunks of elements, each
      * through every step while it is in the cache */
     for (size_t lo = 0; lo < n; lo += IDLE_CHUNK) {
         size_t len = n - lo < IDLE_CHUNK ? n - lo : IDLE_CHUNK;
-        float *s0 = state + lo, *s1 = ns > 1 ? state + n + lo : NULL;
-        for (uint64_t u = t0 + 1; u <= t; u++) {
-            if (o->kind == WB_OPT_ADAM) {
-                float step, bc2s;
-                adam_consts(o, c, u, &step, &bc2s);
-                adam_span(w + lo, zero, s0, s1, len, 1.0f, cv, o->l2, o->beta1, o->beta2, step, bc2s, o->eps);
-            } else {
-                at.t = u;
-                update(&at, w + lo, zero, s0, s1, len);
+        for (uint64_t u = t0 + 1; u <= t; u++) idle_step(o, c, u, w + lo, state + lo, ns > 1 ? state + n + lo : NULL, len);
+    }
+}
+
+void wb_optim_idle_rows(const wb_optim *o, const wb_catchup *c, float *const *rows, const uint64_t *t0, size_t nrows,
+                        uint64_t t, size_t n) {
+    size_t ns = wb_optim_nstate(o->kind);
+    if (n > IDLE_CHUNK / 4) { /* wide rows fill the vector units alone */
+        for (size_t r = 0; r < nrows; r++) wb_optim_idle(o, c, t0[r], t, rows[r], rows[r] + n, n);
+        return;
+    }
+    /* narrow rows: up to IDLE_CHUNK elements of consecutive rows side by
+     * side (structure of arrays), so their independent chains of divisions
+     * and square roots interleave; rows sorted by t0, so the elements a step
+     * applies to are a prefix that grows */
+    float w[IDLE_CHUNK], s[2][IDLE_CHUNK];
+    uint64_t from[IDLE_CHUNK];
+    for (size_t r = 0; r < nrows;) {
+        size_t nl = 0, r2 = r;
+        for (; r2 < nrows && nl + n <= IDLE_CHUNK; r2++)
+            for (size_t e = 0; e < n; e++, nl++) {
+                w[nl] = rows[r2][e], from[nl] = t0[r2];
+                for (size_t j = 0; j < ns; j++) s[j][nl] = rows[r2][(1 + j) * n + e];
             }
+        size_t act = 0;
+        for (uint64_t u = from[0] + 1; u <= t; u++) {
+            while (act < nl && from[act] < u) act++;
+            idle_step(o, c, u, w, s[0], ns > 1 ? s[1] : NULL, act);
         }
+        for (size_t q = r, l = 0; q < r2; q++)
+            for (size_t e = 0; e < n; e++, l++) {
+                rows[q][e] = w[l];
+                for (size_t j = 0; j < ns; j++) rows[q][(1 + j) * n + e] = s[j][l];
+            }
+        r = r2;
     }
 }
 
