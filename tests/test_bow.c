@@ -29,7 +29,8 @@
 
 /* Texts of Zipf-like word ids (rare words: rows that go idle for long),
  * post-padded to various lengths, an OOV id now and then; label: whether
- * word 2 or 3 occurs.  A few texts repeat (the cache keeps one row). */
+ * word 2 or 3 occurs.  A few texts repeat (the cache keeps one row), the
+ * first is empty. */
 static void corpus(int32_t *X, float *y) {
     uint64_t r = 12345;
     for (size_t i = 0; i < NX; i++) {
@@ -45,6 +46,7 @@ static void corpus(int32_t *X, float *y) {
         }
         y[i] = (float)pos;
     }
+    memset(X, 0, TX * sizeof *X), y[0] = 0; /* an empty text, the cache's first */
     for (size_t i = 40; i < 44; i++) memcpy(X + i * TX, X + (i - 40) * TX, TX * sizeof *X), y[i] = y[i - 40];
 }
 

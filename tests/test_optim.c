@@ -473,7 +473,7 @@ static void test_idle_steps(void **unused) {
         }
 }
 
-/* wb_optim_idle_rows: rows of 1, 3 and 20 elements, current through
+/* wb_optim_idle_rows: rows of 1, 3, 20 and 600 elements (alone), current through
  * different steps (ties included), side by side: wb_optim_idle's bits. */
 static void test_idle_rows(void **unused) {
     (void)unused;
@@ -486,11 +486,12 @@ static void test_idle_rows(void **unused) {
         wb_catchup_init(&cu);
         assert_int_equal(wb_catchup_reserve(&cu, &o, 400), 0);
         size_t ns = wb_optim_nstate(o.kind);
-        static const size_t widths[] = {1, 3, 20};
-        for (size_t wi = 0; wi < 3; wi++) {
+        static const size_t widths[] = {1, 3, 20, 600};
+        for (size_t wi = 0; wi < 4; wi++) {
             enum { R = 90 };
             size_t n = widths[wi], rf = (1 + ns) * n;
-            float a[R * 63], b[R * 63], *rows[R];
+            float *a = malloc(R * rf * sizeof *a), *b = malloc(R * rf * sizeof *b), *rows[R];
+            assert_non_null(a), assert_non_null(b);
             uint64_t t0[R], t = 300;
             for (size_t r = 0; r < R; r++) {
                 t0[r] = r < 10 ? 0 : r < 20 ? 5 : 5 + 3 * r; /* sorted, with ties, one row already current */
@@ -502,6 +503,7 @@ static void test_idle_rows(void **unused) {
             for (size_t r = 0; r < R; r++) wb_optim_idle(&o, &cu, t0[r], t, a + r * rf, a + r * rf + n, n);
             wb_optim_idle_rows(&o, &cu, rows, t0, R, t, n);
             if (memcmp(a, b, R * rf * sizeof *a)) fail_msg("%s, rows of %zu: side by side differs", wb_optim_name(o.kind), n);
+            free(a), free(b);
         }
         wb_catchup_free(&cu);
     }

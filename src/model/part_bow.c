@@ -202,7 +202,7 @@ static long cache_find(const struct wb_bow_cache *c, const int32_t *k, size_t nk
     size_t i = (size_t)h & (c->cap - 1);
     for (; c->slot[i]; i = (i + 1) & (c->cap - 1)) {
         size_t e = c->slot[i] - 1;
-        if (c->hash[e] == h && c->koff[e + 1] - c->koff[e] == nk && !memcmp(c->key + c->koff[e], k, nk * sizeof *k))
+        if (c->hash[e] == h && c->koff[e + 1] - c->koff[e] == nk && (!nk || !memcmp(c->key + c->koff[e], k, nk * sizeof *k)))
             return (long)e;
     }
     if (at) *at = i;
@@ -266,9 +266,8 @@ static int cache_add(struct wb_bow_cache *c, const int32_t *k, size_t nk, uint64
     cache_find(c, k, nk, h, &at);
     c->hash[c->n] = h;
     c->koff[0] = 0, c->roff[0] = 0;
-    memcpy(c->key + ko, k, nk * sizeof *k);
-    memcpy(c->fid + ro, fid, nnz * sizeof *fid);
-    memcpy(c->val + ro, val, nnz * sizeof *val);
+    if (nk) memcpy(c->key + ko, k, nk * sizeof *k); /* an empty text: arrays maybe not allocated yet */
+    if (nnz) memcpy(c->fid + ro, fid, nnz * sizeof *fid), memcpy(c->val + ro, val, nnz * sizeof *val);
     c->koff[c->n + 1] = ko + nk, c->roff[c->n + 1] = ro + nnz;
     c->slot[at] = (uint32_t)(++c->n);
     return 0;
@@ -388,8 +387,7 @@ static int bow_forward(wb_part *p, wb_step *s, float *out, size_t ld, wb_err *e)
             continue;
         }
         size_t lo = p->bc->roff[ce], len = p->bc->roff[ce + 1] - lo;
-        memcpy(sv->fid + nnz, p->bc->fid + lo, len * sizeof *sv->fid);
-        memcpy(sv->val + nnz, p->bc->val + lo, len * sizeof *sv->val);
+        if (len) memcpy(sv->fid + nnz, p->bc->fid + lo, len * sizeof *sv->fid), memcpy(sv->val + nnz, p->bc->val + lo, len * sizeof *sv->val);
         nnz += len;
     }
     sv->off[B] = nnz;
@@ -615,7 +613,7 @@ static void bow_before_step(wb_part *p, wb_model *m, const wb_batch *b) {
         long ce = cache_row(p->bc, x, T, key);
         if (ce >= 0) {
             size_t lo = p->bc->roff[ce], len = p->bc->roff[ce + 1] - lo;
-            memcpy(f + nf, p->bc->fid + lo, len * sizeof *f);
+            if (len) memcpy(f + nf, p->bc->fid + lo, len * sizeof *f);
             nf += len;
             continue;
         }

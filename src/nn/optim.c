@@ -351,7 +351,7 @@ void wb_catchup_moments(const wb_catchup_coef *k, float *m, float *v, size_t n) 
 
 /* ---- idle steps with weight decay ------------------------------------------- */
 
-#define IDLE_CHUNK 64
+#define IDLE_CHUNK 1024 /* elements stepped side by side */
 
 /* Idle step u over len elements (state slots s0, s1): the rule with a zero
  * gradient; Adam's constants from c's tables (no pow per call). */
@@ -383,14 +383,15 @@ void wb_optim_idle(const wb_optim *o, const wb_catchup *c, uint64_t t0, uint64_t
 void wb_optim_idle_rows(const wb_optim *o, const wb_catchup *c, float *const *rows, const uint64_t *t0, size_t nrows,
                         uint64_t t, size_t n) {
     size_t ns = wb_optim_nstate(o->kind);
-    if (n > IDLE_CHUNK / 4) { /* wide rows fill the vector units alone */
+    if (n > IDLE_CHUNK / 2) { /* wide rows fill the vector units alone */
         for (size_t r = 0; r < nrows; r++) wb_optim_idle(o, c, t0[r], t, rows[r], rows[r] + n, n);
         return;
     }
-    /* narrow rows: up to IDLE_CHUNK elements of consecutive rows side by
-     * side (structure of arrays), so their independent chains of divisions
-     * and square roots interleave; rows sorted by t0, so the elements a step
-     * applies to are a prefix that grows */
+    /* up to IDLE_CHUNK elements of consecutive rows side by side (structure
+     * of arrays): one call a step for all of them, and a narrow row's chain
+     * of dependent divisions and square roots interleaves with the others';
+     * rows sorted by t0, so the elements a step applies to are a prefix that
+     * grows */
     float w[IDLE_CHUNK], s[2][IDLE_CHUNK];
     uint64_t from[IDLE_CHUNK];
     for (size_t r = 0; r < nrows;) {
