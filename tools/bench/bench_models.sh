@@ -245,7 +245,8 @@ print()
 print("ex/s: training examples × epochs / seconds of the training loop (evaluation excluded). "
       "wordbench / twin: the ratio of those (> 1: wordbench faster); for bow the twin's wall time over "
       "wordbench's (whole command: read, tokenize, fit, evaluate). train s: wordbench's training loop "
-      "(bow: its n-gram table and idf included), torch's epochs, scikit-learn's vectorize + fit.")
+      "(bow: the epochs' steps; its n-gram table, idf and cache of sparse rows are in the wall time only), "
+      "torch's epochs, scikit-learn's vectorize + fit.")
 hist = os.path.join(os.path.dirname(results), "charcnn-history.csv")
 tc = [r["result"] for r in rows if r["name"] == "charcnn" and r["impl"] == "torch" and r["result"]]
 if os.path.exists(hist) and tc and "epoch_test" in tc[0]:
