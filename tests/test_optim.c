@@ -417,6 +417,98 @@ static double dense_idle(const wb_optim *o, uint64_t t0, uint64_t k, double w, d
  * rounding); eps > 0 and t0 >= 1000, 1e-4; rows idle from the first steps,
  * where the bias corrections change fastest, 5%.  The worst of each is
  * printed. */
+/* wb_optim_idle: the steps t0+1..t with a zero gradient and L2 equal,
+ * bit for bit, t - t0 calls of wb_optim_update with g = 0 (the dense rule
+ * every idle row would get), for every rule, with Adam's tables, without
+ * (NULL) and past the step where the bias corrections are 1 (flat), for
+ * spans of more and fewer elements than one chunk. */
+static void test_idle_steps(void **unused) {
+    (void)unused;
+    uint64_t seed = 7;
+    static const uint64_t t0s[] = {0, 1, 5, 3000, 40950, 41000};
+    static const uint64_t ks[] = {1, 2, 17, 300};
+    for (int kind = 0; kind < 5; kind++)
+        for (int tab = 0; tab < 2; tab++) {
+            wb_optim o;
+            wb_optim_init(&o, (wb_opt_kind)kind);
+            o.l2 = 0.01f, o.momentum = kind == WB_OPT_SGD ? 0.9f : 0, o.lr = kind == WB_OPT_ADADELTA ? 1.0f : 0.01f;
+            o.clipvalue = tab ? 0.5f : 0; /* a zero gradient stays zero */
+            wb_catchup cu;
+            wb_catchup_init(&cu);
+            if (tab) assert_int_equal(wb_catchup_reserve(&cu, &o, 50000), 0);
+            size_t ns = wb_optim_nstate(o.kind);
+            for (size_t ti = 0; ti < sizeof t0s / sizeof *t0s; ti++)
+                for (size_t ki = 0; ki < sizeof ks / sizeof *ks; ki++) {
+                    if (kind != WB_OPT_ADAM && t0s[ti] > 5) continue; /* t matters to Adam only */
+                    enum { N = 70 };
+                    float w[N], st[2 * N], w2[N], st2[2 * N], zero[N] = {0};
+                    for (size_t i = 0; i < N; i++) w[i] = urand(&seed), st[i] = urand(&seed) * 0.1f, st[N + i] = fabsf(urand(&seed)) * 0.01f;
+                    if (kind == WB_OPT_SGD || kind == WB_OPT_RMSPROP) /* one slot: SGD's buffer signed, RMSprop's v >= 0 */
+                        for (size_t i = 0; i < N; i++) st[i] = kind == WB_OPT_RMSPROP ? fabsf(st[i]) : st[i];
+                    if (kind == WB_OPT_ADAGRAD || kind == WB_OPT_ADADELTA)
+                        for (size_t i = 0; i < N; i++) st[i] = fabsf(st[i]);
+                    for (size_t n = 1; n <= N; n += N - 1) { /* one element, then more than a chunk */
+                        memcpy(w2, w, sizeof w), memcpy(st2, st, sizeof st);
+                        float sd[2 * N];
+                        for (size_t j = 0; j < ns; j++) memcpy(sd + j * n, st + j * N, n * sizeof *sd); /* slot-major for n */
+                        float wd[N];
+                        memcpy(wd, w, sizeof w);
+                        wb_optim d = o;
+                        for (uint64_t u = t0s[ti] + 1; u <= t0s[ti] + ks[ki]; u++) {
+                            d.t = u, d.scale = 0.25f; /* any scale: it multiplies zero */
+                            wb_optim_update(&d, wd, zero, sd, n);
+                        }
+                        float si[2 * N];
+                        for (size_t j = 0; j < ns; j++) memcpy(si + j * n, st2 + j * N, n * sizeof *si);
+                        wb_optim_idle(&o, tab ? &cu : NULL, t0s[ti], t0s[ti] + ks[ki], w2, si, n);
+                        if (memcmp(w2, wd, n * sizeof *wd) || memcmp(si, sd, ns * n * sizeof *sd))
+                            fail_msg("%s%s t0 %llu k %llu n %zu: idle steps differ from the dense rule", wb_optim_name(o.kind),
+                                     tab ? " (tables)" : "", (unsigned long long)t0s[ti], (unsigned long long)ks[ki], n);
+                        assert_true(memcmp(w2, w, n * sizeof *w) != 0); /* the steps did move the weights */
+                    }
+                }
+            if (tab && kind == WB_OPT_ADAM) /* the t0s above cross flat, where the tables stop */
+                assert_true(cu.flat > 40950 && cu.flat < 41300 && cu.len == cu.flat);
+            wb_catchup_free(&cu);
+        }
+}
+
+/* wb_optim_idle_rows: rows of 1, 3, 20 and 600 elements (alone), current through
+ * different steps (ties included), side by side: wb_optim_idle's bits. */
+static void test_idle_rows(void **unused) {
+    (void)unused;
+    uint64_t seed = 11;
+    for (int kind = 0; kind < 5; kind++) {
+        wb_optim o;
+        wb_optim_init(&o, (wb_opt_kind)kind);
+        o.l2 = 0.03f, o.momentum = kind == WB_OPT_SGD ? 0.5f : 0;
+        wb_catchup cu;
+        wb_catchup_init(&cu);
+        assert_int_equal(wb_catchup_reserve(&cu, &o, 400), 0);
+        size_t ns = wb_optim_nstate(o.kind);
+        static const size_t widths[] = {1, 3, 20, 600};
+        for (size_t wi = 0; wi < 4; wi++) {
+            enum { R = 90 };
+            size_t n = widths[wi], rf = (1 + ns) * n;
+            float *a = malloc(R * rf * sizeof *a), *b = malloc(R * rf * sizeof *b), *rows[R];
+            assert_non_null(a), assert_non_null(b);
+            uint64_t t0[R], t = 300;
+            for (size_t r = 0; r < R; r++) {
+                t0[r] = r < 10 ? 0 : r < 20 ? 5 : 5 + 3 * r; /* sorted, with ties, one row already current */
+                if (t0[r] > t) t0[r] = t;
+                for (size_t i = 0; i < rf; i++) a[r * rf + i] = i < n ? urand(&seed) : fabsf(urand(&seed)) * 0.01f;
+                rows[r] = b + r * rf;
+            }
+            memcpy(b, a, R * rf * sizeof *a);
+            for (size_t r = 0; r < R; r++) wb_optim_idle(&o, &cu, t0[r], t, a + r * rf, a + r * rf + n, n);
+            wb_optim_idle_rows(&o, &cu, rows, t0, R, t, n);
+            if (memcmp(a, b, R * rf * sizeof *a)) fail_msg("%s, rows of %zu: side by side differs", wb_optim_name(o.kind), n);
+            free(a), free(b);
+        }
+        wb_catchup_free(&cu);
+    }
+}
+
 static void test_adam_catchup(void **unused) {
     (void)unused;
     static const uint64_t t0s[] = {1, 2, 5, 20, 100, 1000, 5000, 40000, 1000000};
@@ -493,6 +585,8 @@ int main(void) {
         cmocka_unit_test(test_untouched_rows),
         cmocka_unit_test(test_adam_lazy_global_t),
         cmocka_unit_test(test_adam_catchup),
+        cmocka_unit_test(test_idle_steps),
+        cmocka_unit_test(test_idle_rows),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

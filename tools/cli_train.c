@@ -461,9 +461,9 @@ static int run_train(cli *c) {
             printf(", \"mem\": {\"rss_anon\": %" PRIu64 ", \"rss_file\": %" PRIu64 ", \"peak_rss\": %" PRIu64 ", \"jemalloc_allocated\": %" PRIu64 ", \"jemalloc_resident\": %" PRIu64
                    ", \"model_block\": %" PRIu64 ", \"overlay_rows\": %" PRIu64 ", \"overlay_bytes\": %" PRIu64
                    ", \"arena_bytes\": %" PRIu64 ", \"store_resident\": %" PRIu64 ", \"store_bytes\": %" PRIu64
-                   ", \"dataset_resident\": %" PRIu64 ", \"dataset_bytes\": %" PRIu64 "}",
+                   ", \"dataset_resident\": %" PRIu64 ", \"dataset_bytes\": %" PRIu64 ", \"bow_cache_bytes\": %" PRIu64 "}",
                    mr.rss_anon, mr.rss_file, mr.hwm, mr.je_allocated, mr.je_resident, mr.mm.block_bytes, mr.mm.overlay_rows, mr.mm.overlay_bytes,
-                   mr.mm.arena_bytes, mr.store_resident, mr.store_bytes, mr.dataset_resident, mr.dataset_bytes);
+                   mr.mm.arena_bytes, mr.store_resident, mr.store_bytes, mr.dataset_resident, mr.dataset_bytes, mr.mm.cache_bytes);
         printf("}\n");
     } else {
         printf("model %s (%s, %s embeddings, %s): %zu epochs, %.1f s, %.0f examples/s\n", out, wb_model_kind_name(mc.kind),
@@ -494,6 +494,7 @@ static int run_train(cli *c) {
                     cli_bytes(f, sizeof f, (double)mr.mm.overlay_bytes), cli_bytes(g, sizeof g, (double)mr.store_resident),
                     cli_bytes(h, sizeof h, (double)mr.store_bytes), cli_bytes(k2, sizeof k2, (double)mr.dataset_resident),
                     cli_bytes(l2, sizeof l2, (double)mr.dataset_bytes));
+            if (mr.mm.cache_bytes) fprintf(stderr, "bag-of-words rows cached: %s\n", cli_bytes(a, sizeof a, (double)mr.mm.cache_bytes));
         }
     }
     rc = EXIT_OK;

@@ -462,6 +462,7 @@ typedef struct wb_model_mem {
     uint64_t arena_bytes;     /* step arena capacity */
     uint64_t embedded_bytes;  /* embedded frozen rows (loaded models) */
     uint64_t arena_peak;      /* most step-arena bytes one step used */
+    uint64_t cache_bytes;     /* bow: the sparse rows of the fitted data set (WB_BOW_CACHE_MB) */
 } wb_model_mem;
 void wb_model_mem_get(const wb_model *m, wb_model_mem *out);
 

@@ -61,7 +61,9 @@
  * idle from the very first steps (bias corrections change fast there;
  * tests/test_optim.c).  Weight decay (l2) of
  * an idle row is not applied: idle steps count as zero gradient (clipnorm
- * and clipvalue leave a zero gradient zero, so they are exact).
+ * and clipvalue leave a zero gradient zero, so they are exact) — except
+ * where the model asks for it (the bag of words' rows): wb_optim_idle
+ * below, stepwise and exact.
  * WB_ADAM_LAZY is torch.optim.SparseAdam's (idle rows frozen, moments
  * kept); WB_ADAM_DENSE updates every row that has an overlay slot at every
  * step with a zero gradient when idle (exact, O(rows) per step: for checks).
@@ -155,6 +157,8 @@ typedef struct wb_catchup {
     double qa_flat, qd_flat;
     double *qa, *qd;         /* Q̃a(u), Q̃d(u) at index u-1, u <= len */
     uint64_t len, cap;
+    double *bc1;             /* 1-β1^u at index u-1, u <= len (wb_optim_idle) */
+    float *bc2s;             /* (float)sqrt(1-β2^u), likewise */
 } wb_catchup;
 
 /* The per-row numbers of a catch-up of k idle steps. */
@@ -181,6 +185,23 @@ int wb_catchup_coef_get(const wb_catchup *c, const wb_optim *o, uint64_t t0, uin
 void wb_catchup_weights(const wb_catchup_coef *k, float *out, const float *w, const float *m, const float *v, size_t n);
 /* m *= β1^k, v *= β2^k. */
 void wb_catchup_moments(const wb_catchup_coef *k, float *m, float *v, size_t n);
+
+/* ---- idle steps with weight decay (the bag-of-words rows, docs/design.md) ----
+ * The steps t0+1 .. t of n elements (state as wb_optim_update's) whose
+ * gradient is zero, so that only l2·w (and the state's decay) moves them:
+ * the same bits as t - t0 calls of wb_optim_update with g = 0 and o->t set
+ * to each step, for every rule, in O((t - t0)·n) without visiting other
+ * rows.  Adam's bias corrections come from c's tables when they reach (c
+ * may be NULL: computed, same bits). */
+void wb_optim_idle(const wb_optim *o, const wb_catchup *c, uint64_t t0, uint64_t t, float *w, float *state, size_t n);
+
+/* wb_optim_idle of many rows of n elements through the same step t: row r
+ * is rows[r] (n weights, then its state, slot-major), current through
+ * t0[r], sorted ascending (no row twice).  The same bits; narrow rows (a
+ * binary model's one weight per feature) are stepped side by side, as one
+ * row's steps are a chain of dependent square roots and divisions. */
+void wb_optim_idle_rows(const wb_optim *o, const wb_catchup *c, float *const *rows, const uint64_t *t0, size_t nrows,
+                        uint64_t t, size_t n);
 
 /* Σ g[i]² in double. */
 double wb_sqnorm(const float *g, size_t n);

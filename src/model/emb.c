@@ -14,6 +14,7 @@
 
 #include <cblas.h>
 
+#include "base/pool.h"
 #include "model/model_int.h"
 
 float wb_unif(wb_rng *r, float a) {
@@ -233,11 +234,29 @@ static int ovl_lag(const wb_emb *t, const wb_optim *o, const wb_catchup *cu, int
     return wb_catchup_coef_get(cu, o, t->olast[s], to, k);
 }
 
+/* 1 when idle rows take their weight decay: decay_idle and L2 (not lazy Adam). */
+int wb_emb_decays(const wb_emb *t, const wb_optim *o) {
+    return t->decay_idle && o->l2 != 0 && t->nstate == wb_optim_nstate(o->kind) &&
+           !(o->kind == WB_OPT_ADAM && o->adam == WB_ADAM_LAZY);
+}
+
 void wb_emb_ovl_value(const wb_emb *t, const wb_optim *o, const wb_catchup *cu, int32_t s, float *out) {
     const float *w = wb_emb_ovl_row(t, s);
     size_t E = t->E;
     wb_catchup_coef k;
-    if (ovl_lag(t, o, cu, s, o->t, &k)) wb_catchup_weights(&k, out, w, w + E, w + 2 * E, E);
+    if (wb_emb_decays(t, o) && t->olast[s] < o->t) {
+        /* the idle steps on a copy, a chunk of elements at a time (the rule is elementwise) */
+        enum { CH = 64 };
+        float buf[3 * CH];
+        size_t ns = t->nstate;
+        for (size_t lo = 0; lo < E; lo += CH) {
+            size_t len = E - lo < CH ? E - lo : CH;
+            memcpy(buf, w + lo, len * sizeof *buf);
+            for (size_t j = 0; j < ns && j < 2; j++) memcpy(buf + (1 + j) * len, w + (1 + j) * E + lo, len * sizeof *buf);
+            wb_optim_idle(o, cu, t->olast[s], o->t, buf, buf + len, len);
+            memcpy(out + lo, buf, len * sizeof *out);
+        }
+    } else if (ovl_lag(t, o, cu, s, o->t, &k)) wb_catchup_weights(&k, out, w, w + E, w + 2 * E, E);
     else memcpy(out, w, E * sizeof *out);
 }
 
@@ -246,6 +265,10 @@ static void ovl_catchup_to(const wb_emb *t, const wb_optim *o, const wb_catchup 
     float *w = wb_emb_ovl_row(t, s);
     size_t E = t->E;
     wb_catchup_coef k;
+    if (wb_emb_decays(t, o)) {
+        if (t->olast[s] < to) wb_optim_idle(o, cu, t->olast[s], to, w, w + E, E), t->olast[s] = to;
+        return;
+    }
     if (!ovl_lag(t, o, cu, s, to, &k)) return;
     wb_catchup_weights(&k, w, w, w + E, w + 2 * E, E);
     wb_catchup_moments(&k, w + E, w + 2 * E, E);
@@ -254,6 +277,93 @@ static void ovl_catchup_to(const wb_emb *t, const wb_optim *o, const wb_catchup 
 
 void wb_emb_ovl_catchup(const wb_emb *t, const wb_optim *o, const wb_catchup *cu, int32_t s) {
     ovl_catchup_to(t, o, cu, s, o->t);
+}
+
+/* A slot and the step it is current through. */
+typedef struct lagging {
+    uint64_t last;
+    int32_t slot;
+} lagging;
+
+static int cmp_lagging(const void *a, const void *b) {
+    const lagging *x = a, *y = b;
+    if (x->last != y->last) return x->last < y->last ? -1 : 1;
+    return (x->slot > y->slot) - (x->slot < y->slot);
+}
+
+/* The catch-up of lagging rows, shared by the lanes of a pool. */
+typedef struct catchup_job {
+    const wb_emb *t;
+    const wb_optim *o;
+    const wb_catchup *cu;
+    const lagging *lg;       /* sorted, no repeats */
+    size_t n, chunk;         /* lane k takes chunks k, k + lanes, ... */
+} catchup_job;
+
+static void catchup_lane(void *ctx, size_t k, size_t lanes) {
+    enum { CH = 1024 };
+    const catchup_job *j = ctx;
+    float *rows[CH];
+    uint64_t t0[CH];
+    for (size_t lo = k * j->chunk; lo < j->n; lo += lanes * j->chunk) {
+        size_t hi = lo + j->chunk < j->n ? lo + j->chunk : j->n;
+        for (size_t i = lo; i < hi;) {
+            size_t c = 0;
+            for (; i < hi && c < CH; i++, c++) {
+                rows[c] = wb_emb_ovl_row(j->t, j->lg[i].slot), t0[c] = j->lg[i].last;
+                j->t->olast[j->lg[i].slot] = j->o->t;
+            }
+            wb_optim_idle_rows(j->o, j->cu, rows, t0, c, j->o->t, j->t->E);
+        }
+    }
+}
+
+/* Catch the n slots of lg (any order, repeats allowed) up through o->t in
+ * place, many rows at a time (wb_optim_idle_rows), shared by the lanes of
+ * pool (NULL: the caller): every row is computed alone, so the bits do not
+ * depend on the lanes. */
+static void catchup_lagging(const wb_emb *t, const wb_optim *o, const wb_catchup *cu, struct wb_pool *pool, lagging *lg,
+                            size_t n) {
+    qsort(lg, n, sizeof *lg, cmp_lagging);
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) /* a repeat is adjacent */
+        if (!k || lg[i].slot != lg[k - 1].slot) lg[k++] = lg[i];
+    size_t lanes = wb_pool_lanes(pool);
+    /* small interleaved chunks: the rows that lag most (first) are spread */
+    catchup_job j = {t, o, cu, lg, k, lanes > 1 ? k / (8 * lanes) + 16 : k + 1};
+    if (k) wb_pool_run(lanes > 1 && k > 32 ? pool : NULL, catchup_lane, &j);
+}
+
+void wb_emb_catchup_all(const wb_emb *t, const wb_optim *o, const wb_catchup *cu, struct wb_pool *pool) {
+    if (!wb_emb_decays(t, o)) return;
+    size_t n = 0;
+    for (size_t s = 0; s < t->orows; s++) n += t->olast[s] < o->t;
+    if (!n) return;
+    lagging *lg = malloc(n * sizeof *lg);
+    if (!lg) { /* one row at a time: slower, same bits */
+        for (size_t s = 0; s < t->orows; s++) ovl_catchup_to(t, o, cu, (int32_t)s, o->t);
+        return;
+    }
+    n = 0;
+    for (size_t s = 0; s < t->orows; s++)
+        if (t->olast[s] < o->t) lg[n++] = (lagging){t->olast[s], (int32_t)s};
+    catchup_lagging(t, o, cu, pool, lg, n);
+    free(lg);
+}
+
+void wb_emb_catchup_ids(const wb_emb *t, const wb_optim *o, const wb_catchup *cu, struct wb_pool *pool, const uint32_t *ids,
+                        size_t n) {
+    if (!wb_emb_decays(t, o) || !n) return;
+    lagging *lg = malloc(n * sizeof *lg);
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        int32_t s = ids[i] < t->V ? t->slot[ids[i]] : -1;
+        if (s < 0 || t->olast[s] >= o->t) continue;
+        if (lg) lg[k++] = (lagging){t->olast[s], s};
+        else ovl_catchup_to(t, o, cu, s, o->t); /* out of memory: one at a time */
+    }
+    if (lg) catchup_lagging(t, o, cu, pool, lg, k);
+    free(lg);
 }
 
 /* ---- a minibatch's rows ----------------------------------------------------------- */

@@ -479,9 +479,10 @@ int wb_model_fit(wb_model *m, const wb_ids *X, const uint32_t *idx, size_t n, wb
         int rc = p->ops->fit(p, X, idx, n, e);
         if (rc) return rc;
         /* the table of the part's rows now has its size: D rows of W */
+        int decay = p->emb.decay_idle;
         wb_emb_free(&p->emb);
         wb_emb_plan(&p->emb, WB_EMB_LEARNED, WB_OOV_ZERO, p->D, p->W, p->seed, m->nstate);
-        p->emb.learn_a = 0;
+        p->emb.learn_a = 0, p->emb.decay_idle = decay;
         if ((rc = wb_emb_alloc(&p->emb, e))) return rc;
         /* the new table's lanes: each lane gathers with stamps of its own */
         if (m->nlanes > 1 && (rc = wb_emb_set_lanes(&p->emb, m->nlanes, e))) return rc;
@@ -657,9 +658,17 @@ static int step_begin(wb_model *m, wb_step *s, const wb_batch *b, int train, wb_
     return 0;
 }
 
+/* Adam's tables through the next step; out of memory: the catch-up
+ * computes what it needs (same bits). */
+static void catchup_tables(wb_model *m) { (void)wb_catchup_reserve(&m->cu, &m->opt, m->opt.t + 2); }
+
 void wb_model_catchup_ready(wb_model *m) {
-    /* out of memory: the catch-up computes what it needs (same bits) */
-    (void)wb_catchup_reserve(&m->cu, &m->opt, m->opt.t + 2);
+    catchup_tables(m);
+    /* rows that decay while idle (bow with --l2): all current before a
+     * prediction or a save reads them (a training step catches up its own
+     * rows: before_step) */
+    for (size_t i = 0; i < m->g.nparts; i++)
+        if (m->g.part[i].has_emb) wb_emb_catchup_all(&m->g.part[i].emb, &m->opt, &m->cu, m->pool);
 }
 
 /* s->prob from the logits s->z (softmax rows or sigmoids). */
@@ -682,7 +691,9 @@ int wb_model_train_batch(wb_model *m, const wb_batch *bt, const int32_t *y, cons
                          wb_rng *rng, float *loss, size_t *correct, wb_err *e) {
     int rc = check_batch(m, bt->B, y, t, 1, e);
     if (rc) return rc;
-    wb_model_catchup_ready(m);
+    catchup_tables(m);
+    for (size_t i = 0; i < m->g.nparts; i++) /* single-threaded work on the model before the step */
+        if (m->g.part[i].ops->before_step) m->g.part[i].ops->before_step(&m->g.part[i], m, bt);
     if (m->nlanes > 1 && bt->B > 1) {
         if ((rc = check_inputs(m, bt, e))) return rc;
         return wb_lanes_train_step(m, bt, y, t, cw, rng, loss, correct, e);
@@ -864,6 +875,7 @@ void wb_model_mem_get(const wb_model *m, wb_model_mem *o) {
         o->overlay_rows += t->orows;
         o->overlay_bytes += ((uint64_t)t->nochunk << t->oshift) * t->orow_floats * sizeof(float);
         o->embedded_bytes += (uint64_t)t->n_emb * t->E * sizeof(float);
+        o->cache_bytes += wb_bow_cache_bytes(&m->g.part[i]);
     }
     size_t cap = wb_arena_capacity(m->arena), peak = wb_arena_peak(m->arena);
     wb_lanes_arena(m, &cap, &peak);

@@ -131,6 +131,8 @@ typedef struct wb_emb {
     uint64_t *olast;         /* (same) the step each slot's optimizer state is current through */
     float *zrow;             /* (E) zeros: the gradient of an idle row (--adam dense) */
     size_t orow_floats;      /* floats per overlay row: (1 + nstate)·E */
+    int decay_idle;          /* 1: with --l2, a row outside the minibatch takes its weight decay (bow:
+                              * scikit-learn's penalty on every weight), caught up exactly (wb_optim_idle) */
 } wb_emb;
 
 /* The rows of one minibatch of one table (step arena).  U holds, per
@@ -191,6 +193,18 @@ void wb_emb_update_idle(const wb_emb *t, const wb_optim *o, const wb_catchup *cu
 void wb_emb_ovl_value(const wb_emb *t, const wb_optim *o, const wb_catchup *cu, int32_t s, float *out);
 /* Catch slot s up through step o->t in place (weights and moments). */
 void wb_emb_ovl_catchup(const wb_emb *t, const wb_optim *o, const wb_catchup *cu, int32_t s);
+/* 1 when the idle rows of t take o's weight decay (decay_idle, l2 != 0, not
+ * lazy Adam): they are then caught up by wb_optim_idle. */
+int wb_emb_decays(const wb_emb *t, const wb_optim *o);
+/* With decay_idle and L2: every overlay slot caught up through o->t in place
+ * (before a prediction or a save reads them; same bits as later), rows
+ * shared by the lanes of pool (NULL: on the caller). */
+struct wb_pool;
+void wb_emb_catchup_all(const wb_emb *t, const wb_optim *o, const wb_catchup *cu, struct wb_pool *pool);
+/* The same for the rows of ids[0..n) (repeats allowed; ids out of range or
+ * without a slot skipped). */
+void wb_emb_catchup_ids(const wb_emb *t, const wb_optim *o, const wb_catchup *cu, struct wb_pool *pool, const uint32_t *ids,
+                        size_t n);
 /* The rows of a step split in n lanes, as one: u gets the distinct ids of
  * lanes[0..n) in lane order (and, with rows that carry a gradient, a
  * zeroed dU (u->N, E)); map[k][j] is the index in u of row j of lane k
@@ -275,10 +289,17 @@ typedef struct wb_part_ops {
     int (*load)(wb_part *p, uint32_t tag, const unsigned char *sec, uint64_t len, const char *path, wb_err *e);
     /* release what fit / load allocated */
     void (*destroy)(wb_part *p);
+    /* before a training step over b, single-threaded (the lanes run after):
+     * bow catches up the rows of b's features (wb_emb_ovl_catchup), so the
+     * lanes read them current */
+    void (*before_step)(wb_part *p, wb_model *m, const wb_batch *b);
 } wb_part_ops;
 
 extern const wb_part_ops wb_part_conv, wb_part_pool, wb_part_flat, wb_part_charcnn, wb_part_rnn, wb_part_bow,
     wb_part_feat;
+
+/* Bytes of a bow part's cache of sparse rows (part_bow.c; 0 for others). */
+uint64_t wb_bow_cache_bytes(const wb_part *p);
 
 /* Plan the embedding table of a text part from the configuration (mode,
  * oov, p->V, p->E, p->seed) and set p->Ei. */
@@ -318,6 +339,7 @@ struct wb_part {
     size_t L[WB_MAX_WIDTHS + 1]; /* charcnn: lengths: L[0] = T, L[i] after layer i (and its pool) */
     size_t Lc[WB_MAX_WIDTHS];    /* charcnn: length after conv i, before its pool */
     wb_bow_mode bow;         /* bow: weighting */
+    struct wb_bow_cache *bc; /* bow: each fitted example's features (NULL: none) */
     size_t D;                /* bow: features (0 until fitted) */
     size_t ngrams;           /* bow */
     struct wb_bow_table *bt; /* bow: n-gram table and idf (NULL until fitted) */

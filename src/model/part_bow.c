@@ -18,9 +18,21 @@
  *
  * The weights are an embedding table of D rows of C (emb.c, mode learned,
  * zero at first): only the rows of the features a minibatch holds are
- * read, get a gradient and an optimizer step (lazy), so a step costs
- * O(nnz · C) whatever D.  L2 (--l2) is therefore applied to the touched
- * rows only (scikit-learn's penalty is on every weight every step).
+ * read, get a gradient and an optimizer step, so a step costs O(nnz · C)
+ * whatever D.  L2 (--l2) is nevertheless scikit-learn's penalty on every
+ * weight at every step: the table decays idle rows (decay_idle), each
+ * caught up exactly when it is next read (wb_optim_idle: the bits of the
+ * dense rule, --adam dense) — before a training step for the rows of its
+ * features (bow_before_step, single-threaded), and for every row before a
+ * prediction or a save (wb_model_catchup_ready).
+ *
+ * The sparse rows (feature ids sorted, values) of the examples of the data
+ * set the model is fitted on are computed once, after the n-gram table and
+ * idf (bow_fit), and kept in a cache looked up by the text's ids (padding
+ * dropped), so epochs and evaluation stop re-deriving n-grams, sorting and
+ * weighting them.  Bounded: at most WB_BOW_CACHE_MB MiB (environment;
+ * default 1/16 of the RAM, 0 = no cache), training examples first; a text
+ * not in it is computed as before (same code, same bits).
  *
  * Leaves out: min_df / max_df / max_features (num-words and min-count cut
  * the word vocabulary), sublinear tf, hashing.
@@ -28,6 +40,8 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <xxhash.h>
 
 #include "base/fileio.h"
 #include "model/model_int.h"
@@ -124,6 +138,188 @@ static int cmp_u32(const void *a, const void *b) {
     return (x > y) - (x < y);
 }
 
+/* The sparse row of one text (T ids): its distinct features, sorted, into
+ * fid and their values into val (counts, or tf-idf L2-normalised); tmp:
+ * scratch of T·ngrams.  Returns the count (features of the table only). */
+static size_t example_row(const wb_part *p, const int32_t *x, size_t T, uint32_t *tmp, uint32_t *fid, float *val) {
+    const struct wb_bow_table *t = p->bt;
+    long nf = features(p, p->bt, x, T, 0, tmp, NULL, NULL);
+    qsort(tmp, (size_t)nf, sizeof *tmp, cmp_u32);
+    double sq = 0;
+    size_t nnz = 0;
+    for (long i = 0; i < nf;) {
+        long j = i;
+        while (j < nf && tmp[j] == tmp[i]) j++;
+        float v = (float)(j - i);
+        if (t->idf) v *= t->idf[tmp[i]];
+        fid[nnz] = tmp[i], val[nnz++] = v;
+        sq += (double)v * v;
+        i = j;
+    }
+    if (t->idf && sq > 0) {
+        float inv = (float)(1.0 / sqrt(sq));
+        for (size_t k = 0; k < nnz; k++) val[k] *= inv;
+    }
+    return nnz;
+}
+
+/* ---- the cache of sparse rows ------------------------------------------------- */
+
+/* The sparse rows of distinct texts, keyed by their ids without padding
+ * (the features ignore padding): entry i's key is key[koff[i] ..
+ * koff[i+1]), its row fid / val[roff[i] .. roff[i+1]). */
+struct wb_bow_cache {
+    size_t n;                /* entries */
+    size_t cap;              /* hash slots (power of 2, >= 2n) */
+    uint32_t *slot;          /* (cap) entry + 1, 0 = empty */
+    uint64_t *hash;          /* (n) XXH3 of each key */
+    uint64_t *koff, *roff;   /* (n + 1) */
+    int32_t *key;
+    uint32_t *fid;
+    float *val;
+    size_t ncap, kcap, rcap; /* capacities of the arrays */
+    uint64_t bytes;          /* allocated */
+};
+
+static void cache_free(struct wb_bow_cache *c) {
+    if (!c) return;
+    free(c->slot), free(c->hash), free(c->koff), free(c->roff), free(c->key), free(c->fid), free(c->val), free(c);
+}
+
+uint64_t wb_bow_cache_bytes(const wb_part *p) { return p->bc ? p->bc->bytes : 0; }
+
+/* The ids of x (T) without padding into k; returns their count. */
+static size_t strip(const int32_t *x, size_t T, int32_t *k) {
+    size_t n = 0;
+    for (size_t i = 0; i < T; i++)
+        if (x[i]) k[n++] = x[i];
+    return n;
+}
+
+/* Entry of key k (nk ids, hash h), or -1; *at gets its free slot when absent. */
+static long cache_find(const struct wb_bow_cache *c, const int32_t *k, size_t nk, uint64_t h, size_t *at) {
+    if (!c || !c->cap) return -1;
+    size_t i = (size_t)h & (c->cap - 1);
+    for (; c->slot[i]; i = (i + 1) & (c->cap - 1)) {
+        size_t e = c->slot[i] - 1;
+        if (c->hash[e] == h && c->koff[e + 1] - c->koff[e] == nk && (!nk || !memcmp(c->key + c->koff[e], k, nk * sizeof *k)))
+            return (long)e;
+    }
+    if (at) *at = i;
+    return -1;
+}
+
+/* *a (elements of sz bytes, capacity *cap) holding need at least, doubling;
+ * 0, or -1 (out of memory). */
+static int grow(void **a, size_t *cap, size_t need, size_t sz) {
+    if (need <= *cap) return 0;
+    size_t nc = *cap ? *cap : 256;
+    while (nc < need) nc *= 2;
+    void *q = realloc(*a, nc * sz);
+    if (!q) return -1;
+    *a = q, *cap = nc;
+    return 0;
+}
+
+/* Bytes of the cache's arrays at their capacities. */
+static uint64_t cache_size(const struct wb_bow_cache *c) {
+    return (uint64_t)c->cap * sizeof *c->slot + (uint64_t)c->ncap * (sizeof *c->hash + sizeof *c->koff + sizeof *c->roff) +
+           (uint64_t)c->kcap * sizeof *c->key + (uint64_t)c->rcap * (sizeof *c->fid + sizeof *c->val);
+}
+
+/* Add key k (nk ids, hash h, absent) with its row (nnz features).  0, or
+ * -1 when the cache is full (it would pass limit bytes, or out of memory):
+ * nothing added. */
+static int cache_add(struct wb_bow_cache *c, const int32_t *k, size_t nk, uint64_t h, const uint32_t *fid,
+                     const float *val, size_t nnz, uint64_t limit) {
+    uint64_t ko = c->n ? c->koff[c->n] : 0, ro = c->n ? c->roff[c->n] : 0;
+    /* the capacities after this entry, checked against the budget first */
+    struct wb_bow_cache nc = *c;
+    size_t need[3] = {c->n + 2, (size_t)ko + nk, (size_t)ro + nnz}, *capp[3] = {&nc.ncap, &nc.kcap, &nc.rcap};
+    for (int i = 0; i < 3; i++)
+        if (need[i] > *capp[i]) {
+            size_t x = *capp[i] ? *capp[i] : 256;
+            while (x < need[i]) x *= 2;
+            *capp[i] = x;
+        }
+    if (2 * (c->n + 1) > nc.cap) nc.cap = c->cap ? 2 * c->cap : 1024;
+    if (cache_size(&nc) > limit) return -1;
+    if (nc.cap != c->cap) {
+        uint32_t *sl = calloc(nc.cap, sizeof *sl);
+        if (!sl) return -1;
+        for (size_t e = 0; e < c->n; e++) {
+            size_t i = (size_t)c->hash[e] & (nc.cap - 1);
+            while (sl[i]) i = (i + 1) & (nc.cap - 1);
+            sl[i] = (uint32_t)(e + 1);
+        }
+        free(c->slot);
+        c->slot = sl, c->cap = nc.cap;
+    }
+    size_t n1 = c->ncap, n2 = c->ncap, n3 = c->ncap, k1 = c->kcap, r1 = c->rcap, r2 = c->rcap;
+    if (grow((void **)&c->hash, &n1, need[0], sizeof *c->hash) || grow((void **)&c->koff, &n2, need[0], sizeof *c->koff) ||
+        grow((void **)&c->roff, &n3, need[0], sizeof *c->roff) || grow((void **)&c->key, &k1, need[1], sizeof *c->key) ||
+        grow((void **)&c->fid, &r1, need[2], sizeof *c->fid) || grow((void **)&c->val, &r2, need[2], sizeof *c->val))
+        return -1; /* the arrays that grew keep their old capacity: still valid */
+    c->ncap = n1, c->kcap = k1, c->rcap = r1;
+    c->bytes = cache_size(c);
+    size_t at = 0;
+    cache_find(c, k, nk, h, &at);
+    c->hash[c->n] = h;
+    c->koff[0] = 0, c->roff[0] = 0;
+    if (nk) memcpy(c->key + ko, k, nk * sizeof *k); /* an empty text: arrays maybe not allocated yet */
+    if (nnz) memcpy(c->fid + ro, fid, nnz * sizeof *fid), memcpy(c->val + ro, val, nnz * sizeof *val);
+    c->koff[c->n + 1] = ko + nk, c->roff[c->n + 1] = ro + nnz;
+    c->slot[at] = (uint32_t)(++c->n);
+    return 0;
+}
+
+/* The cache's budget in bytes: WB_BOW_CACHE_MB MiB (a decimal), else 1/8 of the
+ * default model memory limit (1/16 of the RAM). */
+static uint64_t cache_limit(void) {
+    const char *s = getenv("WB_BOW_CACHE_MB");
+    if (s && *s) {
+        char *end;
+        double mb = strtod(s, &end);
+        if (!*end && mb >= 0 && mb < 1e12) return (uint64_t)(mb * 1048576.0);
+    }
+    return wb_model_max_memory_default() / 8;
+}
+
+/* The cache of the rows idx of X (the training examples first), then of
+ * every other row of X (the evaluation splits), as far as the budget goes.
+ * Out of memory is no error: what fits is cached. */
+static void cache_build(wb_part *p, const wb_ids *X, const uint32_t *idx, size_t n) {
+    size_t T = p->T;
+    uint64_t limit = cache_limit();
+    cache_free(p->bc);
+    p->bc = NULL;
+    if (!limit) return;
+    struct wb_bow_cache *c = calloc(1, sizeof *c);
+    int32_t *x = malloc((T ? T : 1) * sizeof *x), *k = malloc((T ? T : 1) * sizeof *k);
+    uint32_t *tmp = malloc((T * p->ngrams + 1) * sizeof *tmp), *fid = malloc((T * p->ngrams + 1) * sizeof *fid);
+    float *val = malloc((T * p->ngrams + 1) * sizeof *val);
+    if (!c || !x || !k || !tmp || !fid || !val) goto out;
+    for (size_t i = 0; i < n + X->n; i++) {
+        uint32_t r = i < n ? (idx ? idx[i] : (uint32_t)i) : (uint32_t)(i - n);
+        wb_ids_gather(X, &r, 1, x);
+        size_t nk = strip(x, T, k);
+        uint64_t h = XXH3_64bits(k, nk * sizeof *k);
+        if (cache_find(c, k, nk, h, NULL) >= 0) continue;
+        size_t nnz = example_row(p, x, T, tmp, fid, val);
+        if (cache_add(c, k, nk, h, fid, val, nnz, limit)) break; /* full */
+    }
+    if (c->n) p->bc = c, c = NULL;
+out:
+    cache_free(c), free(x), free(k), free(tmp), free(fid), free(val);
+}
+
+/* The cached row of text x (T ids; k: scratch of T), or -1. */
+static long cache_row(const struct wb_bow_cache *c, const int32_t *x, size_t T, int32_t *k) {
+    if (!c) return -1;
+    size_t nk = strip(x, T, k);
+    return cache_find(c, k, nk, XXH3_64bits(k, nk * sizeof *k), NULL);
+}
+
 static int bow_plan(wb_part *p, const wb_model_cfg *c, wb_err *e) {
     (void)e;
     p->bow = c->bow, p->ngrams = c->ngrams;
@@ -131,6 +327,7 @@ static int bow_plan(wb_part *p, const wb_model_cfg *c, wb_err *e) {
     p->has_emb = c->D > 0;
     wb_emb_plan(&p->emb, WB_EMB_LEARNED, WB_OOV_ZERO, c->D, c->C, p->seed, 0);
     p->emb.learn_a = 0; /* zero weights at first, as scikit-learn starts */
+    p->emb.decay_idle = 1; /* L2 on every weight at every step, as scikit-learn's penalty */
     char nm[80];
     snprintf(nm, sizeof nm, "%sdense/bias", p->prefix);
     wb_part_tensor(p, nm, 1, c->C);
@@ -150,8 +347,8 @@ static void bow_layers(const wb_part *p, wb_layers *L, const char *in) {
 
 static uint64_t bow_step_bytes(const wb_part *p, size_t B) {
     uint64_t nnz = (uint64_t)B * p->T * p->ngrams, N = nnz, C = p->W;
-    /* features, values, example offsets, gather (ids, U, srows, sdst, tmp, lid), dU */
-    return wb_abytes(nnz, 4) * 2 + wb_abytes(nnz, 4) + wb_abytes(B + 1, 8) + wb_abytes(p->T * p->ngrams, 4) +
+    /* features, values, example offsets, scratch (features, key), gather (ids, U, srows, sdst, tmp, lid), dU */
+    return wb_abytes(nnz, 4) * 2 + wb_abytes(nnz, 4) + wb_abytes(B + 1, 8) + wb_abytes(p->T * p->ngrams, 4) + wb_abytes(p->T, 4) +
            wb_abytes(nnz, 4) + wb_abytes(N * C, 4) + wb_abytes(N, 4) + wb_abytes(N, 8) + wb_abytes(N * C, 4) +
            wb_abytes(nnz, 4) + wb_abytes(N * C, 4) + wb_abytes(1, 64);
 }
@@ -173,33 +370,25 @@ static int bow_forward(wb_part *p, wb_step *s, float *out, size_t ld, wb_err *e)
         if (X[i] < 0 || (size_t)X[i] >= p->V) return wb_err_set(e, WB_EUSAGE, "id %d out of the vocabulary (%zu)", X[i], p->V);
     bow_saved *sv;
     uint32_t *tmp;
-    int32_t *ids;
+    int32_t *ids, *key;
     WB_ALLOC(s, sv, 1);
     s->saved[p->idx] = sv;
     WB_ALLOC(s, sv->off, B + 1);
     WB_ALLOC(s, sv->fid, B * T * p->ngrams);
     WB_ALLOC(s, sv->val, B * T * p->ngrams);
     WB_ALLOC(s, tmp, T * p->ngrams);
+    WB_ALLOC(s, key, T ? T : 1);
     size_t nnz = 0;
     for (size_t b = 0; b < B; b++) {
         sv->off[b] = nnz;
-        long nf = features(p, p->bt, X + b * T, T, 0, tmp, NULL, NULL);
-        qsort(tmp, (size_t)nf, sizeof *tmp, cmp_u32);
-        double sq = 0;
-        size_t first = nnz;
-        for (long i = 0; i < nf;) {
-            long j = i;
-            while (j < nf && tmp[j] == tmp[i]) j++;
-            float v = (float)(j - i);
-            if (p->bt->idf) v *= p->bt->idf[tmp[i]];
-            sv->fid[nnz] = tmp[i], sv->val[nnz++] = v;
-            sq += (double)v * v;
-            i = j;
+        long ce = cache_row(p->bc, X + b * T, T, key);
+        if (ce < 0) {
+            nnz += example_row(p, X + b * T, T, tmp, sv->fid + nnz, sv->val + nnz);
+            continue;
         }
-        if (p->bt->idf && sq > 0) {
-            float inv = (float)(1.0 / sqrt(sq));
-            for (size_t k = first; k < nnz; k++) sv->val[k] *= inv;
-        }
+        size_t lo = p->bc->roff[ce], len = p->bc->roff[ce + 1] - lo;
+        if (len) memcpy(sv->fid + nnz, p->bc->fid + lo, len * sizeof *sv->fid), memcpy(sv->val + nnz, p->bc->val + lo, len * sizeof *sv->val);
+        nnz += len;
     }
     sv->off[B] = nnz;
     wb_rows *r = &s->rows[p->idx];
@@ -337,6 +526,7 @@ static int bow_fit(wb_part *p, const wb_ids *X, const uint32_t *idx, size_t n, w
     table_free(p->bt);
     p->bt = t;
     p->D = D;
+    cache_build(p, X, idx, n);
     return 0;
 nomem:
     free(f), free(x), free(df), free(last), table_free(t);
@@ -403,7 +593,38 @@ static int bow_load(wb_part *p, uint32_t tag, const unsigned char *sec, uint64_t
 
 static void bow_destroy(wb_part *p) {
     table_free(p->bt);
-    p->bt = NULL;
+    cache_free(p->bc);
+    p->bt = NULL, p->bc = NULL;
+}
+
+/* Catch the rows of b's features up through the last step in place, so
+ * that the step's lanes read them current (with the L2 decay of idle rows;
+ * the gathering would otherwise compute each lagging row's value and the
+ * update again).  Texts outside the cache are featurised here too. */
+static void bow_before_step(wb_part *p, wb_model *m, const wb_batch *b) {
+    wb_emb *t = &p->emb;
+    if (!p->bt || !p->has_emb || !wb_emb_decays(t, &m->opt) || !b->X[p->input]) return;
+    size_t T = p->T, per = T * p->ngrams + 1, nf = 0;
+    int32_t *key = malloc((T ? T : 1) * sizeof *key);
+    uint32_t *f = malloc(b->B * per * sizeof *f); /* the features of every text, repeats allowed */
+    if (!key || !f) goto out; /* the gathering catches up what it reads: slower, same bits */
+    for (size_t i = 0; i < b->B; i++) {
+        const int32_t *x = b->X[p->input] + i * T;
+        long ce = cache_row(p->bc, x, T, key);
+        if (ce >= 0) {
+            size_t lo = p->bc->roff[ce], len = p->bc->roff[ce + 1] - lo;
+            if (len) memcpy(f + nf, p->bc->fid + lo, len * sizeof *f);
+            nf += len;
+            continue;
+        }
+        int ok = 1;
+        for (size_t j = 0; j < T; j++) ok &= x[j] >= 0 && (size_t)x[j] < p->V;
+        long n = ok ? features(p, p->bt, x, T, 0, f + nf, NULL, NULL) : 0; /* bad ids: the forward pass reports them */
+        nf += n > 0 ? (size_t)n : 0;
+    }
+    wb_emb_catchup_ids(t, &m->opt, &m->cu, m->pool, f, nf);
+out:
+    free(key), free(f);
 }
 
 const wb_part_ops wb_part_bow = {
@@ -420,4 +641,5 @@ const wb_part_ops wb_part_bow = {
     .save = bow_save,
     .load = bow_load,
     .destroy = bow_destroy,
+    .before_step = bow_before_step,
 };

@@ -118,16 +118,30 @@ __attribute__((target_clones("avx2", "default"))) static void adam_span(float *r
     }
 }
 
+/* Adam's step size lr/bc1 and sqrt(bc2) of step u >= 1, in double from
+ * the float betas and cast once (torch's Python floats); from c's tables
+ * when they hold u (c NULL: computed). */
+static void adam_consts(const wb_optim *o, const wb_catchup *c, uint64_t u, float *step, float *bc2s) {
+    double bc1;
+    if (c && c->K && c->beta1 == o->beta1 && c->beta2 == o->beta2 && (u <= c->len || u > c->flat)) {
+        bc1 = u <= c->len ? c->bc1[u - 1] : 1.0; /* past flat both corrections are 1.0 in double */
+        *bc2s = u <= c->len ? c->bc2s[u - 1] : 1.0f;
+    } else {
+        double t = (double)u, bc2 = 1.0 - pow((double)o->beta2, t);
+        bc1 = 1.0 - pow((double)o->beta1, t);
+        *bc2s = (float)sqrt(bc2);
+    }
+    *step = (float)((double)o->lr / bc1);
+}
+
 /* The rule over n elements whose state slots are s0 and s1 (the second
  * slot of the rules that have two). */
 static void update(const wb_optim *o, float *w, const float *g, float *s0, float *s1, size_t n) {
     switch (o->kind) {
     case WB_OPT_ADAM: {
         /* torch: denom = sqrt(v)/sqrt(bc2) + eps;  w -= (lr/bc1)·m/denom */
-        float *m = s0, *v = s1;
-        double t = (double)(o->t ? o->t : 1);
-        double bc1 = 1.0 - pow((double)o->beta1, t), bc2 = 1.0 - pow((double)o->beta2, t);
-        float step = (float)((double)o->lr / bc1), bc2s = (float)sqrt(bc2);
+        float *m = s0, *v = s1, step, bc2s;
+        adam_consts(o, NULL, o->t ? o->t : 1, &step, &bc2s);
         adam_span(w, g, m, v, n, o->scale, o->clipvalue > 0 ? o->clipvalue : INFINITY, o->l2, o->beta1, o->beta2,
                   step, bc2s, o->eps);
         break;
@@ -199,6 +213,8 @@ void wb_catchup_init(wb_catchup *c) { memset(c, 0, sizeof *c); }
 void wb_catchup_free(wb_catchup *c) {
     free(c->qa);
     free(c->qd);
+    free(c->bc1);
+    free(c->bc2s);
     wb_catchup_init(c);
 }
 
@@ -229,9 +245,7 @@ static void cu_direct(const wb_catchup *c, uint64_t u, double *qa, double *qd) {
 
 /* Set up c for o's betas (no table yet). */
 static void cu_setup(wb_catchup *c, const wb_optim *o) {
-    free(c->qa);
-    free(c->qd);
-    wb_catchup_init(c);
+    wb_catchup_free(c);
     c->beta1 = o->beta1, c->beta2 = o->beta2;
     double b1 = o->beta1, b2 = o->beta2;
     c->rho = b1 / sqrt(b2);
@@ -263,24 +277,34 @@ static void cu_chunk(const wb_catchup *c, uint64_t ch, uint64_t lo, double *qa, 
     *la = a, *ld = d;
 }
 
+/* *p reallocated to `bytes`; 0, or -1 (left as it was). */
+static int resize(void **p, size_t bytes) {
+    void *q = realloc(*p, bytes);
+    if (!q) return -1;
+    *p = q;
+    return 0;
+}
+
 int wb_catchup_reserve(wb_catchup *c, const wb_optim *o, uint64_t upto) {
     if (!wb_catchup_valid(o)) return 0;
     if (c->beta1 != o->beta1 || c->beta2 != o->beta2 || !c->K) cu_setup(c, o);
     if (upto > c->flat) upto = c->flat;
     if (upto <= c->len) return 0;
     uint64_t need = (upto + CU_CHUNK - 1) / CU_CHUNK * CU_CHUNK;
-    if (need > c->cap) {
-        double *na = realloc(c->qa, need * sizeof *na);
-        if (!na) return -1;
-        c->qa = na;
-        double *nd = realloc(c->qd, need * sizeof *nd);
-        if (!nd) return -1;
-        c->qd = nd;
+    if (need > c->cap) { /* a table that grew before a failure stays valid (larger) */
+        if (resize((void **)&c->qa, need * sizeof *c->qa) || resize((void **)&c->qd, need * sizeof *c->qd) ||
+            resize((void **)&c->bc1, need * sizeof *c->bc1) || resize((void **)&c->bc2s, need * sizeof *c->bc2s))
+            return -1;
         c->cap = need;
     }
     for (; c->len < need; c->len += CU_CHUNK) {
         double la, ld;
         cu_chunk(c, c->len / CU_CHUNK, c->len + 1, c->qa + c->len, c->qd + c->len, &la, &ld);
+        for (uint64_t u = c->len + 1; u <= c->len + CU_CHUNK; u++) { /* as adam_consts computes them */
+            double t = (double)u;
+            c->bc1[u - 1] = 1.0 - pow((double)o->beta1, t);
+            c->bc2s[u - 1] = (float)sqrt(1.0 - pow((double)o->beta2, t));
+        }
     }
     return 0;
 }
@@ -323,6 +347,72 @@ void wb_catchup_weights(const wb_catchup_coef *k, float *out, const float *w, co
 void wb_catchup_moments(const wb_catchup_coef *k, float *m, float *v, size_t n) {
     float fm = k->fm, fv = k->fv;
     for (size_t i = 0; i < n; i++) m[i] *= fm, v[i] *= fv;
+}
+
+/* ---- idle steps with weight decay ------------------------------------------- */
+
+#define IDLE_CHUNK 1024 /* elements stepped side by side */
+
+/* Idle step u over len elements (state slots s0, s1): the rule with a zero
+ * gradient; Adam's constants from c's tables (no pow per call). */
+static void idle_step(const wb_optim *o, const wb_catchup *c, uint64_t u, float *w, float *s0, float *s1, size_t len) {
+    static const float zero[IDLE_CHUNK];
+    if (o->kind == WB_OPT_ADAM) {
+        float step, bc2s;
+        adam_consts(o, c, u, &step, &bc2s);
+        /* scale 1: it scales the zero gradient, any value gives the same bits */
+        adam_span(w, zero, s0, s1, len, 1.0f, o->clipvalue > 0 ? o->clipvalue : INFINITY, o->l2, o->beta1, o->beta2,
+                  step, bc2s, o->eps);
+    } else {
+        wb_optim at = *o;
+        at.t = u, at.scale = 1.0f;
+        update(&at, w, zero, s0, s1, len);
+    }
+}
+
+void wb_optim_idle(const wb_optim *o, const wb_catchup *c, uint64_t t0, uint64_t t, float *w, float *state, size_t n) {
+    size_t ns = wb_optim_nstate(o->kind);
+    /* element by element the rule is independent: chunks of elements, each
+     * through every step while it is in the cache */
+    for (size_t lo = 0; lo < n; lo += IDLE_CHUNK) {
+        size_t len = n - lo < IDLE_CHUNK ? n - lo : IDLE_CHUNK;
+        for (uint64_t u = t0 + 1; u <= t; u++) idle_step(o, c, u, w + lo, state + lo, ns > 1 ? state + n + lo : NULL, len);
+    }
+}
+
+void wb_optim_idle_rows(const wb_optim *o, const wb_catchup *c, float *const *rows, const uint64_t *t0, size_t nrows,
+                        uint64_t t, size_t n) {
+    size_t ns = wb_optim_nstate(o->kind);
+    if (n > IDLE_CHUNK / 2) { /* wide rows fill the vector units alone */
+        for (size_t r = 0; r < nrows; r++) wb_optim_idle(o, c, t0[r], t, rows[r], rows[r] + n, n);
+        return;
+    }
+    /* up to IDLE_CHUNK elements of consecutive rows side by side (structure
+     * of arrays): one call a step for all of them, and a narrow row's chain
+     * of dependent divisions and square roots interleaves with the others';
+     * rows sorted by t0, so the elements a step applies to are a prefix that
+     * grows */
+    float w[IDLE_CHUNK], s[2][IDLE_CHUNK];
+    uint64_t from[IDLE_CHUNK];
+    for (size_t r = 0; r < nrows;) {
+        size_t nl = 0, r2 = r;
+        for (; r2 < nrows && nl + n <= IDLE_CHUNK; r2++)
+            for (size_t e = 0; e < n; e++, nl++) {
+                w[nl] = rows[r2][e], from[nl] = t0[r2];
+                for (size_t j = 0; j < ns; j++) s[j][nl] = rows[r2][(1 + j) * n + e];
+            }
+        size_t act = 0;
+        for (uint64_t u = from[0] + 1; u <= t; u++) {
+            while (act < nl && from[act] < u) act++;
+            idle_step(o, c, u, w, s[0], ns > 1 ? s[1] : NULL, act);
+        }
+        for (size_t q = r, l = 0; q < r2; q++)
+            for (size_t e = 0; e < n; e++, l++) {
+                rows[q][e] = w[l];
+                for (size_t j = 0; j < ns; j++) rows[q][(1 + j) * n + e] = s[j][l];
+            }
+        r = r2;
+    }
 }
 
 void wb_maxnorm_rows(float *W, size_t rows, size_t cols, float c) {

@@ -3,7 +3,8 @@
 # CLI: `summary` of the character CNN with the paper's shapes, of the
 # recurrent and bag-of-words models; training charcnn, lstm, gru
 # (bidirectional, max over time, over a store) and bow (counts and tf-idf,
-# n-grams, multi-label) on the fixture data sets above chance, then eval,
+# n-grams, multi-label; the cache of sparse rows changes no byte) on the
+# fixture data sets above chance, then eval,
 # predict and summary of the files; --class-weights in its three forms and
 # its errors; numeric features (--feature-col, --feature-dense) that carry
 # the label a text does not, two text columns with a maxlen each: train,
@@ -89,6 +90,17 @@ done
 run "$WB" train --data "$TX/demo_topics.txt" --test-size 0.2 --model bow --ngrams 2 --epochs 20 --lr 0.05 -q --json -o "$T/bow-ml.wbm"
 expect_rc 0 "train bow multilabel"
 ge "$(json_get test_p_at_1)" 0.8 && ok || bad "bow multilabel P@1 $(json_get test_p_at_1)"
+# with --l2 (the decay of idle rows), the cache of sparse rows counted in --mem-report and
+# changing no byte of the model file (WB_BOW_CACHE_MB=0: none)
+BL2=(train --data "$TX/demo_topics.txt" --test-size 0.2 --model bow --ngrams 2 --epochs 3 --lr 0.05 --l2 1e-3 -q)
+run "$WB" "${BL2[@]}" --json --mem-report -o "$T/bow-l2.wbm"
+expect_rc 0 "train bow --l2"
+/usr/bin/python3 -c 'import json,sys; sys.exit(not json.load(open(sys.argv[1]))["mem"]["bow_cache_bytes"] > 0)' "$T/out" &&
+    ok || bad "bow: no bow_cache_bytes in --mem-report: $(cat "$T/out")"
+run env WB_BOW_CACHE_MB=0 "$WB" "${BL2[@]}" --mem-report -o "$T/bow-l2-nocache.wbm"
+expect_rc 0 "train bow --l2 without the cache"
+! grep -q 'bag-of-words rows cached' "$T/err" && cmp -s "$T/bow-l2.wbm" "$T/bow-l2-nocache.wbm" && ok ||
+    bad "bow: the model file depends on the cache of sparse rows ($(head -c 300 "$T/err"))"
 
 # ---- class weights -------------------------------------------------------------
 run "$WB" train "${S[@]}" --model pool --maxlen 20 --epochs 2 --class-weights balanced -o "$T/cw1.wbm"
