@@ -384,22 +384,28 @@ static int on_show(void *ud, const wb_example *ex) {
         return d->rc = WB_EFORMAT, 1;
     }
     if (!selected(d, i)) return 0;
-    /* as is, there is one input: the first text field, or all of them joined */
-    size_t ntext = d->o->text_mode == WB_TEXT_JOIN ? ex->n_texts : 1, L = 0;
-    const wb_vocab *v = wb_dataset_vocab(d->ds);
-    for (size_t j = 0; j < ntext; j++) {
-        if ((d->rc = wb_tokenize(&d->o->tok, ex->texts[j].ptr, ex->texts[j].len, &d->tl, &d->err))) return 1;
-        size_t n = d->tl.n;
-        if (L + n > d->seq_cap) {
-            int32_t *s = realloc(d->seq, (L + n) * sizeof *s);
-            if (!s) return d->rc = WB_ENOMEM, 1;
-            d->seq = s, d->seq_cap = L + n;
-        }
-        if (n && (d->rc = wb_vocab_encode(v, &d->tl, n, WB_PAD_POST, WB_PAD_POST, d->seq + L, NULL, NULL))) return 1;
-        L += n;
-    }
+    /* as is: each input's tokens (the first text field, all of them joined,
+     * or one input per field), tab-separated */
+    size_t K = d->o->text_mode == WB_TEXT_EACH ? wb_dataset_ninputs(d->ds) : 1;
+    size_t ntext = d->o->text_mode == WB_TEXT_JOIN ? ex->n_texts : 1;
     print_labels(d->ds, i);
-    print_ids(v, d->seq, L);
+    for (size_t k = 0; k < K && k < ex->n_texts; k++) {
+        const wb_vocab *v = wb_dataset_input_get(d->ds, k)->vocab;
+        size_t L = 0;
+        for (size_t j = k; j < k + ntext; j++) {
+            if ((d->rc = wb_tokenize(&d->o->tok, ex->texts[j].ptr, ex->texts[j].len, &d->tl, &d->err))) return 1;
+            size_t n = d->tl.n;
+            if (L + n > d->seq_cap) {
+                int32_t *s = realloc(d->seq, (L + n) * sizeof *s);
+                if (!s) return d->rc = WB_ENOMEM, 1;
+                d->seq = s, d->seq_cap = L + n;
+            }
+            if (n && (d->rc = wb_vocab_encode(v, &d->tl, n, WB_PAD_POST, WB_PAD_POST, d->seq + L, NULL, NULL))) return 1;
+            L += n;
+        }
+        if (k) putchar('\t');
+        print_ids(v, d->seq, L);
+    }
     putchar('\n');
     d->shown++;
     return 0;

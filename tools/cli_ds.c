@@ -41,6 +41,12 @@ void cli_ds_strings_free(cli_ds_strings *s) {
     s->text_buf = s->feat_buf = s->cache_dir = NULL;
 }
 
+void cli_ds_set_maxlen(wb_dataset_opts *o, cli_ds_strings *s, size_t maxlen) {
+    o->maxlen = maxlen;
+    if (s->one_maxlen)
+        for (size_t i = 0; i < o->reader.n_text_cols; i++) s->maxlens[i] = maxlen;
+}
+
 /* --maxlen NAME=N,NAME=N: one maxlen per text column (nt of them, names in
  * cols), into out[].  Returns 0 or EXIT_USAGE after printing. */
 static int maxlen_list(const cli *c, const char *v, const char *const *cols, int nt, size_t *out) {
@@ -126,9 +132,11 @@ int cli_ds_opts(const cli *c, const char *train_path, unsigned flags, wb_dataset
         o->text_mode = WB_TEXT_EACH;
         o->maxlens = s->maxlens;
         ml = s->maxlens[0];
-    } else if (nt > 1 && !c->quiet) {
-        cli_warn("only the first --text-col ('%s') is used (one input per column: --maxlen %s=N,%s=N...)",
-                 s->text_cols[0], s->text_cols[0], s->text_cols[1]);
+    } else if (nt > 1) { /* one value for all: every column an input of that length */
+        o->text_mode = WB_TEXT_EACH;
+        o->maxlens = s->maxlens;
+        s->one_maxlen = 1;
+        for (int i = 0; i < nt; i++) s->maxlens[i] = (size_t)ml;
     }
 
     /* tokenizer */

@@ -10,9 +10,9 @@
  * ~/.cache/wordbench); --no-cache builds it in a temporary directory
  * ($TMPDIR) removed at once.
  *
- * --maxlen N gives every text input N ids; --maxlen NAME=N,NAME=N (one entry
- * for each --text-col, in any order) makes one input per text column
- * (WB_TEXT_EACH, for models with several text inputs).
+ * Several --text-col make one input per column (WB_TEXT_EACH, for models
+ * with several text inputs): --maxlen N gives each N ids, --maxlen
+ * NAME=N,NAME=N (one entry for each --text-col, in any order) each its own.
  *
  * Use:
  *   static const cli_opt train_opts[] = {
@@ -53,7 +53,7 @@
  * passes CLI_DS_MAXLEN0), MAXLEN_HELP its help line. */
 #define CLI_DATASET_OPTS(MAXLEN_DEF, MAXLEN_HELP)                                                          \
     {"format", 'f', "FMT", "auto", "input format: auto|tsv|fasttext|csv", 0},                              \
-    {"text-col", 0, "NAME", "text", "CSV text column (several: the first, or one input each with --maxlen NAME=N)", 1}, \
+    {"text-col", 0, "NAME", "text", "CSV text column (several: one input each, --maxlen N for all or NAME=N each)", 1}, \
     {"label-col", 0, "NAME", "label", "CSV label column", 0},                                              \
     {"label-sep", 0, "SEP", NULL, "split the label field at these bytes (e.g. ' ' for tag lists)", 0},     \
     {"label-prefix", 0, "P", "__label__", "fastText label prefix", 0},                                     \
@@ -86,9 +86,15 @@ typedef struct cli_ds_strings {
     char *feat_buf;                            /* owned: the same for --feature-col */
     const char *text_cols[CLI_DS_MAX_COLS];    /* pointers into text_buf */
     const char *feature_cols[CLI_DS_MAX_COLS]; /* pointers into feat_buf */
-    size_t maxlens[CLI_DS_MAX_COLS];           /* --maxlen NAME=N: per text column */
+    size_t maxlens[CLI_DS_MAX_COLS];           /* per text column: --maxlen NAME=N, or N for all */
+    int one_maxlen;                            /* several --text-col, one --maxlen N (or none) */
     char *cache_dir;                           /* owned: the default cache directory */
 } cli_ds_strings;
+
+/* o->maxlen = maxlen, and every input's when one --maxlen serves several
+ * text columns (a command's default decided after cli_ds_opts, e.g. the
+ * model kind's). */
+void cli_ds_set_maxlen(wb_dataset_opts *o, cli_ds_strings *s, size_t maxlen);
 
 /* cli_ds_opts flags. */
 enum {

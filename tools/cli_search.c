@@ -408,7 +408,7 @@ static int prepare(sctx *s, size_t cfg) {
     if (!rc) rc = cli_ds_opts(&dp->tc, data, 0, &dp->dso, &dp->dss);
     if (!rc && cli_fit_opts(&dp->tc, s->store != NULL, &fit)) rc = EXIT_USAGE;
     if (!rc) { /* as train: the model kind's maxlen, characters for charcnn */
-        if (!cli_given(&dp->tc, "maxlen")) dp->dso.maxlen = cli_model_maxlen(&fit.mc);
+        if (!cli_given(&dp->tc, "maxlen")) cli_ds_set_maxlen(&dp->dso, &dp->dss, cli_model_maxlen(&fit.mc));
         if (fit.mc.kind == WB_MODEL_CHARCNN && !cli_given(&dp->tc, "tokenizer")) dp->dso.tok.kind = WB_TOK_CHAR;
     }
     if (rc) {

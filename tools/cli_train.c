@@ -214,7 +214,7 @@ static int run_train(cli *c) {
         cli_ds_strings_free(&dss);
         return rc;
     }
-    if (!cli_given(c, "maxlen")) dso.maxlen = cli_model_maxlen(&mc);
+    if (!cli_given(c, "maxlen")) cli_ds_set_maxlen(&dso, &dss, cli_model_maxlen(&mc));
     if (mc.kind == WB_MODEL_CHARCNN && !cli_given(c, "tokenizer")) dso.tok.kind = WB_TOK_CHAR; /* one id per character */
     wb_err e;
     wb_err_clear(&e);

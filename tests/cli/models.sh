@@ -161,6 +161,17 @@ run "$WB" summary "$T/multi.wbm"
 grep -qE '^ subject \(InputLayer\) +\(None, 3\) ' "$T/out" && grep -qE '^ body \(InputLayer\) +\(None, 8\) ' "$T/out" &&
     grep -qE "^ concatenate \(Concatenate\) +\(None, 18\) +0 +\['subject_global_max_pooling1d\[0\]\[0\]', 'body_global_max_pooling1d\[0\]\[0\]', 'features\[0\]\[0\]'\]" "$T/out" &&
     ok || bad "summary of subject + body + features: $(cat "$T/out")"
+# one --maxlen for every column (and none: the model kind's default, 100 for pool)
+run "$WB" train "${F[@]}" --text-col subject --text-col body --maxlen 8 --epochs 1 -o "$T/one.wbm"
+expect_rc 0 "train subject + body, one --maxlen"
+run "$WB" summary "$T/one.wbm"
+grep -qE '^ subject \(InputLayer\) +\(None, 8\) ' "$T/out" && grep -qE '^ body \(InputLayer\) +\(None, 8\) ' "$T/out" && ok ||
+    bad "summary of subject + body with --maxlen 8: $(cat "$T/out")"
+run "$WB" train "${F[@]}" --text-col subject --text-col body --epochs 1 -o "$T/one100.wbm"
+expect_rc 0 "train subject + body, the default maxlen"
+run "$WB" summary "$T/one100.wbm"
+grep -qE '^ subject \(InputLayer\) +\(None, 100\) ' "$T/out" && grep -qE '^ body \(InputLayer\) +\(None, 100\) ' "$T/out" && ok ||
+    bad "summary of subject + body with the default maxlen: $(cat "$T/out")"
 run "$WB" eval "$T/multi.wbm" "$T/fields-test.csv" --json
 [ "$rc" -eq 0 ] && [ "$(json_get acc)" = "$multi_acc" ] && ok || bad "eval subject + body: $(cat "$T/out" "$T/err")"
 run "$WB" predict --json "$T/multi.wbm" "$T/fields-test.csv"
