@@ -46,6 +46,22 @@ def rand(*shape):
     return torch.randn(*shape, dtype=torch.float32)
 
 
+def packed_rnn(rnn, x, lengths, pool):
+    """nn.LSTM / nn.GRU `rnn` (batch_first) over the post-padded (B, T, E) x, each row's first lengths[b]
+    steps only (pack_padded_sequence: PyTorch's masking, Keras' mask_zero). Returns (features, seq):
+    pool "last" the last state of each direction (forward, backward) and seq None; "max" the max over
+    each row's real steps and seq the (B, T, R·dirs) output with -inf at the padding steps."""
+    packed = torch.nn.utils.rnn.pack_padded_sequence(x, lengths, batch_first=True, enforce_sorted=False)
+    out, hn = rnn(packed)
+    if pool == "last":
+        if isinstance(hn, tuple):
+            hn = hn[0]
+        return torch.cat([hn[d] for d in range(hn.shape[0])], dim=1), None
+    seq, _ = torch.nn.utils.rnn.pad_packed_sequence(out, batch_first=True, padding_value=float("-inf"),
+                                                    total_length=x.shape[1])
+    return seq.max(dim=1)[0], seq
+
+
 def grads_of(out, dout, *leaves):
     """Gradients of sum(out * dout) with respect to leaves (the backward of
     a layer that receives dout)."""

@@ -43,7 +43,7 @@ import sys
 
 import torch
 
-from torch_ref import case_args, write_model_case
+from torch_ref import case_args, packed_rnn, write_model_case
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 OUT = os.path.join(HERE, "..", "fixtures", "torch")
@@ -75,19 +75,9 @@ class RnnTwin(torch.nn.Module):
         self.output = torch.nn.Linear(H if H else W, C)
 
     def forward(self, X, lengths, trace):
-        x = self.emb(X)
-        packed = torch.nn.utils.rnn.pack_padded_sequence(x, lengths, batch_first=True, enforce_sorted=False)
-        out, hn = self.rnn(packed)
-        if isinstance(hn, tuple):
-            hn = hn[0]
-        if self.pool == "last":
-            feat = torch.cat([hn[d] for d in range(hn.shape[0])], dim=1)  # forward, backward
-        else:
-            seq, _ = torch.nn.utils.rnn.pad_packed_sequence(out, batch_first=True, total_length=X.shape[1])
-            mask = (torch.arange(X.shape[1])[None, :] < lengths[:, None]).unsqueeze(-1)
-            seq = seq.masked_fill(~mask, float("-inf"))
+        feat, seq = packed_rnn(self.rnn, self.emb(X), lengths, self.pool)
+        if seq is not None:
             trace.append(("maxt", seq))
-            feat = seq.max(dim=1)[0]
         if self.hidden is not None:
             h = self.hidden(feat)
             trace.append(("relu", h))

@@ -49,6 +49,8 @@ import torch.nn as nn
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import torch_train as tt  # noqa: E402  (the readers, labels, loss, evaluation and baseline of issue 5's twin)
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+import torch_ref as tr  # noqa: E402  (packed_rnn: the masked recurrent layer of the parity fixtures)
 
 ZHANG = "abcdefghijklmnopqrstuvwxyz0123456789-,;.!?:'\"/\\|_@#$%^&*~`+=<>()[]{}\n"
 
@@ -135,17 +137,7 @@ class RNN(nn.Module):
             if isinstance(hn, tuple):
                 hn = hn[0]
             return self.out(torch.cat([hn[d] for d in range(hn.shape[0])], dim=1))
-        packed = nn.utils.rnn.pack_padded_sequence(e, lengths, batch_first=True, enforce_sorted=False)
-        out, hn = self.rnn(packed)
-        if isinstance(hn, tuple):
-            hn = hn[0]
-        if self.pool == "last":
-            feat = torch.cat([hn[d] for d in range(hn.shape[0])], dim=1)      # forward, backward
-        else:
-            seq, _ = nn.utils.rnn.pad_packed_sequence(out, batch_first=True, padding_value=float("-inf"),
-                                                      total_length=x.shape[1])
-            feat = seq.max(dim=1)[0]
-        return self.out(feat)
+        return self.out(tr.packed_rnn(self.rnn, e, lengths, self.pool)[0])
 
 
 def char_ids(texts, T):
