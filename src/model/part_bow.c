@@ -209,12 +209,20 @@ static long cache_find(const struct wb_bow_cache *c, const int32_t *k, size_t nk
     return -1;
 }
 
-/* *a (elements of sz bytes, capacity *cap) holding need at least, doubling;
- * 0, or -1 (out of memory). */
+/* The capacity of an array of capacity cap that must hold need: cap, or
+ * doubled (from 256) until it does. */
+static size_t grown_cap(size_t cap, size_t need) {
+    if (need <= cap) return cap;
+    size_t nc = cap ? cap : 256;
+    while (nc < need) nc *= 2;
+    return nc;
+}
+
+/* *a (elements of sz bytes, capacity *cap) holding need at least
+ * (grown_cap); 0, or -1 (out of memory). */
 static int grow(void **a, size_t *cap, size_t need, size_t sz) {
     if (need <= *cap) return 0;
-    size_t nc = *cap ? *cap : 256;
-    while (nc < need) nc *= 2;
+    size_t nc = grown_cap(*cap, need);
     void *q = realloc(*a, nc * sz);
     if (!q) return -1;
     *a = q, *cap = nc;
@@ -236,12 +244,7 @@ static int cache_add(struct wb_bow_cache *c, const int32_t *k, size_t nk, uint64
     /* the capacities after this entry, checked against the budget first */
     struct wb_bow_cache nc = *c;
     size_t need[3] = {c->n + 2, (size_t)ko + nk, (size_t)ro + nnz}, *capp[3] = {&nc.ncap, &nc.kcap, &nc.rcap};
-    for (int i = 0; i < 3; i++)
-        if (need[i] > *capp[i]) {
-            size_t x = *capp[i] ? *capp[i] : 256;
-            while (x < need[i]) x *= 2;
-            *capp[i] = x;
-        }
+    for (int i = 0; i < 3; i++) *capp[i] = grown_cap(*capp[i], need[i]);
     if (2 * (c->n + 1) > nc.cap) nc.cap = c->cap ? 2 * c->cap : 1024;
     if (cache_size(&nc) > limit) return -1;
     if (nc.cap != c->cap) {
